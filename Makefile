@@ -1,0 +1,59 @@
+# extdisco — the two front-door commands:
+#   make run    install what is missing, build, start the dev server
+#   make test   install what is missing, build, run every test suite
+# Other targets: build, test-unit, test-san, fuzz, bench, clean.
+
+BUILD     ?= build
+BUILD_SAN ?= build-san
+FUZZ_SECONDS ?= 20
+MESON_TEST = meson test --print-errorlogs --num-processes 2
+
+.PHONY: all deps build build-san run test test-unit test-interop test-san fuzz bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# clang with ASan + UBSan, and the libFuzzer targets.
+$(BUILD_SAN)/build.ninja:
+	CC=clang meson setup $(BUILD_SAN) --buildtype=debug -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Ddefault_library=static
+
+build-san: deps $(BUILD_SAN)/build.ninja
+	ninja -C $(BUILD_SAN)
+
+run: build
+	@bash scripts/run.sh $(BUILD)
+
+test-unit: build
+	$(MESON_TEST) -C $(BUILD) --suite unit --suite transcripts
+
+test-interop: build
+	$(MESON_TEST) -C $(BUILD) --suite interop
+
+test-san: build-san
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts
+
+fuzz: build-san
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(BUILD_SAN)
+
+# Everything: plain build (unit, transcripts, interop), then ASan+UBSan, then
+# each fuzzer for a short bounded time.
+test: build
+	$(MESON_TEST) -C $(BUILD)
+	$(MAKE) --no-print-directory test-san
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,37 @@
+/* extdisco/buf.h — growable byte buffer used for serialised output. */
+#ifndef EXTDISCO_BUF_H
+#define EXTDISCO_BUF_H
+
+#include <stddef.h>
+#include "extdisco/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A buffer owns data (malloc'd); zero-initialise it ({0}) before first use and
+ * release with ed_buf_free().  data is always NUL-terminated when non-NULL.
+ * max == 0 means no limit; otherwise appends that would pass max fail with
+ * ED_ELIMIT and leave the buffer unchanged. */
+typedef struct ed_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+} ed_buf;
+
+ed_err ed_buf_append(ed_buf *b, const void *p, size_t n);
+ed_err ed_buf_puts(ed_buf *b, const char *s);
+ed_err ed_buf_printf(ed_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append s with XML escaping: & < > always; ' and " too when attr != 0. */
+ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr);
+/* Drop the first n bytes (n <= len), keeping the rest. */
+void ed_buf_consume(ed_buf *b, size_t n);
+void ed_buf_reset(ed_buf *b); /* len = 0, keeps memory */
+void ed_buf_free(ed_buf *b);  /* frees data, zeroes the struct (max kept) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

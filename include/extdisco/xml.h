@@ -1,0 +1,176 @@
+/* extdisco/xml.h — element trees, the XML stream parser and the serialiser.
+ *
+ * Element trees
+ *   A tree is allocated from one arena owned by its root; every string and
+ *   node in it lives there.  ed_elem_free(root) frees the whole tree at once;
+ *   children are never freed separately.  Pointers returned by accessors stay
+ *   valid until the root is freed.
+ *
+ *   Namespaces are resolved: every element carries its namespace URI in `ns`
+ *   ("" for none), never a prefix.  Attributes keep their qualified form for
+ *   the XML namespace ("xml:lang"); attributes in any other namespace are
+ *   named "URI|local".  Namespace declarations are not attributes.
+ *
+ * The stream parser
+ *   Feed bytes of an XMPP stream in any chunking (one byte at a time works);
+ *   it reports the stream header, each complete top-level stanza (depth 2) as a
+ *   tree, and the stream's close.  It owns no socket and no loop.
+ */
+#ifndef EXTDISCO_XML_H
+#define EXTDISCO_XML_H
+
+#include <stddef.h>
+#include "extdisco/buf.h"
+#include "extdisco/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ED_NS_STREAMS   "http://etherx.jabber.org/streams"
+#define ED_NS_CLIENT    "jabber:client"
+#define ED_NS_SERVER    "jabber:server"
+#define ED_NS_COMPONENT "jabber:component:accept"
+#define ED_NS_STANZAS   "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define ED_NS_STREAMERR "urn:ietf:params:xml:ns:xmpp-streams"
+#define ED_NS_XML       "http://www.w3.org/XML/1998/namespace"
+
+typedef struct ed_attr {
+    const char *name;
+    const char *value;
+} ed_attr;
+
+typedef struct ed_elem ed_elem;
+struct ed_elem {
+    const char *name;   /* local name; NULL for a text node */
+    const char *ns;     /* namespace URI, "" for none; NULL for a text node */
+    ed_attr *attrs;     /* in document / insertion order */
+    size_t nattrs;
+    const char *text;   /* text node: its characters (NUL-terminated) */
+    size_t text_len;
+    ed_elem *parent;
+    ed_elem *children;  /* first child (elements and text nodes) */
+    ed_elem *last;
+    ed_elem *next;      /* next sibling */
+    struct ed_arena *arena; /* shared by the whole tree */
+    size_t cap_attrs;
+};
+
+/* --- building ------------------------------------------------------------ */
+
+/* New root element with its own arena.  ns may be NULL (= "").  Returns NULL
+ * on allocation failure.  Free with ed_elem_free(). */
+ed_elem *ed_elem_new(const char *name, const char *ns);
+
+/* New child element appended to parent; ns NULL inherits parent->ns.  The
+ * child belongs to parent's tree.  NULL on allocation failure. */
+ed_elem *ed_elem_add(ed_elem *parent, const char *name, const char *ns);
+
+/* Append a text node (n bytes of s, copied) to e; adjacent text merges. */
+ed_err ed_elem_add_text(ed_elem *e, const char *s, size_t n);
+
+/* Set (replace or append) attribute name to value; value NULL removes it.
+ * Both strings are copied into the tree. */
+ed_err ed_elem_set_attr(ed_elem *e, const char *name, const char *value);
+
+/* Deep-copy src (and its subtree) as a new child of parent (parent's arena);
+ * when parent is NULL the copy is a new root.  NULL on allocation failure. */
+ed_elem *ed_elem_copy(ed_elem *parent, const ed_elem *src);
+
+/* Detach e from its parent's child list (it stays in the arena). */
+void ed_elem_unlink(ed_elem *e);
+
+/* Free a whole tree given its root; NULL is a no-op. */
+void ed_elem_free(ed_elem *root);
+
+/* --- reading ------------------------------------------------------------- */
+
+/* Attribute value or NULL. */
+const char *ed_elem_attr(const ed_elem *e, const char *name);
+
+/* First child element with this local name and namespace (ns NULL: any);
+ * name NULL matches any element.  Text nodes are skipped.  NULL if none. */
+ed_elem *ed_elem_child(const ed_elem *e, const char *name, const char *ns);
+
+/* Next sibling element after `after` with this name/ns (same matching). */
+ed_elem *ed_elem_next(const ed_elem *after, const char *name, const char *ns);
+
+/* First child element of any name (text skipped), or NULL. */
+ed_elem *ed_elem_first(const ed_elem *e);
+
+/* Text content of a leaf: the concatenation of e's direct text children,
+ * stored in the arena on first use.  "" when none; NULL on allocation
+ * failure. */
+const char *ed_elem_text(ed_elem *e);
+
+/* --- serialising --------------------------------------------------------- */
+
+/* Append e as XML to out.  Namespaces are written as default-namespace
+ * declarations wherever an element's ns differs from its parent's (for the
+ * root: from ctx_ns, the stream's content namespace, e.g. ED_NS_CLIENT; NULL
+ * means "").  Attributes are written in order with single quotes; output is
+ * deterministic. */
+ed_err ed_xml_write(ed_buf *out, const ed_elem *e, const char *ctx_ns);
+
+/* Convenience: serialise to a malloc'd NUL-terminated string (caller frees),
+ * or NULL on allocation failure. */
+char *ed_xml_to_string(const ed_elem *e, const char *ctx_ns);
+
+/* --- limits and parsing ---------------------------------------------------- */
+
+typedef struct ed_xml_limits {
+    size_t max_stanza_bytes;  /* bytes of one stanza incl. markup; 64 KiB */
+    unsigned max_depth;       /* element depth below the stream; 32 */
+    unsigned max_attrs;       /* attributes per element; 64 */
+    size_t max_text_bytes;    /* text characters in one stanza; 64 KiB */
+} ed_xml_limits;
+
+/* The defaults above. */
+ed_xml_limits ed_xml_limits_default(void);
+
+/* Parse one standalone XML element (no stream) from buf, with the same
+ * restrictions as the stream parser (no DTD/PI/comments, UTF-8 only).  On
+ * success *out is a new root (caller frees).  lim NULL = defaults. */
+ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
+                    ed_elem **out);
+
+typedef struct ed_xml_stream ed_xml_stream;
+
+typedef struct ed_xml_stream_cbs {
+    /* The stream header arrived: a childless element <stream> in
+     * ED_NS_STREAMS with its attributes; content_ns is the default namespace
+     * declared on it ("" if none).  Borrowed for the call only. */
+    void (*on_open)(void *ud, const ed_elem *header, const char *content_ns);
+    /* A complete top-level stanza; ownership passes to the callee, who frees
+     * it with ed_elem_free(). */
+    void (*on_stanza)(void *ud, ed_elem *stanza);
+    /* </stream:stream> arrived. */
+    void (*on_close)(void *ud);
+} ed_xml_stream_cbs;
+
+/* New parser; lim NULL = defaults; cbs is copied.  NULL on allocation
+ * failure.  Free with ed_xml_stream_free(). */
+ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim,
+                                 const ed_xml_stream_cbs *cbs, void *ud);
+
+/* Feed n bytes.  Callbacks run from inside this call; they must not free or
+ * reset the parser (set a flag and do it when feed returns).  After an error
+ * the parser stays failed and every later feed returns the same error; map it
+ * with ed_err_stream_condition().  A description of the error's position is
+ * available from ed_xml_stream_error_detail(). */
+ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n);
+
+/* Static-lifetime (until the next feed/reset/free) human-readable detail of
+ * the last error, e.g. "line 1, column 40: mismatched tag"; "" if none. */
+const char *ed_xml_stream_error_detail(const ed_xml_stream *s);
+
+/* Start over for a new stream (after STARTTLS or SASL success); limits and
+ * callbacks are kept.  Returns ED_ENOMEM if a new parser cannot be made. */
+ed_err ed_xml_stream_reset(ed_xml_stream *s);
+
+void ed_xml_stream_free(ed_xml_stream *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

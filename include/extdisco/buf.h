@@ -24,7 +24,10 @@ ed_err ed_buf_append(ed_buf *b, const void *p, size_t n);
 ed_err ed_buf_puts(ed_buf *b, const char *s);
 ed_err ed_buf_printf(ed_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append s with XML escaping: & < > always; ' and " too when attr != 0. */
+/* Append s with XML escaping: & < > always; ' and " too when attr != 0; CR
+ * always and TAB/LF in attributes as character references (so they survive
+ * a parser's normalisation).  ED_EINVAL (buffer unchanged) when s is not
+ * valid UTF-8 or holds a character XML forbids (C0 controls, U+FFFE/FFFF). */
 ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr);
 /* Drop the first n bytes (n <= len), keeping the rest. */
 void ed_buf_consume(ed_buf *b, size_t n);

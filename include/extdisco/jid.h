@@ -2,7 +2,17 @@
  * RFC 6122 (nodeprep, nameprep, resourceprep via libidn); IDNA domains are
  * converted to their Unicode form and lower-cased; IP literals are accepted
  * ("[::1]" keeps its brackets).  Each part is at most 1023 bytes after
- * preparation. */
+ * preparation.
+ *
+ * Canonical form (what eq_* compare): "user@xn--bcher-kva.example" and
+ * "User@B\u00dcCHER.example." both become "user@b\u00fccher.example"
+ * (UTF-8); one trailing '.' of the domain is dropped; IPv6 literals are
+ * re-printed by inet_ntop ("[0:0::1]" -> "[::1]"); a domain of digits and
+ * dots must be a dotted-quad IPv4 address; domain labels follow the STD3
+ * rules (letters, digits, '-').  The resource keeps its case.  Errors: an
+ * empty part or embedded NUL is ED_JID_MALFORMED, invalid UTF-8 the part's
+ * *_INVALID code; a raw part over 4096 bytes is ED_JID_TOO_LONG even if
+ * preparation would shrink it. */
 #ifndef EXTDISCO_JID_H
 #define EXTDISCO_JID_H
 

@@ -1,0 +1,455 @@
+/* client/turncheck_net.c — sockets, TLS and STUN stream framing for the
+ * STUN/TURN checker, with poll() deadlines.  See turncheck_net.h. */
+#include "turncheck_net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#define STUN_HDR 20
+#define STUN_COOKIE 0x2112A442u
+
+int64_t ed_tc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ed_tc_fail(ed_check_result *res, ed_check_fail f, const char *step,
+                const char *fmt, ...)
+{
+    va_list ap;
+    res->ok = false;
+    res->fail = f;
+    res->step = step;
+    va_start(ap, fmt);
+    vsnprintf(res->error_reason, sizeof res->error_reason, fmt, ap);
+    va_end(ap);
+}
+
+void ed_tc_addr_str(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+    } else {
+        snprintf(out, cap, "(family %d)", sa->sa_family);
+    }
+}
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char b[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+/* Wait for events on fd until `until` (monotonic ms).  1 ready, 0 timed
+ * out, -1 poll error (errno). */
+static int wait_fd(int fd, short events, int64_t until)
+{
+    for (;;) {
+        int64_t left = until - ed_tc_now_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = { .fd = fd, .events = events };
+        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+int ed_tc_resolve(const char *host, uint16_t port, ed_check_transport t,
+                  struct addrinfo **out, ed_check_result *res)
+{
+    struct addrinfo hints;
+    char svc[8];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = t == ED_CHECK_UDP ? SOCK_DGRAM : SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(svc, sizeof svc, "%u", port);
+    int r = getaddrinfo(host, svc, &hints, out);
+    if (r != 0) {
+        ed_tc_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve", "cannot resolve %s: %s",
+                   host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+/* The most precise description of a failed TLS operation. */
+static void tls_fail(ed_tc_conn *c, int ret, const char *step,
+                     ed_check_result *res)
+{
+    int err = SSL_get_error(c->ssl, ret);
+    long vr = SSL_get_verify_result(c->ssl);
+    unsigned long e = ERR_peek_last_error();
+    char buf[160];
+
+    if (vr != X509_V_OK) {
+        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step,
+                   "certificate verification failed: %s",
+                   X509_verify_cert_error_string(vr));
+    } else if (e != 0) {
+        ERR_error_string_n(e, buf, sizeof buf);
+        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error: %s", buf);
+    } else if (err == SSL_ERROR_SYSCALL && errno != 0) {
+        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+                                              : ED_CHECK_FAIL_IO,
+                   step, "TLS: %s", strerror(errno));
+    } else if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) {
+        ed_tc_fail(res, ED_CHECK_FAIL_IO, step,
+                   "server closed the connection during TLS");
+    } else {
+        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error %d", err);
+    }
+    ERR_clear_error();
+}
+
+/* Wait as an SSL call asked.  1 go on, 0 timeout, -1 other error. */
+static int tls_wait(ed_tc_conn *c, int ret, int64_t until)
+{
+    int err = SSL_get_error(c->ssl, ret);
+    if (err == SSL_ERROR_WANT_READ)
+        return wait_fd(c->fd, POLLIN, until);
+    if (err == SSL_ERROR_WANT_WRITE)
+        return wait_fd(c->fd, POLLOUT, until);
+    return -1;
+}
+
+static int tls_handshake(ed_tc_conn *c, const char *host,
+                         const ed_check_tls *tls, int64_t deadline,
+                         ed_check_result *res)
+{
+    int64_t t0 = ed_tc_now_ms();
+    bool verify = !(tls && tls->insecure);
+    ERR_clear_error();
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    if (!c->ctx) {
+        ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_CTX_new failed");
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+    if (verify) {
+        int ok = tls && tls->ca_file
+                 ? SSL_CTX_load_verify_locations(c->ctx, tls->ca_file, NULL)
+                 : SSL_CTX_set_default_verify_paths(c->ctx);
+        if (ok != 1) {
+            ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "cannot load CA file %s",
+                       tls && tls->ca_file ? tls->ca_file : "(system)");
+            return -1;
+        }
+    }
+    c->ssl = SSL_new(c->ctx);
+    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+        ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_new failed");
+        return -1;
+    }
+    bool ip = is_ip_literal(host);
+    /* RFC 6066 §3: no IP literals in SNI. */
+    if (!ip)
+        SSL_set_tlsext_host_name(c->ssl, host);
+    if (verify) {
+        int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
+                    : SSL_set1_host(c->ssl, host);
+        if (ok != 1) {
+            ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls",
+                       "cannot set verification name %s", host);
+            return -1;
+        }
+        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+    } else {
+        SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+    }
+    for (;;) {
+        errno = 0;
+        int r = SSL_connect(c->ssl);
+        if (r == 1)
+            return 0;
+        int w = tls_wait(c, r, deadline);
+        if (w == 0) {
+            ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, "tls",
+                       "TLS handshake with %s timed out after %ld ms",
+                       res->server, (long)(ed_tc_now_ms() - t0));
+            return -1;
+        }
+        if (w < 0) {
+            tls_fail(c, r, "tls", res);
+            return -1;
+        }
+    }
+}
+
+int ed_tc_connect(ed_tc_conn *c, ed_check_transport t,
+                  const struct addrinfo *ai, const char *host,
+                  const ed_check_tls *tls, int64_t deadline,
+                  ed_check_result *res)
+{
+    c->fd = -1;
+    c->transport = t;
+    c->ctx = NULL;
+    c->ssl = NULL;
+    c->rlen = 0;
+    ed_tc_addr_str(ai->ai_addr, res->server, sizeof res->server);
+    res->connect_ms = 0;
+
+    int64_t t0 = ed_tc_now_ms();
+    c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                   ai->ai_protocol);
+    if (c->fd < 0) {
+        ed_tc_fail(res, ED_CHECK_FAIL_CONNECT, "connect", "socket: %s",
+                   strerror(errno));
+        return -1;
+    }
+    int err = 0;
+    if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+            err = errno;
+        } else {
+            int w = wait_fd(c->fd, POLLOUT, deadline);
+            if (w == 0) {
+                ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, "connect",
+                           "TCP connect to %s timed out after %ld ms",
+                           res->server, (long)(ed_tc_now_ms() - t0));
+                return -1;
+            }
+            socklen_t sl = sizeof err;
+            if (w < 0)
+                err = errno;
+            else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+                err = errno;
+        }
+    }
+    if (err != 0) {
+        ed_tc_fail(res, err == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+                                            : ED_CHECK_FAIL_CONNECT,
+                   "connect", "connect to %s: %s", res->server, strerror(err));
+        return -1;
+    }
+    if (t != ED_CHECK_UDP) {
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (t == ED_CHECK_TLS && tls_handshake(c, host, tls, deadline, res) != 0)
+        return -1;
+    if (t != ED_CHECK_UDP)
+        res->connect_ms = (long)(ed_tc_now_ms() - t0);
+    return 0;
+}
+
+int ed_tc_send(ed_tc_conn *c, const uint8_t *buf, size_t len, int64_t deadline,
+               const char *step, ed_check_result *res)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (c->ssl) {
+            ERR_clear_error();
+            errno = 0;
+            int r = SSL_write(c->ssl, buf + off, (int)(len - off));
+            if (r > 0) {
+                off += (size_t)r;
+                continue;
+            }
+            int w = tls_wait(c, r, deadline);
+            if (w == 0)
+                goto timeout;
+            if (w < 0) {
+                tls_fail(c, r, step, res);
+                return -1;
+            }
+            continue;
+        }
+        ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (n >= 0) {
+            if (c->transport == ED_CHECK_UDP && (size_t)n != len) {
+                ed_tc_fail(res, ED_CHECK_FAIL_IO, step, "short datagram send");
+                return -1;
+            }
+            off += (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int w = wait_fd(c->fd, POLLOUT, deadline);
+            if (w == 0)
+                goto timeout;
+            if (w > 0)
+                continue;
+        }
+        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+                                              : ED_CHECK_FAIL_IO,
+                   step, "send to %s: %s", res->server, strerror(errno));
+        return -1;
+    }
+    return 0;
+timeout:
+    ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, step, "send to %s timed out",
+               res->server);
+    return -1;
+}
+
+static ssize_t recv_dgram(ed_tc_conn *c, uint8_t *buf, size_t cap,
+                          int64_t until, const char *step,
+                          ed_check_result *res)
+{
+    for (;;) {
+        int w = wait_fd(c->fd, POLLIN, until);
+        if (w == 0)
+            return 0;
+        ssize_t n = w < 0 ? -1 : recv(c->fd, buf, cap, MSG_TRUNC);
+        if (n > (ssize_t)cap)
+            continue; /* over our limit: not an answer we accept */
+        if (n > 0)
+            return n;
+        if (n == 0 || errno == EINTR || errno == EAGAIN)
+            continue;
+        if (errno == ECONNREFUSED) {
+            ed_tc_fail(res, ED_CHECK_FAIL_REFUSED, step,
+                       "nothing listens on udp %s (ICMP port unreachable)",
+                       res->server);
+        } else {
+            ed_tc_fail(res, ED_CHECK_FAIL_IO, step, "recv from %s: %s",
+                       res->server, strerror(errno));
+        }
+        return -1;
+    }
+}
+
+/* One framed STUN message from the head of rbuf: its length, 0 when more
+ * bytes are needed, -1 when the stream does not carry STUN or the message
+ * is over the limit. */
+static ssize_t frame(ed_tc_conn *c, size_t cap, const char *step,
+                     ed_check_result *res)
+{
+    const uint8_t *b = c->rbuf;
+    size_t have = c->rlen < 8 ? c->rlen : 8;
+    bool bad = (have >= 1 && (b[0] & 0xC0) != 0);
+    if (have >= 8) {
+        uint32_t cookie = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+                          (uint32_t)b[6] << 8 | b[7];
+        bad = bad || cookie != STUN_COOKIE || (b[3] & 3) != 0;
+    }
+    if (bad) {
+        char hex[3 * 8 + 1] = "";
+        for (size_t i = 0; i < have; i++)
+            snprintf(hex + 3 * i, sizeof hex - 3 * i, "%02x ", b[i]);
+        ed_tc_fail(res, ED_CHECK_FAIL_PROTOCOL, step,
+                   "%s %s sent data that is not STUN (first bytes: %s)",
+                   c->transport == ED_CHECK_TLS ? "tls" : "tcp", res->server, hex);
+        return -1;
+    }
+    if (c->rlen < STUN_HDR)
+        return 0;
+    size_t mlen = STUN_HDR + ((size_t)b[2] << 8 | b[3]);
+    if (mlen > cap || mlen > sizeof c->rbuf) {
+        ed_tc_fail(res, ED_CHECK_FAIL_PROTOCOL, step,
+                   "STUN message of %zu bytes is over the %zu-byte limit",
+                   mlen, cap < sizeof c->rbuf ? cap : sizeof c->rbuf);
+        return -1;
+    }
+    return c->rlen >= mlen ? (ssize_t)mlen : 0;
+}
+
+/* Read more stream bytes into rbuf.  1 got some, 0 timeout, -1 error. */
+static int fill(ed_tc_conn *c, int64_t until, const char *step,
+                ed_check_result *res)
+{
+    size_t room = sizeof c->rbuf - c->rlen;
+    for (;;) {
+        if (c->ssl) {
+            ERR_clear_error();
+            errno = 0;
+            int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)room);
+            if (r > 0) {
+                c->rlen += (size_t)r;
+                return 1;
+            }
+            int w = tls_wait(c, r, until);
+            if (w > 0)
+                continue;
+            if (w == 0)
+                return 0;
+            tls_fail(c, r, step, res);
+            return -1;
+        }
+        int w = wait_fd(c->fd, POLLIN, until);
+        if (w == 0)
+            return 0;
+        ssize_t n = w < 0 ? -1 : recv(c->fd, c->rbuf + c->rlen, room, 0);
+        if (n > 0) {
+            c->rlen += (size_t)n;
+            return 1;
+        }
+        if (n == 0) {
+            ed_tc_fail(res, ED_CHECK_FAIL_IO, step,
+                       "server %s closed the TCP connection", res->server);
+            return -1;
+        }
+        if (errno == EINTR || errno == EAGAIN)
+            continue;
+        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+                                              : ED_CHECK_FAIL_IO,
+                   step, "recv from %s: %s", res->server, strerror(errno));
+        return -1;
+    }
+}
+
+ssize_t ed_tc_recv(ed_tc_conn *c, uint8_t *buf, size_t cap, int64_t until,
+                   const char *step, ed_check_result *res)
+{
+    if (c->transport == ED_CHECK_UDP)
+        return recv_dgram(c, buf, cap, until, step, res);
+    for (;;) {
+        ssize_t m = frame(c, cap, step, res);
+        if (m < 0)
+            return -1;
+        if (m > 0) {
+            memcpy(buf, c->rbuf, (size_t)m);
+            memmove(c->rbuf, c->rbuf + m, c->rlen - (size_t)m);
+            c->rlen -= (size_t)m;
+            return m;
+        }
+        int r = fill(c, until, step, res);
+        if (r <= 0)
+            return r;
+    }
+}
+
+void ed_tc_close(ed_tc_conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl); /* best effort close_notify, non-blocking */
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    if (c->ctx) {
+        SSL_CTX_free(c->ctx);
+        c->ctx = NULL;
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    ERR_clear_error();
+}

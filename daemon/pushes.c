@@ -1,0 +1,297 @@
+/* daemon/pushes.c — who asked for services, who is online, and the pushes a
+ * reload sends them (XEP-0215 §3.2: only to requesters with presence).
+ *
+ * A hash table keyed by full JID.  An entry exists while the JID is online or
+ * has asked; it is pushable when both.  Pushes are fire-and-forget: their
+ * replies (Psi sends none, Conversations an error) are consumed by the
+ * handler without being matched. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+
+typedef struct entry {
+    struct entry *next;
+    char *full;
+    char *type;    /* filter of the last request, NULL = all */
+    char *self;    /* from of pushes: the address the request went to */
+    int version;   /* 0 = never asked */
+    bool online;
+    ed_route route;
+    ed_jid *jid;
+} entry;
+
+struct ed_pushes {
+    entry **buckets;
+    size_t nbuckets;
+    size_t count;
+    size_t max;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+ed_pushes *ed_pushes_new(size_t max_entries)
+{
+    ed_pushes *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->nbuckets = 64;
+    p->buckets = calloc(p->nbuckets, sizeof *p->buckets);
+    p->max = max_entries ? max_entries : 1000000;
+    if (!p->buckets) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void entry_free(entry *e)
+{
+    free(e->full);
+    free(e->type);
+    free(e->self);
+    ed_jid_free(e->jid);
+    free(e);
+}
+
+void ed_pushes_free(ed_pushes *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry *e = p->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            entry_free(e);
+            e = n;
+        }
+    }
+    free(p->buckets);
+    free(p);
+}
+
+static void grow(ed_pushes *p)
+{
+    size_t nb = p->nbuckets * 2;
+    entry **b = calloc(nb, sizeof *b);
+    if (!b)
+        return; /* keep the longer chains */
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry *e = p->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            size_t k = hash(e->full) & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+            e = n;
+        }
+    }
+    free(p->buckets);
+    p->buckets = b;
+    p->nbuckets = nb;
+}
+
+static entry **slot(ed_pushes *p, const char *full)
+{
+    entry **pp = &p->buckets[hash(full) & (p->nbuckets - 1)];
+    while (*pp && strcmp((*pp)->full, full) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static entry *get_or_add(ed_pushes *p, const ed_jid *full)
+{
+    entry **pp = slot(p, full->full);
+    if (*pp)
+        return *pp;
+    if (p->count >= p->max) {
+        ed_log_warn("push table full (%zu entries): %s will get no pushes", p->max, full->full);
+        return NULL;
+    }
+    entry *e = calloc(1, sizeof *e);
+    if (!e || !(e->full = strdup(full->full)) || !(e->jid = ed_jid_dup(full))) {
+        if (e)
+            entry_free(e);
+        return NULL;
+    }
+    *pp = e;
+    if (++p->count > p->nbuckets)
+        grow(p);
+    return e;
+}
+
+static void remove_entry(ed_pushes *p, const char *full)
+{
+    entry **pp = slot(p, full);
+    if (*pp) {
+        entry *e = *pp;
+        *pp = e->next;
+        entry_free(e);
+        p->count--;
+    }
+}
+
+static bool set_str(char **dst, const char *src)
+{
+    char *c = NULL;
+    if (src && !(c = strdup(src)))
+        return false;
+    free(*dst);
+    *dst = c;
+    return true;
+}
+
+void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
+                      const char *type_filter, const char *self,
+                      const ed_route *route, bool online)
+{
+    if (!full->resource)
+        return; /* pushes go to a resource; a bare requester has none */
+    entry *e = get_or_add(p, full);
+    if (!e)
+        return;
+    if (!set_str(&e->type, type_filter) || !set_str(&e->self, self)) {
+        remove_entry(p, full->full);
+        return;
+    }
+    e->version = version;
+    e->route = *route;
+    if (online)
+        e->online = true;
+}
+
+void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
+                        const ed_route *route)
+{
+    if (!full->resource)
+        return;
+    if (!available) {
+        remove_entry(p, full->full);
+        return;
+    }
+    entry *e = get_or_add(p, full);
+    if (!e)
+        return;
+    e->online = true;
+    if (!e->version)
+        e->route = *route;
+}
+
+void ed_pushes_forget_owner(ed_pushes *p, void *owner)
+{
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry **pp = &p->buckets[i];
+        while (*pp) {
+            if ((*pp)->route.owner == owner) {
+                entry *e = *pp;
+                *pp = e->next;
+                entry_free(e);
+                p->count--;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+}
+
+size_t ed_pushes_count(const ed_pushes *p, size_t *online)
+{
+    if (online) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->nbuckets; i++)
+            for (entry *e = p->buckets[i]; e; e = e->next)
+                n += e->online && e->version;
+        *online = n;
+    }
+    return p->count;
+}
+
+/* The public records (no credentials) a requester sees in registry r. */
+static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t now,
+                               size_t *n)
+{
+    size_t nd;
+    const ed_service_def *defs = ed_registry_defs(r, &nd);
+    ed_service *v = calloc(nd ? nd : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < nd; i++) {
+        if (ed_xep0215_materialize(&defs[i], who, now, false, &v[i]) != ED_OK) {
+            ed_services_free(v, i);
+            return NULL;
+        }
+    }
+    *n = nd;
+    return v;
+}
+
+/* Give add/modify entries the credentials the requester would get now. */
+static bool add_credentials(ed_service *chg, size_t n, const ed_registry *nw,
+                            const ed_jid *who, int64_t now)
+{
+    ed_xep0215_policy pol = ed_registry_policy_for(nw, who);
+    if (!pol.may_credentials || !pol.inline_credentials)
+        return true;
+    size_t nd;
+    const ed_service_def *defs = ed_registry_defs(nw, &nd);
+    for (size_t i = 0; i < n; i++) {
+        if (chg[i].action == ED_ACTION_DELETE)
+            continue;
+        for (size_t k = 0; k < nd; k++) {
+            if (!ed_service_same_identity(&defs[k].svc, &chg[i]))
+                continue;
+            ed_service full;
+            if (ed_xep0215_materialize(&defs[k], who, now, true, &full) != ED_OK)
+                return false;
+            full.action = chg[i].action;
+            ed_service_clear(&chg[i]);
+            chg[i] = full;
+            break;
+        }
+    }
+    return true;
+}
+
+size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
+                      const ed_registry *nw)
+{
+    size_t sent = 0;
+    int64_t now = s->clock();
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        for (entry *e = p->buckets[i]; e; e = e->next) {
+            if (!e->online || !e->version || !e->route.send)
+                continue;
+            size_t no = 0, nn = 0, nc = 0;
+            ed_service *ov = public_view(old, e->jid, now, &no);
+            ed_service *nv = public_view(nw, e->jid, now, &nn);
+            ed_service *chg = NULL;
+            bool ok = ov && nv &&
+                      ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
+                      add_credentials(chg, nc, nw, e->jid, now);
+            ed_services_free(ov, no);
+            ed_services_free(nv, nn);
+            if (ok && nc > 0 && ed_registry_policy_for(nw, e->jid).may_list) {
+                char id[32];
+                ed_elem *push = ed_xep0215_push(e->self, e->full,
+                                                ed_server_next_id(s, id, sizeof id),
+                                                e->version, e->type, chg, nc);
+                if (push) {
+                    e->route.send(e->route.owner, push);
+                    ed_elem_free(push);
+                    sent++;
+                }
+            } else if (!ok) {
+                ed_log_warn("could not compute the push for %s", e->full);
+            }
+            ed_services_free(chg, nc);
+        }
+    }
+    return sent;
+}

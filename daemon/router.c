@@ -1,0 +1,539 @@
+/* daemon/router.c — stanzas from bound sessions: the account table (bound
+ * resources per user), presence broadcast and probes, and delivery between
+ * local users by the rules of RFC 6121 §8.5 (bare and full JIDs,
+ * service-unavailable where they say so).  IQs to the server or to the
+ * user's own account go to roster.c or to ed_server_handle_iq() (disco,
+ * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
+ * other domains get remote-server-not-found. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "c2s_int.h"
+#include "log.h"
+
+/* --- the account table ----------------------------------------------------- */
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static ed_user **uslot(ed_c2s *c, const char *local)
+{
+    ed_user **pp = &c->ub[hash(local) & (c->nub - 1)];
+    while (*pp && strcmp((*pp)->local, local) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+ed_user *ed_router_user(ed_c2s *c, const char *local)
+{
+    return c->ub ? *uslot(c, local) : NULL;
+}
+
+static void grow(ed_c2s *c)
+{
+    size_t nb = c->nub * 2;
+    ed_user **b = calloc(nb, sizeof *b);
+    if (!b)
+        return;
+    for (size_t i = 0; i < c->nub; i++) {
+        ed_user *u = c->ub[i];
+        while (u) {
+            ed_user *n = u->next;
+            size_t k = hash(u->local) & (nb - 1);
+            u->next = b[k];
+            b[k] = u;
+            u = n;
+        }
+    }
+    free(c->ub);
+    c->ub = b;
+    c->nub = nb;
+}
+
+static ed_user *user_get_or_add(ed_c2s *c, const char *local)
+{
+    if (!c->ub) {
+        c->nub = 64;
+        if (!(c->ub = calloc(c->nub, sizeof *c->ub)))
+            return NULL;
+    }
+    ed_user **pp = uslot(c, local);
+    if (*pp)
+        return *pp;
+    ed_user *u = calloc(1, sizeof *u);
+    if (!u || !(u->local = strdup(local))) {
+        free(u);
+        return NULL;
+    }
+    *pp = u;
+    if (++c->nusers > c->nub)
+        grow(c);
+    return u;
+}
+
+void ed_router_free(ed_c2s *c)
+{
+    for (size_t i = 0; i < c->nub; i++) {
+        ed_user *u = c->ub[i];
+        while (u) {
+            ed_user *n = u->next;
+            free(u->local);
+            free(u);
+            u = n;
+        }
+    }
+    free(c->ub);
+    c->ub = NULL;
+    c->nub = c->nusers = 0;
+}
+
+bool ed_router_account_exists(ed_c2s *c, const char *local)
+{
+    if (ed_router_user(c, local))
+        return true;
+    ed_account a;
+    return ed_store_account_get(c->store, local, &a) == 1;
+}
+
+static ed_session *find_resource(ed_user *u, const char *resource)
+{
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (strcmp(r->jid->resource, resource) == 0)
+            return r;
+    return NULL;
+}
+
+bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
+{
+    ed_c2s *c = s->c2s;
+    ed_jid *full = NULL;
+    if (ed_jid_make(s->jid->local, c->domain, resource, &full) != ED_OK) {
+        *condition = "bad-request";
+        return false;
+    }
+    ed_user *u = user_get_or_add(c, full->local);
+    if (!u) {
+        ed_jid_free(full);
+        *condition = "internal-server-error";
+        return false;
+    }
+    ed_session *old = find_resource(u, full->resource);
+    if (old) /* RFC 6120 §7.7.2.2: the new session wins */
+        ed_session_stream_error(old, "conflict", "replaced by a new session");
+    if (u->nres >= ED_C2S_MAX_RESOURCES) {
+        ed_jid_free(full);
+        *condition = "resource-constraint";
+        return false;
+    }
+    ed_jid_free(s->jid);
+    s->jid = full;
+    s->user = u;
+    s->rnext = u->res;
+    u->res = s;
+    u->nres++;
+    return true;
+}
+
+/* --- presence ---------------------------------------------------------------- */
+
+void ed_router_send_presence(ed_session *s, const char *from, const char *type,
+                             const char *payload)
+{
+    ed_buf *b = &s->c2s->out;
+    ed_buf_reset(b);
+    ed_buf_puts(b, "<presence from='");
+    ed_buf_xml_escape(b, from, strlen(from), 1);
+    ed_buf_puts(b, "' to='");
+    ed_buf_xml_escape(b, s->jid->full, strlen(s->jid->full), 1);
+    ed_buf_puts(b, "'");
+    if (type)
+        ed_buf_printf(b, " type='%s'", type);
+    if (payload && *payload && !type)
+        ed_buf_printf(b, ">%s</presence>", payload);
+    else
+        ed_buf_puts(b, "/>");
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+/* Presence of `from`'s resources (or unavailable) to `to`'s available ones.
+ * only: when non-NULL, only this session of `to` receives. */
+static void presence_between(ed_c2s *c, const char *from, const char *to, bool unavail,
+                             ed_session *only)
+{
+    ed_user *uf = ed_router_user(c, from), *ut = ed_router_user(c, to);
+    if (!uf || !ut)
+        return;
+    for (ed_session *a = uf->res; a; a = a->rnext) {
+        if (!a->available)
+            continue;
+        for (ed_session *b = ut->res; b; b = b->rnext)
+            if (b->available && (!only || b == only))
+                ed_router_send_presence(b, a->jid->full, unavail ? "unavailable" : NULL,
+                                        a->presence);
+    }
+}
+
+void ed_router_presence_between(ed_c2s *c, const char *from, const char *to,
+                                bool unavail)
+{
+    presence_between(c, from, to, unavail, NULL);
+}
+
+typedef struct bcast {
+    ed_session *s;
+    const char *type;
+} bcast;
+
+/* s's presence to every available resource of a contact. */
+static void bcast_one(void *ud, const char *contact_bare)
+{
+    bcast *bc = ud;
+    ed_c2s *c = bc->s->c2s;
+    const char *at = strchr(contact_bare, '@');
+    if (!at || strcmp(at + 1, c->domain) != 0)
+        return;
+    char local[ED_JID_PART_MAX + 1];
+    snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
+    ed_user *u = ed_router_user(c, local);
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (r->available && r != bc->s)
+            ed_router_send_presence(r, bc->s->jid->full, bc->type, bc->s->presence);
+}
+
+/* Probe answer: the contact's available resources to s. */
+static void probe_one(void *ud, const char *contact_bare)
+{
+    ed_session *s = ud;
+    const char *at = strchr(contact_bare, '@');
+    if (!at || strcmp(at + 1, s->c2s->domain) != 0)
+        return;
+    char local[ED_JID_PART_MAX + 1];
+    snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
+    if (strcmp(local, s->jid->local) != 0)
+        presence_between(s->c2s, local, s->jid->local, false, s);
+}
+
+static void broadcast(ed_session *s, const char *type)
+{
+    bcast bc = {.s = s, .type = type};
+    ed_roster_each(s->c2s, s->jid->local, ED_SUB_FROM, bcast_one, &bc);
+    /* and the user's own other resources */
+    for (ed_session *r = s->user->res; r; r = r->rnext)
+        if (r != s && r->available)
+            ed_router_send_presence(r, s->jid->full, type, s->presence);
+}
+
+void ed_router_unbind(ed_session *s)
+{
+    if (!s->bound)
+        return;
+    ed_c2s *c = s->c2s;
+    if (s->available) {
+        free(s->presence);
+        s->presence = NULL;
+        broadcast(s, "unavailable");
+        s->available = false;
+        ed_pushes_presence(c->srv->pushes, s->jid, false, NULL);
+    }
+    ed_user *u = s->user;
+    for (ed_session **pp = &u->res; *pp; pp = &(*pp)->rnext) {
+        if (*pp == s) {
+            *pp = s->rnext;
+            break;
+        }
+    }
+    s->rnext = NULL;
+    s->user = NULL;
+    s->bound = false;
+    if (--u->nres == 0) {
+        ed_user **pp = uslot(c, u->local);
+        *pp = u->next;
+        free(u->local);
+        free(u);
+        c->nusers--;
+    }
+}
+
+/* The payload of an available presence, serialised, or NULL. */
+static char *presence_payload(ed_c2s *c, const ed_elem *st, int8_t *prio)
+{
+    *prio = 0;
+    ed_buf b = {.max = ED_C2S_PRESENCE_MAX};
+    for (ed_elem *ch = ed_elem_first(st); ch; ch = ed_elem_next(ch, NULL, NULL)) {
+        if (strcmp(ch->name, "priority") == 0 && strcmp(ch->ns, ED_NS_CLIENT) == 0) {
+            long v = strtol(ed_elem_text(ch) ? ed_elem_text(ch) : "0", NULL, 10);
+            *prio = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+        }
+        if (ed_xml_write(&b, ch, ED_NS_CLIENT) != ED_OK) {
+            ed_buf_free(&b);
+            return NULL;
+        }
+    }
+    return b.data; /* NULL when empty */
+}
+
+static void broadcast_presence(ed_session *s, ed_elem *st, const char *type)
+{
+    ed_c2s *c = s->c2s;
+    if (!type) {
+        bool initial = !s->available;
+        free(s->presence);
+        s->presence = presence_payload(c, st, &s->priority);
+        s->available = true;
+        broadcast(s, NULL);
+        if (initial) {
+            ed_roster_each(c, s->jid->local, ED_SUB_TO, probe_one, s);
+            /* the user's own other resources */
+            for (ed_session *r = s->user->res; r; r = r->rnext)
+                if (r != s && r->available)
+                    ed_router_send_presence(s, r->jid->full, NULL, r->presence);
+            ed_roster_initial(s);
+            ed_route route = ed_session_route(s);
+            ed_pushes_presence(c->srv->pushes, s->jid, true, &route);
+        }
+    } else if (strcmp(type, "unavailable") == 0) {
+        if (!s->available)
+            return;
+        free(s->presence);
+        s->presence = NULL;
+        broadcast(s, "unavailable");
+        s->available = false;
+        ed_pushes_presence(c->srv->pushes, s->jid, false, NULL);
+    }
+    /* other types without a `to` are meaningless: ignored (RFC 6121 §4.3) */
+}
+
+/* --- delivery --------------------------------------------------------------- */
+
+void ed_router_error(ed_session *s, const ed_elem *st, const char *cond)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (type && strcmp(type, "error") == 0)
+        return; /* never answer an error with an error */
+    if (strcmp(st->name, "iq") == 0 && type && strcmp(type, "result") == 0)
+        return;
+    ed_elem *e = ed_stanza_error(st, cond, NULL, NULL);
+    if (e)
+        ed_session_send(s, e);
+    ed_elem_free(e);
+}
+
+static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain)
+{
+    ed_c2s *c = s->c2s;
+    ed_iq_ctx ctx = {
+        .from = s->jid,
+        .to = to,
+        .to_domain = to_domain,
+        .peer = (const struct sockaddr *)&s->peer,
+        .peerlen = s->peerlen,
+        .route = ed_session_route(s),
+        .online = s->available,
+    };
+    ed_elem *reply = NULL;
+    switch (ed_server_handle_iq(c->srv, st, &ctx, &reply)) {
+    case ED_IQ_REPLIED:
+        if (reply)
+            ed_session_send(s, reply);
+        else
+            ed_router_error(s, st, "internal-server-error");
+        ed_elem_free(reply);
+        break;
+    case ED_IQ_CONSUMED:
+        break;
+    case ED_IQ_UNHANDLED:
+        ed_router_error(s, st, "service-unavailable");
+        break;
+    }
+}
+
+/* IQs the server answers for the account itself (no `to`, or the user's
+ * own bare JID). */
+static void own_iq(ed_session *s, ed_elem *st, const char *to)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
+        return; /* e.g. answers to roster and service pushes */
+    ed_elem *p = ed_iq_payload(st);
+    if (p && strcmp(p->ns, NS_ROSTER) == 0 && strcmp(p->name, "query") == 0) {
+        ed_roster_iq(s, st);
+    } else if (p && strcmp(p->ns, NS_SESSION) == 0 && strcmp(p->name, "session") == 0) {
+        ed_elem *r = ed_iq_result(st);
+        if (r)
+            ed_session_send(s, r);
+        ed_elem_free(r);
+    } else if (p && strcmp(p->ns, NS_BIND) == 0) {
+        ed_router_error(s, st, "not-allowed");
+    } else {
+        server_iq(s, st, to ? to : s->c2s->domain, to == NULL);
+    }
+}
+
+static bool is_sic(const ed_elem *st)
+{
+    ed_elem *p = ed_iq_payload(st);
+    return p && (strcmp(p->ns, ED_NS_SIC1) == 0 || strcmp(p->ns, ED_NS_SIC0) == 0);
+}
+
+/* Message to a local bare JID (RFC 6121 §8.5.2). */
+static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (!type)
+        type = "normal";
+    if (strcmp(type, "error") == 0)
+        return;
+    if (strcmp(type, "groupchat") == 0) {
+        ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    int best = -1;
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (r->available && r->priority >= 0 && r->priority > best)
+            best = r->priority;
+    if (best < 0) {
+        /* no offline storage: normal and chat bounce, headline is dropped */
+        if (strcmp(type, "headline") != 0)
+            ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    bool headline = strcmp(type, "headline") == 0;
+    for (ed_session *r = u->res; r; r = r->rnext)
+        if (r->available && r->priority >= 0 && (headline || r->priority == best))
+            ed_session_send(r, st);
+}
+
+static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
+{
+    ed_c2s *c = s->c2s;
+    const char *kind = st->name;
+    const char *type = ed_elem_attr(st, "type");
+    bool own = strcmp(to->local, s->jid->local) == 0;
+    ed_user *u = ed_router_user(c, to->local);
+    bool presence = kind[0] == 'p', message = kind[0] == 'm';
+    bool iq_request = kind[0] == 'i' && type &&
+                      (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+
+    if (!u && !own && !ed_router_account_exists(c, to->local)) {
+        if (!presence) /* §8.5.1: no such account */
+            ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    if (iq_request && !own && is_sic(st)) {
+        server_iq(s, st, ed_elem_attr(st, "to"), false); /* forbidden */
+        return;
+    }
+    if (to->resource) {
+        ed_session *r = find_resource(u, to->resource);
+        if (r && (!presence || r != s)) {
+            ed_session_send(r, st);
+            return;
+        }
+        /* §8.5.3.2: no such resource */
+        if (message) {
+            if (type && strcmp(type, "groupchat") == 0)
+                ed_router_error(s, st, "service-unavailable");
+            else
+                message_to_bare(s, st, u);
+        } else if (presence) {
+            if (type && strncmp(type, "subscri", 7) != 0 && strncmp(type, "unsubscri", 9) != 0)
+                return;
+            if (type)
+                ed_roster_subscription(s, to->local, type);
+        } else if (iq_request) {
+            ed_router_error(s, st, "service-unavailable");
+        }
+        return;
+    }
+    /* bare JID */
+    if (message) {
+        message_to_bare(s, st, u);
+    } else if (presence) {
+        if (type && (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
+                     strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0)) {
+            if (!own)
+                ed_roster_subscription(s, to->local, type);
+        } else if (type && strcmp(type, "probe") == 0) {
+            ed_roster_item it;
+            if (!own && ed_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {
+                if (it.sub & ED_SUB_FROM)
+                    presence_between(c, to->local, s->jid->local, false, s);
+                ed_roster_item_clear(&it);
+            }
+        } else if (!type || strcmp(type, "unavailable") == 0) {
+            for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+                if (r->available && r != s)
+                    ed_session_send(r, st);
+        }
+    } else if (own) {
+        own_iq(s, st, ed_elem_attr(st, "to"));
+    } else if (iq_request) {
+        ed_router_error(s, st, "service-unavailable");
+    }
+}
+
+void ed_router_stanza(ed_session *s, ed_elem *st)
+{
+    ed_c2s *c = s->c2s;
+    const char *from = ed_elem_attr(st, "from");
+    if (from) {
+        ed_jid *f = NULL;
+        bool ok = ed_jid_parse(from, strlen(from), &f) == ED_OK &&
+                  (ed_jid_eq_full(f, s->jid) ||
+                   (!f->resource && ed_jid_eq_bare(f, s->jid)));
+        ed_jid_free(f);
+        if (!ok) {
+            ed_session_stream_error(s, "invalid-from", "not your JID");
+            return;
+        }
+    }
+    if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK) {
+        ed_session_kill(s);
+        return;
+    }
+    const char *tos = ed_elem_attr(st, "to");
+    const char *type = ed_elem_attr(st, "type");
+    if (!tos) {
+        if (st->name[0] == 'i')
+            own_iq(s, st, NULL);
+        else if (st->name[0] == 'p')
+            broadcast_presence(s, st, type);
+        else
+            message_to_bare(s, st, s->user); /* RFC 6120 §10.3.1 */
+        return;
+    }
+    ed_jid *to = NULL;
+    if (ed_jid_parse(tos, strlen(tos), &to) != ED_OK) {
+        if (st->name[0] != 'p')
+            ed_router_error(s, st, "jid-malformed");
+        ed_jid_free(to);
+        return;
+    }
+    if (strcmp(to->domain, c->domain) != 0) {
+        if (st->name[0] != 'p')
+            ed_router_error(s, st, "remote-server-not-found"); /* no s2s */
+    } else if (!to->local) {
+        if (to->resource) {
+            if (st->name[0] == 'i')
+                ed_router_error(s, st, "service-unavailable");
+        } else if (st->name[0] == 'i') {
+            server_iq(s, st, tos, true);
+        } else if (st->name[0] == 'm' && type && strcmp(type, "error") != 0 &&
+                   strcmp(type, "headline") != 0) {
+            ed_router_error(s, st, "service-unavailable");
+        }
+        /* presence to the server: nothing to do */
+    } else if (!to->resource && strcmp(to->local, s->jid->local) == 0 &&
+               st->name[0] == 'p' && !type) {
+        broadcast_presence(s, st, NULL); /* presence to one's own bare JID */
+    } else {
+        to_local_user(s, st, to);
+    }
+    ed_jid_free(to);
+}

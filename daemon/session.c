@@ -1,0 +1,729 @@
+/* daemon/session.c — one client connection of the standalone server: the
+ * PROXY header, the stream (RFC 6120 §4), STARTTLS (§5), SASL (§6) and
+ * resource binding (§7); after binding every stanza goes to router.c.
+ *
+ * Memory: nothing big is allocated up front.  The XML parser is created
+ * when the first stream byte arrives; reads stop at ED_C2S_READ_HIGH bytes
+ * per turn; output is serialised into the c2s-wide scratch buffer.
+ *
+ * Freeing: the XML parser's callbacks must not free the session, so every
+ * teardown goes through ed_session_kill(), which unregisters the session at
+ * once and leaves the free to the reaper event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <gsasl.h>
+#include <openssl/err.h>
+
+#include "c2s_int.h"
+#include "log.h"
+#include "proxy_proto.h"
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static const char *peer_str(const ed_session *s, char *buf, size_t n)
+{
+    char ip[ED_SIC_IP_MAX];
+    int port = 0;
+    if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
+        snprintf(buf, n, "?");
+    else
+        snprintf(buf, n, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
+    return buf;
+}
+
+static void set_read_timeout(ed_session *s, int64_t secs)
+{
+    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, &tv, NULL);
+}
+
+static void setup_bev(ed_session *s)
+{
+    bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, ED_C2S_READ_HIGH);
+    set_read_timeout(s, s->bound ? s->c2s->idle_timeout : s->c2s->handshake_timeout);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* Put TLS on top of the current bufferevent (STARTTLS, or direct TLS after a
+ * PROXY header).  Bytes already read stay in the lower input and are the
+ * first TLS records. */
+static bool start_tls(ed_session *s)
+{
+    SSL *ssl = SSL_new(s->c2s->ssl);
+    if (!ssl)
+        return false;
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        s->c2s->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!tls) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    s->bev = tls;
+    s->tls = true;
+    setup_bev(s);
+    return true;
+}
+
+ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
+                           socklen_t salen, const ed_listener *l)
+{
+    ed_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->c2s = c;
+    if (salen > sizeof s->peer)
+        salen = sizeof s->peer;
+    memcpy(&s->peer, sa, salen);
+    s->peerlen = salen;
+    s->started = c->srv->clock();
+    s->serial = ++c->serial;
+    s->state = l->proxy ? SS_PROXY : SS_STREAM;
+    s->direct_tls = l->tls == ED_LISTEN_DIRECT;
+    s->starttls_ok = l->tls == ED_LISTEN_STARTTLS && c->ssl;
+    if (s->direct_tls && !l->proxy) {
+        SSL *ssl = SSL_new(c->ssl);
+        s->bev = ssl ? bufferevent_openssl_socket_new(c->base, fd, ssl,
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE)
+                     : NULL;
+        if (!s->bev)
+            SSL_free(ssl);
+        else
+            bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+        s->tls = true;
+    } else {
+        s->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!s->bev) {
+        free(s);
+        return NULL;
+    }
+    setup_bev(s);
+    s->next = c->sessions;
+    if (c->sessions)
+        c->sessions->prev = s;
+    c->sessions = s;
+    c->nsessions++;
+    return s;
+}
+
+void ed_session_free(ed_session *s)
+{
+    if (s->bev)
+        bufferevent_free(s->bev);
+    ed_xml_stream_free(s->xs);
+    ed_sasl_end(s->sasl);
+    ed_jid_free(s->jid);
+    free(s->presence);
+    free(s);
+}
+
+void ed_session_kill(ed_session *s)
+{
+    if (s->dead)
+        return;
+    ed_c2s *c = s->c2s;
+    if (s->bound)
+        ed_router_unbind(s);
+    ed_pushes_forget_owner(c->srv->pushes, s);
+    ed_sasl_end(s->sasl);
+    s->sasl = NULL;
+    s->dead = true;
+    bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+    /* out of the live list, onto the reaper's */
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    c->nsessions--;
+    s->prev = NULL;
+    s->next = c->dead;
+    c->dead = s;
+    event_active(c->reaper, EV_TIMEOUT, 0);
+}
+
+void ed_session_send_raw(ed_session *s, const char *data, size_t n)
+{
+    if (s->dead)
+        return;
+    struct evbuffer *out = bufferevent_get_output(s->bev);
+    if (evbuffer_get_length(out) + n > ED_C2S_OUT_MAX) {
+        char p[64];
+        ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
+        ed_session_kill(s);
+        return;
+    }
+    bufferevent_write(s->bev, data, n);
+}
+
+void ed_session_send(ed_session *s, const ed_elem *stanza)
+{
+    ed_buf *b = &s->c2s->out;
+    ed_buf_reset(b);
+    if (ed_xml_write(b, stanza, ED_NS_CLIENT) != ED_OK) {
+        ed_log_error("c2s: cannot serialise a stanza");
+        return;
+    }
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+static void route_send(void *owner, const ed_elem *stanza)
+{
+    ed_session_send(owner, stanza);
+}
+
+ed_route ed_session_route(ed_session *s)
+{
+    ed_route r = {.owner = s, .send = route_send};
+    return r;
+}
+
+/* --- closing --------------------------------------------------------------- */
+
+static void on_flushed(struct bufferevent *bev, void *arg)
+{
+    ed_session_kill(arg);
+}
+
+static void on_flush_event(struct bufferevent *bev, short what, void *arg)
+{
+    ed_session_kill(arg);
+}
+
+/* Stop reading, send what is queued, then kill. */
+static void close_after_flush(ed_session *s)
+{
+    if (s->dead || s->closing)
+        return;
+    s->closing = true;
+    if (s->bound)
+        ed_router_unbind(s);
+    ed_pushes_forget_owner(s->c2s->srv->pushes, s);
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(s->bev, NULL, on_flushed, on_flush_event, s);
+    struct timeval tv = {.tv_sec = ED_C2S_FLUSH_SECS, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, NULL, &tv);
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+        ed_session_kill(s);
+}
+
+static void send_header(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    unsigned char rnd[8];
+    evutil_secure_rng_get_bytes(rnd, sizeof rnd);
+    ed_buf *b = &c->out;
+    ed_buf_reset(b);
+    ed_buf_printf(b, "<?xml version='1.0'?><stream:stream xmlns='" ED_NS_CLIENT
+                     "' xmlns:stream='" ED_NS_STREAMS "' id='");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        ed_buf_printf(b, "%02x", rnd[i]);
+    ed_buf_puts(b, "' from='");
+    ed_buf_xml_escape(b, c->domain, strlen(c->domain), 1);
+    ed_buf_puts(b, "' version='1.0' xml:lang='en'>");
+    s->header_sent = true;
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
+{
+    if (s->dead || s->closing)
+        return;
+    char p[64];
+    ed_log_info("c2s %s: stream error %s%s%s", peer_str(s, p, sizeof p), cond,
+                text ? ": " : "", text ? text : "");
+    if (!s->header_sent)
+        send_header(s);
+    ed_buf *b = &s->c2s->out;
+    ed_buf_reset(b);
+    ed_buf_printf(b, "<stream:error><%s xmlns='" ED_NS_STREAMERR "'/>", cond);
+    if (text) {
+        ed_buf_puts(b, "<text xmlns='" ED_NS_STREAMERR "' xml:lang='en'>");
+        ed_buf_xml_escape(b, text, strlen(text), 0);
+        ed_buf_puts(b, "</text>");
+    }
+    ed_buf_puts(b, "</stream:error></stream:stream>");
+    ed_session_send_raw(s, b->data, b->len);
+    close_after_flush(s);
+}
+
+/* --- stream ---------------------------------------------------------------- */
+
+static void send_features(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    ed_buf *b = &c->out;
+    ed_buf_reset(b);
+    ed_buf_puts(b, "<stream:features>");
+    if (!s->tls && s->starttls_ok)
+        ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
+                                      : "<starttls xmlns='" NS_TLS "'/>");
+    if (!s->authed && (s->tls || !c->require_tls)) {
+        const char *m[3];
+        size_t n = ed_sasl_mechanisms(s->tls, m);
+        ed_buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>");
+        for (size_t i = 0; i < n; i++)
+            ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
+        ed_buf_puts(b, "</mechanisms>");
+    }
+    if (s->authed)
+        ed_buf_puts(b, "<bind xmlns='" NS_BIND "'/><session xmlns='" NS_SESSION
+                       "'><optional/></session>");
+    ed_buf_puts(b, "</stream:features>");
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing)
+        return;
+    send_header(s);
+    s->state = SS_OPEN;
+    const char *to = ed_elem_attr(hdr, "to");
+    const char *version = ed_elem_attr(hdr, "version");
+    if (strcmp(content_ns, ED_NS_CLIENT) != 0) {
+        ed_session_stream_error(s, "invalid-namespace", "the content namespace must be jabber:client");
+        return;
+    }
+    if (!version || atoi(version) < 1) {
+        ed_session_stream_error(s, "unsupported-version", "XMPP 1.0 is required");
+        return;
+    }
+    ed_err e;
+    char *norm = to ? ed_jid_normalize(to, &e) : NULL;
+    bool ok = norm && strcmp(norm, s->c2s->domain) == 0;
+    free(norm);
+    if (!ok) {
+        ed_session_stream_error(s, "host-unknown", "this server serves another domain");
+        return;
+    }
+    send_features(s);
+}
+
+static void on_close(void *ud)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing)
+        return;
+    ed_session_send_raw(s, "</stream:stream>", 16);
+    close_after_flush(s);
+}
+
+/* --- SASL ------------------------------------------------------------------ */
+
+static void sasl_reply(ed_session *s, const char *name, const char *cond,
+                       const char *data, size_t n, const char *text)
+{
+    ed_buf *b = &s->c2s->out;
+    ed_buf_reset(b);
+    ed_buf_printf(b, "<%s xmlns='" NS_SASL "'", name);
+    if (cond) {
+        ed_buf_printf(b, "><%s/>", cond);
+        if (text) {
+            ed_buf_puts(b, "<text xml:lang='en'>");
+            ed_buf_xml_escape(b, text, strlen(text), 0);
+            ed_buf_puts(b, "</text>");
+        }
+        ed_buf_printf(b, "</%s>", name);
+    } else if (data && n) {
+        char *enc = NULL;
+        size_t el = 0;
+        if (gsasl_base64_to(data, n, &enc, &el) != GSASL_OK) {
+            ed_session_kill(s);
+            return;
+        }
+        ed_buf_puts(b, ">");
+        ed_buf_append(b, enc, el);
+        ed_buf_printf(b, "</%s>", name);
+        gsasl_free(enc);
+    } else {
+        ed_buf_puts(b, "/>");
+    }
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+static const char *peer_ip(const ed_session *s, char *ip)
+{
+    int port;
+    if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
+        strcpy(ip, "?");
+    return ip;
+}
+
+static void sasl_failed(ed_session *s, const char *cond, const char *text)
+{
+    ed_c2s *c = s->c2s;
+    ed_sasl_end(s->sasl);
+    s->sasl = NULL;
+    sasl_reply(s, "failure", cond, NULL, 0, text);
+    if (strcmp(cond, "not-authorized") == 0) {
+        char ip[ED_SIC_IP_MAX];
+        ed_throttle_failed(c->throttle, peer_ip(s, ip), c->srv->clock());
+        ed_log_info("c2s %s: authentication failed", ip);
+    }
+    if (++s->auth_failures >= ED_C2S_MAX_AUTH_FAILURES)
+        ed_session_stream_error(s, "policy-violation", "too many failed authentication attempts");
+}
+
+static void sasl_step(ed_session *s, const char *in, size_t inlen)
+{
+    ed_c2s *c = s->c2s;
+    char *out = NULL;
+    size_t outlen = 0;
+    const char *cond = NULL;
+    ed_sasl_status st = ed_sasl_step(s->sasl, in, inlen, &out, &outlen, &cond);
+    if (st == ED_SASL_CONTINUE) {
+        sasl_reply(s, "challenge", NULL, out ? out : "", outlen, NULL);
+    } else if (st == ED_SASL_SUCCESS) {
+        ed_jid *j = NULL;
+        if (ed_jid_make(ed_sasl_user(s->sasl), c->domain, NULL, &j) != ED_OK) {
+            free(out);
+            sasl_failed(s, "not-authorized", NULL);
+            return;
+        }
+        char ip[ED_SIC_IP_MAX];
+        ed_throttle_succeeded(c->throttle, peer_ip(s, ip));
+        sasl_reply(s, "success", NULL, out, outlen, NULL);
+        ed_log_info("c2s %s: %s authenticated", ip, j->bare);
+        ed_sasl_end(s->sasl);
+        s->sasl = NULL;
+        s->authed = true;
+        s->jid = j;
+        s->restart = true;
+    } else {
+        sasl_failed(s, cond, NULL);
+    }
+    free(out);
+}
+
+/* The base64 text of an <auth/> or <response/>: absent (no data), "=" (empty)
+ * or data.  false when the encoding is wrong. */
+static bool sasl_data(ed_elem *e, char **out, size_t *outlen, bool *present)
+{
+    *out = NULL;
+    *outlen = 0;
+    const char *t = ed_elem_text(e);
+    if (!t)
+        return false;
+    *present = *t != '\0';
+    if (!*t || strcmp(t, "=") == 0)
+        return true;
+    size_t n = strlen(t);
+    if (n > ED_SASL_MAX_MSG * 4 / 3 + 4)
+        return false;
+    return gsasl_base64_from(t, n, out, outlen) == GSASL_OK;
+}
+
+static void handle_auth(ed_session *s, ed_elem *st)
+{
+    ed_c2s *c = s->c2s;
+    if (s->sasl) {
+        ed_sasl_end(s->sasl);
+        s->sasl = NULL;
+    }
+    const char *mech = ed_elem_attr(st, "mechanism");
+    if (!s->tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
+        sasl_reply(s, "failure", "encryption-required", NULL, 0,
+                   c->require_tls ? "STARTTLS first" : "PLAIN needs TLS");
+        return;
+    }
+    char ip[ED_SIC_IP_MAX];
+    int64_t wait = ed_throttle_wait(c->throttle, peer_ip(s, ip), c->srv->clock());
+    if (wait > 0) {
+        char text[80];
+        snprintf(text, sizeof text, "too many failed logins; try again in %lld s",
+                 (long long)wait);
+        sasl_reply(s, "failure", "temporary-auth-failure", NULL, 0, text);
+        return;
+    }
+    const char *cond = "invalid-mechanism";
+    if (!mech || !(s->sasl = ed_sasl_start(c->sasl, mech, s->tls, c->store, c->domain,
+                                            &cond))) {
+        sasl_reply(s, "failure", cond, NULL, 0, NULL);
+        return;
+    }
+    char *data;
+    size_t n;
+    bool present;
+    if (!sasl_data(st, &data, &n, &present)) {
+        sasl_failed(s, "incorrect-encoding", NULL);
+        return;
+    }
+    if (!present)
+        sasl_reply(s, "challenge", NULL, "", 0, NULL); /* no initial response */
+    else
+        sasl_step(s, data ? data : "", n);
+    gsasl_free(data);
+}
+
+static void handle_response(ed_session *s, ed_elem *st)
+{
+    if (!s->sasl) {
+        sasl_reply(s, "failure", "malformed-request", NULL, 0, "no exchange in progress");
+        return;
+    }
+    char *data;
+    size_t n;
+    bool present;
+    if (!sasl_data(st, &data, &n, &present)) {
+        sasl_failed(s, "incorrect-encoding", NULL);
+        return;
+    }
+    sasl_step(s, data ? data : "", n);
+    gsasl_free(data);
+}
+
+/* --- before binding ---------------------------------------------------------- */
+
+static void handle_preauth(ed_session *s, ed_elem *st)
+{
+    if (strcmp(st->ns, NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
+        if (s->tls || !s->starttls_ok) {
+            ed_session_send_raw(s, "<failure xmlns='" NS_TLS "'/></stream:stream>",
+                                strlen("<failure xmlns='" NS_TLS "'/></stream:stream>"));
+            close_after_flush(s);
+            return;
+        }
+        static const char proceed[] = "<proceed xmlns='" NS_TLS "'/>";
+        ed_session_send_raw(s, proceed, sizeof proceed - 1);
+        s->restart = true;
+        s->starttls_pending = true;
+        return;
+    }
+    if (strcmp(st->ns, NS_SASL) == 0) {
+        if (strcmp(st->name, "auth") == 0)
+            handle_auth(s, st);
+        else if (strcmp(st->name, "response") == 0)
+            handle_response(s, st);
+        else if (strcmp(st->name, "abort") == 0) {
+            ed_sasl_end(s->sasl);
+            s->sasl = NULL;
+            sasl_reply(s, "failure", "aborted", NULL, 0, NULL);
+        } else
+            ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+        return;
+    }
+    ed_session_stream_error(s, "not-authorized", "authenticate first");
+}
+
+static char *gen_resource(void)
+{
+    unsigned char r[6];
+    evutil_secure_rng_get_bytes(r, sizeof r);
+    char *s = malloc(24);
+    if (s)
+        snprintf(s, 24, "ed-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
+    return s;
+}
+
+static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
+{
+    ed_elem *res = ed_elem_child(bind, "resource", NS_BIND);
+    const char *want = res ? ed_elem_text(res) : NULL;
+    const char *cond = NULL;
+    char *gen = NULL;
+    if (want && !*want)
+        want = NULL;
+    if (!want && !(want = gen = gen_resource())) {
+        ed_session_kill(s);
+        return;
+    }
+    bool ok = ed_router_bind(s, want, &cond);
+    free(gen);
+    if (!ok) {
+        ed_elem *e = ed_stanza_error(iq, cond, NULL, NULL);
+        if (e)
+            ed_session_send(s, e);
+        ed_elem_free(e);
+        return;
+    }
+    s->bound = true;
+    set_read_timeout(s, s->c2s->idle_timeout);
+    ed_elem *r = ed_iq_result(iq);
+    ed_elem *b = r ? ed_elem_add(r, "bind", NS_BIND) : NULL;
+    ed_elem *j = b ? ed_elem_add(b, "jid", NULL) : NULL;
+    if (j && ed_elem_add_text(j, s->jid->full, strlen(s->jid->full)) == ED_OK)
+        ed_session_send(s, r);
+    ed_elem_free(r);
+    char p[64];
+    ed_log_info("c2s %s: bound %s", peer_str(s, p, sizeof p), s->jid->full);
+}
+
+static void handle_prebind(ed_session *s, ed_elem *st)
+{
+    const char *type = ed_elem_attr(st, "type");
+    ed_elem *p = strcmp(st->name, "iq") == 0 && strcmp(st->ns, ED_NS_CLIENT) == 0
+                     ? ed_iq_payload(st) : NULL;
+    if (p && type && strcmp(type, "set") == 0 && strcmp(p->ns, NS_BIND) == 0 &&
+        strcmp(p->name, "bind") == 0) {
+        handle_bind(s, st, p);
+        return;
+    }
+    ed_session_stream_error(s, "not-authorized", "bind a resource first");
+}
+
+static void on_stanza(void *ud, ed_elem *st)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing || s->restart) {
+        /* after <proceed/> or <success/> nothing may follow in this stream */
+        ed_elem_free(st);
+        return;
+    }
+    if (!s->authed)
+        handle_preauth(s, st);
+    else if (!s->bound)
+        handle_prebind(s, st);
+    else if (strcmp(st->ns, ED_NS_CLIENT) != 0 ||
+             (strcmp(st->name, "iq") && strcmp(st->name, "message") &&
+              strcmp(st->name, "presence")))
+        ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+    else
+        ed_router_stanza(s, st);
+    ed_elem_free(st);
+}
+
+/* --- reading --------------------------------------------------------------- */
+
+/* The PROXY header.  true when the stream may go on. */
+static bool read_proxy(ed_session *s, struct evbuffer *in)
+{
+    size_t len = evbuffer_get_length(in);
+    if (len > ED_PROXY_MAX)
+        len = ED_PROXY_MAX;
+    const unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)len);
+    ed_proxy_info info;
+    size_t used = 0;
+    const char *why = NULL;
+    ed_proxy_status st = p ? ed_proxy_parse(p, len, &info, &used, &why) : ED_PROXY_BAD;
+    if (st == ED_PROXY_NEED_MORE) {
+        if (len < ED_PROXY_MAX)
+            return false;
+        st = ED_PROXY_BAD;
+        why = "PROXY header too long";
+    }
+    char pb[64];
+    if (st == ED_PROXY_BAD) {
+        ed_log_info("c2s %s: %s", peer_str(s, pb, sizeof pb), why ? why : "bad PROXY header");
+        if (s->direct_tls) {
+            ed_session_kill(s); /* the client speaks TLS: nothing to say */
+        } else {
+            s->state = SS_STREAM;
+            ed_session_stream_error(s, "bad-format", "a PROXY protocol header was expected");
+        }
+        return false;
+    }
+    evbuffer_drain(in, used);
+    if (!info.local) {
+        memcpy(&s->peer, &info.src, info.srclen);
+        s->peerlen = info.srclen;
+    }
+    ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
+    s->state = SS_STREAM;
+    if (s->direct_tls) {
+        if (!start_tls(s)) {
+            ed_session_kill(s);
+            return false;
+        }
+        /* the filter reads what is left in the lower buffer */
+        return false;
+    }
+    return true;
+}
+
+static bool make_parser(ed_session *s)
+{
+    ed_xml_stream_cbs cbs = {.on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
+    s->xs = ed_xml_stream_new(&s->c2s->xlim, &cbs, s);
+    return s->xs != NULL;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    ed_session *s = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    if (s->dead || s->closing) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    if (s->state == SS_PROXY && !read_proxy(s, in))
+        return;
+    if (!s->bound && s->c2s->srv->clock() - s->started > s->c2s->handshake_timeout) {
+        ed_session_stream_error(s, "connection-timeout", "too slow to log in");
+        return;
+    }
+    size_t len;
+    while ((len = evbuffer_get_length(in)) > 0) {
+        if (!s->xs && !make_parser(s)) {
+            ed_session_kill(s);
+            return;
+        }
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        ed_err e = ed_xml_stream_feed(s->xs, v.iov_base, v.iov_len);
+        evbuffer_drain(in, v.iov_len);
+        if (s->dead || s->closing)
+            return;
+        if (e != ED_OK) {
+            const char *cond = ed_err_stream_condition(e);
+            ed_session_stream_error(s, cond ? cond : "not-well-formed",
+                                    ed_xml_stream_error_detail(s->xs));
+            return;
+        }
+        if (s->restart) {
+            /* a new stream starts; nothing of the old one may be left */
+            s->restart = false;
+            evbuffer_drain(in, evbuffer_get_length(in));
+            if (ed_xml_stream_reset(s->xs) != ED_OK) {
+                ed_session_kill(s);
+                return;
+            }
+            s->state = SS_STREAM;
+            s->header_sent = false;
+            if (s->starttls_pending) {
+                s->starttls_pending = false;
+                if (!start_tls(s))
+                    ed_session_kill(s);
+            }
+            return;
+        }
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    ed_session *s = arg;
+    if (s->dead)
+        return;
+    if (what & BEV_EVENT_CONNECTED)
+        return; /* TLS handshake done */
+    if (what & BEV_EVENT_TIMEOUT) {
+        ed_session_stream_error(s, "connection-timeout",
+                                s->bound ? "idle for too long" : "too slow to log in");
+        return;
+    }
+    if (what & BEV_EVENT_ERROR) {
+        unsigned long e;
+        char p[64];
+        while ((e = bufferevent_get_openssl_error(bev)) != 0)
+            ed_log_debug("c2s %s: TLS: %s", peer_str(s, p, sizeof p),
+                         ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+    }
+    ed_session_kill(s); /* EOF or error */
+}

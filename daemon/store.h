@@ -1,0 +1,79 @@
+/* daemon/store.h — the standalone server's SQLite database: accounts (SCRAM
+ * salt, iteration count and the StoredKey/ServerKey pairs for SHA-1 and
+ * SHA-256; never the password) and roster items with their subscription
+ * states.  The schema is versioned (PRAGMA user_version); opening a database
+ * created by a newer version is refused.
+ *
+ * Users are the local parts of JIDs of the one c2s domain, already
+ * nodeprep'd by the caller; contacts are bare JIDs, already normalised.
+ * Single-threaded: one ed_store per process (the daemon, or extdiscoctl). */
+#ifndef EXTDISCOD_STORE_H
+#define EXTDISCOD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ED_STORE_SCHEMA_VERSION 1
+#define ED_STORE_KEY_MAX 64           /* base64 of a 32-byte key, and NUL */
+#define ED_ROSTER_MAX_ITEMS 1000      /* per user */
+#define ED_ROSTER_MAX_GROUPS 32       /* per item */
+#define ED_ROSTER_MAX_NAME 1023       /* bytes of a name or group */
+
+typedef struct ed_store ed_store;
+
+typedef struct ed_account {
+    char salt[ED_STORE_KEY_MAX];      /* base64 */
+    unsigned iter;
+    char sha1_stored[ED_STORE_KEY_MAX];   /* base64 StoredKey / ServerKey */
+    char sha1_server[ED_STORE_KEY_MAX];
+    char sha256_stored[ED_STORE_KEY_MAX];
+    char sha256_server[ED_STORE_KEY_MAX];
+} ed_account;
+
+/* Open (creating it and its schema when missing) the database at path.
+ * NULL with err set on failure.  Close with ed_store_close(). */
+ed_store *ed_store_open(const char *path, char *err, size_t errlen);
+void ed_store_close(ed_store *st); /* NULL is a no-op */
+
+/* 1 found (*out filled), 0 no such user, -1 database error. */
+int ed_store_account_get(ed_store *st, const char *user, ed_account *out);
+/* Insert (create true: fails with 0 when the user exists) or replace the
+ * keys of an existing user (create false: 0 when there is none).  1 done,
+ * -1 database error. */
+int ed_store_account_put(ed_store *st, const char *user, const ed_account *a,
+                         bool create);
+/* Delete the user and their roster.  1 deleted, 0 no such user, -1 error. */
+int ed_store_account_del(ed_store *st, const char *user);
+
+/* Subscription states (RFC 6121 §2.1.2.5) as a bit set. */
+enum { ED_SUB_NONE = 0, ED_SUB_TO = 1, ED_SUB_FROM = 2, ED_SUB_BOTH = 3 };
+
+/* A roster item.  All strings malloc'd, owned by the item; release with
+ * ed_roster_item_clear(). */
+typedef struct ed_roster_item {
+    char *contact;     /* bare JID */
+    char *name;        /* NULL when none */
+    int sub;           /* ED_SUB_* */
+    bool ask;          /* subscription request sent, not answered */
+    bool pending_in;   /* the contact asked us, not answered yet */
+    bool hidden;       /* only a pending-in request: not shown in the roster */
+    char **groups;
+    size_t ngroups;
+} ed_roster_item;
+
+void ed_roster_item_clear(ed_roster_item *it);
+void ed_roster_items_free(ed_roster_item *v, size_t n);
+
+/* The whole roster of user: *out is a new array (free with
+ * ed_roster_items_free), possibly empty.  0 ok, -1 error. */
+int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
+                         size_t *n);
+/* One item: 1 found (*out filled, clear it), 0 none, -1 error. */
+int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
+                        ed_roster_item *out);
+/* Insert or replace it.  1 ok, 0 refused (user's roster full), -1 error. */
+int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it);
+/* 1 deleted, 0 none, -1 error. */
+int ed_store_roster_del(ed_store *st, const char *user, const char *contact);
+
+#endif

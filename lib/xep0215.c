@@ -1,0 +1,429 @@
+/* lib/xep0215.c — XEP-0215 External Service Discovery (urn:xmpp:extdisco:2
+ * and :1): request parsing, the responder, pushes and client-side result
+ * parsing.  Wire rules: ../shared/notes/interop.md. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "extdisco/stanza.h"
+#include "extdisco/xep0215.h"
+
+/* One <credentials/> request names at most this many services; a result or
+ * push carries at most this many. */
+#define MAX_WANTED 64
+#define MAX_PARSED_SERVICES 1024
+
+ed_xep0215_policy ed_xep0215_policy_default(void)
+{
+    ed_xep0215_policy p = {
+        .may_list = true,
+        .may_credentials = true,
+        .inline_credentials = true,
+        .serve_v1 = true,
+        .default_lang = "en",
+    };
+    return p;
+}
+
+static int ns_version(const char *ns)
+{
+    if (!ns)
+        return 0;
+    if (strcmp(ns, ED_NS_EXTDISCO2) == 0)
+        return 2;
+    if (strcmp(ns, ED_NS_EXTDISCO1) == 0)
+        return 1;
+    return 0;
+}
+
+/* Is iq an XEP-0215 request (IQ get/set whose first child is <services/> or
+ * <credentials/> in an extdisco namespace)?  Fills what it found. */
+static ed_err classify(const ed_elem *iq, const ed_elem **payload, int *version,
+                       ed_xep0215_kind *kind, const char **iq_type)
+{
+    if (!iq || !iq->name || strcmp(iq->name, "iq") != 0)
+        return ED_SVC_NOT_EXTDISCO;
+    const char *t = ed_elem_attr(iq, "type");
+    if (!t || (strcmp(t, "get") != 0 && strcmp(t, "set") != 0))
+        return ED_SVC_NOT_EXTDISCO; /* results and errors are never requests */
+    const ed_elem *p = ed_elem_first(iq);
+    if (!p)
+        return ED_SVC_NOT_EXTDISCO;
+    int v = ns_version(p->ns);
+    if (!v)
+        return ED_SVC_NOT_EXTDISCO;
+    if (strcmp(p->name, "services") == 0)
+        *kind = ED_XEP0215_SERVICES;
+    else if (strcmp(p->name, "credentials") == 0)
+        *kind = ED_XEP0215_CREDENTIALS;
+    else
+        return ED_SVC_NOT_EXTDISCO;
+    *payload = p;
+    *version = v;
+    *iq_type = t;
+    return ED_OK;
+}
+
+void ed_xep0215_request_clear(ed_xep0215_request *req)
+{
+    if (!req)
+        return;
+    ed_services_free(req->wanted, req->nwanted);
+    memset(req, 0, sizeof *req);
+}
+
+/* One requested identity: host and type required, port optional.  Nothing
+ * else in it matters for matching, so nothing else is checked. */
+static ed_err wanted_from_elem(const ed_elem *e, ed_service *w)
+{
+    ed_service_init(w);
+    const char *host = ed_elem_attr(e, "host");
+    const char *type = ed_elem_attr(e, "type");
+    const char *port = ed_elem_attr(e, "port");
+    if (!host || !*host)
+        return ED_SVC_MISSING_HOST;
+    if (!type || !*type)
+        return ED_SVC_MISSING_TYPE;
+    ed_err err;
+    if (port && (err = ed_parse_port(port, &w->port)))
+        return err;
+    w->host = strdup(host);
+    w->type = strdup(type);
+    if (!w->host || !w->type) {
+        ed_service_clear(w);
+        return ED_ENOMEM;
+    }
+    return ED_OK;
+}
+
+ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
+                                const char **condition)
+{
+    if (condition)
+        *condition = NULL;
+    if (!req)
+        return ED_EINVAL;
+    memset(req, 0, sizeof *req);
+    const ed_elem *p = NULL;
+    int version = 0;
+    ed_xep0215_kind kind = 0;
+    const char *iq_type = NULL;
+    ed_err err = classify(iq, &p, &version, &kind, &iq_type);
+    if (err)
+        return err;
+    req->version = version;
+    req->kind = kind;
+    req->iq_type = iq_type;
+    req->lang = ed_elem_attr(p, "xml:lang");
+    if (!req->lang)
+        req->lang = ed_elem_attr(iq, "xml:lang");
+
+    /* An IQ carries exactly one payload (RFC 6120 §8.2.3). */
+    if (ed_elem_next(p, NULL, NULL) || !ed_elem_attr(iq, "id")) {
+        err = ED_EINVAL;
+        goto bad;
+    }
+    if (kind == ED_XEP0215_SERVICES) {
+        /* Children (some web clients send a <service host/>) are ignored. */
+        const char *t = ed_elem_attr(p, "type");
+        req->type = (t && *t) ? t : NULL;
+        return ED_OK;
+    }
+
+    size_t n = 0;
+    for (const ed_elem *s = ed_elem_child(p, "service", p->ns); s;
+         s = ed_elem_next(s, "service", p->ns))
+        n++;
+    if (n == 0) {
+        err = ED_SVC_MISSING_HOST; /* no service named at all */
+        goto bad;
+    }
+    if (n > MAX_WANTED) {
+        err = ED_ELIMIT;
+        goto bad;
+    }
+    req->wanted = calloc(n, sizeof *req->wanted);
+    if (!req->wanted) {
+        err = ED_ENOMEM;
+        goto fail;
+    }
+    for (const ed_elem *s = ed_elem_child(p, "service", p->ns); s;
+         s = ed_elem_next(s, "service", p->ns)) {
+        if ((err = wanted_from_elem(s, &req->wanted[req->nwanted])))
+            goto bad;
+        req->nwanted++;
+    }
+    return ED_OK;
+bad:
+    if (err == ED_ENOMEM)
+        goto fail;
+    if (condition)
+        *condition = "bad-request";
+    ed_xep0215_request_clear(req);
+    return err;
+fail:
+    if (condition)
+        *condition = "internal-server-error";
+    ed_xep0215_request_clear(req);
+    return err;
+}
+
+/* --- the responder ------------------------------------------------------------ */
+
+static bool def_has_creds(const ed_service_def *d)
+{
+    return d->rest || d->svc.username || d->svc.password;
+}
+
+/* The credential last minted in one reply: services sharing a TURN REST
+ * signer (turn/udp, turn/tcp, turns/tcp) get the same one, minted once. */
+typedef struct mint_cache {
+    const ed_turn_rest *rest; /* NULL: nothing minted yet */
+    ed_turn_cred cred;
+} mint_cache;
+
+/* A shallow view of def as requester sees it: *v borrows def's strings and
+ * the cache's buffers, so no allocation happens here. */
+static ed_err view(const ed_service_def *def, const ed_jid *requester,
+                   int64_t now, bool with_creds, ed_service *v,
+                   mint_cache *mc)
+{
+    *v = def->svc;
+    v->action = ED_ACTION_NONE;
+    if (!def_has_creds(def))
+        return ED_OK;
+    v->restricted = 1; /* credentials are needed, and maybe given here */
+    if (!with_creds) {
+        v->username = v->password = NULL;
+        v->expires = 0;
+        return ED_OK;
+    }
+    if (def->rest) {
+        if (mc->rest != def->rest) {
+            ed_err err = ed_turn_rest_mint(def->rest,
+                                           requester ? requester->bare : NULL, now,
+                                           &mc->cred);
+            if (err) {
+                mc->rest = NULL;
+                return err;
+            }
+            mc->rest = def->rest;
+        }
+        v->username = mc->cred.username;
+        v->password = mc->cred.password;
+        v->expires = mc->cred.expires; /* the username's expiry, by construction */
+    }
+    return ED_OK;
+}
+
+ed_err ed_xep0215_materialize(const ed_service_def *def, const ed_jid *requester,
+                              int64_t now, bool with_creds, ed_service *out)
+{
+    if (!out)
+        return ED_EINVAL;
+    ed_service_init(out);
+    if (!def)
+        return ED_EINVAL;
+    ed_service v;
+    mint_cache mc = {0};
+    ed_err err = view(def, requester, now, with_creds, &v, &mc);
+    if (!err)
+        err = ed_service_copy(out, &v);
+    memset(&mc, 0, sizeof mc);
+    return err;
+}
+
+static bool type_matches(const ed_service *s, const char *type)
+{
+    return !type || (s->type && strcmp(s->type, type) == 0);
+}
+
+static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
+{
+    for (size_t i = 0; i < req->nwanted; i++) {
+        const ed_service *w = &req->wanted[i];
+        if (s->type && strcmp(w->type, s->type) == 0 && s->host &&
+            strcasecmp(w->host, s->host) == 0 && (w->port < 0 || w->port == s->port))
+            return true;
+    }
+    return false;
+}
+
+static ed_elem *error_reply(const ed_elem *iq, const char *cond, ed_err *err,
+                            ed_err code)
+{
+    *err = code;
+    ed_elem *r = ed_stanza_error(iq, cond, NULL, NULL);
+    if (!r)
+        *err = ED_ENOMEM;
+    return r;
+}
+
+ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
+                            int64_t now, const ed_service_def *set, size_t n,
+                            const ed_xep0215_policy *pol, ed_err *err)
+{
+    ed_err dummy;
+    if (!err)
+        err = &dummy;
+    const ed_elem *p = NULL;
+    int version = 0;
+    ed_xep0215_kind kind = 0;
+    const char *iq_type = NULL;
+    ed_xep0215_policy defpol;
+    if (!pol) {
+        defpol = ed_xep0215_policy_default();
+        pol = &defpol;
+    }
+    if ((*err = classify(iq, &p, &version, &kind, &iq_type)))
+        return NULL;
+    if (version == 1 && !pol->serve_v1)
+        return error_reply(iq, "service-unavailable", err, ED_OK);
+    if (strcmp(iq_type, "set") == 0)
+        return error_reply(iq, "not-allowed", err, ED_OK);
+
+    ed_xep0215_request req;
+    const char *cond = NULL;
+    ed_err perr = ed_xep0215_parse_request(iq, &req, &cond);
+    if (perr)
+        return error_reply(iq, cond ? cond : "bad-request", err, perr);
+    if (kind == ED_XEP0215_SERVICES && !pol->may_list) {
+        ed_xep0215_request_clear(&req);
+        return error_reply(iq, "forbidden", err, ED_OK);
+    }
+    if (kind == ED_XEP0215_CREDENTIALS && !pol->may_credentials) {
+        ed_xep0215_request_clear(&req);
+        return error_reply(iq, "forbidden", err, ED_OK);
+    }
+
+    const char *lang = req.lang;
+    if (lang && pol->default_lang && strcasecmp(lang, pol->default_lang) == 0)
+        lang = NULL; /* the default name is already in that language */
+
+    ed_elem *reply = ed_iq_result(iq);
+    ed_elem *payload = reply ? ed_elem_add(reply, p->name, p->ns) : NULL;
+    ed_err e = payload ? ED_OK : ED_ENOMEM;
+    mint_cache mc;
+    mc.rest = NULL;
+    size_t matched = 0;
+    if (!e && kind == ED_XEP0215_SERVICES) {
+        if (req.type)
+            e = ed_elem_set_attr(payload, "type", req.type);
+        bool with_creds = pol->inline_credentials && pol->may_credentials;
+        for (size_t i = 0; !e && i < n; i++) {
+            if (!type_matches(&set[i].svc, req.type))
+                continue;
+            ed_service v;
+            if (!(e = view(&set[i], requester, now, with_creds, &v, &mc)))
+                e = ed_service_to_elem(payload, &v, lang, NULL);
+        }
+    } else if (!e) {
+        for (size_t i = 0; !e && i < n; i++) {
+            if (!wanted_match(&req, &set[i].svc))
+                continue;
+            ed_service v;
+            if (!(e = view(&set[i], requester, now, true, &v, &mc)))
+                e = ed_service_to_elem(payload, &v, lang, NULL);
+            matched++;
+        }
+    }
+    if (mc.rest)
+        memset(&mc.cred, 0, sizeof mc.cred);
+    ed_xep0215_request_clear(&req);
+    if (e) {
+        ed_elem_free(reply);
+        return error_reply(iq, "internal-server-error", err, e);
+    }
+    if (kind == ED_XEP0215_CREDENTIALS && matched == 0) {
+        ed_elem_free(reply);
+        return error_reply(iq, "item-not-found", err, ED_OK);
+    }
+    *err = ED_OK;
+    return reply;
+}
+
+/* --- pushes and results ----------------------------------------------------- */
+
+ed_elem *ed_xep0215_push(const char *from, const char *to, const char *id,
+                         int version, const char *type_filter,
+                         const ed_service *changes, size_t n)
+{
+    if ((version != 1 && version != 2) || !id || (n && !changes))
+        return NULL;
+    ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
+    if (!iq)
+        return NULL;
+    /* Attribute order as in lib/stanza.c's replies: from, id, to, type. */
+    ed_err err = from ? ed_elem_set_attr(iq, "from", from) : ED_OK;
+    if (!err)
+        err = ed_elem_set_attr(iq, "id", id);
+    if (!err && to)
+        err = ed_elem_set_attr(iq, "to", to);
+    if (!err)
+        err = ed_elem_set_attr(iq, "type", "set");
+    ed_elem *s = err ? NULL
+                     : ed_elem_add(iq, "services",
+                                   version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2);
+    if (!s)
+        err = err ? err : ED_ENOMEM;
+    if (!err && type_filter)
+        err = ed_elem_set_attr(s, "type", type_filter);
+    for (size_t i = 0; !err && i < n; i++) {
+        ed_service c = changes[i];
+        if (c.action == ED_ACTION_NONE)
+            c.action = ED_ACTION_ADD; /* every pushed entry says what it is */
+        err = ed_service_to_elem(s, &c, NULL, NULL);
+    }
+    if (err) {
+        ed_elem_free(iq);
+        return NULL;
+    }
+    return iq;
+}
+
+ed_err ed_xep0215_parse_services(const ed_elem *payload, ed_service **out,
+                                 size_t *n, size_t *skipped)
+{
+    if (!out || !n)
+        return ED_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (skipped)
+        *skipped = 0;
+    if (!payload || !payload->name || !ns_version(payload->ns) ||
+        (strcmp(payload->name, "services") != 0 &&
+         strcmp(payload->name, "credentials") != 0))
+        return ED_SVC_NOT_EXTDISCO;
+    size_t cnt = 0;
+    for (const ed_elem *e = ed_elem_child(payload, "service", payload->ns); e;
+         e = ed_elem_next(e, "service", payload->ns))
+        cnt++;
+    if (cnt > MAX_PARSED_SERVICES)
+        return ED_ELIMIT;
+    if (cnt == 0) {
+        /* An empty array the caller may still free. */
+        *out = calloc(1, sizeof **out);
+        return *out ? ED_OK : ED_ENOMEM;
+    }
+    ed_service *v = calloc(cnt, sizeof *v);
+    if (!v)
+        return ED_ENOMEM;
+    size_t k = 0, bad = 0;
+    for (const ed_elem *e = ed_elem_child(payload, "service", payload->ns); e;
+         e = ed_elem_next(e, "service", payload->ns)) {
+        ed_err err = ed_service_from_elem(e, &v[k]);
+        if (err == ED_ENOMEM) {
+            ed_services_free(v, k);
+            return err;
+        }
+        if (err)
+            bad++;
+        else
+            k++;
+    }
+    *out = v;
+    *n = k;
+    if (skipped)
+        *skipped = bad;
+    return ED_OK;
+}

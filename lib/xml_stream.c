@@ -1,0 +1,629 @@
+/* lib/xml_stream.c — incremental XMPP stream parser on top of expat, and
+ * ed_xml_parse() for single standalone elements (the same machinery with the
+ * document element treated as the "stanza").
+ *
+ * Ownership: ed_xml_stream owns its expat parser, the stanza being built and
+ * a copy of the content namespace.  A finished stanza is handed to on_stanza
+ * and belongs to the callee from then on.
+ *
+ * Restricted XML (RFC 6120 §11.1): DTDs, entity declarations, processing
+ * instructions other than the XML declaration, and comments are refused.
+ * UTF-8 is validated here, on the raw bytes, so that an encoding error is
+ * told apart from a syntax error; expat is forced to UTF-8.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <expat.h>
+
+#include "extdisco/xml.h"
+#include "xml_priv.h"
+
+#define NS_SEP '\x01'
+
+struct ed_xml_stream {
+    XML_Parser p;
+    ed_xml_limits lim;
+    ed_xml_stream_cbs cbs;
+    void *ud;
+    int standalone;        /* ed_xml_parse(): the root is the stanza */
+    int in_parse;          /* inside XML_Parse (handlers may stop it) */
+    ed_err err;            /* first error; sticky */
+    char detail[160];
+    unsigned depth;        /* open elements, the stream header included */
+    int opened, closed;
+    ed_elem *stanza;       /* stanza under construction (a root) */
+    ed_elem *cur;          /* its innermost open element */
+    ed_elem *result;       /* standalone: the parsed element */
+    size_t text_bytes;     /* text in the current stanza */
+    uint64_t fed;          /* bytes given to this expat parser */
+    uint64_t mark;         /* where the current top-level unit began */
+    uint64_t close_end;    /* offset just past </stream:stream> */
+    char *content_ns;      /* default ns declared on the header (malloc'd) */
+    unsigned u8_need;      /* UTF-8 continuation bytes still expected */
+    unsigned char u8_lo, u8_hi; /* allowed range of the next one */
+};
+
+ed_xml_limits ed_xml_limits_default(void)
+{
+    ed_xml_limits l = {
+        .max_stanza_bytes = 64 * 1024,
+        .max_depth = 32,
+        .max_attrs = 64,
+        .max_text_bytes = 64 * 1024,
+    };
+    return l;
+}
+
+/* --- errors ---------------------------------------------------------------- */
+
+static void fail(ed_xml_stream *s, ed_err err, const char *what)
+{
+    if (s->err)
+        return;
+    s->err = err;
+    unsigned long line = 1, col = 1;
+    if (s->p) {
+        line = (unsigned long)XML_GetCurrentLineNumber(s->p);
+        col = (unsigned long)XML_GetCurrentColumnNumber(s->p) + 1;
+    }
+    snprintf(s->detail, sizeof s->detail, "line %lu, column %lu: %s", line, col,
+             what);
+    if (s->in_parse)
+        XML_StopParser(s->p, XML_FALSE);
+}
+
+static ed_err map_expat_error(enum XML_Error code)
+{
+    switch (code) {
+    case XML_ERROR_NO_MEMORY:
+        return ED_ENOMEM;
+    case XML_ERROR_UNKNOWN_ENCODING:
+    case XML_ERROR_INCORRECT_ENCODING:
+        return ED_XML_BAD_ENCODING;
+    case XML_ERROR_PARAM_ENTITY_REF:
+    case XML_ERROR_RECURSIVE_ENTITY_REF:
+    case XML_ERROR_BINARY_ENTITY_REF:
+    case XML_ERROR_ATTRIBUTE_EXTERNAL_ENTITY_REF:
+    case XML_ERROR_EXTERNAL_ENTITY_HANDLING:
+    case XML_ERROR_NOT_STANDALONE:
+    case XML_ERROR_ENTITY_DECLARED_IN_PE:
+    case XML_ERROR_FEATURE_REQUIRES_XML_DTD:
+    case XML_ERROR_CANT_CHANGE_FEATURE_ONCE_PARSING:
+    case XML_ERROR_AMPLIFICATION_LIMIT_BREACH:
+        return ED_XML_RESTRICTED;
+    default:
+        return ED_XML_NOT_WELL_FORMED;
+    }
+}
+
+/* --- UTF-8 ----------------------------------------------------------------- */
+
+/* Validate p[0..n) continuing the state left by earlier feeds; returns the
+ * offset of the first byte that cannot be part of valid UTF-8 (*ctl = 0) or
+ * is a C0 control character XML never allows (*ctl = 1), or n.  Checking
+ * controls here too keeps expat's start-of-document heuristics (it guesses
+ * UTF-16 from NUL bytes) out of the way. */
+static size_t utf8_scan(ed_xml_stream *s, const unsigned char *p, size_t n,
+                        int *ctl)
+{
+    size_t i = 0;
+    *ctl = 0;
+    while (i < n) {
+        if (s->u8_need) {
+            if (p[i] < s->u8_lo || p[i] > s->u8_hi)
+                return i;
+            s->u8_lo = 0x80;
+            s->u8_hi = 0xBF;
+            s->u8_need--;
+            i++;
+            continue;
+        }
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            /* any byte >= 0x80 or < 0x20: look closer */
+            if ((w | ((w - 0x2020202020202020ull) & ~w)) & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        while (i < n && p[i] < 0x80) {
+            if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
+                *ctl = 1;
+                return i;
+            }
+            i++;
+        }
+        if (i == n)
+            break;
+        unsigned c = p[i];
+        if (c < 0xC2 || c > 0xF4)
+            return i;
+        s->u8_need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+        s->u8_lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+        s->u8_hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+        i++;
+    }
+    return n;
+}
+
+/* --- building -------------------------------------------------------------- */
+
+/* Offset just past the current event. */
+static uint64_t event_end(ed_xml_stream *s)
+{
+    return (uint64_t)XML_GetCurrentByteIndex(s->p) +
+           (uint64_t)XML_GetCurrentByteCount(s->p);
+}
+
+static int check_size(ed_xml_stream *s, uint64_t end)
+{
+    if (end - s->mark > s->lim.max_stanza_bytes) {
+        fail(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+        return -1;
+    }
+    return 0;
+}
+
+/* Copy expat's attributes (after namespace processing) into e. */
+static int copy_attrs(ed_xml_stream *s, ed_elem *e, const XML_Char **atts,
+                      size_t n)
+{
+    if (!n)
+        return 0;
+    if (ed_elem_reserve_attrs(e, n))
+        goto nomem;
+    struct ed_arena *a = e->arena;
+    for (size_t i = 0; i < n; i++) {
+        const char *an = atts[2 * i], *av = atts[2 * i + 1];
+        const char *sep = strchr(an, NS_SEP);
+        char *name;
+        if (!sep) {
+            name = ed_arena_strndup(a, an, strlen(an));
+        } else if ((size_t)(sep - an) == sizeof ED_NS_XML - 1 &&
+                   !memcmp(an, ED_NS_XML, sizeof ED_NS_XML - 1)) {
+            size_t ll = strlen(sep + 1);
+            name = ed_arena_alloc(a, 4 + ll + 1, 1);
+            if (name) {
+                memcpy(name, "xml:", 4);
+                memcpy(name + 4, sep + 1, ll + 1);
+            }
+        } else {
+            name = ed_arena_strndup(a, an, strlen(an));
+            if (name)
+                name[sep - an] = '|';
+        }
+        char *val = name ? ed_arena_strndup(a, av, strlen(av)) : NULL;
+        if (!val)
+            goto nomem;
+        e->attrs[i].name = name;
+        e->attrs[i].value = val;
+    }
+    e->nattrs = n;
+    return 0;
+nomem:
+    fail(s, ED_ENOMEM, "out of memory");
+    return -1;
+}
+
+static void open_stream(ed_xml_stream *s, const char *local, const char *ns,
+                        size_t nslen, const XML_Char **atts, size_t nattrs)
+{
+    if (strcmp(local, "stream")) {
+        fail(s, ED_XML_BAD_STREAM_HEADER, "first element is not <stream>");
+        return;
+    }
+    if (!ns || nslen != sizeof ED_NS_STREAMS - 1 ||
+        memcmp(ns, ED_NS_STREAMS, nslen)) {
+        fail(s, ED_XML_BAD_NAMESPACE, "stream header not in " ED_NS_STREAMS);
+        return;
+    }
+    ed_elem *h = ed_elem_new_n("stream", 6, ED_NS_STREAMS,
+                               sizeof ED_NS_STREAMS - 1, 0);
+    if (!h || copy_attrs(s, h, atts, nattrs)) {
+        ed_elem_free(h);
+        fail(s, ED_ENOMEM, "out of memory");
+        return;
+    }
+    s->opened = 1;
+    s->depth = 1;
+    s->mark = event_end(s);
+    if (s->cbs.on_open)
+        s->cbs.on_open(s->ud, h, s->content_ns ? s->content_ns : "");
+    ed_elem_free(h);
+}
+
+static void XMLCALL on_start(void *ud, const XML_Char *name,
+                             const XML_Char **atts)
+{
+    ed_xml_stream *s = ud;
+    if (s->err)
+        return;
+    size_t nattrs = 0;
+    while (atts[2 * nattrs])
+        nattrs++;
+    if (nattrs > s->lim.max_attrs) {
+        fail(s, ED_XML_TOO_MANY_ATTRS, "too many attributes");
+        return;
+    }
+    const char *sep = strchr(name, NS_SEP);
+    const char *ns = sep ? name : NULL, *local = sep ? sep + 1 : name;
+    size_t nslen = sep ? (size_t)(sep - name) : 0;
+
+    if (!s->standalone && s->depth == 0) {
+        if (check_size(s, event_end(s)) == 0)
+            open_stream(s, local, ns, nslen, atts, nattrs);
+        return;
+    }
+    unsigned level = s->standalone ? s->depth + 1 : s->depth;
+    if (level > s->lim.max_depth) {
+        fail(s, ED_XML_TOO_DEEP, "elements nested too deeply");
+        return;
+    }
+    if (check_size(s, event_end(s)))
+        return;
+    ed_elem *e;
+    if (level == 1) {
+        e = ed_elem_new_n(local, strlen(local), ns ? ns : "", nslen, 0);
+        s->stanza = e;
+        s->text_bytes = 0;
+    } else {
+        e = ed_elem_add_n(s->cur, local, strlen(local), ns ? ns : "", nslen);
+    }
+    if (!e) {
+        fail(s, ED_ENOMEM, "out of memory");
+        return;
+    }
+    s->cur = e;
+    s->depth++;
+    copy_attrs(s, e, atts, nattrs);
+}
+
+static void XMLCALL on_end(void *ud, const XML_Char *name)
+{
+    ed_xml_stream *s = ud;
+    (void)name;
+    if (s->err)
+        return;
+    if (!s->standalone && s->depth == 1) {
+        s->depth = 0;
+        s->closed = 1;
+        s->close_end = event_end(s);
+        if (s->cbs.on_close)
+            s->cbs.on_close(s->ud);
+        XML_StopParser(s->p, XML_FALSE); /* nothing may follow */
+        return;
+    }
+    s->depth--;
+    if (s->cur != s->stanza) {
+        s->cur = s->cur->parent;
+        return;
+    }
+    uint64_t end = event_end(s);
+    if (check_size(s, end))
+        return;
+    ed_elem *st = s->stanza;
+    s->stanza = s->cur = NULL;
+    s->mark = end;
+    if (s->standalone) {
+        s->result = st;
+    } else if (s->cbs.on_stanza) {
+        s->cbs.on_stanza(s->ud, st);
+    } else {
+        ed_elem_free(st);
+    }
+}
+
+static void XMLCALL on_text(void *ud, const XML_Char *txt, int len)
+{
+    ed_xml_stream *s = ud;
+    if (s->err || len <= 0)
+        return;
+    if (!s->stanza) {
+        /* Between stanzas: whitespace keepalives only. */
+        for (int i = 0; i < len; i++) {
+            char c = txt[i];
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                fail(s, ED_XML_NOT_WELL_FORMED, "text outside a stanza");
+                return;
+            }
+        }
+        s->mark = event_end(s);
+        return;
+    }
+    if ((size_t)len > s->lim.max_text_bytes - s->text_bytes) {
+        fail(s, ED_XML_TEXT_TOO_BIG, "too much text in stanza");
+        return;
+    }
+    s->text_bytes += (size_t)len;
+    if (ed_elem_add_text(s->cur, txt, (size_t)len))
+        fail(s, ED_ENOMEM, "out of memory");
+}
+
+static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix,
+                                const XML_Char *uri)
+{
+    ed_xml_stream *s = ud;
+    if (s->err || s->standalone || s->depth != 0 || prefix)
+        return;
+    free(s->content_ns);
+    s->content_ns = strdup(uri ? uri : "");
+    if (!s->content_ns)
+        fail(s, ED_ENOMEM, "out of memory");
+}
+
+static void XMLCALL on_xmldecl(void *ud, const XML_Char *version,
+                               const XML_Char *encoding, int standalone)
+{
+    ed_xml_stream *s = ud;
+    (void)version;
+    (void)standalone;
+    if (encoding && strcasecmp(encoding, "UTF-8"))
+        fail(s, ED_XML_BAD_ENCODING, "encoding other than UTF-8 declared");
+}
+
+static void XMLCALL on_pi(void *ud, const XML_Char *target,
+                          const XML_Char *data)
+{
+    (void)target;
+    (void)data;
+    fail(ud, ED_XML_RESTRICTED, "processing instruction");
+}
+
+static void XMLCALL on_comment(void *ud, const XML_Char *data)
+{
+    (void)data;
+    fail(ud, ED_XML_RESTRICTED, "comment");
+}
+
+static void XMLCALL on_doctype(void *ud, const XML_Char *name,
+                               const XML_Char *sysid, const XML_Char *pubid,
+                               int has_internal_subset)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    fail(ud, ED_XML_RESTRICTED, "document type declaration");
+}
+
+static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_pe,
+                                   const XML_Char *value, int value_len,
+                                   const XML_Char *base, const XML_Char *sysid,
+                                   const XML_Char *pubid,
+                                   const XML_Char *notation)
+{
+    (void)name; (void)is_pe; (void)value; (void)value_len; (void)base;
+    (void)sysid; (void)pubid; (void)notation;
+    fail(ud, ED_XML_RESTRICTED, "entity declaration");
+}
+
+/* --- lifecycle ----------------------------------------------------------------- */
+
+static void setup_parser(ed_xml_stream *s)
+{
+    XML_Parser p = s->p;
+    XML_SetUserData(p, s);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetCharacterDataHandler(p, on_text);
+    XML_SetStartNamespaceDeclHandler(p, on_ns_start);
+    XML_SetXmlDeclHandler(p, on_xmldecl);
+    XML_SetProcessingInstructionHandler(p, on_pi);
+    XML_SetCommentHandler(p, on_comment);
+    XML_SetStartDoctypeDeclHandler(p, on_doctype);
+    XML_SetEntityDeclHandler(p, on_entity_decl);
+    XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+}
+
+static void clear_state(ed_xml_stream *s)
+{
+    ed_elem_free(s->stanza);
+    ed_elem_free(s->result);
+    free(s->content_ns);
+    s->stanza = s->cur = s->result = NULL;
+    s->content_ns = NULL;
+    s->err = ED_OK;
+    s->detail[0] = '\0';
+    s->depth = 0;
+    s->opened = s->closed = 0;
+    s->text_bytes = 0;
+    s->fed = s->mark = s->close_end = 0;
+    s->u8_need = 0;
+    s->in_parse = 0;
+}
+
+static ed_err stream_init(ed_xml_stream *s, const ed_xml_limits *lim,
+                          const ed_xml_stream_cbs *cbs, void *ud, int standalone)
+{
+    memset(s, 0, sizeof *s);
+    s->lim = lim ? *lim : ed_xml_limits_default();
+    if (cbs)
+        s->cbs = *cbs;
+    s->ud = ud;
+    s->standalone = standalone;
+    s->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!s->p)
+        return ED_ENOMEM;
+    setup_parser(s);
+    return ED_OK;
+}
+
+static void stream_fini(ed_xml_stream *s)
+{
+    clear_state(s);
+    if (s->p)
+        XML_ParserFree(s->p);
+    s->p = NULL;
+}
+
+ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim,
+                                 const ed_xml_stream_cbs *cbs, void *ud)
+{
+    ed_xml_stream *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    if (stream_init(s, lim, cbs, ud, 0)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void ed_xml_stream_free(ed_xml_stream *s)
+{
+    if (!s)
+        return;
+    stream_fini(s);
+    free(s);
+}
+
+ed_err ed_xml_stream_reset(ed_xml_stream *s)
+{
+    if (!s)
+        return ED_EINVAL;
+    clear_state(s);
+    if (!s->p || !XML_ParserReset(s->p, "UTF-8")) {
+        if (s->p)
+            XML_ParserFree(s->p);
+        s->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+        if (!s->p) {
+            s->err = ED_ENOMEM;
+            snprintf(s->detail, sizeof s->detail, "out of memory");
+            return ED_ENOMEM;
+        }
+    }
+    setup_parser(s);
+    return ED_OK;
+}
+
+const char *ed_xml_stream_error_detail(const ed_xml_stream *s)
+{
+    return s ? s->detail : "";
+}
+
+/* Hand n bytes to expat. */
+static void run_expat(ed_xml_stream *s, const char *buf, size_t n, int final)
+{
+    while (!s->err && !s->closed && (n || final)) {
+        int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+        int last = final && (size_t)chunk == n;
+        s->in_parse = 1;
+        enum XML_Status st = XML_Parse(s->p, buf, chunk, last);
+        s->in_parse = 0;
+        s->fed += (uint64_t)chunk;
+        if (st == XML_STATUS_ERROR && !s->err && !s->closed) {
+            enum XML_Error code = XML_GetErrorCode(s->p);
+            fail(s, map_expat_error(code), XML_ErrorString(code));
+        }
+        buf += chunk;
+        n -= (size_t)chunk;
+        if (last)
+            break;
+    }
+}
+
+/* Fail with err (found on the raw bytes, not by expat), unless the bytes
+ * expat already holds contain an error of their own: expat detects some
+ * errors only once it sees more input (e.g. at the start of a document), so
+ * it is asked to finish first; truncation errors are what we expect there.
+ * This keeps the reported error the same however the input was chunked. */
+static void fail_raw(ed_xml_stream *s, ed_err err, const char *what)
+{
+    if (s->err)
+        return;
+    s->in_parse = 1;
+    enum XML_Status st = XML_Parse(s->p, "", 0, 1);
+    s->in_parse = 0;
+    if (s->err)
+        return;
+    if (st == XML_STATUS_ERROR) {
+        enum XML_Error code = XML_GetErrorCode(s->p);
+        switch (code) {
+        case XML_ERROR_NO_ELEMENTS:
+        case XML_ERROR_UNCLOSED_TOKEN:
+        case XML_ERROR_PARTIAL_CHAR:
+        case XML_ERROR_UNCLOSED_CDATA_SECTION:
+        case XML_ERROR_ABORTED:
+            break;
+        default:
+            fail(s, map_expat_error(code), XML_ErrorString(code));
+            return;
+        }
+    }
+    fail(s, err, what);
+}
+
+ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
+{
+    if (!s || (!buf && n))
+        return ED_EINVAL;
+    if (s->err)
+        return s->err;
+    if (!s->p)
+        return ED_ESTATE;
+    if (n == 0)
+        return ED_OK;
+    if (s->closed) {
+        fail(s, ED_XML_STREAM_CLOSED, "data after </stream:stream>");
+        return s->err;
+    }
+    uint64_t start = s->fed;
+    int ctl;
+    size_t good = utf8_scan(s, (const unsigned char *)buf, n, &ctl);
+    run_expat(s, buf, good, 0);
+    if (s->err)
+        return s->err;
+    if (s->closed) {
+        if (start + n > s->close_end)
+            fail(s, ED_XML_STREAM_CLOSED, "data after </stream:stream>");
+        return s->err;
+    }
+    if (good < n) {
+        if (ctl)
+            fail_raw(s, ED_XML_NOT_WELL_FORMED, "control character");
+        else
+            fail_raw(s, ED_XML_BAD_UTF8, "invalid UTF-8");
+        return s->err;
+    }
+    /* Bytes of an unfinished unit (header, stanza, partial tag) so far. */
+    if (s->fed - s->mark > s->lim.max_stanza_bytes)
+        fail_raw(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+    return s->err;
+}
+
+ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
+                    ed_elem **out)
+{
+    if (!out || (!buf && len))
+        return ED_EINVAL;
+    *out = NULL;
+    ed_xml_stream s;
+    ed_err err = stream_init(&s, lim, NULL, NULL, 1);
+    if (err) {
+        stream_fini(&s);
+        return err;
+    }
+    if (len > s.lim.max_stanza_bytes) {
+        stream_fini(&s);
+        return ED_XML_STANZA_TOO_BIG;
+    }
+    int ctl;
+    size_t good = utf8_scan(&s, (const unsigned char *)buf, len, &ctl);
+    int bad = good < len || s.u8_need;
+    run_expat(&s, buf, good, !bad);
+    if (!s.err && bad)
+        fail_raw(&s, ctl ? ED_XML_NOT_WELL_FORMED : ED_XML_BAD_UTF8,
+                 ctl ? "control character" : "invalid UTF-8");
+    if (!s.err && !s.result)
+        fail(&s, ED_XML_NOT_WELL_FORMED, "no element found");
+    err = s.err;
+    if (!err) {
+        *out = s.result;
+        s.result = NULL;
+    }
+    stream_fini(&s);
+    return err;
+}

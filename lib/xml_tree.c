@@ -1,0 +1,611 @@
+/* lib/xml_tree.c — arena-backed element trees and the XML serialiser.
+ *
+ * Ownership: a root element owns its arena (struct ed_arena); every node,
+ * attribute array and string of the tree lives there and is released by
+ * ed_elem_free(root).  Nothing in a tree is freed individually.
+ *
+ * Private conventions (not visible through the API):
+ *   - a text node (name == NULL) keeps the capacity of its text buffer in
+ *     cap_attrs, so that adjacent text appends are amortised O(1);
+ *   - an element's `text` field caches ed_elem_text() when the element has
+ *     several text children; any change to its children clears it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extdisco/xml.h"
+#include "xml_priv.h"
+
+#define ARENA_FIRST 4096u          /* first block, incl. header and root */
+#define ARENA_CHUNK_MAX (64u * 1024u)
+
+struct ed_arena_chunk {
+    struct ed_arena_chunk *next;
+    size_t pad; /* keeps the data 16-byte aligned */
+};
+
+/* --- arena ----------------------------------------------------------------- */
+
+void *ed_arena_alloc_slow(struct ed_arena *a, size_t n, size_t align)
+{
+    size_t hdr = sizeof(struct ed_arena_chunk);
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    size_t want = n + align;
+    if (want > a->next_size / 4) {
+        /* Big request: a chunk of its own, the current chunk stays. */
+        struct ed_arena_chunk *c = malloc(hdr + want);
+        if (!c)
+            return NULL;
+        c->next = a->chunks;
+        a->chunks = c;
+        uintptr_t p = ((uintptr_t)(c + 1) + (align - 1)) & ~(uintptr_t)(align - 1);
+        return (void *)p;
+    }
+    size_t sz = a->next_size;
+    struct ed_arena_chunk *c = malloc(hdr + sz);
+    if (!c)
+        return NULL;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->cur = (char *)(c + 1);
+    a->end = a->cur + sz;
+    if (a->next_size < ARENA_CHUNK_MAX)
+        a->next_size *= 2;
+    return ed_arena_alloc(a, n, align);
+}
+
+char *ed_arena_strndup(struct ed_arena *a, const char *s, size_t n)
+{
+    char *p = ed_arena_alloc(a, n + 1, 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+static void arena_free(struct ed_arena *a)
+{
+    struct ed_arena_chunk *c = a->chunks;
+    while (c) {
+        struct ed_arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    free(a);
+}
+
+static ed_elem *elem_alloc(struct ed_arena *a)
+{
+    ed_elem *e = ed_arena_alloc(a, sizeof *e, _Alignof(ed_elem));
+    if (e) {
+        memset(e, 0, sizeof *e);
+        e->arena = a;
+    }
+    return e;
+}
+
+static void link_child(ed_elem *parent, ed_elem *c)
+{
+    c->parent = parent;
+    c->next = NULL;
+    if (parent->last)
+        parent->last->next = c;
+    else
+        parent->children = c;
+    parent->last = c;
+    if (parent->name)
+        parent->text = NULL; /* drop the ed_elem_text() cache */
+}
+
+/* --- building ------------------------------------------------------------ */
+
+ed_elem *ed_elem_new_n(const char *name, size_t nlen, const char *ns,
+                       size_t nslen, size_t hint)
+{
+    size_t size = ARENA_FIRST;
+    if (hint > ARENA_FIRST / 2 && hint < ARENA_CHUNK_MAX)
+        size = hint * 2;
+    struct ed_arena *a = malloc(size);
+    if (!a)
+        return NULL;
+    a->cur = (char *)(a + 1);
+    a->end = (char *)a + size;
+    a->chunks = NULL;
+    a->next_size = size < 8192 ? 8192 : size;
+    a->root = NULL;
+    ed_elem *e = elem_alloc(a);
+    if (!e || !(e->name = ed_arena_strndup(a, name, nlen)) ||
+        !(e->ns = ns ? ed_arena_strndup(a, ns, nslen) : "")) {
+        arena_free(a);
+        return NULL;
+    }
+    a->root = e;
+    return e;
+}
+
+ed_elem *ed_elem_add_n(ed_elem *parent, const char *name, size_t nlen,
+                       const char *ns, size_t nslen)
+{
+    if (!parent || !parent->name)
+        return NULL;
+    struct ed_arena *a = parent->arena;
+    ed_elem *e = elem_alloc(a);
+    if (!e || !(e->name = ed_arena_strndup(a, name, nlen)))
+        return NULL;
+    if (!ns || (strlen(parent->ns) == nslen && !memcmp(parent->ns, ns, nslen)))
+        e->ns = parent->ns;
+    else if (!(e->ns = ed_arena_strndup(a, ns, nslen)))
+        return NULL;
+    link_child(parent, e);
+    return e;
+}
+
+ed_elem *ed_elem_new(const char *name, const char *ns)
+{
+    if (!name || !*name)
+        return NULL;
+    return ed_elem_new_n(name, strlen(name), ns, ns ? strlen(ns) : 0, 0);
+}
+
+ed_elem *ed_elem_add(ed_elem *parent, const char *name, const char *ns)
+{
+    if (!parent || !name || !*name)
+        return NULL;
+    return ed_elem_add_n(parent, name, strlen(name), ns, ns ? strlen(ns) : 0);
+}
+
+ed_err ed_elem_add_text(ed_elem *e, const char *s, size_t n)
+{
+    if (!e || !e->name || (!s && n))
+        return ED_EINVAL;
+    if (n == 0)
+        return ED_OK;
+    struct ed_arena *a = e->arena;
+    ed_elem *t = e->last;
+    if (t && !t->name) {
+        size_t need = t->text_len + n + 1;
+        if (need < n)
+            return ED_ELIMIT;
+        char *buf = (char *)t->text;
+        if (need > t->cap_attrs) {
+            char *end = buf + t->cap_attrs;
+            if (end == a->cur && need - t->cap_attrs <= (size_t)(a->end - a->cur)) {
+                a->cur += need - t->cap_attrs; /* grow in place */
+                t->cap_attrs = need;
+            } else {
+                size_t cap = t->cap_attrs * 2;
+                if (cap < need)
+                    cap = need;
+                char *nb = ed_arena_alloc(a, cap, 1);
+                if (!nb)
+                    return ED_ENOMEM;
+                memcpy(nb, buf, t->text_len);
+                buf = nb;
+                t->text = nb;
+                t->cap_attrs = cap;
+            }
+        }
+        memcpy(buf + t->text_len, s, n);
+        t->text_len += n;
+        buf[t->text_len] = '\0';
+        e->text = NULL;
+        return ED_OK;
+    }
+    t = elem_alloc(a);
+    if (!t)
+        return ED_ENOMEM;
+    char *buf = ed_arena_alloc(a, n + 1, 1);
+    if (!buf)
+        return ED_ENOMEM;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    t->text = buf;
+    t->text_len = n;
+    t->cap_attrs = n + 1;
+    link_child(e, t);
+    return ED_OK;
+}
+
+ed_err ed_elem_reserve_attrs(ed_elem *e, size_t n)
+{
+    if (n <= e->cap_attrs)
+        return ED_OK;
+    size_t cap = e->cap_attrs ? e->cap_attrs * 2 : 4;
+    if (cap < n)
+        cap = n;
+    if (cap > SIZE_MAX / sizeof(ed_attr))
+        return ED_ELIMIT;
+    ed_attr *na = ed_arena_alloc(e->arena, cap * sizeof(ed_attr), _Alignof(ed_attr));
+    if (!na)
+        return ED_ENOMEM;
+    if (e->nattrs)
+        memcpy(na, e->attrs, e->nattrs * sizeof(ed_attr));
+    e->attrs = na;
+    e->cap_attrs = cap;
+    return ED_OK;
+}
+
+ed_err ed_elem_set_attr(ed_elem *e, const char *name, const char *value)
+{
+    if (!e || !e->name || !name || !*name)
+        return ED_EINVAL;
+    size_t i;
+    for (i = 0; i < e->nattrs; i++)
+        if (!strcmp(e->attrs[i].name, name))
+            break;
+    if (!value) {
+        if (i < e->nattrs) {
+            memmove(&e->attrs[i], &e->attrs[i + 1],
+                    (e->nattrs - i - 1) * sizeof(ed_attr));
+            e->nattrs--;
+        }
+        return ED_OK;
+    }
+    char *v = ed_arena_strndup(e->arena, value, strlen(value));
+    if (!v)
+        return ED_ENOMEM;
+    if (i < e->nattrs) {
+        e->attrs[i].value = v;
+        return ED_OK;
+    }
+    char *nm = ed_arena_strndup(e->arena, name, strlen(name));
+    if (!nm)
+        return ED_ENOMEM;
+    ed_err err = ed_elem_reserve_attrs(e, e->nattrs + 1);
+    if (err)
+        return err;
+    e->attrs[e->nattrs].name = nm;
+    e->attrs[e->nattrs].value = v;
+    e->nattrs++;
+    return ED_OK;
+}
+
+/* Copy one node (no children) as the last child of parent, or as a new root
+ * when parent is NULL (elements only). */
+static ed_elem *copy_shallow(ed_elem *parent, const ed_elem *s)
+{
+    if (!s->name) {
+        if (!parent || ed_elem_add_text(parent, s->text, s->text_len))
+            return NULL;
+        return parent->last;
+    }
+    ed_elem *d = parent ? ed_elem_add(parent, s->name, s->ns)
+                        : ed_elem_new(s->name, s->ns);
+    if (!d)
+        return NULL;
+    if (s->nattrs) {
+        if (ed_elem_reserve_attrs(d, s->nattrs))
+            goto fail;
+        for (size_t i = 0; i < s->nattrs; i++) {
+            const ed_attr *at = &s->attrs[i];
+            char *n = ed_arena_strndup(d->arena, at->name, strlen(at->name));
+            char *v = n ? ed_arena_strndup(d->arena, at->value, strlen(at->value)) : NULL;
+            if (!v)
+                goto fail;
+            d->attrs[i].name = n;
+            d->attrs[i].value = v;
+        }
+        d->nattrs = s->nattrs;
+    }
+    return d;
+fail:
+    if (!parent)
+        ed_elem_free(d);
+    return NULL;
+}
+
+ed_elem *ed_elem_copy(ed_elem *parent, const ed_elem *src)
+{
+    if (!src || (parent && !parent->name))
+        return NULL;
+    ed_elem *top = copy_shallow(parent, src);
+    if (!top || !src->name)
+        return top;
+    const ed_elem *s = src;
+    ed_elem *d = top;
+    for (;;) {
+        if (s->name && s->children) {
+            s = s->children;
+            d = copy_shallow(d, s);
+        } else {
+            while (s != src && !s->next) {
+                s = s->parent;
+                d = d->parent;
+            }
+            if (s == src)
+                break;
+            s = s->next;
+            d = copy_shallow(d->parent, s);
+        }
+        if (!d)
+            goto fail;
+    }
+    return top;
+fail:
+    if (parent)
+        ed_elem_unlink(top);
+    else
+        ed_elem_free(top);
+    return NULL;
+}
+
+void ed_elem_unlink(ed_elem *e)
+{
+    if (!e || !e->parent)
+        return;
+    ed_elem *p = e->parent;
+    ed_elem *prev = NULL;
+    for (ed_elem *c = p->children; c; prev = c, c = c->next) {
+        if (c != e)
+            continue;
+        if (prev)
+            prev->next = e->next;
+        else
+            p->children = e->next;
+        if (p->last == e)
+            p->last = prev;
+        break;
+    }
+    p->text = NULL;
+    e->parent = NULL;
+    e->next = NULL;
+}
+
+void ed_elem_free(ed_elem *root)
+{
+    if (!root || !root->arena || root->arena->root != root)
+        return; /* only the root owns the arena */
+    arena_free(root->arena);
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+const char *ed_elem_attr(const ed_elem *e, const char *name)
+{
+    if (!e || !name)
+        return NULL;
+    for (size_t i = 0; i < e->nattrs; i++)
+        if (!strcmp(e->attrs[i].name, name))
+            return e->attrs[i].value;
+    return NULL;
+}
+
+static int matches(const ed_elem *c, const char *name, const char *ns)
+{
+    return c->name && (!name || !strcmp(c->name, name)) &&
+           (!ns || !strcmp(c->ns, ns));
+}
+
+ed_elem *ed_elem_child(const ed_elem *e, const char *name, const char *ns)
+{
+    if (!e)
+        return NULL;
+    for (ed_elem *c = e->children; c; c = c->next)
+        if (matches(c, name, ns))
+            return c;
+    return NULL;
+}
+
+ed_elem *ed_elem_next(const ed_elem *after, const char *name, const char *ns)
+{
+    if (!after)
+        return NULL;
+    for (ed_elem *c = after->next; c; c = c->next)
+        if (matches(c, name, ns))
+            return c;
+    return NULL;
+}
+
+ed_elem *ed_elem_first(const ed_elem *e)
+{
+    return ed_elem_child(e, NULL, NULL);
+}
+
+const char *ed_elem_text(ed_elem *e)
+{
+    if (!e)
+        return NULL;
+    if (!e->name)
+        return e->text;
+    if (e->text)
+        return e->text;
+    const ed_elem *only = NULL;
+    size_t total = 0, count = 0;
+    for (const ed_elem *c = e->children; c; c = c->next) {
+        if (!c->name) {
+            only = c;
+            total += c->text_len;
+            count++;
+        }
+    }
+    if (count == 0)
+        return "";
+    if (count == 1)
+        return only->text;
+    char *buf = ed_arena_alloc(e->arena, total + 1, 1);
+    if (!buf)
+        return NULL;
+    size_t off = 0;
+    for (const ed_elem *c = e->children; c; c = c->next) {
+        if (!c->name) {
+            memcpy(buf + off, c->text, c->text_len);
+            off += c->text_len;
+        }
+    }
+    buf[off] = '\0';
+    e->text = buf;
+    e->text_len = off;
+    return buf;
+}
+
+/* --- serialising --------------------------------------------------------- */
+
+/* An NCName, roughly: ASCII name characters or any non-ASCII byte; no ':'. */
+static int ncname_ok(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c0 = (unsigned char)s[0];
+    if (c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+              c >= 0x80))
+            return 0;
+    }
+    return 1;
+}
+
+/* Index (0-based) of the distinct namespace URI `uri` (ulen bytes) among the
+ * "URI|local" attributes of e, in order of first appearance. */
+static size_t attr_ns_index(const ed_elem *e, const char *uri, size_t ulen)
+{
+    size_t idx = 0;
+    for (size_t i = 0; i < e->nattrs; i++) {
+        const char *n = e->attrs[i].name;
+        const char *bar = strrchr(n, '|');
+        if (!bar || !strncmp(n, ED_NS_XML "|", sizeof ED_NS_XML))
+            continue;
+        size_t l = (size_t)(bar - n);
+        if (l == ulen && !memcmp(n, uri, ulen))
+            return idx;
+        /* count n's URI only at its first appearance */
+        size_t j;
+        for (j = 0; j < i; j++) {
+            const char *m = e->attrs[j].name, *mb = strrchr(m, '|');
+            if (mb && (size_t)(mb - m) == l && !memcmp(m, n, l))
+                break;
+        }
+        if (j == i)
+            idx++;
+    }
+    return idx;
+}
+
+#define TRY(x) do { ed_err e_ = (x); if (e_) return e_; } while (0)
+
+static ed_err write_attr(ed_buf *out, const ed_elem *e, const ed_attr *at)
+{
+    const char *n = at->name;
+    const char *bar = strrchr(n, '|');
+    if (bar) {
+        size_t ulen = (size_t)(bar - n);
+        const char *local = bar + 1;
+        if (ulen == 0 || !ncname_ok(local, strlen(local)))
+            return ED_EINVAL;
+        if (ulen == sizeof ED_NS_XML - 1 && !memcmp(n, ED_NS_XML, ulen)) {
+            TRY(ed_buf_puts(out, " xml:"));
+        } else {
+            size_t idx = attr_ns_index(e, n, ulen);
+            /* declare the prefix where its URI first appears */
+            size_t i;
+            for (i = 0; &e->attrs[i] != at; i++) {
+                const char *m = e->attrs[i].name, *mb = strrchr(m, '|');
+                if (mb && (size_t)(mb - m) == ulen && !memcmp(m, n, ulen))
+                    break;
+            }
+            if (&e->attrs[i] == at) {
+                TRY(ed_buf_printf(out, " xmlns:ns%zu='", idx));
+                TRY(ed_buf_xml_escape(out, n, ulen, 1));
+                TRY(ed_buf_puts(out, "'"));
+            }
+            TRY(ed_buf_printf(out, " ns%zu:", idx));
+        }
+        TRY(ed_buf_puts(out, local));
+    } else {
+        size_t len = strlen(n);
+        if (len > 4 && !memcmp(n, "xml:", 4)) {
+            if (!ncname_ok(n + 4, len - 4))
+                return ED_EINVAL;
+        } else if (!ncname_ok(n, len) || !strcmp(n, "xmlns")) {
+            return ED_EINVAL;
+        }
+        TRY(ed_buf_puts(out, " "));
+        TRY(ed_buf_append(out, n, len));
+    }
+    TRY(ed_buf_puts(out, "='"));
+    TRY(ed_buf_xml_escape(out, at->value, strlen(at->value), 1));
+    return ed_buf_puts(out, "'");
+}
+
+static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
+{
+    size_t nlen = strlen(e->name);
+    if (!ncname_ok(e->name, nlen))
+        return ED_EINVAL;
+    TRY(ed_buf_puts(out, "<"));
+    TRY(ed_buf_append(out, e->name, nlen));
+    if (e->ns != pns && strcmp(e->ns, pns)) {
+        TRY(ed_buf_puts(out, " xmlns='"));
+        TRY(ed_buf_xml_escape(out, e->ns, strlen(e->ns), 1));
+        TRY(ed_buf_puts(out, "'"));
+    }
+    for (size_t i = 0; i < e->nattrs; i++)
+        TRY(write_attr(out, e, &e->attrs[i]));
+    return ed_buf_puts(out, e->children ? ">" : "/>");
+}
+
+static ed_err write_close(ed_buf *out, const ed_elem *e)
+{
+    TRY(ed_buf_puts(out, "</"));
+    TRY(ed_buf_puts(out, e->name));
+    return ed_buf_puts(out, ">");
+}
+
+static ed_err write_node(ed_buf *out, const ed_elem *n, const char *pns)
+{
+    if (!n->name)
+        return ed_buf_xml_escape(out, n->text, n->text_len, 0);
+    return write_open(out, n, pns);
+}
+
+static ed_err write_tree(ed_buf *out, const ed_elem *top, const char *ctx_ns)
+{
+    /* Iterative depth-first walk: no recursion on deep trees. */
+    const ed_elem *n = top;
+    TRY(write_node(out, n, ctx_ns));
+    for (;;) {
+        if (n->name && n->children) {
+            n = n->children;
+            TRY(write_node(out, n, n->parent->ns));
+            continue;
+        }
+        while (n != top && !n->next) {
+            n = n->parent;
+            TRY(write_close(out, n));
+        }
+        if (n == top)
+            return ED_OK;
+        n = n->next;
+        TRY(write_node(out, n, n->parent->ns));
+    }
+}
+
+ed_err ed_xml_write(ed_buf *out, const ed_elem *e, const char *ctx_ns)
+{
+    if (!out || !e)
+        return ED_EINVAL;
+    size_t len0 = out->len;
+    ed_err err = write_tree(out, e, ctx_ns ? ctx_ns : "");
+    if (err) {
+        out->len = len0; /* leave the buffer as it was */
+        if (out->data)
+            out->data[len0] = '\0';
+    }
+    return err;
+}
+
+char *ed_xml_to_string(const ed_elem *e, const char *ctx_ns)
+{
+    ed_buf b = {0};
+    if (ed_xml_write(&b, e, ctx_ns) || !b.data) {
+        ed_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}

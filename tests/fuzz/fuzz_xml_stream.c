@@ -1,0 +1,144 @@
+/* tests/fuzz/fuzz_xml_stream.c — libFuzzer target for the XML stream parser,
+ * ed_xml_parse and the serialiser.
+ *
+ * Invariants checked (abort() on violation):
+ *   - every stanza the stream parser delivers serialises, and the output
+ *     parses again with ed_xml_parse; serialising that gives the same bytes;
+ *   - the same for whatever ed_xml_parse accepts from the raw input;
+ *   - feeding the input whole and in data-derived chunks gives the same
+ *     result (error code and serialised events).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extdisco/error.h"
+#include "extdisco/xml.h"
+
+typedef struct {
+    ed_buf log;
+    char content_ns[256];
+} fz_ctx;
+
+static void check_round_trip(const ed_elem *e)
+{
+    char *s1 = ed_xml_to_string(e, NULL);
+    if (!s1)
+        abort(); /* a parsed tree must always serialise */
+    /* Escaping and namespace declarations can grow the text: loose limits. */
+    ed_xml_limits lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = strlen(s1) + 1;
+    lim.max_text_bytes = (size_t)-1;
+    ed_elem *back = NULL;
+    ed_err err = ed_xml_parse(s1, strlen(s1), &lim, &back);
+    if (err != ED_OK) {
+        fprintf(stderr, "round trip failed (%s): %s\n", ed_strerror(err), s1);
+        abort();
+    }
+    char *s2 = ed_xml_to_string(back, NULL);
+    if (!s2 || strcmp(s1, s2)) {
+        fprintf(stderr, "not stable:\n%s\n%s\n", s1, s2 ? s2 : "(null)");
+        abort();
+    }
+    free(s2);
+    free(s1);
+    ed_elem_free(back);
+}
+
+static void fz_open(void *ud, const ed_elem *h, const char *content_ns)
+{
+    fz_ctx *c = ud;
+    snprintf(c->content_ns, sizeof c->content_ns, "%s", content_ns);
+    ed_buf_puts(&c->log, "open ");
+    if (ed_xml_write(&c->log, h, NULL))
+        abort();
+    ed_buf_printf(&c->log, " %s\n", content_ns);
+}
+
+static void fz_stanza(void *ud, ed_elem *st)
+{
+    fz_ctx *c = ud;
+    check_round_trip(st);
+    if (ed_xml_write(&c->log, st, c->content_ns))
+        abort();
+    ed_buf_puts(&c->log, "\n");
+    ed_elem_free(st);
+}
+
+static void fz_close(void *ud)
+{
+    fz_ctx *c = ud;
+    ed_buf_puts(&c->log, "close\n");
+}
+
+static const ed_xml_stream_cbs fz_cbs = { fz_open, fz_stanza, fz_close };
+
+static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
+                          ed_buf *log)
+{
+    fz_ctx c;
+    memset(&c, 0, sizeof c);
+    ed_xml_limits lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = 4096; /* reachable limits */
+    lim.max_depth = 8;
+    lim.max_attrs = 8;
+    lim.max_text_bytes = 1024;
+    ed_xml_stream *s = ed_xml_stream_new(&lim, &fz_cbs, &c);
+    if (!s)
+        abort();
+    ed_err err = ED_OK;
+    size_t off = 0;
+    unsigned seed = size ? data[0] : 0;
+    while (off < size && !err) {
+        size_t n = size - off;
+        if (chunked) {
+            /* chunk length from the data itself: 1..16 bytes */
+            seed = seed * 31u + data[off];
+            size_t want = 1 + (seed >> 3) % 16;
+            if (want < n)
+                n = want;
+        }
+        err = ed_xml_stream_feed(s, (const char *)data + off, n);
+        off += n;
+    }
+    if (err && ed_xml_stream_feed(s, "x", 1) != err)
+        abort(); /* errors are sticky */
+    if (err && !ed_err_stream_condition(err) && err != ED_ENOMEM)
+        abort(); /* every parse error maps to a stream condition */
+    /* a reset parser works again */
+    if (ed_xml_stream_reset(s) != ED_OK)
+        abort();
+    static const char hdr[] = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><a/>";
+    if (ed_xml_stream_feed(s, hdr, sizeof hdr - 1) != ED_OK)
+        abort();
+    ed_xml_stream_free(s);
+    *log = c.log;
+    return err;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 64 * 1024)
+        return 0;
+    ed_buf whole = {0}, parts = {0};
+    ed_err e1 = feed_stream(data, size, 0, &whole);
+    ed_err e2 = feed_stream(data, size, 1, &parts);
+    const char *a = whole.data ? whole.data : "", *b = parts.data ? parts.data : "";
+    if (e1 != e2 || strcmp(a, b)) {
+        fprintf(stderr, "chunking changed the result: %d vs %d\n%s\n---\n%s\n",
+                e1, e2, a, b);
+        abort();
+    }
+    ed_buf_free(&whole);
+    ed_buf_free(&parts);
+
+    ed_elem *e = NULL;
+    if (ed_xml_parse((const char *)data, size, NULL, &e) == ED_OK) {
+        check_round_trip(e);
+        ed_elem_free(e);
+    }
+    return 0;
+}

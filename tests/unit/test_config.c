@@ -1,0 +1,580 @@
+/* tests/unit/test_config.c — extdiscod's configuration loader and service
+ * registry (daemon/config.c, daemon/registry.c): the example loads with the
+ * expected values, every bad fixture in tests/config/ is refused with its
+ * exact "FILE:LINE: message", the registry mints working credentials, and
+ * the access policy decides as documented. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "registry.h"
+#include "extdisco/turn_rest.h"
+#include "extdisco/xep0215.h"
+
+#define CONFDIR SRCDIR "/tests/config"
+#define EXAMPLE SRCDIR "/examples/extdiscod.yml"
+
+static char *realdir(const char *p)
+{
+    char *r = realpath(p, NULL);
+    assert_non_null(r);
+    return r;
+}
+
+static ed_jid *jid(const char *s)
+{
+    ed_jid *j = NULL;
+    assert_int_equal(ed_jid_parse(s, strlen(s), &j), ED_OK);
+    assert_non_null(j);
+    return j;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_example_loads(void **state)
+{
+    (void)state;
+    char err[512] = "unset";
+    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    if (!c)
+        fail_msg("example refused: %s", err);
+    assert_string_equal(err, "");
+
+    char *exdir = realdir(SRCDIR "/examples");
+    char *secdir = realdir(CONFDIR "/secrets");
+    char buf[PATH_MAX + 64];
+    assert_string_equal(c->dir, exdir);
+
+    assert_int_equal(c->log.level, ED_LOG_INFO);
+    assert_false(c->log.syslog);
+    assert_string_equal(c->user, "extdisco");
+    assert_int_equal(c->ndomains, 1);
+    assert_string_equal(c->domains[0], "example.org");
+    assert_true(c->access.services_set);
+    assert_int_equal(c->access.services.nentries, 2);
+    assert_string_equal(c->access.services.entries[1], "partner.example");
+    assert_int_equal(c->access.credentials.nentries, 2);
+    assert_string_equal(c->access.credentials.entries[1], "guest@partner.example");
+    assert_string_equal(c->default_lang, "en");
+    assert_true(c->serve_v1);
+    assert_true(c->inline_credentials);
+
+    assert_int_equal(c->nturn_secrets, 1);
+    const ed_cfg_turn_secret *t = &c->turn_secrets[0];
+    assert_string_equal(t->name, "main");
+    assert_int_equal(t->nsecret_files, 2);
+    /* relative to the config file's directory, then absolute */
+    snprintf(buf, sizeof buf, "%s/../tests/config/secrets/turn.secret", exdir);
+    assert_string_equal(t->secret_files[0], buf);
+    assert_int_equal(t->ttl, 12 * 3600);
+    assert_int_equal(t->algorithm, ED_HMAC_SHA1);
+    assert_string_equal(t->separator, ":");
+    assert_int_equal(t->user, ED_TURN_USER_TOKEN);
+    /* the secrets are in memory, trailing LF / CRLF stripped */
+    assert_string_equal(t->secrets[0], "turn-secret-new-0123456789");
+    assert_int_equal(t->secret_lens[0], 26);
+    assert_string_equal(t->secrets[1], "turn-secret-old-9876543210");
+    assert_int_equal(t->secret_lens[1], 26);
+
+    assert_int_equal(c->nservices, 4);
+    const ed_cfg_service *s = &c->services[0];
+    assert_string_equal(s->type, "stun");
+    assert_string_equal(s->host, "turn.example.org");
+    assert_int_equal(s->port, 3478);
+    assert_string_equal(s->transport, "udp");
+    assert_string_equal(s->name, "STUN");
+    assert_int_equal(s->nnames, 2);
+    assert_string_equal(s->names[0].lang, "de");
+    assert_string_equal(s->names[0].text, "STUN-Server");
+    assert_string_equal(s->names[1].lang, "fr");
+    assert_string_equal(s->names[1].text, "Serveur STUN");
+    assert_int_equal(s->restricted, -1);
+    assert_int_equal(s->credentials_index, -1);
+    s = &c->services[1];
+    assert_string_equal(s->type, "turn");
+    assert_int_equal(s->restricted, 1);
+    assert_string_equal(s->credentials, "main");
+    assert_int_equal(s->credentials_index, 0);
+    s = &c->services[2];
+    assert_string_equal(s->type, "turns");
+    assert_int_equal(s->port, 5349);
+    assert_string_equal(s->transport, "tcp");
+    s = &c->services[3];
+    assert_string_equal(s->username, "alice");
+    snprintf(buf, sizeof buf, "%s/../tests/config/secrets/static.pass", exdir);
+    assert_string_equal(s->password_file, buf);
+    assert_string_equal(s->password, "s3cr3t-static-password");
+    assert_non_null(s->extended);
+    assert_string_equal(s->extended->form_type, "urn:example:turn");
+    assert_int_equal(s->extended->nfields, 1);
+    assert_string_equal(s->extended->fields[0].var, "region");
+    assert_int_equal(s->extended->fields[0].nvalues, 1);
+    assert_string_equal(s->extended->fields[0].values[0], "eu");
+    assert_false(s->allow_local);
+
+    assert_int_equal(c->ncomponents, 1);
+    assert_string_equal(c->components[0].host, "127.0.0.1");
+    assert_int_equal(c->components[0].port, 5347);
+    assert_string_equal(c->components[0].jid, "extdisco.example.org");
+    assert_string_equal(c->components[0].secret, "component-secret-xyz");
+
+    assert_non_null(c->c2s);
+    assert_string_equal(c->c2s->domain, "example.org");
+    assert_string_equal(c->c2s->database, "/var/lib/extdisco/extdisco.sqlite");
+    assert_non_null(c->c2s->tls);
+    assert_string_equal(c->c2s->tls->key, "/etc/extdisco/tls/key.pem");
+    assert_true(c->c2s->require_tls);
+    assert_int_equal(c->c2s->nlisten, 3);
+    assert_string_equal(c->c2s->listen[0].host, "127.0.0.1");
+    assert_int_equal(c->c2s->listen[0].port, 5222);
+    assert_int_equal(c->c2s->listen[0].tls, ED_LISTEN_STARTTLS);
+    assert_false(c->c2s->listen[0].proxy_protocol);
+    assert_string_equal(c->c2s->listen[1].host, "::1");
+    assert_int_equal(c->c2s->listen[2].tls, ED_LISTEN_DIRECT);
+    assert_int_equal(c->c2s->listen[2].port, 5223);
+
+    assert_int_equal(c->limits.max_stanza_bytes, 65536);
+    assert_int_equal(c->limits.max_depth, 32);
+    assert_int_equal(c->limits.max_connections, 10000);
+    assert_int_equal(c->limits.handshake_timeout, 30);
+    assert_int_equal(c->limits.idle_timeout, 600);
+
+    (void)secdir;
+    free(exdir);
+    free(secdir);
+    ed_config_free(c);
+}
+
+/* Defaults of everything optional. */
+static void test_minimal_defaults(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_int_equal(c->log.level, ED_LOG_INFO);
+    assert_null(c->user);
+    assert_string_equal(c->default_lang, "en");
+    assert_true(c->serve_v1);
+    assert_true(c->inline_credentials);
+    assert_false(c->access.services_set);
+    assert_false(c->access.credentials_set);
+    assert_int_equal(c->access.services.nentries, 1);
+    assert_string_equal(c->access.services.entries[0], "example.org");
+    assert_int_equal(c->access.credentials.nentries, 1);
+    assert_int_equal(c->nturn_secrets, 0);
+    assert_null(c->c2s);
+    assert_int_equal(c->services[0].restricted, -1);
+    assert_int_equal(c->limits.max_stanza_bytes, 65536);
+    assert_int_equal(c->limits.max_depth, 32);
+    assert_int_equal(c->limits.max_attrs, 64);
+    assert_int_equal(c->limits.max_connections, 10000);
+    assert_int_equal(c->limits.max_pending_iqs, 64);
+    assert_int_equal(c->limits.handshake_timeout, 30);
+    assert_int_equal(c->limits.idle_timeout, 600);
+    ed_config_free(c);
+
+    c = ed_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_string_equal(c->services[0].host, "127.0.0.1");
+    assert_true(c->services[0].allow_local);
+    assert_int_equal(c->turn_secrets[0].ttl, 3600);
+    assert_int_equal(c->turn_secrets[0].algorithm, ED_HMAC_SHA256);
+    assert_int_equal(c->turn_secrets[0].user, ED_TURN_USER_JID);
+    assert_false(c->c2s->require_tls);
+    assert_int_equal(c->c2s->listen[0].tls, ED_LISTEN_NONE);
+    assert_int_equal(c->ncomponents, 0);
+    ed_config_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct bad_case {
+    const char *file;
+    int line;
+    const char *msg; /* "@DIR@" stands for the real path of tests/config */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    { "bad-unknown-key.yml", 4, "services[0].hots: unknown key" },
+    { "bad-type-port.yml", 5, "services[0].port: expected an integer, got 'abc'" },
+    { "bad-octal-port.yml", 5, "services[0].port: expected an integer, got '010'" },
+    { "bad-port-range.yml", 5, "services[0].port: must be between 1 and 65535" },
+    { "bad-string-type.yml", 4, "services[0].host: expected a string, got a list" },
+    { "bad-duration.yml", 5,
+      "turn_secrets[0].ttl: bad duration '12x' (use 90s, 10m, 12h, 1d or seconds)" },
+    { "bad-enum.yml", 5, "turn_secrets[0].algorithm: expected one of sha1, sha256; got 'md5'" },
+    { "bad-bool.yml", 2, "serve_v1: expected true or false, got 'maybe'" },
+    { "bad-mapping-type.yml", 1, "log: expected a mapping, got 'info'" },
+    { "bad-duplicate-key.yml", 6, "services[0].port: duplicate key" },
+    { "bad-alias.yml", 3, "access.services: YAML aliases are not supported" },
+    { "bad-missing-domains.yml", 1, "missing required key 'domains'" },
+    { "bad-names.yml", 7, "services[0].names.not a tag: not a language tag" },
+    { "bad-turns-udp.yml", 12,
+      "services[1].transport: turns over udp: TLS services need transport tcp" },
+    { "bad-no-port.yml", 3,
+      "services[0]: no port (clients drop services without port/transport)" },
+    { "bad-no-transport.yml", 3,
+      "services[0]: no transport (clients drop services without port/transport)" },
+    { "bad-private-host.yml", 4,
+      "services[0].host: 192.168.1.10 is a local address (loopback, private or "
+      "unspecified); set allow_local: true to advertise it anyway" },
+    { "bad-unspecified-host.yml", 4,
+      "services[0].host: :: is a local address (loopback, private or "
+      "unspecified); set allow_local: true to advertise it anyway" },
+    { "bad-credentials-ref.yml", 9,
+      "services[0].credentials: unknown credentials 'nope' (no turn_secrets "
+      "entry has that name)" },
+    { "bad-turn-nocreds.yml", 3,
+      "services[0]: turn service without credentials (clients drop it): set "
+      "credentials or username/password_file" },
+    { "bad-secret-missing.yml", 6,
+      "turn_secrets[0].secret_files[1]: cannot read secret file "
+      "@DIR@/secrets/missing.secret: No such file or directory" },
+    { "bad-secret-empty.yml", 10,
+      "components[0].secret_file: secret file @DIR@/secrets/empty.secret is empty" },
+    { "bad-no-services.yml", 2, "services: no services configured" },
+    { "bad-listen.yml", 12,
+      "c2s.listen[1].address: bad listen address 'localhost:5222' (expected "
+      "IP:PORT or [IPV6]:PORT)" },
+    { "bad-tls-listener.yml", 10, "c2s.listen[0]: TLS listener but no c2s.tls (cert and key)" },
+    { "bad-c2s-domain.yml", 8, "c2s.domain: other.example is not one of domains" },
+    { "bad-component-secret.yml", 8, "components[0]: missing required key 'secret_file'" },
+    { "bad-access.yml", 5,
+      "access.credentials[1]: 'alice@example.org/phone' is not a domain or bare JID" },
+    { "bad-nothing-to-serve.yml", 2,
+      "neither components nor c2s configured: nothing to serve" },
+    { "bad-syntax.yml", 2,
+      "YAML syntax error: did not find expected ',' or ']'" },
+};
+
+static void expand(char *out, size_t outlen, const char *msg, const char *dir)
+{
+    const char *at = strstr(msg, "@DIR@");
+    if (!at) {
+        snprintf(out, outlen, "%s", msg);
+        return;
+    }
+    snprintf(out, outlen, "%.*s%s%s", (int)(at - msg), msg, dir, at + 5);
+}
+
+static void test_bad_fixtures(void **state)
+{
+    (void)state;
+    char *dir = realdir(CONFDIR);
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *bc = &bad_cases[i];
+        char path[512], msg[1024], want[2048], err[1024];
+        snprintf(path, sizeof path, "%s/%s", CONFDIR, bc->file);
+        expand(msg, sizeof msg, bc->msg, dir);
+        snprintf(want, sizeof want, "%s:%d: %s", path, bc->line, msg);
+        memset(err, 'x', sizeof err);
+        ed_config *c = ed_config_load(path, err, sizeof err);
+        if (c) {
+            ed_config_free(c);
+            fail_msg("%s was accepted", bc->file);
+        }
+        if (strcmp(err, want) != 0)
+            fail_msg("%s:\n  got  %s\n  want %s", bc->file, err, want);
+    }
+    free(dir);
+}
+
+/* Every bad-*.yml fixture has an expectation above. */
+static void test_bad_fixtures_all_listed(void **state)
+{
+    (void)state;
+    DIR *d = opendir(CONFDIR);
+    assert_non_null(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "bad-", 4) != 0)
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
+            found = found || strcmp(bad_cases[i].file, de->d_name) == 0;
+        if (!found)
+            fail_msg("fixture %s has no expected message", de->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(n, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+}
+
+static void test_missing_file_and_truncated_err(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_null(ed_config_load(CONFDIR "/does-not-exist.yml", err, sizeof err));
+    assert_string_equal(err, CONFDIR "/does-not-exist.yml:0: cannot open: "
+                             "No such file or directory");
+    /* a tiny buffer is still NUL-terminated */
+    char small[8];
+    assert_null(ed_config_load(CONFDIR "/bad-bool.yml", small, sizeof small));
+    assert_int_equal(strlen(small), 7);
+    /* no buffer at all is allowed */
+    assert_null(ed_config_load(CONFDIR "/bad-bool.yml", NULL, 0));
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    assert_true(ed_config_parse_duration("90s", &v));
+    assert_int_equal(v, 90);
+    assert_true(ed_config_parse_duration("10m", &v));
+    assert_int_equal(v, 600);
+    assert_true(ed_config_parse_duration("12h", &v));
+    assert_int_equal(v, 43200);
+    assert_true(ed_config_parse_duration("1d", &v));
+    assert_int_equal(v, 86400);
+    assert_true(ed_config_parse_duration("3600", &v));
+    assert_int_equal(v, 3600);
+    v = 7;
+    const char *bad[] = { "", "0", "0s", "h", "12x", "1h2", "-5", " 5", "5 ",
+                          "12hh", "99999999999999999999", "4000d", "1.5h" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (ed_config_parse_duration(bad[i], &v))
+            fail_msg("'%s' accepted", bad[i]);
+    }
+    assert_int_equal(v, 7); /* untouched on failure */
+    assert_false(ed_config_parse_duration(NULL, &v));
+}
+
+/* The dump shows the configuration but never a secret. */
+static void test_dump_redacts(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    ed_config_dump(c, f);
+    fclose(f);
+    assert_non_null(strstr(text, "turn.example.org"));
+    assert_non_null(strstr(text, "turn.secret"));
+    assert_non_null(strstr(text, "<redacted>"));
+    assert_non_null(strstr(text, "guest@partner.example"));
+    assert_null(strstr(text, "turn-secret-new"));
+    assert_null(strstr(text, "turn-secret-old"));
+    assert_null(strstr(text, "s3cr3t-static-password"));
+    assert_null(strstr(text, "component-secret-xyz"));
+    free(text);
+    ed_config_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Registry                                                              */
+
+static void test_registry_defs(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    if (!r)
+        fail_msg("registry: %s", err);
+    /* the registry is independent of the configuration */
+    ed_config_free(c);
+
+    size_t n = 0;
+    const ed_service_def *d = ed_registry_defs(r, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(d[0].svc.type, "stun");
+    assert_string_equal(d[0].svc.host, "turn.example.org");
+    assert_int_equal(d[0].svc.port, 3478);
+    assert_string_equal(d[0].svc.transport, "udp");
+    assert_string_equal(d[0].svc.name, "STUN");
+    assert_int_equal(d[0].svc.nnames, 2);
+    assert_null(d[0].rest);
+    assert_null(d[0].svc.password);
+    assert_non_null(d[1].rest);
+    assert_ptr_equal(d[1].rest, d[2].rest); /* both use "main" */
+    assert_int_equal(d[1].svc.restricted, 1);
+    assert_null(d[3].rest);
+    assert_string_equal(d[3].svc.username, "alice");
+    assert_string_equal(d[3].svc.password, "s3cr3t-static-password");
+    assert_non_null(d[3].svc.form);
+    assert_int_equal(d[3].svc.form->nfields, 2);
+    assert_string_equal(d[3].svc.form->fields[0].var, "FORM_TYPE");
+    assert_string_equal(d[3].svc.form->fields[0].type, "hidden");
+    assert_string_equal(d[3].svc.form->fields[0].values[0], "urn:example:turn");
+    assert_string_equal(d[3].svc.form->fields[1].var, "region");
+    assert_string_equal(d[3].svc.form->fields[1].values[0], "eu");
+    assert_int_equal(ed_turn_rest_ttl(d[1].rest), 43200);
+
+    /* the minter signs with the newest secret and verifies with the older */
+    const int64_t now = 1700000000;
+    ed_turn_cred cred;
+    assert_int_equal(ed_turn_rest_mint(d[1].rest, "alice@example.org", now, &cred), ED_OK);
+    assert_int_equal(cred.expires, now + 43200);
+    assert_int_equal(ed_turn_rest_verify(d[1].rest, cred.username, cred.password, now),
+                     ED_OK);
+    /* coturn's check with the first secret file's content */
+    const char *sec = "turn-secret-new-0123456789";
+    ed_turn_rest_config one = { .secrets = &sec, .nsecrets = 1 };
+    ed_turn_rest *check = NULL;
+    assert_int_equal(ed_turn_rest_new(&one, &check), ED_OK);
+    assert_int_equal(ed_turn_rest_verify(check, cred.username, cred.password, now), ED_OK);
+    ed_turn_rest_free(check);
+
+    /* materialised: credentials minted per requester */
+    ed_jid *alice = jid("alice@example.org/phone");
+    ed_service out;
+    assert_int_equal(ed_xep0215_materialize(&d[1], alice, now, true, &out), ED_OK);
+    assert_non_null(out.username);
+    assert_non_null(out.password);
+    assert_int_equal(out.expires, now + 43200);
+    assert_int_equal(out.restricted, 1);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%lld:", (long long)(now + 43200));
+    assert_memory_equal(out.username, prefix, strlen(prefix));
+    assert_int_equal(ed_turn_rest_verify(d[1].rest, out.username, out.password, now),
+                     ED_OK);
+    ed_service_clear(&out);
+    /* without credentials */
+    assert_int_equal(ed_xep0215_materialize(&d[1], alice, now, false, &out), ED_OK);
+    assert_null(out.username);
+    assert_null(out.password);
+    ed_service_clear(&out);
+    /* static credentials */
+    assert_int_equal(ed_xep0215_materialize(&d[3], alice, now, true, &out), ED_OK);
+    assert_string_equal(out.username, "alice");
+    assert_string_equal(out.password, "s3cr3t-static-password");
+    ed_service_clear(&out);
+    ed_jid_free(alice);
+    ed_registry_free(r);
+}
+
+static void test_registry_policy(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    if (!r)
+        fail_msg("registry: %s", err);
+    ed_config_free(c);
+
+    static const struct {
+        const char *jid;
+        bool list, creds;
+    } cases[] = {
+        { "alice@example.org/phone", true, true },    /* local user */
+        { "example.org", true, true },                /* the domain itself */
+        { "bob@evil.example/x", false, false },       /* foreign user */
+        { "carol@partner.example", true, false },     /* listed domain, services only */
+        { "guest@partner.example/web", true, true },  /* listed bare JID */
+        { "x@sub.example.org", false, false },        /* subdomains do not match */
+        { "guest@evil.example", false, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ed_jid *j = jid(cases[i].jid);
+        ed_xep0215_policy p = ed_registry_policy_for(r, j);
+        if (p.may_list != cases[i].list || p.may_credentials != cases[i].creds)
+            fail_msg("%s: list %d creds %d", cases[i].jid, p.may_list, p.may_credentials);
+        assert_int_equal(p.inline_credentials, cases[i].creds);
+        assert_true(p.serve_v1);
+        assert_string_equal(p.default_lang, "en");
+        ed_jid_free(j);
+    }
+    ed_jid *local = jid("alice@example.org");
+    ed_jid *foreign = jid("alice@partner.example");
+    assert_true(ed_registry_is_local(r, local));
+    assert_false(ed_registry_is_local(r, foreign));
+    ed_jid_free(local);
+    ed_jid_free(foreign);
+    ed_xep0215_policy p = ed_registry_policy_for(r, NULL);
+    assert_false(p.may_list);
+    assert_false(p.may_credentials);
+    assert_false(p.inline_credentials);
+    ed_registry_free(r);
+
+    /* defaults: the users of `domains` */
+    c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    assert_non_null(c);
+    r = ed_registry_build(c, err, sizeof err);
+    assert_non_null(r);
+    ed_config_free(c);
+    ed_jid *a = jid("someone@example.org");
+    ed_jid *b = jid("someone@partner.example");
+    p = ed_registry_policy_for(r, a);
+    assert_true(p.may_list && p.may_credentials && p.inline_credentials);
+    p = ed_registry_policy_for(r, b);
+    assert_false(p.may_list || p.may_credentials || p.inline_credentials);
+    ed_jid_free(a);
+    ed_jid_free(b);
+    ed_registry_free(r);
+}
+
+/* A reload that fails leaves the running registry untouched. */
+static void test_reload_keeps_old(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    assert_non_null(c);
+    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    assert_non_null(r);
+
+    ed_config *c2 = ed_config_load(CONFDIR "/bad-turns-udp.yml", err, sizeof err);
+    assert_null(c2);
+    assert_non_null(strstr(err, "turns over udp"));
+
+    size_t n = 0;
+    const ed_service_def *d = ed_registry_defs(r, &n);
+    assert_int_equal(n, 4);
+    ed_turn_cred cred;
+    assert_int_equal(ed_turn_rest_mint(d[1].rest, NULL, 1700000000, &cred), ED_OK);
+
+    /* a second, independent load of the same file works side by side */
+    c2 = ed_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
+    assert_non_null(c2);
+    ed_registry *r2 = ed_registry_build(c2, err, sizeof err);
+    assert_non_null(r2);
+    ed_registry_free(r);
+    ed_config_free(c);
+    d = ed_registry_defs(r2, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].svc.host, "127.0.0.1");
+    assert_int_equal(ed_turn_rest_ttl(d[0].rest), 3600);
+    ed_registry_free(r2);
+    ed_config_free(c2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_example_loads),
+        cmocka_unit_test(test_minimal_defaults),
+        cmocka_unit_test(test_bad_fixtures),
+        cmocka_unit_test(test_bad_fixtures_all_listed),
+        cmocka_unit_test(test_missing_file_and_truncated_err),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_dump_redacts),
+        cmocka_unit_test(test_registry_defs),
+        cmocka_unit_test(test_registry_policy),
+        cmocka_unit_test(test_reload_keeps_old),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

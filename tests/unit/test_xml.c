@@ -1,0 +1,693 @@
+/* tests/unit/test_xml.c — element trees, serialiser, stream parser and
+ * ed_xml_parse: exact outputs and every rejection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "extdisco/xml.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void assert_xml(const ed_elem *e, const char *ctx, const char *want)
+{
+    char *s = ed_xml_to_string(e, ctx);
+    assert_non_null(s);
+    if (strcmp(s, want))
+        print_error("got:  %s\nwant: %s\n", s, want);
+    assert_string_equal(s, want);
+    free(s);
+}
+
+/* Everything a stream reported, as text. */
+typedef struct log {
+    ed_buf b;
+    int opens, stanzas, closes;
+    char content_ns[64];
+} log_t;
+
+static void on_open(void *ud, const ed_elem *h, const char *content_ns)
+{
+    log_t *l = ud;
+    l->opens++;
+    snprintf(l->content_ns, sizeof l->content_ns, "%s", content_ns);
+    assert_null(h->children);
+    ed_buf_printf(&l->b, "open:%s|%s|%s", h->name, h->ns, content_ns);
+    for (size_t i = 0; i < h->nattrs; i++)
+        ed_buf_printf(&l->b, "|%s=%s", h->attrs[i].name, h->attrs[i].value);
+    ed_buf_puts(&l->b, "\n");
+}
+
+static void on_stanza(void *ud, ed_elem *st)
+{
+    log_t *l = ud;
+    l->stanzas++;
+    assert_null(st->parent);
+    ed_buf_puts(&l->b, "stanza:");
+    assert_int_equal(ed_xml_write(&l->b, st, l->content_ns), ED_OK);
+    ed_buf_puts(&l->b, "\n");
+    ed_elem_free(st);
+}
+
+static void on_close(void *ud)
+{
+    log_t *l = ud;
+    l->closes++;
+    ed_buf_puts(&l->b, "close\n");
+}
+
+static const ed_xml_stream_cbs cbs = { on_open, on_stanza, on_close };
+
+/* Feed `in` in chunks of `step` bytes (0 = whole); returns the first error. */
+static ed_err run(const char *in, size_t len, size_t step,
+                  const ed_xml_limits *lim, log_t *l, char *detail, size_t dsz)
+{
+    memset(l, 0, sizeof *l);
+    ed_xml_stream *s = ed_xml_stream_new(lim, &cbs, l);
+    assert_non_null(s);
+    ed_err err = ED_OK;
+    if (step == 0)
+        step = len ? len : 1;
+    for (size_t off = 0; off < len && !err; off += step) {
+        size_t n = len - off < step ? len - off : step;
+        err = ed_xml_stream_feed(s, in + off, n);
+    }
+    if (err) {
+        /* sticky */
+        assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), err);
+        assert_int_equal(ed_xml_stream_feed(s, "", 0), err);
+    }
+    if (detail)
+        snprintf(detail, dsz, "%s", ed_xml_stream_error_detail(s));
+    ed_xml_stream_free(s);
+    return err;
+}
+
+/* Run whole, in 1..7-byte chunks: same error and same log every time. */
+static ed_err run_all(const char *in, const ed_xml_limits *lim, char **logout)
+{
+    size_t len = strlen(in);
+    log_t ref;
+    ed_err err = run(in, len, 0, lim, &ref, NULL, 0);
+    for (size_t step = 1; step <= 7; step++) {
+        log_t l;
+        ed_err e2 = run(in, len, step, lim, &l, NULL, 0);
+        assert_int_equal(e2, err);
+        assert_string_equal(l.b.data ? l.b.data : "", ref.b.data ? ref.b.data : "");
+        ed_buf_free(&l.b);
+    }
+    if (logout)
+        *logout = ref.b.data ? ref.b.data : strdup("");
+    else
+        ed_buf_free(&ref.b);
+    return err;
+}
+
+#define HDR "<stream:stream xmlns='jabber:client' " \
+            "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' version='1.0'>"
+#define HDRLOG "open:stream|http://etherx.jabber.org/streams|jabber:client|to=example.com|version=1.0\n"
+
+static void expect_stream_err(const char *in, const ed_xml_limits *lim,
+                              ed_err want, const char *cond)
+{
+    ed_err e = run_all(in, lim, NULL);
+    if (e != want)
+        print_error("input %s: got %d want %d\n", in, e, want);
+    assert_int_equal(e, want);
+    assert_string_equal(ed_err_stream_condition(e), cond);
+    log_t l;
+    char detail[200];
+    run(in, strlen(in), 0, lim, &l, detail, sizeof detail);
+    ed_buf_free(&l.b);
+    assert_true(strncmp(detail, "line ", 5) == 0);
+    assert_non_null(strstr(detail, ", column "));
+}
+
+/* ---- trees and serialiser -------------------------------------------------- */
+
+static void test_build_serialise(void **state)
+{
+    (void)state;
+    ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
+    assert_non_null(iq);
+    assert_int_equal(ed_elem_set_attr(iq, "type", "get"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(iq, "id", "a'b\"c<&>"), ED_OK);
+    ed_elem *q = ed_elem_add(iq, "query", "urn:x");
+    assert_non_null(q);
+    assert_int_equal(ed_elem_add_text(q, "1 < 2 & 3 > 0", 13), ED_OK);
+    ed_elem *same = ed_elem_add(iq, "same", NULL);
+    assert_string_equal(same->ns, ED_NS_CLIENT);
+    ed_elem *none = ed_elem_add(q, "none", "");
+    assert_non_null(none);
+
+    assert_xml(iq, ED_NS_CLIENT,
+               "<iq type='get' id='a&apos;b&quot;c&lt;&amp;&gt;'>"
+               "<query xmlns='urn:x'>1 &lt; 2 &amp; 3 &gt; 0<none xmlns=''/></query>"
+               "<same/></iq>");
+    assert_xml(iq, NULL,
+               "<iq xmlns='jabber:client' type='get' id='a&apos;b&quot;c&lt;&amp;&gt;'>"
+               "<query xmlns='urn:x'>1 &lt; 2 &amp; 3 &gt; 0<none xmlns=''/></query>"
+               "<same/></iq>");
+    /* a subtree is compared with ctx_ns, not with its real parent */
+    assert_xml(q, "urn:x", "<query>1 &lt; 2 &amp; 3 &gt; 0<none xmlns=''/></query>");
+
+    /* replace keeps position, remove shifts */
+    assert_int_equal(ed_elem_set_attr(iq, "type", "set"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(iq, "to", "x"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(iq, "id", NULL), ED_OK);
+    assert_int_equal(ed_elem_set_attr(iq, "nope", NULL), ED_OK);
+    assert_int_equal(iq->nattrs, 2);
+    assert_string_equal(ed_elem_attr(iq, "type"), "set");
+    assert_null(ed_elem_attr(iq, "id"));
+    ed_elem_unlink(q);
+    assert_xml(iq, ED_NS_CLIENT, "<iq type='set' to='x'><same/></iq>");
+    ed_elem_unlink(same);
+    assert_null(iq->children);
+    assert_null(iq->last);
+    assert_xml(iq, ED_NS_CLIENT, "<iq type='set' to='x'/>");
+    ed_elem_free(iq);
+}
+
+static void test_attr_namespaces(void **state)
+{
+    (void)state;
+    ed_elem *e = ed_elem_new("a", "urn:a");
+    assert_int_equal(ed_elem_set_attr(e, "xml:lang", "de"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(e, "urn:p|x", "1"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(e, "plain", "\t\n\r"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(e, "urn:q|x", "2"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(e, "urn:p|y", "3"), ED_OK);
+    assert_int_equal(ed_elem_set_attr(e, ED_NS_XML "|space", "preserve"), ED_OK);
+    ed_elem *c = ed_elem_add(e, "c", NULL);
+    assert_int_equal(ed_elem_set_attr(c, "urn:q|z", "4"), ED_OK);
+    assert_xml(e, "urn:a",
+               "<a xml:lang='de' xmlns:ns0='urn:p' ns0:x='1' plain='&#9;&#10;&#13;'"
+               " xmlns:ns1='urn:q' ns1:x='2' ns0:y='3' xml:space='preserve'>"
+               "<c xmlns:ns0='urn:q' ns0:z='4'/></a>");
+    /* and it parses back to the same attribute names */
+    char *s = ed_xml_to_string(e, NULL);
+    ed_elem *p = NULL;
+    assert_int_equal(ed_xml_parse(s, strlen(s), NULL, &p), ED_OK);
+    assert_string_equal(ed_elem_attr(p, "urn:p|x"), "1");
+    assert_string_equal(ed_elem_attr(p, "urn:q|x"), "2");
+    assert_string_equal(ed_elem_attr(p, "urn:p|y"), "3");
+    assert_string_equal(ed_elem_attr(p, "xml:lang"), "de");
+    assert_string_equal(ed_elem_attr(p, "xml:space"), "preserve");
+    assert_string_equal(ed_elem_attr(p, "plain"), "\t\n\r");
+    assert_xml(p, NULL, s);
+    free(s);
+    ed_elem_free(p);
+    ed_elem_free(e);
+}
+
+static void test_serialise_rejects(void **state)
+{
+    (void)state;
+    ed_buf b = {0};
+    ed_buf_puts(&b, "pre");
+    ed_elem *e = ed_elem_new("a", NULL);
+    ed_elem *c = ed_elem_add(e, "b", NULL);
+    assert_int_equal(ed_elem_add_text(c, "bad\x01", 4), ED_OK);
+    assert_int_equal(ed_xml_write(&b, e, NULL), ED_EINVAL);
+    assert_string_equal(b.data, "pre");
+    assert_null(ed_xml_to_string(e, NULL));
+    ed_elem_free(e);
+
+    static const char *bad_names[] = { "xmlns", "p:x", "a b", "1a", "|x", "urn:x|", "x='1" };
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+        e = ed_elem_new("a", NULL);
+        assert_int_equal(ed_elem_set_attr(e, bad_names[i], "v"), ED_OK);
+        assert_int_equal(ed_xml_write(&b, e, NULL), ED_EINVAL);
+        assert_string_equal(b.data, "pre");
+        ed_elem_free(e);
+    }
+    e = ed_elem_new("a", NULL);
+    assert_int_equal(ed_elem_set_attr(e, "v", "\xC3("), ED_OK);
+    assert_int_equal(ed_xml_write(&b, e, NULL), ED_EINVAL);
+    ed_elem_free(e);
+    e = ed_elem_new("bad name", NULL);
+    assert_int_equal(ed_xml_write(&b, e, NULL), ED_EINVAL);
+    ed_elem_free(e);
+    assert_null(ed_elem_new("", NULL));
+    assert_null(ed_elem_new(NULL, NULL));
+    ed_buf_free(&b);
+}
+
+static void test_text_copy(void **state)
+{
+    (void)state;
+    ed_elem *r = ed_elem_new("r", "urn:r");
+    ed_elem *b = ed_elem_add(r, "b", NULL);
+    assert_string_equal(ed_elem_text(b), "");
+    assert_int_equal(ed_elem_add_text(b, "he", 2), ED_OK);
+    assert_int_equal(ed_elem_add_text(b, "llo", 3), ED_OK);
+    assert_non_null(b->children);
+    assert_ptr_equal(b->children, b->last); /* merged into one text node */
+    assert_string_equal(ed_elem_text(b), "hello");
+    assert_non_null(ed_elem_add(b, "i", NULL));
+    assert_int_equal(ed_elem_add_text(b, " world", 6), ED_OK);
+    assert_string_equal(ed_elem_text(b), "hello world");
+    assert_int_equal(ed_elem_add_text(b, "!", 1), ED_OK); /* cache dropped */
+    assert_string_equal(ed_elem_text(b), "hello world!");
+    assert_xml(r, NULL, "<r xmlns='urn:r'><b>hello<i/> world!</b></r>");
+
+    /* many small appends: linear, one node */
+    ed_elem *big = ed_elem_add(r, "big", NULL);
+    for (int i = 0; i < 20000; i++)
+        assert_int_equal(ed_elem_add_text(big, "abcde", 5), ED_OK);
+    assert_ptr_equal(big->children, big->last);
+    assert_int_equal(big->children->text_len, 100000);
+    assert_int_equal(strlen(ed_elem_text(big)), 100000);
+    /* many children */
+    ed_elem *many = ed_elem_add(r, "many", NULL);
+    for (int i = 0; i < 5000; i++)
+        assert_non_null(ed_elem_add(many, "x", "urn:x"));
+    int n = 0;
+    for (ed_elem *x = ed_elem_child(many, "x", "urn:x"); x; x = ed_elem_next(x, "x", "urn:x"))
+        n++;
+    assert_int_equal(n, 5000);
+    ed_elem_unlink(big);
+    ed_elem_unlink(many);
+
+    /* deep copy as a new root and into another tree */
+    ed_elem *cp = ed_elem_copy(NULL, r);
+    assert_non_null(cp);
+    assert_ptr_not_equal(cp->arena, r->arena);
+    assert_xml(cp, NULL, "<r xmlns='urn:r'><b>hello<i/> world!</b></r>");
+    ed_elem *other = ed_elem_new("o", NULL);
+    assert_int_equal(ed_elem_set_attr(b, "k", "v"), ED_OK);
+    ed_elem *cb = ed_elem_copy(other, b);
+    assert_non_null(cb);
+    assert_ptr_equal(cb->parent, other);
+    assert_xml(other, NULL, "<o><b xmlns='urn:r' k='v'>hello<i/> world!</b></o>");
+    ed_elem_free(r); /* the copies are independent */
+    assert_xml(cp, NULL, "<r xmlns='urn:r'><b>hello<i/> world!</b></r>");
+    assert_xml(other, NULL, "<o><b xmlns='urn:r' k='v'>hello<i/> world!</b></o>");
+
+    /* lookups */
+    assert_ptr_equal(ed_elem_child(cp, "b", "urn:r"), cp->children);
+    assert_null(ed_elem_child(cp, "b", "urn:other"));
+    assert_ptr_equal(ed_elem_child(cp, NULL, NULL), cp->children);
+    assert_ptr_equal(ed_elem_first(cp), cp->children);
+    assert_ptr_equal(ed_elem_first(cp->children), cp->children->children->next);
+    assert_null(ed_elem_next(cp->children, NULL, NULL));
+    ed_elem_free(ed_elem_child(cp, "b", NULL)); /* not a root: no-op */
+    ed_elem_free(cp);
+    ed_elem_free(other);
+    ed_elem_free(NULL);
+}
+
+static void test_parse_prefixed(void **state)
+{
+    (void)state;
+    ed_elem *e = NULL;
+    const char *in = "<foo:bar xmlns:foo='urn:x'/>";
+    assert_int_equal(ed_xml_parse(in, strlen(in), NULL, &e), ED_OK);
+    assert_string_equal(e->name, "bar");
+    assert_string_equal(e->ns, "urn:x");
+    assert_int_equal(e->nattrs, 0);
+    assert_xml(e, NULL, "<bar xmlns='urn:x'/>");
+    ed_elem_free(e);
+
+    in = "<?xml version='1.0' encoding='utf-8'?>\n"
+         "<p:a xmlns:p='urn:p' xmlns='urn:d' p:x='1' y=\"&quot;'\" xml:lang='en'>"
+         "<b>t&#233;&#x20AC;&amp;<![CDATA[<raw>]]></b><p:c/>"
+         "<d xmlns=''>&lt;&#13;&#9;</d></p:a>";
+    assert_int_equal(ed_xml_parse(in, strlen(in), NULL, &e), ED_OK);
+    assert_string_equal(e->ns, "urn:p");
+    assert_string_equal(ed_elem_attr(e, "urn:p|x"), "1");
+    assert_string_equal(ed_elem_attr(e, "y"), "\"'");
+    assert_string_equal(ed_elem_attr(e, "xml:lang"), "en");
+    ed_elem *b = ed_elem_child(e, "b", "urn:d");
+    assert_non_null(b);
+    assert_ptr_equal(b->children, b->last); /* one merged text node */
+    assert_string_equal(ed_elem_text(b), "t\xC3\xA9\xE2\x82\xAC&<raw>");
+    assert_xml(e, NULL,
+               "<a xmlns='urn:p' xmlns:ns0='urn:p' ns0:x='1' y='&quot;&apos;' xml:lang='en'>"
+               "<b xmlns='urn:d'>t\xC3\xA9\xE2\x82\xAC&amp;&lt;raw&gt;</b><c/>"
+               "<d xmlns=''>&lt;&#13;\t</d></a>");
+    /* serialise -> parse -> serialise is stable */
+    char *s1 = ed_xml_to_string(e, NULL);
+    ed_elem *e2 = NULL;
+    assert_int_equal(ed_xml_parse(s1, strlen(s1), NULL, &e2), ED_OK);
+    assert_xml(e2, NULL, s1);
+    assert_string_equal(ed_elem_text(ed_elem_child(e2, "d", "")), "<\r\t");
+    free(s1);
+    ed_elem_free(e2);
+    ed_elem_free(e);
+}
+
+static void test_parse_rejects(void **state)
+{
+    (void)state;
+    static const struct { const char *in; ed_err err; } cases[] = {
+        { "", ED_XML_NOT_WELL_FORMED },
+        { "<a>", ED_XML_NOT_WELL_FORMED },
+        { "<a></b>", ED_XML_NOT_WELL_FORMED },
+        { "<a/><b/>", ED_XML_NOT_WELL_FORMED },
+        { "<a>&foo;</a>", ED_XML_NOT_WELL_FORMED },
+        { "<p:a/>", ED_XML_NOT_WELL_FORMED },
+        { "<a x='1' x='2'/>", ED_XML_NOT_WELL_FORMED },
+        { "<a><!-- c --></a>", ED_XML_RESTRICTED },
+        { "<a/><!-- c -->", ED_XML_RESTRICTED },
+        { "<a><?pi x?></a>", ED_XML_RESTRICTED },
+        { "<?pi x?><a/>", ED_XML_RESTRICTED },
+        { "<!DOCTYPE a><a/>", ED_XML_RESTRICTED },
+        { "<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>", ED_XML_RESTRICTED },
+        { "<?xml version='1.0' encoding='ISO-8859-1'?><a/>", ED_XML_BAD_ENCODING },
+        { "<?xml version='1.0' encoding='UTF-16'?><a/>", ED_XML_BAD_ENCODING },
+        { "<a>\xC3</a>", ED_XML_BAD_UTF8 },
+        { "<a>\xED\xA0\x80</a>", ED_XML_BAD_UTF8 },
+        { "<a/>\xE2\x82", ED_XML_BAD_UTF8 },
+        { "<a>\x01</a>", ED_XML_NOT_WELL_FORMED },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ed_elem *e = (ed_elem *)1;
+        ed_err err = ed_xml_parse(cases[i].in, strlen(cases[i].in), NULL, &e);
+        if (err != cases[i].err)
+            print_error("case %zu (%s): got %d\n", i, cases[i].in, err);
+        assert_int_equal(err, cases[i].err);
+        assert_null(e);
+    }
+    ed_elem *e = NULL;
+    assert_int_equal(ed_xml_parse("<a/>\n ", 6, NULL, &e), ED_OK);
+    ed_elem_free(e);
+    assert_int_equal(ed_xml_parse("\xEF\xBB\xBF<a/>", 7, NULL, &e), ED_OK); /* BOM */
+    ed_elem_free(e);
+}
+
+static void test_parse_limits(void **state)
+{
+    (void)state;
+    ed_xml_limits lim = ed_xml_limits_default();
+    assert_int_equal(lim.max_stanza_bytes, 65536);
+    assert_int_equal(lim.max_depth, 32);
+    assert_int_equal(lim.max_attrs, 64);
+    assert_int_equal(lim.max_text_bytes, 65536);
+    ed_elem *e = NULL;
+    lim.max_depth = 3;
+    assert_int_equal(ed_xml_parse("<a><b><c/></b></a>", 18, &lim, &e), ED_OK);
+    ed_elem_free(e);
+    assert_int_equal(ed_xml_parse("<a><b><c><d/></c></b></a>", 25, &lim, &e), ED_XML_TOO_DEEP);
+    lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = 10;
+    assert_int_equal(ed_xml_parse("<a>1234</a>", 11, &lim, &e), ED_XML_STANZA_TOO_BIG);
+    assert_int_equal(ed_xml_parse("<a>123</a>", 10, &lim, &e), ED_OK);
+    ed_elem_free(e);
+}
+
+/* ---- stream parser ---------------------------------------------------------- */
+
+static void test_stream_basic(void **state)
+{
+    (void)state;
+    const char *in =
+        "<?xml version='1.0'?>" HDR " \n\t "
+        "<iq type='get' id='1' to='example.com'><services xmlns='urn:xmpp:extdisco:2'/></iq>\n"
+        "<message to='a@b' xml:lang='fr'><body>caf&#233; &amp; t\xC3\xA9\xE2\x82\xAC&lt;"
+        "<![CDATA[x]]>y</body></message>   "
+        "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+        "<foo:iq xmlns:foo='jabber:server'/>"
+        "</stream:stream>";
+    char *log = NULL;
+    assert_int_equal(run_all(in, NULL, &log), ED_OK);
+    assert_string_equal(log,
+        HDRLOG
+        "stanza:<iq type='get' id='1' to='example.com'><services xmlns='urn:xmpp:extdisco:2'/></iq>\n"
+        "stanza:<message to='a@b' xml:lang='fr'><body>caf\xC3\xA9 &amp; t\xC3\xA9\xE2\x82\xAC&lt;xy</body></message>\n"
+        "stanza:<features xmlns='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></features>\n"
+        "stanza:<iq xmlns='jabber:server'/>\n"
+        "close\n");
+    free(log);
+
+    log_t l;
+    assert_int_equal(run(in, strlen(in), 1, NULL, &l, NULL, 0), ED_OK);
+    assert_int_equal(l.opens, 1);
+    assert_int_equal(l.stanzas, 4);
+    assert_int_equal(l.closes, 1);
+    ed_buf_free(&l.b);
+
+    /* header without a default namespace; xml:lang on the header */
+    in = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xml:lang='en'>"
+         "<a/></stream:stream>";
+    assert_int_equal(run_all(in, NULL, &log), ED_OK);
+    assert_string_equal(log, "open:stream|http://etherx.jabber.org/streams||xml:lang=en\n"
+                             "stanza:<a/>\nclose\n");
+    free(log);
+}
+
+static void capture_stanza(void *ud, ed_elem *st)
+{
+    ed_elem **slot = ud;
+    if (*slot)
+        ed_elem_free(*slot);
+    *slot = st;
+}
+
+static void test_stream_text_merge(void **state)
+{
+    (void)state;
+    const char *in = HDR "<message><body>a&amp;b&#x41;\xE2\x82\xAC<![CDATA[c]]>d\r\ne</body></message>";
+    ed_elem *got = NULL;
+    ed_xml_stream_cbs c = { NULL, capture_stanza, NULL };
+    ed_xml_stream *s = ed_xml_stream_new(NULL, &c, &got);
+    for (size_t i = 0; in[i]; i++)
+        assert_int_equal(ed_xml_stream_feed(s, in + i, 1), ED_OK);
+    assert_non_null(got);
+    ed_elem *body = ed_elem_child(got, "body", ED_NS_CLIENT);
+    assert_non_null(body);
+    assert_non_null(body->children);
+    assert_ptr_equal(body->children, body->last);
+    assert_null(body->children->name);
+    assert_string_equal(body->children->text, "a&bA\xE2\x82\xAC" "cd\ne");
+    assert_int_equal(body->children->text_len, 11);
+    ed_elem_free(got);
+    ed_xml_stream_free(s);
+}
+
+static void test_stream_rejects(void **state)
+{
+    (void)state;
+    /* restricted XML */
+    expect_stream_err("<!DOCTYPE stream:stream>" HDR, NULL, ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err("<?xml version='1.0'?><!DOCTYPE s [<!ENTITY x 'y'>]>" HDR, NULL,
+                      ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err("<?foo bar?>" HDR, NULL, ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err(HDR "<iq><?foo bar?></iq>", NULL, ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err(HDR "<iq/><!-- hi -->", NULL, ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err(HDR "<iq><!-- hi --></iq>", NULL, ED_XML_RESTRICTED, "restricted-xml");
+    expect_stream_err("<!-- hi -->" HDR, NULL, ED_XML_RESTRICTED, "restricted-xml");
+    /* encodings */
+    expect_stream_err("<?xml version='1.0' encoding='ISO-8859-1'?>" HDR, NULL,
+                      ED_XML_BAD_ENCODING, "unsupported-encoding");
+    expect_stream_err("<?xml version='1.0' encoding='utf-16'?>" HDR, NULL,
+                      ED_XML_BAD_ENCODING, "unsupported-encoding");
+    assert_int_equal(run_all("<?xml version='1.0' encoding='UTF-8'?>" HDR, NULL, NULL), ED_OK);
+    assert_int_equal(run_all("<?xml version='1.0' encoding='utf-8'?>" HDR, NULL, NULL), ED_OK);
+    /* the XML declaration only at the very start */
+    expect_stream_err(HDR "<?xml version='1.0'?>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    /* UTF-8 */
+    expect_stream_err(HDR "<message><body>\xC3\x28</body></message>", NULL,
+                      ED_XML_BAD_UTF8, "not-well-formed");
+    expect_stream_err(HDR "<a x='\xC0\xAF'/>", NULL, ED_XML_BAD_UTF8, "not-well-formed");
+    expect_stream_err(HDR "<a>\xED\xA0\x80</a>", NULL, ED_XML_BAD_UTF8, "not-well-formed");
+    expect_stream_err(HDR "<a>\xF4\x90\x80\x80</a>", NULL, ED_XML_BAD_UTF8, "not-well-formed");
+    expect_stream_err(HDR "<a>\xE2\x82" "A</a>", NULL, ED_XML_BAD_UTF8, "not-well-formed");
+    expect_stream_err("\xFF\xFE<", NULL, ED_XML_BAD_UTF8, "not-well-formed");
+    /* syntax */
+    expect_stream_err(HDR "<a></b>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    expect_stream_err(HDR "<a>&nope;</a>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    expect_stream_err(HDR "<a>\x01</a>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    expect_stream_err(HDR "hello<a/>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    expect_stream_err(HDR "<a/></stream>", NULL, ED_XML_NOT_WELL_FORMED, "not-well-formed");
+    /* stream header */
+    expect_stream_err("<stream:stream xmlns:stream='urn:wrong'>", NULL,
+                      ED_XML_BAD_NAMESPACE, "invalid-namespace");
+    expect_stream_err("<stream xmlns='jabber:client'>", NULL,
+                      ED_XML_BAD_NAMESPACE, "invalid-namespace");
+    expect_stream_err("<iq xmlns='jabber:client'/>", NULL,
+                      ED_XML_BAD_STREAM_HEADER, "bad-format");
+    expect_stream_err("<s:features xmlns:s='http://etherx.jabber.org/streams'>", NULL,
+                      ED_XML_BAD_STREAM_HEADER, "bad-format");
+    /* after close */
+    expect_stream_err(HDR "<a/></stream:stream><a/>", NULL,
+                      ED_XML_STREAM_CLOSED, "not-well-formed");
+    expect_stream_err(HDR "</stream:stream> ", NULL, ED_XML_STREAM_CLOSED, "not-well-formed");
+
+    /* the stanzas before an error were delivered, whatever the chunking */
+    char *log = NULL;
+    assert_int_equal(run_all(HDR "<a/><b>\xC3\x28", NULL, &log), ED_XML_BAD_UTF8);
+    assert_string_equal(log, HDRLOG "stanza:<a/>\n");
+    free(log);
+    assert_int_equal(run_all(HDR "<a/></stream:stream>junk", NULL, &log), ED_XML_STREAM_CLOSED);
+    assert_string_equal(log, HDRLOG "stanza:<a/>\nclose\n");
+    free(log);
+
+    /* detail for an expat syntax error */
+    log_t l;
+    char detail[200];
+    const char *in = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>\n<a></b>";
+    assert_int_equal(run(in, strlen(in), 0, NULL, &l, detail, sizeof detail), ED_XML_NOT_WELL_FORMED);
+    assert_string_equal(detail, "line 2, column 6: mismatched tag");
+    ed_buf_free(&l.b);
+    /* no error: empty detail */
+    ed_xml_stream *s = ed_xml_stream_new(NULL, NULL, NULL);
+    assert_string_equal(ed_xml_stream_error_detail(s), "");
+    ed_xml_stream_free(s);
+}
+
+static void test_stream_split_utf8(void **state)
+{
+    (void)state;
+    /* valid 2-, 3- and 4-byte sequences split across every feed boundary */
+    const char *in = HDR "<a>\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80</a>";
+    char *log = NULL;
+    assert_int_equal(run_all(in, NULL, &log), ED_OK);
+    assert_string_equal(log, HDRLOG "stanza:<a>\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80</a>\n");
+    free(log);
+    /* invalid continuation arriving in a later feed */
+    ed_xml_stream *s = ed_xml_stream_new(NULL, NULL, NULL);
+    assert_int_equal(ed_xml_stream_feed(s, HDR "<a>\xF0\x9F", strlen(HDR) + 5), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, "\x98", 1), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, "<", 1), ED_XML_BAD_UTF8);
+    assert_non_null(strstr(ed_xml_stream_error_detail(s), "invalid UTF-8"));
+    ed_xml_stream_free(s);
+}
+
+/* A stanza of exactly `size` bytes: <m a='xxxx...'/> */
+static char *stanza_of(size_t size)
+{
+    char *s = malloc(size + 1);
+    size_t fixed = strlen("<m a=''/>");
+    memcpy(s, "<m a='", 6);
+    memset(s + 6, 'x', size - fixed);
+    memcpy(s + 6 + size - fixed, "'/>", 4);
+    return s;
+}
+
+static void test_stream_limits(void **state)
+{
+    (void)state;
+    ed_xml_limits lim = ed_xml_limits_default();
+    char buf[4096];
+
+    lim.max_depth = 3;
+    snprintf(buf, sizeof buf, HDR "<a><b><c/></b></a>");
+    assert_int_equal(run_all(buf, &lim, NULL), ED_OK);
+    snprintf(buf, sizeof buf, HDR "<a><b><c><d/></c></b></a>");
+    expect_stream_err(buf, &lim, ED_XML_TOO_DEEP, "policy-violation");
+
+    lim = ed_xml_limits_default();
+    lim.max_attrs = 2;
+    snprintf(buf, sizeof buf, HDR "<a x='1' y='2' xmlns:p='urn:p'><b p:z='1' q='2'/></a>");
+    assert_int_equal(run_all(buf, &lim, NULL), ED_OK);
+    snprintf(buf, sizeof buf, HDR "<a><b x='1' y='2' z='3'/></a>");
+    expect_stream_err(buf, &lim, ED_XML_TOO_MANY_ATTRS, "policy-violation");
+    /* the header counts too: it has 2 */
+    lim.max_attrs = 1;
+    expect_stream_err(HDR, &lim, ED_XML_TOO_MANY_ATTRS, "policy-violation");
+
+    lim = ed_xml_limits_default();
+    lim.max_text_bytes = 5;
+    snprintf(buf, sizeof buf, HDR "<a>12<b>3&amp;</b>5</a>  \n <a>12345</a>");
+    assert_int_equal(run_all(buf, &lim, NULL), ED_OK);
+    snprintf(buf, sizeof buf, HDR "<a>12345</a><a>12<b>34</b>56</a>");
+    expect_stream_err(buf, &lim, ED_XML_TEXT_TOO_BIG, "policy-violation");
+
+    /* stanza bytes: exactly at the limit, one over, and unfinished */
+    lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = 300;
+    char *ok = stanza_of(300), *over = stanza_of(301);
+    snprintf(buf, sizeof buf, HDR " %s\n%s ", ok, ok);
+    char *log = NULL;
+    assert_int_equal(run_all(buf, &lim, &log), ED_OK);
+    assert_int_equal(strlen(log), strlen(HDRLOG) + 2 * (strlen("stanza:\n") + 300));
+    free(log);
+    snprintf(buf, sizeof buf, HDR "%s%s", ok, over);
+    expect_stream_err(buf, &lim, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    assert_int_equal(run_all(buf, &lim, &log), ED_XML_STANZA_TOO_BIG);
+    assert_int_equal(strlen(log), strlen(HDRLOG) + strlen("stanza:\n") + 300);
+    free(log);
+    /* an unfinished stanza: 300 bytes so far is fine, 301 is over */
+    memset(over + 6, 'x', 294);
+    over[300] = '\0'; /* "<m a='xxx...": 300 bytes, no end yet */
+    snprintf(buf, sizeof buf, HDR "%s", over);
+    assert_int_equal(run_all(buf, &lim, NULL), ED_OK);
+    snprintf(buf, sizeof buf, HDR "%sx", over);
+    expect_stream_err(buf, &lim, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    snprintf(buf, sizeof buf, HDR "<m>%s", over + 3); /* 300 bytes, in content */
+    assert_int_equal(run_all(buf, &lim, NULL), ED_OK);
+    /* an endless header is caught too */
+    memset(buf, 0, sizeof buf);
+    strcpy(buf, "<stream:stream a='");
+    memset(buf + strlen(buf), 'y', 400);
+    expect_stream_err(buf, &lim, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    free(ok);
+    free(over);
+}
+
+static void test_stream_keepalive_reset(void **state)
+{
+    (void)state;
+    ed_xml_limits lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = 200;
+    log_t l = {0};
+    ed_xml_stream *s = ed_xml_stream_new(&lim, &cbs, &l);
+    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    /* 1000 whitespace keepalives: far more than max_stanza_bytes in total */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(ed_xml_stream_feed(s, i % 2 ? " " : "\n", 1), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), ED_OK);
+    assert_int_equal(l.stanzas, 1);
+    /* half a stanza, then STARTTLS: start over */
+    assert_int_equal(ed_xml_stream_feed(s, "<b><c>", 6), ED_OK);
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    const char *again = "<?xml version='1.0'?>"
+        "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"
+        "<d/></stream:stream>";
+    assert_int_equal(ed_xml_stream_feed(s, again, strlen(again)), ED_OK);
+    assert_string_equal(l.b.data,
+        HDRLOG "stanza:<a/>\n"
+        "open:stream|http://etherx.jabber.org/streams|jabber:server\n"
+        "stanza:<d/>\nclose\n");
+    /* closed: more bytes are an error; reset clears even that */
+    assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_XML_STREAM_CLOSED);
+    assert_int_equal(ed_xml_stream_feed(s, "", 0), ED_XML_STREAM_CLOSED);
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_string_equal(ed_xml_stream_error_detail(s), "");
+    assert_int_equal(ed_xml_stream_feed(s, HDR "<e/>", strlen(HDR) + 4), ED_OK);
+    assert_int_equal(l.opens, 3);
+    assert_int_equal(l.stanzas, 3);
+    /* reset after an error */
+    assert_int_equal(ed_xml_stream_feed(s, "<!-- x -->", 10), ED_XML_RESTRICTED);
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(l.opens, 4);
+    ed_xml_stream_free(s);
+    ed_buf_free(&l.b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_build_serialise),
+        cmocka_unit_test(test_attr_namespaces),
+        cmocka_unit_test(test_serialise_rejects),
+        cmocka_unit_test(test_text_copy),
+        cmocka_unit_test(test_parse_prefixed),
+        cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_stream_basic),
+        cmocka_unit_test(test_stream_text_merge),
+        cmocka_unit_test(test_stream_rejects),
+        cmocka_unit_test(test_stream_split_utf8),
+        cmocka_unit_test(test_stream_limits),
+        cmocka_unit_test(test_stream_keepalive_reset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -46,6 +46,12 @@ ed_err ed_buf_append(ed_buf *b, const void *p, size_t n)
 {
     if (!b || (!p && n))
         return ED_EINVAL;
+    if (b->data && n < b->cap - b->len && (!b->max || n <= b->max - b->len)) {
+        memcpy(b->data + b->len, p, n); /* fast path: room already there */
+        b->len += n;
+        b->data[b->len] = '\0';
+        return ED_OK;
+    }
     ed_err e = buf_reserve(b, n);
     if (e)
         return e;
@@ -128,10 +134,16 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
     const unsigned char *u = (const unsigned char *)s;
     const unsigned char *cls = esc_class[attr ? 1 : 0];
     size_t len0 = b->len;
-    ed_err e = buf_reserve(b, n); /* usual case: nothing to escape */
+    size_t i = 0;
+    while (i < n && !cls[u[i]])
+        i++;
+    if (i == n) /* usual case: nothing to escape */
+        return ed_buf_append(b, s, n);
+    ed_err e = buf_reserve(b, n);
     if (e)
         return e;
-    size_t i = 0;
+    if (i && (e = ed_buf_append(b, s, i)))
+        goto fail;
     while (i < n) {
         size_t j = i;
         while (j < n && !cls[u[j]])

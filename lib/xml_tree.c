@@ -443,7 +443,15 @@ const char *ed_elem_text(ed_elem *e)
 
 /* --- serialising --------------------------------------------------------- */
 
-/* An NCName, roughly: ASCII name characters or any non-ASCII byte; no ':'. */
+/* Name characters: 1 = NCName char (ASCII letters, digits, _ - . and any
+ * non-ASCII byte), 2 = ':', 3 = '|', 0 = not allowed in a name. */
+static const unsigned char name_class[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+    ['_'] = 1, ['-'] = 1, ['.'] = 1, [0x80 ... 0xFF] = 1,
+    [':'] = 2, ['|'] = 3,
+};
+
+/* An NCName, roughly: name characters, no ':', not starting with - . digit. */
 static int ncname_ok(const char *s, size_t n)
 {
     if (n == 0)
@@ -451,86 +459,112 @@ static int ncname_ok(const char *s, size_t n)
     unsigned char c0 = (unsigned char)s[0];
     if (c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9'))
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-              c >= 0x80))
+    for (size_t i = 0; i < n; i++)
+        if (name_class[(unsigned char)s[i]] != 1)
             return 0;
-    }
     return 1;
 }
 
-/* Index (0-based) of the distinct namespace URI `uri` (ulen bytes) among the
- * "URI|local" attributes of e, in order of first appearance. */
-static size_t attr_ns_index(const ed_elem *e, const char *uri, size_t ulen)
+/* Append n bytes; inline fast path when there is room. */
+static inline ed_err put(ed_buf *b, const char *s, size_t n)
 {
-    size_t idx = 0;
-    for (size_t i = 0; i < e->nattrs; i++) {
-        const char *n = e->attrs[i].name;
-        const char *bar = strrchr(n, '|');
-        if (!bar || !strncmp(n, ED_NS_XML "|", sizeof ED_NS_XML))
+    if (b->data && n < b->cap - b->len && (!b->max || n <= b->max - b->len)) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return ED_OK;
+    }
+    return ed_buf_append(b, s, n);
+}
+
+#define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
+#define TRY(x) do { ed_err e_ = (x); if (e_) return e_; } while (0)
+
+/* Length of the URI part of a "URI|local" name (position of the last '|'),
+ * or (size_t)-1 when there is none. */
+static size_t uri_len(const char *n)
+{
+    const char *bar = strrchr(n, '|');
+    return bar ? (size_t)(bar - n) : (size_t)-1;
+}
+
+/* Write a "URI|local" attribute name (the URI is ulen bytes): declare a
+ * generated prefix nsK for the URI where it first occurs on e (K counts the
+ * distinct URIs in attribute order), or use xml: for the XML namespace. */
+static ed_err write_ns_attr_name(ed_buf *out, const ed_elem *e, size_t at,
+                                 const char *n, size_t ulen)
+{
+    const char *local = n + ulen + 1;
+    if (ulen == 0 || !ncname_ok(local, strlen(local)))
+        return ED_EINVAL;
+    if (ulen == sizeof ED_NS_XML - 1 && !memcmp(n, ED_NS_XML, ulen)) {
+        TRY(PUTS(out, " xml:"));
+        return ed_buf_puts(out, local);
+    }
+    size_t idx = 0, i;
+    int declared = 0;
+    for (i = 0; i < at; i++) {
+        const char *m = e->attrs[i].name;
+        size_t ml = uri_len(m);
+        if (ml == (size_t)-1 ||
+            (ml == sizeof ED_NS_XML - 1 && !memcmp(m, ED_NS_XML, ml)))
             continue;
-        size_t l = (size_t)(bar - n);
-        if (l == ulen && !memcmp(n, uri, ulen))
-            return idx;
-        /* count n's URI only at its first appearance */
-        size_t j;
+        size_t j; /* is m's URI new at i? */
         for (j = 0; j < i; j++) {
-            const char *m = e->attrs[j].name, *mb = strrchr(m, '|');
-            if (mb && (size_t)(mb - m) == l && !memcmp(m, n, l))
+            const char *o = e->attrs[j].name;
+            if (uri_len(o) == ml && !memcmp(o, m, ml))
                 break;
+        }
+        if (ml == ulen && !memcmp(m, n, ulen)) {
+            declared = 1;
+            break; /* idx is the number of distinct URIs before m's */
         }
         if (j == i)
             idx++;
     }
-    return idx;
+    if (!declared) {
+        TRY(ed_buf_printf(out, " xmlns:ns%zu='", idx));
+        TRY(ed_buf_xml_escape(out, n, ulen, 1));
+        TRY(PUTS(out, "'"));
+    }
+    TRY(ed_buf_printf(out, " ns%zu:", idx));
+    return ed_buf_puts(out, local);
 }
 
-#define TRY(x) do { ed_err e_ = (x); if (e_) return e_; } while (0)
-
-static ed_err write_attr(ed_buf *out, const ed_elem *e, const ed_attr *at)
+static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
 {
-    const char *n = at->name;
-    const char *bar = strrchr(n, '|');
-    if (bar) {
-        size_t ulen = (size_t)(bar - n);
-        const char *local = bar + 1;
-        if (ulen == 0 || !ncname_ok(local, strlen(local)))
-            return ED_EINVAL;
-        if (ulen == sizeof ED_NS_XML - 1 && !memcmp(n, ED_NS_XML, ulen)) {
-            TRY(ed_buf_puts(out, " xml:"));
-        } else {
-            size_t idx = attr_ns_index(e, n, ulen);
-            /* declare the prefix where its URI first appears */
-            size_t i;
-            for (i = 0; &e->attrs[i] != at; i++) {
-                const char *m = e->attrs[i].name, *mb = strrchr(m, '|');
-                if (mb && (size_t)(mb - m) == ulen && !memcmp(m, n, ulen))
-                    break;
-            }
-            if (&e->attrs[i] == at) {
-                TRY(ed_buf_printf(out, " xmlns:ns%zu='", idx));
-                TRY(ed_buf_xml_escape(out, n, ulen, 1));
-                TRY(ed_buf_puts(out, "'"));
-            }
-            TRY(ed_buf_printf(out, " ns%zu:", idx));
-        }
-        TRY(ed_buf_puts(out, local));
-    } else {
-        size_t len = strlen(n);
-        if (len > 4 && !memcmp(n, "xml:", 4)) {
-            if (!ncname_ok(n + 4, len - 4))
-                return ED_EINVAL;
-        } else if (!ncname_ok(n, len) || !strcmp(n, "xmlns")) {
-            return ED_EINVAL;
-        }
-        TRY(ed_buf_puts(out, " "));
-        TRY(ed_buf_append(out, n, len));
+    const char *n = e->attrs[at].name;
+    const char *v = e->attrs[at].value;
+    /* one pass: length, validity as a plain NCName, any ':' or '|' */
+    size_t len = 0;
+    int bad = 0, special = 0;
+    for (; n[len]; len++) {
+        unsigned c = name_class[(unsigned char)n[len]];
+        bad |= c == 0;
+        special |= c > 1;
     }
-    TRY(ed_buf_puts(out, "='"));
-    TRY(ed_buf_xml_escape(out, at->value, strlen(at->value), 1));
-    return ed_buf_puts(out, "'");
+    if (special) {
+        size_t ul = uri_len(n);
+        if (ul != (size_t)-1) {
+            TRY(write_ns_attr_name(out, e, at, n, ul));
+        } else if (len > 4 && !memcmp(n, "xml:", 4) && !bad &&
+                   ncname_ok(n + 4, len - 4)) {
+            TRY(PUTS(out, " "));
+            TRY(put(out, n, len));
+        } else {
+            return ED_EINVAL;
+        }
+    } else {
+        unsigned char c0 = (unsigned char)n[0];
+        if (bad || len == 0 || c0 == '-' || c0 == '.' ||
+            (c0 >= '0' && c0 <= '9') || (len == 5 && !memcmp(n, "xmlns", 5)))
+            return ED_EINVAL;
+        TRY(PUTS(out, " "));
+        TRY(put(out, n, len));
+    }
+    TRY(PUTS(out, "='"));
+    TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
+    return PUTS(out, "'");
 }
 
 static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
@@ -538,23 +572,23 @@ static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
     size_t nlen = strlen(e->name);
     if (!ncname_ok(e->name, nlen))
         return ED_EINVAL;
-    TRY(ed_buf_puts(out, "<"));
-    TRY(ed_buf_append(out, e->name, nlen));
+    TRY(PUTS(out, "<"));
+    TRY(put(out, e->name, nlen));
     if (e->ns != pns && strcmp(e->ns, pns)) {
-        TRY(ed_buf_puts(out, " xmlns='"));
+        TRY(PUTS(out, " xmlns='"));
         TRY(ed_buf_xml_escape(out, e->ns, strlen(e->ns), 1));
-        TRY(ed_buf_puts(out, "'"));
+        TRY(PUTS(out, "'"));
     }
     for (size_t i = 0; i < e->nattrs; i++)
-        TRY(write_attr(out, e, &e->attrs[i]));
-    return ed_buf_puts(out, e->children ? ">" : "/>");
+        TRY(write_attr(out, e, i));
+    return e->children ? PUTS(out, ">") : PUTS(out, "/>");
 }
 
 static ed_err write_close(ed_buf *out, const ed_elem *e)
 {
-    TRY(ed_buf_puts(out, "</"));
-    TRY(ed_buf_puts(out, e->name));
-    return ed_buf_puts(out, ">");
+    TRY(PUTS(out, "</"));
+    TRY(put(out, e->name, strlen(e->name)));
+    return PUTS(out, ">");
 }
 
 static ed_err write_node(ed_buf *out, const ed_elem *n, const char *pns)

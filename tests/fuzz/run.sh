@@ -4,14 +4,14 @@
 # by hand).  A crash, leak or timeout fails the run; the reproducer is kept in
 # tests/fuzz/ (git-ignored) for inspection.
 set -euo pipefail
-build=${1:?usage: run.sh BUILD_DIR}
+build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 secs=${FUZZ_SECONDS:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
-for exe in "$build"/tests/fuzz/fuzz_*; do
-  [ -x "$exe" ] || continue
+# Targets live beside the code they fuzz (tests/fuzz/, client/, daemon/).
+for exe in $(find "$build" -type f -name 'fuzz_*' -perm -u+x ! -path '*.p/*' | sort); do
   name=${exe##*/fuzz_}
   mkdir -p "$work/$name"
   [ -d "$here/corpus/$name" ] && cp -r "$here/corpus/$name/." "$work/$name/"

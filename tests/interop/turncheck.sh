@@ -170,6 +170,7 @@ run stun_udp6 stun ::1 "$PORT" udp
 check stun_udp6 '.ok and .server == "[::1]:'"$PORT"'" and (.mapped | test("^\\[::1\\]:[0-9]+$"))'
 
 # ---- TURN: allocate, refresh, deallocate ----
+# shellcheck disable=SC2016  # $p is a jq variable
 relay_ok='.ok and .step == "" and .realm == "'"$REALM"'"
   and (.relayed | test("^127\\.0\\.0\\.1:[0-9]+$"))
   and ((.relayed | split(":")[1] | tonumber) as $p | $p >= '"$RELAY_MIN"' and $p <= '"$RELAY_MAX"')

@@ -1,0 +1,283 @@
+/* daemon/c2s.c — the standalone XMPP server role: the TLS context, the
+ * account database, the client listeners (STARTTLS, direct TLS, PROXY
+ * protocol) and the set of sessions.  See c2s.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "c2s_int.h"
+#include "log.h"
+
+static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, errlen, "c2s: cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* idle sessions keep no read/write buffers */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert) != 1) {
+        snprintf(err, errlen, "c2s: tls.cert %s: %s", tls->cert,
+                 ERR_reason_error_string(ERR_get_error()));
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errlen, "c2s: tls.key %s: %s", tls->key,
+                 ERR_reason_error_string(ERR_get_error()));
+        goto fail;
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+}
+
+static void apply_limits(ed_c2s *c, const ed_config *cfg)
+{
+    c->xlim = ed_xml_limits_default();
+    c->xlim.max_stanza_bytes = (size_t)cfg->limits.max_stanza_bytes;
+    c->xlim.max_text_bytes = (size_t)cfg->limits.max_stanza_bytes;
+    c->xlim.max_depth = (unsigned)cfg->limits.max_depth;
+    c->xlim.max_attrs = (unsigned)cfg->limits.max_attrs;
+    c->handshake_timeout = cfg->limits.handshake_timeout;
+    c->idle_timeout = cfg->limits.idle_timeout;
+    c->max_connections = (size_t)cfg->limits.max_connections;
+    c->require_tls = cfg->c2s->require_tls;
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    ed_listener *l = arg;
+    ed_c2s *c = l->c2s;
+    if (c->nsessions >= c->max_connections) {
+        ed_log_warn("c2s: %zu connections, refusing another", c->nsessions);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (l->tls != ED_LISTEN_NONE && !c->ssl) {
+        evutil_closesocket(fd);
+        return;
+    }
+    if (!ed_session_new(c, fd, sa, (socklen_t)salen, l)) {
+        ed_log_error("c2s: out of memory accepting a connection");
+        evutil_closesocket(fd);
+    }
+}
+
+static void reenable(evutil_socket_t fd, short what, void *arg)
+{
+    evconnlistener_enable(arg);
+}
+
+static void on_accept_error(struct evconnlistener *ev, void *arg)
+{
+    int e = EVUTIL_SOCKET_ERROR();
+    ed_log_warn("c2s: accept: %s", evutil_socket_error_to_string(e));
+    /* EMFILE and friends: pause briefly instead of spinning */
+    evconnlistener_disable(ev);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+    event_base_once(evconnlistener_get_base(ev), -1, EV_TIMEOUT, reenable, ev, &tv);
+}
+
+static void listener_free(ed_listener *l)
+{
+    if (!l)
+        return;
+    if (l->ev)
+        evconnlistener_free(l->ev);
+    free(l->address);
+    free(l);
+}
+
+static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    char spec[300];
+    snprintf(spec, sizeof spec, strchr(cl->host, ':') ? "[%s]:%d" : "%s:%d", cl->host, cl->port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+        snprintf(err, errlen, "c2s: listen %s: not a numeric address", cl->address);
+        return NULL;
+    }
+    ed_listener *l = calloc(1, sizeof *l);
+    if (!l || !(l->address = strdup(cl->address))) {
+        free(l);
+        snprintf(err, errlen, "c2s: out of memory");
+        return NULL;
+    }
+    l->c2s = c;
+    l->tls = cl->tls;
+    l->proxy = cl->proxy_protocol;
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+    if (ss.ss_family == AF_INET6)
+        flags |= LEV_OPT_BIND_IPV6ONLY;
+    l->ev = evconnlistener_new_bind(c->base, on_accept, l, flags, 512,
+                                    (struct sockaddr *)&ss, sslen);
+    if (!l->ev) {
+        snprintf(err, errlen, "c2s: listen %s: %s", cl->address, strerror(errno));
+        listener_free(l);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(l->ev, on_accept_error);
+    ed_log_info("c2s: listening on %s (%s%s)", cl->address,
+                cl->tls == ED_LISTEN_DIRECT ? "direct TLS"
+                : cl->tls == ED_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
+                cl->proxy_protocol ? ", PROXY protocol" : "");
+    return l;
+}
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+    ed_c2s *c = arg;
+    while (c->dead) {
+        ed_session *s = c->dead;
+        c->dead = s->next;
+        ed_session_free(s);
+    }
+}
+
+ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
+{
+    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    if (!cc) {
+        snprintf(err, errlen, "c2s: no c2s section");
+        return NULL;
+    }
+    ed_c2s *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "c2s: out of memory");
+        return NULL;
+    }
+    c->srv = srv;
+    c->base = srv->base;
+    apply_limits(c, srv->cfg);
+    if (!(c->domain = strdup(cc->domain)) || !(c->sasl = ed_sasl_new()) ||
+        !(c->throttle = ed_throttle_new(4096)) ||
+        !(c->reaper = event_new(c->base, -1, 0, reap, c))) {
+        snprintf(err, errlen, "c2s: cannot initialise (memory or libgsasl)");
+        goto fail;
+    }
+    if (cc->tls && !(c->ssl = make_ssl(cc->tls, err, errlen)))
+        goto fail;
+    if (!cc->database) {
+        snprintf(err, errlen, "c2s: no database configured");
+        goto fail;
+    }
+    if (!(c->store = ed_store_open(cc->database, err, errlen)))
+        goto fail;
+    if (cc->nlisten && !(c->lst = calloc(cc->nlisten, sizeof *c->lst))) {
+        snprintf(err, errlen, "c2s: out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < cc->nlisten; i++) {
+        if (cc->listen[i].tls != ED_LISTEN_NONE && !c->ssl) {
+            snprintf(err, errlen, "c2s: listen %s needs tls.cert and tls.key",
+                     cc->listen[i].address);
+            goto fail;
+        }
+        if (!(c->lst[i] = listener_new(c, &cc->listen[i], err, errlen)))
+            goto fail;
+        c->nlst++;
+    }
+    return c;
+fail:
+    ed_c2s_stop(c);
+    return NULL;
+}
+
+void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
+{
+    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    if (!cc) {
+        ed_log_warn("c2s: the new configuration has no c2s section; "
+                    "keeping the running server (restart to stop it)");
+        return;
+    }
+    c->srv = srv;
+    apply_limits(c, srv->cfg);
+    if (strcmp(cc->domain, c->domain) != 0)
+        ed_log_warn("c2s: the domain changed to %s; restart to apply it", cc->domain);
+    if (cc->tls) {
+        char err[512];
+        SSL_CTX *ctx = make_ssl(cc->tls, err, sizeof err);
+        if (ctx) {
+            SSL_CTX_free(c->ssl); /* live sessions hold their own reference */
+            c->ssl = ctx;
+        } else {
+            ed_log_error("%s (keeping the old certificate)", err);
+        }
+    }
+    /* listeners: keep those whose address and mode are unchanged */
+    ed_listener **nl = calloc(cc->nlisten ? cc->nlisten : 1, sizeof *nl);
+    if (!nl)
+        return;
+    size_t nn = 0;
+    for (unsigned i = 0; i < cc->nlisten; i++) {
+        const ed_cfg_listen *cl = &cc->listen[i];
+        for (size_t k = 0; k < c->nlst; k++) {
+            ed_listener *l = c->lst[k];
+            if (l && strcmp(l->address, cl->address) == 0) {
+                l->tls = cl->tls;
+                l->proxy = cl->proxy_protocol;
+                nl[nn++] = l;
+                c->lst[k] = NULL;
+                goto next;
+            }
+        }
+        char err[512];
+        ed_listener *l = listener_new(c, cl, err, sizeof err);
+        if (l)
+            nl[nn++] = l;
+        else
+            ed_log_error("%s", err);
+    next:;
+    }
+    for (size_t k = 0; k < c->nlst; k++) {
+        if (c->lst[k])
+            ed_log_info("c2s: no longer listening on %s", c->lst[k]->address);
+        listener_free(c->lst[k]);
+    }
+    free(c->lst);
+    c->lst = nl;
+    c->nlst = nn;
+}
+
+void ed_c2s_stop(ed_c2s *c)
+{
+    if (!c)
+        return;
+    for (size_t k = 0; k < c->nlst; k++)
+        listener_free(c->lst[k]);
+    free(c->lst);
+    while (c->sessions) {
+        ed_session *s = c->sessions;
+        if (!s->closing && s->state == SS_OPEN)
+            ed_session_stream_error(s, "system-shutdown", NULL);
+        ed_session_kill(s);
+    }
+    if (c->reaper) {
+        reap(-1, 0, c);
+        event_free(c->reaper);
+    }
+    ed_router_free(c);
+    ed_store_close(c->store);
+    ed_sasl_free(c->sasl);
+    ed_throttle_free(c->throttle);
+    SSL_CTX_free(c->ssl);
+    ed_buf_free(&c->out);
+    free(c->domain);
+    free(c);
+}

@@ -24,7 +24,7 @@
 #define NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
 #define NS_ROSTER   "jabber:iq:roster"
 
-#define ED_C2S_READ_HIGH   16384      /* bytes read before parsing */
+#define ED_C2S_READ_HIGH   4096       /* bytes read per turn before parsing */
 #define ED_C2S_OUT_MAX     (1 << 20)  /* queued output before a slow client is cut */
 #define ED_C2S_FLUSH_SECS  5          /* time to flush a closing stream */
 #define ED_C2S_MAX_AUTH_FAILURES 3    /* per connection */

@@ -11,6 +11,7 @@
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_PING        "urn:xmpp:ping"
 #define DELEGATION_NODE_PREFIX "urn:xmpp:delegation:2::"
+#define DELEGATION1_NODE_PREFIX "urn:xmpp:delegation:1::"
 
 static bool add_feature(ed_elem *q, const char *var)
 {
@@ -43,6 +44,9 @@ static ed_elem *disco_info(ed_server *s, const ed_elem *iq, const ed_elem *q,
          * namespace to advertise on its own disco#info. */
         size_t pl = strlen(DELEGATION_NODE_PREFIX);
         const char *ns = strncmp(node, DELEGATION_NODE_PREFIX, pl) == 0 ? node + pl : NULL;
+        /* ejabberd 23.01 still speaks XEP-0355 v0.3: "urn:xmpp:delegation:1::NS". */
+        if (!ns && strncmp(node, DELEGATION1_NODE_PREFIX, strlen(DELEGATION1_NODE_PREFIX)) == 0)
+            ns = node + strlen(DELEGATION1_NODE_PREFIX);
         if (!ns || !serves(s, ctx, ns)) {
             ed_elem_free(r);
             return ed_stanza_error(iq, "item-not-found", NULL, NULL);

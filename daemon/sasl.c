@@ -208,7 +208,9 @@ ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
         const char *authzid = gsasl_property_fast(c->sess, GSASL_AUTHZID);
         if (c->looked_up != 1) {
             *condition = "not-authorized";
-        } else if (authzid && *authzid) {
+        } else if (authzid && *authzid && strcmp(authzid, c->user) != 0) {
+            /* (gsasl's PLAIN reports the authcid as authzid when none was
+             * given; anything else must be the user's own bare JID) */
             ed_jid *j = NULL;
             bool ok = ed_jid_parse(authzid, strlen(authzid), &j) == ED_OK && j->local &&
                       !j->resource && strcmp(j->local, c->user) == 0 &&

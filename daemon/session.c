@@ -52,17 +52,48 @@ static void setup_bev(ed_session *s)
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
-/* Put TLS on top of the current bufferevent (STARTTLS, or direct TLS after a
- * PROXY header).  Bytes already read stay in the lower input and are the
- * first TLS records. */
-static bool start_tls(ed_session *s)
+/* Put TLS on top of the connection.  STARTTLS: the socket bufferevent is
+ * replaced by an OpenSSL one on the same descriptor (one bufferevent per
+ * connection, and the queued <proceed/> is written out first).  Direct TLS
+ * after a PROXY header: the bytes already read are the start of the TLS
+ * handshake, so a filter is stacked on the socket bufferevent instead. */
+static bool start_tls(ed_session *s, bool filter)
 {
     SSL *ssl = SSL_new(s->c2s->ssl);
     if (!ssl)
         return false;
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        s->c2s->base, s->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    struct bufferevent *tls;
+    if (filter) {
+        tls = bufferevent_openssl_filter_new(s->c2s->base, s->bev, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        evutil_socket_t fd = bufferevent_getfd(s->bev);
+        struct evbuffer *out = bufferevent_get_output(s->bev);
+        /* <proceed/> (and anything before it) is tiny: the socket takes it.
+         * A socket bufferevent keeps the start of its output frozen. */
+        evbuffer_unfreeze(out, 1);
+        while (evbuffer_get_length(out) > 0)
+            if (evbuffer_write(out, fd) <= 0)
+                break;
+        if (evbuffer_get_length(out) > 0) {
+            ed_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+            SSL_free(ssl);
+            return false;
+        }
+        bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+        bufferevent_setfd(s->bev, -1);
+        bufferevent_free(s->bev);
+        s->bev = NULL;
+        tls = bufferevent_openssl_socket_new(s->c2s->base, fd, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+        if (!tls) {
+            evutil_closesocket(fd);
+            /* a session needs a bufferevent until it is freed */
+            s->bev = bufferevent_socket_new(s->c2s->base, -1, 0);
+            return false;
+        }
+    }
     if (!tls) {
         SSL_free(ssl);
         return false;
@@ -636,7 +667,7 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
     ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
     s->state = SS_STREAM;
     if (s->direct_tls) {
-        if (!start_tls(s)) {
+        if (!start_tls(s, true)) {
             ed_session_kill(s);
             return false;
         }
@@ -698,7 +729,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             s->header_sent = false;
             if (s->starttls_pending) {
                 s->starttls_pending = false;
-                if (!start_tls(s))
+                if (!start_tls(s, false))
                     ed_session_kill(s);
             }
             return;

@@ -45,7 +45,20 @@ struct ed_xml_stream {
     char *content_ns;      /* default ns declared on the header (malloc'd) */
     unsigned u8_need;      /* UTF-8 continuation bytes still expected */
     unsigned char u8_lo, u8_hi; /* allowed range of the next one */
+    /* Deferral of unfinished markup: expat (< 2.6) rescans a partial token
+     * from its start on every call, so a big tag trickling in byte by byte
+     * would cost O(n^2).  Bytes inside an unfinished construct are held
+     * back until a construct ends or they outnumber what expat already has
+     * of it; events are never delayed (they need a construct's end). */
+    ed_buf held;           /* bytes not yet given to expat */
+    uint64_t total;        /* bytes accepted by feed (fed + held) */
+    size_t con_len;        /* bytes of the current unfinished construct */
+    size_t con_fed;        /* ... of which expat already has */
+    unsigned char lx, lx_p1, lx_p2; /* lexer state, previous two bytes */
 };
+
+enum { LX_TEXT, LX_LT, LX_TAG, LX_SQ, LX_DQ, LX_BANG, LX_COMMENT, LX_CDATA,
+       LX_PI, LX_DECL };
 
 ed_xml_limits ed_xml_limits_default(void)
 {
@@ -433,6 +446,11 @@ static void clear_state(ed_xml_stream *s)
     s->fed = s->mark = s->close_end = 0;
     s->u8_need = 0;
     s->in_parse = 0;
+    ed_buf_free(&s->held);
+    s->total = 0;
+    s->con_len = s->con_fed = 0;
+    s->lx = LX_TEXT;
+    s->lx_p1 = s->lx_p2 = 0;
 }
 
 static ed_err stream_init(ed_xml_stream *s, const ed_xml_limits *lim,
@@ -556,6 +574,103 @@ static void fail_raw(ed_xml_stream *s, ed_err err, const char *what)
     fail(s, err, what);
 }
 
+/* Follow markup boundaries over p[0..n): returns 1 when some construct
+ * (tag, comment, PI, CDATA section, declaration) ended in it.  Only the
+ * bytes that can change the state are looked at. */
+static int lex(ed_xml_stream *s, const unsigned char *p, size_t n)
+{
+    int ended = 0;
+    unsigned st = s->lx;
+    size_t i = 0, cstart = SIZE_MAX;
+    const unsigned char *q;
+#define PREV1 (i >= 1 ? p[i - 1] : s->lx_p1)
+#define PREV2 (i >= 2 ? p[i - 2] : i == 1 ? s->lx_p1 : s->lx_p2)
+    while (i < n) {
+        unsigned c;
+        switch (st) {
+        case LX_TEXT:
+            q = memchr(p + i, '<', n - i);
+            if (!q) {
+                i = n;
+                break;
+            }
+            i = (size_t)(q - p);
+            cstart = i++;
+            st = LX_LT;
+            break;
+        case LX_LT:
+        case LX_BANG:
+            c = p[i++];
+            if (c == '>') {
+                st = LX_TEXT;
+                ended = 1;
+            } else if (st == LX_LT) {
+                st = c == '!' ? LX_BANG : c == '?' ? LX_PI : LX_TAG;
+            } else {
+                st = c == '-' ? LX_COMMENT : c == '[' ? LX_CDATA : LX_DECL;
+            }
+            break;
+        case LX_TAG:
+            while (i < n && p[i] != '>' && p[i] != '\'' && p[i] != '"')
+                i++;
+            if (i == n)
+                break;
+            c = p[i++];
+            st = c == '\'' ? LX_SQ : c == '"' ? LX_DQ : LX_TEXT;
+            ended |= st == LX_TEXT;
+            break;
+        case LX_SQ:
+        case LX_DQ:
+            q = memchr(p + i, st == LX_SQ ? '\'' : '"', n - i);
+            if (!q) {
+                i = n;
+                break;
+            }
+            i = (size_t)(q - p) + 1;
+            st = LX_TAG;
+            break;
+        default: /* comment, CDATA, PI, declaration: up to the right '>' */
+            q = memchr(p + i, '>', n - i);
+            if (!q) {
+                i = n;
+                break;
+            }
+            i = (size_t)(q - p);
+            if ((st == LX_COMMENT && PREV1 == '-' && PREV2 == '-') ||
+                (st == LX_CDATA && PREV1 == ']' && PREV2 == ']') ||
+                (st == LX_PI && PREV1 == '?') || st == LX_DECL) {
+                st = LX_TEXT;
+                ended = 1;
+            }
+            i++;
+            break;
+        }
+    }
+    i = n;
+    unsigned char p1 = PREV1, p2 = PREV2;
+#undef PREV1
+#undef PREV2
+    s->lx_p1 = p1;
+    s->lx_p2 = p2;
+    s->lx = (unsigned char)st;
+    if (st == LX_TEXT)
+        s->con_len = 0;
+    else
+        s->con_len = cstart != SIZE_MAX ? n - cstart : s->con_len + n;
+    return ended;
+}
+
+/* Give the held bytes and then buf[0..n) to expat. */
+static void push(ed_xml_stream *s, const char *buf, size_t n)
+{
+    if (s->held.len) {
+        run_expat(s, s->held.data, s->held.len, 0);
+        ed_buf_reset(&s->held);
+    }
+    run_expat(s, buf, n, 0);
+    s->con_fed = s->con_len;
+}
+
 ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
 {
     if (!s || (!buf && n))
@@ -564,16 +679,26 @@ ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
         return s->err;
     if (!s->p)
         return ED_ESTATE;
-    if (n == 0)
-        return ED_OK;
+    if (n == 0) { /* nothing new: hand over anything held back */
+        if (s->held.len && !s->closed)
+            push(s, "", 0);
+        return s->err;
+    }
     if (s->closed) {
         fail(s, ED_XML_STREAM_CLOSED, "data after </stream:stream>");
         return s->err;
     }
-    uint64_t start = s->fed;
+    uint64_t start = s->total;
+    s->total += n;
     int ctl;
     size_t good = utf8_scan(s, (const unsigned char *)buf, n, &ctl);
-    run_expat(s, buf, good, 0);
+    int ended = lex(s, (const unsigned char *)buf, good);
+    if (good < n || ended || s->lx == LX_TEXT ||
+        s->held.len + good >= s->con_fed) {
+        push(s, buf, good);
+    } else if (ed_buf_append(&s->held, buf, good)) {
+        fail(s, ED_ENOMEM, "out of memory");
+    }
     if (s->err)
         return s->err;
     if (s->closed) {
@@ -589,8 +714,11 @@ ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
         return s->err;
     }
     /* Bytes of an unfinished unit (header, stanza, partial tag) so far. */
-    if (s->fed - s->mark > s->lim.max_stanza_bytes)
-        fail_raw(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+    if (s->total - s->mark > s->lim.max_stanza_bytes) {
+        push(s, "", 0);
+        if (!s->err && s->fed - s->mark > s->lim.max_stanza_bytes)
+            fail_raw(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+    }
     return s->err;
 }
 

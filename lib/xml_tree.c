@@ -16,7 +16,7 @@
 #include "extdisco/xml.h"
 #include "xml_priv.h"
 
-#define ARENA_FIRST 4096u          /* first block, incl. header and root */
+#define ARENA_FIRST 1024u          /* first block (malloc tcache-sized) */
 #define ARENA_CHUNK_MAX (64u * 1024u)
 
 struct ed_arena_chunk {
@@ -114,7 +114,7 @@ ed_elem *ed_elem_new_n(const char *name, size_t nlen, const char *ns,
     a->cur = (char *)(a + 1);
     a->end = (char *)a + size;
     a->chunks = NULL;
-    a->next_size = size < 8192 ? 8192 : size;
+    a->next_size = size < 4096 ? 4096 : size;
     a->root = NULL;
     ed_elem *e = elem_alloc(a);
     if (!e || !(e->name = ed_arena_strndup(a, name, nlen)) ||
@@ -234,7 +234,7 @@ ed_err ed_elem_set_attr(ed_elem *e, const char *name, const char *value)
         return ED_EINVAL;
     size_t i;
     for (i = 0; i < e->nattrs; i++)
-        if (!strcmp(e->attrs[i].name, name))
+        if (e->attrs[i].name[0] == name[0] && !strcmp(e->attrs[i].name, name))
             break;
     if (!value) {
         if (i < e->nattrs) {
@@ -451,6 +451,13 @@ static const unsigned char name_class[256] = {
     [':'] = 2, ['|'] = 3,
 };
 
+/* Bytes an attribute value can hold unescaped (ASCII, no & < > ' ", no
+ * controls); NUL is 0 so a scan stops at the end. */
+static const unsigned char plain_value[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x25] = 1, [0x28 ... 0x3B] = 1, ['='] = 1,
+    [0x3F ... 0x7F] = 1, /* not: " & ' < > */
+};
+
 /* An NCName, roughly: name characters, no ':', not starting with - . digit. */
 static int ncname_ok(const char *s, size_t n)
 {
@@ -559,6 +566,29 @@ static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
         if (bad || len == 0 || c0 == '-' || c0 == '.' ||
             (c0 >= '0' && c0 <= '9') || (len == 5 && !memcmp(n, "xmlns", 5)))
             return ED_EINVAL;
+        /* usual case: a plain name and a value with nothing to escape,
+         * written in one go */
+        size_t vl = 0;
+        while (plain_value[(unsigned char)v[vl]])
+            vl++;
+        if (!v[vl]) {
+            size_t need = len + vl + 4;
+            if (out->data && need < out->cap - out->len &&
+                (!out->max || need <= out->max - out->len)) {
+                char *w = out->data + out->len;
+                *w++ = ' ';
+                memcpy(w, n, len);
+                w += len;
+                *w++ = '=';
+                *w++ = '\'';
+                memcpy(w, v, vl);
+                w += vl;
+                *w++ = '\'';
+                *w = '\0';
+                out->len += need;
+                return ED_OK;
+            }
+        }
         TRY(PUTS(out, " "));
         TRY(put(out, n, len));
     }

@@ -129,8 +129,10 @@ typedef struct ed_xml_limits {
 ed_xml_limits ed_xml_limits_default(void);
 
 /* Parse one standalone XML element (no stream) from buf, with the same
- * restrictions as the stream parser (no DTD/PI/comments, UTF-8 only).  On
- * success *out is a new root (caller frees).  lim NULL = defaults. */
+ * restrictions as the stream parser (no DTD/PI/comments, UTF-8 only); the
+ * element counts as the stanza for the limits (len over max_stanza_bytes is
+ * ED_XML_STANZA_TOO_BIG).  On success *out is a new root (caller frees),
+ * else *out is NULL.  lim NULL = defaults. */
 ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
                     ed_elem **out);
 
@@ -154,7 +156,10 @@ ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim,
                                  const ed_xml_stream_cbs *cbs, void *ud);
 
 /* Feed n bytes.  Callbacks run from inside this call; they must not free or
- * reset the parser (set a flag and do it when feed returns).  After an error
+ * reset the parser (set a flag and do it when feed returns).  Every event is
+ * reported by the feed that brings its last byte; bytes of an unfinished tag
+ * may be held back internally (never needed: n == 0 hands them over, which
+ * only matters to tests that want errors in a truncated tail).  After an error
  * the parser stays failed and every later feed returns the same error; map it
  * with ed_err_stream_condition().  A description of the error's position is
  * available from ed_xml_stream_error_detail(). */

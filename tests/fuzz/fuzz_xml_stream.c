@@ -6,7 +6,8 @@
  *     parses again with ed_xml_parse; serialising that gives the same bytes;
  *   - the same for whatever ed_xml_parse accepts from the raw input;
  *   - feeding the input whole and in data-derived chunks gives the same
- *     result (error code and serialised events).
+ *     serialised events and the same error (except that a limit error may
+ *     race a syntax error right after it: see below).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +103,8 @@ static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
         err = ed_xml_stream_feed(s, (const char *)data + off, n);
         off += n;
     }
+    if (!err)
+        err = ed_xml_stream_feed(s, "", 0); /* hand over held-back bytes */
     if (err && ed_xml_stream_feed(s, "x", 1) != err)
         abort(); /* errors are sticky */
     if (err && !ed_err_stream_condition(err) && err != ED_ENOMEM)
@@ -117,6 +120,12 @@ static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
     return err;
 }
 
+static int is_limit(ed_err e)
+{
+    return e == ED_XML_STANZA_TOO_BIG || e == ED_XML_TEXT_TOO_BIG ||
+           e == ED_XML_TOO_DEEP || e == ED_XML_TOO_MANY_ATTRS;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -127,7 +136,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ed_err e1 = feed_stream(data, size, 0, &whole);
     ed_err e2 = feed_stream(data, size, 1, &parts);
     const char *a = whole.data ? whole.data : "", *b = parts.data ? parts.data : "";
-    if (e1 != e2 || strcmp(a, b)) {
+    /* expat may drop the text just before a syntax error when both arrive in
+     * one buffer, so a limit error can race a syntax error; anything else
+     * must not depend on the chunking. */
+    int racy = e1 != e2 && e1 && e2 &&
+               (is_limit(e1) || is_limit(e2));
+    if ((e1 != e2 && !racy) || strcmp(a, b)) {
         fprintf(stderr, "chunking changed the result: %d vs %d\n%s\n---\n%s\n",
                 e1, e2, a, b);
         abort();

@@ -42,6 +42,10 @@ def client(jid, password, host, port, mech=None):
     c.ssl_context.verify_mode = ssl.CERT_NONE
     for p in ('xep_0030', 'xep_0199', 'xep_0279'):
         c.register_plugin(p)
+    if mech == 'PLAIN':
+        # slixmpp cannot tell that a STARTTLS stream is encrypted; the test
+        # checks the TLS itself ('stream is TLS')
+        c['feature_mechanisms'].unencrypted_plain = True
     c.connect_args = (host, int(port))
     c.failed_auth_seen = False
 
@@ -135,6 +139,9 @@ async def scenario_pair(host, port, j1, p1, j2, p2):
         except (IqError, IqTimeout):
             pass
     await asyncio.sleep(0.5)
+    # interested resources (RFC 6121 §2.1.6): only they get roster pushes
+    await a.get_roster(timeout=10)
+    await b.get_roster(timeout=10)
     a.send_presence()
     b.send_presence()
     await asyncio.sleep(0.5)
@@ -245,6 +252,8 @@ async def scenario_push(host, port, jid, pw, readyfile):
     pushes = asyncio.get_event_loop().create_future()
 
     def on_push(iq):
+        if iq['type'] != 'set':
+            return
         if not pushes.done():
             pushes.set_result(iq)
         iq.reply().send()

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -470,6 +471,69 @@ static void test_stream_text_merge(void **state)
     ed_xml_stream_free(s);
 }
 
+/* Fed a byte at a time, every stanza arrives with its own last byte: the
+ * parser's deferral of unfinished markup never delays an event. */
+static void test_stream_no_delay(void **state)
+{
+    (void)state;
+    const char *stanzas[] = {
+        "<iq type='get' id='1'><services xmlns='urn:xmpp:extdisco:2'/></iq>",
+        "<m a=\"it's > 'x'\" b='say \"hi\" >'/>",
+        "<m><![CDATA[ it's \" ]] > ]]></m>",
+        "<m>a&amp;b<x y='1'/>c</m>",
+        "<m xmlns='urn:a'>\xE2\x82\xAC</m>",
+    };
+    log_t l;
+    memset(&l, 0, sizeof l);
+    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
+    const char *pre = "<?xml version='1.0'?>\n" HDR;
+    for (size_t i = 0; pre[i]; i++) {
+        assert_int_equal(l.opens, 0);
+        assert_int_equal(ed_xml_stream_feed(s, pre + i, 1), ED_OK);
+    }
+    assert_int_equal(l.opens, 1);
+    for (int round = 0; round < 3; round++) {
+        for (size_t k = 0; k < sizeof stanzas / sizeof stanzas[0]; k++) {
+            int before = l.stanzas;
+            const char *st = stanzas[k];
+            for (size_t i = 0; st[i]; i++) {
+                assert_int_equal(l.stanzas, before);
+                assert_int_equal(ed_xml_stream_feed(s, st + i, 1), ED_OK);
+            }
+            assert_int_equal(l.stanzas, before + 1);
+            assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_OK);
+        }
+    }
+    const char *end = "</stream:stream>";
+    for (size_t i = 0; end[i]; i++) {
+        assert_int_equal(l.closes, 0);
+        assert_int_equal(ed_xml_stream_feed(s, end + i, 1), ED_OK);
+    }
+    assert_int_equal(l.closes, 1);
+    ed_xml_stream_free(s);
+    ed_buf_free(&l.b);
+}
+
+/* A huge start tag trickling in a byte at a time stays linear (expat 2.5
+ * would rescan the partial tag on every call). */
+static void test_stream_slow_tag(void **state)
+{
+    (void)state;
+    log_t l;
+    memset(&l, 0, sizeof l);
+    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
+    assert_int_equal(ed_xml_stream_feed(s, HDR "<m a='", strlen(HDR) + 6), ED_OK);
+    clock_t t0 = clock();
+    for (int i = 0; i < 60000; i++)
+        assert_int_equal(ed_xml_stream_feed(s, i % 2 ? ">" : "x", 1), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, "'/>", 3), ED_OK);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_int_equal(l.stanzas, 1);
+    assert_true(secs < 0.5); /* quadratic behaviour takes seconds */
+    ed_xml_stream_free(s);
+    ed_buf_free(&l.b);
+}
+
 static void test_stream_rejects(void **state)
 {
     (void)state;
@@ -684,6 +748,8 @@ int main(void)
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_stream_basic),
         cmocka_unit_test(test_stream_text_merge),
+        cmocka_unit_test(test_stream_no_delay),
+        cmocka_unit_test(test_stream_slow_tag),
         cmocka_unit_test(test_stream_rejects),
         cmocka_unit_test(test_stream_split_utf8),
         cmocka_unit_test(test_stream_limits),

@@ -1,0 +1,124 @@
+/* bench/loadgen.h — shared state of the XMPP load generator (bench only).
+ *
+ * loadgen.c       options, the request engine (virtual clients, ids,
+ *                 latencies), server CPU and RSS sampling, the report;
+ * loadgen_conn.c  the wire: c2s logins (STARTTLS, SASL via libgsasl, bind)
+ *                 and the server side of a XEP-0114 component link.
+ *
+ * A virtual client (lg_vc) owns R requests with F in flight; in c2s mode it
+ * is one TCP connection, in component mode all of them share the one link
+ * that extdiscod opens to us.  Reply ids are "q<vc>-<n>", so a reply is
+ * matched to its client and request whatever the transport. */
+#ifndef BENCH_LOADGEN_H
+#define BENCH_LOADGEN_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <gsasl.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "extdisco/xml.h"
+
+#define LG_MAX_PIDS 8
+#define LG_MAX_CONNS 20000
+#define LG_MAX_REQS 1000000L
+#define LG_MAX_INFLIGHT 256
+
+typedef enum { LG_SERVICES, LG_CREDENTIALS, LG_SIC, LG_PING } lg_kind;
+
+typedef struct lg_opts {
+    const char *host;       /* server address (c2s) */
+    int port;               /* c2s: server port; component: our listen port */
+    const char *domain;     /* the XMPP domain */
+    const char *user;       /* account name prefix: USER0, USER1, ... */
+    const char *pass;
+    int nusers;             /* accounts used round-robin by the clients */
+    int conns;              /* virtual clients */
+    long reqs;              /* requests per client */
+    int inflight;           /* in flight per client */
+    lg_kind kind;
+    bool tls;               /* STARTTLS before auth */
+    const char *mech;       /* auto | PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256 */
+    const char *turn_host;  /* for <credentials/> */
+    int turn_port;
+    const char *pids[LG_MAX_PIDS]; /* server PIDs ("@FILE": read when needed) */
+    int npids;
+    bool idle;              /* log in, measure RSS growth, no requests */
+    int settle_ms;          /* idle: wait before reading RSS */
+    int idle_base;          /* idle: connections at the baseline reading */
+    int timeout;            /* seconds for the whole run */
+    int login_parallel;     /* logins in progress at once */
+    bool component;         /* act as the server side of XEP-0114 */
+    const char *comp_jid;
+    const char *secret;
+} lg_opts;
+
+typedef struct lg lg;
+typedef struct lg_conn lg_conn;
+
+typedef struct lg_vc {
+    lg_conn *conn;          /* transport the requests go out on */
+    int idx;
+    long sent, done;
+    double *t_sent;         /* [reqs] send time, µs; < 0 once answered */
+    char from[96];          /* component mode: the fake user's full JID */
+} lg_vc;
+
+enum lg_state {
+    ST_IDLE, ST_OPEN1, ST_STARTTLS, ST_AUTH, ST_OPEN2, ST_BIND, ST_SESSION,
+    ST_READY, ST_COMP_OPEN, ST_COMP_HANDSHAKE, ST_DEAD
+};
+
+struct lg_conn {
+    lg *g;
+    int idx;
+    struct bufferevent *bev;
+    ed_xml_stream *xs;
+    enum lg_state st;
+    bool tls_on, want_reset, want_tls, want_session, closed;
+    Gsasl_session *sasl;
+    char stream_id[48];
+    char user[64];
+};
+
+struct lg {
+    lg_opts o;
+    struct event_base *base;
+    SSL_CTX *ssl;
+    Gsasl *gsasl;
+    struct evconnlistener *listener;
+    lg_conn *conns;
+    int nconns;
+    lg_vc *vcs;
+    int started, ready, failed, finished;
+    bool running, done, timed_out, paused;
+    double t0, t1;              /* request phase, µs */
+    double cpu0, cpu1;          /* server CPU, µs */
+    double lgcpu0, lgcpu1;      /* our own CPU, µs */
+    long rss0, rss1;            /* server RSS, KiB */
+    float *lat;                 /* µs, one per reply */
+    long nlat;
+    long errors, bad_ids, extra, quirks;
+    int items;                  /* <service/> children in the first reply */
+    char first_error[256];
+    char fail_reason[256];
+};
+
+/* loadgen.c */
+double lg_now_us(void);
+void lg_conn_ready(lg *g, lg_conn *c);      /* c2s login done */
+void lg_conn_failed(lg *g, lg_conn *c, const char *why);
+void lg_link_ready(lg *g, lg_conn *c);      /* component handshake done */
+void lg_reply(lg *g, lg_conn *c, ed_elem *iq); /* an iq result/error */
+
+/* loadgen_conn.c */
+int lg_conn_start(lg *g, lg_conn *c);       /* c2s: connect and log in */
+int lg_listen(lg *g);                       /* component: accept one link */
+void lg_send(lg_conn *c, const char *data, size_t n);
+void lg_conn_close(lg_conn *c);
+
+#endif

@@ -1,0 +1,473 @@
+/* client/check.c — `extdisco check`: for every advertised service, does it
+ * work, and would real clients use it (../shared/notes/interop.md)? */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "extdisco/xep0215.h"
+#include "turncheck.h"
+
+#define MAX_FLAGS 12
+#define MAX_CHECKED 64
+
+typedef struct flag {
+    const char *code;
+    bool severe;          /* breaks the service for real clients */
+    char msg[200];
+} flag;
+
+typedef struct svc_check {
+    bool parsed;          /* the raw entry parsed */
+    char raw_error[160];  /* why not */
+    const char *raw_type, *raw_host;
+    ed_service svc;
+    bool checked;         /* a STUN/TURN check ran */
+    bool skipped_type;    /* not a STUN/TURN type */
+    ed_check_result res;
+    bool ok;              /* overall status of this entry */
+    flag flags[MAX_FLAGS];
+    int nflags;
+    int nat;              /* -1 unknown, 0 same address as sic, 1 differs */
+} svc_check;
+
+static void add_flag(svc_check *sc, const char *code, bool severe,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_flag(svc_check *sc, const char *code, bool severe,
+                     const char *fmt, ...)
+{
+    if (sc->nflags >= MAX_FLAGS)
+        return;
+    flag *f = &sc->flags[sc->nflags++];
+    f->code = code;
+    f->severe = severe;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+    va_end(ap);
+}
+
+static bool is_type(const ed_service *s, const char *t)
+{
+    return s->type && strcmp(s->type, t) == 0;
+}
+
+static bool is_turn(const ed_service *s)
+{
+    return is_type(s, "turn") || is_type(s, "turns");
+}
+
+/* The interop.md rules a service can break, from its raw element. */
+static void lint(svc_check *sc, const ed_elem *raw, int64_t now)
+{
+    const ed_service *s = &sc->svc;
+    if (s->port < 0)
+        add_flag(sc, "missing-port", true,
+                 "no port: Conversations, Dino, Psi and aTalk drop this service");
+    if (!s->transport)
+        add_flag(sc, "missing-transport", true,
+                 "no transport: Conversations, Dino and aTalk drop this service");
+    else if (strcmp(s->transport, "udp") != 0 && strcmp(s->transport, "tcp") != 0)
+        add_flag(sc, "unknown-transport", true,
+                 "transport '%s' is neither udp nor tcp", s->transport);
+    if ((is_type(s, "turns") || is_type(s, "stuns")) && s->transport &&
+        strcmp(s->transport, "udp") == 0)
+        add_flag(sc, "tls-over-udp", true,
+                 "%s over udp (DTLS): browsers and most clients cannot use it",
+                 s->type);
+    if (is_type(s, "stuns"))
+        add_flag(sc, "stuns", false, "browsers reject the stuns scheme outright");
+    if (ed_host_is_local(s->host))
+        add_flag(sc, "local-host", false,
+                 "host %s is loopback/private/unspecified: useless to clients "
+                 "elsewhere (Dino drops it)", s->host);
+    else if (strchr(s->host, ':'))
+        add_flag(sc, "ipv6-literal", false,
+                 "IPv6 literal host: Dino ignores it, Movim and Jitsi do not "
+                 "bracket it; prefer a hostname");
+    const char *r = ed_elem_attr(raw, "restricted");
+    if (r && strcmp(r, "true") != 0 && strcmp(r, "false") != 0)
+        add_flag(sc, "restricted-spelling", false,
+                 "restricted='%s': Dino reads only 'true' as true, Psi rejects "
+                 "other spellings; send true/false", r);
+    if (is_turn(s) && (!s->username || !s->password))
+        add_flag(sc, "missing-credentials", true,
+                 "TURN without inline username/password: Conversations, Dino, "
+                 "Movim, Siskin and aTalk drop it (and credentials gave none)");
+    if ((s->username || s->password) && !s->expires)
+        add_flag(sc, "missing-expires", false,
+                 "credentials without expires: Dino never refreshes them");
+    if (s->expires) {
+        int64_t left = s->expires - now;
+        if (left <= 0)
+            add_flag(sc, "expired", true, "credentials expired %lld s ago",
+                     (long long)-left);
+        else if (left < 600)
+            add_flag(sc, "short-lifetime", false,
+                     "credentials live %lld s (< 10 min): Dino never refreshes "
+                     "them", (long long)left);
+    }
+}
+
+/* "1.2.3.4:5" / "[::1]:5" -> "1.2.3.4" / "::1" */
+static void addr_ip(const char *a, char *out, size_t cap)
+{
+    const char *start = a, *end;
+    if (*a == '[') {
+        start = a + 1;
+        end = strchr(start, ']');
+    } else {
+        end = strrchr(a, ':');
+    }
+    size_t n = end ? (size_t)(end - start) : strlen(start);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, start, n);
+    out[n] = 0;
+}
+
+static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
+{
+    const ed_service *s = &sc->svc;
+    ed_check_transport tr;
+    bool turn = false;
+    if (!is_type(s, "stun") && !is_type(s, "stuns") && !is_turn(s)) {
+        sc->skipped_type = true;
+        return;
+    }
+    if (!ed_check_transport_from(s->type, s->transport, &tr, &turn)) {
+        add_flag(sc, "not-checkable", true, "%s over %s cannot be checked",
+                 s->type, s->transport ? s->transport : "-");
+        return;
+    }
+    int port = s->port;
+    if (port <= 0)
+        port = (tr == ED_CHECK_TLS) ? 5349 : 3478; /* RFC 5389/5766 defaults */
+    ed_check_tls tls = { o->ca_file, o->insecure };
+    sc->checked = true;
+    if (turn) {
+        if (!s->username || !s->password) {
+            sc->checked = false;
+            return;
+        }
+        ed_turn_check(s->host, (uint16_t)port, tr, s->username, s->password,
+                      o->timeout_ms, &tls, &sc->res);
+    } else {
+        ed_stun_check(s->host, (uint16_t)port, tr, o->timeout_ms, &tls, &sc->res);
+    }
+    if (sic_ip && *sic_ip && sc->res.mapped[0]) {
+        char ip[ED_CHECK_ADDR_MAX];
+        addr_ip(sc->res.mapped, ip, sizeof ip);
+        sc->nat = strcmp(ip, sic_ip) != 0;
+    }
+}
+
+/* Fill TURN entries that lack inline credentials from <credentials/>. */
+static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
+                              svc_check *sc, size_t n)
+{
+    ed_service want[MAX_CHECKED];
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sc[i].parsed && is_turn(&sc[i].svc) &&
+            (!sc[i].svc.username || !sc[i].svc.password))
+            want[nw++] = sc[i].svc; /* shallow: borrowed for the request */
+    if (!nw)
+        return;
+    ed_service *got = NULL;
+    size_t ng = 0;
+    if (ed_client_credentials(c, o->to, version, want, nw, &got, &ng, NULL)) {
+        fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ed_service *s = &sc[i].svc;
+        if (!sc[i].parsed || !is_turn(s) || (s->username && s->password))
+            continue;
+        for (size_t j = 0; j < ng; j++) {
+            const ed_service *g = &got[j];
+            if (!is_type(g, s->type) || strcasecmp(g->host, s->host) != 0 ||
+                (g->port >= 0 && g->port != s->port) || !g->username)
+                continue;
+            free(s->username);
+            free(s->password);
+            s->username = g->username ? strdup(g->username) : NULL;
+            s->password = g->password ? strdup(g->password) : NULL;
+            if (g->expires)
+                s->expires = g->expires;
+            break;
+        }
+    }
+    ed_services_free(got, ng);
+}
+
+static const char *status_of(const svc_check *sc, bool strict)
+{
+    if (!sc->ok)
+        return "FAIL";
+    for (int i = 0; i < sc->nflags; i++)
+        if (!sc->flags[i].severe)
+            return strict ? "FAIL" : "warn";
+    return "ok";
+}
+
+static void describe(const svc_check *sc, char *out, size_t cap)
+{
+    const ed_check_result *r = &sc->res;
+    if (!sc->parsed) {
+        snprintf(out, cap, "malformed entry: %s", sc->raw_error);
+    } else if (sc->skipped_type) {
+        snprintf(out, cap, "type '%s' not checked", sc->svc.type);
+    } else if (!sc->checked) {
+        snprintf(out, cap, "not checked");
+    } else if (!r->ok) {
+        if (r->error_code)
+            snprintf(out, cap, "%s failed: error %d %s (%s)", r->step,
+                     r->error_code, r->error_reason, ed_check_fail_name(r->fail));
+        else
+            snprintf(out, cap, "%s failed: %s: %s", r->step,
+                     ed_check_fail_name(r->fail), r->error_reason);
+    } else if (is_turn(&sc->svc)) {
+        snprintf(out, cap, "relayed %s, mapped %s, lifetime %u s, %s, %s, %ld ms",
+                 r->relayed, r->mapped, r->lifetime,
+                 r->refreshed ? "refreshed" : "NOT refreshed",
+                 r->deallocated ? "deallocated" : "NOT deallocated", r->rtt_ms);
+    } else {
+        snprintf(out, cap, "mapped %s, %ld ms", r->mapped, r->rtt_ms);
+    }
+}
+
+static void print_table(const cli_opts *o, const char *entity, const char *ns,
+                        const char *sic_ns, const char *sic_ip, int sic_port,
+                        const char *sic_err, svc_check *sc, size_t n,
+                        int nok, int nfail, int nwarn)
+{
+    printf("extdisco check %s (%s)\n", entity, ns);
+    if (sic_ns)
+        printf("ip check (%s): you connect from %s", sic_ns, sic_ip);
+    else
+        printf("ip check: unavailable (%s)", sic_err);
+    if (sic_ns && sic_port >= 0)
+        printf(" port %d", sic_port);
+    printf("\n");
+    printf("%-6s %-6s %-9s %-28s %s\n", "STATUS", "TYPE", "TRANSPORT", "HOST:PORT",
+           "RESULT");
+    for (size_t i = 0; i < n; i++) {
+        char hp[300], what[700];
+        const ed_service *s = &sc[i].svc;
+        bool v6 = sc[i].parsed && strchr(s->host, ':');
+        if (sc[i].parsed && s->port >= 0)
+            snprintf(hp, sizeof hp, "%s%s%s:%d", v6 ? "[" : "", s->host,
+                     v6 ? "]" : "", s->port);
+        else if (sc[i].parsed)
+            snprintf(hp, sizeof hp, "%s%s%s:-", v6 ? "[" : "", s->host, v6 ? "]" : "");
+        else
+            snprintf(hp, sizeof hp, "%s", sc[i].raw_host ? sc[i].raw_host : "-");
+        describe(&sc[i], what, sizeof what);
+        printf("%-6s %-6s %-9s %-28s %s\n", status_of(&sc[i], o->strict),
+               sc[i].parsed ? s->type : (sc[i].raw_type ? sc[i].raw_type : "-"),
+               sc[i].parsed && s->transport ? s->transport : "-", hp, what);
+        if (sc[i].nat == 1)
+            printf("%-6s   NAT hint: mapped %s differs from the XMPP server's "
+                   "view %s\n", "", sc[i].res.mapped, sic_ip);
+        for (int k = 0; k < sc[i].nflags; k++)
+            printf("%-6s   %s %s: %s\n", "", sc[i].flags[k].severe ? "error" : "warning",
+                   sc[i].flags[k].code, sc[i].flags[k].msg);
+    }
+    printf("summary: %zu service%s, %d ok, %d failed, %d warning%s\n", n,
+           n == 1 ? "" : "s", nok, nfail, nwarn, nwarn == 1 ? "" : "s");
+}
+
+static void print_json(const cli_opts *o, const char *entity, const char *ns,
+                       unsigned feats, const char *sic_ns, const char *sic_ip,
+                       int sic_port, const char *sic_err, svc_check *sc,
+                       size_t n, int nok, int nfail, int nwarn, int rc)
+{
+    jw w;
+    jw_init(&w, stdout);
+    jw_obj(&w, NULL);
+    jw_str(&w, "entity", entity);
+    jw_str(&w, "namespace", ns);
+    jw_obj(&w, "features");
+    jw_bool(&w, "extdisco:2", feats & ED_FEAT_EXTDISCO2);
+    jw_bool(&w, "extdisco:1", feats & ED_FEAT_EXTDISCO1);
+    jw_bool(&w, "sic:1", feats & ED_FEAT_SIC1);
+    jw_bool(&w, "sic:0", feats & ED_FEAT_SIC0);
+    jw_obj_end(&w);
+    jw_obj(&w, "ip_check");
+    jw_str(&w, "namespace", sic_ns);
+    jw_str(&w, "ip", sic_ns ? sic_ip : NULL);
+    if (sic_ns && sic_port >= 0)
+        jw_int(&w, "port", sic_port);
+    else
+        jw_null(&w, "port");
+    jw_str(&w, "error", sic_ns ? NULL : sic_err);
+    jw_obj_end(&w);
+    jw_arr(&w, "services");
+    for (size_t i = 0; i < n; i++) {
+        const ed_check_result *r = &sc[i].res;
+        char what[700];
+        describe(&sc[i], what, sizeof what);
+        jw_obj(&w, NULL);
+        const char *st = status_of(&sc[i], o->strict);
+        jw_str(&w, "status", strcmp(st, "FAIL") == 0 ? "failed" :
+                             strcmp(st, "warn") == 0 ? "warning" : "ok");
+        jw_bool(&w, "ok", sc[i].ok);
+        if (sc[i].parsed)
+            cli_json_service(&w, "service", &sc[i].svc);
+        else
+            jw_null(&w, "service");
+        jw_str(&w, "malformed", sc[i].parsed ? NULL : sc[i].raw_error);
+        jw_bool(&w, "checked", sc[i].checked);
+        jw_str(&w, "summary", what);
+        if (sc[i].checked) {
+            jw_obj(&w, "result");
+            jw_bool(&w, "ok", r->ok);
+            jw_str(&w, "fail", ed_check_fail_name(r->fail));
+            jw_str(&w, "step", r->step ? r->step : "");
+            jw_int(&w, "error_code", r->error_code);
+            jw_str(&w, "error_reason", r->error_reason);
+            jw_str(&w, "server", r->server);
+            jw_int(&w, "connect_ms", r->connect_ms);
+            jw_int(&w, "rtt_ms", r->rtt_ms);
+            jw_int(&w, "transmissions", r->transmissions);
+            jw_str(&w, "mapped", r->mapped[0] ? r->mapped : NULL);
+            jw_str(&w, "relayed", r->relayed[0] ? r->relayed : NULL);
+            jw_int(&w, "lifetime", r->lifetime);
+            jw_bool(&w, "refreshed", r->refreshed);
+            jw_int(&w, "refresh_lifetime", r->refresh_lifetime);
+            jw_bool(&w, "deallocated", r->deallocated);
+            jw_str(&w, "realm", r->realm[0] ? r->realm : NULL);
+            jw_obj_end(&w);
+        } else {
+            jw_null(&w, "result");
+        }
+        if (sc[i].nat >= 0)
+            jw_bool(&w, "nat_suspected", sc[i].nat == 1);
+        else
+            jw_null(&w, "nat_suspected");
+        jw_arr(&w, "flags");
+        for (int k = 0; k < sc[i].nflags; k++) {
+            jw_obj(&w, NULL);
+            jw_str(&w, "code", sc[i].flags[k].code);
+            jw_str(&w, "severity", sc[i].flags[k].severe ? "error" : "warning");
+            jw_str(&w, "message", sc[i].flags[k].msg);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_obj(&w, "summary");
+    jw_int(&w, "services", (long long)n);
+    jw_int(&w, "ok", nok);
+    jw_int(&w, "failed", nfail);
+    jw_int(&w, "warnings", nwarn);
+    jw_int(&w, "exit", rc);
+    jw_obj_end(&w);
+    jw_obj_end(&w);
+    jw_end(&w);
+}
+
+int cli_check(ed_client *c, const cli_opts *o)
+{
+    const char *entity = o->to ? o->to : ed_client_domain(c);
+    unsigned feats = 0;
+    if (ed_client_disco_info(c, o->to, &feats, NULL)) {
+        fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
+        return CLI_EXIT_CANNOT;
+    }
+    int version = o->version;
+    if (!version)
+        version = (feats & ED_FEAT_EXTDISCO2) ? 2 : (feats & ED_FEAT_EXTDISCO1) ? 1 : 0;
+    if (!version || (version == 2 && !(feats & ED_FEAT_EXTDISCO2)) ||
+        (version == 1 && !(feats & ED_FEAT_EXTDISCO1))) {
+        fprintf(stderr, "extdisco: %s does not advertise %s in disco#info\n", entity,
+                version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2);
+        return CLI_EXIT_CANNOT;
+    }
+    const char *ns = version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2;
+    ed_service *svcs = NULL;
+    size_t nsvc = 0;
+    ed_elem *reply = NULL;
+    if (ed_client_services(c, o->to, version, o->type, &svcs, &nsvc, NULL, &reply)) {
+        fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
+        return CLI_EXIT_CANNOT;
+    }
+    ed_services_free(svcs, nsvc); /* the raw elements are used instead */
+    ed_elem *payload = ed_elem_child(reply, "services", ns);
+    size_t n = 0;
+    for (ed_elem *e = ed_elem_child(payload, "service", ns); e;
+         e = ed_elem_next(e, "service", ns))
+        n++;
+    if (n > MAX_CHECKED)
+        n = MAX_CHECKED;
+    svc_check *sc = calloc(n + 1, sizeof *sc);
+    if (!sc) {
+        ed_elem_free(reply);
+        return CLI_EXIT_CANNOT;
+    }
+    int64_t now = (int64_t)time(NULL);
+    size_t k = 0;
+    for (ed_elem *e = ed_elem_child(payload, "service", ns); e && k < n;
+         e = ed_elem_next(e, "service", ns), k++) {
+        sc[k].nat = -1;
+        sc[k].raw_type = ed_elem_attr(e, "type");
+        sc[k].raw_host = ed_elem_attr(e, "host");
+        ed_err err = ed_service_from_elem(e, &sc[k].svc);
+        sc[k].parsed = err == ED_OK;
+        if (err)
+            snprintf(sc[k].raw_error, sizeof sc[k].raw_error, "%s", ed_strerror(err));
+    }
+    fetch_credentials(c, o, version, sc, n);
+
+    char sic_ip[ED_SIC_IP_MAX] = "";
+    int sic_port = -1;
+    const char *sic_ns = NULL;
+    char sic_err[600] = "";
+    if (ed_client_ip_check(c, NULL, sic_ip, &sic_port, &sic_ns) != ED_OK) {
+        snprintf(sic_err, sizeof sic_err, "%s", ed_client_error(c));
+        sic_ns = NULL;
+    }
+
+    int nok = 0, nfail = 0, nwarn = 0;
+    for (size_t i = 0; i < n; i++) {
+        ed_elem *raw = ed_elem_child(payload, "service", ns);
+        for (size_t j = 0; j < i; j++)
+            raw = ed_elem_next(raw, "service", ns);
+        if (sc[i].parsed) {
+            lint(&sc[i], raw, now);
+            run_one(&sc[i], o, sic_ns ? sic_ip : NULL);
+        }
+        bool severe = false;
+        for (int f = 0; f < sc[i].nflags; f++) {
+            if (sc[i].flags[f].severe)
+                severe = true;
+            else
+                nwarn++;
+        }
+        sc[i].ok = sc[i].parsed && !severe &&
+                   (sc[i].skipped_type || (sc[i].checked && sc[i].res.ok));
+        if (!sc[i].ok || (o->strict && strcmp(status_of(&sc[i], true), "FAIL") == 0))
+            nfail++;
+        else
+            nok++;
+    }
+    int rc = (nfail || n == 0) ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    if (n == 0)
+        fprintf(stderr, "extdisco: %s advertises no services\n", entity);
+    if (o->format == CLI_JSON)
+        print_json(o, entity, ns, feats, sic_ns, sic_ip, sic_port, sic_err, sc, n,
+                   nok, nfail, nwarn, rc);
+    else
+        print_table(o, entity, ns, sic_ns, sic_ip, sic_port, sic_err, sc, n, nok,
+                    nfail, nwarn);
+    for (size_t i = 0; i < n; i++)
+        ed_service_clear(&sc[i].svc);
+    free(sc);
+    ed_elem_free(reply);
+    return rc;
+}

@@ -1,0 +1,83 @@
+# shellcheck shell=bash disable=SC2034
+# tests/interop/c2s_common.sh — set up and start an extdiscod standalone
+# server for the c2s interop scripts.  Source after lib.sh and il_init.
+#
+#   c2s_setup BUILD_DIR [EXTRA_YAML_FOR_C2S_LISTEN]
+#
+# Sets EXTDISCOD, EXTDISCOCTL, CFG, P_STARTTLS, P_DIRECT, P_PROXY (STARTTLS
+# with PROXY protocol), P_PROXY_DIRECT, P_PLAIN (no TLS, require_tls false
+# is NOT set: plain listener exists only to test refusals), TURN_PORT,
+# TURN_SECRET; writes the certificate, secret and config into $IL_TMP and
+# creates alice/alice and bob/bob.  c2s_start starts the daemon (PID in
+# $D_PID, log in $IL_TMP/extdiscod.log).
+
+c2s_setup() {
+    local build=$1
+    EXTDISCOD=${EXTDISCOD:-$build/daemon/extdiscod}
+    EXTDISCOCTL=${EXTDISCOCTL:-$build/daemon/extdiscoctl}
+    for p in "$EXTDISCOD" "$EXTDISCOCTL"; do
+        if [ ! -x "$p" ]; then
+            echo "FAIL: $p not built"
+            exit 1
+        fi
+    done
+    local base
+    base=$(il_free_port_range 6)
+    P_STARTTLS=$base
+    P_DIRECT=$((base + 1))
+    P_PROXY=$((base + 2))
+    P_PROXY_DIRECT=$((base + 3))
+    P_PLAIN=$((base + 4))
+    TURN_PORT=$((base + 5))
+    T=$IL_TMP
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj "/CN=localhost" 2>/dev/null
+    TURN_SECRET="c2s-$RANDOM$RANDOM-secret"
+    printf '%s\n' "$TURN_SECRET" >"$T/turn.secret"
+    CFG=$T/extdiscod.yml
+    c2s_write_config ""
+    "$EXTDISCOCTL" -c "$CFG" adduser alice@localhost <<<"alice" >/dev/null
+    printf 'bob\n' >"$T/bob.pass"
+    "$EXTDISCOCTL" -c "$CFG" adduser bob@localhost --password-file "$T/bob.pass" >/dev/null
+}
+
+# c2s_write_config EXTRA_SERVICE_YAML_LINES
+c2s_write_config() {
+    cat >"$CFG.new" <<EOF
+log: {level: ${C2S_LOG_LEVEL:-info}, syslog: false}
+domains: [localhost]
+turn_secrets:
+  - {name: dev, secret_files: [turn.secret], ttl: 1h}
+services:
+  - {type: stun, host: 127.0.0.1, port: $TURN_PORT, transport: udp, allow_local: true}
+  - {type: turn, host: 127.0.0.1, port: $TURN_PORT, transport: udp, credentials: dev, allow_local: true}
+  - {type: turn, host: 127.0.0.1, port: $TURN_PORT, transport: tcp, credentials: dev, allow_local: true}
+$1
+c2s:
+  domain: localhost
+  database: accounts.sqlite
+  tls: {cert: cert.pem, key: key.pem}
+  require_tls: true
+  listen:
+    - {address: "127.0.0.1:$P_STARTTLS", tls: starttls}
+    - {address: "127.0.0.1:$P_DIRECT", tls: direct}
+    - {address: "127.0.0.1:$P_PROXY", tls: starttls, proxy_protocol: true}
+    - {address: "127.0.0.1:$P_PROXY_DIRECT", tls: direct, proxy_protocol: true}
+    - {address: "127.0.0.1:$P_PLAIN", tls: none}
+limits:
+  handshake_timeout: ${C2S_HANDSHAKE_TIMEOUT:-10s}
+  idle_timeout: 10m
+  max_stanza_bytes: 16384
+EOF
+    mv "$CFG.new" "$CFG"
+}
+
+c2s_start() {
+    il_start "$IL_TMP/extdiscod.log" "$EXTDISCOD" -c "$CFG"
+    D_PID=$IL_LAST_PID
+    if ! il_wait_port tcp "$P_PLAIN" 10 "$D_PID"; then
+        echo "FAIL: extdiscod did not start"
+        cat "$IL_TMP/extdiscod.log" >&2
+        exit 1
+    fi
+}

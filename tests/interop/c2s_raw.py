@@ -1,0 +1,315 @@
+#!/usr/bin/python3
+"""tests/interop/c2s_raw.py — bad input for extdiscod's standalone server,
+used by tests/interop/c2s_badinput.sh.  Each case prints "ok: ..." or
+"FAIL: ...".
+
+  c2s_raw.py raw PORTS_JSON      the raw-socket cases (no login needed)
+  c2s_raw.py login PORT JID PW [PROXY_ADDR]   one SCRAM-SHA-256 login with
+        slixmpp (via a PROXY v1 header naming PROXY_ADDR when given); prints
+        "result: success" or "result: <sasl condition>"
+  c2s_raw.py idle PORT N SECS LOGIN_PORT   open N connections that never
+        speak, check that a login still works meanwhile, then that every one
+        of them got <connection-timeout/> within SECS seconds
+  c2s_raw.py canary PORT READY GO    log in, touch READY, wait for GO, ping
+  c2s_raw.py sic-other PORT          alice asks sic:1 of bob@localhost
+"""
+import asyncio
+import json
+import os
+import select
+import socket
+import ssl
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import slixmpp
+from slixmpp.exceptions import IqError
+
+fails = 0
+HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
+       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+
+
+def check(cond, what):
+    global fails
+    print(('ok: ' if cond else 'FAIL: ') + what, flush=True)
+    if not cond:
+        fails += 1
+
+
+def conn(port):
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    return s
+
+
+def read_until_closed(s, secs=5):
+    """Everything the server sends until it closes (bounded)."""
+    data = b''
+    end = time.time() + secs
+    s.settimeout(0.5)
+    while time.time() < end:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            return data, True  # a reset: we sent data it never read
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False
+
+
+def read_for(s, secs=1.0):
+    data = b''
+    end = time.time() + secs
+    s.settimeout(0.2)
+    while time.time() < end:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def stream_error_case(port, payload, cond, what):
+    s = conn(port)
+    s.sendall(payload)
+    data, closed = read_until_closed(s)
+    ok = (b'<stream:error><' + cond.encode()) in data and b'</stream:stream>' in data and closed
+    check(ok, '%s -> <%s/> and close (got %r)' % (what, cond, data[-160:]))
+    s.close()
+
+
+def case_raw(ports):
+    p_starttls, p_plain = ports['starttls'], ports['plain']
+    p_proxy, p_proxy_direct = ports['proxy'], ports['proxy_direct']
+
+    # PLAIN (or anything) without TLS on a plain listener: encryption-required
+    s = conn(p_plain)
+    s.sendall(HDR.encode())
+    feats = read_for(s, 1.0)
+    check(b'<mechanisms' not in feats,
+          'plain listener with require_tls offers no SASL mechanism')
+    s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+              b"AGFsaWNlAGFsaWNl</auth>")
+    r = read_for(s, 1.0)
+    check(b'<encryption-required/>' in r, 'PLAIN without TLS -> <encryption-required/> (%r)' % r)
+    s.close()
+    # SCRAM before STARTTLS on a STARTTLS listener: same
+    s = conn(p_starttls)
+    s.sendall(HDR.encode())
+    feats = read_for(s, 1.0)
+    check(b'<required/>' in feats and b'<mechanisms' not in feats,
+          'STARTTLS listener: starttls required, no mechanisms before TLS')
+    s.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>"
+              b"biwsbj1hbGljZSxyPTEyMzQ=</auth>")
+    r = read_for(s, 1.0)
+    check(b'<encryption-required/>' in r, 'SASL before STARTTLS -> <encryption-required/>')
+    s.close()
+
+    stream_error_case(p_starttls, HDR.encode() +
+                      b"<iq type='get' id='x'><ping xmlns='urn:xmpp:ping'/></iq>",
+                      'not-authorized', 'a stanza before authentication')
+    stream_error_case(p_plain, HDR.encode() + b"<message><body>x</message>",
+                      'not-well-formed', 'mismatched tags')
+    stream_error_case(p_plain, HDR.encode() + b"<message>\x01</message>",
+                      'not-well-formed', 'a control character')
+    stream_error_case(p_plain, HDR.encode() + b"<message><body>" + b'A' * 40000 +
+                      b"</body></message>", 'policy-violation',
+                      'a 40 kB stanza (limit 16 kB)')
+    stream_error_case(p_plain, HDR.encode() + b"<message>" + b"<a>" * 100,
+                      'policy-violation', 'nesting 100 deep')
+    stream_error_case(p_plain, HDR.encode() + b"<message><!-- hi --></message>",
+                      'restricted-xml', 'a comment')
+    stream_error_case(p_plain, HDR.encode() + b"<?pi x?><message/>",
+                      'restricted-xml', 'a processing instruction')
+    stream_error_case(p_plain, b"<?xml version='1.0'?><!DOCTYPE s [<!ENTITY x 'y'>]>" +
+                      HDR.encode()[21:], 'restricted-xml', 'a DTD before the stream')
+    stream_error_case(p_plain, HDR.replace("to='localhost'", "to='example.net'").encode(),
+                      'host-unknown', 'a stream to another domain')
+    stream_error_case(p_plain, HDR.replace("jabber:client", "jabber:server").encode(),
+                      'invalid-namespace', 'jabber:server content namespace')
+    stream_error_case(p_plain, HDR.encode() + b"<message>\xc3\x28</message>", 'not-well-formed', 'bad UTF-8')
+    # PROXY header where none is expected: it is not XML
+    stream_error_case(p_starttls, b"PROXY TCP4 198.51.100.1 127.0.0.1 4000 5222\r\n" +
+                      HDR.encode(), 'not-well-formed',
+                      'a PROXY header on a listener without proxy_protocol')
+    # no PROXY header where one is expected
+    stream_error_case(p_proxy, HDR.encode(), 'bad-format',
+                      'no PROXY header on a proxy_protocol listener')
+    stream_error_case(p_proxy, b"PROXY TCP4 999.1.1.1 127.0.0.1 1 2\r\n" + HDR.encode(),
+                      'bad-format', 'a PROXY header with a bad address')
+    s = conn(p_proxy_direct)
+    s.sendall(b"\x16\x03\x01\x00\xa0" + b"\x01" * 40)  # a TLS record, no PROXY header
+    data, closed = read_until_closed(s)
+    check(closed and data == b'',
+          'no PROXY header on a direct-TLS proxy listener: closed silently (%r)' % data[:40])
+    s.close()
+    # PROXY v2 on the direct TLS proxy listener, then a real TLS handshake
+    v2 = (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c" + bytes([192, 0, 2, 33]) +
+          bytes([127, 0, 0, 1]) + (50000).to_bytes(2, 'big') + (5223).to_bytes(2, 'big'))
+    raw = conn(p_proxy_direct)
+    raw.sendall(v2)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        t = ctx.wrap_socket(raw, server_hostname='localhost')
+        t.sendall(HDR.encode())
+        feats = read_for(t, 1.5)
+        check(b'<mechanisms' in feats and b'PLAIN' in feats,
+              'PROXY v2 + direct TLS: TLS handshake and stream features with PLAIN')
+        t.close()
+    except (ssl.SSLError, OSError) as e:
+        check(False, 'PROXY v2 + direct TLS handshake: %s' % e)
+
+
+def client(jid, pw, port, proxy_addr=None, mech='SCRAM-SHA-256'):
+    c = slixmpp.ClientXMPP(jid, pw, sasl_mech=mech)
+    c.ssl_context.check_hostname = False
+    c.ssl_context.verify_mode = ssl.CERT_NONE
+    c.register_plugin('xep_0199')
+    if proxy_addr:
+        hdr = ('PROXY TCP4 %s 127.0.0.1 41000 %d\r\n' % (proxy_addr, port)).encode()
+        orig = c.connection_made
+        sent = []
+
+        def made(transport):
+            if not sent:
+                sent.append(1)
+                transport.write(hdr)
+            orig(transport)
+        c.connection_made = made
+    return c
+
+
+async def login(port, jid, pw, proxy_addr=None, keep=False):
+    c = client(jid, pw, port, proxy_addr)
+    fut = asyncio.get_event_loop().create_future()
+    c.add_event_handler('session_start', lambda _: fut.done() or fut.set_result('success'))
+
+    def failed(stanza):
+        cond = [ch.tag.split('}')[1] for ch in stanza.xml
+                if ch.tag.split('}')[1] not in ('text',)]
+        fut.done() or fut.set_result(cond[0] if cond else 'failure')
+    c.add_event_handler('failed_auth', failed)
+    c.add_event_handler('failed_all_auth', lambda _: fut.done() or fut.set_result('failure'))
+    c.add_event_handler('disconnected', lambda _: fut.done() or fut.set_result('disconnected'))
+    c.connect(address=('127.0.0.1', int(port)))
+    try:
+        r = await asyncio.wait_for(fut, 20)
+    except asyncio.TimeoutError:
+        r = 'timeout'
+    if not keep:
+        c.disconnect()
+        await asyncio.sleep(0.2)
+    return r, c
+
+
+def run(coro, secs=60):
+    return asyncio.get_event_loop().run_until_complete(asyncio.wait_for(coro, secs))
+
+
+def case_login(port, jid, pw, proxy_addr=None):
+    r, _ = run(login(port, jid, pw, proxy_addr))
+    print('result: %s' % r, flush=True)
+
+
+def case_idle(port, n, secs, login_port):
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(('127.0.0.1', port))
+        socks.append(s)
+    check(len(socks) == n, '%d idle connections open' % n)
+    r, _ = run(login(login_port, 'alice@localhost', 'alice'))
+    check(r == 'success', 'a login works while %d connections idle (%s)' % (n, r))
+    end = time.time() + secs
+    pending = {s.fileno(): s for s in socks}
+    got = {s.fileno(): b'' for s in socks}
+    closed = 0
+    while pending and time.time() < end:
+        rl, _, _ = select.select(list(pending.values())[:1000], [], [], 0.5)
+        for s in rl:
+            try:
+                d = s.recv(4096)
+            except OSError:
+                d = b''
+            if d:
+                got[s.fileno()] += d
+            else:
+                closed += 1
+                del pending[s.fileno()]
+    timeouts = sum(1 for v in got.values() if b'<connection-timeout' in v)
+    check(closed == n and timeouts == n,
+          'all %d idle connections got <connection-timeout/> and were closed '
+          '(%d closed, %d with the error)' % (n, closed, timeouts))
+    for s in socks:
+        s.close()
+
+
+def case_canary(port, ready, go):
+    async def body():
+        r, c = await login(port, 'bob@localhost', 'bob', keep=True)
+        check(r == 'success', 'canary logged in before the bad input')
+        open(ready, 'w').close()
+        for _ in range(1200):
+            if os.path.exists(go):
+                break
+            await asyncio.sleep(0.1)
+        ok = await c['xep_0199'].ping(jid='localhost', timeout=10)
+        check(ok is not False, 'canary session still answers a ping after the bad input')
+        c.disconnect()
+    run(body(), 180)
+
+
+def case_sic_other(port):
+    async def body():
+        r, c = await login(port, 'alice@localhost', 'alice', keep=True)
+        check(r == 'success', 'alice logged in')
+        iq = c.Iq()
+        iq['type'] = 'get'
+        iq['to'] = 'bob@localhost'
+        iq.append(ET.fromstring("<address xmlns='urn:xmpp:sic:1'/>"))
+        try:
+            await iq.send(timeout=10)
+            check(False, 'sic:1 for bob@localhost is refused')
+        except IqError as e:
+            check(e.iq['error']['condition'] == 'forbidden',
+                  'sic:1 for another user -> %s' % e.iq['error']['condition'])
+        iq = c.Iq()
+        iq['type'] = 'set'
+        iq.append(ET.fromstring("<address xmlns='urn:xmpp:sic:1'/>"))
+        try:
+            await iq.send(timeout=10)
+            check(False, 'sic:1 IQ-set is refused')
+        except IqError as e:
+            check(e.iq['error']['condition'] in ('not-allowed', 'bad-request'),
+                  'sic:1 IQ-set -> %s' % e.iq['error']['condition'])
+        c.disconnect()
+    run(body())
+
+
+def main():
+    what, a = sys.argv[1], sys.argv[2:]
+    if what == 'raw':
+        case_raw(json.loads(a[0]))
+    elif what == 'login':
+        case_login(int(a[0]), a[1], a[2], a[3] if len(a) > 3 else None)
+    elif what == 'idle':
+        case_idle(int(a[0]), int(a[1]), float(a[2]), int(a[3]))
+    elif what == 'canary':
+        case_canary(int(a[0]), a[1], a[2])
+    elif what == 'sic-other':
+        case_sic_other(int(a[0]))
+    sys.exit(min(fails, 100))
+
+
+if __name__ == '__main__':
+    main()

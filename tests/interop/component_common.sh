@@ -1,0 +1,335 @@
+# tests/interop/component_common.sh — the scenario shared by
+# component_prosody.sh and component_ejabberd.sh: extdiscod as an XEP-0114
+# component of a real XMPP server, reached by a real client (slixmpp) through
+# XEP-0355 delegation, with TURN credentials checked on a real coturn.
+#
+# The sourcing script defines, then calls cx_main BUILD_DIR:
+#   CX_NAME                      test name
+#   cx_server_configure          write the server config into $T (uses
+#                                $C2S_PORT $COMP_PORT $COMP_SECRET)
+#   cx_server_start              start it (il_start), set SERVER_PID, wait
+#                                until the c2s and component ports listen
+#   cx_server_stop               stop SERVER_PID
+#   cx_register USER DOMAIN PASS create an account
+# Everything runs on 127.0.0.1 ports found free; every process is stopped
+# by PID (lib.sh).  Requires bash, jq, coturn, python3-slixmpp.
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+
+PY=/usr/bin/python3
+CLIENT="$HERE/xmpp_client.py"
+TURNSERVER=${TURNSERVER:-/usr/bin/turnserver}
+UCLIENT=${UCLIENT:-/usr/bin/turnutils_uclient}
+
+# client JID PASS OPS... -> JSON lines on stdout
+client() {
+    local jid=$1 pw=$2
+    shift 2
+    timeout 120 "$PY" "$CLIENT" --jid "$jid" --password "$pw" --port "$C2S_PORT" \
+        --timeout 15 "$@" 2>>"$T/client.err"
+}
+
+# jline FILE OPNAME: the JSON line of operation OPNAME (first match)
+jline() { jq -c --arg op "$2" 'select(.op == $op)' "$1" | head -n1; }
+
+# check NAME JSON JQ-EXPR: pass when the expression is true
+check() {
+    local name=$1 json=$2 expr=$3
+    if [ -n "$json" ] && printf '%s' "$json" | jq -e "$expr" >/dev/null 2>&1; then
+        il_pass "$CX_NAME: $name"
+    else
+        il_fail "$CX_NAME: $name"
+        printf '    got: %s\n' "${json:-(nothing)}" | cut -c1-1500
+    fi
+}
+
+ed_connects() { grep -c 'connected to 127.0.0.1' "$T/extdiscod.log" 2>/dev/null || true; }
+reconnected() { [ "$(ed_connects)" -gt "$1" ]; }
+
+# wait_for SECS CMD...: poll every 0.2 s
+wait_for() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+delegation_ready() {
+    # the server told extdiscod which namespaces it delegates
+    [ "$(grep -c "delegates urn:xmpp:extdisco:2 to us" "$T/extdiscod.log")" -ge "$1" ]
+}
+
+start_coturn() {
+    TURN_PORT=$(il_free_port)
+    RELAY_MIN=$(il_free_port_range 50)
+    cat >"$T/turnserver.conf" <<EOF
+listening-ip=127.0.0.1
+relay-ip=127.0.0.1
+listening-port=$TURN_PORT
+min-port=$RELAY_MIN
+max-port=$((RELAY_MIN + 49))
+use-auth-secret
+static-auth-secret=$TURN_SECRET
+realm=example.org
+no-tls
+no-dtls
+no-cli
+no-rfc5780
+no-stun-backward-compatibility
+allow-loopback-peers
+userdb=$T/turndb
+pidfile=$T/turnserver.pid
+log-file=stdout
+simple-log
+verbose
+EOF
+    il_start "$T/turnserver.log" "$TURNSERVER" -c "$T/turnserver.conf"
+    TURN_PID=$IL_LAST_PID
+    il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" && il_wait_port tcp "$TURN_PORT" 10 "$TURN_PID"
+}
+
+# The extdiscod configuration: examples/extdiscod-component.yml with the
+# lines marked @test substituted.  $1: STUN name (changed for the push test),
+# $2: "notcp" drops the turn/tcp service.
+write_ed_config() {
+    local stun_name=$1 drop=${2:-}
+    sed -e "s#/etc/extdisco/turn.secret#$T/turn.secret#" \
+        -e "s#/etc/extdisco/component.secret#$T/component.secret#" \
+        -e "s#server: 127.0.0.1:5347 #server: 127.0.0.1:$COMP_PORT #" \
+        -e "s#host: turn.example.org #host: 127.0.0.1 #" \
+        -e "s#port: 3478 #port: $TURN_PORT #" \
+        -e "s#allow_local: false #allow_local: true #" \
+        -e "s#name: STUN\$#name: $stun_name#" \
+        -e "s#level: info#level: debug#" \
+        "$SRC/examples/extdiscod-component.yml" >"$T/extdiscod.yml.new"
+    if [ "$drop" = notcp ]; then
+        "$PY" - "$T/extdiscod.yml.new" <<'PYEOF'
+import sys, re
+p = sys.argv[1]
+s = open(p).read()
+blocks = re.split(r'(?m)^(?=  - type: )', s.split("\ncomponents:")[0])
+head, svcs = blocks[0], blocks[1:]
+svcs = [b for b in svcs if not ("type: turn" in b and "transport: tcp" in b)]
+open(p, "w").write(head + "".join(svcs).rstrip("\n") + "\n\ncomponents:" + s.split("\ncomponents:")[1])
+PYEOF
+    fi
+    mv "$T/extdiscod.yml.new" "$T/extdiscod.yml"
+}
+
+uclient_alloc() { # NAME USER PASS [-t]
+    local name=$1 u=$2 p=$3
+    shift 3
+    local rc=0
+    timeout 20 "$UCLIENT" -y -c -n 3 -m 1 -L 127.0.0.1 -X -u "$u" -w "$p" -p "$TURN_PORT" "$@" \
+        127.0.0.1 >"$T/$name.out" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ] && grep -q 'Total lost packets 0 ' "$T/$name.out" &&
+       grep -F "user <$u>: incoming packet" "$T/turnserver.log" | grep -qF "ALLOCATE processed, success"; then
+        il_pass "$CX_NAME: $name: coturn allocated with the credentials from the delegated reply"
+    else
+        il_fail "$CX_NAME: $name: no allocation (uclient exit $rc)"
+        tail -n 10 "$T/$name.out" | sed 's/^/    /'
+    fi
+}
+
+# A host server that sends malformed XML (tests/interop/fake_component_server.py):
+# extdiscod logs it once, drops that stream, reconnects and answers again.
+cx_garbage_from_server() {
+    local port
+    port=$(il_free_port)
+    sed -e "s#server: 127.0.0.1:$COMP_PORT #server: 127.0.0.1:$port #" "$T/extdiscod.yml" >"$T/garbage.yml"
+    "$PY" "$HERE/fake_component_server.py" "$port" extdisco.example.org "$COMP_SECRET" example.org \
+        >"$T/garbage.json" 2>"$T/garbage.err" &
+    local fake=$!
+    IL_PIDS+=("$fake")
+    il_wait_port tcp "$port" 10 "$fake" || true
+    il_start "$T/garbage-ed.log" "$EXTDISCOD" -c "$T/garbage.yml"
+    local ed2=$IL_LAST_PID
+    local rc=0
+    wait "$fake" || rc=$?
+    il_stop "$ed2"
+    local line
+    while IFS= read -r line; do
+        check "fake server: $(printf '%s' "$line" | jq -r .check)" "$line" '.ok == true'
+    done <"$T/garbage.json"
+    [ "$rc" -eq 0 ] || il_fail "$CX_NAME: fake server exited $rc ($(head -c 300 "$T/garbage.err"))"
+    if [ "$(grep -c 'bad XML from the server' "$T/garbage-ed.log")" = 1 ]; then
+        il_pass "$CX_NAME: malformed XML from the server logged once"
+    else
+        il_fail "$CX_NAME: 'bad XML from the server' logged $(grep -c 'bad XML from the server' "$T/garbage-ed.log") times"
+    fi
+}
+
+cx_main() {
+    BUILD_DIR=${1:-${BUILD:-$SRC/build}}
+    EXTDISCOD=${EXTDISCOD:-$BUILD_DIR/daemon/extdiscod}
+    if [ ! -x "$EXTDISCOD" ]; then
+        echo "FAIL: $EXTDISCOD not built"
+        exit 1
+    fi
+    for t in "$TURNSERVER" "$UCLIENT" "$PY" jq; do
+        command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+    done
+    "$PY" -c 'import slixmpp' 2>/dev/null || { echo "SKIP: python3-slixmpp not installed"; exit 77; }
+
+    il_init "$CX_NAME"
+    T=$IL_TMP
+    chmod 755 "$T"
+    COMP_SECRET="comp-$RANDOM$RANDOM$RANDOM"
+    TURN_SECRET="turn-$RANDOM$RANDOM$RANDOM"
+    printf '%s\n' "$COMP_SECRET" >"$T/component.secret"
+    printf '%s\n' "$TURN_SECRET" >"$T/turn.secret"
+    C2S_PORT=$(il_free_port)
+    COMP_PORT=$(il_free_port)
+    while [ "$COMP_PORT" = "$C2S_PORT" ]; do COMP_PORT=$(il_free_port); done
+
+    start_coturn || { echo "FAIL: coturn did not start"; exit 1; }
+    cx_server_configure
+    cx_server_start || { echo "FAIL: $CX_NAME server did not start"; exit 1; }
+    cx_register alice example.org alice-pw
+    cx_register bob example.org bob-pw
+    cx_register carol foreign.test carol-pw
+
+    write_ed_config STUN
+    "$EXTDISCOD" -n -c "$T/extdiscod.yml" >/dev/null || { echo "FAIL: extdiscod -n"; exit 1; }
+    il_start "$T/extdiscod.log" "$EXTDISCOD" -c "$T/extdiscod.yml"
+    ED_PID=$IL_LAST_PID
+    if wait_for 20 delegation_ready 1; then
+        il_pass "$CX_NAME: extdiscod connected, handshake done, delegation advertised"
+    else
+        il_fail "$CX_NAME: extdiscod did not connect / no delegation advertised"
+        tail -n 20 "$T/extdiscod.log"
+        exit 1
+    fi
+    sleep 0.5 # the server finishes its disco#info nesting
+
+    # --- 1. services through delegation, v2 and v1, with/without filter
+    local out="$T/alice1.json"
+    client alice@example.org alice-pw services:2 services:1 services:2:turn services:1:stun \
+        "credentials:2:turn:127.0.0.1:$TURN_PORT:udp" disco >"$out"
+    local now exp_ok
+    now=$(date +%s)
+    local svc2 svc1 turn1 stun1 cred disco
+    svc2=$(jline "$out" services:2)
+    svc1=$(jline "$out" services:1)
+    turn1=$(jline "$out" services:2:turn)
+    stun1=$(jline "$out" services:1:stun)
+    cred=$(jline "$out" "credentials:2:turn:127.0.0.1:$TURN_PORT:udp")
+    disco=$(jline "$out" disco)
+    local P=$TURN_PORT
+    check "services v2 to the domain: answered by extdiscod from example.org" "$svc2" \
+        '.type == "result" and .from == "example.org" and .payload == "{urn:xmpp:extdisco:2}services" and (.services | length) == 3'
+    check "services v2: stun entry exact" "$svc2" \
+        ".services[0] == {\"type\":\"stun\",\"host\":\"127.0.0.1\",\"port\":\"$P\",\"transport\":\"udp\",\"name\":\"STUN\"}"
+    # TURN entries: restricted, inline credentials, expires = expiry in the
+    # username (EXPIRY:token), about now + 12 h.
+    local turn_expr="[.services[] | select(.type == \"turn\")] | length == 2 and all(.[];
+        .host == \"127.0.0.1\" and .port == \"$P\" and .restricted == \"true\" and
+        (.username | test(\"^[0-9]+:[a-z2-7]{26}\$\")) and (.password | length) > 20 and
+        ((.username | split(\":\")[0] | tonumber) as \$e |
+           (\$e | todate) == .expires and \$e >= $now + 43200 - 120 and \$e <= $now + 43200 + 120))
+        and ([.[].transport] | sort) == [\"tcp\", \"udp\"]"
+    check "services v2: turn/udp + turn/tcp with inline credentials, expires == username expiry (12 h)" \
+        "$svc2" "$turn_expr"
+    check "services v1 to the domain: same set in urn:xmpp:extdisco:1" "$svc1" \
+        ".type == \"result\" and .from == \"example.org\" and .payload == \"{urn:xmpp:extdisco:1}services\" and (.services | length) == 3 and ($turn_expr)"
+    check "services v2 type=turn: only turn, filter echoed" "$turn1" \
+        '.type == "result" and .filter == "turn" and (.services | length) == 2 and all(.services[]; .type == "turn")'
+    check "services v1 type=stun: only stun" "$stun1" \
+        '.type == "result" and .filter == "stun" and (.services | length) == 1 and .services[0].type == "stun" and (.services[0] | has("username") | not)'
+    check "credentials v2 for turn/udp: username, password, expires" "$cred" \
+        ".type == \"result\" and .payload == \"{urn:xmpp:extdisco:2}credentials\" and any(.services[]; .type == \"turn\" and .transport == \"udp\" and .port == \"$P\" and (.username | test(\":\")) and (.password | length) > 20 and (.expires | test(\"Z\$\")))"
+    check "the domain's disco#info lists urn:xmpp:extdisco:2 and :1" "$disco" \
+        '.type == "result" and (.features | index("urn:xmpp:extdisco:2")) != null and (.features | index("urn:xmpp:extdisco:1")) != null'
+
+    # --- 2. the credentials allocate on coturn (UDP and TCP)
+    local tu tp
+    tu=$(printf '%s' "$svc2" | jq -r '.services[] | select(.type == "turn" and .transport == "udp") | .username')
+    tp=$(printf '%s' "$svc2" | jq -r '.services[] | select(.type == "turn" and .transport == "udp") | .password')
+    uclient_alloc turn_udp "$tu" "$tp"
+    tu=$(printf '%s' "$svc2" | jq -r '.services[] | select(.type == "turn" and .transport == "tcp") | .username')
+    tp=$(printf '%s' "$svc2" | jq -r '.services[] | select(.type == "turn" and .transport == "tcp") | .password')
+    uclient_alloc turn_tcp "$tu" "$tp" -t
+
+    # --- 3. a user of a foreign domain is refused
+    out="$T/carol.json"
+    client carol@foreign.test carol-pw services:2@example.org \
+        "credentials:2:turn:127.0.0.1:$TURN_PORT:udp@example.org" >"$out"
+    check "foreign user: services forbidden" "$(jline "$out" services:2)" \
+        '.type == "error" and .condition == "forbidden"'
+    check "foreign user: credentials forbidden" "$(jline "$out" "credentials:2:turn:127.0.0.1:$TURN_PORT:udp")" \
+        '.type == "error" and .condition == "forbidden"'
+
+    # --- 4. bad input: IQ-set, unknown namespace, oversized request; the link
+    # and the session survive (same connection count, next request answered)
+    local c0
+    c0=$(ed_connects)
+    out="$T/bad.json"
+    client alice@example.org alice-pw set-services:2 unknown-ns big:70000 services:2:stun >"$out"
+    check "IQ-set <services/> -> not-allowed" "$(jline "$out" set-services:2)" \
+        '.type == "error" and .condition == "not-allowed"'
+    check "unknown namespace -> service-unavailable" "$(jline "$out" unknown-ns)" \
+        '.type == "error" and .condition == "service-unavailable"'
+    check "oversized request (70 kB > max_stanza_bytes) -> policy-violation" "$(jline "$out" big:70000)" \
+        '.type == "error" and .condition == "policy-violation"'
+    check "a request after the bad ones is answered" "$(jline "$out" services:2:stun)" \
+        '.type == "result" and (.services | length) == 1'
+    if [ "$(ed_connects)" = "$c0" ] && kill -0 "$ED_PID" 2>/dev/null; then
+        il_pass "$CX_NAME: bad input did not drop the component link"
+    else
+        il_fail "$CX_NAME: the link was re-established after bad input ($c0 -> $(ed_connects))"
+    fi
+
+    # --- 5. pushes on SIGHUP: to the online requester, not to the offline one
+    client bob@example.org bob-pw services:2 >"$T/bob1.json"
+    check "bob asked, then went offline" "$(jline "$T/bob1.json" services:2)" '.type == "result"'
+    sleep 0.5
+    client alice@example.org alice-pw services:2 wait-push:25 >"$T/alice-push.json" &
+    local alice_client=$!
+    wait_for 30 grep -q '"op": "services:2"' "$T/alice-push.json" || true
+    sleep 0.5
+    local before
+    before=$(grep -c 'pushes sent' "$T/extdiscod.log" || true)
+    write_ed_config STUN-renamed notcp
+    kill -HUP "$ED_PID"
+    wait "$alice_client" || true
+    local push
+    push=$(jline "$T/alice-push.json" push)
+    check "online requester got the push from example.org: stun modify (renamed), turn/tcp delete" "$push" \
+        ".from == \"example.org\" and .ns == \"urn:xmpp:extdisco:2\" and (.services | length) == 2 and
+         any(.services[]; .action == \"modify\" and .type == \"stun\" and .name == \"STUN-renamed\") and
+         any(.services[]; .action == \"delete\" and .type == \"turn\" and .transport == \"tcp\" and (has(\"username\") | not))"
+    if wait_for 5 grep -q 'reloaded .*: 2 services, 1 pushes sent' "$T/extdiscod.log"; then
+        il_pass "$CX_NAME: exactly one push sent (none to the offline requester)"
+    else
+        il_fail "$CX_NAME: push count: $(grep 'pushes sent' "$T/extdiscod.log" | tail -n1)"
+    fi
+
+    # --- 6. the host server restarts: extdiscod reconnects and answers again
+    c0=$(ed_connects)
+    cx_server_stop
+    cx_server_start || { il_fail "$CX_NAME: server restart failed"; il_summary; exit 1; }
+    if wait_for 90 reconnected "$c0"; then
+        il_pass "$CX_NAME: extdiscod reconnected after the server restarted"
+    else
+        il_fail "$CX_NAME: no reconnection after the restart"
+        tail -n 20 "$T/extdiscod.log"
+    fi
+    wait_for 20 delegation_ready 2 || true
+    sleep 0.5
+    out="$T/alice2.json"
+    client alice@example.org alice-pw services:2 >"$out"
+    check "answered again after the restart (new configuration: 2 services)" "$(jline "$out" services:2)" \
+        '.type == "result" and .from == "example.org" and (.services | length) == 2 and any(.services[]; .name == "STUN-renamed")'
+
+    if ! kill -0 "$ED_PID" 2>/dev/null; then
+        il_fail "$CX_NAME: extdiscod died"
+    fi
+    if declare -F cx_extra >/dev/null; then cx_extra; fi
+    il_summary
+}

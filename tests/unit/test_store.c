@@ -1,0 +1,304 @@
+/* Unit tests of the standalone server's account side: daemon/store_sqlite.c
+ * (accounts, rosters, schema version), daemon/sasl.c (SCRAM-SHA-1/256 and
+ * PLAIN against stored keys, driven by libgsasl's own client) and
+ * daemon/throttle.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsasl.h>
+#include <sqlite3.h>
+
+#include "sasl.h"
+#include "store.h"
+#include "throttle.h"
+
+static char dbpath[64];
+
+static int setup(void **state)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/ed-test-store-%d.sqlite", (int)getpid());
+    unlink(dbpath);
+    char err[256];
+    ed_store *st = ed_store_open(dbpath, err, sizeof err);
+    assert_non_null(st);
+    *state = st;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    ed_store_close(*state);
+    unlink(dbpath);
+    return 0;
+}
+
+static void accounts(void **state)
+{
+    ed_store *st = *state;
+    ed_account a, b;
+    assert_true(ed_sasl_make_account("s3cret", 1000, &a));
+    assert_int_equal(a.iter, 1000);
+    assert_int_equal(ed_store_account_get(st, "alice", &b), 0);
+    assert_int_equal(ed_store_account_put(st, "alice", &a, false), 0); /* no such user */
+    assert_int_equal(ed_store_account_put(st, "alice", &a, true), 1);
+    assert_int_equal(ed_store_account_put(st, "alice", &a, true), 0);  /* exists */
+    assert_int_equal(ed_store_account_get(st, "alice", &b), 1);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_true(ed_sasl_check_password(&b, "s3cret"));
+    assert_false(ed_sasl_check_password(&b, "s3cret "));
+    assert_false(ed_sasl_check_password(&b, ""));
+    /* the password itself is nowhere in the database file */
+    FILE *f = fopen(dbpath, "rb");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_null(memmem(buf, n, "s3cret", 6));
+    /* passwd */
+    ed_account c;
+    assert_true(ed_sasl_make_account("other", 0, &c));
+    assert_int_equal(c.iter, ED_SASL_DEFAULT_ITER);
+    assert_string_not_equal(c.salt, a.salt);
+    assert_int_equal(ed_store_account_put(st, "alice", &c, false), 1);
+    assert_int_equal(ed_store_account_get(st, "alice", &b), 1);
+    assert_true(ed_sasl_check_password(&b, "other"));
+    assert_false(ed_sasl_check_password(&b, "s3cret"));
+    assert_int_equal(ed_store_account_del(st, "alice"), 1);
+    assert_int_equal(ed_store_account_del(st, "alice"), 0);
+    assert_int_equal(ed_store_account_get(st, "alice", &b), 0);
+}
+
+static void roster(void **state)
+{
+    ed_store *st = *state;
+    char *groups[] = {"Friends", "Work"};
+    ed_roster_item it = {.contact = "bob@localhost", .name = "Bob", .sub = ED_SUB_TO,
+                         .ask = true, .groups = groups, .ngroups = 2};
+    assert_int_equal(ed_store_roster_put(st, "alice", &it), 1);
+    ed_roster_item hid = {.contact = "carol@localhost", .pending_in = true, .hidden = true};
+    assert_int_equal(ed_store_roster_put(st, "alice", &hid), 1);
+    ed_roster_item got;
+    assert_int_equal(ed_store_roster_get(st, "alice", "bob@localhost", &got), 1);
+    assert_string_equal(got.name, "Bob");
+    assert_int_equal(got.sub, ED_SUB_TO);
+    assert_true(got.ask);
+    assert_false(got.pending_in);
+    assert_int_equal(got.ngroups, 2);
+    assert_string_equal(got.groups[0], "Friends");
+    assert_string_equal(got.groups[1], "Work");
+    ed_roster_item_clear(&got);
+    assert_int_equal(ed_store_roster_get(st, "bob", "alice@localhost", &got), 0);
+    ed_roster_item *v;
+    size_t n;
+    assert_int_equal(ed_store_roster_list(st, "alice", &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].contact, "bob@localhost");
+    assert_true(v[1].hidden);
+    assert_true(v[1].pending_in);
+    assert_null(v[1].name);
+    assert_int_equal(v[1].ngroups, 0);
+    ed_roster_items_free(v, n);
+    /* replace keeps one row */
+    it.sub = ED_SUB_BOTH;
+    it.ask = false;
+    it.ngroups = 0;
+    assert_int_equal(ed_store_roster_put(st, "alice", &it), 1);
+    assert_int_equal(ed_store_roster_get(st, "alice", "bob@localhost", &got), 1);
+    assert_int_equal(got.sub, ED_SUB_BOTH);
+    assert_int_equal(got.ngroups, 0);
+    ed_roster_item_clear(&got);
+    assert_int_equal(ed_store_roster_del(st, "alice", "bob@localhost"), 1);
+    assert_int_equal(ed_store_roster_del(st, "alice", "bob@localhost"), 0);
+    /* deleting the account deletes its roster */
+    ed_account a;
+    assert_true(ed_sasl_make_account("x", 64, &a));
+    assert_int_equal(ed_store_account_put(st, "alice", &a, true), 1);
+    assert_int_equal(ed_store_account_del(st, "alice"), 1);
+    assert_int_equal(ed_store_roster_list(st, "alice", &v, &n), 0);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
+static void roster_limit(void **state)
+{
+    ed_store *st = *state;
+    char jid[64];
+    for (int i = 0; i < ED_ROSTER_MAX_ITEMS; i++) {
+        snprintf(jid, sizeof jid, "u%d@localhost", i);
+        ed_roster_item it = {.contact = jid};
+        assert_int_equal(ed_store_roster_put(st, "big", &it), 1);
+    }
+    ed_roster_item extra = {.contact = "one-more@localhost"};
+    assert_int_equal(ed_store_roster_put(st, "big", &extra), 0); /* full */
+    ed_roster_item again = {.contact = "u5@localhost", .name = "five"};
+    assert_int_equal(ed_store_roster_put(st, "big", &again), 1); /* updates still work */
+}
+
+static void newer_schema_refused(void **state)
+{
+    ed_store_close(*state);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    assert_null(ed_store_open(dbpath, err, sizeof err));
+    assert_non_null(strstr(err, "newer"));
+    *state = NULL;
+}
+
+/* --- SASL against libgsasl's client ------------------------------------------ */
+
+static const char *client_pw;
+
+static int client_cb(Gsasl *ctx, Gsasl_session *s, Gsasl_property p)
+{
+    switch (p) {
+    case GSASL_AUTHID: return gsasl_property_set(s, p, "alice");
+    case GSASL_PASSWORD: return gsasl_property_set(s, p, client_pw);
+    default: return GSASL_NO_CALLBACK;
+    }
+}
+
+/* Run one exchange; returns the server's final status and condition. */
+static ed_sasl_status exchange(ed_sasl *srv, ed_store *st, const char *mech, const char *pw,
+                               const char **cond)
+{
+    Gsasl *cctx;
+    assert_int_equal(gsasl_init(&cctx), GSASL_OK);
+    gsasl_callback_set(cctx, client_cb);
+    client_pw = pw;
+    Gsasl_session *cs;
+    assert_int_equal(gsasl_client_start(cctx, mech, &cs), GSASL_OK);
+    ed_sasl_conv *c = ed_sasl_start(srv, mech, true, st, "localhost", cond);
+    assert_non_null(c);
+    char *in = NULL, *out = NULL;
+    size_t inlen = 0, outlen = 0;
+    ed_sasl_status r = ED_SASL_CONTINUE;
+    for (int round = 0; round < 5 && r == ED_SASL_CONTINUE; round++) {
+        int crc = gsasl_step(cs, out, outlen, &in, &inlen);
+        free(out);
+        out = NULL;
+        if (crc != GSASL_OK && crc != GSASL_NEEDS_MORE) {
+            gsasl_free(in);
+            *cond = "client-refused";
+            r = ED_SASL_FAILURE;
+            break;
+        }
+        r = ed_sasl_step(c, in, inlen, &out, &outlen, cond);
+        gsasl_free(in);
+        in = NULL;
+    }
+    if (r == ED_SASL_SUCCESS) {
+        assert_string_equal(ed_sasl_user(c), "alice");
+        /* the client verifies the server signature (mutual auth) */
+        if (outlen)
+            assert_int_equal(gsasl_step(cs, out, outlen, &in, &inlen), GSASL_OK);
+        gsasl_free(in);
+    }
+    free(out);
+    ed_sasl_end(c);
+    gsasl_finish(cs);
+    gsasl_done(cctx);
+    return r;
+}
+
+static void sasl(void **state)
+{
+    ed_store *st = *state;
+    ed_account a;
+    assert_true(ed_sasl_make_account("pencil", 512, &a));
+    assert_int_equal(ed_store_account_put(st, "alice", &a, true), 1);
+    ed_sasl *srv = ed_sasl_new();
+    assert_non_null(srv);
+    const char *cond = NULL;
+    static const char *const mechs[] = {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(exchange(srv, st, mechs[i], "pencil", &cond), ED_SASL_SUCCESS);
+        cond = NULL;
+        assert_int_equal(exchange(srv, st, mechs[i], "pen", &cond), ED_SASL_FAILURE);
+        assert_string_equal(cond, "not-authorized");
+    }
+    /* PLAIN is not offered without TLS */
+    const char *m[3];
+    assert_int_equal(ed_sasl_mechanisms(false, m), 2);
+    assert_int_equal(ed_sasl_mechanisms(true, m), 3);
+    assert_null(ed_sasl_start(srv, "PLAIN", false, st, "localhost", &cond));
+    assert_string_equal(cond, "invalid-mechanism");
+    assert_null(ed_sasl_start(srv, "DIGEST-MD5", true, st, "localhost", &cond));
+    /* malformed client-first */
+    ed_sasl_conv *c = ed_sasl_start(srv, "SCRAM-SHA-256", true, st, "localhost", &cond);
+    char *out;
+    size_t outlen;
+    assert_int_equal(ed_sasl_step(c, "garbage", 7, &out, &outlen, &cond), ED_SASL_FAILURE);
+    ed_sasl_end(c);
+    /* an unknown user gets a stable fake salt (no enumeration) */
+    char *o1, *o2;
+    size_t l1, l2;
+    c = ed_sasl_start(srv, "SCRAM-SHA-256", true, st, "localhost", &cond);
+    assert_int_equal(ed_sasl_step(c, "n,,n=nobody,r=abc", 17, &o1, &l1, &cond), ED_SASL_CONTINUE);
+    ed_sasl_end(c);
+    c = ed_sasl_start(srv, "SCRAM-SHA-256", true, st, "localhost", &cond);
+    assert_int_equal(ed_sasl_step(c, "n,,n=nobody,r=abc", 17, &o2, &l2, &cond), ED_SASL_CONTINUE);
+    ed_sasl_end(c);
+    const char *s1 = memmem(o1, l1, ",s=", 3), *s2 = memmem(o2, l2, ",s=", 3);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_memory_equal(s1, s2, 20);
+    free(o1);
+    free(o2);
+    ed_sasl_free(srv);
+}
+
+static void throttle(void **state)
+{
+    ed_throttle *t = ed_throttle_new(2);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 100), 0);
+    for (int i = 0; i < ED_THROTTLE_FREE; i++)
+        ed_throttle_failed(t, "192.0.2.1", 100);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 100), 0); /* free failures */
+    ed_throttle_failed(t, "192.0.2.1", 100);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 100), ED_THROTTLE_BASE);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 101), ED_THROTTLE_BASE - 1);
+    ed_throttle_failed(t, "192.0.2.1", 102);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 102), 2 * ED_THROTTLE_BASE);
+    for (int i = 0; i < 40; i++)
+        ed_throttle_failed(t, "192.0.2.1", 200);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 200), ED_THROTTLE_MAX);
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.2", 200), 0); /* others unaffected */
+    /* forgotten after a while, and on success */
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.1", 200 + ED_THROTTLE_FORGET), 0);
+    for (int i = 0; i < 5; i++)
+        ed_throttle_failed(t, "192.0.2.3", 300);
+    assert_true(ed_throttle_wait(t, "192.0.2.3", 300) > 0);
+    ed_throttle_succeeded(t, "192.0.2.3");
+    assert_int_equal(ed_throttle_wait(t, "192.0.2.3", 300), 0);
+    /* bounded table: the oldest entry is replaced */
+    ed_throttle_failed(t, "a", 1);
+    ed_throttle_failed(t, "b", 2);
+    ed_throttle_failed(t, "c", 3);
+    for (int i = 0; i < 5; i++)
+        ed_throttle_failed(t, "c", 3);
+    assert_true(ed_throttle_wait(t, "c", 3) > 0);
+    ed_throttle_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(roster, setup, teardown),
+        cmocka_unit_test_setup_teardown(roster_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(sasl, setup, teardown),
+        cmocka_unit_test(throttle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -77,7 +77,8 @@ extdiscod development server (domain localhost)
   STARTTLS:   127.0.0.1:5222 and [::1]:5222;  direct TLS: 127.0.0.1:5223
   certificate: $dev/cert.pem (self-signed; tell your client to accept it)
   e.g.        profanity/gajim/dino with "alice@localhost", server 127.0.0.1
-              or: $build/client/extdisco -j alice@localhost -p alice services
+              or: echo alice | $build/client/extdisco --jid alice@localhost \\
+                    --server 127.0.0.1:5222 --ca-file $dev/cert.pem services
   config:     $dev/extdiscod.yml  (kill -HUP \$PID reloads it)
   accounts:   $extdiscoctl -c $dev/extdiscod.yml adduser carol@localhost
 The matching TURN server (coturn), in another terminal:

@@ -78,8 +78,14 @@ static void on_stanza(void *ud, ed_elem *st)
     got = st;
 }
 
+/* Optional second argument: run only the case of that name (for
+ * instruction counting with callgrind). */
+static const char *only;
+
 static void run(const char *name, const char *req, respond_fn fn, const ed_jid *who, long n)
 {
+    if (only && strcmp(only, name) != 0)
+        return;
     size_t len = strlen(req);
     ed_buf out = {0};
     size_t bytes = 0;
@@ -115,6 +121,7 @@ static void run(const char *name, const char *req, respond_fn fn, const ed_jid *
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 500000;
+    only = argc > 2 ? argv[2] : NULL;
     const char *secrets[] = {"bench-secret"};
     ed_turn_rest_config rc = {.secrets = secrets, .nsecrets = 1};
     ed_turn_rest *rest;

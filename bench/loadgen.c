@@ -17,10 +17,11 @@
  * per connection between N (--idle-base, after a settle pause) and CONNS
  * logged-in connections.
  *
- * Server CPU: utime+stime from /proc/PID/stat of every --pid and all its
- * descendants (ejabberd's beam.smp runs under ejabberdctl/su), read right
- * before the first request and right after the last reply, so logins are
- * not counted.  RSS: VmRSS of the same process tree.
+ * Server CPU: every --pid and all its descendants (ejabberd's beam.smp runs
+ * under ejabberdctl), read right before the first request and right after
+ * the last reply, so logins are not counted: cpu_us_per_req from the
+ * threads' /proc/PID/task/TID/schedstat (ns), cpu_ticks_us_per_req from
+ * utime+stime in /proc/PID/stat (10 ms ticks; the two agree on long runs).  RSS: VmRSS of the same process tree.
  *
  * Output: a human line on stderr and one machine line on stdout:
  *   RESULT mode=c2s kind=services conns=50 reqs=2000 inflight=8 sent=100000
@@ -137,14 +138,56 @@ static int proc_tree(lg *g, proc_ent *pe, int max)
 
 static proc_ent procs[MAX_PROCS];
 
-static double server_cpu_us(lg *g)
+/* Time on CPU of every live thread of pid, ns precision (schedstat); -1 if
+ * the kernel has no schedstat.  (utime+stime come in 10 ms ticks, too
+ * coarse for a server that spends 5 us per request in a short run.) */
+static double sched_us(int pid)
 {
+    char path[64];
     double sum = 0;
+    int seen = 0;
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    struct dirent *de;
+    if (!d)
+        return -1;
+    while ((de = readdir(d)) && seen < 4096) {
+        char p2[400];
+        unsigned long long ns;
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        snprintf(p2, sizeof p2, "/proc/%d/task/%s/schedstat", pid, de->d_name);
+        FILE *f = fopen(p2, "r");
+        if (!f)
+            continue;
+        if (fscanf(f, "%llu", &ns) == 1) {
+            sum += (double)ns / 1e3;
+            seen++;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return seen ? sum : -1;
+}
+
+/* Server CPU in us: *ticks from utime+stime, the return value from
+ * schedstat (falls back to the ticks figure). */
+static double server_cpu_us(lg *g, double *ticks)
+{
+    double sum = 0, st = 0;
+    bool sched = true;
     int n = proc_tree(g, procs, MAX_PROCS);
-    for (int i = 0; i < n; i++)
-        if (procs[i].in)
-            sum += procs[i].cpu_us;
-    return sum;
+    for (int i = 0; i < n; i++) {
+        if (!procs[i].in)
+            continue;
+        sum += procs[i].cpu_us;
+        double s = sched ? sched_us(procs[i].pid) : -1;
+        if (s < 0)
+            sched = false;
+        st += s;
+    }
+    *ticks = sum;
+    return sched ? st : sum;
 }
 
 static long server_rss_kb(lg *g)
@@ -226,7 +269,7 @@ static void send_req(lg *g, lg_vc *v)
 
 static void start_requests(lg *g)
 {
-    g->cpu0 = server_cpu_us(g);
+    g->cpu0 = server_cpu_us(g, &g->tcpu0);
     g->lgcpu0 = self_cpu_us();
     g->t0 = lg_now_us();
     g->running = true;
@@ -303,7 +346,7 @@ void lg_reply(lg *g, lg_conn *c, ed_elem *iq)
     else if (v->done == g->o.reqs && ++g->finished == g->o.conns) {
         g->t1 = lg_now_us();
         g->lgcpu1 = self_cpu_us();
-        g->cpu1 = server_cpu_us(g);
+        g->cpu1 = server_cpu_us(g, &g->tcpu1);
         finish(g);
     }
 }
@@ -436,6 +479,7 @@ static int report(lg *g)
         mx = g->lat[g->nlat - 1];
     }
     double cpu = g->o.npids && g->nlat ? (g->cpu1 - g->cpu0) / (double)g->nlat : -1;
+    double tcpu = g->o.npids && g->nlat ? (g->tcpu1 - g->tcpu0) / (double)g->nlat : -1;
     const char *bad = NULL;
     if (g->failed || g->timed_out)
         bad = g->timed_out ? "timed out" : "connection failed";
@@ -468,10 +512,11 @@ static int report(lg *g)
         fprintf(stderr, "loadgen: FAILED: %s\n", bad);
     printf("RESULT mode=%s kind=%s conns=%d reqs=%ld inflight=%d sent=%ld replies=%ld errors=%ld "
            "secs=%.3f rps=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f cpu_us_per_req=%.2f "
-           "lg_cpu_us_per_req=%.2f items=%d quirks=%ld ok=%d\n",
+           "cpu_ticks_us_per_req=%.2f lg_cpu_us_per_req=%.2f items=%d quirks=%ld ok=%d\n",
            g->o.component ? "component" : "c2s", kind_names[g->o.kind], g->o.conns, g->o.reqs,
            g->o.inflight, sent, g->nlat, g->errors, secs, secs > 0 ? (double)g->nlat / secs : 0,
-           p50, p99, mx, cpu, g->nlat ? lg_cpu / (double)g->nlat : 0, g->items, g->quirks, !bad);
+           p50, p99, mx, cpu, tcpu, g->nlat ? lg_cpu / (double)g->nlat : 0, g->items, g->quirks,
+           !bad);
     return bad ? 1 : 0;
 }
 

@@ -97,7 +97,8 @@ struct lg {
     int started, ready, failed, finished;
     bool running, done, timed_out, paused;
     double t0, t1;              /* request phase, µs */
-    double cpu0, cpu1;          /* server CPU, µs */
+    double cpu0, cpu1;          /* server CPU, µs (schedstat) */
+    double tcpu0, tcpu1;        /* the same from utime+stime ticks */
     double lgcpu0, lgcpu1;      /* our own CPU, µs */
     long rss0, rss1;            /* server RSS, KiB */
     float *lat;                 /* µs, one per reply */

@@ -7,3 +7,6 @@ echo "== library: parse + respond + serialise (bench_lib)"
 "$build/bench/bench_lib" "${BENCH_N:-300000}"
 echo "== TURN REST credential minting (bench_mint)"
 "$build/bench/bench_mint"
+echo "== servers side by side: extdiscod, Prosody, ejabberd (run_servers.sh)"
+# BENCH_QUICK=1 for a smoke run; BENCH_SERVERS / BENCH_KINDS to narrow it.
+bash "$(dirname "$0")/run_servers.sh" "$build"

@@ -74,6 +74,7 @@ RESULTS=$IL_TMP/results.tsv
 : >"$RESULTS"
 FAILED=0
 SERVER_PIDS=()
+SERVER_TREE=()
 
 # --- stopping a server and everything it started ------------------------
 descendants() { # PID -> its descendants, one a line (deepest last)
@@ -110,6 +111,7 @@ stop_tree() { # PID [SECS]: TERM the process and its children, bounded wait, KIL
 # pinned, every process and thread, once they listen.
 pin_server() {
     local p
+    for p in $(descendants "$SRV_PID"); do SERVER_TREE+=("$p"); done
     [ "${#SRV_TASKSET[@]}" -gt 0 ] || return 0
     for p in "$SRV_PID" $(descendants "$SRV_PID"); do
         taskset -a -c -p 0 "$p" >/dev/null 2>&1 || true
@@ -118,14 +120,21 @@ pin_server() {
 
 bench_cleanup() {
     local rc=$? p
-    for p in "${SERVER_PIDS[@]}"; do stop_tree "$p" 5; done
+    set +e
+    for p in "${SERVER_PIDS[@]}"; do stop_tree "$p" 3; done
+    # Children seen at start, in case their parent died first (a signal to
+    # the whole process group): orphans are stopped by their own PID too.
+    for p in "${SERVER_TREE[@]}"; do kill -0 "$p" 2>/dev/null && stop_tree "$p" 3; done
     (exit "$rc")
     il_cleanup
 }
 trap bench_cleanup EXIT
 
 stop_server() {
+    local t
     stop_tree "$SRV_PID" 3
+    for t in "${SERVER_TREE[@]}"; do kill -0 "$t" 2>/dev/null && stop_tree "$t" 2; done
+    SERVER_TREE=()
     local -a keep=() p
     for p in "${SERVER_PIDS[@]}"; do [ "$p" != "$SRV_PID" ] && keep+=("$p"); done
     SERVER_PIDS=("${keep[@]}")
@@ -230,7 +239,10 @@ EOF
     chmod 755 "$SRV_DIR"
     EJ=(ejabberdctl --config "$SRV_DIR/ejabberd.yml" --ctl-config "$SRV_DIR/ejabberdctl.cfg"
         --spool "$SRV_DIR/spool" --logs "$SRV_DIR/logs" --node "$node")
-    il_start "$SRV_DIR/out.log" "${EJ[@]}" foreground
+    # As the ejabberd user directly (setpriv, not ejabberdctl's su): su goes
+    # through PAM, which resets the open-files limit to 1024.
+    il_start "$SRV_DIR/out.log" setpriv --reuid ejabberd --regid ejabberd --init-groups \
+        env HOME=~ejabberd "${EJ[@]}" foreground
     SRV_PID=$IL_LAST_PID
     SERVER_PIDS+=("$SRV_PID")
     il_wait_port tcp "$SRV_PORT" 60 "$SRV_PID"
@@ -474,7 +486,8 @@ awk -F'\t' '
       }
     }' "$RESULTS"
 echo "(x ej req: req/s relative to ejabberd; x ej CPU: ejabberd's CPU us/req divided by this"
-echo " server's, i.e. how many times less CPU per request.  CPU = server process tree.)"
+echo " server's, i.e. how many times less CPU per request.  CPU: the server's process tree,"
+echo " threads' schedstat during the request phase only; logins excluded.)"
 if [ -s "$IDLE_RESULTS" ]; then
     echo
     echo "== idle memory: RSS growth per authenticated idle connection," \

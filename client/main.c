@@ -237,13 +237,34 @@ static int cmd_services(ed_client *c, const cli_opts *o)
     int version;
     if (get_services(c, o, &version, &v, &n, &skipped)) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        return CLI_EXIT_CANNOT;
+        /* Answered with a stanza error: asked, and it failed (exit 1, as
+         * extdisco(1) documents); no answer at all: could not ask. */
+        return ed_client_error_condition(c) ? CLI_EXIT_FAILED : CLI_EXIT_CANNOT;
     }
     cli_print_services(stdout, o, o->to ? o->to : ed_client_domain(c),
                        version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2, v, n,
                        skipped, (int64_t)time(NULL));
     ed_services_free(v, n);
     return CLI_EXIT_OK;
+}
+
+/* Keep the services whose transport is absent or equals transport (case
+ * insensitive), in order; the others are cleared.  Returns the new count. */
+static size_t keep_transport(ed_service *v, size_t n, const char *transport)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].transport && strcasecmp(v[i].transport, transport) != 0) {
+            ed_service_clear(&v[i]);
+            continue;
+        }
+        if (k != i) {
+            v[k] = v[i];
+            ed_service_init(&v[i]);
+        }
+        k++;
+    }
+    return k;
 }
 
 static int cmd_credentials(ed_client *c, const cli_opts *o, const char *host,
@@ -277,22 +298,19 @@ static int cmd_credentials(ed_client *c, const cli_opts *o, const char *host,
             fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
             return ed_client_error_condition(c) ? CLI_EXIT_FAILED : CLI_EXIT_CANNOT;
         }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (v[i].transport && strcasecmp(v[i].transport, transport) != 0) {
-                ed_service_clear(&v[i]);
-                continue;
-            }
-            if (k != i) {
-                v[k] = v[i];
-                ed_service_init(&v[i]);
-            }
-            k++;
-        }
-        n = k;
+        n = keep_transport(v, n, transport);
         if (n)
             fprintf(stderr, "extdisco: note: nothing matched with transport='%s'; "
                     "matched without it (ejabberd 23.01 behaviour)\n", transport);
+    } else if (transport) {
+        /* Servers that match on host/type/port only (extdiscod, XEP-0215
+         * names no transport matching) also return the other transports
+         * of that host:port: keep what was asked for. */
+        size_t before = n;
+        n = keep_transport(v, n, transport);
+        if (n != before)
+            fprintf(stderr, "extdisco: note: the answer also held %zu service(s) with "
+                    "another transport; left out\n", before - n);
     }
     if (!ed_elem_child(reply, "credentials", NULL))
         fprintf(stderr, "extdisco: note: %s answered <credentials/> with <services/> "

@@ -30,9 +30,15 @@
 #define ED_C2S_MAX_AUTH_FAILURES 3    /* per connection */
 #define ED_C2S_MAX_RESOURCES 16       /* per account */
 #define ED_C2S_PRESENCE_MAX 4096      /* bytes of a stored presence payload */
+#define ED_C2S_SWEEP_SECS  1          /* quiet for 1-2 sweeps: the XML parser's
+                                       * expat state is released */
+#define ED_C2S_IQ_PENDING_SECS 120    /* an unanswered IQ to a local entity
+                                       * stops counting against
+                                       * limits.max_pending_iqs after this */
 
 typedef struct ed_session ed_session;
 typedef struct ed_user ed_user;
+typedef struct ed_pending_iqs ed_pending_iqs; /* router.c */
 
 typedef struct ed_listener {
     ed_c2s *c2s;
@@ -63,6 +69,7 @@ struct ed_c2s {
     size_t nsessions;
     ed_session *dead;    /* killed sessions, freed by the reaper */
     struct event *reaper;
+    struct event *sweeper; /* every ED_C2S_SWEEP_SECS: idle sessions shrink */
     uint64_t serial;     /* sessions accepted so far */
     ed_user **ub;        /* users by local part */
     size_t nub, nusers;
@@ -90,6 +97,8 @@ struct ed_session {
     ed_sasl_conv *sasl;
     ed_jid *jid;             /* bare after auth, full after bind */
     char *presence;          /* payload of the last available presence */
+    ed_pending_iqs *pending; /* IQ requests sent to local entities and not
+                              * answered yet (router.c); NULL when none */
     struct sockaddr_storage peer; /* the client (as the proxy reports it) */
     socklen_t peerlen;
     int64_t started;
@@ -109,6 +118,9 @@ struct ed_session {
     bool dead : 1;           /* freed soon; do nothing */
     bool header_sent : 1;
     bool starttls_pending : 1; /* <proceed/> sent: switch after the feed */
+    bool active : 1;         /* read something since the last sweep */
+    bool parser_idle : 1;    /* the sweep released xs's expat state */
+    bool pending_logged : 1; /* hit max_pending_iqs (logged once) */
 };
 
 /* --- session.c -------------------------------------------------------- */
@@ -151,6 +163,8 @@ void ed_router_send_presence(ed_session *s, const char *from, const char *type,
                              const char *payload);
 /* Reply with an error to st from s (st's to/from swapped). */
 void ed_router_error(ed_session *s, const ed_elem *st, const char *cond);
+/* Free s->pending (session teardown). */
+void ed_router_pending_free(ed_session *s);
 
 /* --- roster.c --------------------------------------------------------- */
 /* jabber:iq:roster get/set from s for its own roster. */

@@ -309,6 +309,97 @@ static void broadcast_presence(ed_session *s, ed_elem *st, const char *type)
     /* other types without a `to` are meaningless: ignored (RFC 6121 §4.3) */
 }
 
+/* --- pending IQs (limits.max_pending_iqs) ------------------------------------- */
+
+/* An IQ get/set a session sent to another local entity (a full JID) that
+ * has not been answered yet: the hash of its id and the serial of the
+ * session it went to (the answer must come from there).  Entries are kept
+ * in a small array grown on demand (no memory while nothing is pending). */
+typedef struct pend_ent {
+    uint64_t id;
+    uint64_t peer;
+    int64_t sent;
+} pend_ent;
+
+struct ed_pending_iqs {
+    uint32_t n, cap;
+    pend_ent e[];
+};
+
+void ed_router_pending_free(ed_session *s)
+{
+    free(s->pending);
+    s->pending = NULL;
+}
+
+static uint64_t iq_id_key(const ed_elem *st)
+{
+    const char *id = ed_elem_attr(st, "id");
+    return hash(id ? id : "");
+}
+
+static void pending_remove(ed_session *s, uint32_t i)
+{
+    ed_pending_iqs *p = s->pending;
+    p->e[i] = p->e[--p->n];
+    if (p->n == 0)
+        ed_router_pending_free(s);
+}
+
+/* s sends the IQ request st to session to: count it.  false when s already
+ * has limits.max_pending_iqs unanswered (after dropping the expired). */
+static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
+{
+    ed_c2s *c = s->c2s;
+    int64_t max = c->srv->cfg->limits.max_pending_iqs;
+    int64_t now = c->srv->clock();
+    ed_pending_iqs *p = s->pending;
+    if (p && p->n >= max) {
+        for (uint32_t i = p->n; i-- > 0;)
+            if (now - p->e[i].sent > ED_C2S_IQ_PENDING_SECS) {
+                pending_remove(s, i);
+                if (!(p = s->pending))
+                    break;
+            }
+    }
+    if (p && p->n >= max) {
+        if (!s->pending_logged) {
+            ed_log_warn("c2s: %s has %u IQs awaiting replies (limits.max_pending_iqs); "
+                        "answering more with resource-constraint", s->jid->full, p->n);
+            s->pending_logged = true;
+        }
+        return false;
+    }
+    if (!p || p->n == p->cap) {
+        uint32_t cap = p ? p->cap * 2 : 4;
+        if (cap > max)
+            cap = (uint32_t)max;
+        ed_pending_iqs *np = realloc(p, sizeof *np + cap * sizeof np->e[0]);
+        if (!np)
+            return true; /* out of memory: deliver it uncounted */
+        if (!p)
+            np->n = 0;
+        np->cap = cap;
+        s->pending = p = np;
+    }
+    p->e[p->n++] = (pend_ent){.id = iq_id_key(st), .peer = to->serial, .sent = now};
+    return true;
+}
+
+/* from answers (result or error) the IQ st of session to. */
+static void pending_answered(ed_session *to, const ed_elem *st, const ed_session *from)
+{
+    ed_pending_iqs *p = to->pending;
+    if (!p)
+        return;
+    uint64_t id = iq_id_key(st);
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->e[i].id == id && p->e[i].peer == from->serial) {
+            pending_remove(to, i);
+            return;
+        }
+}
+
 /* --- delivery --------------------------------------------------------------- */
 
 void ed_router_error(ed_session *s, const ed_elem *st, const char *cond)
@@ -432,6 +523,12 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
     if (to->resource) {
         ed_session *r = find_resource(u, to->resource);
         if (r && (!presence || r != s)) {
+            if (iq_request && !pending_add(s, st, r)) {
+                ed_router_error(s, st, "resource-constraint");
+                return;
+            }
+            if (kind[0] == 'i' && !iq_request)
+                pending_answered(r, st, s);
             ed_session_send(r, st);
             return;
         }

@@ -3,8 +3,10 @@
  * resource binding (§7); after binding every stanza goes to router.c.
  *
  * Memory: nothing big is allocated up front.  The XML parser is created
- * when the first stream byte arrives; reads stop at ED_C2S_READ_HIGH bytes
- * per turn; output is serialised into the c2s-wide scratch buffer.
+ * when the first stream byte arrives, and c2s.c's sweep releases its expat
+ * state (ed_xml_stream_idle) once the session has been quiet for a second
+ * or two; reads stop at ED_C2S_READ_HIGH bytes per turn; output is
+ * serialised into the c2s-wide scratch buffer.
  *
  * Freeing: the XML parser's callbacks must not free the session, so every
  * teardown goes through ed_session_kill(), which unregisters the session at
@@ -156,6 +158,7 @@ void ed_session_free(ed_session *s)
     ed_sasl_end(s->sasl);
     ed_jid_free(s->jid);
     free(s->presence);
+    ed_router_pending_free(s);
     free(s);
 }
 
@@ -684,10 +687,8 @@ static bool make_parser(ed_session *s)
     return s->xs != NULL;
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void read_input(ed_session *s, struct evbuffer *in)
 {
-    ed_session *s = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
     if (s->dead || s->closing) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
@@ -735,6 +736,22 @@ static void on_read(struct bufferevent *bev, void *arg)
             return;
         }
     }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    ed_session *s = arg;
+    bool busy = s->active;
+    s->active = true;
+    s->parser_idle = false;
+    read_input(s, bufferevent_get_input(bev));
+    /* An unused parser costs several KiB: give its expat state back now,
+     * unless the session is bound and busy (read before in this sweep
+     * period: it keeps the parser until the sweep finds it quiet).  During
+     * the login this is a few rebuilds per connection; it keeps the heap
+     * from being strewn with parsers between long-lived blocks. */
+    if (!s->dead && !s->closing && s->xs && s->state == SS_OPEN && (!busy || !s->bound))
+        s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

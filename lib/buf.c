@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "extdisco/buf.h"
+#include "xml_priv.h"
 
 /* Make room for `extra` more bytes plus the NUL.  Checks max. */
 static ed_err buf_reserve(ed_buf *b, size_t extra)
@@ -134,9 +135,7 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
     const unsigned char *u = (const unsigned char *)s;
     const unsigned char *cls = esc_class[attr ? 1 : 0];
     size_t len0 = b->len;
-    size_t i = 0;
-    while (i < n && !cls[u[i]])
-        i++;
+    size_t i = ed_xml_plain_len(s, n, attr);
     if (i == n) /* usual case: nothing to escape */
         return ed_buf_append(b, s, n);
     ed_err e = buf_reserve(b, n);

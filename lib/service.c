@@ -9,6 +9,7 @@
 
 #include "extdisco/datetime.h"
 #include "extdisco/service.h"
+#include "xml_priv.h"
 
 /* Limits on what one <service/> may carry (the stanza limit bounds the rest). */
 #define FORM_MAX_FIELDS 64
@@ -674,45 +675,49 @@ ed_err ed_service_to_elem(ed_elem *parent, const ed_service *s, const char *lang
         return ED_EINVAL;
     if (s->port < -1 || s->port > 65535)
         return ED_SVC_BAD_PORT;
-    ed_elem *e = ed_elem_add(parent, "service", NULL);
+    /* A fresh element: attributes are appended (no duplicate to look
+     * for), names are static, constant values are not copied. */
+    ed_elem *e = ed_elem_add_s(parent, ED_SN_SERVICE, NULL);
     if (!e)
         return ED_ENOMEM;
-    ed_err err = ED_OK;
-    char num[16];
+    ed_err err = ed_elem_reserve_attrs(e, 9);
     const char *act = action_str(s->action);
-#define SET(n, v) do { if (!err && (v)) err = ed_elem_set_attr(e, (n), (v)); } while (0)
-    SET("action", act);
-    SET("type", s->type);
-    SET("host", s->host);
-    if (s->port >= 0) {
+#define SET(id, v) do { const char *v_ = (v); \
+        if (!err && v_) err = ed_elem_append_attr(e, (id), v_, strlen(v_)); } while (0)
+    if (!err && act)
+        err = ed_elem_append_attr_static(e, ED_SN_ACTION, act);
+    SET(ED_SN_TYPE, s->type);
+    SET(ED_SN_HOST, s->host);
+    if (!err && s->port >= 0) {
         /* At most 5 digits: a fixed-size conversion with no printf. */
-        char *p = num + sizeof num;
+        char num[8], *p = num + sizeof num;
         unsigned v = (unsigned)s->port;
-        *--p = 0;
         do {
             *--p = (char)('0' + v % 10);
             v /= 10;
         } while (v);
-        SET("port", p);
+        err = ed_elem_append_attr(e, ED_SN_PORT, p, (size_t)(num + sizeof num - p));
     }
-    SET("transport", s->transport);
+    SET(ED_SN_TRANSPORT, s->transport);
     if (s->action == ED_ACTION_DELETE) {
         /* A delete names the service; nothing else is meaningful. */
         if (!err && out)
             *out = e;
         return err;
     }
-    SET("name", ed_service_name_for_lang(s, lang));
-    if (s->restricted >= 0)
-        SET("restricted", s->restricted ? "true" : "false");
-    SET("username", s->username);
-    SET("password", s->password);
+    SET(ED_SN_NAME, ed_service_name_for_lang(s, lang));
+    if (!err && s->restricted >= 0)
+        err = ed_elem_append_attr_static(e, ED_SN_RESTRICTED,
+                                         s->restricted ? "true" : "false");
+    SET(ED_SN_USERNAME, s->username);
+    SET(ED_SN_PASSWORD, s->password);
     if (s->expires) {
         char ts[ED_DATETIME_BUFSZ];
-        if (ed_datetime_format(s->expires, ts) == 0)
+        size_t tl = ed_datetime_format(s->expires, ts);
+        if (tl == 0)
             err = err ? err : ED_SVC_BAD_EXPIRES;
         else if (!err)
-            err = ed_elem_set_attr(e, "expires", ts);
+            err = ed_elem_append_attr(e, ED_SN_EXPIRES, ts, tl);
     }
 #undef SET
     if (!err && s->form)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "extdisco/stanza.h"
+#include "xml_priv.h"
 
 static const struct {
     const char *cond;
@@ -47,30 +48,55 @@ const char *ed_stanza_error_default_type(const char *condition)
     return "cancel";
 }
 
-/* New root named like req with from/id/to swapped from req and type set. */
-static ed_elem *reply_to(const ed_elem *req, const char *name, const char *type)
+/* New root named like req with from/id/to swapped from req and type set
+ * (type: a literal, not copied); hint as for ed_elem_new_n(). */
+static ed_elem *reply_to(const ed_elem *req, const char *name, const char *type,
+                         size_t hint)
 {
-    ed_elem *r = ed_elem_new(name, req->ns);
+    size_t nlen = strlen(name);
+    int sid = ed_sname_find(name, nlen);
+    ed_elem *r = sid >= 0 ? ed_elem_new_s(sid, req->ns, strlen(req->ns), hint)
+                          : ed_elem_new_n(name, nlen, req->ns, strlen(req->ns), hint);
     if (!r)
         return NULL;
-    const char *from = ed_elem_attr(req, "to");
-    const char *id = ed_elem_attr(req, "id");
-    const char *to = ed_elem_attr(req, "from");
-    if ((from && ed_elem_set_attr(r, "from", from)) ||
-        (id && ed_elem_set_attr(r, "id", id)) ||
-        (to && ed_elem_set_attr(r, "to", to)) ||
-        ed_elem_set_attr(r, "type", type)) {
+    /* One pass over req's attributes; the first of a name wins, as with
+     * ed_elem_attr(). */
+    const char *from = NULL, *id = NULL, *to = NULL;
+    for (size_t i = 0; i < req->nattrs; i++) {
+        const char *n = req->attrs[i].name, *v = req->attrs[i].value;
+        if (n[0] == 't' && n[1] == 'o' && !n[2]) {
+            if (!from)
+                from = v;
+        } else if (n[0] == 'i' && n[1] == 'd' && !n[2]) {
+            if (!id)
+                id = v;
+        } else if (!strcmp(n, "from")) {
+            if (!to)
+                to = v;
+        }
+    }
+    /* A fresh element: append in the order from, id, to, type. */
+    if (ed_elem_reserve_attrs(r, 4) ||
+        (from && ed_elem_append_attr(r, ED_SN_FROM, from, strlen(from))) ||
+        (id && ed_elem_append_attr(r, ED_SN_ID, id, strlen(id))) ||
+        (to && ed_elem_append_attr(r, ED_SN_TO, to, strlen(to))) ||
+        ed_elem_append_attr_static(r, ED_SN_TYPE, type)) {
         ed_elem_free(r);
         return NULL;
     }
     return r;
 }
 
-ed_elem *ed_iq_result(const ed_elem *req)
+ed_elem *ed_iq_result_sized(const ed_elem *req, size_t hint)
 {
     if (!req || !req->name)
         return NULL;
-    return reply_to(req, "iq", "result");
+    return reply_to(req, "iq", "result", hint);
+}
+
+ed_elem *ed_iq_result(const ed_elem *req)
+{
+    return ed_iq_result_sized(req, 0);
 }
 
 ed_elem *ed_stanza_error(const ed_elem *req, const char *condition,
@@ -82,7 +108,7 @@ ed_elem *ed_stanza_error(const ed_elem *req, const char *condition,
         condition = "undefined-condition";
     if (!type)
         type = ed_stanza_error_default_type(condition);
-    ed_elem *r = reply_to(req, req->name, "error");
+    ed_elem *r = reply_to(req, req->name, "error", 0);
     if (!r)
         return NULL;
     ed_elem *err = ed_elem_add(r, "error", NULL);

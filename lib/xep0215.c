@@ -7,11 +7,17 @@
 
 #include "extdisco/stanza.h"
 #include "extdisco/xep0215.h"
+#include "xml_priv.h"
 
 /* One <credentials/> request names at most this many services; a result or
  * push carries at most this many. */
 #define MAX_WANTED 64
 #define MAX_PARSED_SERVICES 1024
+
+/* Arena bytes of a reply: the <iq/> and payload, and per <service/> (the
+ * element, its attributes and their values, credentials included). */
+#define REPLY_BASE_BYTES 512
+#define REPLY_SERVICE_BYTES 512
 
 ed_xep0215_policy ed_xep0215_policy_default(void)
 {
@@ -300,15 +306,20 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
     if (lang && pol->default_lang && strcasecmp(lang, pol->default_lang) == 0)
         lang = NULL; /* the default name is already in that language */
 
-    ed_elem *reply = ed_iq_result(iq);
-    ed_elem *payload = reply ? ed_elem_add(reply, p->name, p->ns) : NULL;
+    /* Sized so that the whole reply fits the arena's first block. */
+    ed_elem *reply = ed_iq_result_sized(iq, REPLY_BASE_BYTES + n * REPLY_SERVICE_BYTES);
+    ed_elem *payload = reply ? ed_elem_add_s(reply,
+                                             kind == ED_XEP0215_SERVICES ? ED_SN_SERVICES
+                                                                         : ED_SN_CREDENTIALS,
+                                             version == 2 ? ED_NS_EXTDISCO2 : ED_NS_EXTDISCO1)
+                             : NULL;
     ed_err e = payload ? ED_OK : ED_ENOMEM;
     mint_cache mc;
     mc.rest = NULL;
     size_t matched = 0;
     if (!e && kind == ED_XEP0215_SERVICES) {
         if (req.type)
-            e = ed_elem_set_attr(payload, "type", req.type);
+            e = ed_elem_append_attr(payload, ED_SN_TYPE, req.type, strlen(req.type));
         bool with_creds = pol->inline_credentials && pol->may_credentials;
         for (size_t i = 0; !e && i < n; i++) {
             if (!type_matches(&set[i].svc, req.type))

@@ -1,11 +1,13 @@
-/* lib/xml_priv.h — private to lib/xml_tree.c and lib/xml_stream.c: the arena
- * behind every element tree, and fast (length-taking) builders the parser
- * uses.  Not installed, not part of the API. */
+/* lib/xml_priv.h — library-internal: the arena behind every element tree,
+ * fast (length-taking, non-copying) builders the parser and the reply
+ * builders use, and the plain-text scan of the serialiser.  Not installed,
+ * not part of the API. */
 #ifndef EXTDISCO_XML_PRIV_H
 #define EXTDISCO_XML_PRIV_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "extdisco/xml.h"
 
 #define ED_PRIV __attribute__((visibility("hidden")))
@@ -50,5 +52,70 @@ ED_PRIV ed_elem *ed_elem_add_n(ed_elem *parent, const char *name, size_t nlen,
 
 /* Make room for at least n attributes in e->attrs (keeps existing ones). */
 ED_PRIV ed_err ed_elem_reserve_attrs(ed_elem *e, size_t n);
+
+/* --- static names --------------------------------------------------------
+ * Element and attribute names the library writes itself.  They live in one
+ * static table (ed_snames[id], each < ED_SNAME_SIZE bytes, valid NCNames):
+ * builders store a pointer into the table instead of copying, and the
+ * serialiser recognises such a pointer and skips its checks.  Any other
+ * string is treated as before. */
+#define ED_SNAME_SIZE 16
+#define ED_SNAMES(X)                                                         \
+    X(FROM, "from") X(ID, "id") X(TO, "to") X(TYPE, "type")                 \
+    X(ACTION, "action") X(HOST, "host") X(PORT, "port")                     \
+    X(TRANSPORT, "transport") X(NAME, "name") X(RESTRICTED, "restricted")   \
+    X(USERNAME, "username") X(PASSWORD, "password") X(EXPIRES, "expires")   \
+    X(IQ, "iq") X(SERVICES, "services") X(CREDENTIALS, "credentials")       \
+    X(SERVICE, "service") X(ERROR, "error") X(ADDRESS, "address")           \
+    X(IP, "ip")
+enum ed_sname {
+#define ED_SN_ENUM(id, s) ED_SN_##id,
+    ED_SNAMES(ED_SN_ENUM)
+#undef ED_SN_ENUM
+    ED_SN_COUNT
+};
+ED_PRIV extern const char ed_snames[ED_SN_COUNT][ED_SNAME_SIZE];
+
+/* The static name id of name[0..n), or -1. */
+ED_PRIV int ed_sname_find(const char *name, size_t n);
+
+/* Static copy of a well-known namespace URI ns[0..n) (jabber:client, the
+ * extdisco and sic namespaces...), or NULL: trees point at it instead of
+ * copying it. */
+ED_PRIV const char *ed_static_ns(const char *ns, size_t n);
+
+/* New root named ed_snames[id] in namespace ns[0..nslen) (copied unless
+ * well known); hint as for ed_elem_new_n. */
+ED_PRIV ed_elem *ed_elem_new_s(int id, const char *ns, size_t nslen,
+                               size_t hint);
+
+/* New last child of parent named ed_snames[id]; ns NULL inherits the
+ * parent's, otherwise it must be a string that outlives the tree (a
+ * literal): it is not copied. */
+ED_PRIV ed_elem *ed_elem_add_s(ed_elem *parent, int id, const char *ns);
+
+/* Append attribute ed_snames[id] = v[0..vlen) (copied), without looking
+ * for an existing attribute of that name: for builders that know the name
+ * is not set yet.  e must be an element. */
+ED_PRIV ed_err ed_elem_append_attr(ed_elem *e, int id, const char *v,
+                                   size_t vlen);
+
+/* Same with a value that outlives the tree (a literal): not copied. */
+ED_PRIV ed_err ed_elem_append_attr_static(ed_elem *e, int id, const char *v);
+
+/* Append attribute ed_snames[id] with an uninitialised value of vlen bytes
+ * (+ NUL, set) in the tree's arena, for the caller to fill; NULL when out
+ * of memory. */
+ED_PRIV char *ed_elem_append_attr_buf(ed_elem *e, int id, size_t vlen);
+
+/* ed_iq_result() with a guess of the bytes the reply tree will need (see
+ * ed_elem_new_n), so that a big reply is built in one block (lib/stanza.c). */
+ED_PRIV ed_elem *ed_iq_result_sized(const ed_elem *req, size_t hint);
+
+/* Length of the prefix of s[0..n) that XML output can take as is: no
+ * & < >, no ' " either when attr, no control character (tab and newlines
+ * included) and only ASCII — exactly the bytes ed_buf_xml_escape() copies
+ * unchanged without looking closer. */
+ED_PRIV size_t ed_xml_plain_len(const char *s, size_t n, int attr);
 
 #endif

@@ -55,6 +55,11 @@ struct ed_xml_stream {
     size_t con_len;        /* bytes of the current unfinished construct */
     size_t con_fed;        /* ... of which expat already has */
     unsigned char lx, lx_p1, lx_p2; /* lexer state, previous two bytes */
+    /* ed_xml_stream_idle(): while p is released between stanzas, the raw
+     * bytes of the stream header tag rebuild it on the next feed. */
+    char *idle_hdr;        /* malloc'd copy of the header start tag, or NULL */
+    size_t idle_hdr_len;
+    int idle;              /* p was released; the next feed rebuilds it */
 };
 
 enum { LX_TEXT, LX_LT, LX_TAG, LX_SQ, LX_DQ, LX_BANG, LX_COMMENT, LX_CDATA,
@@ -222,6 +227,8 @@ nomem:
     return -1;
 }
 
+static void idle_save_header(ed_xml_stream *s);
+
 static void open_stream(ed_xml_stream *s, const char *local, const char *ns,
                         size_t nslen, const XML_Char **atts, size_t nattrs)
 {
@@ -243,6 +250,7 @@ static void open_stream(ed_xml_stream *s, const char *local, const char *ns,
     }
     s->opened = 1;
     s->depth = 1;
+    idle_save_header(s);
     s->mark = event_end(s);
     if (s->cbs.on_open)
         s->cbs.on_open(s->ud, h, s->content_ns ? s->content_ns : "");
@@ -451,6 +459,10 @@ static void clear_state(ed_xml_stream *s)
     s->con_len = s->con_fed = 0;
     s->lx = LX_TEXT;
     s->lx_p1 = s->lx_p2 = 0;
+    free(s->idle_hdr);
+    s->idle_hdr = NULL;
+    s->idle_hdr_len = 0;
+    s->idle = 0;
 }
 
 static ed_err stream_init(ed_xml_stream *s, const ed_xml_limits *lim,
@@ -671,11 +683,17 @@ static void push(ed_xml_stream *s, const char *buf, size_t n)
     s->con_fed = s->con_len;
 }
 
+static int idle_wake(ed_xml_stream *s);
+
 ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
 {
     if (!s || (!buf && n))
         return ED_EINVAL;
     if (s->err)
+        return s->err;
+    if (s->idle && n == 0)
+        return ED_OK; /* nothing held back while idle */
+    if (s->idle && idle_wake(s))
         return s->err;
     if (!s->p)
         return ED_ESTATE;
@@ -754,4 +772,74 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
     }
     stream_fini(&s);
     return err;
+}
+
+/* --- releasing expat while the stream is idle ------------------------------------ */
+
+/* Called when the stream header has been parsed (from open_stream): keep
+ * the raw bytes of its start tag, the one thing a new expat parser needs to
+ * continue the stream (the namespace bindings and the element that
+ * </stream:stream> must close).  Expat keeps the current token in its
+ * buffer (XML_CONTEXT_BYTES, on in every distribution build); without it
+ * nothing is saved and ed_xml_stream_idle() never releases. */
+static void idle_save_header(ed_xml_stream *s)
+{
+    if (s->idle_hdr || s->standalone)
+        return; /* a rebuild parses the saved header again */
+    int off = 0, size = 0;
+    const char *ctx = XML_GetInputContext(s->p, &off, &size);
+    int n = XML_GetCurrentByteCount(s->p);
+    if (!ctx || n <= 0 || off < 0 || off > size || n > size - off ||
+        ctx[off] != '<' || ctx[off + n - 1] != '>')
+        return;
+    s->idle_hdr = malloc((size_t)n);
+    if (!s->idle_hdr)
+        return; /* only means: never idle */
+    memcpy(s->idle_hdr, ctx + off, (size_t)n);
+    s->idle_hdr_len = (size_t)n;
+}
+
+/* A new expat parser positioned just after the stream header, as if it had
+ * parsed the stream so far (on_open is not called again).  Byte offsets
+ * restart at the end of the saved header.  -1 with s->err on failure. */
+static int idle_wake(ed_xml_stream *s)
+{
+    s->idle = 0;
+    s->p = XML_ParserCreateNS("UTF-8", NS_SEP);
+    if (!s->p) {
+        fail(s, ED_ENOMEM, "out of memory");
+        return -1;
+    }
+    setup_parser(s);
+    void (*on_open)(void *, const ed_elem *, const char *) = s->cbs.on_open;
+    s->cbs.on_open = NULL;
+    s->depth = 0;
+    s->opened = 0;
+    s->fed = s->mark = s->total = 0;
+    run_expat(s, s->idle_hdr, s->idle_hdr_len, 0);
+    s->cbs.on_open = on_open;
+    s->total = s->fed;
+    if (!s->err && (s->depth != 1 || !s->opened))
+        fail(s, ED_ESTATE, "cannot resume the stream");
+    return s->err ? -1 : 0;
+}
+
+int ed_xml_stream_idle(ed_xml_stream *s)
+{
+    if (!s || s->standalone)
+        return 0;
+    if (s->idle)
+        return 1;
+    /* only between stanzas, with no byte of anything unfinished anywhere:
+     * not in our lexer, not held back, not half a UTF-8 character, and
+     * nothing expat keeps unparsed (a trailing CR, part of a reference) */
+    if (!s->p || s->err || !s->opened || s->closed || s->in_parse || s->depth != 1 ||
+        s->stanza || s->held.len || s->lx != LX_TEXT || s->u8_need ||
+        !s->idle_hdr || s->total != s->fed ||
+        (uint64_t)XML_GetCurrentByteIndex(s->p) != s->fed)
+        return 0;
+    XML_ParserFree(s->p);
+    s->p = NULL;
+    s->idle = 1;
+    return 1;
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extdisco/service.h"
+#include "extdisco/xep0279.h"
 #include "extdisco/xml.h"
 #include "xml_priv.h"
 
@@ -100,6 +102,54 @@ static void link_child(ed_elem *parent, ed_elem *c)
         parent->text = NULL; /* drop the ed_elem_text() cache */
 }
 
+/* --- static names ---------------------------------------------------------- */
+
+#define SN_STR(id, str) [ED_SN_##id] = str,
+#define SN_LEN(id, str) [ED_SN_##id] = sizeof str - 1,
+const char ed_snames[ED_SN_COUNT][ED_SNAME_SIZE] = { ED_SNAMES(SN_STR) };
+static const unsigned char sname_len[ED_SN_COUNT] = { ED_SNAMES(SN_LEN) };
+#undef SN_STR
+#undef SN_LEN
+
+/* Length of s when it points at a static name, else -1. */
+static inline int sname_len_of(const char *s)
+{
+    uintptr_t off = (uintptr_t)s - (uintptr_t)ed_snames;
+    if (off < sizeof ed_snames && off % ED_SNAME_SIZE == 0)
+        return sname_len[off / ED_SNAME_SIZE];
+    return -1;
+}
+
+int ed_sname_find(const char *name, size_t n)
+{
+    if (n == 0 || n >= ED_SNAME_SIZE)
+        return -1;
+    for (int i = 0; i < ED_SN_COUNT; i++)
+        if (sname_len[i] == n && ed_snames[i][0] == name[0] &&
+            !memcmp(ed_snames[i], name, n))
+            return i;
+    return -1;
+}
+
+static const struct {
+    const char *s;
+    size_t n;
+} static_ns[] = {
+#define NS(x) { x, sizeof x - 1 }
+    NS(ED_NS_CLIENT), NS(ED_NS_SERVER), NS(ED_NS_COMPONENT),
+    NS(ED_NS_EXTDISCO2), NS(ED_NS_EXTDISCO1), NS(ED_NS_SIC1), NS(ED_NS_SIC0),
+    NS(ED_NS_STANZAS), NS(ED_NS_XDATA),
+#undef NS
+};
+
+const char *ed_static_ns(const char *ns, size_t n)
+{
+    for (size_t i = 0; i < sizeof static_ns / sizeof static_ns[0]; i++)
+        if (static_ns[i].n == n && !memcmp(static_ns[i].s, ns, n))
+            return static_ns[i].s;
+    return NULL;
+}
+
 /* --- building ------------------------------------------------------------ */
 
 ed_elem *ed_elem_new_n(const char *name, size_t nlen, const char *ns,
@@ -117,13 +167,77 @@ ed_elem *ed_elem_new_n(const char *name, size_t nlen, const char *ns,
     a->next_size = size < 4096 ? 4096 : size;
     a->root = NULL;
     ed_elem *e = elem_alloc(a);
-    if (!e || !(e->name = ed_arena_strndup(a, name, nlen)) ||
-        !(e->ns = ns ? ed_arena_strndup(a, ns, nslen) : "")) {
+    const char *sns = ns ? ed_static_ns(ns, nslen) : "";
+    if (!e || !(e->name = name ? ed_arena_strndup(a, name, nlen) : "") ||
+        !(e->ns = sns ? sns : ed_arena_strndup(a, ns, nslen))) {
         arena_free(a);
         return NULL;
     }
     a->root = e;
     return e;
+}
+
+ed_elem *ed_elem_new_s(int id, const char *ns, size_t nslen, size_t hint)
+{
+    ed_elem *e = ed_elem_new_n(NULL, 0, ns, nslen, hint);
+    if (e)
+        e->name = ed_snames[id];
+    return e;
+}
+
+ed_elem *ed_elem_add_s(ed_elem *parent, int id, const char *ns)
+{
+    if (!parent || !parent->name)
+        return NULL;
+    ed_elem *e = elem_alloc(parent->arena);
+    if (!e)
+        return NULL;
+    e->name = ed_snames[id];
+    e->ns = ns ? ns : parent->ns;
+    link_child(parent, e);
+    return e;
+}
+
+/* Room for one more attribute. */
+static inline ed_err attr_slot(ed_elem *e)
+{
+    if (e->nattrs < e->cap_attrs)
+        return ED_OK;
+    return ed_elem_reserve_attrs(e, e->nattrs + 1);
+}
+
+ed_err ed_elem_append_attr_static(ed_elem *e, int id, const char *v)
+{
+    ed_err err = attr_slot(e);
+    if (err)
+        return err;
+    e->attrs[e->nattrs].name = ed_snames[id];
+    e->attrs[e->nattrs].value = v;
+    e->nattrs++;
+    return ED_OK;
+}
+
+char *ed_elem_append_attr_buf(ed_elem *e, int id, size_t vlen)
+{
+    if (vlen >= SIZE_MAX / 2 || attr_slot(e))
+        return NULL;
+    char *v = ed_arena_alloc(e->arena, vlen + 1, 1);
+    if (!v)
+        return NULL;
+    v[vlen] = '\0';
+    e->attrs[e->nattrs].name = ed_snames[id];
+    e->attrs[e->nattrs].value = v;
+    e->nattrs++;
+    return v;
+}
+
+ed_err ed_elem_append_attr(ed_elem *e, int id, const char *v, size_t vlen)
+{
+    char *d = ed_elem_append_attr_buf(e, id, vlen);
+    if (!d)
+        return ED_ENOMEM;
+    memcpy(d, v, vlen);
+    return ED_OK;
 }
 
 ed_elem *ed_elem_add_n(ed_elem *parent, const char *name, size_t nlen,
@@ -451,12 +565,58 @@ static const unsigned char name_class[256] = {
     [':'] = 2, ['|'] = 3,
 };
 
-/* Bytes an attribute value can hold unescaped (ASCII, no & < > ' ", no
- * controls); NUL is 0 so a scan stops at the end. */
-static const unsigned char plain_value[256] = {
-    [0x20 ... 0x21] = 1, [0x23 ... 0x25] = 1, [0x28 ... 0x3B] = 1, ['='] = 1,
-    [0x3F ... 0x7F] = 1, /* not: " & ' < > */
+/* Bytes the serialiser copies as they are: [0] in text, [1] in attribute
+ * values (ASCII, no & < >, no ' " in values, no controls). */
+static const unsigned char plain_class[2][256] = {
+    { [0x20 ... 0x25] = 1, [0x27 ... 0x3B] = 1, ['='] = 1, [0x3F ... 0x7F] = 1 },
+    { [0x20 ... 0x21] = 1, [0x23 ... 0x25] = 1, [0x28 ... 0x3B] = 1, ['='] = 1,
+      [0x3F ... 0x7F] = 1 },
 };
+
+/* Non-zero when one of the 8 bytes at p is not plain (see plain_class);
+ * SWAR: a byte of x is zero iff (x - 1) & ~x has its top bit set, and the
+ * first such byte is exact (borrows only go upwards). */
+static inline uint64_t word_unplain(const char *p, int attr)
+{
+    const uint64_t k1 = 0x0101010101010101ull;
+    uint64_t w, x, t;
+    memcpy(&w, p, 8);
+    t = w | ((w - 0x20 * k1) & ~w);         /* >= 0x80, < 0x20 */
+    x = (w | 0x02 * k1) ^ (0x3E * k1);      /* < > */
+    t |= (x - k1) & ~x;
+    if (attr) {
+        x = (w | k1) ^ (0x27 * k1);         /* & ' */
+        t |= (x - k1) & ~x;
+        x = w ^ (0x22 * k1);                /* " */
+        t |= (x - k1) & ~x;
+    } else {
+        x = w ^ (0x26 * k1);                /* & */
+        t |= (x - k1) & ~x;
+    }
+    return t & 0x8080808080808080ull;
+}
+
+static inline size_t plain_len(const char *s, size_t n, int attr)
+{
+    const unsigned char *cls = plain_class[attr];
+    size_t i = 0;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8)
+            if (word_unplain(s + i, attr))
+                goto bytes;
+        if (i == n || !word_unplain(s + n - 8, attr)) /* the last 8, overlapping */
+            return n;
+    }
+bytes:
+    while (i < n && cls[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
+size_t ed_xml_plain_len(const char *s, size_t n, int attr)
+{
+    return attr ? plain_len(s, n, 1) : plain_len(s, n, 0);
+}
 
 /* An NCName, roughly: name characters, no ':', not starting with - . digit. */
 static int ncname_ok(const char *s, size_t n)
@@ -538,70 +698,93 @@ static ed_err write_ns_attr_name(ed_buf *out, const ed_elem *e, size_t at,
     return ed_buf_puts(out, local);
 }
 
+/* Append " name='value'" (name nlen bytes, value vlen bytes, neither
+ * needing any escaping) in one go. */
+static inline ed_err put_attr(ed_buf *out, const char *n, size_t len,
+                              const char *v, size_t vl)
+{
+    size_t need = len + vl + 4;
+    if (out->data && need < out->cap - out->len &&
+        (!out->max || need <= out->max - out->len)) {
+        char *w = out->data + out->len;
+        *w++ = ' ';
+        memcpy(w, n, len);
+        w += len;
+        *w++ = '=';
+        *w++ = '\'';
+        memcpy(w, v, vl);
+        w += vl;
+        *w++ = '\'';
+        *w = '\0';
+        out->len += need;
+        return ED_OK;
+    }
+    TRY(PUTS(out, " "));
+    TRY(put(out, n, len));
+    TRY(PUTS(out, "='"));
+    TRY(put(out, v, vl));
+    return PUTS(out, "'");
+}
+
 static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
 {
     const char *n = e->attrs[at].name;
     const char *v = e->attrs[at].value;
-    /* one pass: length, validity as a plain NCName, any ':' or '|' */
+    int sl = sname_len_of(n);
     size_t len = 0;
-    int bad = 0, special = 0;
-    for (; n[len]; len++) {
-        unsigned c = name_class[(unsigned char)n[len]];
-        bad |= c == 0;
-        special |= c > 1;
-    }
-    if (special) {
-        size_t ul = uri_len(n);
-        if (ul != (size_t)-1) {
-            TRY(write_ns_attr_name(out, e, at, n, ul));
-        } else if (len > 4 && !memcmp(n, "xml:", 4) && !bad &&
-                   ncname_ok(n + 4, len - 4)) {
-            TRY(PUTS(out, " "));
-            TRY(put(out, n, len));
-        } else {
-            return ED_EINVAL;
-        }
+    if (sl >= 0) {
+        len = (size_t)sl; /* a static name: known good */
     } else {
+        /* one pass: length, validity as a plain NCName, any ':' or '|' */
+        int bad = 0, special = 0;
+        for (; n[len]; len++) {
+            unsigned c = name_class[(unsigned char)n[len]];
+            bad |= c == 0;
+            special |= c > 1;
+        }
+        if (special) {
+            size_t ul = uri_len(n);
+            if (ul != (size_t)-1) {
+                TRY(write_ns_attr_name(out, e, at, n, ul));
+            } else if (len > 4 && !memcmp(n, "xml:", 4) && !bad &&
+                       ncname_ok(n + 4, len - 4)) {
+                TRY(PUTS(out, " "));
+                TRY(put(out, n, len));
+            } else {
+                return ED_EINVAL;
+            }
+            TRY(PUTS(out, "='"));
+            TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
+            return PUTS(out, "'");
+        }
         unsigned char c0 = (unsigned char)n[0];
         if (bad || len == 0 || c0 == '-' || c0 == '.' ||
             (c0 >= '0' && c0 <= '9') || (len == 5 && !memcmp(n, "xmlns", 5)))
             return ED_EINVAL;
-        /* usual case: a plain name and a value with nothing to escape,
-         * written in one go */
-        size_t vl = 0;
-        while (plain_value[(unsigned char)v[vl]])
-            vl++;
-        if (!v[vl]) {
-            size_t need = len + vl + 4;
-            if (out->data && need < out->cap - out->len &&
-                (!out->max || need <= out->max - out->len)) {
-                char *w = out->data + out->len;
-                *w++ = ' ';
-                memcpy(w, n, len);
-                w += len;
-                *w++ = '=';
-                *w++ = '\'';
-                memcpy(w, v, vl);
-                w += vl;
-                *w++ = '\'';
-                *w = '\0';
-                out->len += need;
-                return ED_OK;
-            }
-        }
-        TRY(PUTS(out, " "));
-        TRY(put(out, n, len));
     }
+    /* usual case: a plain name and a value with nothing to escape, written
+     * in one go */
+    size_t vl = strlen(v);
+    if (plain_len(v, vl, 1) == vl)
+        return put_attr(out, n, len, v, vl);
+    TRY(PUTS(out, " "));
+    TRY(put(out, n, len));
     TRY(PUTS(out, "='"));
-    TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
+    TRY(ed_buf_xml_escape(out, v, vl, 1));
     return PUTS(out, "'");
 }
 
 static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
 {
-    size_t nlen = strlen(e->name);
-    if (!ncname_ok(e->name, nlen))
-        return ED_EINVAL;
+    int sl = sname_len_of(e->name);
+    size_t nlen;
+    if (sl >= 0) {
+        nlen = (size_t)sl;
+    } else {
+        nlen = strlen(e->name);
+        if (!ncname_ok(e->name, nlen))
+            return ED_EINVAL;
+    }
     TRY(PUTS(out, "<"));
     TRY(put(out, e->name, nlen));
     if (e->ns != pns && strcmp(e->ns, pns)) {
@@ -616,8 +799,9 @@ static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
 
 static ed_err write_close(ed_buf *out, const ed_elem *e)
 {
+    int sl = sname_len_of(e->name);
     TRY(PUTS(out, "</"));
-    TRY(put(out, e->name, strlen(e->name)));
+    TRY(put(out, e->name, sl >= 0 ? (size_t)sl : strlen(e->name)));
     return PUTS(out, ">");
 }
 

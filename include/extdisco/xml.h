@@ -175,6 +175,20 @@ ed_err ed_xml_stream_reset(ed_xml_stream *s);
 
 void ed_xml_stream_free(ed_xml_stream *s);
 
+/* Release the expat parser while the stream is idle: when s is between
+ * stanzas (the header parsed, no stanza or tag begun, no byte of anything
+ * unfinished held), free its expat state (several KiB: buffers and hash
+ * tables) and keep only the bytes of the stream header's start tag.  The
+ * next ed_xml_stream_feed() with data builds a new parser primed with that
+ * header (on_open is not called again) and goes on exactly as before;
+ * nothing else changes for the caller.  Only the line/column numbers in
+ * ed_xml_stream_error_detail() then count from the re-parsed header.
+ * Returns 1 when s is now idle (or already was), 0 when it could not be
+ * released now (mid-stanza, before the header, closed, failed); s stays
+ * usable either way.  Call it from outside the callbacks, e.g. for a
+ * connection that has been quiet for a while. */
+int ed_xml_stream_idle(ed_xml_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

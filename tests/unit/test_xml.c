@@ -736,6 +736,164 @@ static void test_stream_keepalive_reset(void **state)
     ed_buf_free(&l.b);
 }
 
+/* ---- ed_xml_stream_idle() ---------------------------------------------------- */
+
+/* Like run(), but offer the parser ed_xml_stream_idle() after every chunk;
+ * *idled counts the times it was released. */
+static ed_err run_idling(const char *in, size_t len, size_t step,
+                         const ed_xml_limits *lim, log_t *l, int *idled)
+{
+    memset(l, 0, sizeof *l);
+    *idled = 0;
+    ed_xml_stream *s = ed_xml_stream_new(lim, &cbs, l);
+    assert_non_null(s);
+    ed_err err = ED_OK;
+    if (step == 0)
+        step = len ? len : 1;
+    for (size_t off = 0; off < len && !err; off += step) {
+        size_t n = len - off < step ? len - off : step;
+        err = ed_xml_stream_feed(s, in + off, n);
+        int r = ed_xml_stream_idle(s);
+        assert_true(r == 0 || r == 1);
+        if (r) {
+            assert_int_equal(err, ED_OK);
+            assert_int_equal(ed_xml_stream_idle(s), 1); /* idempotent */
+            assert_int_equal(ed_xml_stream_feed(s, "", 0), ED_OK);
+            (*idled)++;
+        }
+    }
+    if (err) {
+        assert_int_equal(ed_xml_stream_idle(s), 0);
+        assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), err);
+    }
+    ed_xml_stream_free(s);
+    return err;
+}
+
+/* The same events and error as without idling, in every chunking; returns
+ * the most releases seen in one run. */
+static int same_when_idling(const char *in, const ed_xml_limits *lim)
+{
+    size_t len = strlen(in);
+    log_t ref;
+    ed_err want = run(in, len, 0, lim, &ref, NULL, 0);
+    int most = 0;
+    for (size_t step = 0; step <= 9; step++) {
+        log_t l;
+        int idled;
+        ed_err got = run_idling(in, len, step, lim, &l, &idled);
+        if (got != want || strcmp(l.b.data ? l.b.data : "", ref.b.data ? ref.b.data : ""))
+            print_error("input %s, step %zu: err %d want %d\ngot:  %s\nwant: %s\n", in,
+                        step, got, want, l.b.data ? l.b.data : "",
+                        ref.b.data ? ref.b.data : "");
+        assert_int_equal(got, want);
+        assert_string_equal(l.b.data ? l.b.data : "", ref.b.data ? ref.b.data : "");
+        ed_buf_free(&l.b);
+        if (idled > most)
+            most = idled;
+    }
+    ed_buf_free(&ref.b);
+    return most;
+}
+
+static void test_stream_idle_same_events(void **state)
+{
+    (void)state;
+    /* plain traffic, keepalives, nested namespaces, the close */
+    assert_true(same_when_idling(HDR "<a/> <b xmlns='urn:x' id='1'><c>t&amp;</c></b>\n"
+                                 "<iq type='get'><q xmlns='urn:q'/></iq>  </stream:stream>",
+                                 NULL) >= 4);
+    /* prefixes bound on the header stay bound after a rebuild, and the
+     * close must match the header's own prefix */
+    const char *pfx = "<?xml version='1.0'?><s:stream xmlns:s='http://etherx.jabber.org/streams' "
+                      "xmlns='jabber:server' xmlns:db='jabber:server:dialback' version='1.0'>"
+                      "<db:result from='a.example' to='b.example'>key</db:result> "
+                      "<s:features><x xmlns='urn:x'/></s:features> "
+                      "<message to='x@b.example'><db:verify/></message></s:stream>";
+    assert_true(same_when_idling(pfx, NULL) >= 3);
+    /* header with the stream namespace as the default */
+    assert_true(same_when_idling("<stream xmlns='http://etherx.jabber.org/streams'>"
+                                 "<a/> <b/></stream>", NULL) >= 2);
+    /* errors found after a rebuild are the same errors */
+    same_when_idling(HDR "<a/> stray text", NULL);
+    same_when_idling(HDR "<a/> <!-- comment -->", NULL);
+    same_when_idling(HDR "<a/> <?pi x?>", NULL);
+    same_when_idling(HDR "<a/> <?xml version='1.0'?>", NULL);
+    same_when_idling(HDR "<a/> </stream>", NULL);
+    same_when_idling(HDR "<a/> </stream:stream> <b/>", NULL);
+    same_when_idling(HDR "<a/> <b></c>", NULL);
+    same_when_idling(HDR "<a/> <p:b/>", NULL);
+    same_when_idling(HDR "<a/> <b>\xc3\x28</b>", NULL);
+    same_when_idling(HDR "<a/> \x01", NULL);
+    /* references and CRs between stanzas: expat may hold part of them */
+    same_when_idling(HDR "<a/>&#32;\r\n\r<b/>&#x20;&#9;\r", NULL);
+    same_when_idling(HDR "<a/>&amp;<b/>", NULL);
+    same_when_idling(HDR "<a/>&#65;<b/>", NULL);
+    /* limits count from the end of the header again */
+    ed_xml_limits lim = ed_xml_limits_default();
+    lim.max_stanza_bytes = 300;
+    lim.max_depth = 2;
+    char *ok = stanza_of(300), *over = stanza_of(301);
+    char buf[2048];
+    snprintf(buf, sizeof buf, HDR "%s %s <a><b/></a>", ok, ok);
+    assert_true(same_when_idling(buf, &lim) >= 2);
+    snprintf(buf, sizeof buf, HDR "%s %s", ok, over);
+    same_when_idling(buf, &lim);
+    snprintf(buf, sizeof buf, HDR "<a/> <a><b><c/></b></a>");
+    same_when_idling(buf, &lim);
+    free(ok);
+    free(over);
+}
+
+static void test_stream_idle_when(void **state)
+{
+    (void)state;
+    log_t l = {0};
+    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
+    assert_int_equal(ed_xml_stream_idle(NULL), 0);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* no header yet */
+    assert_int_equal(ed_xml_stream_feed(s, "<stream:stream xmlns='jabber:client' ", 37), ED_OK);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* half a header */
+    const char *rest = "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
+                       "version='1.0'>";
+    assert_int_equal(ed_xml_stream_feed(s, rest, strlen(rest)), ED_OK);
+    assert_int_equal(l.opens, 1);
+    assert_int_equal(ed_xml_stream_idle(s), 1);
+    assert_int_equal(ed_xml_stream_feed(s, "<a><b/>", 7), ED_OK);
+    assert_int_equal(l.opens, 1); /* the rebuild reports no second header */
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* inside a stanza */
+    assert_int_equal(ed_xml_stream_feed(s, "</a><c x='", 10), ED_OK);
+    assert_int_equal(l.stanzas, 1);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* inside a tag */
+    assert_int_equal(ed_xml_stream_feed(s, "1'/>\xc3", 5), ED_OK);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* half a character */
+    /* (0xc3 0xa9 is é: text outside a stanza, an error either way) */
+    ed_xml_stream_free(s);
+
+    memset(&l, 0, sizeof l);
+    s = ed_xml_stream_new(NULL, &cbs, &l);
+    assert_int_equal(ed_xml_stream_feed(s, HDR "<a/>", strlen(HDR) + 4), ED_OK);
+    assert_int_equal(ed_xml_stream_idle(s), 1);
+    /* reset while idle: a fresh stream, a new header reported */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(ed_xml_stream_idle(s), 0);
+    assert_int_equal(ed_xml_stream_feed(s, HDR "<b/>", strlen(HDR) + 4), ED_OK);
+    assert_int_equal(l.opens, 2);
+    assert_int_equal(ed_xml_stream_idle(s), 1);
+    assert_int_equal(ed_xml_stream_feed(s, "</stream:stream>", 16), ED_OK);
+    assert_int_equal(l.closes, 1);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* closed */
+    assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_XML_STREAM_CLOSED);
+    assert_int_equal(ed_xml_stream_idle(s), 0); /* failed */
+    assert_string_equal(l.b.data, HDRLOG "stanza:<a/>\n" HDRLOG "stanza:<b/>\nclose\n");
+    /* idle, then freed without another feed */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(ed_xml_stream_idle(s), 1);
+    ed_xml_stream_free(s);
+    ed_buf_free(&l.b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -754,6 +912,8 @@ int main(void)
         cmocka_unit_test(test_stream_split_utf8),
         cmocka_unit_test(test_stream_limits),
         cmocka_unit_test(test_stream_keepalive_reset),
+        cmocka_unit_test(test_stream_idle_same_events),
+        cmocka_unit_test(test_stream_idle_when),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

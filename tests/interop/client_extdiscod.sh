@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# tests/interop/client_extdiscod.sh — the `extdisco` client against extdiscod
+# itself, in both modes, on loopback, with a real coturn (use-auth-secret,
+# the same secret as extdiscod's TURN REST secret; plain and TLS listeners on
+# 127.0.0.1, a second plain listener on 127.0.0.2).
+#
+#   tests/interop/client_extdiscod.sh BUILD_DIR
+#
+# 1. Standalone (extdiscod is the XMPP server of sa.test; the account is made
+#    with extdiscoctl): info shows extdisco:2, :1, sic:1, sic:0; services
+#    (table, --json validated with jq, --type turn, --v1, direct TLS),
+#    credentials, ip (sic:1: 127.0.0.1 and the client's own source port, as
+#    extdiscod logged it), --ice-servers, --uris; check exit 0 with STUN and
+#    TURN udp/tcp/tls allocations; watch prints the pushes of a config change
+#    + SIGHUP (a TURN service signed with a wrong secret, a STUN port where
+#    nothing listens); check then exits 1 naming exactly those two failures.
+# 2. Component (Prosody 0.12 + mod_delegation/mod_privilege, extdiscod as
+#    the XEP-0114 component extdisco.example.org; the Prosody and extdiscod
+#    configurations are examples/prosody/prosody.cfg.lua and
+#    examples/extdiscod-component.yml with ports/paths substituted, as
+#    tests/interop/component_prosody.sh does, plus TLS for the client):
+#    services to the user's own domain come from extdiscod; check exit 0.
+# Every process is started here and stopped by PID (lib.sh).
+# Exit 0 all pass, 1 any failure, 77 skip (a peer missing).
+# CE_ONLY=standalone|component runs one part (debugging).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+
+BUILD_DIR=${1:-${BUILD:-$SRC/build}}
+EXTDISCO=${EXTDISCO:-$BUILD_DIR/client/extdisco}
+EXTDISCOD=${EXTDISCOD:-$BUILD_DIR/daemon/extdiscod}
+EXTDISCOCTL=${EXTDISCOCTL:-$BUILD_DIR/daemon/extdiscoctl}
+PROSODY=${PROSODY:-/usr/bin/prosody}
+PROSODYCTL=${PROSODYCTL:-/usr/bin/prosodyctl}
+TURNSERVER=${TURNSERVER:-/usr/bin/turnserver}
+for p in "$EXTDISCO" "$EXTDISCOD" "$EXTDISCOCTL"; do
+    if [ ! -x "$p" ]; then
+        echo "FAIL: $p not built"
+        exit 1
+    fi
+done
+for t in "$TURNSERVER" jq openssl; do
+    command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+
+il_init client_extdiscod
+T=$IL_TMP
+chmod 755 "$T"
+SECRET="turn-$RANDOM$RANDOM$RANDOM"
+WRONG="wrong-$RANDOM$RANDOM$RANDOM"
+printf '%s\n' "$SECRET" >"$T/turn.secret"
+printf '%s\n' "$WRONG" >"$T/wrong.secret"
+printf '%s\n' "alice-pw-$RANDOM$RANDOM" >"$T/alice.pw"
+
+# One certificate for every name the client verifies: both XMPP domains and
+# 127.0.0.1 (the turns check connects to coturn's TLS port by address).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=sa.test \
+    -addext "subjectAltName=DNS:sa.test,DNS:example.org,DNS:localhost,IP:127.0.0.1" \
+    -keyout "$T/key.pem" -out "$T/cert.pem" >"$T/openssl.log" 2>&1
+chmod 644 "$T/key.pem"
+
+# ---------------------------------------------------------------- coturn
+TURN_PORT=$(il_free_port)
+TLS_PORT=$(il_free_port)
+while [ "$TLS_PORT" = "$TURN_PORT" ]; do TLS_PORT=$(il_free_port); done
+DEAD_PORT=$(il_free_port)
+while [ "$DEAD_PORT" = "$TURN_PORT" ] || [ "$DEAD_PORT" = "$TLS_PORT" ]; do DEAD_PORT=$(il_free_port); done
+RELAY_MIN=$(il_free_port_range 60)
+cat >"$T/turnserver.conf" <<EOF
+listening-ip=127.0.0.1
+listening-ip=127.0.0.2
+relay-ip=127.0.0.1
+listening-port=$TURN_PORT
+tls-listening-port=$TLS_PORT
+min-port=$RELAY_MIN
+max-port=$((RELAY_MIN + 59))
+use-auth-secret
+static-auth-secret=$SECRET
+realm=extdiscod.test
+cert=$T/cert.pem
+pkey=$T/key.pem
+no-dtls
+no-cli
+no-rfc5780
+no-stun-backward-compatibility
+allow-loopback-peers
+userdb=$T/turndb
+pidfile=$T/turnserver.pid
+log-file=stdout
+simple-log
+verbose
+EOF
+il_start "$T/turnserver.log" "$TURNSERVER" -c "$T/turnserver.conf"
+TURN_PID=$IL_LAST_PID
+if ! il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" || ! il_wait_port tcp "$TLS_PORT" 10 "$TURN_PID"; then
+    echo "FAIL: coturn did not start"
+    tail -n 20 "$T/turnserver.log"
+    exit 1
+fi
+echo "coturn pid $TURN_PID on 127.0.0.1:$TURN_PORT + 127.0.0.2:$TURN_PORT (tls $TLS_PORT); nothing on $DEAD_PORT"
+
+# ---------------------------------------------------------------- helpers
+# ed OUT JID SERVER [ARGS...]: run extdisco (bounded), stdout to OUT.out,
+# stderr to OUT.err, exit status in RC.
+ed() {
+    local out=$1 jid=$2 server=$3
+    shift 3
+    RC=0
+    timeout 120 "$EXTDISCO" --jid "$jid" --server "$server" --ca-file "$T/cert.pem" \
+        --password-file "$T/alice.pw" "$@" >"$T/$out.out" 2>"$T/$out.err" || RC=$?
+}
+
+show() { sed 's/^/    /' "$@" 2>/dev/null | cut -c1-400 | head -n 30; }
+
+# expect NAME WANT_RC JQ-EXPR FILE: exit status and a jq predicate
+expect() {
+    local name=$1 want=$2 expr=$3 file=$4
+    if [ "$RC" -ne "$want" ]; then
+        il_fail "$name: exit $RC, want $want"
+        show "$file" "${file%.out}.err"
+    elif [ -z "$expr" ] || jq -e "$expr" "$file" >/dev/null 2>&1; then
+        il_pass "$name"
+    else
+        il_fail "$name: jq '$expr' is false"
+        show "$file" "${file%.out}.err"
+    fi
+}
+
+# expect_grep NAME WANT_RC REGEX FILE
+expect_grep() {
+    local name=$1 want=$2 re=$3 file=$4
+    if [ "$RC" -eq "$want" ] && grep -Eq -- "$re" "$file"; then
+        il_pass "$name"
+    else
+        il_fail "$name: exit $RC (want $want), /$re/ in $(basename "$file")?"
+        show "$file" "${file%.out}.err"
+    fi
+}
+
+# expect_same NAME WANT_RC EXPECTED-TEXT FILE: exact output
+expect_same() {
+    local name=$1 want=$2 text=$3 file=$4
+    if [ "$RC" -eq "$want" ] && [ "$(cat "$file")" = "$text" ]; then
+        il_pass "$name"
+    else
+        il_fail "$name: exit $RC (want $want)"
+        echo "    want:"; printf '%s\n' "$text" | sed 's/^/      /'
+        echo "    got:"; show "$file" "${file%.out}.err"
+    fi
+}
+
+# wait_for SECS CMD...: poll every 0.2 s
+wait_for() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# The JSON schema of a service object (docs/extdisco.1), as a jq predicate
+# (the same one tests/interop/client_peers.sh uses).
+# shellcheck disable=SC2034  # used by the sourced parts
+SVC_SCHEMA='(keys == (["expires","expires_unix","host","name","password","port","restricted","transport","type","uri","username"]))
+  and (.type | type == "string") and (.host | type == "string")
+  and (.port == null or (.port | type == "number"))
+  and (.transport == null or (.transport | type == "string"))
+  and (.restricted == null or (.restricted | type == "boolean"))
+  and (.expires == null or ((.expires | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))
+        and (.expires_unix | type == "number") and ((.expires_unix | todate) == .expires)))'
+
+# A TURN REST credential minted by extdiscod for a ttl of $1 seconds:
+# username EXPIRY:TOKEN, expires == EXPIRY, about now + ttl.
+cred_expr() {
+    local ttl=$1 now
+    now=$(date +%s)
+    printf '%s' "(.username | test(\"^[0-9]+:[a-z2-7]{26}\$\")) and (.password | length) > 20 and
+        ((.username | split(\":\")[0] | tonumber) as \$e | \$e == .expires_unix and
+         \$e >= $now + $ttl - 120 and \$e <= $now + $ttl + 120) and .restricted == true"
+}
+
+# shellcheck source=tests/interop/client_extdiscod_standalone.sh
+. "$HERE/client_extdiscod_standalone.sh"
+# shellcheck source=tests/interop/client_extdiscod_component.sh
+. "$HERE/client_extdiscod_component.sh"
+
+# ---------------------------------------------------------------- main
+if [ "${CE_ONLY:-standalone}" = standalone ]; then
+    if sa_start; then
+        echo "extdiscod (standalone) pid $SA_PID: STARTTLS $SA_PORT, direct TLS $SA_DIRECT"
+        sa_tests
+    else
+        il_fail "extdiscod standalone did not start"
+        tail -n 30 "$T/sa/extdiscod.log" 2>/dev/null | cut -c1-300
+    fi
+fi
+
+if [ "${CE_ONLY:-component}" = component ]; then
+    if [ ! -x "$PROSODY" ] || [ ! -f /usr/lib/prosody/modules/mod_delegation/mod_delegation.lua ] ||
+       [ ! -f /usr/lib/prosody/modules/mod_privilege/mod_privilege.lua ]; then
+        il_fail "prosody or prosody-modules (mod_delegation, mod_privilege) not installed"
+    elif cp_start; then
+        echo "prosody pid $CP_PROSODY_PID on 127.0.0.1:$CP_C2S, extdiscod (component) pid $CP_ED_PID"
+        cp_tests
+    else
+        il_fail "prosody + extdiscod component did not start"
+        tail -n 20 "$T/cp/prosody/stdout.log" "$T/cp/extdiscod.log" 2>/dev/null | cut -c1-300
+    fi
+fi
+
+for f in standalone_check standalone_check_bad component_check; do
+    if [ -f "$T/$f.txt" ]; then
+        echo "---- $f"
+        cat "$T/$f.txt"
+    fi
+done
+il_summary

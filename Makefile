@@ -40,13 +40,14 @@ test-interop: build
 
 test-san: build-san
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts
+	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts --suite interop
 
 fuzz: build-san
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(BUILD_SAN)
 
-# Everything: plain build (unit, transcripts, interop), then ASan+UBSan, then
-# each fuzzer for a short bounded time.
+# Everything: plain build (unit, transcripts, interop), then all of it again
+# under ASan+UBSan (the daemon and client the interop tests start included),
+# then each fuzzer for a short bounded time.
 test: build
 	$(MESON_TEST) -C $(BUILD)
 	$(MAKE) --no-print-directory test-san

@@ -95,7 +95,7 @@ struct lg {
     int nconns;
     lg_vc *vcs;
     int started, ready, failed, finished;
-    bool running, done, timed_out, paused;
+    bool running, done, timed_out, paused, pid_missing;
     double t0, t1;              /* request phase, µs */
     double cpu0, cpu1;          /* server CPU, µs (schedstat) */
     double tcpu0, tcpu1;        /* the same from utime+stime ticks */

@@ -392,9 +392,9 @@ EOF
         il_wait_port tcp "$lport" 10 "$lg_pid" || true
         il_start "$dir/out.log" "$EXTDISCOD" -c "$dir/extdiscod.yml"
         SRV_PID=$IL_LAST_PID
+        echo "$SRV_PID" >"$dir/pid"
         SERVER_PIDS+=("$SRV_PID")
         pin_server
-        echo "$SRV_PID" >"$dir/pid"
         wait "$lg_pid" || true
         stop_server
         line=$(grep '^RESULT' "$out" || true)

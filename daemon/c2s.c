@@ -168,6 +168,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
             released++;
         }
         s->active = false;
+        s->busy_reads = 0;
     }
 #ifdef __GLIBC__
     if (released)

@@ -30,6 +30,8 @@
 #define ED_C2S_MAX_AUTH_FAILURES 3    /* per connection */
 #define ED_C2S_MAX_RESOURCES 16       /* per account */
 #define ED_C2S_PRESENCE_MAX 4096      /* bytes of a stored presence payload */
+#define ED_C2S_BUSY_READS  3          /* reads per sweep period that keep
+                                       * the parser of a bound session */
 #define ED_C2S_SWEEP_SECS  1          /* quiet for 1-2 sweeps: the XML parser's
                                        * expat state is released */
 #define ED_C2S_IQ_PENDING_SECS 120    /* an unanswered IQ to a local entity
@@ -105,6 +107,7 @@ struct ed_session {
     uint64_t serial;         /* for log lines */
     uint8_t state;
     uint8_t auth_failures;
+    uint8_t busy_reads;      /* reads while bound this sweep period */
     int8_t priority;
     bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
     bool tls : 1;            /* the stream runs over TLS */

@@ -741,16 +741,19 @@ static void read_input(ed_session *s, struct evbuffer *in)
 static void on_read(struct bufferevent *bev, void *arg)
 {
     ed_session *s = arg;
-    bool busy = s->active;
     s->active = true;
     s->parser_idle = false;
+    if (s->bound && s->busy_reads < ED_C2S_BUSY_READS)
+        s->busy_reads++;
     read_input(s, bufferevent_get_input(bev));
-    /* An unused parser costs several KiB: give its expat state back now,
-     * unless the session is bound and busy (read before in this sweep
-     * period: it keeps the parser until the sweep finds it quiet).  During
-     * the login this is a few rebuilds per connection; it keeps the heap
-     * from being strewn with parsers between long-lived blocks. */
-    if (!s->dead && !s->closing && s->xs && s->state == SS_OPEN && (!busy || !s->bound))
+    /* An unused parser costs several KiB: give its expat state back at
+     * once, unless the session is busy (ED_C2S_BUSY_READS reads since it
+     * was bound, within one sweep period: it keeps the parser until the
+     * sweep finds it quiet).  A login costs a few cheap rebuilds; in return
+     * short-lived parsers do not end up strewn between the long-lived
+     * blocks of other sessions, which would keep whole pages resident. */
+    if (!s->dead && !s->closing && s->xs && s->state == SS_OPEN &&
+        s->busy_reads < ED_C2S_BUSY_READS)
         s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 

@@ -43,6 +43,11 @@ static ed_err buf_reserve(ed_buf *b, size_t extra)
     return ED_OK;
 }
 
+ed_err ed_buf_reserve(ed_buf *b, size_t extra)
+{
+    return buf_reserve(b, extra);
+}
+
 ed_err ed_buf_append(ed_buf *b, const void *p, size_t n)
 {
     if (!b || (!p && n))

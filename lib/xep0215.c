@@ -47,10 +47,10 @@ static int ns_version(const char *ns)
 static ed_err classify(const ed_elem *iq, const ed_elem **payload, int *version,
                        ed_xep0215_kind *kind, const char **iq_type)
 {
-    if (!iq || !iq->name || strcmp(iq->name, "iq") != 0)
+    if (!iq || !iq->name || iq->name[0] != 'i' || iq->name[1] != 'q' || iq->name[2])
         return ED_SVC_NOT_EXTDISCO;
     const char *t = ed_elem_attr(iq, "type");
-    if (!t || (strcmp(t, "get") != 0 && strcmp(t, "set") != 0))
+    if (!t || (t[0] != 'g' && t[0] != 's') || t[1] != 'e' || t[2] != 't' || t[3])
         return ED_SVC_NOT_EXTDISCO; /* results and errors are never requests */
     const ed_elem *p = ed_elem_first(iq);
     if (!p)
@@ -102,21 +102,12 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w)
     return ED_OK;
 }
 
-ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
-                                const char **condition)
+/* ed_xep0215_parse_request() once classify() has accepted iq. */
+static ed_err parse_classified(const ed_elem *iq, const ed_elem *p, int version,
+                               ed_xep0215_kind kind, const char *iq_type,
+                               ed_xep0215_request *req, const char **condition)
 {
-    if (condition)
-        *condition = NULL;
-    if (!req)
-        return ED_EINVAL;
-    memset(req, 0, sizeof *req);
-    const ed_elem *p = NULL;
-    int version = 0;
-    ed_xep0215_kind kind = 0;
-    const char *iq_type = NULL;
-    ed_err err = classify(iq, &p, &version, &kind, &iq_type);
-    if (err)
-        return err;
+    ed_err err;
     req->version = version;
     req->kind = kind;
     req->iq_type = iq_type;
@@ -172,6 +163,24 @@ fail:
         *condition = "internal-server-error";
     ed_xep0215_request_clear(req);
     return err;
+}
+
+ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
+                                const char **condition)
+{
+    if (condition)
+        *condition = NULL;
+    if (!req)
+        return ED_EINVAL;
+    memset(req, 0, sizeof *req);
+    const ed_elem *p = NULL;
+    int version = 0;
+    ed_xep0215_kind kind = 0;
+    const char *iq_type = NULL;
+    ed_err err = classify(iq, &p, &version, &kind, &iq_type);
+    if (err)
+        return err;
+    return parse_classified(iq, p, version, kind, iq_type, req, condition);
 }
 
 /* --- the responder ------------------------------------------------------------ */
@@ -290,7 +299,8 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
 
     ed_xep0215_request req;
     const char *cond = NULL;
-    ed_err perr = ed_xep0215_parse_request(iq, &req, &cond);
+    memset(&req, 0, sizeof req);
+    ed_err perr = parse_classified(iq, p, version, kind, iq_type, &req, &cond);
     if (perr)
         return error_reply(iq, cond ? cond : "bad-request", err, perr);
     if (kind == ED_XEP0215_SERVICES && !pol->may_list) {

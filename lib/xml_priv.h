@@ -108,6 +108,10 @@ ED_PRIV ed_err ed_elem_append_attr_static(ed_elem *e, int id, const char *v);
  * of memory. */
 ED_PRIV char *ed_elem_append_attr_buf(ed_elem *e, int id, size_t vlen);
 
+/* Make room in b for extra more bytes (plus the NUL); ED_ELIMIT past
+ * b->max (lib/buf.c). */
+ED_PRIV ed_err ed_buf_reserve(ed_buf *b, size_t extra);
+
 /* ed_iq_result() with a guess of the bytes the reply tree will need (see
  * ed_elem_new_n), so that a big reply is built in one block (lib/stanza.c). */
 ED_PRIV ed_elem *ed_iq_result_sized(const ed_elem *req, size_t hint);

@@ -482,7 +482,7 @@ const char *ed_elem_attr(const ed_elem *e, const char *name)
     if (!e || !name)
         return NULL;
     for (size_t i = 0; i < e->nattrs; i++)
-        if (!strcmp(e->attrs[i].name, name))
+        if (e->attrs[i].name[0] == name[0] && !strcmp(e->attrs[i].name, name))
             return e->attrs[i].value;
     return NULL;
 }
@@ -774,7 +774,32 @@ static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
     return PUTS(out, "'");
 }
 
-static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
+/* Copy n bytes where n is usually small: no library call below 17. */
+static inline char *copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+    return d + n;
+}
+
+/* The start tag of e the general way, piece by piece. */
+static ed_err write_open_slow(ed_buf *out, const ed_elem *e, const char *pns)
 {
     int sl = sname_len_of(e->name);
     size_t nlen;
@@ -795,6 +820,92 @@ static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
     for (size_t i = 0; i < e->nattrs; i++)
         TRY(write_attr(out, e, i));
     return e->children ? PUTS(out, ">") : PUTS(out, "/>");
+}
+
+#define FAST_ATTRS 16
+
+/* Length of a plain attribute name (an NCName other than xmlns), or 0. */
+static size_t plain_attr_name(const char *n)
+{
+    int sl = sname_len_of(n);
+    if (sl >= 0)
+        return (size_t)sl;
+    size_t len = 0;
+    for (; n[len]; len++)
+        if (name_class[(unsigned char)n[len]] != 1)
+            return 0;
+    unsigned char c0 = (unsigned char)n[0];
+    if (len == 0 || c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9') ||
+        (len == 5 && !memcmp(n, "xmlns", 5)))
+        return 0;
+    return len;
+}
+
+/* The usual start tag: a valid name, attributes with plain names and
+ * values with nothing to escape (at most FAST_ATTRS), a namespace with
+ * nothing to escape: measured first, then written in one go.  Anything
+ * else, and any error, goes the general way (which then reports it), so
+ * the output and the errors are the same either way. */
+static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
+{
+    size_t nl[FAST_ATTRS], vl[FAST_ATTRS];
+    size_t na = e->nattrs;
+    if (na > FAST_ATTRS)
+        return write_open_slow(out, e, pns);
+    int sl = sname_len_of(e->name);
+    size_t nlen;
+    if (sl >= 0) {
+        nlen = (size_t)sl;
+    } else {
+        nlen = strlen(e->name);
+        if (!ncname_ok(e->name, nlen))
+            return ED_EINVAL;
+    }
+    size_t total = (e->children ? 2 : 3) + nlen, nslen = 0; /* <name> or <name/> */
+    int with_ns = e->ns != pns && strcmp(e->ns, pns);
+    if (with_ns) {
+        nslen = strlen(e->ns);
+        if (plain_len(e->ns, nslen, 1) != nslen)
+            return write_open_slow(out, e, pns);
+        total += 9 + nslen; /*  xmlns='' */
+    }
+    for (size_t i = 0; i < na; i++) {
+        const char *v = e->attrs[i].value;
+        nl[i] = plain_attr_name(e->attrs[i].name);
+        vl[i] = strlen(v);
+        if (!nl[i] || plain_len(v, vl[i], 1) != vl[i])
+            return write_open_slow(out, e, pns);
+        total += 4 + nl[i] + vl[i]; /*  n='v' */
+    }
+    if (total >= out->cap - out->len || !out->data) {
+        ed_err err = ed_buf_reserve(out, total);
+        if (err)
+            return err;
+    }
+    if (out->max && total > out->max - out->len)
+        return ED_ELIMIT;
+    char *w = out->data + out->len;
+    *w++ = '<';
+    w = copy_small(w, e->name, nlen);
+    if (with_ns) {
+        memcpy(w, " xmlns='", 8);
+        w = copy_small(w + 8, e->ns, nslen);
+        *w++ = '\'';
+    }
+    for (size_t i = 0; i < na; i++) {
+        *w++ = ' ';
+        w = copy_small(w, e->attrs[i].name, nl[i]);
+        *w++ = '=';
+        *w++ = '\'';
+        w = copy_small(w, e->attrs[i].value, vl[i]);
+        *w++ = '\'';
+    }
+    if (!e->children)
+        *w++ = '/';
+    *w++ = '>';
+    *w = '\0';
+    out->len = (size_t)(w - out->data);
+    return ED_OK;
 }
 
 static ed_err write_close(ed_buf *out, const ed_elem *e)

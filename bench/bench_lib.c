@@ -4,6 +4,8 @@
  *             credentials minted per request) and serialise the reply;
  *   credentials: the same for a <credentials/> request;
  *   sic:      parse + answer + serialise an XEP-0279 request.
+ * Usage: bench_lib [N [CASE]] — N ops per case (500000), only CASE if given
+ * (e.g. for instruction counts under valgrind --tool=callgrind).
  * Not a test: numbers go to the README (make bench). */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -4,7 +4,8 @@ extdiscod's standalone server (the issue's "RSS per idle connection at
 1,000 connections").
 
   bench/idle_rss.py [--build BUILD_DIR] [-n 1000] [--mode plain|tls|both]
-                    [--wrap 'valgrind --tool=massif ...'] [--malloc-stats]
+                    [-c CONCURRENT_LOGINS] [--settle SECS] [--malloc-stats]
+                    [--wrap 'valgrind --tool=massif ...'] [--exec-loaded CMD]
                     [--keep-dir]
 
 Starts its own extdiscod (BUILD_DIR/daemon/extdiscod) with a temporary
@@ -19,13 +20,15 @@ ceil(n/8) accounts (a user may bind at most 16 resources).  For each mode:
      a resource, send initial presence and a ping; the script waits until
      every one of them got the ping reply, i.e. the server has nothing left
      to do for any of them;
-  4. after a short settle, VmRSS again; (after - baseline) / n is the cost
-     of one idle authenticated connection.  The connections are then closed
-     and VmRSS read once more (to show what the allocator gives back).
+  4. after a settle (3 s: the server releases the XML parser of a session
+     that has been quiet for 1-2 s), VmRSS again; (loaded - baseline) / n is
+     the cost of one idle authenticated connection.  The connections are
+     then closed and VmRSS read once more.
 
-The daemon is restarted for each mode so the modes do not share heap.
-Prints one line per mode, e.g.
-  plain: n=1000 baseline=6012 KiB loaded=10100 KiB -> 4.09 KiB/conn
+--malloc-stats also asks glibc (gdb calls malloc_stats() in the daemon) for
+the heap in use, to tell live memory from fragmentation.  The daemon is
+restarted for each mode so the modes do not share heap.  Prints, e.g.
+  plain: n=1000 baseline=10172 KiB loaded=12552 KiB (closed: ...) -> 2.38 KiB/conn
 """
 import argparse
 import asyncio

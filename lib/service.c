@@ -669,6 +669,12 @@ static const char *action_str(ed_action a)
 ed_err ed_service_to_elem(ed_elem *parent, const ed_service *s, const char *lang,
                           ed_elem **out)
 {
+    return ed_service_to_elem_fmt(parent, s, lang, out, NULL, 0);
+}
+
+ed_err ed_service_to_elem_fmt(ed_elem *parent, const ed_service *s, const char *lang,
+                              ed_elem **out, const char *expires_txt, size_t expires_len)
+{
     if (out)
         *out = NULL;
     if (!parent || !s || !s->type || !s->host)
@@ -711,7 +717,10 @@ ed_err ed_service_to_elem(ed_elem *parent, const ed_service *s, const char *lang
                                          s->restricted ? "true" : "false");
     SET(ED_SN_USERNAME, s->username);
     SET(ED_SN_PASSWORD, s->password);
-    if (s->expires) {
+    if (s->expires && expires_txt) {
+        if (!err)
+            err = ed_elem_append_attr(e, ED_SN_EXPIRES, expires_txt, expires_len);
+    } else if (s->expires) {
         char ts[ED_DATETIME_BUFSZ];
         size_t tl = ed_datetime_format(s->expires, ts);
         if (tl == 0)

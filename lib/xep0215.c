@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "extdisco/datetime.h"
 #include "extdisco/stanza.h"
 #include "extdisco/xep0215.h"
 #include "xml_priv.h"
@@ -79,8 +80,10 @@ void ed_xep0215_request_clear(ed_xep0215_request *req)
 }
 
 /* One requested identity: host and type required, port optional.  Nothing
- * else in it matters for matching, so nothing else is checked. */
-static ed_err wanted_from_elem(const ed_elem *e, ed_service *w)
+ * else in it matters for matching, so nothing else is checked.  borrow: w's
+ * strings point into e's tree instead of being copied (the responder's
+ * request never outlives the IQ). */
+static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
 {
     ed_service_init(w);
     const char *host = ed_elem_attr(e, "host");
@@ -93,6 +96,11 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w)
     ed_err err;
     if (port && (err = ed_parse_port(port, &w->port)))
         return err;
+    if (borrow) {
+        w->host = (char *)host;
+        w->type = (char *)type;
+        return ED_OK;
+    }
     w->host = strdup(host);
     w->type = strdup(type);
     if (!w->host || !w->type) {
@@ -102,10 +110,14 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w)
     return ED_OK;
 }
 
-/* ed_xep0215_parse_request() once classify() has accepted iq. */
+/* ed_xep0215_parse_request() once classify() has accepted iq.  With
+ * borrowed (MAX_WANTED entries) req->wanted is that array and its strings
+ * point into iq: nothing is allocated and req must not be cleared with
+ * ed_xep0215_request_clear(): it is simply dropped. */
 static ed_err parse_classified(const ed_elem *iq, const ed_elem *p, int version,
                                ed_xep0215_kind kind, const char *iq_type,
-                               ed_xep0215_request *req, const char **condition)
+                               ed_xep0215_request *req, const char **condition,
+                               ed_service *borrowed)
 {
     ed_err err;
     req->version = version;
@@ -139,14 +151,14 @@ static ed_err parse_classified(const ed_elem *iq, const ed_elem *p, int version,
         err = ED_ELIMIT;
         goto bad;
     }
-    req->wanted = calloc(n, sizeof *req->wanted);
+    req->wanted = borrowed ? borrowed : calloc(n, sizeof *req->wanted);
     if (!req->wanted) {
         err = ED_ENOMEM;
         goto fail;
     }
     for (const ed_elem *s = ed_elem_child(p, "service", p->ns); s;
          s = ed_elem_next(s, "service", p->ns)) {
-        if ((err = wanted_from_elem(s, &req->wanted[req->nwanted])))
+        if ((err = wanted_from_elem(s, &req->wanted[req->nwanted], borrowed != NULL)))
             goto bad;
         req->nwanted++;
     }
@@ -156,12 +168,15 @@ bad:
         goto fail;
     if (condition)
         *condition = "bad-request";
-    ed_xep0215_request_clear(req);
-    return err;
+    goto clear;
 fail:
     if (condition)
         *condition = "internal-server-error";
-    ed_xep0215_request_clear(req);
+clear:
+    if (borrowed)
+        memset(req, 0, sizeof *req);
+    else
+        ed_xep0215_request_clear(req);
     return err;
 }
 
@@ -180,7 +195,7 @@ ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
     ed_err err = classify(iq, &p, &version, &kind, &iq_type);
     if (err)
         return err;
-    return parse_classified(iq, p, version, kind, iq_type, req, condition);
+    return parse_classified(iq, p, version, kind, iq_type, req, condition, NULL);
 }
 
 /* --- the responder ------------------------------------------------------------ */
@@ -195,6 +210,8 @@ static bool def_has_creds(const ed_service_def *d)
 typedef struct mint_cache {
     const ed_turn_rest *rest; /* NULL: nothing minted yet */
     ed_turn_cred cred;
+    char exp_txt[ED_DATETIME_BUFSZ]; /* cred.expires formatted, once */
+    size_t exp_len;                  /* 0: not formatted */
 } mint_cache;
 
 /* A shallow view of def as requester sees it: *v borrows def's strings and
@@ -223,12 +240,24 @@ static ed_err view(const ed_service_def *def, const ed_jid *requester,
                 return err;
             }
             mc->rest = def->rest;
+            mc->exp_len = ed_datetime_format(mc->cred.expires, mc->exp_txt);
         }
         v->username = mc->cred.username;
         v->password = mc->cred.password;
         v->expires = mc->cred.expires; /* the username's expiry, by construction */
     }
     return ED_OK;
+}
+
+/* <service/> of v under payload; a minted credential's expiry is
+ * formatted once per reply. */
+static ed_err emit(ed_elem *payload, const ed_service *v, const char *lang,
+                   const mint_cache *mc)
+{
+    bool minted = mc->rest && v->username == mc->cred.username && mc->exp_len &&
+                  v->expires == mc->cred.expires;
+    return ed_service_to_elem_fmt(payload, v, lang, NULL, minted ? mc->exp_txt : NULL,
+                                  minted ? mc->exp_len : 0);
 }
 
 ed_err ed_xep0215_materialize(const ed_service_def *def, const ed_jid *requester,
@@ -298,17 +327,16 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
         return error_reply(iq, "not-allowed", err, ED_OK);
 
     ed_xep0215_request req;
+    ed_service borrowed[MAX_WANTED]; /* req.wanted: strings borrowed from iq */
     const char *cond = NULL;
     memset(&req, 0, sizeof req);
-    ed_err perr = parse_classified(iq, p, version, kind, iq_type, &req, &cond);
+    ed_err perr = parse_classified(iq, p, version, kind, iq_type, &req, &cond, borrowed);
     if (perr)
         return error_reply(iq, cond ? cond : "bad-request", err, perr);
     if (kind == ED_XEP0215_SERVICES && !pol->may_list) {
-        ed_xep0215_request_clear(&req);
         return error_reply(iq, "forbidden", err, ED_OK);
     }
     if (kind == ED_XEP0215_CREDENTIALS && !pol->may_credentials) {
-        ed_xep0215_request_clear(&req);
         return error_reply(iq, "forbidden", err, ED_OK);
     }
 
@@ -336,7 +364,7 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
                 continue;
             ed_service v;
             if (!(e = view(&set[i], requester, now, with_creds, &v, &mc)))
-                e = ed_service_to_elem(payload, &v, lang, NULL);
+                e = emit(payload, &v, lang, &mc);
         }
     } else if (!e) {
         for (size_t i = 0; !e && i < n; i++) {
@@ -344,13 +372,12 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
                 continue;
             ed_service v;
             if (!(e = view(&set[i], requester, now, true, &v, &mc)))
-                e = ed_service_to_elem(payload, &v, lang, NULL);
+                e = emit(payload, &v, lang, &mc);
             matched++;
         }
     }
     if (mc.rest)
         memset(&mc.cred, 0, sizeof mc.cred);
-    ed_xep0215_request_clear(&req);
     if (e) {
         ed_elem_free(reply);
         return error_reply(iq, "internal-server-error", err, e);

@@ -116,6 +116,14 @@ ED_PRIV ed_err ed_buf_reserve(ed_buf *b, size_t extra);
  * ed_elem_new_n), so that a big reply is built in one block (lib/stanza.c). */
 ED_PRIV ed_elem *ed_iq_result_sized(const ed_elem *req, size_t hint);
 
+/* ed_service_to_elem() (lib/service.c) with s->expires already formatted
+ * by the caller (ed_datetime_format(s->expires) = expires_txt[0..len)), or
+ * expires_txt NULL to format it here. */
+struct ed_service;
+ED_PRIV ed_err ed_service_to_elem_fmt(ed_elem *parent, const struct ed_service *s,
+                                      const char *lang, ed_elem **out,
+                                      const char *expires_txt, size_t expires_len);
+
 /* Length of the prefix of s[0..n) that XML output can take as is: no
  * & < >, no ' " either when attr, no control character (tab and newlines
  * included) and only ASCII — exactly the bytes ed_buf_xml_escape() copies

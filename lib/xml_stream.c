@@ -186,6 +186,18 @@ static int check_size(ed_xml_stream *s, uint64_t end)
     return 0;
 }
 
+/* Length of an expat name (usually short: one loop, no library calls);
+ * *sep = its first NS_SEP (namespace separator) or NULL. */
+static inline size_t name_len(const char *n, const char **sep)
+{
+    size_t i = 0;
+    *sep = NULL;
+    for (; n[i]; i++)
+        if (n[i] == NS_SEP && !*sep)
+            *sep = n + i;
+    return i;
+}
+
 /* Copy expat's attributes (after namespace processing) into e. */
 static int copy_attrs(ed_xml_stream *s, ed_elem *e, const XML_Char **atts,
                       size_t n)
@@ -196,21 +208,21 @@ static int copy_attrs(ed_xml_stream *s, ed_elem *e, const XML_Char **atts,
         goto nomem;
     struct ed_arena *a = e->arena;
     for (size_t i = 0; i < n; i++) {
-        const char *an = atts[2 * i], *av = atts[2 * i + 1];
-        const char *sep = strchr(an, NS_SEP);
+        const char *an = atts[2 * i], *av = atts[2 * i + 1], *sep;
+        size_t al = name_len(an, &sep);
         char *name;
         if (!sep) {
-            name = ed_arena_strndup(a, an, strlen(an));
+            name = ed_arena_strndup(a, an, al);
         } else if ((size_t)(sep - an) == sizeof ED_NS_XML - 1 &&
                    !memcmp(an, ED_NS_XML, sizeof ED_NS_XML - 1)) {
-            size_t ll = strlen(sep + 1);
+            size_t ll = al - (size_t)(sep + 1 - an);
             name = ed_arena_alloc(a, 4 + ll + 1, 1);
             if (name) {
                 memcpy(name, "xml:", 4);
                 memcpy(name + 4, sep + 1, ll + 1);
             }
         } else {
-            name = ed_arena_strndup(a, an, strlen(an));
+            name = ed_arena_strndup(a, an, al);
             if (name)
                 name[sep - an] = '|';
         }

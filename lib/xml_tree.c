@@ -8,10 +8,16 @@
  *   - a text node (name == NULL) keeps the capacity of its text buffer in
  *     cap_attrs, so that adjacent text appends are amortised O(1);
  *   - an element's `text` field caches ed_elem_text() when the element has
- *     several text children; any change to its children clears it.
+ *     several text children; any change to its children clears it;
+ *   - names (and some constant values) set by the library's own builders
+ *     are not copied: they point at static strings (ed_snames[], literals),
+ *     and the serialiser skips its checks for a name in ed_snames[].
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "extdisco/service.h"
 #include "extdisco/xep0279.h"
@@ -100,6 +106,30 @@ static void link_child(ed_elem *parent, ed_elem *c)
     parent->last = c;
     if (parent->name)
         parent->text = NULL; /* drop the ed_elem_text() cache */
+}
+
+/* Copy n bytes where n is usually small: no library call below 17. */
+static inline char *copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+    return d + n;
 }
 
 /* --- static names ---------------------------------------------------------- */
@@ -236,7 +266,7 @@ ed_err ed_elem_append_attr(ed_elem *e, int id, const char *v, size_t vlen)
     char *d = ed_elem_append_attr_buf(e, id, vlen);
     if (!d)
         return ED_ENOMEM;
-    memcpy(d, v, vlen);
+    copy_small(d, v, vlen);
     return ED_OK;
 }
 
@@ -596,15 +626,53 @@ static inline uint64_t word_unplain(const char *p, int attr)
     return t & 0x8080808080808080ull;
 }
 
+#ifdef __SSE2__
+/* Non-zero when one of the 16 bytes at p is not plain. */
+static inline int vec_unplain(const char *p, int attr)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed: bytes >= 0x80 are negative, so "< 0x20" catches them too */
+    __m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('&')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+    if (attr) {
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    }
+    return _mm_movemask_epi8(m);
+}
+#endif
+
 static inline size_t plain_len(const char *s, size_t n, int attr)
 {
     const unsigned char *cls = plain_class[attr];
     size_t i = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16)
+            if (vec_unplain(s + i, attr))
+                goto bytes;
+        if (i == n || !vec_unplain(s + n - 16, attr)) /* the last 16, overlapping */
+            return n;
+        goto bytes;
+    }
+#endif
     if (n >= 8) {
         for (; i + 8 <= n; i += 8)
             if (word_unplain(s + i, attr))
                 goto bytes;
         if (i == n || !word_unplain(s + n - 8, attr)) /* the last 8, overlapping */
+            return n;
+    } else if (n >= 4) {
+        /* two overlapping 4-byte loads make one word: every byte checked */
+        uint32_t lo, hi;
+        char w[8];
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        memcpy(w, &lo, 4);
+        memcpy(w + 4, &hi, 4);
+        if (!word_unplain(w, attr))
             return n;
     }
 bytes:
@@ -774,30 +842,6 @@ static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
     return PUTS(out, "'");
 }
 
-/* Copy n bytes where n is usually small: no library call below 17. */
-static inline char *copy_small(char *d, const char *s, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    } else {
-        memcpy(d, s, n);
-    }
-    return d + n;
-}
-
 /* The start tag of e the general way, piece by piece. */
 static ed_err write_open_slow(ed_buf *out, const ed_elem *e, const char *pns)
 {
@@ -877,13 +921,13 @@ static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
             return write_open_slow(out, e, pns);
         total += 4 + nl[i] + vl[i]; /*  n='v' */
     }
-    if (total >= out->cap - out->len || !out->data) {
-        ed_err err = ed_buf_reserve(out, total);
-        if (err)
-            return err;
+    /* No room (or past max): the general way fails or grows exactly as it
+     * always did. */
+    if (!out->data || total >= out->cap - out->len ||
+        (out->max && total > out->max - out->len)) {
+        if ((out->max && total > out->max - out->len) || ed_buf_reserve(out, total))
+            return write_open_slow(out, e, pns);
     }
-    if (out->max && total > out->max - out->len)
-        return ED_ELIMIT;
     char *w = out->data + out->len;
     *w++ = '<';
     w = copy_small(w, e->name, nlen);

@@ -7,8 +7,9 @@
 #   TLS, a stanza before authentication, malformed, oversized, too deep and
 #   restricted XML, wrong stream headers, PROXY headers where none is
 #   expected and none where one is, 1000 connections that never speak, SIC
-#   for another user; a canary session logged in before all this must still
-#   answer afterwards.
+#   for another user, more unanswered IQs to another user than
+#   limits.max_pending_iqs; a canary session logged in before all this must
+#   still answer afterwards.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,6 +95,15 @@ r=$(login "$P_PROXY" alice@localhost alice 198.51.100.23)
 # --- SIC for another user -----------------------------------------------------
 timeout 60 "$PY" "$RAW" sic-other "$P_STARTTLS" >"$IL_TMP/sic.out" 2>"$IL_TMP/sic.err" || true
 fold_lines sic "$IL_TMP/sic.out"
+
+# --- IQs awaiting replies: limits.max_pending_iqs (default 64) -----------------
+timeout 100 "$PY" "$RAW" pending-iqs "$P_STARTTLS" 64 >"$IL_TMP/pending.out" \
+    2>"$IL_TMP/pending.err" || true
+fold_lines pending "$IL_TMP/pending.out"
+grep -q . "$IL_TMP/pending.out" || { il_fail "pending-iqs printed nothing"; tail "$IL_TMP/pending.err" >&2; }
+n=$(grep -c 'alice@localhost/.*limits.max_pending_iqs' "$IL_TMP/extdiscod.log" || true)
+[ "$n" = 1 ] && il_pass "the pending-IQ limit is logged once per session" ||
+    il_fail "pending-IQ limit logged $n times"
 
 # --- 1000 connections that never speak ------------------------------------------
 timeout 120 "$PY" "$RAW" idle "$P_STARTTLS" "$IDLE" 15 "$P_STARTTLS" >"$IL_TMP/idle.out" \

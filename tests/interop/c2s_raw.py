@@ -12,6 +12,10 @@ used by tests/interop/c2s_badinput.sh.  Each case prints "ok: ..." or
         of them got <connection-timeout/> within SECS seconds
   c2s_raw.py canary PORT READY GO    log in, touch READY, wait for GO, ping
   c2s_raw.py sic-other PORT          alice asks sic:1 of bob@localhost
+  c2s_raw.py pending-iqs PORT LIMIT  alice sends IQs to bob@localhost/slow,
+        who holds them unanswered: LIMIT get through, the next one gets
+        resource-constraint (type wait); once bob answers one, one more
+        gets through
 """
 import asyncio
 import json
@@ -24,7 +28,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import slixmpp
-from slixmpp.exceptions import IqError
+from slixmpp.exceptions import IqError, IqTimeout
 
 fails = 0
 HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
@@ -296,6 +300,68 @@ def case_sic_other(port):
     run(body())
 
 
+def case_pending_iqs(port, limit):
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
+
+    async def body():
+        rb, bob = await login(port, 'bob@localhost/slow', 'bob', keep=True)
+        held = []
+        bob.register_handler(Callback('hold', MatchXPath('{jabber:client}iq/{urn:test:hold}q'),
+                                      held.append))
+        ra, alice = await login(port, 'alice@localhost', 'alice', keep=True)
+        check(ra == 'success' and rb == 'success', 'alice and bob/slow logged in')
+
+        def send(n, secs=60):
+            iq = alice.Iq()
+            iq['type'] = 'get'
+            iq['to'] = 'bob@localhost/slow'
+            iq['id'] = 'hold-%d' % n
+            iq.append(ET.fromstring("<q xmlns='urn:test:hold'/>"))
+            return asyncio.ensure_future(iq.send(timeout=secs))
+
+        async def until(cond, secs=10):
+            end = time.time() + secs
+            while not cond() and time.time() < end:
+                await asyncio.sleep(0.05)
+
+        tasks = [send(n) for n in range(limit)]
+        await until(lambda: len(held) >= limit)
+        check(len(held) == limit, '%d IQs to bob/slow delivered (%d)' % (limit, len(held)))
+        over = []
+        for n in (limit, limit + 1):
+            try:
+                await send(n, 5)
+                over.append('result')
+            except IqError as e:
+                over.append('%s/%s' % (e.iq['error']['condition'], e.iq['error']['type']))
+            except IqTimeout:
+                over.append('no answer')
+        check(over == ['resource-constraint/wait'] * 2,
+              'IQs over limits.max_pending_iqs -> %s' % over)
+        check(len(held) == limit, 'the refused IQs never reached bob (%d)' % len(held))
+        # bob answers one: it no longer counts, one more gets through
+        first = held[0]
+        bob.send_raw("<iq type='result' id='%s' to='%s'/>" % (first['id'], first['from']))
+        try:
+            r = await asyncio.wait_for(tasks[0], 10)
+            check(r['type'] == 'result', "bob's answer reached alice")
+        except Exception as e:  # noqa: BLE001
+            check(False, "bob's answer reached alice (%r)" % e)
+        extra = send(limit + 2)
+        await until(lambda: len(held) > limit)
+        check(len(held) == limit + 1, 'after one answer, one more IQ gets through')
+        # other traffic of alice is not limited: the server answers a ping
+        ok = await alice['xep_0199'].ping(jid='localhost', timeout=10)
+        check(ok is not False, 'alice still gets server IQs answered at the limit')
+        for t in tasks + [extra]:
+            t.cancel()
+        alice.disconnect()
+        bob.disconnect()
+        await asyncio.sleep(0.3)
+    run(body(), 90)
+
+
 def main():
     what, a = sys.argv[1], sys.argv[2:]
     if what == 'raw':
@@ -308,6 +374,8 @@ def main():
         case_canary(int(a[0]), a[1], a[2])
     elif what == 'sic-other':
         case_sic_other(int(a[0]))
+    elif what == 'pending-iqs':
+        case_pending_iqs(int(a[0]), int(a[1]))
     sys.exit(min(fails, 100))
 
 

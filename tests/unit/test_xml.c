@@ -869,6 +869,7 @@ static void test_stream_idle_when(void **state)
     assert_int_equal(ed_xml_stream_idle(s), 0); /* half a character */
     /* (0xc3 0xa9 is é: text outside a stanza, an error either way) */
     ed_xml_stream_free(s);
+    ed_buf_free(&l.b);
 
     memset(&l, 0, sizeof l);
     s = ed_xml_stream_new(NULL, &cbs, &l);

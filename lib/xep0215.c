@@ -79,8 +79,9 @@ void ed_xep0215_request_clear(ed_xep0215_request *req)
     memset(req, 0, sizeof *req);
 }
 
-/* One requested identity: host and type required, port optional.  Nothing
- * else in it matters for matching, so nothing else is checked.  borrow: w's
+/* One requested identity: host and type required, port and transport
+ * optional.  Nothing else in it matters for matching, so nothing else is
+ * checked.  borrow: w's
  * strings point into e's tree instead of being copied (the responder's
  * request never outlives the IQ). */
 static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
@@ -89,6 +90,8 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
     const char *host = ed_elem_attr(e, "host");
     const char *type = ed_elem_attr(e, "type");
     const char *port = ed_elem_attr(e, "port");
+    /* Optional: a client that names the transport wants that entry only. */
+    const char *transport = ed_elem_attr(e, "transport");
     if (!host || !*host)
         return ED_SVC_MISSING_HOST;
     if (!type || !*type)
@@ -96,14 +99,18 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
     ed_err err;
     if (port && (err = ed_parse_port(port, &w->port)))
         return err;
+    if (transport && !ed_is_ncname(transport))
+        return ED_SVC_BAD_TRANSPORT;
     if (borrow) {
         w->host = (char *)host;
         w->type = (char *)type;
+        w->transport = (char *)transport;
         return ED_OK;
     }
     w->host = strdup(host);
     w->type = strdup(type);
-    if (!w->host || !w->type) {
+    w->transport = transport ? strdup(transport) : NULL;
+    if (!w->host || !w->type || (transport && !w->transport)) {
         ed_service_clear(w);
         return ED_ENOMEM;
     }
@@ -287,7 +294,8 @@ static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
     for (size_t i = 0; i < req->nwanted; i++) {
         const ed_service *w = &req->wanted[i];
         if (s->type && strcmp(w->type, s->type) == 0 && s->host &&
-            strcasecmp(w->host, s->host) == 0 && (w->port < 0 || w->port == s->port))
+            strcasecmp(w->host, s->host) == 0 && (w->port < 0 || w->port == s->port) &&
+            (!w->transport || (s->transport && strcasecmp(w->transport, s->transport) == 0)))
             return true;
     }
     return false;

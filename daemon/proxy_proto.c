@@ -71,7 +71,10 @@ static ed_proxy_status parse_v1(const unsigned char *buf, size_t len,
     while (end + 1 < len && end + 2 <= ED_PROXY_V1_MAX &&
            !(buf[end] == '\r' && buf[end + 1] == '\n'))
         end++;
-    if (end + 1 >= len || !(buf[end] == '\r' && buf[end + 1] == '\n')) {
+    /* The CRLF must end within the first 107 bytes (the loop can stop one
+     * past that with a CRLF at 106..107, which is a 108-byte line). */
+    if (end + 1 >= len || end + 2 > ED_PROXY_V1_MAX ||
+        !(buf[end] == '\r' && buf[end + 1] == '\n')) {
         if (len >= ED_PROXY_V1_MAX)
             return bad(why, "PROXY v1 line longer than 107 bytes");
         for (size_t i = 0; i < len; i++)

@@ -1,7 +1,9 @@
 /* lib/xml_priv.h — library-internal: the arena behind every element tree,
  * fast (length-taking, non-copying) builders the parser and the reply
- * builders use, and the plain-text scan of the serialiser.  Not installed,
- * not part of the API. */
+ * builders use, what the trees (lib/xml_tree.c) share with the serialiser
+ * (lib/xml_write.c), the plain-text scan of the serialiser, and the raw-byte
+ * checks (lib/xml_bytes.c) ahead of the stream parser (lib/xml_stream.c).
+ * Not installed, not part of the API. */
 #ifndef EXTDISCO_XML_PRIV_H
 #define EXTDISCO_XML_PRIV_H
 
@@ -53,6 +55,31 @@ ED_PRIV ed_elem *ed_elem_add_n(ed_elem *parent, const char *name, size_t nlen,
 /* Make room for at least n attributes in e->attrs (keeps existing ones). */
 ED_PRIV ed_err ed_elem_reserve_attrs(ed_elem *e, size_t n);
 
+/* Copy n bytes to d where n is usually small: no library call below 17.
+ * Returns d + n. */
+static inline char *ed_copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+    return d + n;
+}
+
 /* --- static names --------------------------------------------------------
  * Element and attribute names the library writes itself.  They live in one
  * static table (ed_snames[id], each < ED_SNAME_SIZE bytes, valid NCNames):
@@ -75,6 +102,16 @@ enum ed_sname {
     ED_SN_COUNT
 };
 ED_PRIV extern const char ed_snames[ED_SN_COUNT][ED_SNAME_SIZE];
+ED_PRIV extern const unsigned char ed_sname_len[ED_SN_COUNT]; /* strlen */
+
+/* Length of s when it points at a static name, else -1. */
+static inline int ed_sname_len_of(const char *s)
+{
+    uintptr_t off = (uintptr_t)s - (uintptr_t)ed_snames;
+    if (off < sizeof ed_snames && off % ED_SNAME_SIZE == 0)
+        return ed_sname_len[off / ED_SNAME_SIZE];
+    return -1;
+}
 
 /* The static name id of name[0..n), or -1. */
 ED_PRIV int ed_sname_find(const char *name, size_t n);
@@ -127,7 +164,28 @@ ED_PRIV ed_err ed_service_to_elem_fmt(ed_elem *parent, const struct ed_service *
 /* Length of the prefix of s[0..n) that XML output can take as is: no
  * & < >, no ' " either when attr, no control character (tab and newlines
  * included) and only ASCII — exactly the bytes ed_buf_xml_escape() copies
- * unchanged without looking closer. */
+ * unchanged without looking closer (lib/xml_write.c). */
 ED_PRIV size_t ed_xml_plain_len(const char *s, size_t n, int attr);
+
+/* --- raw-byte checks of the stream parser (lib/xml_bytes.c) ---------------
+ * State carried across feeds; all zero is the start of a stream. */
+#define ED_XML_LX_TEXT 0          /* lx: outside markup */
+struct ed_xml_scan {
+    unsigned u8_need;             /* UTF-8 continuation bytes still expected */
+    unsigned char u8_lo, u8_hi;   /* allowed range of the next one */
+    unsigned char lx, lx_p1, lx_p2; /* lexer state, previous two bytes */
+    size_t con_len;               /* bytes of the current unfinished construct */
+};
+
+/* Validate p[0..n) continuing the state left by earlier feeds; returns the
+ * offset of the first byte that cannot be part of valid UTF-8 (*ctl = 0) or
+ * is a C0 control character XML never allows (*ctl = 1), or n. */
+ED_PRIV size_t ed_xml_utf8_scan(struct ed_xml_scan *s, const unsigned char *p,
+                                size_t n, int *ctl);
+
+/* Follow markup boundaries over p[0..n): returns 1 when some construct
+ * (tag, comment, PI, CDATA section, declaration) ended in it; updates
+ * s->lx and s->con_len. */
+ED_PRIV int ed_xml_lex(struct ed_xml_scan *s, const unsigned char *p, size_t n);
 
 #endif

@@ -6,10 +6,16 @@
  * a copy of the content namespace.  A finished stanza is handed to on_stanza
  * and belongs to the callee from then on.
  *
+ * What it holds: the stream state, the expat callbacks that build stanzas
+ * under the limits, the lifecycle, feeding expat (holding back the bytes of
+ * an unfinished tag), and ed_xml_stream_idle(), which releases expat
+ * between stanzas and rebuilds it from the saved stream header.
+ *
  * Restricted XML (RFC 6120 §11.1): DTDs, entity declarations, processing
  * instructions other than the XML declaration, and comments are refused.
- * UTF-8 is validated here, on the raw bytes, so that an encoding error is
- * told apart from a syntax error; expat is forced to UTF-8.
+ * UTF-8 and control characters are checked on the raw bytes before expat
+ * sees them (lib/xml_bytes.c), so that an encoding error is told apart from
+ * a syntax error; expat is forced to UTF-8.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,8 +49,7 @@ struct ed_xml_stream {
     uint64_t mark;         /* where the current top-level unit began */
     uint64_t close_end;    /* offset just past </stream:stream> */
     char *content_ns;      /* default ns declared on the header (malloc'd) */
-    unsigned u8_need;      /* UTF-8 continuation bytes still expected */
-    unsigned char u8_lo, u8_hi; /* allowed range of the next one */
+    struct ed_xml_scan sc; /* raw-byte checks: UTF-8, lexer (xml_bytes.c) */
     /* Deferral of unfinished markup: expat (< 2.6) rescans a partial token
      * from its start on every call, so a big tag trickling in byte by byte
      * would cost O(n^2).  Bytes inside an unfinished construct are held
@@ -52,18 +57,14 @@ struct ed_xml_stream {
      * of it; events are never delayed (they need a construct's end). */
     ed_buf held;           /* bytes not yet given to expat */
     uint64_t total;        /* bytes accepted by feed (fed + held) */
-    size_t con_len;        /* bytes of the current unfinished construct */
-    size_t con_fed;        /* ... of which expat already has */
-    unsigned char lx, lx_p1, lx_p2; /* lexer state, previous two bytes */
+    size_t con_fed;        /* bytes of the current unfinished construct
+                              (sc.con_len) that expat already has */
     /* ed_xml_stream_idle(): while p is released between stanzas, the raw
      * bytes of the stream header tag rebuild it on the next feed. */
     char *idle_hdr;        /* malloc'd copy of the header start tag, or NULL */
     size_t idle_hdr_len;
     int idle;              /* p was released; the next feed rebuilds it */
 };
-
-enum { LX_TEXT, LX_LT, LX_TAG, LX_SQ, LX_DQ, LX_BANG, LX_COMMENT, LX_CDATA,
-       LX_PI, LX_DECL };
 
 ed_xml_limits ed_xml_limits_default(void)
 {
@@ -116,56 +117,6 @@ static ed_err map_expat_error(enum XML_Error code)
     default:
         return ED_XML_NOT_WELL_FORMED;
     }
-}
-
-/* --- UTF-8 ----------------------------------------------------------------- */
-
-/* Validate p[0..n) continuing the state left by earlier feeds; returns the
- * offset of the first byte that cannot be part of valid UTF-8 (*ctl = 0) or
- * is a C0 control character XML never allows (*ctl = 1), or n.  Checking
- * controls here too keeps expat's start-of-document heuristics (it guesses
- * UTF-16 from NUL bytes) out of the way. */
-static size_t utf8_scan(ed_xml_stream *s, const unsigned char *p, size_t n,
-                        int *ctl)
-{
-    size_t i = 0;
-    *ctl = 0;
-    while (i < n) {
-        if (s->u8_need) {
-            if (p[i] < s->u8_lo || p[i] > s->u8_hi)
-                return i;
-            s->u8_lo = 0x80;
-            s->u8_hi = 0xBF;
-            s->u8_need--;
-            i++;
-            continue;
-        }
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            /* any byte >= 0x80 or < 0x20: look closer */
-            if ((w | ((w - 0x2020202020202020ull) & ~w)) & 0x8080808080808080ull)
-                break;
-            i += 8;
-        }
-        while (i < n && p[i] < 0x80) {
-            if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') {
-                *ctl = 1;
-                return i;
-            }
-            i++;
-        }
-        if (i == n)
-            break;
-        unsigned c = p[i];
-        if (c < 0xC2 || c > 0xF4)
-            return i;
-        s->u8_need = c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-        s->u8_lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
-        s->u8_hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
-        i++;
-    }
-    return n;
 }
 
 /* --- building -------------------------------------------------------------- */
@@ -464,13 +415,11 @@ static void clear_state(ed_xml_stream *s)
     s->opened = s->closed = 0;
     s->text_bytes = 0;
     s->fed = s->mark = s->close_end = 0;
-    s->u8_need = 0;
     s->in_parse = 0;
     ed_buf_free(&s->held);
     s->total = 0;
-    s->con_len = s->con_fed = 0;
-    s->lx = LX_TEXT;
-    s->lx_p1 = s->lx_p2 = 0;
+    memset(&s->sc, 0, sizeof s->sc); /* lx = ED_XML_LX_TEXT */
+    s->con_fed = 0;
     free(s->idle_hdr);
     s->idle_hdr = NULL;
     s->idle_hdr_len = 0;
@@ -598,92 +547,6 @@ static void fail_raw(ed_xml_stream *s, ed_err err, const char *what)
     fail(s, err, what);
 }
 
-/* Follow markup boundaries over p[0..n): returns 1 when some construct
- * (tag, comment, PI, CDATA section, declaration) ended in it.  Only the
- * bytes that can change the state are looked at. */
-static int lex(ed_xml_stream *s, const unsigned char *p, size_t n)
-{
-    int ended = 0;
-    unsigned st = s->lx;
-    size_t i = 0, cstart = SIZE_MAX;
-    const unsigned char *q;
-#define PREV1 (i >= 1 ? p[i - 1] : s->lx_p1)
-#define PREV2 (i >= 2 ? p[i - 2] : i == 1 ? s->lx_p1 : s->lx_p2)
-    while (i < n) {
-        unsigned c;
-        switch (st) {
-        case LX_TEXT:
-            q = memchr(p + i, '<', n - i);
-            if (!q) {
-                i = n;
-                break;
-            }
-            i = (size_t)(q - p);
-            cstart = i++;
-            st = LX_LT;
-            break;
-        case LX_LT:
-        case LX_BANG:
-            c = p[i++];
-            if (c == '>') {
-                st = LX_TEXT;
-                ended = 1;
-            } else if (st == LX_LT) {
-                st = c == '!' ? LX_BANG : c == '?' ? LX_PI : LX_TAG;
-            } else {
-                st = c == '-' ? LX_COMMENT : c == '[' ? LX_CDATA : LX_DECL;
-            }
-            break;
-        case LX_TAG:
-            while (i < n && p[i] != '>' && p[i] != '\'' && p[i] != '"')
-                i++;
-            if (i == n)
-                break;
-            c = p[i++];
-            st = c == '\'' ? LX_SQ : c == '"' ? LX_DQ : LX_TEXT;
-            ended |= st == LX_TEXT;
-            break;
-        case LX_SQ:
-        case LX_DQ:
-            q = memchr(p + i, st == LX_SQ ? '\'' : '"', n - i);
-            if (!q) {
-                i = n;
-                break;
-            }
-            i = (size_t)(q - p) + 1;
-            st = LX_TAG;
-            break;
-        default: /* comment, CDATA, PI, declaration: up to the right '>' */
-            q = memchr(p + i, '>', n - i);
-            if (!q) {
-                i = n;
-                break;
-            }
-            i = (size_t)(q - p);
-            if ((st == LX_COMMENT && PREV1 == '-' && PREV2 == '-') ||
-                (st == LX_CDATA && PREV1 == ']' && PREV2 == ']') ||
-                (st == LX_PI && PREV1 == '?') || st == LX_DECL) {
-                st = LX_TEXT;
-                ended = 1;
-            }
-            i++;
-            break;
-        }
-    }
-    i = n;
-    unsigned char p1 = PREV1, p2 = PREV2;
-#undef PREV1
-#undef PREV2
-    s->lx_p1 = p1;
-    s->lx_p2 = p2;
-    s->lx = (unsigned char)st;
-    if (st == LX_TEXT)
-        s->con_len = 0;
-    else
-        s->con_len = cstart != SIZE_MAX ? n - cstart : s->con_len + n;
-    return ended;
-}
-
 /* Give the held bytes and then buf[0..n) to expat. */
 static void push(ed_xml_stream *s, const char *buf, size_t n)
 {
@@ -692,7 +555,7 @@ static void push(ed_xml_stream *s, const char *buf, size_t n)
         ed_buf_reset(&s->held);
     }
     run_expat(s, buf, n, 0);
-    s->con_fed = s->con_len;
+    s->con_fed = s->sc.con_len;
 }
 
 static int idle_wake(ed_xml_stream *s);
@@ -721,9 +584,9 @@ ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
     uint64_t start = s->total;
     s->total += n;
     int ctl;
-    size_t good = utf8_scan(s, (const unsigned char *)buf, n, &ctl);
-    int ended = lex(s, (const unsigned char *)buf, good);
-    if (good < n || ended || s->lx == LX_TEXT ||
+    size_t good = ed_xml_utf8_scan(&s->sc, (const unsigned char *)buf, n, &ctl);
+    int ended = ed_xml_lex(&s->sc, (const unsigned char *)buf, good);
+    if (good < n || ended || s->sc.lx == ED_XML_LX_TEXT ||
         s->held.len + good >= s->con_fed) {
         push(s, buf, good);
     } else if (ed_buf_append(&s->held, buf, good)) {
@@ -769,8 +632,8 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
         return ED_XML_STANZA_TOO_BIG;
     }
     int ctl;
-    size_t good = utf8_scan(&s, (const unsigned char *)buf, len, &ctl);
-    int bad = good < len || s.u8_need;
+    size_t good = ed_xml_utf8_scan(&s.sc, (const unsigned char *)buf, len, &ctl);
+    int bad = good < len || s.sc.u8_need;
     run_expat(&s, buf, good, !bad);
     if (!s.err && bad)
         fail_raw(&s, ctl ? ED_XML_NOT_WELL_FORMED : ED_XML_BAD_UTF8,
@@ -846,7 +709,7 @@ int ed_xml_stream_idle(ed_xml_stream *s)
      * not in our lexer, not held back, not half a UTF-8 character, and
      * nothing expat keeps unparsed (a trailing CR, part of a reference) */
     if (!s->p || s->err || !s->opened || s->closed || s->in_parse || s->depth != 1 ||
-        s->stanza || s->held.len || s->lx != LX_TEXT || s->u8_need ||
+        s->stanza || s->held.len || s->sc.lx != ED_XML_LX_TEXT || s->sc.u8_need ||
         !s->idle_hdr || s->total != s->fed ||
         (uint64_t)XML_GetCurrentByteIndex(s->p) != s->fed)
         return 0;

@@ -83,6 +83,17 @@ static void v1_bad(void **state)
     memset(big, 'a', sizeof big);
     memcpy(big, "PROXY TCP4 ", 11);
     assert_int_equal(parse(big, sizeof big, &i, &used), ED_PROXY_BAD);
+    /* the limit is 107 bytes including CRLF: 107 parses, 108 does not (found
+     * by fuzz_proxy: the 108-byte line parsed whole while its prefix failed) */
+    for (size_t n = 107; n <= 108; n++) {
+        memset(big, 'x', sizeof big);
+        memcpy(big, "PROXY UNKNOWN ", 14);
+        memcpy(big + n - 2, "\r\n", 2);
+        ed_proxy_status want = n == 107 ? ED_PROXY_DONE : ED_PROXY_BAD;
+        assert_int_equal(parse(big, n, &i, &used), want);
+        assert_int_equal(parse(big, n - 1, &i, &used),
+                         n == 107 ? ED_PROXY_NEED_MORE : ED_PROXY_BAD);
+    }
 }
 
 static const unsigned char sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,

@@ -20,15 +20,17 @@ for p in "$extdiscod" "$extdiscoctl"; do
     [ -x "$p" ] || { echo "run.sh: $p is missing; build first (make build)" >&2; exit 1; }
 done
 
+# shellcheck source=tests/interop/lib.sh
+. "$here/tests/interop/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$here/tests/interop/peers.sh"
+
 mkdir -p "$dev"
 chmod 700 "$dev"
 
 if [ ! -f "$dev/key.pem" ] || [ ! -f "$dev/cert.pem" ]; then
     echo "run.sh: generating a self-signed certificate for localhost in $dev"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$dev/key.pem" -out "$dev/cert.pem" -days 3650 -subj "/CN=localhost" \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>/dev/null
-    chmod 600 "$dev/key.pem"
+    peer_cert_make --days 3650 --key-mode 600 "$dev" localhost DNS:localhost IP:127.0.0.1 IP:::1
 fi
 if [ ! -f "$dev/turn.secret" ]; then
     openssl rand -hex 24 > "$dev/turn.secret"
@@ -36,7 +38,7 @@ if [ ! -f "$dev/turn.secret" ]; then
 fi
 
 if [ ! -f "$dev/extdiscod.yml" ]; then
-    cat > "$dev/extdiscod.yml" <<'EOF'
+    { cat <<'EOF'
 # Development configuration written by scripts/run.sh (make run).
 # Relative paths are relative to this file.
 log: {level: info, syslog: false}
@@ -51,16 +53,10 @@ services:
      restricted: true, allow_local: true}
   - {type: turn, host: 127.0.0.1, port: 3478, transport: tcp, credentials: dev,
      restricted: true, allow_local: true}
-c2s:
-  domain: localhost
-  database: accounts.sqlite
-  tls: {cert: cert.pem, key: key.pem}
-  require_tls: true
-  listen:
-    - {address: "127.0.0.1:5222", tls: starttls}
-    - {address: "[::1]:5222", tls: starttls}
-    - {address: "127.0.0.1:5223", tls: direct}
 EOF
+      peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:5222=starttls" \
+          "[::1]:5222=starttls" "127.0.0.1:5223=direct"
+    } >"$dev/extdiscod.yml"
 fi
 
 for u in alice bob; do

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # tests/interop/c2s_common.sh — set up and start an extdiscod standalone
-# server for the c2s interop scripts.  Source after lib.sh and il_init.
+# server for the c2s interop scripts.  Source after lib.sh (it sources
+# peers.sh); call after il_init.
 #
 #   c2s_setup BUILD_DIR [EXTRA_YAML_FOR_C2S_LISTEN]
 #
@@ -11,16 +12,11 @@
 # creates alice/alice and bob/bob.  c2s_start starts the daemon (PID in
 # $D_PID, log in $IL_TMP/extdiscod.log).
 
+# shellcheck source=tests/interop/peers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/peers.sh"
+
 c2s_setup() {
-    local build=$1
-    EXTDISCOD=${EXTDISCOD:-$build/daemon/extdiscod}
-    EXTDISCOCTL=${EXTDISCOCTL:-$build/daemon/extdiscoctl}
-    for p in "$EXTDISCOD" "$EXTDISCOCTL"; do
-        if [ ! -x "$p" ]; then
-            echo "FAIL: $p not built"
-            exit 1
-        fi
-    done
+    peer_extdiscod_find "$1" || exit 1
     local base
     base=$(il_free_port_range 6)
     P_STARTTLS=$base
@@ -30,8 +26,7 @@ c2s_setup() {
     P_PLAIN=$((base + 4))
     TURN_PORT=$((base + 5))
     T=$IL_TMP
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 -subj "/CN=localhost" 2>/dev/null
+    peer_cert_make "$T" localhost
     TURN_SECRET="c2s-$RANDOM$RANDOM-secret"
     printf '%s\n' "$TURN_SECRET" >"$T/turn.secret"
     CFG=$T/extdiscod.yml
@@ -53,17 +48,9 @@ services:
   - {type: turn, host: 127.0.0.1, port: $TURN_PORT, transport: udp, credentials: dev, allow_local: true}
   - {type: turn, host: 127.0.0.1, port: $TURN_PORT, transport: tcp, credentials: dev, allow_local: true}
 $1
-c2s:
-  domain: localhost
-  database: accounts.sqlite
-  tls: {cert: cert.pem, key: key.pem}
-  require_tls: true
-  listen:
-    - {address: "127.0.0.1:$P_STARTTLS", tls: starttls}
-    - {address: "127.0.0.1:$P_DIRECT", tls: direct}
-    - {address: "127.0.0.1:$P_PROXY", tls: starttls, proxy_protocol: true}
-    - {address: "127.0.0.1:$P_PROXY_DIRECT", tls: direct, proxy_protocol: true}
-    - {address: "127.0.0.1:$P_PLAIN", tls: none}
+$(peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:$P_STARTTLS=starttls" \
+    "127.0.0.1:$P_DIRECT=direct" "127.0.0.1:$P_PROXY=starttls,proxy" \
+    "127.0.0.1:$P_PROXY_DIRECT=direct,proxy" "127.0.0.1:$P_PLAIN=none")
 limits:
   handshake_timeout: ${C2S_HANDSHAKE_TIMEOUT:-10s}
   idle_timeout: 10m
@@ -73,11 +60,10 @@ EOF
 }
 
 c2s_start() {
-    il_start "$IL_TMP/extdiscod.log" "$EXTDISCOD" -c "$CFG"
-    D_PID=$IL_LAST_PID
-    if ! il_wait_port tcp "$P_PLAIN" 10 "$D_PID"; then
+    if ! peer_extdiscod_start "$CFG" "$IL_TMP/extdiscod.log" "$P_PLAIN"; then
         echo "FAIL: extdiscod did not start"
         cat "$IL_TMP/extdiscod.log" >&2
         exit 1
     fi
+    D_PID=$PEER_ED_PID
 }

@@ -147,30 +147,7 @@ fi
 TURNSERVER=/usr/bin/turnserver
 UCLIENT=/usr/bin/turnutils_uclient
 if [ -x "$TURNSERVER" ] && [ -x "$UCLIENT" ]; then
-    RELAY_MIN=$(il_free_port_range 50)
-    cat >"$IL_TMP/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port=$TURN_PORT
-min-port=$RELAY_MIN
-max-port=$((RELAY_MIN + 49))
-use-auth-secret
-static-auth-secret=$TURN_SECRET
-realm=localhost
-no-tls
-no-dtls
-no-cli
-no-rfc5780
-allow-loopback-peers
-userdb=$IL_TMP/turndb
-pidfile=$IL_TMP/turnserver.pid
-log-file=$IL_TMP/turnserver.log
-no-stdout-log
-simple-log
-EOF
-    il_start "$IL_TMP/turnserver.out" "$TURNSERVER" -c "$IL_TMP/turnserver.conf"
-    TURN_PID=$IL_LAST_PID
-    if il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" && il_wait_port tcp "$TURN_PORT" 10 "$TURN_PID"; then
+    if peer_coturn_start --realm localhost --port "$TURN_PORT" --stun-compat "$TURN_SECRET"; then
         for tr in udp tcp; do
             line=$(grep "^TURN $tr " "$IL_TMP/login-SCRAM-SHA-256.out" | head -n 1 || true)
             read -r _ _ _ user pass <<<"$line"

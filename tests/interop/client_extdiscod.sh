@@ -29,20 +29,19 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
 
 BUILD_DIR=${1:-${BUILD:-$SRC/build}}
 EXTDISCO=${EXTDISCO:-$BUILD_DIR/client/extdisco}
-EXTDISCOD=${EXTDISCOD:-$BUILD_DIR/daemon/extdiscod}
-EXTDISCOCTL=${EXTDISCOCTL:-$BUILD_DIR/daemon/extdiscoctl}
 PROSODY=${PROSODY:-/usr/bin/prosody}
 PROSODYCTL=${PROSODYCTL:-/usr/bin/prosodyctl}
 TURNSERVER=${TURNSERVER:-/usr/bin/turnserver}
-for p in "$EXTDISCO" "$EXTDISCOD" "$EXTDISCOCTL"; do
-    if [ ! -x "$p" ]; then
-        echo "FAIL: $p not built"
-        exit 1
-    fi
-done
+if [ ! -x "$EXTDISCO" ]; then
+    echo "FAIL: $EXTDISCO not built"
+    exit 1
+fi
+peer_extdiscod_find "$BUILD_DIR" || exit 1
 for t in "$TURNSERVER" jq openssl; do
     command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -58,50 +57,18 @@ printf '%s\n' "alice-pw-$RANDOM$RANDOM" >"$T/alice.pw"
 
 # One certificate for every name the client verifies: both XMPP domains and
 # 127.0.0.1 (the turns check connects to coturn's TLS port by address).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=sa.test \
-    -addext "subjectAltName=DNS:sa.test,DNS:example.org,DNS:localhost,IP:127.0.0.1" \
-    -keyout "$T/key.pem" -out "$T/cert.pem" >"$T/openssl.log" 2>&1
-chmod 644 "$T/key.pem"
+peer_cert_make --key-mode 644 "$T" sa.test DNS:sa.test DNS:example.org DNS:localhost IP:127.0.0.1
 
 # ---------------------------------------------------------------- coturn
-TURN_PORT=$(il_free_port)
-TLS_PORT=$(il_free_port)
-while [ "$TLS_PORT" = "$TURN_PORT" ]; do TLS_PORT=$(il_free_port); done
-DEAD_PORT=$(il_free_port)
-while [ "$DEAD_PORT" = "$TURN_PORT" ] || [ "$DEAD_PORT" = "$TLS_PORT" ]; do DEAD_PORT=$(il_free_port); done
-RELAY_MIN=$(il_free_port_range 60)
-cat >"$T/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-listening-ip=127.0.0.2
-relay-ip=127.0.0.1
-listening-port=$TURN_PORT
-tls-listening-port=$TLS_PORT
-min-port=$RELAY_MIN
-max-port=$((RELAY_MIN + 59))
-use-auth-secret
-static-auth-secret=$SECRET
-realm=extdiscod.test
-cert=$T/cert.pem
-pkey=$T/key.pem
-no-dtls
-no-cli
-no-rfc5780
-no-stun-backward-compatibility
-allow-loopback-peers
-userdb=$T/turndb
-pidfile=$T/turnserver.pid
-log-file=stdout
-simple-log
-verbose
-EOF
-il_start "$T/turnserver.log" "$TURNSERVER" -c "$T/turnserver.conf"
-TURN_PID=$IL_LAST_PID
-if ! il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" || ! il_wait_port tcp "$TLS_PORT" 10 "$TURN_PID"; then
+if ! peer_coturn_start --realm extdiscod.test --relays 60 --also-listen 127.0.0.2 \
+        --tls "$T/cert.pem" "$T/key.pem" "$SECRET"; then
     echo "FAIL: coturn did not start"
-    tail -n 20 "$T/turnserver.log"
     exit 1
 fi
+TURN_PORT=$PEER_TURN_PORT
+TLS_PORT=$PEER_TURN_TLS_PORT
+TURN_PID=$PEER_TURN_PID
+DEAD_PORT=$(peer_turn_free_port)
 echo "coturn pid $TURN_PID on 127.0.0.1:$TURN_PORT + 127.0.0.2:$TURN_PORT (tls $TLS_PORT); nothing on $DEAD_PORT"
 
 # ---------------------------------------------------------------- helpers
@@ -115,7 +82,7 @@ ed() {
         --password-file "$T/alice.pw" "$@" >"$T/$out.out" 2>"$T/$out.err" || RC=$?
 }
 
-show() { sed 's/^/    /' "$@" 2>/dev/null | cut -c1-400 | head -n 30; }
+show() { sed 's/^/    /' "$@" 2>/dev/null | cut -c1-400 | head -n 30 || true; }
 
 # expect NAME WANT_RC JQ-EXPR FILE: exit status and a jq predicate
 expect() {
@@ -152,17 +119,6 @@ expect_same() {
         echo "    want:"; printf '%s\n' "$text" | sed 's/^/      /'
         echo "    got:"; show "$file" "${file%.out}.err"
     fi
-}
-
-# wait_for SECS CMD...: poll every 0.2 s
-wait_for() {
-    local secs=$1 i
-    shift
-    for ((i = 0; i < secs * 5; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.2
-    done
-    return 1
 }
 
 # The JSON schema of a service object (docs/extdisco.1), as a jq predicate

@@ -5,66 +5,43 @@
 # Prosody 0.12, reached through XEP-0355 delegation of urn:xmpp:extdisco:2/:1
 # on example.org.  Prosody and extdiscod run the example configurations
 # (examples/prosody/prosody.cfg.lua, examples/extdiscod-component.yml) with
-# the @test lines substituted the way tests/interop/component_prosody.sh and
-# component_common.sh do (that code is duplicated here, not shared: those
-# scripts are not sourceable piecemeal), plus STARTTLS with the test
-# certificate, which extdisco requires.
+# the @test lines substituted by the same helpers as
+# tests/interop/component_prosody.sh and component_common.sh use
+# (tests/interop/peers.sh), plus STARTTLS with the test certificate, which
+# extdisco requires.
 
 # cp_write_ed_config STUN_NAME
 cp_write_ed_config() {
-    sed -e "s#/etc/extdisco/turn.secret#$T/turn.secret#" \
-        -e "s#/etc/extdisco/component.secret#$T/cp/component.secret#" \
-        -e "s#server: 127.0.0.1:5347 #server: 127.0.0.1:$CP_COMP #" \
-        -e "s#host: turn.example.org #host: 127.0.0.1 #" \
-        -e "s#port: 3478 #port: $TURN_PORT #" \
-        -e "s#allow_local: false #allow_local: true #" \
-        -e "s#name: STUN\$#name: $1#" \
-        -e "s#level: info#level: debug#" \
-        "$SRC/examples/extdiscod-component.yml" >"$T/cp/extdiscod.yml.new"
-    mv "$T/cp/extdiscod.yml.new" "$T/cp/extdiscod.yml"
+    peer_extdiscod_component_config "$T/cp/extdiscod.yml" "$TURN_PORT" "$CP_COMP" \
+        "$T/turn.secret" "$T/cp/component.secret" "$1"
 }
 
 cp_start() {
-    mkdir -p "$T/cp/prosody/data"
-    CP_C2S=$(il_free_port)
-    CP_COMP=$(il_free_port)
-    while [ "$CP_COMP" = "$CP_C2S" ]; do CP_COMP=$(il_free_port); done
+    read -r CP_C2S CP_COMP <<<"$(il_free_ports 2)"
     local secret="comp-$RANDOM$RANDOM$RANDOM" cfg="$T/cp/prosody/prosody.cfg.lua"
+    mkdir -p "$T/cp/prosody"
     printf '%s\n' "$secret" >"$T/cp/component.secret"
-    sed -e "s#^c2s_ports = .*#c2s_ports = { $CP_C2S }#" \
-        -e "s#^component_ports = .*#component_ports = { $CP_COMP }#" \
-        -e "s#^data_path = .*#data_path = \"$T/cp/prosody/data\"#" \
-        -e "s#^pidfile = .*#pidfile = \"$T/cp/prosody/prosody.pid\"#" \
-        -e "s#^log = .*#log = { debug = \"$T/cp/prosody/prosody.log\" }#" \
-        -e "s#^\(\s*component_secret = \).*#\1\"$secret\"#" \
-        "$SRC/examples/prosody/prosody.cfg.lua" >"$cfg.tmp"
     # Test-only globals before the first VirtualHost: root in a temp dir,
     # STARTTLS required with the test certificate (no certs directory).
-    local extra="run_as_root = true
+    peer_prosody_example_config "$T/cp/prosody" "$CP_C2S" "$CP_COMP" "$secret" \
+        "run_as_root = true
 prosody_user = \"root\"
 c2s_require_encryption = true
 certificates = \"$T/cp/certs-none\"
 ssl = { certificate = \"$T/cert.pem\"; key = \"$T/key.pem\" }
-"
-    awk -v extra="$extra" '!done && /^VirtualHost "example.org"/ { printf "%s\n", extra; done = 1 } { print }' \
-        "$cfg.tmp" >"$cfg"
-    if ! grep -q "component_ports = { $CP_COMP }" "$cfg" || ! grep -q "^ssl = " "$cfg" ||
-       ! grep -q "component_secret = \"$secret\"" "$cfg"; then
-        echo "prosody config substitution failed"
-        return 1
-    fi
-    il_start "$T/cp/prosody/stdout.log" "$PROSODY" --config "$cfg" -F
-    CP_PROSODY_PID=$IL_LAST_PID
-    il_wait_port tcp "$CP_C2S" 20 "$CP_PROSODY_PID" && il_wait_port tcp "$CP_COMP" 20 "$CP_PROSODY_PID" || return 1
-    timeout 30 "$PROSODYCTL" --config "$cfg" register alice example.org "$(cat "$T/alice.pw")" \
-        >>"$T/cp/prosodyctl.log" 2>&1 || { cat "$T/cp/prosodyctl.log"; return 1; }
+" || return 1
+    grep -q "^ssl = " "$cfg" || { echo "prosody config substitution failed"; return 1; }
+    peer_prosody_start "$cfg" "$T/cp/prosody/stdout.log" "$CP_C2S" "$CP_COMP" || return 1
+    # shellcheck disable=SC2034  # printed by client_extdiscod.sh
+    CP_PROSODY_PID=$PEER_PROSODY_PID
+    peer_prosody_register "$cfg" alice example.org "$(cat "$T/alice.pw")" "$T/cp/prosodyctl.log" ||
+        { cat "$T/cp/prosodyctl.log"; return 1; }
 
     cp_write_ed_config STUN
-    "$EXTDISCOD" -n -c "$T/cp/extdiscod.yml" >"$T/cp/check-config.log" 2>&1 ||
-        { cat "$T/cp/check-config.log"; return 1; }
-    il_start "$T/cp/extdiscod.log" "$EXTDISCOD" -c "$T/cp/extdiscod.yml"
-    CP_ED_PID=$IL_LAST_PID
-    if ! wait_for 20 grep -q "delegates urn:xmpp:extdisco:2 to us" "$T/cp/extdiscod.log"; then
+    peer_extdiscod_check "$T/cp/extdiscod.yml" "$T/cp/check-config.log" || return 1
+    peer_extdiscod_start "$T/cp/extdiscod.yml" "$T/cp/extdiscod.log"
+    CP_ED_PID=$PEER_ED_PID
+    if ! peer_extdiscod_delegated "$T/cp/extdiscod.log" 20; then
         echo "extdiscod: no delegation advertised"
         tail -n 20 "$T/cp/extdiscod.log"
         return 1
@@ -118,7 +95,7 @@ turn:127.0.0.1:$P?transport=tcp" "$T/cp_uris.out"
         --password-file "$T/alice.pw" watch --json --duration 10 >"$W" 2>"$T/cp_watch.err" &
     WPID=$!
     IL_PIDS+=("$WPID")
-    if wait_for 20 grep -q '"event":"snapshot"' "$W"; then
+    if il_wait_for 20 grep -q '"event":"snapshot"' "$W"; then
         sleep 1 # extdiscod learns the client is online (XEP-0356 presence)
         cp_write_ed_config STUN-renamed
         kill -HUP "$CP_ED_PID"

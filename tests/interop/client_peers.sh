@@ -23,6 +23,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
 
 BUILD_DIR=${1:-${BUILD:-$SRC/build}}
 EXTDISCO=${EXTDISCO:-$BUILD_DIR/client/extdisco}
@@ -48,46 +50,18 @@ WRONG="wrong-$RANDOM$RANDOM"
 
 # One certificate for every name used: the XMPP hosts (verified by
 # libstrophe against the domain) and 127.0.0.1 (turns checks).
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=good.test \
-    -addext "subjectAltName=DNS:good.test,DNS:bad.test,DNS:ej.test,DNS:localhost,IP:127.0.0.1" \
-    -keyout "$T/key.pem" -out "$T/cert.pem" >"$T/openssl.log" 2>&1
-chmod 644 "$T/key.pem"
+peer_cert_make --rsa --key-mode 644 "$T" good.test \
+    DNS:good.test DNS:bad.test DNS:ej.test DNS:localhost IP:127.0.0.1
 
 # ---------------------------------------------------------------- coturn
-TURN_PORT=$(il_free_port)
-TLS_PORT=$(il_free_port)
-DEAD_PORT=$(il_free_port)
-RELAY_MIN=$(il_free_port_range 60)
-cat >"$T/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port=$TURN_PORT
-tls-listening-port=$TLS_PORT
-min-port=$RELAY_MIN
-max-port=$((RELAY_MIN + 59))
-use-auth-secret
-static-auth-secret=$SECRET
-realm=peers.test
-cert=$T/cert.pem
-pkey=$T/key.pem
-no-dtls
-no-cli
-no-rfc5780
-no-stun-backward-compatibility
-allow-loopback-peers
-userdb=$T/turndb
-pidfile=$T/turnserver.pid
-log-file=stdout
-simple-log
-verbose
-EOF
-il_start "$T/turnserver.log" "$TURNSERVER" -c "$T/turnserver.conf"
-TURN_PID=$IL_LAST_PID
-if ! il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" || ! il_wait_port tcp "$TLS_PORT" 10 "$TURN_PID"; then
+if ! peer_coturn_start --realm peers.test --relays 60 --tls "$T/cert.pem" "$T/key.pem" "$SECRET"; then
     echo "FAIL: coturn did not start"
-    tail -n 20 "$T/turnserver.log"
     exit 1
 fi
+TURN_PORT=$PEER_TURN_PORT
+TLS_PORT=$PEER_TURN_TLS_PORT
+TURN_PID=$PEER_TURN_PID
+DEAD_PORT=$(peer_turn_free_port)
 echo "coturn pid $TURN_PID on 127.0.0.1:$TURN_PORT (tls $TLS_PORT); nothing on $DEAD_PORT"
 
 # ---------------------------------------------------------------- helpers
@@ -142,9 +116,7 @@ SVC_SCHEMA='(keys == (["expires","expires_unix","host","name","password","port",
 
 # ---------------------------------------------------------------- Prosody
 start_prosody() {
-    C2S_PORT=$(il_free_port)
-    C2S_TLS_PORT=$(il_free_port)
-    while [ "$C2S_TLS_PORT" = "$C2S_PORT" ]; do C2S_TLS_PORT=$(il_free_port); done
+    read -r C2S_PORT C2S_TLS_PORT <<<"$(il_free_ports 2)"
     mkdir -p "$T/prosody/data"
     local cfg="$T/prosody/prosody.cfg.lua"
     cat >"$cfg" <<EOF
@@ -192,13 +164,11 @@ VirtualHost "bad.test"
     { type = "turns", transport = "tcp", port = $TLS_PORT, secret = true };
   }
 EOF
-    il_start "$T/prosody/stdout.log" "$PROSODY" --config "$cfg" -F
-    PROSODY_PID=$IL_LAST_PID
-    il_wait_port tcp "$C2S_PORT" 20 "$PROSODY_PID" && il_wait_port tcp "$C2S_TLS_PORT" 20 "$PROSODY_PID" || return 1
+    peer_prosody_start "$cfg" "$T/prosody/stdout.log" "$C2S_PORT" "$C2S_TLS_PORT" || return 1
+    PROSODY_PID=$PEER_PROSODY_PID
     local u
     for u in alice@good.test alice@bad.test; do
-        timeout 30 "$PROSODYCTL" --config "$cfg" register "${u%@*}" "${u#*@}" "$(cat "$T/alice.pw")" \
-            >>"$T/prosodyctl.log" 2>&1 || return 1
+        peer_prosody_register "$cfg" "${u%@*}" "${u#*@}" "$(cat "$T/alice.pw")" "$T/prosodyctl.log" || return 1
     done
 }
 
@@ -385,26 +355,14 @@ watch_tests() {
 }
 
 # ---------------------------------------------------------------- ejabberd
-# A plain `erl` node of its own (as tests/interop/component_ejabberd.sh
-# does): made-up node name and cookie, Erlang distribution on a free
-# loopback port without epmd, spool and logs in the temp dir.
-ERL=${ERL:-/usr/bin/erl}
-EJ_LIBS=$(ls -d /usr/lib/x86_64-linux-gnu/ejabberd-* /usr/lib/*/ejabberd-* 2>/dev/null | head -n1 || true)
-
-ej_env() {
-    env HOME="$T/ejabberd" ERL_LIBS="$(dirname "$EJ_LIBS")" ERL_DIST_PORT="$EJ_DIST" \
-        EJABBERD_CONFIG_PATH="$T/ejabberd/ejabberd.yml" \
-        EJABBERD_LOG_PATH="$T/ejabberd/logs/ejabberd.log" \
-        ERL_CRASH_DUMP="$T/ejabberd/logs/erl_crash.dump" "$@"
-}
-
+# A plain `erl` node of its own (tests/interop/peers.sh, as
+# tests/interop/component_ejabberd.sh does): made-up node name and cookie,
+# Erlang distribution on a free loopback port without epmd, spool and logs
+# in the temp dir.
 start_ejabberd() {
-    mkdir -p "$T/ejabberd/spool" "$T/ejabberd/logs"
-    EJ_NODE="edh9$RANDOM$RANDOM@localhost"
-    EJ_COOKIE="cookie$RANDOM$RANDOM$RANDOM"
-    EJ_DIST=$(il_free_port)
+    peer_ejabberd_init "$T/ejabberd"
     EJ_C2S=$(il_free_port)
-    while [ "$EJ_C2S" = "$EJ_DIST" ]; do EJ_C2S=$(il_free_port); done
+    while [ "$EJ_C2S" = "$PEER_EJ_DIST" ]; do EJ_C2S=$(il_free_port); done
     cat "$T/cert.pem" "$T/key.pem" >"$T/ejabberd/cert+key.pem"
     cat >"$T/ejabberd/ejabberd.yml" <<EOF
 hosts:
@@ -459,19 +417,9 @@ modules:
         transport: tcp
         restricted: true
 EOF
-    il_start "$T/ejabberd/stdout.log" ej_env "$ERL" -sname "$EJ_NODE" -setcookie "$EJ_COOKIE" \
-        -noinput -erl_epmd_port "$EJ_DIST" -start_epmd false \
-        -kernel inet_dist_use_interface '{127,0,0,1}' \
-        -mnesia dir "\"$T/ejabberd/spool\"" -s ejabberd
-    EJ_PID=$IL_LAST_PID
-    il_wait_port tcp "$EJ_C2S" 60 "$EJ_PID" || return 1
-    local r pw
-    pw=$(cat "$T/alice.pw")
-    r=$(ej_env timeout 60 "$ERL" -sname "ctl$RANDOM$RANDOM@localhost" -setcookie "$EJ_COOKIE" \
-        -noinput -dist_listen false -erl_epmd_port "$EJ_DIST" -start_epmd false -eval "
-        R = rpc:call('$EJ_NODE', ejabberd_auth, try_register, [<<\"alice\">>, <<\"ej.test\">>, <<\"$pw\">>]),
-        io:format(\"~p~n\", [R]), halt()." 2>&1)
-    [ "$r" = ok ] || { echo "register alice@ej.test: $r"; return 1; }
+    peer_ejabberd_start "$T/ejabberd/stdout.log" "$EJ_C2S" || return 1
+    EJ_PID=$PEER_EJ_PID
+    peer_ejabberd_register alice ej.test "$(cat "$T/alice.pw")"
 }
 
 ejabberd_tests() {
@@ -520,7 +468,7 @@ fi
 
 if [ "${CP_ONLY:-ejabberd}" != ejabberd ]; then
     :
-elif [ -x "$ERL" ] && [ -n "$EJ_LIBS" ] && [ -f "$EJ_LIBS/ebin/mod_stun_disco.beam" ]; then
+elif peer_ejabberd_find mod_stun_disco; then
     if start_ejabberd; then
         echo "ejabberd pid $EJ_PID on 127.0.0.1:$EJ_C2S"
         ejabberd_tests

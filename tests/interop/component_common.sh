@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/interop/component_common.sh — the scenario shared by
 # component_prosody.sh and component_ejabberd.sh: extdiscod as an XEP-0114
 # component of a real XMPP server, reached by a real client (slixmpp) through
@@ -18,6 +19,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
 
 PY=/usr/bin/python3
 CLIENT="$HERE/xmpp_client.py"
@@ -49,49 +52,10 @@ check() {
 ed_connects() { grep -c 'connected to 127.0.0.1' "$T/extdiscod.log" 2>/dev/null || true; }
 reconnected() { [ "$(ed_connects)" -gt "$1" ]; }
 
-# wait_for SECS CMD...: poll every 0.2 s
-wait_for() {
-    local secs=$1 i
-    shift
-    for ((i = 0; i < secs * 5; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.2
-    done
-    return 1
-}
-
-delegation_ready() {
-    # the server told extdiscod which namespaces it delegates
-    [ "$(grep -c "delegates urn:xmpp:extdisco:2 to us" "$T/extdiscod.log")" -ge "$1" ]
-}
 
 start_coturn() {
-    TURN_PORT=$(il_free_port)
-    RELAY_MIN=$(il_free_port_range 50)
-    cat >"$T/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port=$TURN_PORT
-min-port=$RELAY_MIN
-max-port=$((RELAY_MIN + 49))
-use-auth-secret
-static-auth-secret=$TURN_SECRET
-realm=example.org
-no-tls
-no-dtls
-no-cli
-no-rfc5780
-no-stun-backward-compatibility
-allow-loopback-peers
-userdb=$T/turndb
-pidfile=$T/turnserver.pid
-log-file=stdout
-simple-log
-verbose
-EOF
-    il_start "$T/turnserver.log" "$TURNSERVER" -c "$T/turnserver.conf"
-    TURN_PID=$IL_LAST_PID
-    il_wait_port udp "$TURN_PORT" 10 "$TURN_PID" && il_wait_port tcp "$TURN_PORT" 10 "$TURN_PID"
+    peer_coturn_start --realm example.org "$TURN_SECRET" || return 1
+    TURN_PORT=$PEER_TURN_PORT
 }
 
 # The extdiscod configuration: examples/extdiscod-component.yml with the
@@ -99,15 +63,8 @@ EOF
 # $2: "notcp" drops the turn/tcp service.
 write_ed_config() {
     local stun_name=$1 drop=${2:-}
-    sed -e "s#/etc/extdisco/turn.secret#$T/turn.secret#" \
-        -e "s#/etc/extdisco/component.secret#$T/component.secret#" \
-        -e "s#server: 127.0.0.1:5347 #server: 127.0.0.1:$COMP_PORT #" \
-        -e "s#host: turn.example.org #host: 127.0.0.1 #" \
-        -e "s#port: 3478 #port: $TURN_PORT #" \
-        -e "s#allow_local: false #allow_local: true #" \
-        -e "s#name: STUN\$#name: $stun_name#" \
-        -e "s#level: info#level: debug#" \
-        "$SRC/examples/extdiscod-component.yml" >"$T/extdiscod.yml.new"
+    peer_extdiscod_component_config "$T/extdiscod.yml.new" "$TURN_PORT" "$COMP_PORT" \
+        "$T/turn.secret" "$T/component.secret" "$stun_name"
     if [ "$drop" = notcp ]; then
         "$PY" - "$T/extdiscod.yml.new" <<'PYEOF'
 import sys, re
@@ -173,11 +130,7 @@ cx_garbage_from_server() {
 
 cx_main() {
     BUILD_DIR=${1:-${BUILD:-$SRC/build}}
-    EXTDISCOD=${EXTDISCOD:-$BUILD_DIR/daemon/extdiscod}
-    if [ ! -x "$EXTDISCOD" ]; then
-        echo "FAIL: $EXTDISCOD not built"
-        exit 1
-    fi
+    peer_extdiscod_find "$BUILD_DIR" || exit 1
     for t in "$TURNSERVER" "$UCLIENT" "$PY" jq; do
         command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
     done
@@ -190,9 +143,7 @@ cx_main() {
     TURN_SECRET="turn-$RANDOM$RANDOM$RANDOM"
     printf '%s\n' "$COMP_SECRET" >"$T/component.secret"
     printf '%s\n' "$TURN_SECRET" >"$T/turn.secret"
-    C2S_PORT=$(il_free_port)
-    COMP_PORT=$(il_free_port)
-    while [ "$COMP_PORT" = "$C2S_PORT" ]; do COMP_PORT=$(il_free_port); done
+    read -r C2S_PORT COMP_PORT <<<"$(il_free_ports 2)"
 
     start_coturn || { echo "FAIL: coturn did not start"; exit 1; }
     cx_server_configure
@@ -202,10 +153,10 @@ cx_main() {
     cx_register carol foreign.test carol-pw
 
     write_ed_config STUN
-    "$EXTDISCOD" -n -c "$T/extdiscod.yml" >/dev/null || { echo "FAIL: extdiscod -n"; exit 1; }
-    il_start "$T/extdiscod.log" "$EXTDISCOD" -c "$T/extdiscod.yml"
-    ED_PID=$IL_LAST_PID
-    if wait_for 20 delegation_ready 1; then
+    peer_extdiscod_check "$T/extdiscod.yml" "$T/extdiscod-n.log" || { echo "FAIL: extdiscod -n"; exit 1; }
+    peer_extdiscod_start "$T/extdiscod.yml" "$T/extdiscod.log"
+    ED_PID=$PEER_ED_PID
+    if peer_extdiscod_delegated "$T/extdiscod.log" 20 1; then
         il_pass "$CX_NAME: extdiscod connected, handshake done, delegation advertised"
     else
         il_fail "$CX_NAME: extdiscod did not connect / no delegation advertised"
@@ -297,7 +248,7 @@ cx_main() {
     sleep 0.5
     client alice@example.org alice-pw services:2 wait-push:25 >"$T/alice-push.json" &
     local alice_client=$!
-    wait_for 30 grep -q '"op": "services:2"' "$T/alice-push.json" || true
+    il_wait_for 30 grep -q '"op": "services:2"' "$T/alice-push.json" || true
     sleep 0.5
     local before
     before=$(grep -c 'pushes sent' "$T/extdiscod.log" || true)
@@ -310,7 +261,7 @@ cx_main() {
         ".from == \"example.org\" and .ns == \"urn:xmpp:extdisco:2\" and (.services | length) == 2 and
          any(.services[]; .action == \"modify\" and .type == \"stun\" and .name == \"STUN-renamed\") and
          any(.services[]; .action == \"delete\" and .type == \"turn\" and .transport == \"tcp\" and (has(\"username\") | not))"
-    if wait_for 5 grep -q 'reloaded .*: 2 services, 1 pushes sent' "$T/extdiscod.log"; then
+    if il_wait_for 5 grep -q 'reloaded .*: 2 services, 1 pushes sent' "$T/extdiscod.log"; then
         il_pass "$CX_NAME: exactly one push sent (none to the offline requester)"
     else
         il_fail "$CX_NAME: push count: $(grep 'pushes sent' "$T/extdiscod.log" | tail -n1)"
@@ -320,13 +271,13 @@ cx_main() {
     c0=$(ed_connects)
     cx_server_stop
     cx_server_start || { il_fail "$CX_NAME: server restart failed"; il_summary; exit 1; }
-    if wait_for 90 reconnected "$c0"; then
+    if il_wait_for 90 reconnected "$c0"; then
         il_pass "$CX_NAME: extdiscod reconnected after the server restarted"
     else
         il_fail "$CX_NAME: no reconnection after the restart"
         tail -n 20 "$T/extdiscod.log"
     fi
-    wait_for 20 delegation_ready 2 || true
+    peer_extdiscod_delegated "$T/extdiscod.log" 20 2 || true
     sleep 0.5
     out="$T/alice2.json"
     client alice@example.org alice-pw services:2 >"$out"

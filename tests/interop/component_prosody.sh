@@ -10,6 +10,7 @@
 # prosody-modules is missing.
 set -euo pipefail
 CX_NAME=component_prosody
+# shellcheck source=tests/interop/component_common.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/component_common.sh"
 
 PROSODY=${PROSODY:-/usr/bin/prosody}
@@ -21,42 +22,31 @@ if [ ! -x "$PROSODY" ] || [ ! -f "$MODDIR/mod_delegation/mod_delegation.lua" ] |
     exit 77
 fi
 
+# Test-only settings: root in a temp dir, plaintext on loopback (the client
+# logs in with SCRAM without TLS), a second host for the "foreign domain"
+# user.  Inserted before the first VirtualHost.
 cx_server_configure() {
-    mkdir -p "$T/prosody/data"
-    local cfg="$T/prosody/prosody.cfg.lua"
-    sed -e "s#^c2s_ports = .*#c2s_ports = { $C2S_PORT }#" \
-        -e "s#^component_ports = .*#component_ports = { $COMP_PORT }#" \
-        -e "s#^data_path = .*#data_path = \"$T/prosody/data\"#" \
-        -e "s#^pidfile = .*#pidfile = \"$T/prosody/prosody.pid\"#" \
-        -e "s#^log = .*#log = { debug = \"$T/prosody/prosody.log\" }#" \
-        -e "s#^\(\s*component_secret = \).*#\1\"$COMP_SECRET\"#" \
-        "$SRC/examples/prosody/prosody.cfg.lua" >"$cfg.tmp"
-    # Test-only settings: root in a temp dir, plaintext on loopback (the
-    # client logs in with SCRAM without TLS), a second host for the
-    # "foreign domain" user.  Inserted before the first VirtualHost.
-    "$PY" - "$cfg.tmp" "$cfg" <<'PYEOF'
-import sys
-s = open(sys.argv[1]).read()
-extra = ('run_as_root = true\nprosody_user = "root"\nc2s_require_encryption = false\n'
-         'allow_unencrypted_plain_auth = true\ncertificates = "certs-none"\n'
-         'VirtualHost "foreign.test"\n\n')
-i = s.index('VirtualHost "example.org"')
-open(sys.argv[2], "w").write(s[:i] + extra + s[i:])
-PYEOF
-    grep -q "component_ports = { $COMP_PORT }" "$cfg" || { echo "FAIL: config substitution"; exit 1; }
+    peer_prosody_example_config "$T/prosody" "$C2S_PORT" "$COMP_PORT" "$COMP_SECRET" \
+        'run_as_root = true
+prosody_user = "root"
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+certificates = "certs-none"
+VirtualHost "foreign.test"
+' || { echo "FAIL: config substitution"; exit 1; }
 }
 
 cx_server_start() {
-    il_start "$T/prosody/stdout.log" "$PROSODY" --config "$T/prosody/prosody.cfg.lua" -F
-    SERVER_PID=$IL_LAST_PID
-    il_wait_port tcp "$C2S_PORT" 20 "$SERVER_PID" && il_wait_port tcp "$COMP_PORT" 20 "$SERVER_PID"
+    local rc=0
+    peer_prosody_start "$T/prosody/prosody.cfg.lua" "$T/prosody/stdout.log" "$C2S_PORT" "$COMP_PORT" || rc=$?
+    SERVER_PID=$PEER_PROSODY_PID
+    return "$rc"
 }
 
 cx_server_stop() { il_stop "$SERVER_PID" 10; }
 
 cx_register() {
-    timeout 30 "$PROSODYCTL" --config "$T/prosody/prosody.cfg.lua" register "$1" "$2" "$3" \
-        >>"$T/prosodyctl.log" 2>&1
+    peer_prosody_register "$T/prosody/prosody.cfg.lua" "$1" "$2" "$3" "$T/prosodyctl.log"
 }
 
 # The server-side bad-input case needs no real server: run it once, here.

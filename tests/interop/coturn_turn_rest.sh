@@ -21,6 +21,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
 
 BUILD_DIR=${1:-${BUILD:-}}
 if [ -z "$BUILD_DIR" ]; then
@@ -55,45 +57,18 @@ printf '%s\n' "$SECRET_NEW" >"$T/secret.new"
 printf '%s\n' "$SECRET_OLD" >"$T/secret.old"
 printf '%s\n' "$SECRET_WRONG" >"$T/secret.wrong"
 
-PORT=$(il_free_port)
-RELAY_MIN=$(il_free_port_range 100)
-RELAY_MAX=$((RELAY_MIN + 99))
-LOG="$T/turnserver.log"     # coturn writes it and flushes each line
-OUT="$T/turnserver.stdout"
-
 # coturn tries every static-auth-secret it knows (rotation); no TLS/DTLS,
-# no CLI, relays on loopback, its database and pidfile in the temp dir.
-cat >"$T/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-relay-ip=127.0.0.1
-listening-port=$PORT
-min-port=$RELAY_MIN
-max-port=$RELAY_MAX
-use-auth-secret
-static-auth-secret=$SECRET_NEW
-static-auth-secret=$SECRET_OLD
-realm=$REALM
-no-tls
-no-dtls
-no-cli
-no-rfc5780
-no-stun-backward-compatibility
-allow-loopback-peers
-userdb=$T/turndb
-pidfile=$T/turnserver.pid
-log-file=$LOG
-no-stdout-log
-simple-log
-verbose
-EOF
-
-il_start "$OUT" "$TURNSERVER" -c "$T/turnserver.conf"
-TURN_PID=$IL_LAST_PID
-if ! il_wait_port udp "$PORT" 10 "$TURN_PID" || ! il_wait_port tcp "$PORT" 10 "$TURN_PID"; then
-    echo "FAIL: turnserver did not start on 127.0.0.1:$PORT"
-    tail -n 30 "$OUT" "$LOG" >&2 || true
+# no CLI, relays on loopback, its database and pidfile in the temp dir;
+# its log in $LOG (flushed each line, verbose).
+if ! peer_coturn_start --realm "$REALM" --relays 100 "$SECRET_NEW" "$SECRET_OLD"; then
+    echo "FAIL: turnserver did not start on 127.0.0.1:$PEER_TURN_PORT"
     exit 1
 fi
+PORT=$PEER_TURN_PORT
+RELAY_MIN=$PEER_TURN_RELAY_MIN
+RELAY_MAX=$PEER_TURN_RELAY_MAX
+LOG=$PEER_TURN_LOG
+TURN_PID=$PEER_TURN_PID
 echo "turnserver pid $TURN_PID on 127.0.0.1:$PORT (relay $RELAY_MIN-$RELAY_MAX)"
 
 NOW=$(date +%s)

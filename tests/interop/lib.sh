@@ -7,11 +7,15 @@
 #   il_free_port [tcp|udp|both]      a free 127.0.0.1 port -> stdout
 #   il_free_port_range COUNT         first port of COUNT free consecutive
 #                                    UDP+TCP loopback ports -> stdout
+#   il_free_ports COUNT              COUNT distinct free ports, on one line
+#                                    (read -r A B <<<"$(il_free_ports 2)")
 #   il_start LOG CMD ARGS...         start CMD in the background, output to
 #                                    LOG; PID in $IL_LAST_PID, stopped on exit
 #   il_wait_port tcp|udp PORT SECS [PID]
 #                                    wait (bounded) until 127.0.0.1:PORT
 #                                    listens; fails early if PID died
+#   il_wait_for SECS CMD ARGS...     poll CMD every 0.2 s until it succeeds,
+#                                    at most SECS s
 #   il_wait PID                      wait for a process started by il_start
 #                                    to end by itself; its status in $IL_RC
 #   il_stop PID [SECS]               TERM, wait up to SECS (default 5), KILL
@@ -168,6 +172,32 @@ il_free_port_range() {
 
 # il_free_port: one port unused for both TCP and UDP.
 il_free_port() { il_free_port_range 1; }
+
+# il_free_ports COUNT: COUNT distinct unused ports on one line, separated
+# by spaces.  Bounded: 100 draws.
+il_free_ports() {
+    local count=$1 p tries seen=" "
+    local -a out=()
+    for ((tries = 0; ${#out[@]} < count && tries < 100; tries++)); do
+        p=$(il_free_port) || return 1
+        case $seen in *" $p "*) continue ;; esac
+        seen+="$p "
+        out+=("$p")
+    done
+    [ "${#out[@]}" -eq "$count" ] || { il_log "no $count distinct free ports"; return 1; }
+    printf '%s\n' "${out[*]}"
+}
+
+# il_wait_for SECS CMD ARGS...: poll CMD every 0.2 s, at most SECS s.
+il_wait_for() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 5; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
 
 # il_wait_port tcp|udp PORT SECS [PID]: poll every 0.1 s, at most SECS s.
 il_wait_port() {

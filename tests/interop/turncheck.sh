@@ -25,6 +25,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
 
 arg=${1:-${BUILD:-}}
 if [ -z "$arg" ]; then
@@ -52,52 +54,23 @@ SECRET="s-$RANDOM$RANDOM-secret"
 
 # Self-signed certificate for the name "localhost" only (no IP SAN), so
 # that connecting by 127.0.0.1 must fail name verification.
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-    -addext "subjectAltName=DNS:localhost" \
-    -keyout "$T/key.pem" -out "$T/cert.pem" >"$T/openssl.log" 2>&1
+peer_cert_make --days 1 --rsa "$T" localhost DNS:localhost
 
-PORT=$(il_free_port)
-TLS_PORT=$(il_free_port)
-SILENT_PORT=$(il_free_port)
-DEAD_PORT=$(il_free_port)
-RELAY_MIN=$(il_free_port_range 50)
-RELAY_MAX=$((RELAY_MIN + 49))
-LOG="$T/turnserver.log"
-
-cat >"$T/turnserver.conf" <<EOF
-listening-ip=127.0.0.1
-listening-ip=::1
-relay-ip=127.0.0.1
-listening-port=$PORT
-tls-listening-port=$TLS_PORT
-min-port=$RELAY_MIN
-max-port=$RELAY_MAX
-use-auth-secret
-static-auth-secret=$SECRET
-realm=$REALM
-cert=$T/cert.pem
-pkey=$T/key.pem
-no-dtls
-no-cli
-no-rfc5780
-allow-loopback-peers
-userdb=$T/turndb
-pidfile=$T/turnserver.pid
-log-file=stdout
-simple-log
-verbose
-EOF
-
-il_start "$LOG" "$TURNSERVER" -c "$T/turnserver.conf"
-TURN_PID=$IL_LAST_PID
-for pp in "udp $PORT" "tcp $PORT" "tcp $TLS_PORT"; do
-    # shellcheck disable=SC2086
-    if ! il_wait_port $pp 10 "$TURN_PID"; then
-        echo "FAIL: turnserver did not listen on $pp"
-        tail -n 30 "$LOG" >&2 || true
-        exit 1
-    fi
-done
+# coturn on 127.0.0.1 and ::1, with a TLS listener; STUN backward
+# compatibility left on.
+if ! peer_coturn_start --realm "$REALM" --also-listen ::1 --tls "$T/cert.pem" "$T/key.pem" \
+        --stun-compat "$SECRET"; then
+    echo "FAIL: turnserver did not start"
+    exit 1
+fi
+PORT=$PEER_TURN_PORT
+TLS_PORT=$PEER_TURN_TLS_PORT
+RELAY_MIN=$PEER_TURN_RELAY_MIN
+RELAY_MAX=$PEER_TURN_RELAY_MAX
+LOG=$PEER_TURN_LOG
+TURN_PID=$PEER_TURN_PID
+SILENT_PORT=$(peer_turn_free_port)
+DEAD_PORT=$(peer_turn_free_port "$SILENT_PORT")
 echo "turnserver pid $TURN_PID: 127.0.0.1/::1 port $PORT, tls $TLS_PORT, relay $RELAY_MIN-$RELAY_MAX"
 
 # A UDP port that never answers and a TCP server that speaks HTTP, both on

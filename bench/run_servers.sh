@@ -19,10 +19,17 @@
 #
 # extdiscod targets: "extdiscod" (standalone c2s) when BUILDDIR/daemon/
 # extdiscod exists and starts; "extdiscod-comp" (the loadgen is the host
-# server of a XEP-0114 link; services and credentials only).
+# server of a XEP-0114 link; services and credentials only);
+# "ejabberd-deleg" (end to end through ejabberd: the loadgen is ejabberd's
+# c2s client, ejabberd delegates urn:xmpp:extdisco:2/:1 to extdiscod, its
+# XEP-0114 component, with mod_delegation + mod_privilege as in
+# examples/ejabberd/ejabberd.yml; services and credentials only, server CPU
+# = ejabberd + extdiscod, extdiscod's own share in the note).
+# extdiscod-comp measures extdiscod alone behind an ideal host server;
+# ejabberd-deleg is what a user of an ejabberd deployment gets.
 #
 # Environment (defaults):
-#   BENCH_SERVERS="extdiscod prosody ejabberd extdiscod-comp"
+#   BENCH_SERVERS="extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp"
 #   BENCH_KINDS="services credentials sic ping"
 #   BENCH_CONNS=50 BENCH_REQS=2000 BENCH_INFLIGHT=8 BENCH_USERS=64
 #   BENCH_IDLE_CONNS=1000 BENCH_IDLE=1 (0: skip the memory test)
@@ -52,7 +59,7 @@ fi
 INFLIGHT=${BENCH_INFLIGHT:-8}
 NUSERS=${BENCH_USERS:-64}
 KINDS=${BENCH_KINDS:-services credentials sic ping}
-SERVERS=${BENCH_SERVERS:-extdiscod prosody ejabberd extdiscod-comp}
+SERVERS=${BENCH_SERVERS:-extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp}
 DOMAIN=localhost
 TURN_HOST=turn.example.org
 TURN_PORT=3478
@@ -75,6 +82,7 @@ RESULTS=$IL_TMP/results.tsv
 FAILED=0
 SERVER_PIDS=()
 SERVER_TREE=()
+SRV_EXTRA=()   # processes beside SRV_PID that stop_server stops too
 
 # --- stopping a server and everything it started ------------------------
 descendants() { # PID -> its descendants, one a line (deepest last)
@@ -132,13 +140,17 @@ trap bench_cleanup EXIT
 
 stop_server() {
     local t
+    for t in "${SRV_EXTRA[@]}"; do stop_tree "$t" 3; done
     stop_tree "$SRV_PID" 3
     for t in "${SERVER_TREE[@]}"; do kill -0 "$t" 2>/dev/null && stop_tree "$t" 2; done
     SERVER_TREE=()
     local -a keep=() p
-    for p in "${SERVER_PIDS[@]}"; do [ "$p" != "$SRV_PID" ] && keep+=("$p"); done
+    for p in "${SERVER_PIDS[@]}"; do
+        [ "$p" != "$SRV_PID" ] && [[ " ${SRV_EXTRA[*]} " != *" $p "* ]] && keep+=("$p")
+    done
     SERVER_PIDS=("${keep[@]}")
     SRV_PID=
+    SRV_EXTRA=()
 }
 
 # --- shared material -------------------------------------------------------
@@ -191,13 +203,51 @@ EOF
     LG_EXTRA=(--mech PLAIN)
 }
 
+# start_ejabberd [deleg]: with mod_stun_disco answering XEP-0215 itself, or
+# (deleg) with a XEP-0114 listener on $COMP_PORT and mod_delegation /
+# mod_privilege handing urn:xmpp:extdisco:2 and :1 to the component
+# extdisco.$DOMAIN (examples/ejabberd/ejabberd.yml; no mod_stun_disco,
+# which would answer the same namespace).
 start_ejabberd() {
+    local variant=${1:-}
     SRV_DIR=$(mktemp -d "$IL_TMP/ejabberd.XXXX")
     SRV_PORT=$(il_free_port)
     local node="bench$$x$RANDOM@localhost"
     mkdir -p "$SRV_DIR/spool" "$SRV_DIR/logs"
     cat "$IL_TMP/key.pem" "$IL_TMP/cert.pem" >"$SRV_DIR/tls.pem"
     echo 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"' >"$SRV_DIR/ejabberdctl.cfg"
+    local comp_listen="" comp_acl="" comp_access="" xep0215
+    if [ "$variant" = deleg ]; then
+        comp_listen="  - port: $COMP_PORT
+    ip: \"127.0.0.1\"
+    module: ejabberd_service
+    check_from: false
+    hosts:
+      extdisco.$DOMAIN:
+        password: \"$COMP_SECRET\""
+        comp_acl="  extdisco:
+    server: extdisco.$DOMAIN"
+        comp_access="  extdisco:
+    allow: extdisco"
+        xep0215="  mod_delegation:
+    namespaces:
+      urn:xmpp:extdisco:2:
+        access: extdisco
+      urn:xmpp:extdisco:1:
+        access: extdisco
+  mod_privilege:
+    presence:
+      managed_entity: extdisco"
+    else
+        xep0215="  mod_stun_disco:
+    secret: \"$SECRET\"
+    credentials_lifetime: 12h
+    offer_local_services: false
+    services:
+      - {type: stun, transport: udp, host: $TURN_HOST, port: $TURN_PORT, restricted: false}
+      - {type: turn, transport: udp, host: $TURN_HOST, port: $TURN_PORT, restricted: true}
+      - {type: turn, transport: tcp, host: $TURN_HOST, port: $TURN_PORT, restricted: true}"
+    fi
     cat >"$SRV_DIR/ejabberd.yml" <<EOF
 # bench/run_servers.sh: plaintext PLAIN allowed for this benchmark only
 hosts: [$DOMAIN]
@@ -210,30 +260,26 @@ listen:
     starttls: true
     starttls_required: false
     max_stanza_size: 262144
+$comp_listen
 auth_method: internal
 auth_password_format: plain
 acl:
   local:
     user_regexp: ""
+$comp_acl
 access_rules:
   local:
     allow: local
   c2s:
     allow: all
+$comp_access
 shaper_rules:
   max_user_sessions: 100000
 modules:
   mod_disco: {}
   mod_ping: {}
   mod_sic: {}
-  mod_stun_disco:
-    secret: "$SECRET"
-    credentials_lifetime: 12h
-    offer_local_services: false
-    services:
-      - {type: stun, transport: udp, host: $TURN_HOST, port: $TURN_PORT, restricted: false}
-      - {type: turn, transport: udp, host: $TURN_HOST, port: $TURN_PORT, restricted: true}
-      - {type: turn, transport: tcp, host: $TURN_HOST, port: $TURN_PORT, restricted: true}
+$xep0215
 EOF
     chown -R ejabberd: "$SRV_DIR"
     chmod 755 "$SRV_DIR"
@@ -245,7 +291,8 @@ EOF
         env HOME=~ejabberd "${EJ[@]}" foreground
     SRV_PID=$IL_LAST_PID
     SERVER_PIDS+=("$SRV_PID")
-    il_wait_port tcp "$SRV_PORT" 60 "$SRV_PID"
+    il_wait_port tcp "$SRV_PORT" 60 "$SRV_PID" || return 1
+    if [ "$variant" = deleg ]; then il_wait_port tcp "$COMP_PORT" 30 "$SRV_PID" || return 1; fi
     # Accounts through one hidden Erlang node (ejabberdctl register costs ~2 s each).
     local cookie
     cookie=$(cat ~ejabberd/.erlang.cookie)
@@ -314,6 +361,48 @@ EOF
     LG_EXTRA=(--mech SCRAM-SHA-256)
 }
 
+# ejabberd with delegation to extdiscod, its component: ejabberd first, then
+# extdiscod connects; ready once ejabberd has told it which namespaces it
+# delegates (the log line the interop test waits for too).
+start_ejabberd_deleg() {
+    COMP_PORT=$(il_free_port)
+    start_ejabberd deleg || return 1
+    local dir i
+    dir=$(mktemp -d "$IL_TMP/deleg.XXXX")
+    { extdiscod_services | sed 's/^log: {level: warn/log: {level: info/'; cat <<EOF
+components:
+  - server: 127.0.0.1:$COMP_PORT
+    jid: extdisco.$DOMAIN
+    secret_file: $IL_TMP/comp.secret
+EOF
+    } >"$dir/extdiscod.yml"
+    il_start "$dir/out.log" "$EXTDISCOD" -c "$dir/extdiscod.yml"
+    ED_COMP_PID=$IL_LAST_PID
+    SERVER_PIDS+=("$ED_COMP_PID")
+    SRV_EXTRA=("$ED_COMP_PID")
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'delegates urn:xmpp:extdisco:2 to us' "$dir/out.log" && break
+        kill -0 "$ED_COMP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q 'delegates urn:xmpp:extdisco:2 to us' "$dir/out.log" ||
+        { il_log "ejabberd-deleg: no delegation: $(tail -3 "$dir/out.log" | tr '\n' ' ')"; return 1; }
+    if [ "${#SRV_TASKSET[@]}" -gt 0 ]; then
+        taskset -a -c -p 0 "$ED_COMP_PID" >/dev/null 2>&1 || true
+    fi
+    LG_EXTRA=(--mech PLAIN --pid "$ED_COMP_PID")
+}
+
+# CPU time (µs, all threads) of one process so far.
+proc_cpu_us() {
+    local t sum=0 ns rest
+    for t in /proc/"$1"/task/*/schedstat; do
+        read -r ns rest <"$t" 2>/dev/null || continue
+        sum=$((sum + ns))
+    done
+    echo $((sum / 1000))
+}
+
 # --- running the load generator ---------------------------------------------
 record() { # server kind rps p50 p99 cpu ok note
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"
@@ -331,11 +420,29 @@ run_kind() { # server kind [extra loadgen args]
         "${LG_TASKSET[@]}" "$loadgen" -p "$SRV_PORT" -d "$DOMAIN" -U "$NUSERS" -c 10 -r 200 \
             -f "$INFLIGHT" -k "$kind" "${LG_EXTRA[@]}" "$@" >/dev/null 2>&1 || true
     fi
+    local ed0=0 ed1=0 lg i
     "${LG_TASKSET[@]}" "$loadgen" -p "$SRV_PORT" -d "$DOMAIN" -U "$NUSERS" -c "$CONNS" \
         -r "$REQS" -f "$INFLIGHT" -k "$kind" --turn-host "$TURN_HOST" --turn-port "$TURN_PORT" \
-        --pid "$SRV_PID" --timeout "$TIMEOUT" "${LG_EXTRA[@]}" "$@" >"$out" 2>"$out.err" || true
+        --pid "$SRV_PID" --timeout "$TIMEOUT" "${LG_EXTRA[@]}" "$@" >"$out" 2>"$out.err" &
+    lg=$!
+    if [ "$srv" = ejabberd-deleg ]; then
+        # extdiscod's own share: its CPU from the end of the logins (the
+        # loadgen says so) to the end of the run, per request.
+        for ((i = 0; i < TIMEOUT * 100; i++)); do
+            grep -q 'connections logged in' "$out.err" 2>/dev/null && break
+            kill -0 "$lg" 2>/dev/null || break
+            sleep 0.01
+        done
+        ed0=$(proc_cpu_us "$ED_COMP_PID")
+    fi
+    wait "$lg" || true
     line=$(grep '^RESULT' "$out" || true)
     grep -q 'wrapped in <services/>' "$out.err" && note="reply wrapped in <services/>"
+    if [ "$srv" = ejabberd-deleg ]; then
+        ed1=$(proc_cpu_us "$ED_COMP_PID")
+        note="ejabberd+extdiscod; extdiscod alone $(awk -v d=$((ed1 - ed0)) \
+            -v n=$((CONNS * REQS)) 'BEGIN { printf "%.2f", d / n }') us/req"
+    fi
     if [ -n "$line" ] && [ "$(field ok <<<"$line")" = 1 ]; then
         record "$srv" "$kind" "$(field rps <<<"$line")" "$(field p50_us <<<"$line")" \
             "$(field p99_us <<<"$line")" "$(field cpu_us_per_req <<<"$line")" ok "$note"
@@ -349,7 +456,7 @@ run_kind() { # server kind [extra loadgen args]
 
 bench_c2s() { # server
     local srv=$1 kind
-    if ! "start_$srv"; then
+    if ! "start_${srv//-/_}"; then
         FAILED=1
         for kind in $KINDS; do record "$srv" "$kind" - - - - FAIL "server did not start"; done
         [ -n "${SRV_PID:-}" ] && stop_server
@@ -359,6 +466,10 @@ bench_c2s() { # server
     for kind in $KINDS; do
         if [ "$srv" = prosody ] && [ "$kind" = sic ]; then
             record prosody sic n/a n/a n/a n/a n/a "Prosody 0.12 has no XEP-0279"
+            continue
+        fi
+        if [ "$srv" = ejabberd-deleg ] && [ "$kind" != services ] && [ "$kind" != credentials ]; then
+            record "$srv" "$kind" n/a n/a n/a n/a n/a "not delegated (ejabberd answers)"
             continue
         fi
         run_kind "$srv" "$kind"
@@ -448,7 +559,7 @@ echo "  $PIN_NOTE; $(nproc) CPUs; loopback; plaintext c2s (PLAIN; SCRAM-SHA-256 
 ran=()
 for srv in $SERVERS; do
     case $srv in
-    extdiscod | extdiscod-comp)
+    extdiscod | extdiscod-comp | ejabberd-deleg)
         if [ -z "$EXTDISCOD" ]; then
             il_log "$srv: no extdiscod binary in $build/daemon or build/daemon: n/a"
             for kind in $KINDS; do record "$srv" "$kind" n/a n/a n/a n/a n/a "not built"; done
@@ -457,7 +568,12 @@ for srv in $SERVERS; do
     prosody | ejabberd) ;;
     *) echo "run_servers.sh: unknown server $srv" >&2; exit 2 ;;
     esac
-    if [ "$srv" = extdiscod-comp ]; then bench_component; else bench_c2s "$srv"; ran+=("$srv"); fi
+    if [ "$srv" = extdiscod-comp ]; then
+        bench_component
+    else
+        bench_c2s "$srv"
+        [ "$srv" = ejabberd-deleg ] || ran+=("$srv") # idle memory: ejabberd's own
+    fi
 done
 if [ "${BENCH_IDLE:-1}" = 1 ]; then
     for srv in "${ran[@]}"; do bench_idle "$srv"; done

@@ -321,6 +321,7 @@ void ed_c2s_stop(ed_c2s *c)
     ed_throttle_free(c->throttle);
     SSL_CTX_free(c->ssl);
     ed_buf_free(&c->out);
+    ed_buf_free(&c->cork);
     free(c->domain);
     free(c);
 }

@@ -76,6 +76,11 @@ struct ed_c2s {
     ed_user **ub;        /* users by local part */
     size_t nub, nusers;
     ed_buf out;          /* scratch for serialising */
+    ed_buf cork;         /* output gathered for `corked` (session.c) */
+    ed_session *corked;  /* the bound session whose input is being read:
+                          * its output goes to cork and out in one send(2)
+                          * when the read is done */
+    char rbuf[ED_C2S_READ_HIGH]; /* recv(2) of bound plaintext sessions */
     char *domain;
     ed_xml_limits xlim;
     bool require_tls;
@@ -95,6 +100,9 @@ struct ed_session {
     ed_session *rnext;       /* next resource of the same user */
     ed_user *user;           /* set while bound */
     struct bufferevent *bev;
+    struct event *rev;       /* bound plaintext session: reads with recv(2)
+                              * into c2s->rbuf (bev only writes); NULL
+                              * before binding and over TLS */
     ed_xml_stream *xs;
     ed_sasl_conv *sasl;
     ed_jid *jid;             /* bare after auth, full after bind */
@@ -142,6 +150,12 @@ void ed_session_kill(ed_session *s);
 void ed_session_free(ed_session *s);
 /* The ed_route of s for pushes. */
 ed_route ed_session_route(ed_session *s);
+
+/* --- session_sasl.c ---------------------------------------------------- */
+/* An element in the SASL namespace from a session not yet authenticated:
+ * <auth/>, <response/>, <abort/> (anything else: a stream error).  On
+ * success s->authed, s->jid (bare) and s->restart are set. */
+void ed_session_sasl(ed_session *s, ed_elem *st);
 
 /* --- router.c --------------------------------------------------------- */
 /* Bind s (authed, jid bare) to resource (NULL: generate one).  false with

@@ -68,12 +68,30 @@ void ed_link_route_send(void *owner, const ed_elem *stanza)
     ed_elem_free(c);
 }
 
+/* An upper bound of e's serialised size: every character escaped at the
+ * longest (6 bytes: &apos;), every element declaring its namespace, every
+ * attribute name a namespaced one with its own declaration; generous
+ * constants.  Stops counting once past cap. */
+static size_t size_bound(const ed_elem *e, size_t cap, unsigned depth)
+{
+    if (!e->name)
+        return 6 * e->text_len;
+    if (depth > 64)
+        return cap + 1; /* unusual: let the exact measure decide */
+    size_t n = 2 * strlen(e->name) + 6 * strlen(e->ns) + 32;
+    for (size_t i = 0; i < e->nattrs && n <= cap; i++)
+        n += 6 * (strlen(e->attrs[i].name) + strlen(e->attrs[i].value)) + 48;
+    for (const ed_elem *c = e->children; c && n <= cap; c = c->next)
+        n += size_bound(c, cap, depth + 1);
+    return n;
+}
+
 /* Over the request limit?  Measured as serialised (the server's wrapping
- * excluded). */
+ * excluded); serialised only when the cheap upper bound is over it. */
 static bool too_big(ed_link *l, const ed_elem *iq)
 {
     int64_t max = l->set->s->cfg->limits.max_stanza_bytes;
-    if (max <= 0)
+    if (max <= 0 || size_bound(iq, (size_t)max, 0) <= (size_t)max)
         return false;
     ed_buf_reset(&l->scratch);
     l->scratch.max = (size_t)max;

@@ -43,6 +43,7 @@ typedef struct ed_link {
     char *secret;      /* never logged; wiped on free */
     ed_link_state state;
     struct bufferevent *bev;
+    struct event *rev;       /* ready link: reads with recv(2) (bev writes) */
     ed_xml_stream *xs;
     struct event *retry;     /* reconnect / handshake timeout timer */
     struct event *keepalive; /* whitespace ping while ready */
@@ -52,6 +53,8 @@ typedef struct ed_link {
     bool garbage_logged;     /* bad input from the server logged once */
     uint64_t connects;       /* successful handshakes (for logs/tests) */
     ed_buf scratch;          /* size checks of incoming requests */
+    ed_buf out;              /* replies gathered while a read is parsed, */
+    bool corked;             /* then sent with one send(2) */
 } ed_link;
 
 struct ed_component_set {

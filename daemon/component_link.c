@@ -62,6 +62,10 @@ static void link_teardown(ed_link *l)
     ed_server *s = l->set->s;
     if (l->state == ED_LINK_READY)
         ed_pushes_forget_owner(s->pushes, l);
+    if (l->rev) {
+        event_free(l->rev);
+        l->rev = NULL;
+    }
     if (l->bev) {
         bufferevent_free(l->bev);
         l->bev = NULL;
@@ -114,10 +118,39 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
         bufferevent_write(l->bev, " ", 1);
 }
 
+/* Corking: while on_read parses, what the link sends is gathered in l->out
+ * and written with one send(2) at the end (the rest, if the socket does not
+ * take it all, through the bufferevent).  Through the bufferevent alone every
+ * read cost an epoll_ctl to watch for writability, a loop turn, a writev
+ * and an epoll_ctl to stop watching. */
+static void uncork(ed_link *l)
+{
+    ed_buf *b = &l->out;
+    l->corked = false;
+    if (l->bev && b->len > 0) {
+        size_t off = 0;
+        if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
+            ssize_t w = send(bufferevent_getfd(l->bev), b->data, b->len,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w > 0)
+                off = (size_t)w;
+            /* EAGAIN or an error: the bufferevent writes or reports it */
+        }
+        if (off < b->len)
+            bufferevent_write(l->bev, b->data + off, b->len - off);
+    }
+    ed_buf_reset(b);
+    if (b->cap > 256u * 1024)
+        ed_buf_free(b); /* a big burst: do not keep it */
+}
+
 static void write_raw(ed_link *l, const char *p, size_t n)
 {
-    if (l->bev)
-        bufferevent_write(l->bev, p, n);
+    if (!l->bev)
+        return;
+    if (l->corked && ed_buf_append(&l->out, p, n) == ED_OK)
+        return;
+    bufferevent_write(l->bev, p, n);
 }
 
 void ed_link_send(ed_link *l, const ed_elem *stanza)
@@ -126,46 +159,99 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
         ed_log_debug("component %s: link not ready, %s dropped", l->jid, stanza->name);
         return;
     }
-    struct evbuffer *out = bufferevent_get_output(l->bev);
-    if (evbuffer_get_length(out) > ED_LINK_MAX_OUTPUT) {
+    size_t queued = evbuffer_get_length(bufferevent_get_output(l->bev)) + l->out.len;
+    if (queued > ED_LINK_MAX_OUTPUT) {
         ed_log_warn("component %s: server not reading (%zu bytes queued), %s dropped",
-                    l->jid, evbuffer_get_length(out), stanza->name);
+                    l->jid, queued, stanza->name);
         return;
     }
-    ed_buf b = {0};
     /* Written in its own namespace: no xmlns on the top element, so the
      * server reads it in the stream's jabber:component:accept. */
-    if (ed_xml_write(&b, stanza, stanza->ns) == ED_OK && b.data)
-        bufferevent_write(l->bev, b.data, b.len);
-    else
+    size_t before = l->out.len;
+    if (ed_xml_write(&l->out, stanza, stanza->ns) != ED_OK) {
+        l->out.len = before;
+        if (l->out.data)
+            l->out.data[before] = '\0';
         ed_log_error("component %s: cannot serialise a %s", l->jid, stanza->name);
-    ed_buf_free(&b);
+        return;
+    }
+    if (!l->corked)
+        uncork(l); /* a push or a keepalive: out at once */
+}
+
+/* n bytes from the server to the parser.  false when the link was dropped
+ * (the callbacks never touch the bufferevent: a broken link is dropped
+ * here, after the feed). */
+static bool feed(ed_link *l, const char *p, size_t n)
+{
+    ed_err err = ed_xml_stream_feed(l->xs, p, n);
+    if (!l->broken && err == ED_OK)
+        return true;
+    l->corked = false;
+    ed_buf_reset(&l->out);
+    if (!l->broken && !l->garbage_logged) {
+        ed_log_error("component %s: bad XML from the server %s:%d (%s: %s); "
+                     "reconnecting",
+                     l->jid, l->host, l->port, ed_strerror(err),
+                     ed_xml_stream_error_detail(l->xs));
+        l->garbage_logged = true;
+    }
+    ed_link_fail(l, NULL);
+    return false;
+}
+
+/* A ready link reads with recv(2) into a stack buffer: the bufferevent's
+ * evbuffer_read costs an ioctl(FIONREAD) and a copy per read.  EOF and
+ * read errors are reported here, write errors still by the bufferevent. */
+static void on_raw_read(evutil_socket_t fd, short what, void *arg)
+{
+    ed_link *l = arg;
+    char buf[16384];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        ed_link_fail(l, n == 0 ? "connection closed by the server"
+                               : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        return;
+    }
+    l->corked = true;
+    if (feed(l, buf, (size_t)n))
+        uncork(l);
+}
+
+static void raw_reading(ed_link *l)
+{
+    if (l->rev || l->state != ED_LINK_READY || !l->bev ||
+        evbuffer_get_length(bufferevent_get_input(l->bev)) > 0)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(l->bev);
+    struct event *ev = fd >= 0 ? event_new(l->set->s->base, fd, EV_READ | EV_PERSIST,
+                                           on_raw_read, l)
+                               : NULL;
+    if (!ev || event_add(ev, NULL) != 0) {
+        if (ev)
+            event_free(ev);
+        return; /* keep reading through the bufferevent */
+    }
+    l->rev = ev;
+    bufferevent_disable(l->bev, EV_READ);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
     ed_link *l = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    char chunk[16384];
-    size_t n;
-    while ((n = evbuffer_remove(in, chunk, sizeof chunk)) > 0 && n != (size_t)-1) {
-        ed_err err = ed_xml_stream_feed(l->xs, chunk, n);
-        if (l->broken) {
-            ed_link_fail(l, NULL);
-            return;
-        }
-        if (err != ED_OK) {
-            if (!l->garbage_logged) {
-                ed_log_error("component %s: bad XML from the server %s:%d (%s: %s); "
-                             "reconnecting",
-                             l->jid, l->host, l->port, ed_strerror(err),
-                             ed_xml_stream_error_detail(l->xs));
-                l->garbage_logged = true;
-            }
-            ed_link_fail(l, NULL);
-            return;
-        }
+    struct evbuffer_iovec v;
+    l->corked = true;
+    while (evbuffer_get_length(in) > 0 && evbuffer_peek(in, -1, NULL, &v, 1) >= 1) {
+        bool go_on = feed(l, v.iov_base, v.iov_len);
+        if (!go_on)
+            return; /* the bufferevent is gone */
+        evbuffer_drain(in, v.iov_len);
     }
+    uncork(l);
+    raw_reading(l);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -366,6 +452,7 @@ static void link_free(ed_link *l, bool polite)
         event_free(l->keepalive);
     ed_xml_stream_free(l->xs);
     ed_buf_free(&l->scratch);
+    ed_buf_free(&l->out);
     if (l->secret) {
         OPENSSL_cleanse(l->secret, strlen(l->secret));
         free(l->secret);

@@ -140,6 +140,8 @@ static void remove_entry(ed_pushes *p, const char *full)
 
 static bool set_str(char **dst, const char *src)
 {
+    if (src ? *dst && strcmp(*dst, src) == 0 : !*dst)
+        return true; /* unchanged: the usual case of a client asking again */
     char *c = NULL;
     if (src && !(c = strdup(src)))
         return false;

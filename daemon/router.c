@@ -575,11 +575,23 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
     }
 }
 
+/* A stanza to the server's bare domain. */
+static void to_server(ed_session *s, ed_elem *st, const char *tos, const char *type)
+{
+    if (st->name[0] == 'i') {
+        server_iq(s, st, tos, true);
+    } else if (st->name[0] == 'm' && type && strcmp(type, "error") != 0 &&
+               strcmp(type, "headline") != 0) {
+        ed_router_error(s, st, "service-unavailable");
+    }
+    /* presence to the server: nothing to do */
+}
+
 void ed_router_stanza(ed_session *s, ed_elem *st)
 {
     ed_c2s *c = s->c2s;
     const char *from = ed_elem_attr(st, "from");
-    if (from) {
+    if (from && strcmp(from, s->jid->full) != 0) { /* the same string needs no parse */
         ed_jid *f = NULL;
         bool ok = ed_jid_parse(from, strlen(from), &f) == ED_OK &&
                   (ed_jid_eq_full(f, s->jid) ||
@@ -605,6 +617,10 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
             message_to_bare(s, st, s->user); /* RFC 6120 §10.3.1 */
         return;
     }
+    if (strcmp(tos, c->domain) == 0) { /* the server itself: the usual case, no parse */
+        to_server(s, st, tos, type);
+        return;
+    }
     ed_jid *to = NULL;
     if (ed_jid_parse(tos, strlen(tos), &to) != ED_OK) {
         if (st->name[0] != 'p')
@@ -619,13 +635,9 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
         if (to->resource) {
             if (st->name[0] == 'i')
                 ed_router_error(s, st, "service-unavailable");
-        } else if (st->name[0] == 'i') {
-            server_iq(s, st, tos, true);
-        } else if (st->name[0] == 'm' && type && strcmp(type, "error") != 0 &&
-                   strcmp(type, "headline") != 0) {
-            ed_router_error(s, st, "service-unavailable");
+        } else {
+            to_server(s, st, tos, type);
         }
-        /* presence to the server: nothing to do */
     } else if (!to->resource && strcmp(to->local, s->jid->local) == 0 &&
                st->name[0] == 'p' && !type) {
         broadcast_presence(s, st, NULL); /* presence to one's own bare JID */

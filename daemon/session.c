@@ -1,6 +1,7 @@
 /* daemon/session.c — one client connection of the standalone server: the
- * PROXY header, the stream (RFC 6120 §4), STARTTLS (§5), SASL (§6) and
- * resource binding (§7); after binding every stanza goes to router.c.
+ * PROXY header, the stream (RFC 6120 §4), STARTTLS (§5), SASL (§6, in
+ * session_sasl.c) and resource binding (§7); after binding every stanza goes
+ * to router.c.
  *
  * Memory: nothing big is allocated up front.  The XML parser is created
  * when the first stream byte arrives, and c2s.c's sweep releases its expat
@@ -8,9 +9,15 @@
  * or two; reads stop at ED_C2S_READ_HIGH bytes per turn; output is
  * serialised into the c2s-wide scratch buffer.
  *
+ * I/O per request (the benchmark's hot path): a bound plaintext session
+ * reads with recv(2) into a c2s-wide buffer (raw_reading) and its replies
+ * to one read go out with one send(2) (cork/uncork); TLS sessions and
+ * everything before binding go through the bufferevent.
+ *
  * Freeing: the XML parser's callbacks must not free the session, so every
  * teardown goes through ed_session_kill(), which unregisters the session at
  * once and leaves the free to the reaper event. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +26,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <gsasl.h>
 #include <openssl/err.h>
 
 #include "c2s_int.h"
@@ -152,6 +158,8 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
 
 void ed_session_free(ed_session *s)
 {
+    if (s->rev)
+        event_free(s->rev);
     if (s->bev)
         bufferevent_free(s->bev);
     ed_xml_stream_free(s->xs);
@@ -167,12 +175,16 @@ void ed_session_kill(ed_session *s)
     if (s->dead)
         return;
     ed_c2s *c = s->c2s;
+    if (c->corked == s)
+        c->corked = NULL; /* its output is dropped with the connection */
     if (s->bound)
         ed_router_unbind(s);
     ed_pushes_forget_owner(c->srv->pushes, s);
     ed_sasl_end(s->sasl);
     s->sasl = NULL;
     s->dead = true;
+    if (s->rev)
+        event_del(s->rev);
     bufferevent_disable(s->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
     /* out of the live list, onto the reaper's */
@@ -189,15 +201,67 @@ void ed_session_kill(ed_session *s)
     event_active(c->reaper, EV_TIMEOUT, 0);
 }
 
+/* Too much queued for s (with n more bytes): the client is not reading. */
+static bool out_full(ed_session *s, size_t n)
+{
+    size_t q = evbuffer_get_length(bufferevent_get_output(s->bev)) + n;
+    if (s->c2s->corked == s)
+        q += s->c2s->cork.len;
+    if (q <= ED_C2S_OUT_MAX)
+        return false;
+    char p[64];
+    ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
+    ed_session_kill(s);
+    return true;
+}
+
+/* Corking.  While a bound session's input is parsed, what it is sent is
+ * gathered in c2s->cork and written with one send(2) when the read is done
+ * (plaintext, nothing queued before), the rest handed to the bufferevent.
+ * Through the bufferevent alone every read that produced replies cost an
+ * epoll_ctl to watch for writability, a loop turn, a writev and an epoll_ctl
+ * to stop watching.  Only one session is corked at a time; output for other
+ * sessions goes the usual way. */
+static void cork(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    if (c->corked || !s->bound)
+        return;
+    c->corked = s;
+    ed_buf_reset(&c->cork);
+}
+
+static void uncork(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    if (c->corked != s)
+        return;
+    c->corked = NULL;
+    ed_buf *b = &c->cork;
+    if (!s->dead && b->len > 0) {
+        size_t off = 0;
+        if (!s->tls && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+            ssize_t w = send(bufferevent_getfd(s->bev), b->data, b->len,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (w > 0)
+                off = (size_t)w;
+            /* EAGAIN or an error: the bufferevent writes or reports it */
+        }
+        if (off < b->len)
+            bufferevent_write(s->bev, b->data + off, b->len - off);
+    }
+    ed_buf_reset(b);
+    if (b->cap > 4 * ED_C2S_READ_HIGH * 8)
+        ed_buf_free(b); /* a big burst: do not keep it */
+}
+
 void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 {
-    if (s->dead)
+    if (s->dead || out_full(s, n))
         return;
-    struct evbuffer *out = bufferevent_get_output(s->bev);
-    if (evbuffer_get_length(out) + n > ED_C2S_OUT_MAX) {
-        char p[64];
-        ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
-        ed_session_kill(s);
+    if (s->c2s->corked == s) {
+        if (ed_buf_append(&s->c2s->cork, data, n) != ED_OK)
+            ed_session_kill(s); /* out of memory: the stream is broken */
         return;
     }
     bufferevent_write(s->bev, data, n);
@@ -205,7 +269,26 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 
 void ed_session_send(ed_session *s, const ed_elem *stanza)
 {
-    ed_buf *b = &s->c2s->out;
+    ed_c2s *c = s->c2s;
+    if (s->dead)
+        return;
+    if (c->corked == s) { /* straight into the cork, no copy */
+        size_t before = c->cork.len;
+        ed_err e = ed_xml_write(&c->cork, stanza, ED_NS_CLIENT);
+        if (e != ED_OK) {
+            c->cork.len = before;
+            if (c->cork.data)
+                c->cork.data[before] = '\0';
+            ed_log_error("c2s: cannot serialise a stanza");
+            return;
+        }
+        size_t n = c->cork.len - before;
+        c->cork.len = before; /* counted as not queued yet */
+        if (!out_full(s, n))
+            c->cork.len = before + n;
+        return;
+    }
+    ed_buf *b = &c->out;
     ed_buf_reset(b);
     if (ed_xml_write(b, stanza, ED_NS_CLIENT) != ED_OK) {
         ed_log_error("c2s: cannot serialise a stanza");
@@ -242,10 +325,13 @@ static void close_after_flush(ed_session *s)
 {
     if (s->dead || s->closing)
         return;
+    uncork(s); /* what was sent so far goes out before the close */
     s->closing = true;
     if (s->bound)
         ed_router_unbind(s);
     ed_pushes_forget_owner(s->c2s->srv->pushes, s);
+    if (s->rev)
+        event_del(s->rev);
     bufferevent_disable(s->bev, EV_READ);
     bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
     bufferevent_setcb(s->bev, NULL, on_flushed, on_flush_event, s);
@@ -358,170 +444,6 @@ static void on_close(void *ud)
     close_after_flush(s);
 }
 
-/* --- SASL ------------------------------------------------------------------ */
-
-static void sasl_reply(ed_session *s, const char *name, const char *cond,
-                       const char *data, size_t n, const char *text)
-{
-    ed_buf *b = &s->c2s->out;
-    ed_buf_reset(b);
-    ed_buf_printf(b, "<%s xmlns='" NS_SASL "'", name);
-    if (cond) {
-        ed_buf_printf(b, "><%s/>", cond);
-        if (text) {
-            ed_buf_puts(b, "<text xml:lang='en'>");
-            ed_buf_xml_escape(b, text, strlen(text), 0);
-            ed_buf_puts(b, "</text>");
-        }
-        ed_buf_printf(b, "</%s>", name);
-    } else if (data && n) {
-        char *enc = NULL;
-        size_t el = 0;
-        if (gsasl_base64_to(data, n, &enc, &el) != GSASL_OK) {
-            ed_session_kill(s);
-            return;
-        }
-        ed_buf_puts(b, ">");
-        ed_buf_append(b, enc, el);
-        ed_buf_printf(b, "</%s>", name);
-        gsasl_free(enc);
-    } else {
-        ed_buf_puts(b, "/>");
-    }
-    ed_session_send_raw(s, b->data, b->len);
-}
-
-static const char *peer_ip(const ed_session *s, char *ip)
-{
-    int port;
-    if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
-        strcpy(ip, "?");
-    return ip;
-}
-
-static void sasl_failed(ed_session *s, const char *cond, const char *text)
-{
-    ed_c2s *c = s->c2s;
-    ed_sasl_end(s->sasl);
-    s->sasl = NULL;
-    sasl_reply(s, "failure", cond, NULL, 0, text);
-    if (strcmp(cond, "not-authorized") == 0) {
-        char ip[ED_SIC_IP_MAX];
-        ed_throttle_failed(c->throttle, peer_ip(s, ip), c->srv->clock());
-        ed_log_info("c2s %s: authentication failed", ip);
-    }
-    if (++s->auth_failures >= ED_C2S_MAX_AUTH_FAILURES)
-        ed_session_stream_error(s, "policy-violation", "too many failed authentication attempts");
-}
-
-static void sasl_step(ed_session *s, const char *in, size_t inlen)
-{
-    ed_c2s *c = s->c2s;
-    char *out = NULL;
-    size_t outlen = 0;
-    const char *cond = NULL;
-    ed_sasl_status st = ed_sasl_step(s->sasl, in, inlen, &out, &outlen, &cond);
-    if (st == ED_SASL_CONTINUE) {
-        sasl_reply(s, "challenge", NULL, out ? out : "", outlen, NULL);
-    } else if (st == ED_SASL_SUCCESS) {
-        ed_jid *j = NULL;
-        if (ed_jid_make(ed_sasl_user(s->sasl), c->domain, NULL, &j) != ED_OK) {
-            free(out);
-            sasl_failed(s, "not-authorized", NULL);
-            return;
-        }
-        char ip[ED_SIC_IP_MAX];
-        ed_throttle_succeeded(c->throttle, peer_ip(s, ip));
-        sasl_reply(s, "success", NULL, out, outlen, NULL);
-        ed_log_info("c2s %s: %s authenticated", ip, j->bare);
-        ed_sasl_end(s->sasl);
-        s->sasl = NULL;
-        s->authed = true;
-        s->jid = j;
-        s->restart = true;
-    } else {
-        sasl_failed(s, cond, NULL);
-    }
-    free(out);
-}
-
-/* The base64 text of an <auth/> or <response/>: absent (no data), "=" (empty)
- * or data.  false when the encoding is wrong. */
-static bool sasl_data(ed_elem *e, char **out, size_t *outlen, bool *present)
-{
-    *out = NULL;
-    *outlen = 0;
-    const char *t = ed_elem_text(e);
-    if (!t)
-        return false;
-    *present = *t != '\0';
-    if (!*t || strcmp(t, "=") == 0)
-        return true;
-    size_t n = strlen(t);
-    if (n > ED_SASL_MAX_MSG * 4 / 3 + 4)
-        return false;
-    return gsasl_base64_from(t, n, out, outlen) == GSASL_OK;
-}
-
-static void handle_auth(ed_session *s, ed_elem *st)
-{
-    ed_c2s *c = s->c2s;
-    if (s->sasl) {
-        ed_sasl_end(s->sasl);
-        s->sasl = NULL;
-    }
-    const char *mech = ed_elem_attr(st, "mechanism");
-    if (!s->tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
-        sasl_reply(s, "failure", "encryption-required", NULL, 0,
-                   c->require_tls ? "STARTTLS first" : "PLAIN needs TLS");
-        return;
-    }
-    char ip[ED_SIC_IP_MAX];
-    int64_t wait = ed_throttle_wait(c->throttle, peer_ip(s, ip), c->srv->clock());
-    if (wait > 0) {
-        char text[80];
-        snprintf(text, sizeof text, "too many failed logins; try again in %lld s",
-                 (long long)wait);
-        sasl_reply(s, "failure", "temporary-auth-failure", NULL, 0, text);
-        return;
-    }
-    const char *cond = "invalid-mechanism";
-    if (!mech || !(s->sasl = ed_sasl_start(c->sasl, mech, s->tls, c->store, c->domain,
-                                            &cond))) {
-        sasl_reply(s, "failure", cond, NULL, 0, NULL);
-        return;
-    }
-    char *data;
-    size_t n;
-    bool present;
-    if (!sasl_data(st, &data, &n, &present)) {
-        sasl_failed(s, "incorrect-encoding", NULL);
-        return;
-    }
-    if (!present)
-        sasl_reply(s, "challenge", NULL, "", 0, NULL); /* no initial response */
-    else
-        sasl_step(s, data ? data : "", n);
-    gsasl_free(data);
-}
-
-static void handle_response(ed_session *s, ed_elem *st)
-{
-    if (!s->sasl) {
-        sasl_reply(s, "failure", "malformed-request", NULL, 0, "no exchange in progress");
-        return;
-    }
-    char *data;
-    size_t n;
-    bool present;
-    if (!sasl_data(st, &data, &n, &present)) {
-        sasl_failed(s, "incorrect-encoding", NULL);
-        return;
-    }
-    sasl_step(s, data ? data : "", n);
-    gsasl_free(data);
-}
-
 /* --- before binding ---------------------------------------------------------- */
 
 static void handle_preauth(ed_session *s, ed_elem *st)
@@ -540,16 +462,7 @@ static void handle_preauth(ed_session *s, ed_elem *st)
         return;
     }
     if (strcmp(st->ns, NS_SASL) == 0) {
-        if (strcmp(st->name, "auth") == 0)
-            handle_auth(s, st);
-        else if (strcmp(st->name, "response") == 0)
-            handle_response(s, st);
-        else if (strcmp(st->name, "abort") == 0) {
-            ed_sasl_end(s->sasl);
-            s->sasl = NULL;
-            sasl_reply(s, "failure", "aborted", NULL, 0, NULL);
-        } else
-            ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+        ed_session_sasl(s, st);
         return;
     }
     ed_session_stream_error(s, "not-authorized", "authenticate first");
@@ -687,6 +600,26 @@ static bool make_parser(ed_session *s)
     return s->xs != NULL;
 }
 
+/* n bytes of the stream to the parser.  false when the session is done
+ * with (dead, closing, or a stream error sent). */
+static bool feed(ed_session *s, const char *p, size_t n)
+{
+    if (!s->xs && !make_parser(s)) {
+        ed_session_kill(s);
+        return false;
+    }
+    ed_err e = ed_xml_stream_feed(s->xs, p, n);
+    if (s->dead || s->closing)
+        return false;
+    if (e != ED_OK) {
+        const char *cond = ed_err_stream_condition(e);
+        ed_session_stream_error(s, cond ? cond : "not-well-formed",
+                                ed_xml_stream_error_detail(s->xs));
+        return false;
+    }
+    return true;
+}
+
 static void read_input(ed_session *s, struct evbuffer *in)
 {
     if (s->dead || s->closing) {
@@ -701,23 +634,13 @@ static void read_input(ed_session *s, struct evbuffer *in)
     }
     size_t len;
     while ((len = evbuffer_get_length(in)) > 0) {
-        if (!s->xs && !make_parser(s)) {
-            ed_session_kill(s);
-            return;
-        }
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
-        ed_err e = ed_xml_stream_feed(s->xs, v.iov_base, v.iov_len);
+        bool go_on = feed(s, v.iov_base, v.iov_len);
         evbuffer_drain(in, v.iov_len);
-        if (s->dead || s->closing)
+        if (!go_on)
             return;
-        if (e != ED_OK) {
-            const char *cond = ed_err_stream_condition(e);
-            ed_session_stream_error(s, cond ? cond : "not-well-formed",
-                                    ed_xml_stream_error_detail(s->xs));
-            return;
-        }
         if (s->restart) {
             /* a new stream starts; nothing of the old one may be left */
             s->restart = false;
@@ -738,14 +661,82 @@ static void read_input(ed_session *s, struct evbuffer *in)
     }
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void read_done(ed_session *s);
+static void on_raw_read(evutil_socket_t fd, short what, void *arg);
+
+static void read_start(ed_session *s)
 {
-    ed_session *s = arg;
     s->active = true;
     s->parser_idle = false;
     if (s->bound && s->busy_reads < ED_C2S_BUSY_READS)
         s->busy_reads++;
+    cork(s);
+}
+
+/* Once bound over plaintext, with nothing left in the bufferevent's input:
+ * read with recv(2) into c2s->rbuf and feed from there.  The bufferevent's
+ * evbuffer_read costs an ioctl(FIONREAD) and a copy per read; the
+ * bufferevent keeps the writing (and reports write errors).  The idle
+ * timeout moves to the read event (persistent: reset by every read). */
+static void raw_reading(ed_session *s)
+{
+    if (s->rev || s->tls || !s->bound || s->dead || s->closing ||
+        evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
+    if (fd < 0)
+        return;
+    struct event *ev = event_new(s->c2s->base, fd, EV_READ | EV_PERSIST, on_raw_read, s);
+    if (!ev)
+        return; /* keep reading through the bufferevent */
+    int64_t secs = s->c2s->idle_timeout;
+    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
+    if (event_add(ev, &tv) != 0) {
+        event_free(ev);
+        return;
+    }
+    s->rev = ev;
+    bufferevent_disable(s->bev, EV_READ);
+}
+
+static void on_raw_read(evutil_socket_t fd, short what, void *arg)
+{
+    ed_session *s = arg;
+    if (s->dead)
+        return;
+    if (what & EV_TIMEOUT) {
+        ed_session_stream_error(s, "connection-timeout", "idle for too long");
+        return;
+    }
+    ssize_t n = recv(fd, s->c2s->rbuf, sizeof s->c2s->rbuf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (n < 0) {
+            char p[64];
+            ed_log_debug("c2s %s: read: %s", peer_str(s, p, sizeof p), strerror(errno));
+        }
+        ed_session_kill(s); /* EOF or error */
+        return;
+    }
+    read_start(s);
+    if (!s->closing)
+        feed(s, s->c2s->rbuf, (size_t)n);
+    read_done(s);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    ed_session *s = arg;
+    read_start(s);
     read_input(s, bufferevent_get_input(bev));
+    raw_reading(s);
+    read_done(s);
+}
+
+static void read_done(ed_session *s)
+{
+    uncork(s);
     /* An unused parser costs several KiB: give its expat state back at
      * once, unless the session is busy (ED_C2S_BUSY_READS reads since it
      * was bound, within one sweep period: it keeps the parser until the

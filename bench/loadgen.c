@@ -287,48 +287,65 @@ static void start_requests(lg *g)
     }
 }
 
-/* Does a result carry what this kind of request asks for? */
-static bool payload_ok(lg *g, ed_elem *iq)
+static bool is(const char *p, size_t n, const char *lit)
 {
-    ed_elem *ch;
-    int n = 0;
+    return p && strlen(lit) == n && memcmp(p, lit, n) == 0;
+}
+
+/* Does a result carry what this kind of request asks for? */
+static bool payload_ok(lg *g, const lg_scan_info *r)
+{
+    int n = r->services;
     switch (g->o.kind) {
     case LG_SERVICES:
     case LG_CREDENTIALS:
-        ch = ed_elem_child(iq, g->o.kind == LG_SERVICES ? "services" : "credentials", NULL);
-        if (!ch && g->o.kind == LG_CREDENTIALS &&
-            (ch = ed_elem_child(iq, "services", NULL))) /* ejabberd 23.01 answers so */
-            g->quirks++;
-        if (!ch || (strcmp(ch->ns, NS_DISCO2) != 0))
+        if (g->o.kind == LG_CREDENTIALS && is(r->child, r->child_len, "services"))
+            g->quirks++; /* ejabberd 23.01 answers so */
+        else if (!is(r->child, r->child_len,
+                     g->o.kind == LG_SERVICES ? "services" : "credentials"))
             return false;
-        for (ed_elem *s = ed_elem_child(ch, "service", NULL); s;
-             s = ed_elem_next(s, "service", NULL)) {
-            if (g->o.kind == LG_CREDENTIALS && !ed_elem_attr(s, "password"))
-                return false;
-            n++;
-        }
-        if (n == 0)
+        if (!is(r->child_ns, r->child_ns_len, NS_DISCO2) || n == 0)
+            return false;
+        if (g->o.kind == LG_CREDENTIALS && r->services_pw != n)
             return false;
         if (g->items == 0)
             g->items = n;
         return n == g->items;
     case LG_SIC:
-        ch = ed_elem_child(iq, "address", NS_SIC1);
-        return ch && ed_elem_child(ch, "ip", NULL);
+        return is(r->child, r->child_len, "address") &&
+               is(r->child_ns, r->child_ns_len, NS_SIC1) && r->ips > 0;
     case LG_PING:
         return true;
     }
     return false;
 }
 
-void lg_reply(lg *g, lg_conn *c, ed_elem *iq)
+/* "q<vc>-<n>" exactly; false for anything else */
+static bool parse_id(const char *id, size_t len, long *vc, long *n)
 {
-    const char *id = ed_elem_attr(iq, "id"), *ty = ed_elem_attr(iq, "type");
-    int vi;
-    long n;
-    char tail;
+    size_t i = 1;
+    long a = 0, b = 0;
+    if (!id || len < 4 || id[0] != 'q')
+        return false;
+    for (; i < len && id[i] >= '0' && id[i] <= '9' && a < 100000000; i++)
+        a = a * 10 + (id[i] - '0');
+    if (i == 1 || i >= len || id[i] != '-')
+        return false;
+    size_t j = ++i;
+    for (; i < len && id[i] >= '0' && id[i] <= '9' && b < 100000000000L; i++)
+        b = b * 10 + (id[i] - '0');
+    if (i == j || i != len)
+        return false;
+    *vc = a;
+    *n = b;
+    return true;
+}
+
+void lg_reply(lg *g, lg_conn *c, const lg_scan_info *r, const char *raw, size_t rawlen)
+{
+    long vi, n;
     double now = lg_now_us();
-    if (!g->running || !id || sscanf(id, "q%d-%ld%c", &vi, &n, &tail) != 2) {
+    if (!g->running || !parse_id(r->id, r->id_len, &vi, &n)) {
         g->extra++;
         return;
     }
@@ -340,12 +357,10 @@ void lg_reply(lg *g, lg_conn *c, ed_elem *iq)
     lg_vc *v = &g->vcs[vi];
     g->lat[g->nlat++] = (float)(now - v->t_sent[n]);
     v->t_sent[n] = -1;
-    if (strcmp(ty, "result") != 0 || !payload_ok(g, iq)) {
-        if (g->errors++ == 0) {
-            char *s = ed_xml_to_string(iq, ED_NS_CLIENT);
-            snprintf(g->first_error, sizeof g->first_error, "%s", s ? s : "?");
-            free(s);
-        }
+    if (!r->result || !payload_ok(g, r)) {
+        if (g->errors++ == 0)
+            snprintf(g->first_error, sizeof g->first_error, "%.*s",
+                     raw ? (int)(rawlen < 255 ? rawlen : 255) : 1, raw ? raw : "?");
     }
     v->done++;
     if (v->sent < g->o.reqs)
@@ -513,6 +528,9 @@ static int report(lg *g)
         fprintf(stderr, "loadgen: %s\n", g->fail_reason);
     if (g->extra)
         fprintf(stderr, "loadgen: %ld unrelated iq replies ignored\n", g->extra);
+    if (g->slow)
+        fprintf(stderr, "loadgen: note: the full parser read replies %ld times (fast scanner "
+                        "declined)\n", g->slow);
     if (g->quirks)
         fprintf(stderr, "loadgen: note: %ld <credentials/> replies wrapped in <services/> "
                         "(counted as answers, not errors)\n", g->quirks);

@@ -83,6 +83,9 @@ struct lg_conn {
     Gsasl_session *sasl;
     char stream_id[48];
     char user[64];
+    bool fast;              /* request phase: replies go through lg_scan */
+    char *sbuf;             /* fast mode: bytes not yet scanned */
+    size_t slen;
 };
 
 struct lg {
@@ -104,17 +107,48 @@ struct lg {
     float *lat;                 /* µs, one per reply */
     long nlat;
     long errors, bad_ids, extra, quirks;
+    long slow;                  /* fast mode: times the real parser took over */
     int items;                  /* <service/> children in the first reply */
     char first_error[256];
     char fail_reason[256];
 };
+
+/* What the load generator checks in a reply (loadgen_scan.c fills it
+ * straight from the bytes; loadgen_conn.c from a parsed tree).  Pointers
+ * point into the scanned bytes (or the tree) and are not terminated. */
+typedef struct lg_scan_info {
+    bool result;            /* type='result' (else 'error') */
+    const char *id;         /* NULL: no id */
+    size_t id_len;
+    const char *child;      /* first child element's name, NULL: none */
+    size_t child_len;
+    const char *child_ns;   /* its xmlns attribute, NULL: none */
+    size_t child_ns_len;
+    int services;           /* <service/> grandchildren */
+    int services_pw;        /* ... of them with a password attribute */
+    int ips;                /* <ip/> grandchildren */
+} lg_scan_info;
+
+typedef enum {
+    LG_SCAN_IQ_REPLY,       /* one whole <iq type='result|error'/>, *used bytes */
+    LG_SCAN_MORE,           /* incomplete: call again with more bytes */
+    LG_SCAN_OTHER           /* anything else: hand it to the real parser */
+} lg_scan_res;
+
+#define LG_SCAN_MAX_DEPTH 32
+#define LG_SBUF_SIZE (64 * 1024)  /* fast mode: largest reply we take */
+
+/* loadgen_scan.c: p[0..n) starts at a top-level element's '<'. */
+lg_scan_res lg_scan_stanza(const char *p, size_t n, lg_scan_info *info, size_t *used);
 
 /* loadgen.c */
 double lg_now_us(void);
 void lg_conn_ready(lg *g, lg_conn *c);      /* c2s login done */
 void lg_conn_failed(lg *g, lg_conn *c, const char *why);
 void lg_link_ready(lg *g, lg_conn *c);      /* component handshake done */
-void lg_reply(lg *g, lg_conn *c, ed_elem *iq); /* an iq result/error */
+/* an iq result/error; raw/rawlen: its bytes, for the first bad reply's
+ * report (may be NULL) */
+void lg_reply(lg *g, lg_conn *c, const lg_scan_info *r, const char *raw, size_t rawlen);
 
 /* loadgen_conn.c */
 int lg_conn_start(lg *g, lg_conn *c);       /* c2s: connect and log in */

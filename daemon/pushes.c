@@ -27,6 +27,7 @@ struct ed_pushes {
     size_t nbuckets;
     size_t count;
     size_t max;
+    bool full_warned;  /* "table full" logged; again only after room was made */
 };
 
 static uint64_t hash(const char *s)
@@ -112,7 +113,10 @@ static entry *get_or_add(ed_pushes *p, const ed_jid *full)
     if (*pp)
         return *pp;
     if (p->count >= p->max) {
-        ed_log_warn("push table full (%zu entries): %s will get no pushes", p->max, full->full);
+        if (!p->full_warned)
+            ed_log_warn("push table full (%zu entries): %s and later new requesters get no "
+                        "pushes until some go offline", p->max, full->full);
+        p->full_warned = true;
         return NULL;
     }
     entry *e = calloc(1, sizeof *e);
@@ -135,6 +139,7 @@ static void remove_entry(ed_pushes *p, const char *full)
         *pp = e->next;
         entry_free(e);
         p->count--;
+        p->full_warned = false;
     }
 }
 
@@ -196,6 +201,7 @@ void ed_pushes_forget_owner(ed_pushes *p, void *owner)
                 *pp = e->next;
                 entry_free(e);
                 p->count--;
+                p->full_warned = false;
             } else {
                 pp = &(*pp)->next;
             }

@@ -1,0 +1,270 @@
+/* Unit tests of daemon/pushes.c (with the real daemon/server.c reload):
+ * who gets a XEP-0215 push when the configuration changes (§3.2: only
+ * requesters that are online, with their own type filter and namespace
+ * version), what the push carries (credentials minted for the requester),
+ * forgetting a closed session's requesters, and the table's entry cap
+ * (refused entries are warned about once, not once per request). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+#define NS2 "urn:xmpp:extdisco:2"
+#define NS1 "urn:xmpp:extdisco:1"
+
+static char dir[64], conf[96];
+
+static void write_config(bool with_tcp, bool stun_moved)
+{
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "domains: [localhost]\n"
+            "turn_secrets:\n"
+            "  - name: dev\n"
+            "    secret_files: [%s/tests/config/secrets/turn.secret]\n"
+            "    ttl: 3600\n"
+            "services:\n"
+            "  - {type: stun, host: 127.0.0.1, port: %d, transport: udp, allow_local: true}\n"
+            "  - {type: turn, host: 127.0.0.1, port: 3478, transport: udp, credentials: dev,"
+            " allow_local: true}\n",
+            SRCDIR, stun_moved ? 3479 : 3478);
+    if (with_tcp)
+        fprintf(f, "  - {type: turn, host: 127.0.0.1, port: 3478, transport: tcp,"
+                   " credentials: dev, allow_local: true}\n");
+    fprintf(f, "c2s:\n  domain: localhost\n  require_tls: false\n"
+               "  listen:\n    - {address: \"127.0.0.1:5222\", tls: none}\n");
+    assert_int_equal(fclose(f), 0);
+}
+
+/* what a route received */
+typedef struct sink {
+    int n;
+    char *last;
+} sink;
+
+static void sink_send(void *owner, const ed_elem *stanza)
+{
+    sink *k = owner;
+    k->n++;
+    free(k->last);
+    k->last = ed_xml_to_string(stanza, ED_NS_CLIENT);
+    assert_non_null(k->last);
+}
+
+static ed_jid *jid(const char *s)
+{
+    ed_jid *j = NULL;
+    assert_int_equal(ed_jid_parse(s, strlen(s), &j), ED_OK);
+    return j;
+}
+
+static int64_t fixed_clock(void)
+{
+    return 1700000000;
+}
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/ed-test-pushes-%d", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(conf, sizeof conf, "%s/extdiscod.yml", dir);
+    write_config(false, false);
+    char err[256] = "";
+    ed_server *s = ed_server_new(NULL, conf, err, sizeof err);
+    if (!s)
+        fail_msg("%s", err);
+    s->clock = fixed_clock;
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    ed_server_free(*state);
+    unlink(conf);
+    rmdir(dir);
+    return 0;
+}
+
+static void reload(ed_server *s)
+{
+    char err[256] = "";
+    if (!ed_server_reload(s, err, sizeof err))
+        fail_msg("%s", err);
+}
+
+/* An added TURN service reaches online requesters only, each in its own
+ * namespace version and filter, with credentials minted for it. */
+static void test_reload_pushes_to_online_requesters(void **state)
+{
+    ed_server *s = *state;
+    sink alice = {0}, bob = {0}, carol = {0}, dave = {0};
+    ed_route ra = {&alice, sink_send}, rb = {&bob, sink_send}, rc = {&carol, sink_send},
+             rd = {&dave, sink_send};
+    ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
+           *c = jid("carol@localhost/r3"), *d = jid("dave@localhost/r4");
+    ed_pushes_record(s->pushes, a, 2, NULL, "localhost", &ra, true);
+    ed_pushes_record(s->pushes, b, 2, NULL, "localhost", &rb, false); /* no presence */
+    ed_pushes_record(s->pushes, c, 2, "stun", "localhost", &rc, true);
+    ed_pushes_record(s->pushes, d, 1, "turn", "localhost", &rd, true);
+    size_t online = 0;
+    assert_int_equal(ed_pushes_count(s->pushes, &online), 4);
+    assert_int_equal(online, 3);
+
+    write_config(true, false);
+    reload(s);
+    assert_int_equal(alice.n, 1);
+    assert_int_equal(bob.n, 0);   /* not online: no push */
+    assert_int_equal(carol.n, 0); /* asked for stun only: nothing changed there */
+    assert_int_equal(dave.n, 1);
+
+    ed_elem *iq = NULL;
+    assert_int_equal(ed_xml_parse(alice.last, strlen(alice.last), NULL, &iq), ED_OK);
+    assert_string_equal(ed_elem_attr(iq, "type"), "set");
+    assert_string_equal(ed_elem_attr(iq, "to"), "alice@localhost/r1");
+    assert_string_equal(ed_elem_attr(iq, "from"), "localhost");
+    ed_elem *svcs = ed_elem_child(iq, "services", NS2);
+    assert_non_null(svcs);
+    ed_elem *sv = ed_elem_child(svcs, "service", NULL);
+    assert_non_null(sv);
+    assert_null(ed_elem_next(sv, "service", NULL)); /* only the change */
+    assert_string_equal(ed_elem_attr(sv, "action"), "add");
+    assert_string_equal(ed_elem_attr(sv, "type"), "turn");
+    assert_string_equal(ed_elem_attr(sv, "transport"), "tcp");
+    assert_non_null(ed_elem_attr(sv, "password"));
+    const char *user = ed_elem_attr(sv, "username");
+    assert_non_null(user);
+    assert_int_equal(strncmp(user, "1700003600:", 11), 0); /* now + ttl */
+    ed_elem_free(iq);
+
+    assert_int_equal(ed_xml_parse(dave.last, strlen(dave.last), NULL, &iq), ED_OK);
+    assert_non_null(ed_elem_child(iq, "services", NS1)); /* asked with :1 */
+    ed_elem_free(iq);
+
+    /* moving the STUN port: a delete and an add for carol's filter, and
+     * bob, once online, gets pushes too */
+    ed_pushes_presence(s->pushes, b, true, &rb);
+    write_config(true, true);
+    reload(s);
+    assert_int_equal(carol.n, 1);
+    assert_int_equal(alice.n, 2);
+    assert_int_equal(bob.n, 1);
+    assert_int_equal(dave.n, 1); /* turn unchanged */
+    assert_int_equal(ed_xml_parse(carol.last, strlen(carol.last), NULL, &iq), ED_OK);
+    int del = 0, add = 0;
+    for (ed_elem *e = ed_elem_child(ed_elem_child(iq, "services", NS2), "service", NULL); e;
+         e = ed_elem_next(e, "service", NULL)) {
+        assert_string_equal(ed_elem_attr(e, "type"), "stun");
+        del += strcmp(ed_elem_attr(e, "action"), "delete") == 0;
+        add += strcmp(ed_elem_attr(e, "action"), "add") == 0;
+    }
+    assert_int_equal(del, 1);
+    assert_int_equal(add, 1);
+    ed_elem_free(iq);
+
+    /* a closed session's requesters are gone; unavailable presence too */
+    ed_pushes_forget_owner(s->pushes, &alice);
+    ed_pushes_presence(s->pushes, d, false, &rd);
+    assert_int_equal(ed_pushes_count(s->pushes, &online), 2);
+    write_config(false, false);
+    reload(s);
+    assert_int_equal(alice.n, 2);
+    assert_int_equal(dave.n, 1);
+    assert_int_equal(bob.n, 2);
+    assert_int_equal(carol.n, 2);
+
+    for (sink *k = &alice; k; k = k == &alice ? &bob : k == &bob ? &carol : k == &carol ? &dave
+                                                                                        : NULL)
+        free(k->last);
+    ed_jid_free(a);
+    ed_jid_free(b);
+    ed_jid_free(c);
+    ed_jid_free(d);
+}
+
+/* A bare JID cannot receive pushes, so it is not remembered. */
+static void test_bare_requester_ignored(void **state)
+{
+    ed_server *s = *state;
+    sink k = {0};
+    ed_route r = {&k, sink_send};
+    ed_jid *j = jid("alice@localhost");
+    ed_pushes_record(s->pushes, j, 2, NULL, "localhost", &r, true);
+    ed_pushes_presence(s->pushes, j, true, &r);
+    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
+    ed_jid_free(j);
+}
+
+static int count_lines(FILE *f, const char *needle)
+{
+    char line[512];
+    int n = 0;
+    rewind(f);
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    return n;
+}
+
+/* The cap: new requesters beyond it are refused (old ones keep working),
+ * with one warning until there is room again. */
+static void test_entry_cap(void **state)
+{
+    (void)state;
+    ed_pushes *p = ed_pushes_new(3);
+    assert_non_null(p);
+    sink k = {0};
+    ed_route r = {&k, sink_send};
+    ed_jid *j[6];
+    char buf[64];
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(log), 2) >= 0);
+    ed_log_setup(ED_LOG_INFO, false, NULL);
+    for (int i = 0; i < 6; i++) {
+        snprintf(buf, sizeof buf, "u%d@localhost/r", i);
+        j[i] = jid(buf);
+        ed_pushes_record(p, j[i], 2, NULL, "localhost", &r, true);
+    }
+    /* asking again while full: the same three, still no new ones */
+    ed_pushes_record(p, j[0], 2, "turn", "localhost", &r, true);
+    ed_pushes_record(p, j[4], 2, NULL, "localhost", &r, true);
+    assert_int_equal(ed_pushes_count(p, NULL), 3);
+    ed_pushes_presence(p, j[1], false, &r); /* room for one */
+    ed_pushes_record(p, j[5], 2, NULL, "localhost", &r, true);
+    ed_pushes_record(p, j[4], 2, NULL, "localhost", &r, true); /* full again */
+    size_t online = 0;
+    assert_int_equal(ed_pushes_count(p, &online), 3);
+    assert_int_equal(online, 3);
+    fflush(stderr);
+    assert_true(dup2(saved, 2) >= 0);
+    close(saved);
+    /* full twice: two warnings, not one per refused request */
+    assert_int_equal(count_lines(log, "push table full"), 2);
+    fclose(log);
+    for (int i = 0; i < 6; i++)
+        ed_jid_free(j[i]);
+    ed_pushes_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reload_pushes_to_online_requesters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_requester_ignored, setup, teardown),
+        cmocka_unit_test(test_entry_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

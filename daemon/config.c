@@ -221,9 +221,7 @@ static const cyaml_config_t free_config = {
     .flags = CYAML_CFG_NO_ALIAS,
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -239,13 +237,13 @@ static unsigned char *read_file(const char *path, size_t *len, char *err,
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
+        ed_set_err(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     unsigned char *buf = malloc(ED_CONFIG_MAX_FILE + 1);
     if (!buf) {
         fclose(f);
-        set_err(err, errlen, "%s:0: out of memory", path);
+        ed_set_err(err, errlen, "%s:0: out of memory", path);
         return NULL;
     }
     size_t n = fread(buf, 1, ED_CONFIG_MAX_FILE + 1, f);
@@ -253,12 +251,12 @@ static unsigned char *read_file(const char *path, size_t *len, char *err,
     fclose(f);
     if (bad) {
         free(buf);
-        set_err(err, errlen, "%s:0: read error", path);
+        ed_set_err(err, errlen, "%s:0: read error", path);
         return NULL;
     }
     if (n > ED_CONFIG_MAX_FILE) {
         free(buf);
-        set_err(err, errlen, "%s:0: file larger than %d bytes", path,
+        ed_set_err(err, errlen, "%s:0: file larger than %d bytes", path,
                 ED_CONFIG_MAX_FILE);
         return NULL;
     }
@@ -271,7 +269,7 @@ ed_config *ed_config_load(const char *path, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     if (!path) {
-        set_err(err, errlen, "(null):0: no configuration file given");
+        ed_set_err(err, errlen, "(null):0: no configuration file given");
         return NULL;
     }
     size_t len = 0;
@@ -297,7 +295,7 @@ ed_config *ed_config_load(const char *path, char *err, size_t errlen)
     cyaml_err_t ce = cyaml_load_data(data, len, &cc, &top_schema,
                                      (cyaml_data_t **)&cfg, NULL);
     if (ce != CYAML_OK || !cfg) {
-        set_err(err, errlen, "%s:%d: %s", path, msgs.line > 0 ? msgs.line : 1,
+        ed_set_err(err, errlen, "%s:%d: %s", path, msgs.line > 0 ? msgs.line : 1,
                 msgs.first[0] ? msgs.first : cyaml_strerror(ce));
         cfg = NULL;
         goto out;

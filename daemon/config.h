@@ -193,6 +193,11 @@ ed_config *ed_config_load(const char *path, char *err, size_t errlen);
 /* Wipe the secrets and free everything; NULL is a no-op. */
 void ed_config_free(ed_config *cfg);
 
+/* printf into the caller's error buffer err (errlen bytes; nothing when err
+ * is NULL or errlen 0); the loader's and the registry's way of reporting. */
+void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Write the effective configuration (defaults applied, paths resolved) as
  * YAML to out.  Secrets are never written: secret-bearing keys show
  * "<redacted>" next to the file they came from. */

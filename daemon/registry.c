@@ -24,18 +24,6 @@ struct ed_registry {
     bool inline_credentials;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void acl_free(acl *a)
 {
     for (size_t i = 0; i < a->n; i++)
@@ -145,7 +133,7 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     if (!cfg) {
-        set_err(err, errlen, "no configuration");
+        ed_set_err(err, errlen, "no configuration");
         return NULL;
     }
     const char *file = cfg->path ? cfg->path : "(config)";
@@ -180,7 +168,7 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
         };
         ed_err e = ed_turn_rest_new(&rc, &reg->rests[i]);
         if (e != ED_OK) {
-            set_err(err, errlen, "%s: turn_secrets[%u] (%s): %s", file, i,
+            ed_set_err(err, errlen, "%s: turn_secrets[%u] (%s): %s", file, i,
                     t->name, ed_strerror(e));
             goto fail;
         }
@@ -196,13 +184,13 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
         reg->ndefs = i + 1;
         ed_err e = service_build(cs, &d->svc);
         if (e != ED_OK) {
-            set_err(err, errlen, "%s: services[%u] (%s %s:%lld): %s", file, i,
+            ed_set_err(err, errlen, "%s: services[%u] (%s %s:%lld): %s", file, i,
                     cs->type, cs->host, (long long)cs->port, ed_strerror(e));
             goto fail;
         }
         if (cs->credentials_index >= 0) {
             if ((size_t)cs->credentials_index >= reg->nrests) {
-                set_err(err, errlen, "%s: services[%u]: bad credentials reference",
+                ed_set_err(err, errlen, "%s: services[%u]: bad credentials reference",
                         file, i);
                 goto fail;
             }
@@ -211,7 +199,7 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
     }
     return reg;
 nomem:
-    set_err(err, errlen, "%s: out of memory", file);
+    ed_set_err(err, errlen, "%s: out of memory", file);
 fail:
     ed_registry_free(reg);
     return NULL;

@@ -10,6 +10,7 @@
 #include "extdisco/datetime.h"
 #include "extdisco/service.h"
 #include "xml_priv.h"
+#include "str_priv.h"
 
 /* Limits on what one <service/> may carry (the stanza limit bounds the rest). */
 #define FORM_MAX_FIELDS 64
@@ -737,20 +738,6 @@ ed_err ed_service_to_elem_fmt(ed_elem *parent, const ed_service *s, const char *
 }
 
 /* --- comparison --------------------------------------------------------------- */
-
-static bool str_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
-static bool str_case_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcasecmp(a, b) == 0;
-}
 
 bool ed_service_same_identity(const ed_service *a, const ed_service *b)
 {

@@ -8,6 +8,7 @@
 
 #include "extdisco/stanza.h"
 #include "extdisco/xep0215.h"
+#include "str_priv.h"
 
 typedef struct view_entry {
     ed_service svc;
@@ -32,20 +33,6 @@ static bool ns_extdisco(const char *ns)
 static bool is_payload(const ed_elem *p, const char *name)
 {
     return p && p->name && strcmp(p->name, name) == 0 && ns_extdisco(p->ns);
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
-static bool str_case_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcasecmp(a, b) == 0;
 }
 
 /* key's absent port (-1) or transport (NULL) match anything. */

@@ -37,10 +37,12 @@ test-unit: build
 
 test-interop: build
 	$(MESON_TEST) -C $(BUILD) --suite interop
+	@bash scripts/no_skips.sh $(BUILD)
 
 test-san: build-san
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts --suite interop
+	@bash scripts/no_skips.sh $(BUILD_SAN)
 
 fuzz: build-san
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(BUILD_SAN)
@@ -48,8 +50,10 @@ fuzz: build-san
 # Everything: plain build (unit, transcripts, interop), then all of it again
 # under ASan+UBSan (the daemon and client the interop tests start included),
 # then each fuzzer for a short bounded time.
+# A skipped test fails the run (scripts/no_skips.sh): every peer is installed.
 test: build
 	$(MESON_TEST) -C $(BUILD)
+	@bash scripts/no_skips.sh $(BUILD)
 	$(MAKE) --no-print-directory test-san
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "component_int.h"
+#include "io.h"
 #include "log.h"
 
 static void link_connect(ed_link *l);
@@ -127,18 +128,7 @@ static void uncork(ed_link *l)
 {
     ed_buf *b = &l->out;
     l->corked = false;
-    if (l->bev && b->len > 0) {
-        size_t off = 0;
-        if (evbuffer_get_length(bufferevent_get_output(l->bev)) == 0) {
-            ssize_t w = send(bufferevent_getfd(l->bev), b->data, b->len,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w > 0)
-                off = (size_t)w;
-            /* EAGAIN or an error: the bufferevent writes or reports it */
-        }
-        if (off < b->len)
-            bufferevent_write(l->bev, b->data + off, b->len - off);
-    }
+    ed_io_send(l->bev, true, b->data, b->len);
     ed_buf_reset(b);
     if (b->cap > 256u * 1024)
         ed_buf_free(b); /* a big burst: do not keep it */

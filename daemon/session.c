@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 
 #include "c2s_int.h"
+#include "io.h"
 #include "log.h"
 #include "proxy_proto.h"
 
@@ -238,18 +239,8 @@ static void uncork(ed_session *s)
         return;
     c->corked = NULL;
     ed_buf *b = &c->cork;
-    if (!s->dead && b->len > 0) {
-        size_t off = 0;
-        if (!s->tls && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
-            ssize_t w = send(bufferevent_getfd(s->bev), b->data, b->len,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (w > 0)
-                off = (size_t)w;
-            /* EAGAIN or an error: the bufferevent writes or reports it */
-        }
-        if (off < b->len)
-            bufferevent_write(s->bev, b->data + off, b->len - off);
-    }
+    if (!s->dead)
+        ed_io_send(s->bev, !s->tls, b->data, b->len);
     ed_buf_reset(b);
     if (b->cap > 4 * ED_C2S_READ_HIGH * 8)
         ed_buf_free(b); /* a big burst: do not keep it */

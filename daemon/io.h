@@ -1,0 +1,16 @@
+/* daemon/io.h — output helpers the c2s sessions and component links share. */
+#ifndef EXTDISCOD_IO_H
+#define EXTDISCOD_IO_H
+
+#include <event2/bufferevent.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Send p[0..n) on bev: when direct is true (bev is a plain socket
+ * bufferevent, not TLS) and nothing is queued in bev's output, try one
+ * non-blocking send(2) first; whatever the socket does not take now (or all
+ * of it) is copied into bev's output for libevent to write.  Errors are left
+ * for the bufferevent to report.  p stays the caller's. */
+void ed_io_send(struct bufferevent *bev, bool direct, const char *p, size_t n);
+
+#endif

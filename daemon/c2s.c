@@ -154,6 +154,16 @@ static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, char *err, 
 static void reap(evutil_socket_t fd, short what, void *arg)
 {
     ed_c2s *c = arg;
+    /* Doomed sessions first.  A kill can doom others (its unavailable
+     * presence overflows them), possibly behind the cursor: another pass
+     * finds those.  Each pass kills at least one, so at most nsessions. */
+    for (size_t pass = 0; c->ndoomed > 0 && pass <= c->nsessions; pass++) {
+        for (ed_session *s = c->sessions, *next; s; s = next) {
+            next = s->next; /* a kill unlinks only s (others are doomed) */
+            if (s->doomed)
+                ed_session_kill(s);
+        }
+    }
     while (c->dead) {
         ed_session *s = c->dead;
         c->dead = s->next;

@@ -30,6 +30,9 @@
 #define ED_C2S_MAX_AUTH_FAILURES 3    /* per connection */
 #define ED_C2S_MAX_RESOURCES 16       /* per account */
 #define ED_C2S_PRESENCE_MAX 4096      /* bytes of a stored presence payload */
+#define ED_C2S_LANG_MAX    35         /* bytes of a stream xml:lang we stamp */
+#define ED_C2S_MAX_DIRECTED 32        /* directed-presence targets remembered
+                                       * per session (the oldest give way) */
 #define ED_C2S_BUSY_READS  3          /* reads per sweep period that keep
                                        * the parser of a bound session */
 #define ED_C2S_SWEEP_SECS  1          /* quiet for 1-2 sweeps: the XML parser's
@@ -70,6 +73,7 @@ struct ed_c2s {
     ed_session *sessions; /* every live session, doubly linked */
     size_t nsessions;
     ed_session *dead;    /* killed sessions, freed by the reaper */
+    size_t ndoomed;      /* live sessions with doomed set */
     struct event *reaper;
     struct event *sweeper; /* every ED_C2S_SWEEP_SECS: idle sessions shrink */
     uint64_t serial;     /* sessions accepted so far */
@@ -107,6 +111,10 @@ struct ed_session {
     ed_sasl_conv *sasl;
     ed_jid *jid;             /* bare after auth, full after bind */
     char *presence;          /* payload of the last available presence */
+    char *lang;              /* the stream's xml:lang, NULL when none */
+    char **directed;         /* JIDs sent directed available presence
+                              * (router.c; RFC 6121 §4.6.3), NULL: none */
+    uint8_t ndirected;
     ed_pending_iqs *pending; /* IQ requests sent to local entities and not
                               * answered yet (router.c); NULL when none */
     struct sockaddr_storage peer; /* the client (as the proxy reports it) */
@@ -127,6 +135,9 @@ struct ed_session {
     bool restart : 1;        /* reset the parser after this feed */
     bool closing : 1;        /* flushing a final error; ignore input */
     bool dead : 1;           /* freed soon; do nothing */
+    bool doomed : 1;         /* to be killed by the reaper: its output
+                              * overflowed while stanzas were being routed
+                              * (ed_session_doom); sends to it are dropped */
     bool header_sent : 1;
     bool starttls_pending : 1; /* <proceed/> sent: switch after the feed */
     bool active : 1;         /* read something since the last sweep */
@@ -146,6 +157,11 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n);
 void ed_session_stream_error(ed_session *s, const char *cond, const char *text);
 /* Unregister everywhere now, free on the next loop turn. */
 void ed_session_kill(ed_session *s);
+/* Kill s later, from the reaper event: for a failure found while routing
+ * (output queue full, out of memory), where killing at once would unbind s
+ * and free router structures that the caller's loops are walking.  Stops
+ * reading from s at once; everything sent to s until then is dropped. */
+void ed_session_doom(ed_session *s);
 /* Immediate free (shutdown only). */
 void ed_session_free(ed_session *s);
 /* The ed_route of s for pushes. */
@@ -169,19 +185,33 @@ ed_user *ed_router_user(ed_c2s *c, const char *local);
 void ed_router_free(ed_c2s *c);
 /* Does the local account exist (online or in the store)? */
 bool ed_router_account_exists(ed_c2s *c, const char *local);
-/* Deliver the presence of every available resource of `from` to every
- * available resource of user `to` (both local parts); unavailable when
- * unavail. */
-void ed_router_presence_between(ed_c2s *c, const char *from, const char *to,
-                                bool unavail);
-/* Send a presence stanza text of type (NULL: available) from `from` (a JID
- * string) to session s. */
-void ed_router_send_presence(ed_session *s, const char *from, const char *type,
-                             const char *payload);
 /* Reply with an error to st from s (st's to/from swapped). */
 void ed_router_error(ed_session *s, const ed_elem *st, const char *cond);
 /* Free s->pending (session teardown). */
 void ed_router_pending_free(ed_session *s);
+
+/* --- presence.c ------------------------------------------------------- */
+/* Deliver the presence of every available resource of `from` to every
+ * available resource of user `to` (both local parts); unavailable when
+ * unavail; only: when non-NULL, only this session of `to` receives. */
+void ed_presence_between(ed_c2s *c, const char *from, const char *to, bool unavail,
+                         ed_session *only);
+/* Send a presence stanza text of type (NULL: available) from `from` (a JID
+ * string) to session s; payload (serialised children, may be NULL) goes
+ * with available and unavailable presence. */
+void ed_presence_send(ed_session *s, const char *from, const char *type,
+                      const char *payload);
+/* Presence from s without a `to` (or to its own bare JID): initial,
+ * updated or unavailable (type NULL or "unavailable"). */
+void ed_presence_from_client(ed_session *s, ed_elem *st, const char *type);
+/* s (available) goes: unavailable to subscribers, its other resources and
+ * directed-presence recipients; pushes forget it. */
+void ed_presence_gone(ed_session *s);
+/* s sent presence of type (NULL or "unavailable") directly to jid, a local
+ * user's full or bare JID: remembered or forgotten (RFC 6121 §4.6). */
+void ed_presence_directed(ed_session *s, const char *jid, const char *type);
+/* Forget s's directed-presence targets (no presence is sent). */
+void ed_presence_directed_free(ed_session *s);
 
 /* --- roster.c --------------------------------------------------------- */
 /* jabber:iq:roster get/set from s for its own roster. */

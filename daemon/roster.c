@@ -192,12 +192,14 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
     char **groups = NULL;
     size_t ng = 0;
     bool ok = !name || valid_text(name);
+    const char *cond = "not-acceptable"; /* §2.3.3: empty or too long */
     for (ed_elem *g = ed_elem_child(item, "group", NS_ROSTER); ok && g;
          g = ed_elem_next(g, "group", NS_ROSTER)) {
         const char *t = ed_elem_text(g);
         ok = t && *t && valid_text(t) && ng < ED_ROSTER_MAX_GROUPS;
         for (size_t i = 0; ok && i < ng; i++)
-            ok = strcmp(groups[i], t) != 0;
+            if (!(ok = strcmp(groups[i], t) != 0))
+                cond = "bad-request"; /* §2.3.3: the same group twice */
         if (ok) {
             char **ngv = realloc(groups, (ng + 1) * sizeof *groups);
             ok = ngv && (ngv[ng] = strdup(t));
@@ -212,7 +214,7 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
             free(groups[i]);
         free(groups);
         ed_roster_item_clear(&it);
-        ed_router_error(s, iq, "not-acceptable");
+        ed_router_error(s, iq, cond);
         return;
     }
     for (size_t i = 0; i < it.ngroups; i++)
@@ -270,7 +272,7 @@ static void deliver_sub(ed_c2s *c, const char *from_bare, const char *to, const 
     ed_user *u = ed_router_user(c, to);
     for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
         if (r->available)
-            ed_router_send_presence(r, from_bare, type, NULL);
+            ed_presence_send(r, from_bare, type, NULL);
 }
 
 void ed_roster_subscription(ed_session *s, const char *contact, const char *type)
@@ -314,7 +316,7 @@ void ed_roster_subscription(ed_session *s, const char *contact, const char *type
                 ed_roster_item_clear(&m2);
             }
             deliver_sub(c, cbare, user, "subscribed");
-            ed_router_presence_between(c, contact, user, false);
+            ed_presence_between(c, contact, user, false, NULL);
             return;
         }
         theirs.pending_in = true;
@@ -336,7 +338,7 @@ void ed_roster_subscription(ed_session *s, const char *contact, const char *type
             theirs.sub |= ED_SUB_TO;
             save(c, contact, &theirs, true);
             deliver_sub(c, ubare, contact, "subscribed");
-            ed_router_presence_between(c, user, contact, false);
+            ed_presence_between(c, user, contact, false, NULL);
         }
     } else if (strcmp(type, "unsubscribe") == 0) {
         if (mine.sub & ED_SUB_TO || mine.ask) {
@@ -345,19 +347,26 @@ void ed_roster_subscription(ed_session *s, const char *contact, const char *type
             save(c, user, &mine, true);
         }
         if (theirs.sub & ED_SUB_FROM || theirs.pending_in) {
+            /* §3.3.3: unavailable presence only where the contact's
+             * presence was shared; a pending request just goes away */
+            bool shared = theirs.sub & ED_SUB_FROM;
             theirs.sub &= ~ED_SUB_FROM;
             theirs.pending_in = false;
             save(c, contact, &theirs, true);
             deliver_sub(c, ubare, contact, "unsubscribe");
-            ed_router_presence_between(c, contact, user, true);
+            if (shared)
+                ed_presence_between(c, contact, user, true, NULL);
         }
     } else if (strcmp(type, "unsubscribed") == 0) {
-        bool had = mine.sub & ED_SUB_FROM || mine.pending_in;
-        if (had) {
+        if (mine.sub & ED_SUB_FROM || mine.pending_in) {
+            /* §3.2.3: a denied request gets no presence; a cancelled
+             * subscription gets the user's unavailable presence */
+            bool shared = mine.sub & ED_SUB_FROM;
             mine.sub &= ~ED_SUB_FROM;
             mine.pending_in = false;
             save(c, user, &mine, true);
-            ed_router_presence_between(c, user, contact, true);
+            if (shared)
+                ed_presence_between(c, user, contact, true, NULL);
         }
         if (theirs.sub & ED_SUB_TO || theirs.ask) {
             theirs.sub &= ~ED_SUB_TO;
@@ -379,6 +388,6 @@ void ed_roster_initial(ed_session *s)
         return;
     for (size_t i = 0; i < n; i++)
         if (v[i].pending_in)
-            ed_router_send_presence(s, v[i].contact, "subscribe", NULL);
+            ed_presence_send(s, v[i].contact, "subscribe", NULL);
     ed_roster_items_free(v, n);
 }

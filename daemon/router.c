@@ -1,6 +1,6 @@
 /* daemon/router.c — stanzas from bound sessions: the account table (bound
- * resources per user), presence broadcast and probes, and delivery between
- * local users by the rules of RFC 6121 §8.5 (bare and full JIDs,
+ * resources per user) and delivery between local users (presence itself:
+ * presence.c) by the rules of RFC 6121 §8.5 (bare and full JIDs,
  * service-unavailable where they say so).  IQs to the server or to the
  * user's own account go to roster.c or to ed_server_handle_iq() (disco,
  * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
@@ -124,8 +124,15 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
         return false;
     }
     ed_session *old = find_resource(u, full->resource);
-    if (old) /* RFC 6120 §7.7.2.2: the new session wins */
+    if (old) { /* RFC 6120 §7.7.2.2: the new session wins */
         ed_session_stream_error(old, "conflict", "replaced by a new session");
+        /* old's unbind freed the user record when it was the last resource */
+        if (!(u = user_get_or_add(c, full->local))) {
+            ed_jid_free(full);
+            *condition = "internal-server-error";
+            return false;
+        }
+    }
     if (u->nres >= ED_C2S_MAX_RESOURCES) {
         ed_jid_free(full);
         *condition = "resource-constraint";
@@ -140,107 +147,13 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
     return true;
 }
 
-/* --- presence ---------------------------------------------------------------- */
-
-void ed_router_send_presence(ed_session *s, const char *from, const char *type,
-                             const char *payload)
-{
-    ed_buf *b = &s->c2s->out;
-    ed_buf_reset(b);
-    ed_buf_puts(b, "<presence from='");
-    ed_buf_xml_escape(b, from, strlen(from), 1);
-    ed_buf_puts(b, "' to='");
-    ed_buf_xml_escape(b, s->jid->full, strlen(s->jid->full), 1);
-    ed_buf_puts(b, "'");
-    if (type)
-        ed_buf_printf(b, " type='%s'", type);
-    if (payload && *payload && !type)
-        ed_buf_printf(b, ">%s</presence>", payload);
-    else
-        ed_buf_puts(b, "/>");
-    ed_session_send_raw(s, b->data, b->len);
-}
-
-/* Presence of `from`'s resources (or unavailable) to `to`'s available ones.
- * only: when non-NULL, only this session of `to` receives. */
-static void presence_between(ed_c2s *c, const char *from, const char *to, bool unavail,
-                             ed_session *only)
-{
-    ed_user *uf = ed_router_user(c, from), *ut = ed_router_user(c, to);
-    if (!uf || !ut)
-        return;
-    for (ed_session *a = uf->res; a; a = a->rnext) {
-        if (!a->available)
-            continue;
-        for (ed_session *b = ut->res; b; b = b->rnext)
-            if (b->available && (!only || b == only))
-                ed_router_send_presence(b, a->jid->full, unavail ? "unavailable" : NULL,
-                                        a->presence);
-    }
-}
-
-void ed_router_presence_between(ed_c2s *c, const char *from, const char *to,
-                                bool unavail)
-{
-    presence_between(c, from, to, unavail, NULL);
-}
-
-typedef struct bcast {
-    ed_session *s;
-    const char *type;
-} bcast;
-
-/* s's presence to every available resource of a contact. */
-static void bcast_one(void *ud, const char *contact_bare)
-{
-    bcast *bc = ud;
-    ed_c2s *c = bc->s->c2s;
-    const char *at = strchr(contact_bare, '@');
-    if (!at || strcmp(at + 1, c->domain) != 0)
-        return;
-    char local[ED_JID_PART_MAX + 1];
-    snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
-    ed_user *u = ed_router_user(c, local);
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
-        if (r->available && r != bc->s)
-            ed_router_send_presence(r, bc->s->jid->full, bc->type, bc->s->presence);
-}
-
-/* Probe answer: the contact's available resources to s. */
-static void probe_one(void *ud, const char *contact_bare)
-{
-    ed_session *s = ud;
-    const char *at = strchr(contact_bare, '@');
-    if (!at || strcmp(at + 1, s->c2s->domain) != 0)
-        return;
-    char local[ED_JID_PART_MAX + 1];
-    snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
-    if (strcmp(local, s->jid->local) != 0)
-        presence_between(s->c2s, local, s->jid->local, false, s);
-}
-
-static void broadcast(ed_session *s, const char *type)
-{
-    bcast bc = {.s = s, .type = type};
-    ed_roster_each(s->c2s, s->jid->local, ED_SUB_FROM, bcast_one, &bc);
-    /* and the user's own other resources */
-    for (ed_session *r = s->user->res; r; r = r->rnext)
-        if (r != s && r->available)
-            ed_router_send_presence(r, s->jid->full, type, s->presence);
-}
-
 void ed_router_unbind(ed_session *s)
 {
     if (!s->bound)
         return;
     ed_c2s *c = s->c2s;
-    if (s->available) {
-        free(s->presence);
-        s->presence = NULL;
-        broadcast(s, "unavailable");
-        s->available = false;
-        ed_pushes_presence(c->srv->pushes, s->jid, false, NULL);
-    }
+    if (s->available)
+        ed_presence_gone(s);
     ed_user *u = s->user;
     for (ed_session **pp = &u->res; *pp; pp = &(*pp)->rnext) {
         if (*pp == s) {
@@ -258,55 +171,6 @@ void ed_router_unbind(ed_session *s)
         free(u);
         c->nusers--;
     }
-}
-
-/* The payload of an available presence, serialised, or NULL. */
-static char *presence_payload(ed_c2s *c, const ed_elem *st, int8_t *prio)
-{
-    *prio = 0;
-    ed_buf b = {.max = ED_C2S_PRESENCE_MAX};
-    for (ed_elem *ch = ed_elem_first(st); ch; ch = ed_elem_next(ch, NULL, NULL)) {
-        if (strcmp(ch->name, "priority") == 0 && strcmp(ch->ns, ED_NS_CLIENT) == 0) {
-            long v = strtol(ed_elem_text(ch) ? ed_elem_text(ch) : "0", NULL, 10);
-            *prio = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-        }
-        if (ed_xml_write(&b, ch, ED_NS_CLIENT) != ED_OK) {
-            ed_buf_free(&b);
-            return NULL;
-        }
-    }
-    return b.data; /* NULL when empty */
-}
-
-static void broadcast_presence(ed_session *s, ed_elem *st, const char *type)
-{
-    ed_c2s *c = s->c2s;
-    if (!type) {
-        bool initial = !s->available;
-        free(s->presence);
-        s->presence = presence_payload(c, st, &s->priority);
-        s->available = true;
-        broadcast(s, NULL);
-        if (initial) {
-            ed_roster_each(c, s->jid->local, ED_SUB_TO, probe_one, s);
-            /* the user's own other resources */
-            for (ed_session *r = s->user->res; r; r = r->rnext)
-                if (r != s && r->available)
-                    ed_router_send_presence(s, r->jid->full, NULL, r->presence);
-            ed_roster_initial(s);
-            ed_route route = ed_session_route(s);
-            ed_pushes_presence(c->srv->pushes, s->jid, true, &route);
-        }
-    } else if (strcmp(type, "unavailable") == 0) {
-        if (!s->available)
-            return;
-        free(s->presence);
-        s->presence = NULL;
-        broadcast(s, "unavailable");
-        s->available = false;
-        ed_pushes_presence(c->srv->pushes, s->jid, false, NULL);
-    }
-    /* other types without a `to` are meaningless: ignored (RFC 6121 §4.3) */
 }
 
 /* --- pending IQs (limits.max_pending_iqs) ------------------------------------- */
@@ -520,7 +384,15 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
         server_iq(s, st, ed_elem_attr(st, "to"), false); /* forbidden */
         return;
     }
-    if (to->resource) {
+    /* §3.1.2, §4.3.2, §8.5.3.1: subscription presence and probes to a full
+     * JID are the server's business, as for the bare JID */
+    bool sub_or_probe = presence && type &&
+                        (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
+                         strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0 ||
+                         strcmp(type, "probe") == 0);
+    if (presence && !own)
+        ed_presence_directed(s, to->full, type);
+    if (to->resource && !sub_or_probe) {
         ed_session *r = find_resource(u, to->resource);
         if (r && (!presence || r != s)) {
             if (iq_request && !pending_add(s, st, r)) {
@@ -560,7 +432,7 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
             ed_roster_item it;
             if (!own && ed_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {
                 if (it.sub & ED_SUB_FROM)
-                    presence_between(c, to->local, s->jid->local, false, s);
+                    ed_presence_between(c, to->local, s->jid->local, false, s);
                 ed_roster_item_clear(&it);
             }
         } else if (!type || strcmp(type, "unavailable") == 0) {
@@ -602,17 +474,32 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
             return;
         }
     }
-    if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK) {
+    if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK ||
+        (s->lang && !ed_elem_attr(st, "xml:lang") &&
+         ed_elem_set_attr(st, "xml:lang", s->lang) != ED_OK)) { /* RFC 6120 §8.1.5 */
         ed_session_kill(s);
         return;
     }
     const char *tos = ed_elem_attr(st, "to");
     const char *type = ed_elem_attr(st, "type");
+    if (st->name[0] == 'i') { /* RFC 6120 §8.2.3: type and id are required */
+        bool request = type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+        bool reply = type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0);
+        if (!request && !reply) {
+            ed_router_error(s, st, "bad-request");
+            return;
+        }
+        if (!ed_elem_attr(st, "id")) {
+            if (request)
+                ed_router_error(s, st, "bad-request");
+            return; /* a reply without id answers nothing */
+        }
+    }
     if (!tos) {
         if (st->name[0] == 'i')
             own_iq(s, st, NULL);
         else if (st->name[0] == 'p')
-            broadcast_presence(s, st, type);
+            ed_presence_from_client(s, st, type);
         else
             message_to_bare(s, st, s->user); /* RFC 6120 §10.3.1 */
         return;
@@ -640,7 +527,7 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
         }
     } else if (!to->resource && strcmp(to->local, s->jid->local) == 0 &&
                st->name[0] == 'p' && !type) {
-        broadcast_presence(s, st, NULL); /* presence to one's own bare JID */
+        ed_presence_from_client(s, st, NULL); /* presence to one's own bare JID */
     } else {
         to_local_user(s, st, to);
     }

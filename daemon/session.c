@@ -167,8 +167,25 @@ void ed_session_free(ed_session *s)
     ed_sasl_end(s->sasl);
     ed_jid_free(s->jid);
     free(s->presence);
+    free(s->lang);
     ed_router_pending_free(s);
+    ed_presence_directed_free(s);
     free(s);
+}
+
+void ed_session_doom(ed_session *s)
+{
+    if (s->dead || s->doomed)
+        return;
+    ed_c2s *c = s->c2s;
+    s->doomed = true;
+    c->ndoomed++;
+    if (c->corked == s)
+        c->corked = NULL; /* its output is dropped with the connection */
+    if (s->rev)
+        event_del(s->rev);
+    bufferevent_disable(s->bev, EV_READ);
+    event_active(c->reaper, EV_TIMEOUT, 0);
 }
 
 void ed_session_kill(ed_session *s)
@@ -176,6 +193,10 @@ void ed_session_kill(ed_session *s)
     if (s->dead)
         return;
     ed_c2s *c = s->c2s;
+    if (s->doomed) {
+        s->doomed = false;
+        c->ndoomed--;
+    }
     if (c->corked == s)
         c->corked = NULL; /* its output is dropped with the connection */
     if (s->bound)
@@ -212,7 +233,7 @@ static bool out_full(ed_session *s, size_t n)
         return false;
     char p[64];
     ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
-    ed_session_kill(s);
+    ed_session_doom(s);
     return true;
 }
 
@@ -248,11 +269,11 @@ static void uncork(ed_session *s)
 
 void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 {
-    if (s->dead || out_full(s, n))
+    if (s->dead || s->doomed || out_full(s, n))
         return;
     if (s->c2s->corked == s) {
         if (ed_buf_append(&s->c2s->cork, data, n) != ED_OK)
-            ed_session_kill(s); /* out of memory: the stream is broken */
+            ed_session_doom(s); /* out of memory: the stream is broken */
         return;
     }
     bufferevent_write(s->bev, data, n);
@@ -261,7 +282,7 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 void ed_session_send(ed_session *s, const ed_elem *stanza)
 {
     ed_c2s *c = s->c2s;
-    if (s->dead)
+    if (s->dead || s->doomed)
         return;
     if (c->corked == s) { /* straight into the cork, no copy */
         size_t before = c->cork.len;
@@ -398,6 +419,19 @@ static void send_features(ed_session *s)
     ed_session_send_raw(s, b->data, b->len);
 }
 
+/* A plausible language tag (BCP 47 shape: letters, digits, '-'; at most
+ * ED_C2S_LANG_MAX bytes); anything else is not stamped on stanzas. */
+static bool valid_lang(const char *t)
+{
+    size_t n = 0;
+    for (; t[n]; n++)
+        if (n >= ED_C2S_LANG_MAX ||
+            !((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' && t[n] <= 'Z') ||
+              (t[n] >= '0' && t[n] <= '9') || (t[n] == '-' && n > 0)))
+            return false;
+    return n > 0;
+}
+
 static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
 {
     ed_session *s = ud;
@@ -423,6 +457,11 @@ static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
         ed_session_stream_error(s, "host-unknown", "this server serves another domain");
         return;
     }
+    /* RFC 6120 §4.7.4: the stream's default language, stamped on the
+     * client's stanzas that carry none (router.c) */
+    const char *lang = ed_elem_attr(hdr, "xml:lang");
+    free(s->lang);
+    s->lang = lang && valid_lang(lang) ? strdup(lang) : NULL;
     send_features(s);
 }
 
@@ -518,7 +557,7 @@ static void handle_prebind(ed_session *s, ed_elem *st)
 static void on_stanza(void *ud, ed_elem *st)
 {
     ed_session *s = ud;
-    if (s->dead || s->closing || s->restart) {
+    if (s->dead || s->closing || s->doomed || s->restart) {
         /* after <proceed/> or <success/> nothing may follow in this stream */
         ed_elem_free(st);
         return;
@@ -600,7 +639,7 @@ static bool feed(ed_session *s, const char *p, size_t n)
         return false;
     }
     ed_err e = ed_xml_stream_feed(s->xs, p, n);
-    if (s->dead || s->closing)
+    if (s->dead || s->closing || s->doomed)
         return false;
     if (e != ED_OK) {
         const char *cond = ed_err_stream_condition(e);
@@ -613,7 +652,7 @@ static bool feed(ed_session *s, const char *p, size_t n)
 
 static void read_input(ed_session *s, struct evbuffer *in)
 {
-    if (s->dead || s->closing) {
+    if (s->dead || s->closing || s->doomed) {
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
@@ -671,7 +710,7 @@ static void read_start(ed_session *s)
  * timeout moves to the read event (persistent: reset by every read). */
 static void raw_reading(ed_session *s)
 {
-    if (s->rev || s->tls || !s->bound || s->dead || s->closing ||
+    if (s->rev || s->tls || !s->bound || s->dead || s->closing || s->doomed ||
         evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
         return;
     evutil_socket_t fd = bufferevent_getfd(s->bev);
@@ -693,7 +732,7 @@ static void raw_reading(ed_session *s)
 static void on_raw_read(evutil_socket_t fd, short what, void *arg)
 {
     ed_session *s = arg;
-    if (s->dead)
+    if (s->dead || s->doomed)
         return;
     if (what & EV_TIMEOUT) {
         ed_session_stream_error(s, "connection-timeout", "idle for too long");

@@ -308,6 +308,27 @@ static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain
     }
 }
 
+/* disco#info/items of the user's own bare JID, answered for the account
+ * (RFC 6121 §8.5.1, XEP-0030): an account, with no items; the server's
+ * features (XEP-0215, XEP-0279) are on the domain. */
+static void account_disco(ed_session *s, const ed_elem *st, bool info)
+{
+    ed_elem *r = ed_iq_result(st);
+    ed_elem *q = r ? ed_elem_add(r, "query", info ? NS_DISCO_INFO : NS_DISCO_ITEMS) : NULL;
+    bool ok = q != NULL;
+    if (ok && info) {
+        ed_elem *id = ed_elem_add(q, "identity", NULL), *f = ed_elem_add(q, "feature", NULL);
+        ok = id && f && ed_elem_set_attr(id, "category", "account") == ED_OK &&
+             ed_elem_set_attr(id, "type", "registered") == ED_OK &&
+             ed_elem_set_attr(f, "var", NS_DISCO_INFO) == ED_OK;
+    }
+    if (ok)
+        ed_session_send(s, r);
+    else
+        ed_router_error(s, st, "internal-server-error");
+    ed_elem_free(r);
+}
+
 /* IQs the server answers for the account itself (no `to`, or the user's
  * own bare JID). */
 static void own_iq(ed_session *s, ed_elem *st, const char *to)
@@ -325,6 +346,10 @@ static void own_iq(ed_session *s, ed_elem *st, const char *to)
         ed_elem_free(r);
     } else if (p && strcmp(p->ns, NS_BIND) == 0) {
         ed_router_error(s, st, "not-allowed");
+    } else if (to && p && strcmp(p->name, "query") == 0 && type && strcmp(type, "get") == 0 &&
+               !ed_elem_attr(p, "node") &&
+               (strcmp(p->ns, NS_DISCO_INFO) == 0 || strcmp(p->ns, NS_DISCO_ITEMS) == 0)) {
+        account_disco(s, st, strcmp(p->ns, NS_DISCO_INFO) == 0);
     } else {
         server_iq(s, st, to ? to : s->c2s->domain, to == NULL);
     }
@@ -375,13 +400,14 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
     bool iq_request = kind[0] == 'i' && type &&
                       (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
 
+    if (iq_request && !own && is_sic(st)) {
+        /* XEP-0279: forbidden, existing account or not (no account probe) */
+        server_iq(s, st, ed_elem_attr(st, "to"), false);
+        return;
+    }
     if (!u && !own && !ed_router_account_exists(c, to->local)) {
         if (!presence) /* §8.5.1: no such account */
             ed_router_error(s, st, "service-unavailable");
-        return;
-    }
-    if (iq_request && !own && is_sic(st)) {
-        server_iq(s, st, ed_elem_attr(st, "to"), false); /* forbidden */
         return;
     }
     /* §3.1.2, §4.3.2, §8.5.3.1: subscription presence and probes to a full

@@ -224,6 +224,15 @@ got_b = bob.read(0.3)
 check('<bad-request' in r and 'urn:xmpp:ping' not in got_b,
       'IQ without id -> bad-request, not delivered')
 
+alice.send("<iq type='get' id='di' to='alice@localhost'>"
+           "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+r = alice.wait(b"id='di'", 3).decode()
+check("category='account'" in r and 'urn:xmpp:extdisco' not in r,
+      'disco#info of one\'s own bare JID describes the account (%r)' % r[-200:])
+alice.send("<iq type='get' id='sx' to='nobody@localhost'><address xmlns='urn:xmpp:sic:1'/></iq>")
+r = alice.wait(b"id='sx'", 3).decode()
+check('<forbidden' in r, 'SIC for a JID without an account -> forbidden, as for any other')
+
 # 6. unavailable presence keeps its status; the stream's xml:lang is stamped
 carol = C('carol', 'c1', lang='de')
 presence(carol)

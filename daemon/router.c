@@ -478,9 +478,9 @@ static void to_server(ed_session *s, ed_elem *st, const char *tos, const char *t
 {
     if (st->name[0] == 'i') {
         server_iq(s, st, tos, true);
-    } else if (st->name[0] == 'm' && type && strcmp(type, "error") != 0 &&
-               strcmp(type, "headline") != 0) {
-        ed_router_error(s, st, "service-unavailable");
+    } else if (st->name[0] == 'm' && (!type || (strcmp(type, "error") != 0 &&
+                                                 strcmp(type, "headline") != 0))) {
+        ed_router_error(s, st, "service-unavailable"); /* normal (no type) too */
     }
     /* presence to the server: nothing to do */
 }

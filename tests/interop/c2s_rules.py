@@ -233,6 +233,11 @@ alice.send("<iq type='get' id='sx' to='nobody@localhost'><address xmlns='urn:xmp
 r = alice.wait(b"id='sx'", 3).decode()
 check('<forbidden' in r, 'SIC for a JID without an account -> forbidden, as for any other')
 
+alice.send("<message to='localhost' id='md'><body>hi</body></message>")
+r = alice.wait(b"id='md'", 3).decode()
+check('<service-unavailable' in r, 'a normal message to the server -> service-unavailable, '
+      'as a chat message')
+
 # 6. unavailable presence keeps its status; the stream's xml:lang is stamped
 carol = C('carol', 'c1', lang='de')
 presence(carol)

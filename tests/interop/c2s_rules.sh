@@ -31,7 +31,7 @@ while IFS= read -r line; do
         FAIL:*) il_fail "${line#FAIL: }" ;;
     esac
 done <"$out"
-[ "$(grep -c '^ok:' "$out")" -ge 21 ] || {
+[ "$(grep -c '^ok:' "$out")" -ge 22 ] || {
     il_fail "rules script stopped early ($(grep -c '^ok:' "$out") checks passed)"
     tail -5 "$IL_TMP/rules.err" >&2
 }

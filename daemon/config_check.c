@@ -378,6 +378,19 @@ static bool is_tls_type(const char *type)
     return strcmp(type, "turns") == 0 || strcmp(type, "stuns") == 0;
 }
 
+/* The identity the library matches and diffs by (ed_service_same_identity),
+ * borrowing s's strings: duplicates are what clients and pushes see as one. */
+static ed_service identity_of(const ed_cfg_service *s)
+{
+    ed_service v;
+    ed_service_init(&v);
+    v.type = s->type;
+    v.host = s->host;
+    v.port = (int)s->port;
+    v.transport = s->transport;
+    return v;
+}
+
 static bool check_service(ctx *c, unsigned i)
 {
     ed_cfg_service *s = &c->cfg->services[i];
@@ -390,8 +403,19 @@ static bool check_service(ctx *c, unsigned i)
     s->restricted = ed_ymap_has(m, "%s.restricted", path) ? s->restricted_value : -1;
     if (!ed_is_ncname(s->type))
         return FAIL(SUB("type"), "'%s' is not a valid service type", s->type);
+    if (s->host[0] == '[')
+        return FAIL(SUB("host"),
+                    "'%s': write the IPv6 address without brackets (a service host "
+                    "is a hostname or an IP address, not a URI)", s->host);
     if (ed_check_host(s->host) != ED_OK)
         return FAIL(SUB("host"), "'%s' is not a hostname or IP address", s->host);
+    unsigned char ipbuf[16];
+    bool is_ip = inet_pton(AF_INET, s->host, ipbuf) == 1 ||
+                 inet_pton(AF_INET6, s->host, ipbuf) == 1;
+    if (!s->allow_local && !is_ip && ed_host_is_local(s->host))
+        return FAIL(SUB("host"),
+                    "%s is a loopback name (localhost, RFC 6761); "
+                    "set allow_local: true to advertise it anyway", s->host);
     if (!s->allow_local && ed_host_is_local(s->host))
         return FAIL(SUB("host"),
                     "%s is a local address (loopback, private or unspecified); "
@@ -402,9 +426,14 @@ static bool check_service(ctx *c, unsigned i)
         return FAIL(SUB("port"), "must be between 1 and 65535");
     if (!s->transport)
         return FAIL(path, "no transport (clients drop services without port/transport)");
-    if (!ed_is_ncname(s->transport))
-        return FAIL(SUB("transport"), "'%s' is not a valid transport", s->transport);
-    if (is_tls_type(s->type) && strcasecmp(s->transport, "udp") == 0)
+    /* Clients drop any other transport (interop.md rule 2); TLS is in the
+     * type (turns, stuns), never in the transport. */
+    if (strcmp(s->transport, "udp") != 0 && strcmp(s->transport, "tcp") != 0)
+        return FAIL(SUB("transport"),
+                    "'%s' is not a transport clients accept: use udp or tcp "
+                    "(lower case; for TLS use type turns or stuns with tcp)",
+                    s->transport);
+    if (is_tls_type(s->type) && strcmp(s->transport, "udp") == 0)
         return FAIL(SUB("transport"), "%s over udp: TLS services need transport tcp",
                     s->type);
 
@@ -463,10 +492,10 @@ static bool check_service(ctx *c, unsigned i)
                 return FAIL(sub, "set FORM_TYPE with form_type");
             }
     }
+    ed_service me = identity_of(s);
     for (unsigned k = 0; k < i; k++) {
-        const ed_cfg_service *o = &c->cfg->services[k];
-        if (strcmp(o->type, s->type) == 0 && strcasecmp(o->host, s->host) == 0 &&
-            o->port == s->port && strcmp(o->transport, s->transport) == 0)
+        ed_service other = identity_of(&c->cfg->services[k]);
+        if (ed_service_same_identity(&other, &me))
             return FAIL(path, "same type, host, port and transport as services[%u]", k);
     }
 #undef SUB

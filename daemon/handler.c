@@ -78,14 +78,22 @@ oom:
     return NULL;
 }
 
-/* Remember a successful <services/> get for pushes. */
-static void record_requester(ed_server *s, const ed_elem *payload, const ed_iq_ctx *ctx)
+/* Remember a successful <services/> get for pushes: its type filter (a
+ * blank one is no filter, as the responder reads it) and language. */
+static void record_requester(ed_server *s, const ed_elem *iq, const ed_elem *payload,
+                             const ed_iq_ctx *ctx)
 {
     if (strcmp(payload->name, "services") != 0 || !ctx->route.send)
         return;
     int version = strcmp(payload->ns, ED_NS_EXTDISCO2) == 0 ? 2 : 1;
-    ed_pushes_record(s->pushes, ctx->from, version, ed_elem_attr(payload, "type"),
-                     ctx->to, &ctx->route, ctx->online);
+    const char *type = ed_elem_attr(payload, "type");
+    if (type && !type[strspn(type, " \t\r\n")])
+        type = NULL;
+    const char *lang = ed_elem_attr(payload, "xml:lang");
+    if (!lang)
+        lang = ed_elem_attr(iq, "xml:lang");
+    ed_pushes_record(s->pushes, ctx->from, version, type, lang, ctx->to, &ctx->route,
+                     ctx->online);
 }
 
 ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
@@ -130,7 +138,7 @@ ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
     *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &err);
     if (*reply) {
         if (strcmp(ed_elem_attr(*reply, "type"), "result") == 0)
-            record_requester(s, p, ctx);
+            record_requester(s, iq, p, ctx);
         else
             ed_log_debug("xep0215: %s from %s refused", p->name, ctx->from->full);
         return ED_IQ_REPLIED;

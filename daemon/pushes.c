@@ -7,6 +7,7 @@
  * handler without being matched. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "server.h"
@@ -16,6 +17,7 @@ typedef struct entry {
     char *full;
     char *type;    /* filter of the last request, NULL = all */
     char *self;    /* from of pushes: the address the request went to */
+    char *lang;    /* xml:lang of the last request, NULL = none */
     int version;   /* 0 = never asked */
     bool online;
     ed_route route;
@@ -58,6 +60,7 @@ static void entry_free(entry *e)
     free(e->full);
     free(e->type);
     free(e->self);
+    free(e->lang);
     ed_jid_free(e->jid);
     free(e);
 }
@@ -156,7 +159,7 @@ static bool set_str(char **dst, const char *src)
 }
 
 void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
-                      const char *type_filter, const char *self,
+                      const char *type_filter, const char *lang, const char *self,
                       const ed_route *route, bool online)
 {
     if (!full->resource)
@@ -164,7 +167,8 @@ void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
     entry *e = get_or_add(p, full);
     if (!e)
         return;
-    if (!set_str(&e->type, type_filter) || !set_str(&e->self, self)) {
+    if (!set_str(&e->type, type_filter) || !set_str(&e->lang, lang) ||
+        !set_str(&e->self, self)) {
         remove_entry(p, full->full);
         return;
     }
@@ -221,9 +225,11 @@ size_t ed_pushes_count(const ed_pushes *p, size_t *online)
     return p->count;
 }
 
-/* The public records (no credentials) a requester sees in registry r. */
+/* The records a requester sees in registry r, for the diff: no minted
+ * credentials (they differ on every call); static ones with creds
+ * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
 static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t now,
-                               size_t *n)
+                               ed_xep0215_creds creds, size_t *n)
 {
     size_t nd;
     const ed_service_def *defs = ed_registry_defs(r, &nd);
@@ -231,7 +237,7 @@ static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t 
     if (!v)
         return NULL;
     for (size_t i = 0; i < nd; i++) {
-        if (ed_xep0215_materialize(&defs[i], who, now, false, &v[i]) != ED_OK) {
+        if (ed_xep0215_materialize_creds(&defs[i], who, now, creds, &v[i]) != ED_OK) {
             ed_services_free(v, i);
             return NULL;
         }
@@ -277,19 +283,29 @@ size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
             if (!e->online || !e->version || !e->route.send)
                 continue;
             size_t no = 0, nn = 0, nc = 0;
-            ed_service *ov = public_view(old, e->jid, now, &no);
-            ed_service *nv = public_view(nw, e->jid, now, &nn);
+            /* static credentials take part in the diff only for a requester
+             * who gets credentials inline (else the push would leak them) */
+            ed_xep0215_policy pol = ed_registry_policy_for(nw, e->jid);
+            ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
+                                         ? ED_XEP0215_CREDS_STATIC
+                                         : ED_XEP0215_CREDS_NONE;
+            ed_service *ov = public_view(old, e->jid, now, creds, &no);
+            ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
             ed_service *chg = NULL;
             bool ok = ov && nv &&
                       ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
                       add_credentials(chg, nc, nw, e->jid, now);
             ed_services_free(ov, no);
             ed_services_free(nv, nn);
-            if (ok && nc > 0 && ed_registry_policy_for(nw, e->jid).may_list) {
+            if (ok && nc > 0 && pol.may_list) {
                 char id[32];
+                /* names in the requester's language, as in its reply */
+                const char *lang = e->lang;
+                if (lang && pol.default_lang && strcasecmp(lang, pol.default_lang) == 0)
+                    lang = NULL;
                 ed_elem *push = ed_xep0215_push(e->self, e->full,
                                                 ed_server_next_id(s, id, sizeof id),
-                                                e->version, e->type, chg, nc);
+                                                e->version, e->type, lang, chg, nc);
                 if (push) {
                     e->route.send(e->route.owner, push);
                     ed_elem_free(push);

@@ -90,11 +90,12 @@ ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
 ed_pushes *ed_pushes_new(size_t max_entries);
 void ed_pushes_free(ed_pushes *p);
 
-/* Remember that `full` asked for services (version 1/2, type filter or NULL)
- * at address `self` (the from of future pushes), reachable through route.
- * online: the role already knows the requester is online. */
+/* Remember that `full` asked for services (version 1/2, type filter or NULL,
+ * its xml:lang or NULL) at address `self` (the from of future pushes),
+ * reachable through route.  online: the role already knows the requester is
+ * online.  The strings are copied. */
 void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
-                      const char *type_filter, const char *self,
+                      const char *type_filter, const char *lang, const char *self,
                       const ed_route *route, bool online);
 
 /* Presence information (component mode): available or unavailable. */

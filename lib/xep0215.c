@@ -117,6 +117,18 @@ static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
     return ED_OK;
 }
 
+/* NULL, "" or only XML whitespace: an xs:NCName attribute that collapses to
+ * nothing, i.e. no type filter. */
+static bool is_blank(const char *s)
+{
+    if (!s)
+        return true;
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    return true;
+}
+
 /* ed_xep0215_parse_request() once classify() has accepted iq.  With
  * borrowed (MAX_WANTED entries) req->wanted is that array and its strings
  * point into iq: nothing is allocated and req must not be cleared with
@@ -142,7 +154,7 @@ static ed_err parse_classified(const ed_elem *iq, const ed_elem *p, int version,
     if (kind == ED_XEP0215_SERVICES) {
         /* Children (some web clients send a <service host/>) are ignored. */
         const char *t = ed_elem_attr(p, "type");
-        req->type = (t && *t) ? t : NULL;
+        req->type = is_blank(t) ? NULL : t;
         return ED_OK;
     }
 
@@ -213,46 +225,53 @@ static bool def_has_creds(const ed_service_def *d)
 }
 
 /* The credential last minted in one reply: services sharing a TURN REST
- * signer (turn/udp, turn/tcp, turns/tcp) get the same one, minted once. */
+ * signer (turn/udp, turn/tcp, turns/tcp) get the same one, minted once (or
+ * fail once). */
 typedef struct mint_cache {
     const ed_turn_rest *rest; /* NULL: nothing minted yet */
-    ed_turn_cred cred;
+    ed_err err;                      /* the mint's outcome for rest */
+    ed_turn_cred cred;               /* valid when err is ED_OK */
     char exp_txt[ED_DATETIME_BUFSZ]; /* cred.expires formatted, once */
     size_t exp_len;                  /* 0: not formatted */
 } mint_cache;
 
 /* A shallow view of def as requester sees it: *v borrows def's strings and
- * the cache's buffers, so no allocation happens here. */
+ * the cache's buffers, so no allocation happens here.  *unminted is set when
+ * def's TURN REST credential cannot be minted for requester (ED_ELIMIT: the
+ * username would be too long): *v then carries no credentials and ED_OK is
+ * returned.  Other mint failures are returned. */
 static ed_err view(const ed_service_def *def, const ed_jid *requester,
-                   int64_t now, bool with_creds, ed_service *v,
-                   mint_cache *mc)
+                   int64_t now, ed_xep0215_creds creds, ed_service *v,
+                   mint_cache *mc, bool *unminted)
 {
     *v = def->svc;
     v->action = ED_ACTION_NONE;
+    *unminted = false;
     if (!def_has_creds(def))
         return ED_OK;
     v->restricted = 1; /* credentials are needed, and maybe given here */
-    if (!with_creds) {
-        v->username = v->password = NULL;
-        v->expires = 0;
-        return ED_OK;
-    }
-    if (def->rest) {
+    if (creds == ED_XEP0215_CREDS_ALL && def->rest) {
         if (mc->rest != def->rest) {
-            ed_err err = ed_turn_rest_mint(def->rest,
-                                           requester ? requester->bare : NULL, now,
-                                           &mc->cred);
-            if (err) {
-                mc->rest = NULL;
-                return err;
-            }
             mc->rest = def->rest;
-            mc->exp_len = ed_datetime_format(mc->cred.expires, mc->exp_txt);
+            mc->err = ed_turn_rest_mint(def->rest, requester ? requester->bare : NULL,
+                                        now, &mc->cred);
+            mc->exp_len = mc->err ? 0 : ed_datetime_format(mc->cred.expires, mc->exp_txt);
         }
-        v->username = mc->cred.username;
-        v->password = mc->cred.password;
-        v->expires = mc->cred.expires; /* the username's expiry, by construction */
+        if (!mc->err) {
+            v->username = mc->cred.username;
+            v->password = mc->cred.password;
+            v->expires = mc->cred.expires; /* the username's expiry, by construction */
+            return ED_OK;
+        }
+        if (mc->err != ED_ELIMIT)
+            return mc->err;
+        *unminted = true; /* this requester cannot have one: list it without */
+    } else if (creds == ED_XEP0215_CREDS_ALL ||
+               (creds == ED_XEP0215_CREDS_STATIC && !def->rest)) {
+        return ED_OK; /* static credentials as configured */
     }
+    v->username = v->password = NULL;
+    v->expires = 0;
     return ED_OK;
 }
 
@@ -261,27 +280,39 @@ static ed_err view(const ed_service_def *def, const ed_jid *requester,
 static ed_err emit(ed_elem *payload, const ed_service *v, const char *lang,
                    const mint_cache *mc)
 {
-    bool minted = mc->rest && v->username == mc->cred.username && mc->exp_len &&
+    bool minted = mc->rest && !mc->err && v->username == mc->cred.username && mc->exp_len &&
                   v->expires == mc->cred.expires;
     return ed_service_to_elem_fmt(payload, v, lang, NULL, minted ? mc->exp_txt : NULL,
                                   minted ? mc->exp_len : 0);
 }
 
-ed_err ed_xep0215_materialize(const ed_service_def *def, const ed_jid *requester,
-                              int64_t now, bool with_creds, ed_service *out)
+ed_err ed_xep0215_materialize_creds(const ed_service_def *def,
+                                    const ed_jid *requester, int64_t now,
+                                    ed_xep0215_creds creds, ed_service *out)
 {
     if (!out)
         return ED_EINVAL;
     ed_service_init(out);
-    if (!def)
+    if (!def || (creds != ED_XEP0215_CREDS_NONE && creds != ED_XEP0215_CREDS_ALL &&
+                 creds != ED_XEP0215_CREDS_STATIC))
         return ED_EINVAL;
     ed_service v;
+    bool unminted;
     mint_cache mc = {0};
-    ed_err err = view(def, requester, now, with_creds, &v, &mc);
+    ed_err err = view(def, requester, now, creds, &v, &mc, &unminted);
     if (!err)
         err = ed_service_copy(out, &v);
-    memset(&mc, 0, sizeof mc);
+    explicit_bzero(&mc, sizeof mc);
     return err;
+}
+
+ed_err ed_xep0215_materialize(const ed_service_def *def, const ed_jid *requester,
+                              int64_t now, bool with_creds, ed_service *out)
+{
+    return ed_xep0215_materialize_creds(def, requester, now,
+                                        with_creds ? ED_XEP0215_CREDS_ALL
+                                                   : ED_XEP0215_CREDS_NONE,
+                                        out);
 }
 
 static bool type_matches(const ed_service *s, const char *type)
@@ -301,14 +332,21 @@ static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
     return false;
 }
 
-static ed_elem *error_reply(const ed_elem *iq, const char *cond, ed_err *err,
-                            ed_err code)
+static ed_elem *error_reply_text(const ed_elem *iq, const char *cond,
+                                 const char *type, const char *text, ed_err *err,
+                                 ed_err code)
 {
     *err = code;
-    ed_elem *r = ed_stanza_error(iq, cond, NULL, NULL);
+    ed_elem *r = ed_stanza_error(iq, cond, type, text);
     if (!r)
         *err = ED_ENOMEM;
     return r;
+}
+
+static ed_elem *error_reply(const ed_elem *iq, const char *cond, ed_err *err,
+                            ed_err code)
+{
+    return error_reply_text(iq, cond, NULL, NULL, err, code);
 }
 
 ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
@@ -362,16 +400,18 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
     ed_err e = payload ? ED_OK : ED_ENOMEM;
     mint_cache mc;
     mc.rest = NULL;
-    size_t matched = 0;
+    size_t matched = 0, unminted = 0;
     if (!e && kind == ED_XEP0215_SERVICES) {
         if (req.type)
             e = ed_elem_append_attr(payload, ED_SN_TYPE, req.type, strlen(req.type));
-        bool with_creds = pol->inline_credentials && pol->may_credentials;
+        ed_xep0215_creds creds = pol->inline_credentials && pol->may_credentials
+                                     ? ED_XEP0215_CREDS_ALL : ED_XEP0215_CREDS_NONE;
         for (size_t i = 0; !e && i < n; i++) {
             if (!type_matches(&set[i].svc, req.type))
                 continue;
             ed_service v;
-            if (!(e = view(&set[i], requester, now, with_creds, &v, &mc)))
+            bool um; /* unminted: listed without credentials (XEP-0215 §2) */
+            if (!(e = view(&set[i], requester, now, creds, &v, &mc, &um)))
                 e = emit(payload, &v, lang, &mc);
         }
     } else if (!e) {
@@ -379,16 +419,36 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
             if (!wanted_match(&req, &set[i].svc))
                 continue;
             ed_service v;
-            if (!(e = view(&set[i], requester, now, true, &v, &mc)))
-                e = emit(payload, &v, lang, &mc);
+            bool um;
+            if ((e = view(&set[i], requester, now, ED_XEP0215_CREDS_ALL, &v, &mc, &um)))
+                break;
+            if (um) {
+                unminted++; /* a <credentials/> entry without them is useless */
+                continue;
+            }
+            e = emit(payload, &v, lang, &mc);
             matched++;
         }
     }
     if (mc.rest)
-        memset(&mc.cred, 0, sizeof mc.cred);
+        explicit_bzero(&mc.cred, sizeof mc.cred);
     if (e) {
         ed_elem_free(reply);
         return error_reply(iq, "internal-server-error", err, e);
+    }
+    if (kind == ED_XEP0215_CREDENTIALS && matched == 0 && unminted > 0) {
+        /* The request is fine and the service exists, but no credential that
+         * fits a STUN USERNAME (RFC 8489 §14.3) can be made for this JID under
+         * the configured username scheme: not-acceptable (RFC 6120 §8.3.3.9,
+         * the requester does not meet the server's criteria), type cancel as
+         * no retry can change it.  Not internal-server-error: the server is
+         * neither misconfigured nor failing, and that condition stays for the
+         * real failures (a mint error, no memory) operators must look at. */
+        ed_elem_free(reply);
+        return error_reply_text(iq, "not-acceptable", "cancel",
+                                "no TURN credential can be issued to this address: "
+                                "the TURN username would be too long",
+                                err, ED_ELIMIT);
     }
     if (kind == ED_XEP0215_CREDENTIALS && matched == 0) {
         ed_elem_free(reply);
@@ -401,7 +461,7 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
 /* --- pushes and results ----------------------------------------------------- */
 
 ed_elem *ed_xep0215_push(const char *from, const char *to, const char *id,
-                         int version, const char *type_filter,
+                         int version, const char *type_filter, const char *lang,
                          const ed_service *changes, size_t n)
 {
     if ((version != 1 && version != 2) || !id || (n && !changes))
@@ -422,13 +482,13 @@ ed_elem *ed_xep0215_push(const char *from, const char *to, const char *id,
                                    version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2);
     if (!s)
         err = err ? err : ED_ENOMEM;
-    if (!err && type_filter)
+    if (!err && !is_blank(type_filter))
         err = ed_elem_set_attr(s, "type", type_filter);
     for (size_t i = 0; !err && i < n; i++) {
         ed_service c = changes[i];
         if (c.action == ED_ACTION_NONE)
             c.action = ED_ACTION_ADD; /* every pushed entry says what it is */
-        err = ed_service_to_elem(s, &c, NULL, NULL);
+        err = ed_service_to_elem(s, &c, lang, NULL);
     }
     if (err) {
         ed_elem_free(iq);

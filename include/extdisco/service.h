@@ -52,7 +52,7 @@ typedef struct ed_i18n_name {
  * markers. */
 typedef struct ed_service {
     char *type;       /* required, NCName */
-    char *host;       /* required, FQDN / IPv4 / IPv6 literal */
+    char *host;       /* required, FQDN / IPv4 / IPv6 literal (no brackets) */
     int port;         /* 0..65535, -1 when absent */
     char *transport;  /* NCName or NULL */
     char *name;       /* default name or NULL */
@@ -79,13 +79,21 @@ bool ed_is_ncname(const char *s);
 ed_err ed_parse_port(const char *s, int *out);          /* decimal 0..65535 */
 ed_err ed_parse_xsd_bool(const char *s, int *out);      /* 1/0/true/false */
 ed_err ed_parse_action(const char *s, ed_action *out);  /* add/modify/delete/remove */
-ed_err ed_check_host(const char *s);                    /* FQDN, IPv4, IPv6 */
+/* FQDN, IPv4 or IPv6 literal; a bracketed "[v6]" (URI syntax) is
+ * ED_SVC_BAD_HOST, as XEP-0215's host is an FQDN or an IP address. */
+ed_err ed_check_host(const char *s);
 ed_err ed_service_validate(const ed_service *s);
 
 /* Host classification for operator checks and client warnings
  * (interop.md rule 7): true for 0.0.0.0, ::, loopback, link-local,
- * RFC 1918 / RFC 4193 private and other non-global literals.  Hostnames are
- * never "local" (they are not resolved). */
+ * RFC 1918 / RFC 4193 private and other non-global literals; for IPv6
+ * addresses that embed an IPv4 address (::ffff:a.b.c.d mapped, ::a.b.c.d
+ * compatible, ::ffff:0:a.b.c.d translated, 64:ff9b::a.b.c.d NAT64, 6to4
+ * 2002:AABB:CCDD::) whatever that IPv4 address is; the local-use NAT64
+ * prefix 64:ff9b:1::/48; and the names "localhost" and "*.localhost" (any
+ * case, optional root dot; always loopback, RFC 6761 §6.3).  "[v6]" is
+ * classified like v6.  Other hostnames are never "local" (they are not
+ * resolved). */
 bool ed_host_is_local(const char *host);
 
 /* Parse a <service/> element (any namespace) liberally: accepts boolean
@@ -109,8 +117,11 @@ ed_err ed_service_to_elem(ed_elem *parent, const ed_service *s,
 /* Services are the same service when type, host, port and transport agree
  * (case-insensitive host). */
 bool ed_service_same_identity(const ed_service *a, const ed_service *b);
-/* Every published attribute equal, except username/password/expires, which
- * change with every mint. */
+/* Every published attribute equal.  username/password count only when
+ * neither record has expires (static credentials, e.g. from
+ * ed_xep0215_materialize_creds(..., ED_XEP0215_CREDS_STATIC, ...)); with an
+ * expiry they are ephemeral and change with every mint, so they and expires
+ * are ignored. */
 bool ed_service_same_content(const ed_service *a, const ed_service *b);
 
 /* The push a change from set old to set nw needs for a requester whose last

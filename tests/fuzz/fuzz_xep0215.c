@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ed_service_diff(base, NSET, v, n, NULL, &d, &nd) != ED_OK)
             abort();
         ed_elem *push = ed_xep0215_push("shakespeare.lit", "bard@shakespeare.lit/globe",
-                                        "push", 2, NULL, d, nd);
+                                        "push", 2, NULL, NULL, d, nd);
         if (push) {
             ed_elem_free(reparse(push));
             ed_elem_free(push);

@@ -196,6 +196,14 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->c2s->listen[0].tls, ED_LISTEN_NONE);
     assert_int_equal(c->ncomponents, 0);
     ed_config_free(c);
+
+    c = ed_config_load(CONFDIR "/good-hosts.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_int_equal(c->nservices, 3);
+    assert_string_equal(c->services[0].host, "2001:db8::1");
+    assert_string_equal(c->services[2].host, "localhost");
+    ed_config_free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -233,6 +241,26 @@ static const bad_case bad_cases[] = {
     { "bad-unspecified-host.yml", 4,
       "services[0].host: :: is a local address (loopback, private or "
       "unspecified); set allow_local: true to advertise it anyway" },
+    { "bad-localhost-host.yml", 5,
+      "services[1].host: Stun.LocalHost. is a loopback name (localhost, RFC 6761); "
+      "set allow_local: true to advertise it anyway" },
+    { "bad-nat64-host.yml", 4,
+      "services[0].host: 64:ff9b::10.1.2.3 is a local address (loopback, private or "
+      "unspecified); set allow_local: true to advertise it anyway" },
+    { "bad-v4compat-host.yml", 4,
+      "services[0].host: ::127.0.0.1 is a local address (loopback, private or "
+      "unspecified); set allow_local: true to advertise it anyway" },
+    { "bad-bracket-host.yml", 4,
+      "services[0].host: '[2001:db8::1]': write the IPv6 address without brackets "
+      "(a service host is a hostname or an IP address, not a URI)" },
+    { "bad-transport-case.yml", 9,
+      "services[1].transport: 'UDP' is not a transport clients accept: use udp or tcp "
+      "(lower case; for TLS use type turns or stuns with tcp)" },
+    { "bad-transport-tls.yml", 8,
+      "services[0].transport: 'tls' is not a transport clients accept: use udp or tcp "
+      "(lower case; for TLS use type turns or stuns with tcp)" },
+    { "bad-duplicate-service.yml", 5,
+      "services[2]: same type, host, port and transport as services[0]" },
     { "bad-credentials-ref.yml", 9,
       "services[0].credentials: unknown credentials 'nope' (no turn_secrets "
       "entry has that name)" },

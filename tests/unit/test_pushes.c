@@ -23,7 +23,7 @@
 
 static char dir[64], conf[96];
 
-static void write_config(bool with_tcp, bool stun_moved)
+static void write_config_pw(bool with_tcp, bool stun_moved, const char *static_pw)
 {
     FILE *f = fopen(conf, "w");
     assert_non_null(f);
@@ -40,10 +40,26 @@ static void write_config(bool with_tcp, bool stun_moved)
             SRCDIR, stun_moved ? 3479 : 3478);
     if (with_tcp)
         fprintf(f, "  - {type: turn, host: 127.0.0.1, port: 3478, transport: tcp,"
-                   " credentials: dev, allow_local: true}\n");
+                   " credentials: dev, allow_local: true, name: TURN relay,"
+                   " names: {de: TURN-Relais}}\n");
+    if (static_pw) { /* a TURN service with static credentials */
+        char pw[128];
+        snprintf(pw, sizeof pw, "%s/static.pass", dir);
+        FILE *g = fopen(pw, "w");
+        assert_non_null(g);
+        fprintf(g, "%s\n", static_pw);
+        assert_int_equal(fclose(g), 0);
+        fprintf(f, "  - {type: turn, host: 127.0.0.1, port: 3479, transport: udp,"
+                   " username: fixed, password_file: %s, allow_local: true}\n", pw);
+    }
     fprintf(f, "c2s:\n  domain: localhost\n  require_tls: false\n"
                "  listen:\n    - {address: \"127.0.0.1:5222\", tls: none}\n");
     assert_int_equal(fclose(f), 0);
+}
+
+static void write_config(bool with_tcp, bool stun_moved)
+{
+    write_config_pw(with_tcp, stun_moved, NULL);
 }
 
 /* what a route received */
@@ -113,10 +129,10 @@ static void test_reload_pushes_to_online_requesters(void **state)
              rd = {&dave, sink_send};
     ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
            *c = jid("carol@localhost/r3"), *d = jid("dave@localhost/r4");
-    ed_pushes_record(s->pushes, a, 2, NULL, "localhost", &ra, true);
-    ed_pushes_record(s->pushes, b, 2, NULL, "localhost", &rb, false); /* no presence */
-    ed_pushes_record(s->pushes, c, 2, "stun", "localhost", &rc, true);
-    ed_pushes_record(s->pushes, d, 1, "turn", "localhost", &rd, true);
+    ed_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, true);
+    ed_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false); /* no presence */
+    ed_pushes_record(s->pushes, c, 2, "stun", NULL, "localhost", &rc, true);
+    ed_pushes_record(s->pushes, d, 1, "turn", "de", "localhost", &rd, true);
     size_t online = 0;
     assert_int_equal(ed_pushes_count(s->pushes, &online), 4);
     assert_int_equal(online, 3);
@@ -145,10 +161,15 @@ static void test_reload_pushes_to_online_requesters(void **state)
     const char *user = ed_elem_attr(sv, "username");
     assert_non_null(user);
     assert_int_equal(strncmp(user, "1700003600:", 11), 0); /* now + ttl */
+    assert_string_equal(ed_elem_attr(sv, "name"), "TURN relay");
     ed_elem_free(iq);
 
     assert_int_equal(ed_xml_parse(dave.last, strlen(dave.last), NULL, &iq), ED_OK);
     assert_non_null(ed_elem_child(iq, "services", NS1)); /* asked with :1 */
+    /* asked with xml:lang='de': the German name */
+    assert_string_equal(
+        ed_elem_attr(ed_elem_child(ed_elem_child(iq, "services", NS1), "service", NULL), "name"),
+        "TURN-Relais");
     ed_elem_free(iq);
 
     /* moving the STUN port: a delete and an add for carol's filter, and
@@ -192,6 +213,35 @@ static void test_reload_pushes_to_online_requesters(void **state)
     ed_jid_free(d);
 }
 
+/* Changing a static password is a `modify` carrying the new one. */
+static void test_static_credentials_change(void **state)
+{
+    ed_server *s = *state;
+    sink k = {0};
+    ed_route r = {&k, sink_send};
+    ed_jid *j = jid("alice@localhost/r1");
+    write_config_pw(false, false, "old-pass");
+    reload(s);
+    ed_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
+    write_config_pw(false, false, "new-pass");
+    reload(s);
+    assert_int_equal(k.n, 1);
+    ed_elem *iq = NULL;
+    assert_int_equal(ed_xml_parse(k.last, strlen(k.last), NULL, &iq), ED_OK);
+    ed_elem *sv = ed_elem_child(ed_elem_child(iq, "services", NS2), "service", NULL);
+    assert_non_null(sv);
+    assert_null(ed_elem_next(sv, "service", NULL));
+    assert_string_equal(ed_elem_attr(sv, "action"), "modify");
+    assert_string_equal(ed_elem_attr(sv, "port"), "3479");
+    assert_string_equal(ed_elem_attr(sv, "password"), "new-pass");
+    ed_elem_free(iq);
+    free(k.last);
+    ed_jid_free(j);
+    char pw[128];
+    snprintf(pw, sizeof pw, "%s/static.pass", dir);
+    unlink(pw);
+}
+
 /* A bare JID cannot receive pushes, so it is not remembered. */
 static void test_bare_requester_ignored(void **state)
 {
@@ -199,7 +249,7 @@ static void test_bare_requester_ignored(void **state)
     sink k = {0};
     ed_route r = {&k, sink_send};
     ed_jid *j = jid("alice@localhost");
-    ed_pushes_record(s->pushes, j, 2, NULL, "localhost", &r, true);
+    ed_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
     ed_pushes_presence(s->pushes, j, true, &r);
     assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
     ed_jid_free(j);
@@ -236,15 +286,15 @@ static void test_entry_cap(void **state)
     for (int i = 0; i < 6; i++) {
         snprintf(buf, sizeof buf, "u%d@localhost/r", i);
         j[i] = jid(buf);
-        ed_pushes_record(p, j[i], 2, NULL, "localhost", &r, true);
+        ed_pushes_record(p, j[i], 2, NULL, NULL, "localhost", &r, true);
     }
     /* asking again while full: the same three, still no new ones */
-    ed_pushes_record(p, j[0], 2, "turn", "localhost", &r, true);
-    ed_pushes_record(p, j[4], 2, NULL, "localhost", &r, true);
+    ed_pushes_record(p, j[0], 2, "turn", NULL, "localhost", &r, true);
+    ed_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true);
     assert_int_equal(ed_pushes_count(p, NULL), 3);
     ed_pushes_presence(p, j[1], false, &r); /* room for one */
-    ed_pushes_record(p, j[5], 2, NULL, "localhost", &r, true);
-    ed_pushes_record(p, j[4], 2, NULL, "localhost", &r, true); /* full again */
+    ed_pushes_record(p, j[5], 2, NULL, NULL, "localhost", &r, true);
+    ed_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true); /* full again */
     size_t online = 0;
     assert_int_equal(ed_pushes_count(p, &online), 3);
     assert_int_equal(online, 3);
@@ -263,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reload_pushes_to_online_requesters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_credentials_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_requester_ignored, setup, teardown),
         cmocka_unit_test(test_entry_cap),
     };

@@ -116,13 +116,15 @@ static void test_check_host(void **st)
 {
     (void)st;
     const char *good[] = {"turn.example.org", "example.org.", "localhost",
-                          "192.0.2.1", "2001:db8::1", "[2001:db8::1]", "::",
+                          "192.0.2.1", "2001:db8::1", "::", "::ffff:192.0.2.1",
                           "a-b.c_d.example", "xn--bcher-kva.example"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         assert_int_equal(ed_check_host(good[i]), ED_OK);
     const char *bad[] = {"", "-a.example", "a-.example", "a..b", ".a", "a b",
                          "300.1.1.1", "1.2.3", "2001:db8::1::2", "[::1",
-                         "host/path", "a@b"};
+                         "host/path", "a@b",
+                         /* URI syntax, not an address (XEP-0215: FQDN or IP) */
+                         "[2001:db8::1]", "[::1]", "[192.0.2.1]", "[turn.example.org]"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         if (ed_check_host(bad[i]) != ED_SVC_BAD_HOST)
             fail_msg("accepted bad host '%s'", bad[i]);
@@ -145,15 +147,28 @@ static void test_host_is_local(void **st)
                            "192.168.1.1", "100.64.0.1", "100.127.255.255",
                            "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1",
                            "::ffff:10.1.2.3", "::ffff:192.168.0.1", "::ffff:0.0.0.0",
-                           "255.255.255.255", "224.0.0.1", "ff02::1"};
+                           "255.255.255.255", "224.0.0.1", "ff02::1",
+                           /* RFC 6761: always loopback */
+                           "localhost", "LocalHost", "localhost.", "a.localhost",
+                           "x.y.LOCALHOST.",
+                           /* IPv4 embedded in IPv6 counts as that IPv4 */
+                           "::127.0.0.1", "::10.0.0.1", "::192.168.1.1", "::2",
+                           "::ffff:0:127.0.0.1", "::ffff:0:10.0.0.1",
+                           "64:ff9b::127.0.0.1", "64:ff9b::10.0.0.1",
+                           "64:ff9b::c0a8:101", "64:FF9B::169.254.0.1",
+                           "64:ff9b:1::203.0.113.5", "2002:7f00:1::1",
+                           "2002:c0a8:101::", "[::ffff:10.0.0.1]"};
     for (size_t i = 0; i < sizeof local / sizeof *local; i++)
         if (!ed_host_is_local(local[i]))
             fail_msg("'%s' should be local", local[i]);
     const char *global[] = {"203.0.113.5", "198.51.100.7", "8.8.8.8", "172.32.0.1",
                             "172.15.255.255", "100.128.0.1", "100.63.255.255",
                             "169.253.1.1", "2001:db8::1", "fec0::1x",
-                            "::ffff:8.8.8.8", "turn.example.org", "localhost",
-                            "fe7f::1", "fe00::1"};
+                            "::ffff:8.8.8.8", "turn.example.org",
+                            "fe7f::1", "fe00::1", "notlocalhost", "localhost.example.org",
+                            "localhostx", "xlocalhost.", "::8.8.8.8", "::ffff:0:8.8.8.8",
+                            "64:ff9b::8.8.8.8", "64:ff9b::203.0.113.5",
+                            "64:ff9b:2::a00:1", "2002:808:808::1", "2003:7f00:1::1"};
     for (size_t i = 0; i < sizeof global / sizeof *global; i++)
         if (ed_host_is_local(global[i]))
             fail_msg("'%s' should not be local", global[i]);
@@ -218,6 +233,8 @@ static void test_from_elem_errors(void **st)
         {"<service host='h.example' type=''/>", ED_SVC_MISSING_TYPE},
         {"<service host='h.example' type='a:b'/>", ED_SVC_BAD_TYPE},
         {"<service host='h..example' type='turn'/>", ED_SVC_BAD_HOST},
+        {"<service host='[::1]' type='turn'/>", ED_SVC_BAD_HOST},
+        {"<service host='[2001:db8::1]' type='stun' port='3478'/>", ED_SVC_BAD_HOST},
         {"<service host='h.example' type='turn' port='65536'/>", ED_SVC_BAD_PORT},
         {"<service host='h.example' type='turn' port='-1'/>", ED_SVC_BAD_PORT},
         {"<service host='h.example' type='turn' port='abc'/>", ED_SVC_BAD_PORT},
@@ -445,7 +462,7 @@ static void test_identity_validate(void **st)
                               "transport='udp' username='c' password='d' "
                               "expires='2030-01-01T00:00:00Z'/>", &b), ED_OK);
     assert_true(ed_service_same_identity(&a, &b));
-    assert_true(ed_service_same_content(&a, &b)); /* credentials do not count */
+    assert_true(ed_service_same_content(&a, &b)); /* ephemeral ones do not count */
     b.port = 3479;
     assert_false(ed_service_same_identity(&a, &b));
     b.port = 3478;
@@ -458,6 +475,26 @@ static void test_identity_validate(void **st)
     b.restricted = -1;
     b.name = strdup("n");
     assert_false(ed_service_same_content(&a, &b));
+    free(b.name);
+    b.name = NULL;
+    assert_true(ed_service_same_content(&a, &b));
+
+    /* Static credentials (no expires on either side) are content. */
+    ed_service c;
+    assert_int_equal(ed_service_copy(&c, &a), ED_OK);
+    assert_true(ed_service_same_content(&a, &c));
+    free(c.password);
+    c.password = strdup("B");
+    assert_false(ed_service_same_content(&a, &c));
+    free(c.password);
+    c.password = strdup("b");
+    free(c.username);
+    c.username = strdup("A");
+    assert_false(ed_service_same_content(&a, &c));
+    free(c.username);
+    c.username = NULL; /* credentials gone */
+    assert_false(ed_service_same_content(&a, &c));
+    ed_service_clear(&c);
 
     assert_int_equal(ed_service_validate(&a), ED_OK);
     free(a.transport);

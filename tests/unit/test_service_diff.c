@@ -117,7 +117,7 @@ static void test_add_modify_delete_order(void **st)
 
     /* It pushes as expected. */
     ed_elem *push = ed_xep0215_push("example.org", "juliet@example.org/balcony",
-                                    "push1", 2, NULL, out, nout);
+                                    "push1", 2, NULL, NULL, out, nout);
     assert_non_null(push);
     char *s = ed_xml_to_string(push, ED_NS_CLIENT);
     assert_string_equal(s,

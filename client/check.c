@@ -190,7 +190,9 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
         for (size_t j = 0; j < ng; j++) {
             const ed_service *g = &got[j];
             if (!is_type(g, s->type) || strcasecmp(g->host, s->host) != 0 ||
-                (g->port >= 0 && g->port != s->port) || !g->username)
+                (g->port >= 0 && g->port != s->port) || !g->username ||
+                (g->transport && s->transport &&
+                 strcasecmp(g->transport, s->transport) != 0))
                 continue;
             free(s->username);
             free(s->password);
@@ -258,7 +260,9 @@ static void print_table(const cli_opts *o, const char *entity, const char *ns,
     for (size_t i = 0; i < n; i++) {
         char hp[300], what[700];
         const ed_service *s = &sc[i].svc;
-        bool v6 = sc[i].parsed && strchr(s->host, ':');
+        /* an IPv6 literal in brackets once, whether or not the server
+         * bracketed it */
+        bool v6 = sc[i].parsed && strchr(s->host, ':') && s->host[0] != '[';
         if (sc[i].parsed && s->port >= 0)
             snprintf(hp, sizeof hp, "%s%s%s:%d", v6 ? "[" : "", s->host,
                      v6 ? "]" : "", s->port);
@@ -376,9 +380,10 @@ int cli_check(ed_client *c, const cli_opts *o)
 {
     const char *entity = o->to ? o->to : ed_client_domain(c);
     unsigned feats = 0;
-    if (ed_client_disco_info(c, o->to, &feats, NULL)) {
+    ed_err err = ed_client_disco_info(c, o->to, &feats, NULL);
+    if (err) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        return CLI_EXIT_CANNOT;
+        return cli_exit_for(c, err);
     }
     int version = o->version;
     if (!version)
@@ -389,15 +394,13 @@ int cli_check(ed_client *c, const cli_opts *o)
                 version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2);
         return CLI_EXIT_CANNOT;
     }
-    const char *ns = version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2;
-    ed_service *svcs = NULL;
-    size_t nsvc = 0;
     ed_elem *reply = NULL;
-    if (ed_client_services(c, o->to, version, o->type, &svcs, &nsvc, NULL, &reply)) {
+    /* the raw elements of the reply are checked, not only the parsed ones */
+    if ((err = cli_get_services(c, o, version, &version, &reply))) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        return CLI_EXIT_CANNOT;
+        return cli_exit_for(c, err);
     }
-    ed_services_free(svcs, nsvc); /* the raw elements are used instead */
+    const char *ns = cli_ns(version);
     ed_elem *payload = ed_elem_child(reply, "services", ns);
     size_t n = 0;
     for (ed_elem *e = ed_elem_child(payload, "service", ns); e;
@@ -417,10 +420,10 @@ int cli_check(ed_client *c, const cli_opts *o)
         sc[k].nat = -1;
         sc[k].raw_type = ed_elem_attr(e, "type");
         sc[k].raw_host = ed_elem_attr(e, "host");
-        ed_err err = ed_service_from_elem(e, &sc[k].svc);
-        sc[k].parsed = err == ED_OK;
-        if (err)
-            snprintf(sc[k].raw_error, sizeof sc[k].raw_error, "%s", ed_strerror(err));
+        ed_err perr = ed_service_from_elem(e, &sc[k].svc);
+        sc[k].parsed = perr == ED_OK;
+        if (perr)
+            snprintf(sc[k].raw_error, sizeof sc[k].raw_error, "%s", ed_strerror(perr));
     }
     fetch_credentials(c, o, version, sc, n);
 

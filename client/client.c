@@ -1,6 +1,9 @@
 /* client/client.c — XEP-0215 / XEP-0279 client on libstrophe; see
- * include/extdisco/client.h. */
+ * include/extdisco/client.h.  This file: the connection, one request and its
+ * answer (ed_client_iq), incoming IQs and pushes; the XEP requests on top of
+ * it are client/client_xep.c. */
 #include "extdisco/client.h"
+#include "client_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,7 +20,6 @@
 #include "extdisco/xep0215.h"
 
 #define ERR_MAX 512
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_PING "urn:xmpp:ping"
 
 enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_ONLINE, ST_FAILED, ST_CLOSED };
@@ -33,6 +35,7 @@ struct ed_client {
     bool direct_tls, insecure, debug;
     int timeout_ms;
     enum conn_state state;
+    bool tls_up;             /* TLS was established when we came online */
     char err[ERR_MAX];
     char lib_err[ERR_MAX];   /* last error/warning libstrophe logged */
     char cond[64];
@@ -40,6 +43,7 @@ struct ed_client {
     unsigned long next_id;
     /* the one outstanding request */
     char wait_id[48];
+    char *wait_to;           /* normalised 'to' it went to; NULL: none */
     bool got_reply;
     ed_elem *reply;
     ed_err reply_err;
@@ -74,6 +78,20 @@ static void log_handler(void *ud, xmpp_log_level_t level, const char *area,
         fprintf(stderr, "strophe %s: %s\n", area, msg);
     if (level >= XMPP_LEVEL_WARN)
         snprintf(c->lib_err, sizeof c->lib_err, "%s: %s", area, msg);
+}
+
+void ed_client_seterr(ed_client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    va_end(ap);
+}
+
+void ed_client_setcond(ed_client *c, const char *cond)
+{
+    snprintf(c->cond, sizeof c->cond, "%s", cond);
+    c->has_cond = true;
 }
 
 static char *dup_opt(const char *s)
@@ -156,6 +174,7 @@ void ed_client_free(ed_client *c)
     free(c->ca_file);
     free(c->domain);
     free(c->push_source);
+    free(c->wait_to);
     free(c);
 }
 
@@ -244,13 +263,35 @@ static const char *stream_error_name(xmpp_error_type_t t)
     }
 }
 
+/* What libstrophe's error code means.  On a TLS connection libstrophe
+ * reports the OpenSSL SSL_get_error() value (SSL_ERROR_SSL is 1, which
+ * strerror() would call "Operation not permitted"); otherwise an errno
+ * value.  (libstrophe has freed its TLS state by the time it reports the
+ * disconnection, so whether TLS was up is remembered at login.) */
+static void describe_conn_error(bool tls, int error, char *out, size_t cap)
+{
+    if (tls && error > 0 && error < 16) {
+        const char *what;
+        switch (error) {
+        case 1: what = "TLS error (or the server closed the connection "
+                       "without a TLS close_notify)"; break;
+        case 5: what = "TLS I/O error (connection reset or closed)"; break;
+        case 6: what = "the server closed the TLS session"; break;
+        default: what = "TLS error"; break;
+        }
+        snprintf(out, cap, "%s [SSL error %d]", what, error);
+    } else {
+        snprintf(out, cap, "%s", strerror(error));
+    }
+}
+
 static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
                          xmpp_stream_error_t *se, void *ud)
 {
     ed_client *c = ud;
-    (void)conn;
     if (status == XMPP_CONN_CONNECT) {
         c->state = ST_ONLINE;
+        c->tls_up = xmpp_conn_is_secured(conn) != 0;
         return;
     }
     if (status == XMPP_CONN_RAW_CONNECT)
@@ -260,9 +301,11 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
     if (se)
         set_err(c, "stream error %s%s%s", stream_error_name(se->type),
                 se->text ? ": " : "", se->text ? se->text : "");
-    else if (error)
-        set_err(c, "connection %s: %s", was_online ? "lost" : "failed",
-                strerror(error));
+    else if (error) {
+        char why[160];
+        describe_conn_error(was_online && c->tls_up, error, why, sizeof why);
+        set_err(c, "connection %s: %s", was_online ? "lost" : "failed", why);
+    }
     else if (!was_online)
         set_err(c, "login failed%s%s", c->lib_err[0] ? ": " : "",
                 c->lib_err[0] ? c->lib_err : " (TLS or authentication)");
@@ -333,6 +376,45 @@ ed_err ed_client_connect(ed_client *c)
 
 /* --- requests -------------------------------------------------------------- */
 
+/* Is jid (normalised, may be NULL) our own bare JID? */
+static bool is_own_bare(ed_client *c, const char *jid)
+{
+    if (!jid)
+        return false;
+    ed_jid *mine = NULL, *theirs = NULL;
+    const char *b = ed_client_bound_jid(c);
+    if (!b)
+        b = c->jid;
+    bool ok = ed_jid_parse(b, strlen(b), &mine) == ED_OK &&
+              ed_jid_parse(jid, strlen(jid), &theirs) == ED_OK &&
+              !theirs->resource && ed_jid_eq_bare(mine, theirs);
+    ed_jid_free(mine);
+    ed_jid_free(theirs);
+    return ok;
+}
+
+/* Does an answer from `from` (possibly NULL) come from the entity the
+ * request went to?  It must (RFC 6120 §8.1.2.1, interop.md "The reply's from
+ * is the JID the request went to"), except that our own server may answer a
+ * request to itself or to our bare JID without 'from' or from our bare JID.
+ * Anything else with the right id is someone else's guess: ignored. */
+static bool reply_from_ok(ed_client *c, const char *from)
+{
+    const char *asked = c->wait_to;
+    bool own = !asked || strcmp(asked, c->domain) == 0 || is_own_bare(c, asked);
+    if (!from)
+        return own;
+    ed_err err = ED_OK;
+    char *f = ed_jid_normalize(from, &err);
+    if (!f)
+        return false;
+    bool ok = asked && strcmp(f, asked) == 0;
+    if (!ok && own)
+        ok = strcmp(f, c->domain) == 0 || is_own_bare(c, f);
+    free(f);
+    return ok;
+}
+
 static int id_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
 {
     ed_client *c = ud;
@@ -340,6 +422,14 @@ static int id_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     const char *type = xmpp_stanza_get_type(st);
     if (!type || (strcmp(type, "result") != 0 && strcmp(type, "error") != 0))
         return 1; /* not an answer: keep waiting */
+    const char *from = xmpp_stanza_get_from(st);
+    if (!reply_from_ok(c, from)) {
+        if (c->debug)
+            fprintf(stderr, "extdisco: ignoring an answer to %s from %s "
+                    "(asked %s)\n", c->wait_id, from ? from : "(none)",
+                    c->wait_to ? c->wait_to : "our server");
+        return 1; /* not from the entity asked: keep waiting */
+    }
     ed_elem_free(c->reply);
     c->reply = NULL;
     c->reply_err = to_elem(st, &c->reply);
@@ -373,6 +463,18 @@ ed_err ed_client_iq(ed_client *c, const ed_elem *iq, ed_elem **reply)
         id = ed_elem_attr(copy, "id");
     }
     snprintf(c->wait_id, sizeof c->wait_id, "%s", id);
+    free(c->wait_to);
+    c->wait_to = NULL;
+    const char *to = ed_elem_attr(copy, "to");
+    if (to) {
+        ed_err nerr = ED_OK;
+        if (!(c->wait_to = ed_jid_normalize(to, &nerr))) {
+            set_err(c, "invalid JID '%.*s': %s", 300, to,
+                    ed_strerror(nerr ? nerr : ED_ENOMEM));
+            ed_elem_free(copy);
+            return nerr && nerr != ED_ENOMEM ? ED_EINVAL : ED_ENOMEM;
+        }
+    }
     c->got_reply = false;
     ed_elem_free(c->reply);
     c->reply = NULL;
@@ -400,253 +502,6 @@ ed_err ed_client_iq(ed_client *c, const ed_elem *iq, ed_elem **reply)
     *reply = c->reply;
     c->reply = NULL;
     return ED_OK;
-}
-
-/* New <iq type=TYPE to=TO> with one payload child; *payload gets it. */
-static ed_elem *new_iq(const char *type, const char *to, const char *name,
-                       const char *ns, ed_elem **payload)
-{
-    ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
-    if (!iq)
-        return NULL;
-    ed_elem *p = NULL;
-    if (ed_elem_set_attr(iq, "type", type) != ED_OK ||
-        (to && ed_elem_set_attr(iq, "to", to) != ED_OK) ||
-        !(p = ed_elem_add(iq, name, ns))) {
-        ed_elem_free(iq);
-        return NULL;
-    }
-    if (payload)
-        *payload = p;
-    return iq;
-}
-
-/* Send iq; a stanza error reply becomes ED_ESTATE with the condition noted.
- * On ED_OK *reply is the result IQ. */
-static ed_err ask(ed_client *c, ed_elem *iq, ed_elem **reply, const char *what)
-{
-    ed_elem *r = NULL;
-    ed_err err = ed_client_iq(c, iq, &r);
-    ed_elem_free(iq);
-    if (err) {
-        if (err != ED_ESTATE)
-            set_err(c, "%s: %s", what, ed_strerror(err));
-        else {
-            char tmp[ERR_MAX];
-            memcpy(tmp, c->err, sizeof tmp);
-            set_err(c, "%s: %.*s", what, (int)(sizeof tmp - 64), tmp);
-        }
-        return err;
-    }
-    const char *type = ed_elem_attr(r, "type");
-    if (type && strcmp(type, "error") == 0) {
-        const char *cond = "undefined-condition";
-        const char *text = NULL;
-        ed_elem *er = ed_elem_child(r, "error", NULL);
-        for (ed_elem *k = er ? ed_elem_first(er) : NULL; k; k = ed_elem_next(k, NULL, NULL)) {
-            if (strcmp(k->ns, ED_NS_STANZAS) != 0)
-                continue;
-            if (strcmp(k->name, "text") == 0)
-                text = ed_elem_text(k);
-            else
-                cond = k->name;
-        }
-        snprintf(c->cond, sizeof c->cond, "%s", cond);
-        c->has_cond = true;
-        set_err(c, "%s: stanza error %s%s%s", what, cond, text ? ": " : "",
-                text ? text : "");
-        ed_elem_free(r);
-        return ED_ESTATE;
-    }
-    *reply = r;
-    return ED_OK;
-}
-
-static const char *target(ed_client *c, const char *to)
-{
-    return to ? to : c->domain;
-}
-
-ed_err ed_client_disco_info(ed_client *c, const char *to, unsigned *features,
-                            ed_elem **reply)
-{
-    if (!c || !features)
-        return ED_EINVAL;
-    *features = 0;
-    if (reply)
-        *reply = NULL;
-    ed_elem *iq = new_iq("get", target(c, to), "query", NS_DISCO_INFO, NULL);
-    if (!iq)
-        return ED_ENOMEM;
-    ed_elem *r = NULL;
-    ed_err err = ask(c, iq, &r, "disco#info");
-    if (err)
-        return err;
-    ed_elem *q = ed_elem_child(r, "query", NS_DISCO_INFO);
-    for (ed_elem *f = q ? ed_elem_child(q, "feature", NS_DISCO_INFO) : NULL; f;
-         f = ed_elem_next(f, "feature", NS_DISCO_INFO)) {
-        const char *v = ed_elem_attr(f, "var");
-        if (!v)
-            continue;
-        if (strcmp(v, ED_NS_EXTDISCO2) == 0)
-            *features |= ED_FEAT_EXTDISCO2;
-        else if (strcmp(v, ED_NS_EXTDISCO1) == 0)
-            *features |= ED_FEAT_EXTDISCO1;
-        else if (strcmp(v, ED_NS_SIC1) == 0)
-            *features |= ED_FEAT_SIC1;
-        else if (strcmp(v, ED_NS_SIC0) == 0)
-            *features |= ED_FEAT_SIC0;
-    }
-    if (reply)
-        *reply = r;
-    else
-        ed_elem_free(r);
-    return ED_OK;
-}
-
-static const char *ns_for(int version)
-{
-    return version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2;
-}
-
-/* Parse the <services/> or <credentials/> of a result. */
-static ed_err parse_reply(ed_client *c, ed_elem *r, const char *name,
-                          const char *ns, ed_service **out, size_t *n,
-                          size_t *skipped, ed_elem **reply)
-{
-    ed_elem *p = ed_elem_child(r, name, ns);
-    ed_err err;
-    /* ejabberd 23.01 answers <credentials/> with <services/>: accept it. */
-    if (!p && strcmp(name, "credentials") == 0)
-        p = ed_elem_child(r, "services", ns);
-    if (!p) {
-        ed_elem *got = ed_elem_first(r);
-        set_err(c, "%s: result without <%s xmlns='%s'/> (got %s%s%s%s%s)", name, name,
-                ns, got ? "<" : "an empty result", got ? got->name : "",
-                got ? " xmlns='" : "", got ? got->ns : "", got ? "'>" : "");
-        err = ED_SVC_NOT_EXTDISCO;
-    } else if ((err = ed_xep0215_parse_services(p, out, n, skipped))) {
-        set_err(c, "%s: %s", name, ed_strerror(err));
-    }
-    if (!err && reply)
-        *reply = r;
-    else
-        ed_elem_free(r);
-    return err;
-}
-
-ed_err ed_client_services(ed_client *c, const char *to, int version,
-                          const char *type, ed_service **out, size_t *n,
-                          size_t *skipped, ed_elem **reply)
-{
-    if (!c || !out || !n || (version != 1 && version != 2))
-        return ED_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (skipped)
-        *skipped = 0;
-    if (reply)
-        *reply = NULL;
-    ed_elem *p = NULL;
-    ed_elem *iq = new_iq("get", target(c, to), "services", ns_for(version), &p);
-    if (!iq)
-        return ED_ENOMEM;
-    if (type && ed_elem_set_attr(p, "type", type) != ED_OK) {
-        ed_elem_free(iq);
-        return ED_ENOMEM;
-    }
-    ed_elem *r = NULL;
-    ed_err err = ask(c, iq, &r, "services");
-    if (err)
-        return err;
-    return parse_reply(c, r, "services", ns_for(version), out, n, skipped, reply);
-}
-
-ed_err ed_client_credentials(ed_client *c, const char *to, int version,
-                             const ed_service *wanted, size_t nwanted,
-                             ed_service **out, size_t *n, ed_elem **reply)
-{
-    if (!c || !out || !n || !wanted || !nwanted || nwanted > 256 ||
-        (version != 1 && version != 2))
-        return ED_EINVAL;
-    *out = NULL;
-    *n = 0;
-    if (reply)
-        *reply = NULL;
-    ed_elem *p = NULL;
-    ed_elem *iq = new_iq("get", target(c, to), "credentials", ns_for(version), &p);
-    if (!iq)
-        return ED_ENOMEM;
-    for (size_t i = 0; i < nwanted; i++) {
-        const ed_service *w = &wanted[i];
-        ed_elem *s = ed_elem_add(p, "service", NULL);
-        char port[8];
-        snprintf(port, sizeof port, "%d", w->port);
-        if (!s || !w->type || !w->host ||
-            ed_elem_set_attr(s, "type", w->type) != ED_OK ||
-            ed_elem_set_attr(s, "host", w->host) != ED_OK ||
-            (w->port >= 0 && ed_elem_set_attr(s, "port", port) != ED_OK) ||
-            (w->transport && ed_elem_set_attr(s, "transport", w->transport) != ED_OK)) {
-            ed_elem_free(iq);
-            return (!w->type || !w->host) ? ED_EINVAL : ED_ENOMEM;
-        }
-    }
-    ed_elem *r = NULL;
-    ed_err err = ask(c, iq, &r, "credentials");
-    if (err)
-        return err;
-    return parse_reply(c, r, "credentials", ns_for(version), out, n, NULL, reply);
-}
-
-static ed_err ip_check_ns(ed_client *c, const char *to, const char *ns,
-                          char *ip, int *port)
-{
-    bool v1 = strcmp(ns, ED_NS_SIC1) == 0;
-    ed_elem *iq = new_iq("get", to, v1 ? "address" : "ip", ns, NULL);
-    if (!iq)
-        return ED_ENOMEM;
-    ed_elem *r = NULL;
-    ed_err err = ask(c, iq, &r, v1 ? "sic:1" : "sic:0");
-    if (err)
-        return err;
-    ed_elem *p = ed_elem_child(r, v1 ? "address" : "ip", ns);
-    err = p ? ed_xep0279_parse_result(p, ip, port) : ED_SIC_BAD_ADDRESS;
-    if (err)
-        set_err(c, "%s: malformed answer: %s", v1 ? "sic:1" : "sic:0",
-                ed_strerror(err));
-    ed_elem_free(r);
-    return err;
-}
-
-ed_err ed_client_ip_check(ed_client *c, const char *to, char *ip, int *port,
-                          const char **ns)
-{
-    if (!c || !ip || !port)
-        return ED_EINVAL;
-    ip[0] = 0;
-    *port = -1;
-    if (ns)
-        *ns = NULL;
-    ed_err err = ip_check_ns(c, to, ED_NS_SIC1, ip, port);
-    if (err == ED_OK) {
-        if (ns)
-            *ns = ED_NS_SIC1;
-        return ED_OK;
-    }
-    if (err == ED_ENOMEM || !ed_client_is_connected(c))
-        return err;
-    char first[ERR_MAX];
-    snprintf(first, sizeof first, "%s", c->err);
-    err = ip_check_ns(c, to, ED_NS_SIC0, ip, port);
-    if (err == ED_OK) {
-        if (ns)
-            *ns = ED_NS_SIC0;
-        return ED_OK;
-    }
-    char second[ERR_MAX];
-    snprintf(second, sizeof second, "%s", c->err);
-    set_err(c, "%s; %s", first, second);
-    return err;
 }
 
 /* --- incoming IQs ----------------------------------------------------------- */
@@ -685,18 +540,8 @@ static bool push_from_ok(ed_client *c, const char *from)
     if (!f)
         return false;
     bool ok = strcmp(f, c->domain) == 0 ||
-              (c->push_source && strcmp(f, c->push_source) == 0);
-    if (!ok) {
-        ed_jid *mine = NULL, *theirs = NULL;
-        const char *b = ed_client_bound_jid(c);
-        if (!b)
-            b = c->jid;
-        if (ed_jid_parse(b, strlen(b), &mine) == ED_OK &&
-            ed_jid_parse(f, strlen(f), &theirs) == ED_OK)
-            ok = !theirs->resource && ed_jid_eq_bare(mine, theirs);
-        ed_jid_free(mine);
-        ed_jid_free(theirs);
-    }
+              (c->push_source && strcmp(f, c->push_source) == 0) ||
+              is_own_bare(c, f);
     free(f);
     return ok;
 }

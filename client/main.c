@@ -14,20 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "extdisco/datetime.h"
 #include "extdisco/extdisco.h"
 #include "extdisco/service_view.h"
 #include "extdisco/xep0215.h"
 
 #define PASSWORD_MAX 1024
 
-static volatile sig_atomic_t g_stop;
-static const char *g_jid; /* bound JID, for the watch "online" event */
+volatile sig_atomic_t cli_stop;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    cli_stop = 1;
 }
 
 static void usage(FILE *f)
@@ -172,9 +170,10 @@ static int cmd_info(ed_client *c, const cli_opts *o)
     unsigned feats = 0;
     ed_elem *reply = NULL;
     const char *entity = o->to ? o->to : ed_client_domain(c);
-    if (ed_client_disco_info(c, o->to, &feats, &reply)) {
+    ed_err err = ed_client_disco_info(c, o->to, &feats, &reply);
+    if (err) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        return CLI_EXIT_CANNOT;
+        return cli_exit_for(c, err);
     }
     ed_elem *q = ed_elem_child(reply, "query", "http://jabber.org/protocol/disco#info");
     static const struct { unsigned bit; const char *name, *ns; } F[] = {
@@ -211,40 +210,49 @@ static int cmd_info(ed_client *c, const cli_opts *o)
                                                           : CLI_EXIT_FAILED;
 }
 
-/* services v2 (or v1 with --v1); without --v1, a v2 stanza error falls back
- * to v1 as lib-jitsi-meet does. */
-static ed_err get_services(ed_client *c, const cli_opts *o, int *version,
-                           ed_service **v, size_t *n, size_t *skipped)
-{
-    *version = o->version ? o->version : 2;
-    ed_err err = ed_client_services(c, o->to, *version, o->type, v, n, skipped, NULL);
-    if (err == ED_ESTATE && !o->version && ed_client_error_condition(c) &&
-        ed_client_is_connected(c)) {
-        char first[600];
-        snprintf(first, sizeof first, "%s", ed_client_error(c));
-        *version = 1;
-        err = ed_client_services(c, o->to, 1, o->type, v, n, skipped, NULL);
-        if (err)
-            fprintf(stderr, "extdisco: %s\n", first);
-    }
-    return err;
-}
-
+/* services v2 (or v1 with --v1; without --v1, :1 when :2 is answered with
+ * an error), then one <credentials/> request for the services that came
+ * without credentials (XEP-0215 §3.3). */
 static int cmd_services(ed_client *c, const cli_opts *o)
 {
-    ed_service *v = NULL;
-    size_t n = 0, skipped = 0;
+    const char *entity = o->to ? o->to : ed_client_domain(c);
     int version;
-    if (get_services(c, o, &version, &v, &n, &skipped)) {
+    ed_elem *reply = NULL;
+    ed_err err = cli_get_services(c, o, o->version ? o->version : 2, &version, &reply);
+    if (err) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        /* Answered with a stanza error: asked, and it failed (exit 1, as
-         * extdisco(1) documents); no answer at all: could not ask. */
-        return ed_client_error_condition(c) ? CLI_EXIT_FAILED : CLI_EXIT_CANNOT;
+        /* Answered with a stanza error (or no <services/>): asked, and it
+         * failed (exit 1, as extdisco(1) documents); no answer at all:
+         * could not ask. */
+        return cli_exit_for(c, err);
     }
-    cli_print_services(stdout, o, o->to ? o->to : ed_client_domain(c),
-                       version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2, v, n,
-                       skipped, (int64_t)time(NULL));
+    int64_t now = (int64_t)time(NULL);
+    size_t skipped = 0, n = 0;
+    ed_service *v = NULL;
+    ed_service_view *view = ed_service_view_new();
+    err = view ? ed_service_view_apply_result(view, ed_elem_child(reply, "services",
+                                                                  cli_ns(version)),
+                                              now, &skipped)
+               : ED_ENOMEM;
+    ed_elem_free(reply);
+    if (!err) {
+        cli_fill_credentials(c, o, version, view, now);
+        if (!(v = cli_view_services(view, &n)))
+            err = ED_ENOMEM;
+    }
+    ed_service_view_free(view);
+    if (err) {
+        fprintf(stderr, "extdisco: services: %s\n", ed_strerror(err));
+        return err == ED_ENOMEM ? CLI_EXIT_CANNOT : CLI_EXIT_FAILED;
+    }
+    cli_print_services(stdout, o, entity, cli_ns(version), v, n, skipped,
+                       (int64_t)time(NULL));
     ed_services_free(v, n);
+    if (!n) {
+        fprintf(stderr, "extdisco: %s advertises no services%s%s\n", entity,
+                o->type ? " of type " : "", o->type ? o->type : "");
+        return CLI_EXIT_FAILED;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -276,15 +284,17 @@ static int cmd_credentials(ed_client *c, const cli_opts *o, const char *host,
     want.host = (char *)host;
     want.port = (int)port;
     want.transport = (char *)transport;
-    int version = o->version ? o->version : 2;
+    int version;
     ed_service *v = NULL;
     size_t n = 0;
     ed_elem *reply = NULL;
-    if (ed_client_credentials(c, o->to, version, &want, 1, &v, &n, &reply)) {
+    ed_err err = cli_get_credentials(c, o, o->version ? o->version : 2, &want, 1,
+                                     &version, &v, &n, &reply);
+    if (err) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
         /* The server answered with an error (e.g. item-not-found): the
          * request was made and failed. */
-        return ed_client_error_condition(c) ? CLI_EXIT_FAILED : CLI_EXIT_CANNOT;
+        return cli_exit_for(c, err);
     }
     if (!n && transport) {
         /* ejabberd 23.01 matches nothing when the request names a
@@ -294,9 +304,9 @@ static int cmd_credentials(ed_client *c, const cli_opts *o, const char *host,
         v = NULL;
         reply = NULL;
         want.transport = NULL;
-        if (ed_client_credentials(c, o->to, version, &want, 1, &v, &n, &reply)) {
+        if ((err = ed_client_credentials(c, o->to, version, &want, 1, &v, &n, &reply))) {
             fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-            return ed_client_error_condition(c) ? CLI_EXIT_FAILED : CLI_EXIT_CANNOT;
+            return cli_exit_for(c, err);
         }
         n = keep_transport(v, n, transport);
         if (n)
@@ -317,8 +327,7 @@ static int cmd_credentials(ed_client *c, const cli_opts *o, const char *host,
                 "(as ejabberd 23.01 does); accepted\n", o->to ? o->to : ed_client_domain(c));
     ed_elem_free(reply);
     cli_print_services(stdout, o, o->to ? o->to : ed_client_domain(c),
-                       version == 1 ? ED_NS_EXTDISCO1 : ED_NS_EXTDISCO2, v, n, 0,
-                       (int64_t)time(NULL));
+                       cli_ns(version), v, n, 0, (int64_t)time(NULL));
     int rc = n ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     if (!n)
         fprintf(stderr, "extdisco: no credentials returned\n");
@@ -354,200 +363,6 @@ static int cmd_ip(ed_client *c, const cli_opts *o)
         printf("%s (%s)\n", ip, ns);
     }
     return CLI_EXIT_OK;
-}
-
-/* --- watch ------------------------------------------------------------------ */
-
-typedef struct watch_ctx {
-    ed_service_view *view;
-    const cli_opts *o;
-    unsigned long pushes, rejected;
-} watch_ctx;
-
-static const char *action_name(ed_action a)
-{
-    switch (a) {
-    case ED_ACTION_ADD: return "add";
-    case ED_ACTION_MODIFY: return "modify";
-    case ED_ACTION_DELETE: return "delete";
-    default: return "-";
-    }
-}
-
-static void watch_event(const cli_opts *o, const char *event, ed_action a,
-                        const ed_service *s, const char *error)
-{
-    char now_s[ED_DATETIME_BUFSZ];
-    int64_t now = (int64_t)time(NULL);
-    ed_datetime_format(now, now_s);
-    if (o->format == CLI_JSON) {
-        jw w;
-        jw_init(&w, stdout);
-        jw_obj(&w, NULL);
-        jw_str(&w, "time", now_s);
-        jw_str(&w, "event", event);
-        jw_str(&w, "action", s ? action_name(a) : NULL);
-        if (s)
-            cli_json_service(&w, "service", s);
-        else
-            jw_null(&w, "service");
-        jw_str(&w, "error", error);
-        if (g_jid && strcmp(event, "online") == 0)
-            jw_str(&w, "jid", g_jid);
-        jw_obj_end(&w);
-        jw_end(&w);
-        return;
-    }
-    if (!s && g_jid && strcmp(event, "online") == 0) {
-        printf("%s online as %s\n", now_s, g_jid);
-    } else if (!s) {
-        printf("%s %s%s%s\n", now_s, event, error ? ": " : "", error ? error : "");
-    } else {
-        char exp[80];
-        printf("%s %s %-6s %s %s:%d %s%s%s expires %s\n", now_s, event,
-               action_name(a), s->type, s->host, s->port,
-               s->transport ? s->transport : "-", s->username ? " user " : "",
-               s->username ? s->username : "",
-               cli_expiry_str(s->expires, now, exp, sizeof exp));
-    }
-    fflush(stdout);
-}
-
-static ed_err on_push(void *ud, const ed_elem *iq, const ed_elem *payload)
-{
-    watch_ctx *w = ud;
-    (void)iq;
-    ed_view_change *ch = NULL;
-    size_t nch = 0;
-    ed_err err = ed_service_view_apply_push(w->view, payload, (int64_t)time(NULL),
-                                            &ch, &nch);
-    if (err) {
-        w->rejected++;
-        watch_event(w->o, "rejected", ED_ACTION_NONE, NULL, ed_strerror(err));
-        return err;
-    }
-    w->pushes++;
-    for (size_t i = 0; i < nch; i++)
-        watch_event(w->o, "push", ch[i].action, &ch[i].svc, NULL);
-    if (!nch)
-        watch_event(w->o, "push-no-change", ED_ACTION_NONE, NULL, NULL);
-    ed_view_changes_free(ch, nch);
-    return ED_OK;
-}
-
-/* Ask for the services and apply the result; print what changed. */
-static int watch_fetch(ed_client *c, watch_ctx *w, int version, const char *event)
-{
-    ed_elem *reply = NULL;
-    ed_service *v = NULL;
-    size_t n = 0;
-    if (ed_client_services(c, w->o->to, version, w->o->type, &v, &n, NULL, &reply)) {
-        fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
-        return -1;
-    }
-    ed_services_free(v, n);
-    /* old set, for the diff */
-    size_t nold = ed_service_view_count(w->view);
-    ed_service *old = calloc(nold + 1, sizeof *old);
-    for (size_t i = 0; old && i < nold; i++)
-        if (ed_service_copy(&old[i], ed_service_view_get(w->view, i)) != ED_OK)
-            ed_service_init(&old[i]);
-    ed_elem *p = ed_elem_child(reply, "services", version == 1 ? ED_NS_EXTDISCO1
-                                                               : ED_NS_EXTDISCO2);
-    ed_err err = ed_service_view_apply_result(w->view, p, (int64_t)time(NULL), NULL);
-    ed_elem_free(reply);
-    if (err || !old) {
-        ed_services_free(old, old ? nold : 0);
-        fprintf(stderr, "extdisco: services: %s\n", ed_strerror(err ? err : ED_ENOMEM));
-        return -1;
-    }
-    size_t nnew = ed_service_view_count(w->view);
-    if (strcmp(event, "snapshot") == 0) {
-        for (size_t i = 0; i < nnew; i++)
-            watch_event(w->o, event, ED_ACTION_ADD, ed_service_view_get(w->view, i), NULL);
-    } else {
-        ed_service *cur = calloc(nnew + 1, sizeof *cur);
-        for (size_t i = 0; cur && i < nnew; i++)
-            if (ed_service_copy(&cur[i], ed_service_view_get(w->view, i)) != ED_OK)
-                ed_service_init(&cur[i]);
-        ed_service *d = NULL;
-        size_t nd = 0;
-        if (cur && ed_service_diff(old, nold, cur, nnew, NULL, &d, &nd) == ED_OK) {
-            for (size_t i = 0; i < nd; i++)
-                watch_event(w->o, event, d[i].action, &d[i], NULL);
-            ed_services_free(d, nd);
-        }
-        /* credentials renewed even when nothing else changed */
-        watch_event(w->o, "credentials-refreshed", ED_ACTION_NONE, NULL, NULL);
-        ed_services_free(cur, cur ? nnew : 0);
-    }
-    ed_services_free(old, nold);
-    return 0;
-}
-
-static int cmd_watch(ed_client *c, const cli_opts *o, long duration, long floor_s)
-{
-    watch_ctx w = { .o = o };
-    w.view = ed_service_view_new();
-    if (!w.view)
-        return CLI_EXIT_CANNOT;
-    ed_service_view_set_floor(w.view, floor_s);
-    ed_client_set_push_handler(c, on_push, &w);
-    if (o->to)
-        ed_client_set_push_source(c, o->to);
-    ed_client_send_presence(c);
-    watch_event(o, "online", ED_ACTION_NONE, NULL, NULL);
-    int version = o->version ? o->version : 2;
-    if (watch_fetch(c, &w, version, "snapshot")) {
-        ed_service_view_free(w.view);
-        return CLI_EXIT_CANNOT;
-    }
-    int64_t end = duration > 0 ? (int64_t)time(NULL) + duration : 0;
-    int rc = CLI_EXIT_OK;
-    while (!g_stop) {
-        int64_t now = (int64_t)time(NULL);
-        if (end && now >= end)
-            break;
-        int64_t next = ed_service_view_next_refresh(w.view);
-        if (next && now >= next) {
-            if (watch_fetch(c, &w, version, "refresh")) {
-                rc = CLI_EXIT_FAILED;
-                break;
-            }
-            continue;
-        }
-        if (ed_client_run(c, 500) != ED_OK) {
-            watch_event(o, "disconnected", ED_ACTION_NONE, NULL, ed_client_error(c));
-            rc = CLI_EXIT_CANNOT;
-            break;
-        }
-    }
-    if (o->format != CLI_JSON) {
-        printf("watch: %lu push%s applied, %lu rejected; view at the end:\n", w.pushes,
-               w.pushes == 1 ? "" : "es", w.rejected);
-    } else {
-        jw j;
-        jw_init(&j, stdout);
-        jw_obj(&j, NULL);
-        jw_str(&j, "event", "end");
-        jw_int(&j, "pushes", (long long)w.pushes);
-        jw_int(&j, "rejected", (long long)w.rejected);
-        int64_t nr = ed_service_view_next_refresh(w.view);
-        char dt[ED_DATETIME_BUFSZ];
-        jw_str(&j, "next_refresh", nr && ed_datetime_format(nr, dt) ? dt : NULL);
-        jw_arr(&j, "view");
-        for (size_t i = 0; i < ed_service_view_count(w.view); i++)
-            cli_json_service(&j, NULL, ed_service_view_get(w.view, i));
-        jw_arr_end(&j);
-        jw_obj_end(&j);
-        jw_end(&j);
-    }
-    if (o->format != CLI_JSON) {
-        for (size_t i = 0; i < ed_service_view_count(w.view); i++)
-            watch_event(o, "view", ED_ACTION_NONE, ed_service_view_get(w.view, i), NULL);
-    }
-    ed_service_view_free(w.view);
-    return rc;
 }
 
 /* --- main ----------------------------------------------------------------------- */
@@ -624,8 +439,9 @@ int main(int argc, char **argv)
                 return bad_usage("--duration: seconds > 0, not '%s'", argv[i]);
         } else if (strcmp(a, "--floor") == 0) {
             NEED_ARG();
-            if (parse_int(argv[++i], 0, 86400, &floor_s))
-                return bad_usage("--floor: 0..86400 seconds, not '%s'", argv[i]);
+            if (parse_int(argv[++i], CLI_WATCH_FLOOR_MIN, 86400, &floor_s))
+                return bad_usage("--floor: %d..86400 seconds, not '%s'",
+                                 CLI_WATCH_FLOOR_MIN, argv[i]);
         } else if (a[0] == '-') {
             return bad_usage("unknown option %s", a);
         } else if (!cmd) {
@@ -681,7 +497,6 @@ int main(int argc, char **argv)
         ed_client_free(c);
         return CLI_EXIT_CANNOT;
     }
-    g_jid = ed_client_bound_jid(c);
     int rc;
     if (strcmp(cmd, "info") == 0)
         rc = cmd_info(c, &o);
@@ -694,7 +509,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "check") == 0)
         rc = cli_check(c, &o);
     else
-        rc = cmd_watch(c, &o, duration, floor_s);
+        rc = cli_watch(c, &o, duration, floor_s);
     ed_client_free(c);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extdisco/datetime.h"
 
@@ -197,8 +198,32 @@ static void print_json(FILE *f, const char *entity, const char *ns,
     jw_end(&w);
 }
 
-/* WebRTC RTCIceServer[]: stun and turn/turns services; stuns is left out
- * (browsers reject the scheme), other types too. */
+/* The URL of s in an RTCIceServer, or false when s does not belong there:
+ * stuns (browsers reject the scheme), stun over tcp (browsers do STUN over
+ * udp only), turns over udp (DTLS: nothing a browser can use), other types. */
+static bool ice_url(const ed_service *s, char *uri, size_t cap)
+{
+    if (strcmp(s->type, "stuns") == 0 || !cli_service_uri(s, uri, cap))
+        return false;
+    if (s->transport && strcmp(s->type, "stun") == 0 &&
+        strcasecmp(s->transport, "udp") != 0)
+        return false;
+    if (s->transport && strcmp(s->type, "turns") == 0 &&
+        strcasecmp(s->transport, "udp") == 0)
+        return false;
+    return true;
+}
+
+/* A TURN entry without username and password is useless as an
+ * RTCIceServer (the browser rejects it or fails the allocation). */
+static bool ice_usable(const ed_service *s)
+{
+    return strcmp(s->type, "stun") == 0 || (s->username && s->password);
+}
+
+/* WebRTC RTCIceServer[]: one object per stun and turn/turns URL (see
+ * ice_url); an URL already given is not repeated; TURN entries without
+ * credentials are left out with a warning on stderr. */
 static void print_ice(FILE *f, const ed_service *v, size_t n)
 {
     jw w;
@@ -206,19 +231,27 @@ static void print_ice(FILE *f, const ed_service *v, size_t n)
     jw_arr(&w, NULL);
     for (size_t i = 0; i < n; i++) {
         const ed_service *s = &v[i];
-        char uri[600];
-        if (strcmp(s->type, "stuns") == 0 || !cli_service_uri(s, uri, sizeof uri))
+        char uri[600], prev[600];
+        if (!ice_url(s, uri, sizeof uri))
             continue;
-        if (s->transport && strcmp(s->type, "turns") == 0 &&
-            strcmp(s->transport, "udp") == 0)
-            continue; /* turns over udp: nothing a browser can use */
+        if (!ice_usable(s)) {
+            fprintf(stderr, "extdisco: warning: %s left out of --ice-servers: no "
+                    "credentials (none inline, none from <credentials/>)\n", uri);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = ice_url(&v[j], prev, sizeof prev) && ice_usable(&v[j]) &&
+                  strcasecmp(prev, uri) == 0; /* scheme, host: any case */
+        if (dup)
+            continue;
         jw_obj(&w, NULL);
         jw_arr(&w, "urls");
         jw_str(&w, NULL, uri);
         jw_arr_end(&w);
         if (strcmp(s->type, "stun") != 0) {
-            jw_str(&w, "username", s->username ? s->username : "");
-            jw_str(&w, "credential", s->password ? s->password : "");
+            jw_str(&w, "username", s->username);
+            jw_str(&w, "credential", s->password);
         }
         jw_obj_end(&w);
     }

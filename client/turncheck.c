@@ -351,6 +351,12 @@ static int turn_refresh(session *s, int32_t lifetime, const char *step,
     if (stun_usage_turn_refresh_process(&s->rmsg, granted, TURN_COMPAT) ==
         STUN_USAGE_TURN_RETURN_RELAY_SUCCESS)
         return 0;
+    /* RFC 8656 §7.3: a 437 (Allocation Mismatch) answer to a request to
+     * delete the allocation means it no longer exists (e.g. our first
+     * transmission did delete it and its response was lost): the request
+     * effectively succeeded. */
+    if (lifetime == 0 && is_error(&s->rmsg, 437))
+        return 0;
     if (stun_message_get_class(&s->rmsg) == STUN_ERROR)
         fail_server(s, step);
     else

@@ -55,6 +55,19 @@ void ed_tc_addr_str(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
+/* "[2001:db8::1]" -> "2001:db8::1" in buf (one pair of brackets, as in a
+ * URI); any other host is returned as it is.  A bracketed host that does
+ * not fit buf is returned as it is (and then fails to resolve). */
+static const char *unbracket(const char *host, char *buf, size_t cap)
+{
+    size_t n = strlen(host);
+    if (n < 2 || host[0] != '[' || host[n - 1] != ']' || n - 2 >= cap)
+        return host;
+    memcpy(buf, host + 1, n - 2);
+    buf[n - 2] = '\0';
+    return buf;
+}
+
 static bool is_ip_literal(const char *host)
 {
     unsigned char b[sizeof(struct in6_addr)];
@@ -88,7 +101,8 @@ int ed_tc_resolve(const char *host, uint16_t port, ed_check_transport t,
     hints.ai_socktype = t == ED_CHECK_UDP ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     snprintf(svc, sizeof svc, "%u", port);
-    int r = getaddrinfo(host, svc, &hints, out);
+    char bare[INET6_ADDRSTRLEN + 64];
+    int r = getaddrinfo(unbracket(host, bare, sizeof bare), svc, &hints, out);
     if (r != 0) {
         ed_tc_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve", "cannot resolve %s: %s",
                    host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
@@ -165,6 +179,8 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
         ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_new failed");
         return -1;
     }
+    char bare[INET6_ADDRSTRLEN + 64];
+    host = unbracket(host, bare, sizeof bare);
     bool ip = is_ip_literal(host);
     /* RFC 6066 §3: no IP literals in SNI. */
     if (!ip)

@@ -83,7 +83,7 @@ void ed_service_view_free(ed_service_view *v)
 
 ed_err ed_service_view_set_floor(ed_service_view *v, int64_t floor_s)
 {
-    if (!v || floor_s < 0)
+    if (!v || floor_s < 1)
         return ED_EINVAL;
     v->floor_s = floor_s;
     return ED_OK;
@@ -283,7 +283,41 @@ static ed_err note_change(ed_view_change **c, size_t *n, size_t *cap,
     return ED_OK;
 }
 
-/* Apply one parsed push entry to the working array (w, *wn, capacity wcap). */
+/* Replace entry e with a deep copy of p (received at now).  What p omits
+ * of the identity (port, transport) is kept from e, and a p without
+ * credentials keeps e's.  On ED_ENOMEM e is unchanged. */
+static ed_err update_entry(view_entry *e, const ed_service *p, int64_t now)
+{
+    ed_service n;
+    if (ed_service_copy(&n, p) != ED_OK)
+        return ED_ENOMEM;
+    n.action = ED_ACTION_NONE;
+    if (n.port < 0)
+        n.port = e->svc.port;
+    if (!n.transport && e->svc.transport && !(n.transport = strdup(e->svc.transport))) {
+        ed_service_clear(&n);
+        return ED_ENOMEM;
+    }
+    bool fresh = p->username || p->password || p->expires;
+    if (!fresh) {
+        /* A modify without credentials keeps the ones already held. */
+        n.username = e->svc.username;
+        n.password = e->svc.password;
+        n.expires = e->svc.expires;
+        e->svc.username = e->svc.password = NULL;
+    }
+    ed_service_clear(&e->svc);
+    e->svc = n; /* moved */
+    if (fresh)
+        e->received = now;
+    return ED_OK;
+}
+
+/* Apply one parsed push entry to the working array (w, *wn, capacity wcap).
+ * delete and modify match loosely (what p omits of port and transport
+ * matches anything: every such entry is deleted or updated); add, or a
+ * modify that matches nothing, replaces the entry of the same identity or
+ * appends. */
 static ed_err apply_one(view_entry *w, size_t *wn, size_t wcap, ed_service *p,
                         int64_t now, bool report, ed_view_change **ch,
                         size_t *nch, size_t *chcap)
@@ -305,32 +339,25 @@ static ed_err apply_one(view_entry *w, size_t *wn, size_t wcap, ed_service *p,
         }
         return ED_OK;
     }
-    /* add or modify: replace the entry with the same identity, else append. */
-    size_t i;
-    for (i = 0; i < *wn; i++)
-        if (ed_service_same_identity(&w[i].svc, p))
-            break;
-    p->action = ED_ACTION_NONE;
-    if (i < *wn) {
-        bool fresh = p->username || p->password || p->expires;
-        if (!fresh) {
-            /* A modify without credentials keeps the ones already held. */
-            p->username = w[i].svc.username;
-            p->password = w[i].svc.password;
-            p->expires = w[i].svc.expires;
-            w[i].svc.username = w[i].svc.password = NULL;
-        }
-        ed_service_clear(&w[i].svc);
-        w[i].svc = *p; /* moved */
-        ed_service_init(p);
-        if (fresh)
-            w[i].received = now;
-        if (report)
-            err = note_change(ch, nch, chcap, ED_ACTION_MODIFY, &w[i].svc);
-        return err;
+    size_t hits = 0;
+    for (size_t i = 0; i < *wn; i++) {
+        bool m = p->action == ED_ACTION_MODIFY ? match_loose(&w[i].svc, p)
+                                               : ed_service_same_identity(&w[i].svc, p);
+        if (!m)
+            continue;
+        if ((err = update_entry(&w[i], p, now)))
+            return err;
+        if (report && (err = note_change(ch, nch, chcap, ED_ACTION_MODIFY, &w[i].svc)))
+            return err;
+        hits++;
+        if (p->action != ED_ACTION_MODIFY)
+            break; /* add: the one entry of that identity */
     }
+    if (hits)
+        return ED_OK;
     if (*wn >= ED_VIEW_MAX_SERVICES || *wn >= wcap)
         return ED_ELIMIT;
+    p->action = ED_ACTION_NONE;
     w[*wn].svc = *p; /* moved */
     ed_service_init(p);
     w[*wn].received = now;

@@ -76,7 +76,12 @@ const char *ed_client_bound_jid(const ed_client *c);
 /* Send one IQ (get or set; an id is set when iq has none; iq is not
  * consumed) and wait for its answer.  On ED_OK, *reply is the result or error
  * IQ as a new tree the caller frees with ed_elem_free().  ED_ESTATE on
- * timeout or disconnection. */
+ * timeout or disconnection; ED_EINVAL when iq's 'to' is not a valid JID.
+ * Only an answer from the entity asked counts (RFC 6120 §8.1.2.1): its
+ * 'from' must equal the request's 'to' (compared normalised), except that
+ * for a request to our own server (no 'to', the domain, or our bare JID)
+ * an answer without 'from' or from our bare JID is accepted too.  Stanzas
+ * with the right id from anyone else are ignored (the wait goes on). */
 ed_err ed_client_iq(ed_client *c, const ed_elem *iq, ed_elem **reply);
 
 /* disco#info of `to` (NULL: the account's domain). */

@@ -13,13 +13,15 @@
  * unknown attributes are ignored (interop.md).  Identity of an entry is
  * type + host (case-insensitive) + port + transport; a delete or modify that
  * omits port or transport matches every entry that agrees on the attributes
- * it does give.
+ * it does give (a modify then updates each of them, keeping each entry's own
+ * port and transport).
  *
  * Time is passed in (Unix seconds); the view keeps, per entry, when its
  * credentials arrived, and says when they should be refreshed: at
  * received + max((expires - received) / 2, floor).  The floor (default
- * ED_VIEW_REFRESH_FLOOR) keeps a client from hammering the server with
- * short-lived credentials.
+ * ED_VIEW_REFRESH_FLOOR, at least 1 s) keeps a client from hammering the
+ * server with short-lived or already expired credentials: a refresh is
+ * never due sooner than floor seconds after the credentials arrived.
  *
  * No global state; one view is used by one thread at a time.
  */
@@ -59,7 +61,8 @@ void ed_view_changes_free(ed_view_change *c, size_t n);
 ed_service_view *ed_service_view_new(void);
 void ed_service_view_free(ed_service_view *v);
 
-/* Minimum refresh delay in seconds (>= 0; default 300). */
+/* Minimum refresh delay in seconds (>= 1; default 300).  ED_EINVAL for
+ * floor_s < 1 (the view keeps its floor). */
 ed_err ed_service_view_set_floor(ed_service_view *v, int64_t floor_s);
 
 size_t ed_service_view_count(const ed_service_view *v);

@@ -20,9 +20,14 @@
 #    examples/extdiscod-component.yml with ports/paths substituted, as
 #    tests/interop/component_prosody.sh does, plus TLS for the client):
 #    services to the user's own domain come from extdiscod; check exit 0.
+# 3. Scripted (tests/interop/client_scripted.sh): a scripted XMPP server
+#    (client_fake_xmpp.py) for what no real peer does: TURN entries without
+#    inline credentials, an extdisco:1-only server, stanza errors, empty and
+#    payload-less results, failing refreshes, spoofed answers, a cut
+#    connection, pushes that need credentials or modify loosely.
 # Every process is started here and stopped by PID (lib.sh).
 # Exit 0 all pass, 1 any failure, 77 skip (a peer missing).
-# CE_ONLY=standalone|component runs one part (debugging).
+# CE_ONLY=standalone|component|scripted runs one part (debugging).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,7 +47,7 @@ if [ ! -x "$EXTDISCO" ]; then
     exit 1
 fi
 peer_extdiscod_find "$BUILD_DIR" || exit 1
-for t in "$TURNSERVER" jq openssl; do
+for t in "$TURNSERVER" jq openssl python3; do
     command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
 done
 
@@ -146,6 +151,8 @@ cred_expr() {
 . "$HERE/client_extdiscod_standalone.sh"
 # shellcheck source=tests/interop/client_extdiscod_component.sh
 . "$HERE/client_extdiscod_component.sh"
+# shellcheck source=tests/interop/client_scripted.sh
+. "$HERE/client_scripted.sh"
 
 # ---------------------------------------------------------------- main
 if [ "${CE_ONLY:-standalone}" = standalone ]; then
@@ -168,6 +175,16 @@ if [ "${CE_ONLY:-component}" = component ]; then
     else
         il_fail "prosody + extdiscod component did not start"
         tail -n 20 "$T/cp/prosody/stdout.log" "$T/cp/extdiscod.log" 2>/dev/null | cut -c1-300
+    fi
+fi
+
+if [ "${CE_ONLY:-scripted}" = scripted ]; then
+    if sc_start; then
+        echo "scripted XMPP server pid $SC_PID on 127.0.0.1:$SC_PORT"
+        sc_tests
+    else
+        il_fail "scripted XMPP server (client_fake_xmpp.py) did not start"
+        tail -n 20 "$T/sc/server.log" 2>/dev/null | cut -c1-300
     fi
 fi
 

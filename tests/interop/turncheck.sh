@@ -8,7 +8,8 @@
 # coturn runs with use-auth-secret (TURN REST credentials computed here with
 # openssl), a realm, loopback relays and a TLS listener whose self-signed
 # certificate (DNS:localhost only) is made in the temp dir.  Cases:
-#   STUN Binding over udp, tcp, tls and over IPv6 ::1;
+#   STUN Binding over udp, tcp, tls and over IPv6 ::1 (also given as
+#   "[::1]", as URIs write it);
 #   TURN Allocate + Refresh + deallocate over udp, tcp and tls (relayed
 #   127.0.0.1:port in coturn's relay range, lifetime > 0), each confirmed in
 #   coturn's verbose log;
@@ -17,7 +18,10 @@
 #   a silent UDP port -> timeout after the bounded retransmissions;
 #   a TCP server that answers with HTTP -> "not STUN" protocol error;
 #   TLS: self-signed without --ca -> verification failure, --insecure ok,
-#   an address not in the certificate -> mismatch.
+#   an address not in the certificate -> mismatch;
+#   a scripted TURN server (fake_turn_server.py drop_dealloc) that loses the
+#   response to the deallocation and answers the retransmission with 437
+#   Allocation Mismatch -> deallocated (RFC 8656 §7.3).
 # Prints PASS/FAIL per case; exit 0 when all pass, 1 otherwise, 77 (skip)
 # without coturn/jq/python3.
 set -euo pipefail
@@ -141,6 +145,8 @@ run stun_tls --ca "$T/cert.pem" stun localhost "$TLS_PORT" tls
 check stun_tls '.ok and (.mapped | test("^127\\.0\\.0\\.1:[0-9]+$")) and .connect_ms >= 0'
 run stun_udp6 stun ::1 "$PORT" udp
 check stun_udp6 '.ok and .server == "[::1]:'"$PORT"'" and (.mapped | test("^\\[::1\\]:[0-9]+$"))'
+run stun_udp6_bracketed stun '[::1]' "$PORT" udp
+check stun_udp6_bracketed '.ok and .server == "[::1]:'"$PORT"'"'
 
 # ---- TURN: allocate, refresh, deallocate ----
 # shellcheck disable=SC2016  # $p is a jq variable
@@ -202,6 +208,24 @@ check tls_mismatch '(.ok | not) and .fail == "tls" and (.error_reason | test("mi
 cred 3600 insecure
 run tls_insecure --insecure turn 127.0.0.1 "$TLS_PORT" tls "$U" "$P"
 check tls_insecure "$relay_ok"
+
+# ---- deallocation answered with 437 after a lost response ----
+FAKE_PORT=$(peer_turn_free_port "$SILENT_PORT")
+while [ "$FAKE_PORT" = "$DEAD_PORT" ]; do FAKE_PORT=$(peer_turn_free_port "$SILENT_PORT"); done
+il_start "$T/fake_turn.log" python3 "$HERE/fake_turn_server.py" "$FAKE_PORT" drop_dealloc 120
+if il_wait_port udp "$FAKE_PORT" 10 "$IL_LAST_PID"; then
+    run dealloc_437 turn 127.0.0.1 "$FAKE_PORT" udp alice pw-alice
+    check dealloc_437 '.ok and .step == "" and .refreshed and .deallocated and .error_code == 0'
+    n_dealloc=$(grep -c '"method": "refresh", "user": "alice", "lifetime": 0' "$T/fake_turn.log" || true)
+    n_437=$(grep -c '"answer": "437"' "$T/fake_turn.log" || true)
+    if [ "$n_dealloc" -eq 2 ] && [ "$n_437" -eq 1 ]; then
+        il_pass "dealloc_437: the deallocation was retransmitted once and answered 437"
+    else
+        il_fail "dealloc_437: fake server saw $n_dealloc deallocations, $n_437 answered 437; want 2, 1"
+    fi
+else
+    il_fail "fake_turn_server.py did not start"
+fi
 
 if ! kill -0 "$TURN_PID" 2>/dev/null; then
     il_fail "turnserver died during the run"

@@ -239,6 +239,83 @@ static void test_push_add_existing_is_modify(void **st)
     ed_service_view_free(v);
 }
 
+/* A modify that omits port and/or transport updates every entry agreeing
+ * on what it gives (service_view.h), keeping each entry's own port and
+ * transport; it adds no entry without port/transport. */
+static void test_push_loose_modify(void **st)
+{
+    (void)st;
+    ed_service_view *v = loaded();
+    ed_view_change *ch = NULL;
+    size_t nch = 0;
+    /* no port, no transport: both turn entries of turn.example.org */
+    assert_int_equal(apply_push_at(v,
+        "<services xmlns='urn:xmpp:extdisco:2'>"
+        "<service action='modify' type='turn' host='TURN.example.org' name='R'"
+        " username='u2' password='p2' expires='2027-01-15T10:00:00Z'/>"
+        "</services>", NOW + 5, &ch, &nch), ED_OK);
+    assert_int_equal(nch, 2);
+    for (size_t i = 0; i < nch; i++) {
+        assert_int_equal(ch[i].action, ED_ACTION_MODIFY);
+        assert_int_equal(ch[i].svc.port, 3478);
+        assert_non_null(ch[i].svc.transport);
+        assert_string_equal(ch[i].svc.username, "u2");
+    }
+    ed_view_changes_free(ch, nch);
+    assert_int_equal(ed_service_view_count(v), 4);
+    char *d = dump(v);
+    assert_non_null(strstr(d, "turn|TURN.example.org|3478|udp|R|u2|p2|1800007200|"));
+    assert_non_null(strstr(d, "turn|TURN.example.org|3478|tcp|R|u2|p2|1800007200|"));
+    /* the stun and turns entries are untouched */
+    assert_non_null(strstr(d, "stun|stun.example.org|3478|udp|-|-|-|0|"));
+    assert_non_null(strstr(d, "turns|turn.example.org|5349|tcp|-|-|-|0|"));
+    free(d);
+    assert_int_equal(ed_service_view_received(v, 1), NOW + 5);
+    assert_int_equal(ed_service_view_received(v, 2), NOW + 5);
+    assert_int_equal(ed_service_view_received(v, 0), NOW);
+
+    /* port given, no transport, no credentials: both transports, held
+     * credentials kept */
+    assert_int_equal(apply_push_at(v,
+        "<services xmlns='urn:xmpp:extdisco:2'>"
+        "<service action='modify' type='turn' host='turn.example.org' port='3478' name='S'/>"
+        "</services>", NOW + 9, &ch, &nch), ED_OK);
+    assert_int_equal(nch, 2);
+    ed_view_changes_free(ch, nch);
+    d = dump(v);
+    assert_non_null(strstr(d, "turn|turn.example.org|3478|udp|S|u2|p2|1800007200|"));
+    assert_non_null(strstr(d, "turn|turn.example.org|3478|tcp|S|u2|p2|1800007200|"));
+    free(d);
+    assert_int_equal(ed_service_view_received(v, 1), NOW + 5);
+
+    /* transport given, no port: only the tcp entry */
+    assert_int_equal(apply_push_at(v,
+        "<services xmlns='urn:xmpp:extdisco:2'>"
+        "<service action='modify' type='turn' host='turn.example.org' transport='TCP'"
+        " username='u3' password='p3'/>"
+        "</services>", NOW + 20, &ch, &nch), ED_OK);
+    assert_int_equal(nch, 1);
+    assert_string_equal(ch[0].svc.transport, "TCP");
+    assert_int_equal(ch[0].svc.port, 3478);
+    ed_view_changes_free(ch, nch);
+    d = dump(v);
+    assert_non_null(strstr(d, "turn|turn.example.org|3478|udp|S|u2|p2|"));
+    assert_non_null(strstr(d, "turn|turn.example.org|3478|TCP|-|u3|p3|0|"));
+    free(d);
+    assert_int_equal(ed_service_view_count(v), 4);
+
+    /* a loose modify that matches nothing is an add (as documented) */
+    assert_int_equal(apply_push_at(v,
+        "<services xmlns='urn:xmpp:extdisco:2'>"
+        "<service action='modify' type='turn' host='other.example'/>"
+        "</services>", NOW, &ch, &nch), ED_OK);
+    assert_int_equal(nch, 1);
+    assert_int_equal(ch[0].action, ED_ACTION_ADD);
+    ed_view_changes_free(ch, nch);
+    assert_int_equal(ed_service_view_count(v), 5);
+    ed_service_view_free(v);
+}
+
 /* Each malformed push must leave the view byte-for-byte as it was, even
  * when valid entries precede the bad one. */
 static void test_malformed_pushes_rejected(void **st)
@@ -368,6 +445,10 @@ static void test_refresh_times(void **st)
     assert_int_equal(ed_service_view_set_floor(v, 60), ED_OK);
     assert_int_equal(ed_service_view_refresh_at(v, idx), NOW + 600 + 240);
     assert_int_equal(ed_service_view_set_floor(v, -1), ED_EINVAL);
+    /* A floor of 0 would make an expired entry due again at once, every
+     * time: refused, the floor stays. */
+    assert_int_equal(ed_service_view_set_floor(v, 0), ED_EINVAL);
+    assert_int_equal(ed_service_view_refresh_at(v, idx), NOW + 600 + 240);
     /* Already expired: refresh after the floor, not in a loop. */
     assert_int_equal(ed_service_view_set_floor(v, 300), ED_OK);
     assert_int_equal(apply_push_at(v,
@@ -435,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_push_add_modify_delete),
         cmocka_unit_test(test_push_remove_spelling_and_loose_delete),
         cmocka_unit_test(test_push_add_existing_is_modify),
+        cmocka_unit_test(test_push_loose_modify),
         cmocka_unit_test(test_malformed_pushes_rejected),
         cmocka_unit_test(test_push_limit),
         cmocka_unit_test(test_refresh_times),

@@ -78,7 +78,8 @@ static void save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
         return;
     }
     if (ed_store_roster_put(c->store, user, it) != 1)
-        ed_log_warn("roster: cannot store %s in the roster of %s", it->contact, user);
+        ed_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
+                    ed_store_errmsg(c->store));
     else if (pushit && !it->hidden)
         push(c, user, it, false);
 }
@@ -229,6 +230,9 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
         send_result(s, iq);
         push(c, s->jid->local, &it, false);
     } else {
+        if (r < 0)
+            ed_log_error("roster: cannot store %s in the roster of %s: %s", it.contact,
+                         s->jid->local, ed_store_errmsg(c->store));
         ed_router_error(s, iq, r == 0 ? "not-allowed" : "internal-server-error");
     }
     ed_roster_item_clear(&it);

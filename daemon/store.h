@@ -34,6 +34,16 @@ typedef struct ed_account {
  * NULL with err set on failure.  Close with ed_store_close(). */
 ed_store *ed_store_open(const char *path, char *err, size_t errlen);
 void ed_store_close(ed_store *st); /* NULL is a no-op */
+/* Created files (the database, its journals) are owner-only (0600), and an
+ * existing database is made so when the caller owns it. */
+
+/* The database's message for the last failed call (never NULL). */
+const char *ed_store_errmsg(ed_store *st);
+
+/* 0 when the process can write the database at path (opened as st): the
+ * file and the directory for its journal; -1 with err set (naming the
+ * cause and the fix) otherwise.  Call after dropping privileges. */
+int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t errlen);
 
 /* 1 found (*out filled), 0 no such user, -1 database error. */
 int ed_store_account_get(ed_store *st, const char *user, ed_account *out);

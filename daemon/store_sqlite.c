@@ -1,6 +1,7 @@
 /* daemon/store_sqlite.c — accounts and rosters in SQLite (see store.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -25,7 +26,7 @@ static const char schema_v1[] =
     "  PRIMARY KEY (user, contact));"
     "PRAGMA user_version = 1;";
 
-ed_store *ed_store_open(const char *path, char *err, size_t errlen)
+static ed_store *store_open(const char *path, char *err, size_t errlen)
 {
     ed_store *st = calloc(1, sizeof *st);
     if (!st) {
@@ -68,6 +69,18 @@ ed_store *ed_store_open(const char *path, char *err, size_t errlen)
 fail:
     ed_store_close(st);
     return NULL;
+}
+
+ed_store *ed_store_open(const char *path, char *err, size_t errlen)
+{
+    /* the file holds SCRAM keys: owner-only, and so are the journal files
+     * SQLite creates next to it (umask is per process: restored at once) */
+    mode_t old_mask = umask(077);
+    ed_store *st = store_open(path, err, errlen);
+    umask(old_mask);
+    if (st)
+        chmod(path, 0600); /* an older, wider file; fails harmlessly if not ours */
+    return st;
 }
 
 void ed_store_close(ed_store *st)
@@ -361,4 +374,24 @@ int ed_store_roster_del(ed_store *st, const char *user, const char *contact)
 {
     return exec_user(st, "DELETE FROM roster WHERE user = ? AND contact = ?", user,
                      contact);
+}
+
+int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t errlen)
+{
+    /* a write transaction that changes nothing: SQLite must be able to
+     * write the file and create its journal in the directory */
+    mode_t old_mask = umask(077);
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE; ROLLBACK;", NULL, NULL, NULL);
+    umask(old_mask);
+    if (rc == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s: not writable (%s): the database file and its directory must "
+             "belong to the user extdiscod runs as", path, sqlite3_errmsg(st->db));
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+const char *ed_store_errmsg(ed_store *st)
+{
+    return st && st->db ? sqlite3_errmsg(st->db) : "no database";
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gsasl.h>
@@ -290,10 +291,31 @@ static void throttle(void **state)
     ed_throttle_free(t);
 }
 
+/* The database holds SCRAM keys: created owner-only, an older wider file is
+ * narrowed, and a writable one passes the check the daemon makes after
+ * dropping privileges. */
+static void file_mode(void **state)
+{
+    ed_store *st = *state;
+    struct stat sb;
+    assert_int_equal(stat(dbpath, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    char err[256];
+    assert_int_equal(ed_store_check_writable(st, dbpath, err, sizeof err), 0);
+    ed_store_close(st);
+    assert_int_equal(chmod(dbpath, 0644), 0);
+    st = ed_store_open(dbpath, err, sizeof err);
+    assert_non_null(st);
+    *state = st;
+    assert_int_equal(stat(dbpath, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(roster, setup, teardown),
         cmocka_unit_test_setup_teardown(roster_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),

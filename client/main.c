@@ -53,6 +53,8 @@ static void usage(FILE *f)
         "  --json | --ice-servers | --uris   output format (default: table)\n"
         "  --show-secrets               show passwords in tables\n"
         "  --debug                      XMPP protocol log on stderr\n"
+        "  -h, --help                   print this help and exit\n"
+        "  -V, --version                print the version and exit\n"
         "exit: 0 all good, 1 some service or request failed, 2 could not ask\n");
 }
 
@@ -383,7 +385,7 @@ int main(int argc, char **argv)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--version") == 0) {
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
             printf("extdisco %s\n", ED_VERSION);
             return 0;
         } else if (strcmp(a, "--jid") == 0) {

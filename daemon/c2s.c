@@ -2,17 +2,25 @@
  * account database, the client listeners (STARTTLS, direct TLS, PROXY
  * protocol) and the set of sessions.  See c2s.h. */
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -22,11 +30,43 @@
 #include "c2s_int.h"
 #include "log.h"
 
+/* seconds a connection closed at shutdown may take to flush its last bytes */
+#define C2S_STOP_FLUSH_SECS 2
+
+/* Why the last OpenSSL call failed, from the error queue (which is
+ * emptied): the earliest entry is the most specific one.  A system error
+ * (the file is missing or unreadable) has no reason string in OpenSSL 3:
+ * strerror() of its errno. */
+static void tls_reason(char *buf, size_t len)
+{
+    unsigned long e, first = 0, sys = 0;
+    while ((e = ERR_get_error()) != 0) {
+        if (!first)
+            first = e;
+        if (!sys && ERR_GET_LIB(e) == ERR_LIB_SYS)
+            sys = e;
+    }
+    const char *r = first ? ERR_reason_error_string(first) : NULL;
+    if (sys && ERR_GET_REASON(sys) > 0)
+        snprintf(buf, len, "%s", strerror(ERR_GET_REASON(sys)));
+    else if (r)
+        snprintf(buf, len, "%s", r);
+    else if (first)
+        ERR_error_string_n(first, buf, len);
+    else
+        snprintf(buf, len, "unknown TLS error");
+}
+
+/* The server's TLS context from c2s.tls: the certificate chain, the key,
+ * and that they belong together.  NULL with err naming the key on failure. */
 static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
 {
+    char why[256];
+    ERR_clear_error();
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errlen, "c2s: cannot create a TLS context");
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls: cannot create a TLS context: %s", why);
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -34,14 +74,14 @@ static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert) != 1) {
-        snprintf(err, errlen, "c2s: tls.cert %s: %s", tls->cert,
-                 ERR_reason_error_string(ERR_get_error()));
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls.cert %s: %s", tls->cert, why);
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, tls->key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, errlen, "c2s: tls.key %s: %s", tls->key,
-                 ERR_reason_error_string(ERR_get_error()));
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls.key %s: %s", tls->key, why);
         goto fail;
     }
     return ctx;
@@ -49,6 +89,85 @@ fail:
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return NULL;
+}
+
+/* What `extdiscod -n` and the start check beyond the loader, without
+ * binding anything (main.c declares it too: the prototype belongs in c2s.h,
+ * outside this change): the TLS
+ * certificate and key load into a throwaway context exactly as at start,
+ * and the directory of the account database exists.  true when fine or
+ * when cfg has no c2s section; false with err ("KEY ...: what", e.g.
+ * "c2s.tls.key /etc/x.pem: key values mismatch"). */
+bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
+bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
+{
+    const ed_cfg_c2s *cc = cfg->c2s;
+    if (!cc)
+        return true;
+    if (cc->tls) {
+        SSL_CTX *ctx = make_ssl(cc->tls, err, errlen);
+        if (!ctx)
+            return false;
+        SSL_CTX_free(ctx);
+    }
+    if (cc->database) {
+        char copy[PATH_MAX];
+        struct stat st;
+        snprintf(copy, sizeof copy, "%s", cc->database);
+        const char *dir = dirname(copy);
+        const char *why = stat(dir, &st) != 0 ? strerror(errno)
+                          : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+        if (why) {
+            snprintf(err, errlen, "c2s.database %s: directory %s: %s", cc->database, dir,
+                     why);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Open the account database.  When extdiscod runs as root and will drop
+ * privileges to `user`, the database is opened with that user's effective
+ * IDs: the files SQLite creates are that user's, and root needs no access
+ * to them (the systemd unit leaves root without CAP_DAC_OVERRIDE). */
+static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
+{
+    const char *db = cfg->c2s->database;
+    struct passwd *pw = NULL;
+    char e[768];
+    if (cfg->user && geteuid() == 0) {
+        if (!(pw = getpwnam(cfg->user))) {
+            snprintf(err, errlen, "user: no such user '%s'", cfg->user);
+            return NULL;
+        }
+        /* the groups the daemon keeps after dropping privileges */
+        if (setgroups(0, NULL) != 0 || setegid(pw->pw_gid) != 0 ||
+            seteuid(pw->pw_uid) != 0) {
+            int en = errno;
+            if (seteuid(0) != 0 || setegid(0) != 0) {
+                /* cannot return to root: nothing else is safe */
+                snprintf(err, errlen, "c2s.database: cannot switch back to root: %s",
+                     strerror(errno));
+                return NULL;
+            }
+            snprintf(err, errlen, "c2s.database %s: cannot open it as %s: %s", db,
+                     cfg->user, strerror(en));
+            return NULL;
+        }
+    }
+    ed_store *st = ed_store_open(db, e, sizeof e);
+    if (pw && (seteuid(0) != 0 || setegid(0) != 0)) {
+        ed_store_close(st);
+        snprintf(err, errlen, "c2s.database: cannot switch back to root: %s",
+                 strerror(errno));
+        return NULL;
+    }
+    if (!st && pw)
+        snprintf(err, errlen, "c2s.database: %s (opened as %s: the database and its "
+                 "directory must belong to %s)", e, cfg->user, cfg->user);
+    else if (!st)
+        snprintf(err, errlen, "c2s.database: %s", e);
+    return st;
 }
 
 static void apply_limits(ed_c2s *c, const ed_config *cfg)
@@ -114,14 +233,17 @@ static void listener_free(ed_listener *l)
     free(l);
 }
 
-static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, char *err, size_t errlen)
+/* Bind c2s.listen[index] (cl).  NULL with err naming the key on failure. */
+static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned index,
+                                 char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     int sslen = sizeof ss;
     char spec[300];
     snprintf(spec, sizeof spec, strchr(cl->host, ':') ? "[%s]:%d" : "%s:%d", cl->host, cl->port);
     if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
-        snprintf(err, errlen, "c2s: listen %s: not a numeric address", cl->address);
+        snprintf(err, errlen, "c2s.listen[%u].address %s: not a numeric address", index,
+                 cl->address);
         return NULL;
     }
     ed_listener *l = calloc(1, sizeof *l);
@@ -139,7 +261,8 @@ static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, char *err, 
     l->ev = evconnlistener_new_bind(c->base, on_accept, l, flags, 512,
                                     (struct sockaddr *)&ss, sslen);
     if (!l->ev) {
-        snprintf(err, errlen, "c2s: listen %s: %s", cl->address, strerror(errno));
+        snprintf(err, errlen, "c2s.listen[%u].address %s: %s", index, cl->address,
+                 strerror(errno));
         listener_free(l);
         return NULL;
     }
@@ -223,11 +346,11 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
     event_add(c->sweeper, &every);
     if (cc->tls && !(c->ssl = make_ssl(cc->tls, err, errlen)))
         goto fail;
-    if (!cc->database) {
-        snprintf(err, errlen, "c2s: no database configured");
+    if (!cc->database) { /* the loader refuses that already */
+        snprintf(err, errlen, "c2s.database: missing");
         goto fail;
     }
-    if (!(c->store = ed_store_open(cc->database, err, errlen)))
+    if (!(c->store = open_store(srv->cfg, err, errlen)))
         goto fail;
     if (cc->nlisten && !(c->lst = calloc(cc->nlisten, sizeof *c->lst))) {
         snprintf(err, errlen, "c2s: out of memory");
@@ -235,11 +358,11 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
     }
     for (unsigned i = 0; i < cc->nlisten; i++) {
         if (cc->listen[i].tls != ED_LISTEN_NONE && !c->ssl) {
-            snprintf(err, errlen, "c2s: listen %s needs tls.cert and tls.key",
+            snprintf(err, errlen, "c2s.listen[%u] %s needs c2s.tls (cert and key)", i,
                      cc->listen[i].address);
             goto fail;
         }
-        if (!(c->lst[i] = listener_new(c, &cc->listen[i], err, errlen)))
+        if (!(c->lst[i] = listener_new(c, &cc->listen[i], i, err, errlen)))
             goto fail;
         c->nlst++;
     }
@@ -289,7 +412,7 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
             }
         }
         char err[512];
-        ed_listener *l = listener_new(c, cl, err, sizeof err);
+        ed_listener *l = listener_new(c, cl, i, err, sizeof err);
         if (l)
             nl[nn++] = l;
         else
@@ -306,18 +429,95 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
     c->nlst = nn;
 }
 
+/* --- shutdown ----------------------------------------------------------- */
+
+/* A connection closed at shutdown whose last bytes (the stream error and
+ * </stream:stream>) are still queued: the event loop that main.c runs after
+ * stopping the roles writes them; the closer frees the bufferevent (and so
+ * closes the socket) once they are written, on an error, or after
+ * C2S_STOP_FLUSH_SECS at the latest. */
+typedef struct closer {
+    struct bufferevent *bev;
+    struct event *deadline;
+} closer;
+
+static void closer_free(closer *k)
+{
+    bufferevent_free(k->bev);
+    event_free(k->deadline);
+    free(k);
+}
+
+static void closer_written(struct bufferevent *bev, void *arg)
+{
+    closer_free(arg);
+}
+
+static void closer_event(struct bufferevent *bev, short what, void *arg)
+{
+    closer_free(arg);
+}
+
+static void closer_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    closer_free(arg);
+}
+
+/* Take over bev (its callbacks are replaced): free it now when nothing is
+ * queued, else once the output is written. */
+static void close_later(struct event_base *base, struct bufferevent *bev)
+{
+    struct timeval tv = {.tv_sec = C2S_STOP_FLUSH_SECS, .tv_usec = 0};
+    closer *k = NULL;
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 ||
+        !(k = calloc(1, sizeof *k)) ||
+        !(k->deadline = evtimer_new(base, closer_timeout, k)) ||
+        evtimer_add(k->deadline, &tv) != 0) {
+        if (k && k->deadline)
+            event_free(k->deadline);
+        free(k);
+        bufferevent_free(bev);
+        return;
+    }
+    k->bev = bev;
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(bev, NULL, closer_written, closer_event, k);
+    bufferevent_set_timeouts(bev, NULL, NULL);
+    bufferevent_disable(bev, EV_READ);
+    bufferevent_enable(bev, EV_WRITE);
+}
+
 void ed_c2s_stop(ed_c2s *c)
 {
     if (!c)
         return;
+    /* no new connections */
     for (size_t k = 0; k < c->nlst; k++)
         listener_free(c->lst[k]);
     free(c->lst);
-    while (c->sessions) {
-        ed_session *s = c->sessions;
-        if (!s->closing && s->state == SS_OPEN)
+    c->lst = NULL;
+    c->nlst = 0;
+    /* Every open stream gets system-shutdown and </stream:stream> (RFC
+     * 6120 §4.9.3.22); a kill only unlinks the session it kills (others
+     * are at most doomed), so the next pointer stays valid. */
+    for (ed_session *s = c->sessions, *next; s; s = next) {
+        next = s->next;
+        if (!s->closing && !s->doomed && s->state == SS_OPEN)
             ed_session_stream_error(s, "system-shutdown", NULL);
-        ed_session_kill(s);
+    }
+    while (c->sessions)
+        ed_session_kill(c->sessions);
+    /* Sessions that were closing (just now, or flushing an earlier stream
+     * error) keep their connection until the last bytes are out. */
+    for (ed_session *s = c->dead; s; s = s->next) {
+        if (s->closing && s->bev) {
+            if (s->rev) {
+                event_free(s->rev);
+                s->rev = NULL;
+            }
+            close_later(c->base, s->bev);
+            s->bev = NULL;
+        }
     }
     if (c->reaper) {
         reap(-1, 0, c);

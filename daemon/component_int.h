@@ -25,6 +25,9 @@
 #define ED_LINK_KEEPALIVE_SECS 60
 #define ED_LINK_BACKOFF_MIN 1
 #define ED_LINK_BACKOFF_MAX 60
+/* Seconds a link closed politely (shutdown, reload) may take to write its
+ * </stream:stream> before the socket is closed anyway. */
+#define ED_LINK_STOP_FLUSH_SECS 2
 
 typedef enum ed_link_state {
     ED_LINK_WAITING = 0, /* reconnect timer armed */

@@ -231,32 +231,34 @@ void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Read the whole file (at most ED_CONFIG_MAX_FILE bytes). */
+/* Read the whole file (at most ED_CONFIG_MAX_FILE bytes).  Problems with the
+ * file as a whole have no line: err is "FILE: what". */
 static unsigned char *read_file(const char *path, size_t *len, char *err,
                                 size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        ed_set_err(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
+        ed_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     unsigned char *buf = malloc(ED_CONFIG_MAX_FILE + 1);
     if (!buf) {
         fclose(f);
-        ed_set_err(err, errlen, "%s:0: out of memory", path);
+        ed_set_err(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     size_t n = fread(buf, 1, ED_CONFIG_MAX_FILE + 1, f);
     bool bad = ferror(f);
+    int e = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        ed_set_err(err, errlen, "%s:0: read error", path);
+        ed_set_err(err, errlen, "%s: read error: %s", path, strerror(e));
         return NULL;
     }
     if (n > ED_CONFIG_MAX_FILE) {
         free(buf);
-        ed_set_err(err, errlen, "%s:0: file larger than %d bytes", path,
+        ed_set_err(err, errlen, "%s: file larger than %d bytes", path,
                 ED_CONFIG_MAX_FILE);
         return NULL;
     }
@@ -269,7 +271,7 @@ ed_config *ed_config_load(const char *path, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     if (!path) {
-        ed_set_err(err, errlen, "(null):0: no configuration file given");
+        ed_set_err(err, errlen, "no configuration file given");
         return NULL;
     }
     size_t len = 0;

@@ -502,6 +502,23 @@ static bool check_service(ctx *c, unsigned i)
     return true;
 }
 
+/* Do two host strings (no brackets) name the same host?  IP literals by
+ * value (2001:db8::1 = 2001:DB8:0::1), names case-insensitively. */
+static bool same_host(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+    if (inet_pton(AF_INET, a, x) == 1)
+        return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+    if (inet_pton(AF_INET6, a, x) == 1)
+        return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '.')
+        la--;
+    if (lb && b[lb - 1] == '.')
+        lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
 static bool check_components(ctx *c)
 {
     char path[P];
@@ -514,6 +531,20 @@ static bool check_components(ctx *c)
         snprintf(path, sizeof path, "components[%u].jid", i);
         if (!norm_domain(c, &co->jid, path))
             return false;
+        /* The server accepts one link per component JID: two entries for
+         * the same server and JID would replace each other forever
+         * (conflict, reconnect, conflict).  The same JID on different
+         * servers (e.g. the nodes of a cluster) is fine. */
+        for (unsigned k = 0; k < i; k++) {
+            const ed_cfg_component *o = &c->cfg->components[k];
+            if (o->port == co->port && same_host(o->host, co->host) &&
+                strcmp(o->jid, co->jid) == 0) {
+                snprintf(path, sizeof path, "components[%u]", i);
+                return FAIL(path, "same server and jid as components[%u] (%s, %s): "
+                                  "the two links would take each other's place forever",
+                            k, co->server, co->jid);
+            }
+        }
         snprintf(path, sizeof path, "components[%u].secret_file", i);
         size_t len;
         if (!resolve_path(c, &co->secret_file, path) ||
@@ -521,6 +552,25 @@ static bool check_components(ctx *c)
             return false;
     }
     return true;
+}
+
+/* Would binding b fail because a is bound?  Same port and family, and the
+ * same address or either one the wildcard (0.0.0.0 or ::). */
+static bool listen_overlap(const ed_cfg_listen *a, const ed_cfg_listen *b)
+{
+    unsigned char x[16], y[16];
+    static const unsigned char any[16] = {0};
+    if (a->port != b->port)
+        return false;
+    if (inet_pton(AF_INET, a->host, x) == 1) {
+        if (inet_pton(AF_INET, b->host, y) != 1)
+            return false;
+        return memcmp(x, y, 4) == 0 || memcmp(x, any, 4) == 0 || memcmp(y, any, 4) == 0;
+    }
+    if (inet_pton(AF_INET6, a->host, x) != 1 || inet_pton(AF_INET6, b->host, y) != 1)
+        return false;
+    /* IPv6 listeners are bound IPV6_V6ONLY: they never clash with IPv4 ones */
+    return memcmp(x, y, 16) == 0 || memcmp(x, any, 16) == 0 || memcmp(y, any, 16) == 0;
 }
 
 static bool check_c2s(ctx *c)
@@ -553,6 +603,19 @@ static bool check_c2s(ctx *c)
             snprintf(path, sizeof path, "c2s.listen[%u]", i);
             return FAIL(path, "TLS listener but no c2s.tls (cert and key)");
         }
+        for (unsigned k = 0; k < i; k++) {
+            if (listen_overlap(&s->listen[k], l))
+                return FAIL(path, "'%s' is the same address as c2s.listen[%u] ('%s'): "
+                                  "the second cannot be bound",
+                            l->address, k, s->listen[k].address);
+        }
+    }
+    /* last, so that the listener checks above keep their messages */
+    if (!s->database) {
+        const ed_ymap_entry *e = ed_ymap_find(c->m, "c2s");
+        return ed_cfg_fail_at(c->m, c->err, c->errlen, e ? e->key_line : 1, "c2s",
+                              "missing required key 'database' (the account "
+                              "database of the standalone server)");
     }
     return true;
 }

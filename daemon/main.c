@@ -1,11 +1,21 @@
 /* daemon/main.c — extdiscod: command line, signals, the event loop.
  *
- *   extdiscod [-c FILE] [-n] [-V]
+ *   extdiscod [-c FILE] [-n] [-V] [-h]   (also --version, --help)
  *
- * -n checks the configuration and exits (0: fine; 1: "FILE:LINE: what").
- * SIGHUP reloads atomically; SIGTERM/SIGINT stop cleanly. */
+ * -n checks the configuration and exits (0: fine; 1: "FILE:LINE: what" or,
+ * for what is not in the file itself, "FILE: KEY ...: what"): everything
+ * the loader checks, and what starting would refuse apart from binding the
+ * listeners (the running daemon holds them; -n is the reload gate): the
+ * `user` exists, the TLS certificate and key load and match, the
+ * database's directory exists.
+ * SIGHUP reloads atomically; SIGTERM/SIGINT stop: no new connections, every
+ * stream closed, the event loop runs until the last bytes are written (at
+ * most STOP_DEADLINE_SECS), exit 0. */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,18 +26,26 @@
 #include <event2/event.h>
 
 #include "c2s.h"
+#include "c2s_int.h"
 #include "component.h"
 #include "log.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
+/* Bound of the shutdown flush (the roles' closers give up after 2 s). */
+#define STOP_DEADLINE_SECS 3
+
+/* daemon/c2s.c (to move into c2s.h): the TLS material loads and the
+ * database's directory exists; err "KEY ...: what". */
+bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: extdiscod [-c FILE] [-n] [-V]\n"
-               "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
-               "  -n       check the configuration and exit\n"
-               "  -V       print the version and exit\n");
+    fprintf(f, "usage: extdiscod [-c FILE] [-n] [-V] [-h]\n"
+               "  -c FILE        configuration (default " DEFAULT_CONFIG ")\n"
+               "  -n             check the configuration and exit\n"
+               "  -V, --version  print the version and exit\n"
+               "  -h, --help     print this help and exit\n");
 }
 
 static void on_hup(evutil_socket_t fd, short what, void *arg)
@@ -52,20 +70,89 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 {
     ed_server *s = arg;
     ed_log_info("signal %d: stopping", (int)fd);
-    event_base_loopexit(s->base, NULL);
+    event_base_loopbreak(s->base);
 }
 
-static int drop_privileges(const char *user)
+/* Shutdown: the roles are stopped and their closers own the connections
+ * that still have bytes to write.  Run the loop until only the two events
+ * of this function are left (every closer is done) or the deadline. */
+static void drain_poll(evutil_socket_t fd, short what, void *arg)
+{
+    struct event_base *base = arg;
+    if (event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_VIRTUAL) <= 2)
+        event_base_loopbreak(base);
+}
+
+static void drain_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    ed_log_warn("stopping: connections still flushing after %d s are closed",
+                STOP_DEADLINE_SECS);
+    event_base_loopbreak(arg);
+}
+
+static void drain(struct event_base *base)
+{
+    struct event *poll = event_new(base, -1, EV_PERSIST, drain_poll, base);
+    struct event *deadline = evtimer_new(base, drain_deadline, base);
+    struct timeval every = {0, 20000}, dl = {STOP_DEADLINE_SECS, 0};
+    if (poll && deadline && event_add(poll, &every) == 0 && evtimer_add(deadline, &dl) == 0)
+        event_base_dispatch(base);
+    if (poll)
+        event_free(poll);
+    if (deadline)
+        event_free(deadline);
+}
+
+/* What the loader cannot see in the file: the user exists; c2s.c's checks
+ * (TLS material, database directory).  false with err "FILE: KEY: what". */
+static bool check_runtime(const ed_config *cfg, const char *path, char *err, size_t errlen)
+{
+    char e[900];
+    if (cfg->user && !getpwnam(cfg->user)) {
+        snprintf(err, errlen, "%s: user: no such user '%s'", path, cfg->user);
+        return false;
+    }
+    if (!ed_c2s_check(cfg, e, sizeof e)) {
+        snprintf(err, errlen, "%s: %s", path, e);
+        return false;
+    }
+    return true;
+}
+
+/* After the drop: may this process write the database file and create the
+ * journal beside it?  (A transaction that writes nothing, as in
+ * ed_store_check_writable, needs neither.)  access(2) checks the real IDs,
+ * which are the dropped ones by now. */
+static bool db_writable(const char *db, const char *user, char *err, size_t errlen)
+{
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", db);
+    const char *dir = dirname(copy);
+    const char *who = user ? user : "the user extdiscod runs as";
+    if (access(db, R_OK | W_OK) != 0) {
+        snprintf(err, errlen, "%s: %s (it must belong to %s)", db, strerror(errno), who);
+        return false;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "directory %s: %s (SQLite creates its journal there: it "
+                 "must belong to %s)", dir, strerror(errno), who);
+        return false;
+    }
+    return true;
+}
+
+static int drop_privileges(const char *path, const char *user)
 {
     if (!user || geteuid() != 0)
         return 0;
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        ed_log_error("user %s: no such user", user);
+        ed_log_error("%s: user: no such user '%s'", path, user);
         return -1;
     }
     if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-        ed_log_error("cannot drop privileges to %s: %s", user, strerror(errno));
+        ed_log_error("%s: user: cannot drop privileges to %s: %s", path, user,
+                     strerror(errno));
         return -1;
     }
     ed_log_info("running as %s", user);
@@ -76,8 +163,13 @@ int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
     bool check = false;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
     int opt;
-    while ((opt = getopt(argc, argv, "c:nVh")) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:nVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'n': check = true; break;
@@ -95,8 +187,9 @@ int main(int argc, char **argv)
     if (check) {
         ed_config *cfg = ed_config_load(path, err, sizeof err);
         ed_registry *reg = cfg ? ed_registry_build(cfg, err, sizeof err) : NULL;
-        if (!reg) {
+        if (!reg || !check_runtime(cfg, path, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
+            ed_registry_free(reg);
             ed_config_free(cfg);
             return 1;
         }
@@ -123,20 +216,33 @@ int main(int argc, char **argv)
     ed_log_setup(s->cfg->log.level, s->cfg->log.syslog, "extdiscod");
 
     int rc = 1;
-    if (s->cfg->c2s && !(s->c2s = ed_c2s_start(s, err, sizeof err))) {
+    struct event *hup = NULL, *term = NULL, *intr = NULL;
+    if (!check_runtime(s->cfg, path, err, sizeof err)) {
         ed_log_error("%s", err);
         goto out;
     }
-    if (drop_privileges(s->cfg->user) != 0)
+    if (s->cfg->c2s && !(s->c2s = ed_c2s_start(s, err, sizeof err))) {
+        ed_log_error("%s: %s", path, err);
         goto out;
+    }
+    if (drop_privileges(path, s->cfg->user) != 0)
+        goto out;
+    /* The database was opened before the drop: it must still be writable
+     * now (its file, and its directory for the journal). */
+    if (s->c2s && (ed_store_check_writable(s->c2s->store, s->cfg->c2s->database, err,
+                                           sizeof err) != 0 ||
+                   !db_writable(s->cfg->c2s->database, s->cfg->user, err, sizeof err))) {
+        ed_log_error("%s: c2s.database: %s", path, err);
+        goto out;
+    }
     if (s->cfg->ncomponents && !(s->components = ed_component_start(s))) {
         ed_log_error("cannot start the component links");
         goto out;
     }
 
-    struct event *hup = evsignal_new(base, SIGHUP, on_hup, s);
-    struct event *term = evsignal_new(base, SIGTERM, on_term, s);
-    struct event *intr = evsignal_new(base, SIGINT, on_term, s);
+    hup = evsignal_new(base, SIGHUP, on_hup, s);
+    term = evsignal_new(base, SIGTERM, on_term, s);
+    intr = evsignal_new(base, SIGINT, on_term, s);
     if (!hup || !term || !intr || evsignal_add(hup, NULL) || evsignal_add(term, NULL) ||
         evsignal_add(intr, NULL)) {
         ed_log_error("cannot install signal handlers");
@@ -146,13 +252,22 @@ int main(int argc, char **argv)
                 s->cfg->nservices);
     event_base_dispatch(base);
     rc = 0;
-    event_free(hup);
-    event_free(term);
-    event_free(intr);
 out:
+    /* signals back to their default: a second SIGTERM ends the flush */
+    if (hup)
+        event_free(hup);
+    if (term)
+        event_free(term);
+    if (intr)
+        event_free(intr);
     ed_component_stop(s->components);
+    s->components = NULL;
     ed_c2s_stop(s->c2s);
+    s->c2s = NULL;
+    drain(base);
     ed_server_free(s);
     event_base_free(base);
+    if (rc == 0)
+        ed_log_info("stopped");
     return rc;
 }

@@ -278,6 +278,18 @@ static const bad_case bad_cases[] = {
       "IP:PORT or [IPV6]:PORT)" },
     { "bad-tls-listener.yml", 10, "c2s.listen[0]: TLS listener but no c2s.tls (cert and key)" },
     { "bad-c2s-domain.yml", 8, "c2s.domain: other.example is not one of domains" },
+    { "bad-c2s-no-database.yml", 8,
+      "c2s: missing required key 'database' (the account database of the "
+      "standalone server)" },
+    { "bad-duplicate-listen.yml", 15,
+      "c2s.listen[2].address: '[0:0::1]:5222' is the same address as c2s.listen[0] "
+      "('[::1]:5222'): the second cannot be bound" },
+    { "bad-duplicate-listen-any.yml", 15,
+      "c2s.listen[2].address: '0.0.0.0:5222' is the same address as c2s.listen[0] "
+      "('127.0.0.1:5222'): the second cannot be bound" },
+    { "bad-duplicate-component.yml", 16,
+      "components[2]: same server and jid as components[0] (127.0.0.1:5347, "
+      "extdisco.example.org): the two links would take each other's place forever" },
     { "bad-component-secret.yml", 8, "components[0]: missing required key 'secret_file'" },
     { "bad-access.yml", 5,
       "access.credentials[1]: 'alice@example.org/phone' is not a domain or bare JID" },
@@ -346,7 +358,8 @@ static void test_missing_file_and_truncated_err(void **state)
     (void)state;
     char err[256];
     assert_null(ed_config_load(CONFDIR "/does-not-exist.yml", err, sizeof err));
-    assert_string_equal(err, CONFDIR "/does-not-exist.yml:0: cannot open: "
+    /* the file as a whole: no line number */
+    assert_string_equal(err, CONFDIR "/does-not-exist.yml: cannot open: "
                              "No such file or directory");
     /* a tiny buffer is still NUL-terminated */
     char small[8];

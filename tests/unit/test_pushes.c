@@ -52,7 +52,7 @@ static void write_config_pw(bool with_tcp, bool stun_moved, const char *static_p
         fprintf(f, "  - {type: turn, host: 127.0.0.1, port: 3479, transport: udp,"
                    " username: fixed, password_file: %s, allow_local: true}\n", pw);
     }
-    fprintf(f, "c2s:\n  domain: localhost\n  require_tls: false\n"
+    fprintf(f, "c2s:\n  domain: localhost\n  database: accounts.sqlite\n  require_tls: false\n"
                "  listen:\n    - {address: \"127.0.0.1:5222\", tls: none}\n");
     assert_int_equal(fclose(f), 0);
 }

@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "c2s_int.h"
+#include "io.h"
 #include "log.h"
 
 /* seconds a connection closed at shutdown may take to flush its last bytes */
@@ -91,14 +92,6 @@ fail:
     return NULL;
 }
 
-/* What `extdiscod -n` and the start check beyond the loader, without
- * binding anything (main.c declares it too: the prototype belongs in c2s.h,
- * outside this change): the TLS
- * certificate and key load into a throwaway context exactly as at start,
- * and the directory of the account database exists.  true when fine or
- * when cfg has no c2s section; false with err ("KEY ...: what", e.g.
- * "c2s.tls.key /etc/x.pem: key values mismatch"). */
-bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
 bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
 {
     const ed_cfg_c2s *cc = cfg->c2s;
@@ -210,23 +203,31 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
 
 static void reenable(evutil_socket_t fd, short what, void *arg)
 {
-    evconnlistener_enable(arg);
+    ed_listener *l = arg;
+    evconnlistener_enable(l->ev);
 }
 
 static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
+    ed_listener *l = arg;
     int e = EVUTIL_SOCKET_ERROR();
     ed_log_warn("c2s: accept: %s", evutil_socket_error_to_string(e));
-    /* EMFILE and friends: pause briefly instead of spinning */
+    /* EMFILE and friends: pause briefly instead of spinning.  The timer is
+     * the listener's, so freeing the listener (reload, stop) cancels it. */
     evconnlistener_disable(ev);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
-    event_base_once(evconnlistener_get_base(ev), -1, EV_TIMEOUT, reenable, ev, &tv);
+    if (!l->retry)
+        l->retry = evtimer_new(evconnlistener_get_base(ev), reenable, l);
+    if (!l->retry || evtimer_add(l->retry, &tv) != 0)
+        evconnlistener_enable(ev); /* no timer: keep accepting rather than stop */
 }
 
 static void listener_free(ed_listener *l)
 {
     if (!l)
         return;
+    if (l->retry)
+        event_free(l->retry);
     if (l->ev)
         evconnlistener_free(l->ev);
     free(l->address);
@@ -429,63 +430,12 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
     c->nlst = nn;
 }
 
+ed_store *ed_c2s_store(ed_c2s *c)
+{
+    return c->store;
+}
+
 /* --- shutdown ----------------------------------------------------------- */
-
-/* A connection closed at shutdown whose last bytes (the stream error and
- * </stream:stream>) are still queued: the event loop that main.c runs after
- * stopping the roles writes them; the closer frees the bufferevent (and so
- * closes the socket) once they are written, on an error, or after
- * C2S_STOP_FLUSH_SECS at the latest. */
-typedef struct closer {
-    struct bufferevent *bev;
-    struct event *deadline;
-} closer;
-
-static void closer_free(closer *k)
-{
-    bufferevent_free(k->bev);
-    event_free(k->deadline);
-    free(k);
-}
-
-static void closer_written(struct bufferevent *bev, void *arg)
-{
-    closer_free(arg);
-}
-
-static void closer_event(struct bufferevent *bev, short what, void *arg)
-{
-    closer_free(arg);
-}
-
-static void closer_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    closer_free(arg);
-}
-
-/* Take over bev (its callbacks are replaced): free it now when nothing is
- * queued, else once the output is written. */
-static void close_later(struct event_base *base, struct bufferevent *bev)
-{
-    struct timeval tv = {.tv_sec = C2S_STOP_FLUSH_SECS, .tv_usec = 0};
-    closer *k = NULL;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 ||
-        !(k = calloc(1, sizeof *k)) ||
-        !(k->deadline = evtimer_new(base, closer_timeout, k)) ||
-        evtimer_add(k->deadline, &tv) != 0) {
-        if (k && k->deadline)
-            event_free(k->deadline);
-        free(k);
-        bufferevent_free(bev);
-        return;
-    }
-    k->bev = bev;
-    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-    bufferevent_setcb(bev, NULL, closer_written, closer_event, k);
-    bufferevent_set_timeouts(bev, NULL, NULL);
-    bufferevent_disable(bev, EV_READ);
-    bufferevent_enable(bev, EV_WRITE);
-}
 
 void ed_c2s_stop(ed_c2s *c)
 {
@@ -515,7 +465,7 @@ void ed_c2s_stop(ed_c2s *c)
                 event_free(s->rev);
                 s->rev = NULL;
             }
-            close_later(c->base, s->bev);
+            ed_io_close_later(c->base, s->bev, C2S_STOP_FLUSH_SECS);
             s->bev = NULL;
         }
     }

@@ -5,6 +5,17 @@
 
 #include "server.h"
 
+/* What `extdiscod -n` and the start check beyond the loader, without
+ * binding anything: the TLS certificate and key load into a throwaway
+ * context exactly as at start, and the directory of the account database
+ * exists.  true when fine or when cfg has no c2s section; false with err
+ * ("KEY ...: what", e.g. "c2s.tls.key /etc/x.pem: key values mismatch"). */
+bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
+
+/* The account database the running role uses (for the check after the
+ * privilege drop). */
+struct ed_store *ed_c2s_store(ed_c2s *c);
+
 /* Open the account database, load the TLS certificate and bind every
  * listener of s->cfg->c2s.  NULL with err set on failure. */
 ed_c2s *ed_c2s_start(ed_server *s, char *err, size_t errlen);

@@ -50,6 +50,7 @@ typedef struct ed_pending_iqs ed_pending_iqs; /* router.c */
 typedef struct ed_listener {
     ed_c2s *c2s;
     struct evconnlistener *ev;
+    struct event *retry; /* re-enables ev after an accept error (owned) */
     char *address;       /* as configured, to compare on reload */
     ed_listen_tls tls;
     bool proxy;

@@ -421,61 +421,6 @@ static void on_close(void *ud)
 
 /* --- set management ------------------------------------------------------ */
 
-/* A link closed politely whose </stream:stream> (and whatever was queued
- * before it) is still to be written: the closer owns the bufferevent from
- * then on and frees it (closing the socket) once the output is written, on
- * an error, or after ED_LINK_STOP_FLUSH_SECS at the latest.  At shutdown
- * main.c runs the event loop until the closers are done. */
-typedef struct closer {
-    struct bufferevent *bev;
-    struct event *deadline;
-} closer;
-
-static void closer_free(closer *k)
-{
-    bufferevent_free(k->bev);
-    event_free(k->deadline);
-    free(k);
-}
-
-static void closer_written(struct bufferevent *bev, void *arg)
-{
-    closer_free(arg);
-}
-
-static void closer_event(struct bufferevent *bev, short what, void *arg)
-{
-    closer_free(arg);
-}
-
-static void closer_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    closer_free(arg);
-}
-
-/* Take over bev (its callbacks are replaced): free it now when nothing is
- * queued, else once the output is written. */
-static void close_later(struct event_base *base, struct bufferevent *bev)
-{
-    struct timeval tv = {ED_LINK_STOP_FLUSH_SECS, 0};
-    closer *k = NULL;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 ||
-        !(k = calloc(1, sizeof *k)) ||
-        !(k->deadline = evtimer_new(base, closer_timeout, k)) ||
-        evtimer_add(k->deadline, &tv) != 0) {
-        if (k && k->deadline)
-            event_free(k->deadline);
-        free(k);
-        bufferevent_free(bev);
-        return;
-    }
-    k->bev = bev;
-    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-    bufferevent_setcb(bev, NULL, closer_written, closer_event, k);
-    bufferevent_set_timeouts(bev, NULL, NULL);
-    bufferevent_disable(bev, EV_READ);
-    bufferevent_enable(bev, EV_WRITE);
-}
 
 /* polite: an open stream is closed with </stream:stream>, written by a
  * closer after l is gone (a bufferevent's output cannot be written by
@@ -495,7 +440,7 @@ static void link_free(ed_link *l, bool polite)
             event_free(l->rev);
             l->rev = NULL;
         }
-        close_later(l->set->s->base, l->bev);
+        ed_io_close_later(l->set->s->base, l->bev, ED_LINK_STOP_FLUSH_SECS);
         l->bev = NULL;
         l->state = ED_LINK_WAITING;
     }

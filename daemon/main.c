@@ -26,18 +26,14 @@
 #include <event2/event.h>
 
 #include "c2s.h"
-#include "c2s_int.h"
 #include "component.h"
 #include "log.h"
 #include "server.h"
+#include "store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
 /* Bound of the shutdown flush (the roles' closers give up after 2 s). */
 #define STOP_DEADLINE_SECS 3
-
-/* daemon/c2s.c (to move into c2s.h): the TLS material loads and the
- * database's directory exists; err "KEY ...: what". */
-bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
 
 static void usage(FILE *f)
 {
@@ -229,7 +225,7 @@ int main(int argc, char **argv)
         goto out;
     /* The database was opened before the drop: it must still be writable
      * now (its file, and its directory for the journal). */
-    if (s->c2s && (ed_store_check_writable(s->c2s->store, s->cfg->c2s->database, err,
+    if (s->c2s && (ed_store_check_writable(ed_c2s_store(s->c2s), s->cfg->c2s->database, err,
                                            sizeof err) != 0 ||
                    !db_writable(s->cfg->c2s->database, s->cfg->user, err, sizeof err))) {
         ed_log_error("%s: c2s.database: %s", path, err);

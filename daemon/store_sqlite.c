@@ -378,10 +378,14 @@ int ed_store_roster_del(ed_store *st, const char *user, const char *contact)
 
 int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t errlen)
 {
-    /* a write transaction that changes nothing: SQLite must be able to
-     * write the file and create its journal in the directory */
+    /* a real write that changes nothing (the schema version it already
+     * has): SQLite must write the file and create its journal in the
+     * directory; an empty transaction would touch neither */
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT;",
+             ED_STORE_SCHEMA_VERSION);
     mode_t old_mask = umask(077);
-    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE; ROLLBACK;", NULL, NULL, NULL);
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     umask(old_mask);
     if (rc == SQLITE_OK)
         return 0;

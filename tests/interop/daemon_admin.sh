@@ -254,7 +254,7 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
         il_fail "no note about the directory: $out"
     rc=0
     out=$(timeout 20 "$EXTDISCOD" -c "$U/extdiscod.yml" 2>&1) || rc=$?
-    if [ "$rc" -eq 1 ] && grep -q "c2s.database: directory $U/db: Permission denied" <<<"$out"; then
+    if [ "$rc" -eq 1 ] && grep -qE "c2s.database: ($U/db/accounts.sqlite: not writable|directory $U/db: Permission denied)" <<<"$out"; then
         il_pass "extdiscod refuses a database directory its user cannot write"
     else
         il_fail "start with an unwritable database directory: rc=$rc: $out"
@@ -278,5 +278,48 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
 else
     il_log "not root (or no user nobody): ownership checks skipped"
 fi
+
+
+# --- 6. out of file descriptors: accept pauses, then resumes -------------------
+# The listener pauses 100 ms after an accept error (EMFILE) on a timer the
+# listener owns; once connections close, new ones are accepted again.
+il_start "$T/emfile.log" bash -c 'ulimit -n 40 && exec "$0" "$@"' "$EXTDISCOD" -c "$CFG"
+E_PID=$IL_LAST_PID
+if il_wait_port tcp "$P_PLAIN" 10 "$E_PID"; then
+    r=$(timeout 30 "$PY" - "$P_PLAIN" <<'PYEOF'
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(('127.0.0.1', port), timeout=2) for _ in range(60)]
+time.sleep(1.0)
+for s in held:
+    s.close()
+time.sleep(1.0)
+s = socket.create_connection(('127.0.0.1', port), timeout=5)
+s.sendall(b"<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+s.settimeout(5)
+data = b''
+try:
+    while b'<stream:features' not in data:
+        c = s.recv(4096)
+        if not c:
+            break
+        data += c
+except OSError:
+    pass
+print('features' if b'<stream:features' in data else 'none')
+PYEOF
+)
+    grep -q "c2s: accept: Too many open files" "$T/emfile.log" &&
+        il_pass "out of descriptors: accept errors logged (EMFILE)" ||
+        il_fail "no EMFILE accept error with 40 descriptors and 60 connections"
+    [ "$r" = features ] && il_pass "after they close, a new connection is served" ||
+        il_fail "after EMFILE, a new connection got no features ($r)"
+    kill -0 "$E_PID" 2>/dev/null && il_pass "extdiscod survived EMFILE" ||
+        il_fail "extdiscod died at EMFILE"
+else
+    il_fail "extdiscod with 40 descriptors did not start: $(tail -3 "$T/emfile.log")"
+fi
+il_stop "$E_PID"
 
 il_summary

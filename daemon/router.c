@@ -5,6 +5,7 @@
  * user's own account go to roster.c or to ed_server_handle_iq() (disco,
  * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
  * other domains get remote-server-not-found. */
+#include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,14 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
 {
     ed_c2s *c = s->c2s;
     ed_jid *full = NULL;
+    char gen[24];
+    if (!resource) { /* RFC 6120 §7.6.2.1: the server generates one */
+        unsigned char r[6];
+        evutil_secure_rng_get_bytes(r, sizeof r);
+        snprintf(gen, sizeof gen, "ed-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+                 r[5]);
+        resource = gen;
+    }
     if (ed_jid_make(s->jid->local, c->domain, resource, &full) != ED_OK) {
         *condition = "bad-request";
         return false;

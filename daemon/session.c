@@ -498,31 +498,14 @@ static void handle_preauth(ed_session *s, ed_elem *st)
     ed_session_stream_error(s, "not-authorized", "authenticate first");
 }
 
-static char *gen_resource(void)
-{
-    unsigned char r[6];
-    evutil_secure_rng_get_bytes(r, sizeof r);
-    char *s = malloc(24);
-    if (s)
-        snprintf(s, 24, "ed-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
-    return s;
-}
-
 static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
 {
     ed_elem *res = ed_elem_child(bind, "resource", NS_BIND);
     const char *want = res ? ed_elem_text(res) : NULL;
     const char *cond = NULL;
-    char *gen = NULL;
     if (want && !*want)
-        want = NULL;
-    if (!want && !(want = gen = gen_resource())) {
-        ed_session_kill(s);
-        return;
-    }
-    bool ok = ed_router_bind(s, want, &cond);
-    free(gen);
-    if (!ok) {
+        want = NULL; /* the server names it */
+    if (!ed_router_bind(s, want, &cond)) {
         ed_elem *e = ed_stanza_error(iq, cond, NULL, NULL);
         if (e)
             ed_session_send(s, e);

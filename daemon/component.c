@@ -7,19 +7,24 @@
  *     and expects the reply wrapped the same way in the result.  ejabberd
  *     23.01 speaks urn:xmpp:delegation:1, prosody-modules'
  *     mod_delegation urn:xmpp:delegation:2: the reply uses the namespace of
- *     the request.  Only a server of a served domain may delegate (the inner
- *     `from` is trusted as the user).
+ *     the request.  Only the link's own server may delegate (the inner
+ *     `from` is trusted as the user): the outer `from` must be a domain the
+ *     link speaks for (link_domain).
  *   - XEP-0356 privileged entity: mod_privilege (presence permission
  *     managed_entity/roster) forwards users' presence to the component;
  *     directed presence from a client to the component counts the same.
  *     Both feed the push table.  The permission/delegation advertisement
- *     messages are logged.
+ *     messages are logged when they come from a domain of the link.
  *   - Pushes go out through ed_link_route_send: from the domain the user
  *     asked (needs validate_from_addresses = false in Prosody / check_from:
  *     false in ejabberd), or from the component JID once the server has
  *     refused that (stream error invalid-from, see component_link.c).
  *
- * Bad stanzas never drop the link: they get a stanza error or are ignored. */
+ * Bad stanzas never drop the link: they get a stanza error or are ignored.
+ * A request (IQ get/set) over the request limits (limits.max_stanza_bytes,
+ * max_depth, max_attrs: those of a client stream, the server's wrapping
+ * excluded) gets policy-violation; results and errors are never answered
+ * (RFC 6120 §8.2.3). */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,12 +42,33 @@ static bool is_delegation_ns(const char *ns)
     return strcmp(ns, NS_DELEGATION2) == 0 || strcmp(ns, NS_DELEGATION1) == 0;
 }
 
-static bool served_domain(const ed_server *s, const char *d)
+/* Is the component JID jid a subdomain of d? */
+static bool sub_of(const char *jid, const char *d)
 {
-    for (unsigned i = 0; i < s->cfg->ndomains; i++)
-        if (strcmp(s->cfg->domains[i], d) == 0)
-            return true;
-    return false;
+    size_t jl = strlen(jid), dl = strlen(d);
+    return jl > dl + 1 && jid[jl - dl - 1] == '.' && strcmp(jid + jl - dl, d) == 0;
+}
+
+/* May the server at the other end of l speak for served domain d
+ * (delegate its users' IQs, advertise permissions)?  A link speaks for the
+ * served domains its component JID is a subdomain of (extdisco.example.org:
+ * example.org); a link whose JID is a subdomain of none speaks for every
+ * served domain (one server, any component name).  With several links a
+ * host thus speaks only for its own domain(s). */
+static bool link_domain(const ed_link *l, const char *d)
+{
+    const ed_config *cfg = l->set->s->cfg;
+    bool served = false, any_parent = false;
+    for (unsigned i = 0; i < cfg->ndomains; i++) {
+        bool parent = sub_of(l->jid, cfg->domains[i]);
+        any_parent |= parent;
+        if (strcmp(cfg->domains[i], d) == 0) {
+            served = true;
+            if (parent)
+                return true;
+        }
+    }
+    return served && !any_parent;
 }
 
 /* Send and free (NULL: nothing). */
@@ -98,14 +124,59 @@ static bool too_big(ed_link *l, const ed_elem *iq)
     return ed_xml_write(&l->scratch, iq, iq->ns) == ED_ELIMIT;
 }
 
+/* Nested deeper (iq = level 1, as on a client stream) or with more
+ * attributes on one element than the request limits allow?  An iterative
+ * walk that stops at the first excess. */
+static const char *over_shape(const ed_server *s, const ed_elem *iq)
+{
+    int64_t maxd = s->cfg->limits.max_depth, maxa = s->cfg->limits.max_attrs;
+    const ed_elem *e = iq;
+    int64_t level = 1;
+    for (;;) {
+        if (maxd > 0 && level > maxd)
+            return "elements nested too deeply";
+        if (maxa > 0 && (int64_t)e->nattrs > maxa)
+            return "too many attributes";
+        const ed_elem *c = e->children;
+        while (c && !c->name)
+            c = c->next; /* text */
+        if (c) {
+            e = c;
+            level++;
+            continue;
+        }
+        for (;;) {
+            if (e == iq)
+                return NULL;
+            const ed_elem *n = e->next;
+            while (n && !n->name)
+                n = n->next;
+            if (n) {
+                e = n;
+                break;
+            }
+            e = e->parent;
+            level--;
+        }
+    }
+}
+
 /* Answer one IQ get/set with ctx; NULL only on allocation failure. */
 static ed_elem *answer(ed_link *l, const ed_elem *iq, const ed_iq_ctx *ctx, bool *consumed)
 {
     ed_server *s = l->set->s;
     ed_elem *reply = NULL;
     *consumed = false;
-    if (too_big(l, iq))
-        return ed_stanza_error(iq, "policy-violation", "modify", "stanza too big");
+    const char *type = ed_elem_attr(iq, "type");
+    if (type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
+        const char *why = too_big(l, iq) ? "stanza too big" : over_shape(s, iq);
+        if (why) {
+            ed_log_debug("component %s: request %s from %s refused: %s", l->jid,
+                         ed_elem_attr(iq, "id") ? ed_elem_attr(iq, "id") : "(no id)",
+                         ctx->from->full, why);
+            return ed_stanza_error(iq, "policy-violation", "modify", why);
+        }
+    }
     switch (ed_server_handle_iq(s, iq, ctx, &reply)) {
     case ED_IQ_REPLIED:
         return reply ? reply : ed_stanza_error(iq, "internal-server-error", NULL, NULL);
@@ -121,15 +192,16 @@ static ed_elem *answer(ed_link *l, const ed_elem *iq, const ed_iq_ctx *ctx, bool
 /* XEP-0355: outer is <iq type='set' from=DOMAIN><delegation><forwarded><iq/>. */
 static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
 {
-    ed_server *s = l->set->s;
     const char *ofrom = ed_elem_attr(outer, "from");
     const char *type = ed_elem_attr(outer, "type");
-    if (!type || strcmp(type, "set") != 0) {
+    if (!type || strcmp(type, "result") == 0 || strcmp(type, "error") == 0)
+        return; /* never answered (RFC 6120 §8.2.3) */
+    if (strcmp(type, "set") != 0) {
         send_free(l, ed_stanza_error(outer, "bad-request", NULL, NULL));
         return;
     }
-    if (!ofrom || !served_domain(s, ofrom)) {
-        ed_log_warn("component %s: delegation from %s refused (not a served domain)",
+    if (!ofrom || !link_domain(l, ofrom)) {
+        ed_log_warn("component %s: delegation from %s refused (not a domain of this link)",
                     l->jid, ofrom ? ofrom : "(none)");
         send_free(l, ed_stanza_error(outer, "forbidden", NULL, NULL));
         return;
@@ -256,6 +328,12 @@ static void on_presence(ed_link *l, const ed_elem *pr)
 
 static void log_advertisement(ed_link *l, const ed_elem *msg)
 {
+    const char *from = ed_elem_attr(msg, "from");
+    if (!from || !link_domain(l, from)) {
+        ed_log_debug("component %s: message from %s ignored (not the server of a domain "
+                     "of this link)", l->jid, from ? from : "(none)");
+        return;
+    }
     for (ed_elem *c = ed_elem_first(msg); c; c = ed_elem_next(c, NULL, NULL)) {
         if (strcmp(c->name, "delegation") == 0 && is_delegation_ns(c->ns)) {
             for (ed_elem *d = ed_elem_child(c, "delegated", NULL); d;

@@ -20,11 +20,18 @@
 /* Stanzas from the host server may be bigger than what extdiscod accepts
  * as a request (the server wraps client IQs in <delegation/> and applies
  * its own client limits); a request over cfg->limits.max_stanza_bytes gets
- * policy-violation, the link parser only fails past this many bytes. */
+ * policy-violation, the link parser only fails past 4 times that and at
+ * least this many bytes.  Depth and attributes are bounded on the link by
+ * those bytes only: a request over limits.max_depth or max_attrs gets
+ * policy-violation too (component.c), the link stays. */
 #define ED_LINK_MIN_PARSER_BYTES (1024u * 1024)
 #define ED_LINK_KEEPALIVE_SECS 60
 #define ED_LINK_BACKOFF_MIN 1
 #define ED_LINK_BACKOFF_MAX 60
+/* A link that stayed up this long starts the backoff over at its next
+ * drop; one closed sooner (a server that accepts the handshake and closes)
+ * keeps doubling it. */
+#define ED_LINK_STABLE_SECS 30
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
 #define ED_LINK_STOP_FLUSH_SECS 2
@@ -48,9 +55,13 @@ typedef struct ed_link {
     struct bufferevent *bev;
     struct event *rev;       /* ready link: reads with recv(2) (bev writes) */
     ed_xml_stream *xs;
+    ed_xml_limits lim;       /* xs's limits */
+    bool limits_pending;     /* a reload changed them: swap xs when idle */
+    bool reopening;          /* feeding a new xs the stream header */
     struct event *retry;     /* reconnect / handshake timeout timer */
     struct event *keepalive; /* whitespace ping while ready */
     unsigned backoff;        /* seconds of the next reconnect delay */
+    int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool broken;             /* set in a parser callback: drop after feed */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
     bool garbage_logged;     /* bad input from the server logged once */

@@ -1,10 +1,12 @@
 /* daemon/component_link.c — XEP-0114 links to host servers: connect, open
  * the jabber:component:accept stream, handshake (lower-case hex
  * SHA-1(stream id + secret)), whitespace keepalive, and reconnect with
- * capped exponential backoff (1 s doubling to 60 s) and jitter from the OS
- * when the link drops, the server restarts, the handshake is refused or the
- * server sends bad XML.  What arrives on a ready link is component.c's. */
+ * capped exponential backoff (1 s doubling to 60 s; started over only after
+ * a link stayed up ED_LINK_STABLE_SECS) and jitter from the OS when the link
+ * drops, the server restarts, the handshake is refused or the server sends
+ * bad XML.  What arrives on a ready link is component.c's. */
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,6 +29,7 @@
 #include "log.h"
 
 static void link_connect(ed_link *l);
+static void swap_parser(ed_link *l);
 
 static void on_open(void *ud, const ed_elem *header, const char *content_ns);
 static void on_stanza(void *ud, ed_elem *stanza);
@@ -42,11 +46,27 @@ static ed_xml_limits link_limits(const ed_server *s)
      * before; keep the parser's bound well above the request bound. */
     lim.max_stanza_bytes = max * 4 > ED_LINK_MIN_PARSER_BYTES ? max * 4 : ED_LINK_MIN_PARSER_BYTES;
     lim.max_text_bytes = lim.max_stanza_bytes;
-    if (c->max_depth > 0)
-        lim.max_depth = (unsigned)c->max_depth + 4; /* iq/delegation/forwarded */
-    if (c->max_attrs > 0)
-        lim.max_attrs = (unsigned)c->max_attrs;
+    /* The server is authenticated and the bytes bound the memory: a client's
+     * stanza over the request limits for depth or attributes must not break
+     * the stream (component.c answers it with policy-violation).  No element
+     * or attribute takes less than a byte: these never fail first. */
+    unsigned loose = lim.max_stanza_bytes > UINT_MAX ? UINT_MAX : (unsigned)lim.max_stanza_bytes;
+    lim.max_depth = loose;
+    lim.max_attrs = loose;
     return lim;
+}
+
+static bool same_limits(const ed_xml_limits *a, const ed_xml_limits *b)
+{
+    return a->max_stanza_bytes == b->max_stanza_bytes && a->max_depth == b->max_depth &&
+           a->max_attrs == b->max_attrs && a->max_text_bytes == b->max_text_bytes;
+}
+
+static int64_t mono_secs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 static unsigned jitter(unsigned secs_ms)
@@ -94,6 +114,10 @@ static void schedule_reconnect(ed_link *l)
 
 void ed_link_fail(ed_link *l, const char *why)
 {
+    /* A link that worked for a while starts the backoff over; one the
+     * server closes right after the handshake keeps doubling it. */
+    if (l->state == ED_LINK_READY && mono_secs() - l->ready_since >= ED_LINK_STABLE_SECS)
+        l->backoff = 0;
     if (why)
         ed_log_warn("component %s: link to %s:%d lost: %s", l->jid, l->host, l->port, why);
     link_teardown(l);
@@ -206,8 +230,11 @@ static void on_raw_read(evutil_socket_t fd, short what, void *arg)
         return;
     }
     l->corked = true;
-    if (feed(l, buf, (size_t)n))
+    if (feed(l, buf, (size_t)n)) {
         uncork(l);
+        if (l->limits_pending)
+            swap_parser(l);
+    }
 }
 
 static void raw_reading(ed_link *l)
@@ -241,6 +268,8 @@ static void on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, v.iov_len);
     }
     uncork(l);
+    if (l->limits_pending)
+        swap_parser(l);
     raw_reading(l);
 }
 
@@ -273,6 +302,53 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         ed_link_fail(l, "timeout");
 }
 
+/* The parser for a new stream, with the current limits. */
+static bool stream_parser(ed_link *l)
+{
+    ed_xml_limits lim = link_limits(l->set->s);
+    l->limits_pending = false;
+    if (same_limits(&lim, &l->lim))
+        return ed_xml_stream_reset(l->xs) == ED_OK;
+    ed_xml_stream *xs = ed_xml_stream_new(&lim, &link_cbs, l);
+    if (!xs)
+        return false;
+    ed_xml_stream_free(l->xs);
+    l->xs = xs;
+    l->lim = lim;
+    return true;
+}
+
+/* After a reload changed the limits: a ready link between two stanzas gets
+ * a parser with the new ones at once, primed with a stream header of our
+ * own (on_open swallows it); mid-stanza, after a later read; a link not
+ * ready, at its next stream (stream_parser). */
+static void swap_parser(ed_link *l)
+{
+    static const char hdr[] = "<stream:stream xmlns='jabber:component:accept'"
+                              " xmlns:stream='http://etherx.jabber.org/streams'>";
+    ed_xml_limits lim = link_limits(l->set->s);
+    if (same_limits(&lim, &l->lim)) {
+        l->limits_pending = false;
+        return;
+    }
+    if (l->state != ED_LINK_READY || l->broken || ed_xml_stream_idle(l->xs) != 1)
+        return; /* later */
+    ed_xml_stream *xs = ed_xml_stream_new(&lim, &link_cbs, l);
+    l->reopening = true;
+    bool ok = xs && ed_xml_stream_feed(xs, hdr, sizeof hdr - 1) == ED_OK && !l->reopening;
+    l->reopening = false;
+    if (!ok) {
+        ed_xml_stream_free(xs); /* out of memory: the old one stays, try later */
+        return;
+    }
+    ed_xml_stream_free(l->xs);
+    l->xs = xs;
+    l->lim = lim;
+    l->limits_pending = false;
+    ed_log_info("component %s: new limits in effect (link stanzas up to %zu bytes)", l->jid,
+                lim.max_stanza_bytes);
+}
+
 static void link_connect(ed_link *l)
 {
     ed_server *s = l->set->s;
@@ -289,7 +365,7 @@ static void link_connect(ed_link *l)
         schedule_reconnect(l);
         return;
     }
-    if (ed_xml_stream_reset(l->xs) != ED_OK) {
+    if (!stream_parser(l)) {
         freeaddrinfo(res);
         schedule_reconnect(l);
         return;
@@ -318,6 +394,10 @@ static void link_connect(ed_link *l)
 static void on_open(void *ud, const ed_elem *header, const char *content_ns)
 {
     ed_link *l = ud;
+    if (l->reopening) {
+        l->reopening = false; /* swap_parser's own header */
+        return;
+    }
     if (l->state != ED_LINK_OPENING) {
         l->broken = true;
         return;
@@ -392,7 +472,7 @@ static void on_stanza(void *ud, ed_elem *stanza)
     } else if (l->state == ED_LINK_HANDSHAKE) {
         if (strcmp(stanza->name, "handshake") == 0 && !ed_elem_first(stanza)) {
             l->state = ED_LINK_READY;
-            l->backoff = 0;
+            l->ready_since = mono_secs(); /* backoff reset: ed_link_fail */
             l->garbage_logged = false;
             l->connects++;
             event_del(l->retry);
@@ -471,8 +551,8 @@ static ed_link *link_new(ed_component_set *set, const ed_cfg_component *c)
     l->host = strdup(c->host);
     l->jid = strdup(c->jid);
     l->secret = strdup(c->secret ? c->secret : "");
-    ed_xml_limits lim = link_limits(set->s);
-    l->xs = ed_xml_stream_new(&lim, &link_cbs, l);
+    l->lim = link_limits(set->s);
+    l->xs = ed_xml_stream_new(&l->lim, &link_cbs, l);
     l->retry = evtimer_new(set->s->base, on_retry, l);
     l->keepalive = event_new(set->s->base, -1, EV_PERSIST, on_keepalive, l);
     if (!l->host || !l->jid || !l->secret || !l->xs || !l->retry || !l->keepalive) {
@@ -494,6 +574,9 @@ ed_component_set *ed_component_start(ed_server *s)
     if (!set)
         return NULL;
     set->s = s;
+    /* links cannot tell when a requester leaves; presence comes from
+     * anyone the host server federates with (pushes.c) */
+    ed_pushes_attach(s->pushes, s, ed_link_route_send);
     unsigned n = s->cfg->ncomponents;
     set->links = calloc(n ? n : 1, sizeof *set->links);
     if (!set->links) {
@@ -546,7 +629,8 @@ void ed_component_reconfigure(ed_component_set *set, ed_server *s)
     set->n = n;
     for (unsigned i = 0; i < n; i++) {
         if (nl[i]) {
-            /* New limits apply from the next stream; parser kept. */
+            nl[i]->limits_pending = true; /* new limits: at once if idle */
+            swap_parser(nl[i]);
             continue;
         }
         nl[i] = link_new(set, &s->cfg->components[i]);

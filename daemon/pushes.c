@@ -4,10 +4,19 @@
  * A hash table keyed by full JID.  An entry exists while the JID is online or
  * has asked; it is pushable when both.  Pushes are fire-and-forget: their
  * replies (Psi sends none, Conversations an error) are consumed by the
- * handler without being matched. */
+ * handler without being matched.
+ *
+ * Attached to the server (ed_pushes_attach, component mode), presence is
+ * kept only for JIDs the access policy lets list services, and the entries
+ * of component links expire when idle (ED_PUSHES_IDLE_SECS without a request
+ * or available presence): a host server that never says a client left, or
+ * that forwards presence from every federated domain, cannot fill the table
+ * for good. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
 #include "server.h"
@@ -20,6 +29,7 @@ typedef struct entry {
     char *lang;    /* xml:lang of the last request, NULL = none */
     int version;   /* 0 = never asked */
     bool online;
+    int64_t seen;  /* last request or available presence (attached only) */
     ed_route route;
     ed_jid *jid;
 } entry;
@@ -30,7 +40,16 @@ struct ed_pushes {
     size_t count;
     size_t max;
     bool full_warned;  /* "table full" logged; again only after room was made */
+    /* ed_pushes_attach: clock and policy; entries routed through `expiring`
+     * expire when idle */
+    const ed_server *srv;
+    void (*expiring)(void *owner, const ed_elem *stanza);
+    int64_t last_sweep; /* when the full table was last scanned for idle ones */
+    bool swept;         /* last_sweep is set */
 };
+
+/* Idle expired entries scanned for at most once this often while full. */
+#define SWEEP_EVERY_SECS 60
 
 static uint64_t hash(const char *s)
 {
@@ -110,11 +129,60 @@ static entry **slot(ed_pushes *p, const char *full)
     return pp;
 }
 
+static int64_t now_of(const ed_pushes *p)
+{
+    return p->srv && p->srv->clock ? p->srv->clock() : (int64_t)time(NULL);
+}
+
+static bool idle(const ed_pushes *p, const entry *e, int64_t now)
+{
+    return p->expiring && e->route.send == p->expiring &&
+           now - e->seen > (int64_t)ED_PUSHES_IDLE_SECS;
+}
+
+/* Drop every idle entry; returns how many. */
+static size_t sweep(ed_pushes *p, int64_t now)
+{
+    size_t n = 0;
+    if (!p->expiring)
+        return 0;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry **pp = &p->buckets[i];
+        while (*pp) {
+            if (idle(p, *pp, now)) {
+                entry *e = *pp;
+                *pp = e->next;
+                entry_free(e);
+                p->count--;
+                n++;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+    if (n) {
+        p->full_warned = false;
+        ed_log_info("push table: %zu entries idle for over %d h dropped", n,
+                    (int)(ED_PUSHES_IDLE_SECS / 3600));
+    }
+    return n;
+}
+
 static entry *get_or_add(ed_pushes *p, const ed_jid *full)
 {
     entry **pp = slot(p, full->full);
     if (*pp)
         return *pp;
+    if (p->count >= p->max && p->expiring) {
+        int64_t now = now_of(p);
+        if (!p->swept || now - p->last_sweep >= SWEEP_EVERY_SECS ||
+            now < p->last_sweep) {
+            p->swept = true;
+            p->last_sweep = now;
+            if (sweep(p, now))
+                pp = slot(p, full->full); /* the chain may have changed */
+        }
+    }
     if (p->count >= p->max) {
         if (!p->full_warned)
             ed_log_warn("push table full (%zu entries): %s and later new requesters get no "
@@ -176,6 +244,8 @@ void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
     e->route = *route;
     if (online)
         e->online = true;
+    if (p->expiring)
+        e->seen = now_of(p);
 }
 
 void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
@@ -187,12 +257,24 @@ void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
         remove_entry(p, full->full);
         return;
     }
+    if (p->srv && !ed_registry_policy_for(p->srv->reg, full).may_list)
+        return; /* could never get a push: not worth an entry */
     entry *e = get_or_add(p, full);
     if (!e)
         return;
     e->online = true;
     if (!e->version)
         e->route = *route;
+    if (p->expiring)
+        e->seen = now_of(p);
+}
+
+void ed_pushes_attach(ed_pushes *p, const ed_server *s,
+                      void (*send)(void *owner, const ed_elem *stanza))
+{
+    p->srv = s;
+    p->expiring = s ? send : NULL;
+    p->swept = false;
 }
 
 void ed_pushes_forget_owner(ed_pushes *p, void *owner)
@@ -278,6 +360,7 @@ size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
 {
     size_t sent = 0;
     int64_t now = s->clock();
+    sweep(p, now_of(p)); /* no pushes to long-idle entries */
     for (size_t i = 0; i < p->nbuckets; i++) {
         for (entry *e = p->buckets[i]; e; e = e->next) {
             if (!e->online || !e->version || !e->route.send)

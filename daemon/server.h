@@ -98,6 +98,23 @@ void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
                       const char *type_filter, const char *lang, const char *self,
                       const ed_route *route, bool online);
 
+/* Entries of a role that cannot tell when a requester goes away (a
+ * component link: ejabberd forwards no unavailable presence when a client
+ * just disconnects) are dropped once both their last request and their last
+ * available presence are this old: when the table is full (one scan a
+ * minute at most) and before a reload's pushes. */
+#define ED_PUSHES_IDLE_SECS (24 * 3600)
+
+/* Component mode: from now on p reads the time from s->clock and the access
+ * policy from s->reg (looked up at each use: a reload replaces the registry,
+ * a test the clock).  Available presence is then stored only for JIDs the
+ * policy lets list services (no one else can ever get a push: presence from
+ * other domains cannot fill the table), and entries whose route sends with
+ * `send` expire after ED_PUSHES_IDLE_SECS.  s stays owned by the caller and
+ * must outlive p (the server owns both); NULL s detaches. */
+void ed_pushes_attach(ed_pushes *p, const ed_server *s,
+                      void (*send)(void *owner, const ed_elem *stanza));
+
 /* Presence information (component mode): available or unavailable. */
 void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
                         const ed_route *route);

@@ -128,6 +128,122 @@ cx_garbage_from_server() {
     fi
 }
 
+# Requests over extdiscod's limits.max_attrs / max_depth (64 / 32 by
+# default), sent by a real client through the real server: each gets
+# policy-violation, the link stays (no reconnection) and the next request is
+# answered.  A raw c2s client (SASL PLAIN without TLS on loopback, as the test
+# servers allow): slixmpp cannot send such stanzas.  JSON lines on stdout.
+shape_client() { # USER DOMAIN PASS
+    timeout 60 "$PY" - "$C2S_PORT" "$1" "$2" "$3" <<'PYEOF'
+import base64, json, re, socket, sys, time
+port, user, dom, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+comp = "extdisco." + dom
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+buf = b""
+def until(pat, secs=15):
+    global buf
+    end = time.time() + secs
+    while time.time() < end:
+        m = re.search(pat, buf, re.S)
+        if m:
+            buf = buf[m.end():]
+            return m.group(0)
+        s.settimeout(max(0.1, end - time.time()))
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        if not d:
+            break
+        buf += d
+    return None
+hdr = ("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>" % dom).encode()
+s.sendall(hdr); until(rb"</stream:features>")
+cred = base64.b64encode(("\0%s\0%s" % (user, pw)).encode()).decode()
+s.sendall(("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>" % cred).encode())
+if not until(rb"<success[^>]*(/>|>.*?</success>)"):
+    print(json.dumps({"op": "login", "type": "error"})); sys.exit(1)
+s.sendall(hdr); until(rb"</stream:features>")
+s.sendall(b"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+          b"<resource>shape</resource></bind></iq>")
+until(rb"<iq[^>]*>.*?</iq>")
+attrs = " ".join("a%d='v'" % i for i in range(70))
+def deep(n, root):
+    return root[:-2] + ">" + "<x>" * (n - 2) + "</x>" * (n - 2) + "</" + root[1:root.index(" ")] + ">"
+ops = [
+    ("attrs70-component", comp, "<shape xmlns='urn:example:shape' %s/>" % attrs),
+    ("deep40-component", comp, deep(40, "<shape xmlns='urn:example:shape'/>")),
+    ("deep40-services", dom, deep(40, "<services xmlns='urn:xmpp:extdisco:2'/>")),
+    ("services-after", dom, "<services xmlns='urn:xmpp:extdisco:2' type='stun'/>"),
+]
+for op, to, payload in ops:
+    s.sendall(("<iq type='get' id='%s' to='%s'>%s</iq>" % (op, to, payload)).encode())
+    r = until((r"<iq[^>]*id=['\"]%s['\"][^>]*(/>|>.*?</iq>)" % op).encode(), 20)
+    res = {"op": op, "type": "timeout"}
+    if r:
+        t = re.search(rb"type=['\"](\w+)['\"]", r)
+        res["type"] = t.group(1).decode() if t else "?"
+        c = re.search(rb"<([a-z-]+) xmlns=['\"]urn:ietf:params:xml:ns:xmpp-stanzas['\"]", r)
+        res["condition"] = c.group(1).decode() if c else None
+        res["services"] = len(re.findall(rb"<service ", r))
+    print(json.dumps(res), flush=True)
+s.sendall(b"</stream:stream>")
+s.close()
+PYEOF
+}
+
+cx_shape_requests() {
+    local c0 out="$T/shape.json"
+    c0=$(ed_connects)
+    shape_client alice example.org alice-pw >"$out" 2>>"$T/client.err" || true
+    check "70 attributes to the component -> policy-violation" "$(jline "$out" attrs70-component)" \
+        '.type == "error" and .condition == "policy-violation"'
+    check "40 deep to the component -> policy-violation" "$(jline "$out" deep40-component)" \
+        '.type == "error" and .condition == "policy-violation"'
+    check "40 deep <services/> to the domain (delegated) -> policy-violation" \
+        "$(jline "$out" deep40-services)" '.type == "error" and .condition == "policy-violation"'
+    check "a request after them is answered" "$(jline "$out" services-after)" \
+        '.type == "result" and .services == 1'
+    if [ "$(ed_connects)" = "$c0" ] && kill -0 "$ED_PID" 2>/dev/null; then
+        il_pass "$CX_NAME: requests over the depth/attribute limits did not drop the link"
+    else
+        il_fail "$CX_NAME: the link was re-established after them ($c0 -> $(ed_connects))"
+    fi
+}
+
+# One link to a fake host server (tests/interop/fake_component_server.py
+# link): requests over limits.max_attrs / max_depth, results and errors that
+# must get no answer, delegation and advertisements from the wrong domain,
+# limits reloaded on the running link, a server that closes right after each
+# handshake (the backoff must grow).
+cx_fake_host_link() {
+    local port cfg="$T/fakelink.yml"
+    port=$(il_free_port)
+    sed -e "s#server: 127.0.0.1:$COMP_PORT #server: 127.0.0.1:$port #" \
+        -e 's#^domains: \[example.org\]#domains: [example.org, other.test]#' \
+        "$T/extdiscod.yml" >"$cfg"
+    grep -q 'other.test' "$cfg" || il_fail "$CX_NAME: fake link: config substitution"
+    rm -f "$cfg.pid"
+    "$PY" "$HERE/fake_component_server.py" "$port" extdisco.example.org "$COMP_SECRET" example.org \
+        link "$cfg" "$cfg.pid" >"$T/fakelink.json" 2>"$T/fakelink.err" &
+    local fake=$!
+    IL_PIDS+=("$fake")
+    il_wait_port tcp "$port" 10 "$fake" || true
+    il_start "$cfg.log" "$EXTDISCOD" -c "$cfg"
+    local ed2=$IL_LAST_PID
+    echo "$ed2" >"$cfg.pid"
+    local rc=0
+    wait "$fake" || rc=$?
+    il_forget "$fake"
+    il_stop "$ed2"
+    local line
+    while IFS= read -r line; do
+        check "fake link: $(printf '%s' "$line" | jq -r .check)" "$line" '.ok == true'
+    done <"$T/fakelink.json"
+    [ "$rc" -eq 0 ] || il_fail "$CX_NAME: fake link server exited $rc ($(head -c 300 "$T/fakelink.err"))"
+}
+
 cx_main() {
     BUILD_DIR=${1:-${BUILD:-$SRC/build}}
     peer_extdiscod_find "$BUILD_DIR" || exit 1
@@ -241,6 +357,9 @@ cx_main() {
     else
         il_fail "$CX_NAME: the link was re-established after bad input ($c0 -> $(ed_connects))"
     fi
+
+    # --- 4b. requests over the depth and attribute limits (raw client)
+    cx_shape_requests
 
     # --- 5. pushes on SIGHUP: to the online requester, not to the offline one
     client bob@example.org bob-pw services:2 >"$T/bob1.json"

@@ -49,7 +49,7 @@ cx_register() {
     peer_prosody_register "$T/prosody/prosody.cfg.lua" "$1" "$2" "$3" "$T/prosodyctl.log"
 }
 
-# The server-side bad-input case needs no real server: run it once, here.
-cx_extra() { cx_garbage_from_server; }
+# The server-side cases need no real server: run them once, here.
+cx_extra() { cx_garbage_from_server; cx_fake_host_link; }
 
 cx_main "$@"

@@ -3,7 +3,11 @@
  * requesters that are online, with their own type filter and namespace
  * version), what the push carries (credentials minted for the requester),
  * forgetting a closed session's requesters, and the table's entry cap
- * (refused entries are warned about once, not once per request). */
+ * (refused entries are warned about once, not once per request).  Attached
+ * to the server (component mode): presence only from JIDs the policy lets
+ * list services, and idle expiry of the component's entries (a fake clock:
+ * when the table is full, at most one scan a minute, and before a reload's
+ * pushes). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -87,6 +91,18 @@ static ed_jid *jid(const char *s)
 static int64_t fixed_clock(void)
 {
     return 1700000000;
+}
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+/* a second route kind: the one attached as expiring (a component link's) */
+static void link_send(void *owner, const ed_elem *stanza)
+{
+    sink_send(owner, stanza);
 }
 
 static int setup(void **state)
@@ -309,6 +325,123 @@ static void test_entry_cap(void **state)
     ed_pushes_free(p);
 }
 
+/* Attached: available presence from a JID that may not list services (a
+ * remote domain) takes no entry; a local user's does; unavailable presence
+ * still removes. */
+static void test_presence_only_from_allowed(void **state)
+{
+    ed_server *s = *state;
+    sink k = {0};
+    ed_route r = {&k, link_send};
+    ed_jid *evil = jid("mallory@remote.test/r"), *bob = jid("bob@localhost/r");
+    ed_pushes_attach(s->pushes, s, link_send);
+    ed_pushes_presence(s->pushes, evil, true, &r);
+    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
+    ed_pushes_presence(s->pushes, bob, true, &r);
+    assert_int_equal(ed_pushes_count(s->pushes, NULL), 1);
+    ed_pushes_presence(s->pushes, bob, false, &r);
+    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
+    ed_jid_free(evil);
+    ed_jid_free(bob);
+}
+
+/* Full table: entries idle over ED_PUSHES_IDLE_SECS make room, scanned for
+ * at most once a minute; other routes' entries (c2s) never expire.  The old
+ * entries are not online, the new ones are: the online count tells which
+ * are in. */
+static void test_idle_expiry_when_full(void **state)
+{
+    ed_server *s = *state;
+    const int64_t T = 1700000000, IDLE = ED_PUSHES_IDLE_SECS;
+    s->clock = fake_clock;
+    ed_pushes *p = ed_pushes_new(4);
+    assert_non_null(p);
+    ed_pushes_attach(p, s, link_send);
+    sink k = {0}, kc = {0};
+    ed_route rl = {&k, link_send}, rc = {&kc, sink_send};
+    ed_jid *a = jid("a@localhost/r"), *b = jid("b@localhost/r"), *c = jid("c@localhost/r"),
+           *d = jid("d@localhost/r"), *e = jid("e@localhost/r"), *f = jid("f@localhost/r"),
+           *g = jid("g@localhost/r"), *h = jid("h@localhost/r");
+    size_t online = 0;
+    fake_now = T;
+    ed_pushes_record(p, a, 2, NULL, NULL, "localhost", &rl, false);
+    ed_pushes_record(p, b, 2, NULL, NULL, "localhost", &rl, false);
+    ed_pushes_record(p, g, 2, NULL, NULL, "localhost", &rc, true); /* c2s: stays */
+    fake_now = T + 100;
+    ed_pushes_record(p, c, 2, NULL, NULL, "localhost", &rl, false);
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 1);
+    /* a day later, a and b just within: d refused (the scan found nothing) */
+    fake_now = T + IDLE;
+    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 1);
+    /* a and b idle now, but the last scan was 10 s ago: refused */
+    fake_now = T + IDLE + 10;
+    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 1);
+    /* a minute after that scan: a and b go, d and e come in */
+    fake_now = T + IDLE + 61;
+    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    ed_pushes_record(p, e, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 3);
+    /* c (asked at T + 100) idle too, the last scan 49 s ago: f refused */
+    fake_now = T + IDLE + 110;
+    ed_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 3);
+    fake_now = T + IDLE + 122;
+    ed_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true); /* c goes */
+    ed_pushes_record(p, h, 2, NULL, NULL, "localhost", &rl, true); /* full */
+    assert_int_equal(ed_pushes_count(p, &online), 4);
+    assert_int_equal(online, 4);
+    /* g (c2s, idle for a day) is still there: d, e, f, g */
+    ed_pushes_forget_owner(p, &kc);
+    assert_int_equal(ed_pushes_count(p, NULL), 3);
+    ed_pushes_forget_owner(p, &k);
+    assert_int_equal(ed_pushes_count(p, NULL), 0);
+    ed_jid *all[] = {a, b, c, d, e, f, g, h};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        ed_jid_free(all[i]);
+    ed_pushes_free(p);
+}
+
+/* A reload pushes to no long-idle component entry (and forgets it); a
+ * recent presence keeps one alive; c2s entries do not expire. */
+static void test_idle_no_push_on_reload(void **state)
+{
+    ed_server *s = *state;
+    const int64_t T = 1700000000;
+    s->clock = fake_clock;
+    ed_pushes_attach(s->pushes, s, link_send);
+    sink ka = {0}, kb = {0}, kc = {0};
+    ed_route ra = {&ka, link_send}, rb = {&kb, link_send}, rc = {&kc, sink_send};
+    ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
+           *c = jid("carol@localhost/r3");
+    fake_now = T;
+    ed_pushes_presence(s->pushes, a, true, &ra);
+    ed_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, false);
+    ed_pushes_presence(s->pushes, b, true, &rb);
+    ed_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false);
+    ed_pushes_record(s->pushes, c, 2, NULL, NULL, "localhost", &rc, true);
+    fake_now = T + 20 * 3600;
+    ed_pushes_presence(s->pushes, b, true, &rb); /* bob is still around */
+    fake_now = T + 25 * 3600;
+    write_config(true, false);
+    reload(s);
+    assert_int_equal(ka.n, 0); /* idle for 25 h: no push */
+    assert_int_equal(kb.n, 1);
+    assert_int_equal(kc.n, 1);
+    assert_int_equal(ed_pushes_count(s->pushes, NULL), 2);
+    free(kb.last);
+    free(kc.last);
+    ed_jid_free(a);
+    ed_jid_free(b);
+    ed_jid_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +449,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_static_credentials_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_requester_ignored, setup, teardown),
         cmocka_unit_test(test_entry_cap),
+        cmocka_unit_test_setup_teardown(test_presence_only_from_allowed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_expiry_when_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_no_push_on_reload, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

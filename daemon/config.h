@@ -186,7 +186,8 @@ typedef struct ed_config {
 } ed_config;
 
 /* Load and check path.  NULL on failure with err (errlen bytes, always
- * NUL-terminated when errlen > 0) set to "FILE:LINE: what".  The result is
+ * NUL-terminated when errlen > 0) set to "FILE:LINE: what" (or "FILE:
+ * what" for the file as a whole, e.g. when it cannot be opened).  The result is
  * freed with ed_config_free(). */
 ed_config *ed_config_load(const char *path, char *err, size_t errlen);
 

@@ -414,7 +414,7 @@ static bool check_service(ctx *c, unsigned i)
                  inet_pton(AF_INET6, s->host, ipbuf) == 1;
     if (!s->allow_local && !is_ip && ed_host_is_local(s->host))
         return FAIL(SUB("host"),
-                    "%s is a loopback name (localhost, RFC 6761); "
+                    "%s is a local name (localhost, RFC 6761, or .local, multicast DNS); "
                     "set allow_local: true to advertise it anyway", s->host);
     if (!s->allow_local && ed_host_is_local(s->host))
         return FAIL(SUB("host"),

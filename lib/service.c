@@ -466,7 +466,7 @@ ed_err ed_service_to_elem_fmt(ed_elem *parent, const ed_service *s, const char *
 
 bool ed_service_same_identity(const ed_service *a, const ed_service *b)
 {
-    return str_eq(a->type, b->type) && str_case_eq(a->host, b->host) &&
+    return str_eq(a->type, b->type) && host_eq(a->host, b->host) &&
            a->port == b->port && str_case_eq(a->transport, b->transport);
 }
 

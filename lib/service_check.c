@@ -221,20 +221,26 @@ static bool v4_is_local(const unsigned char *a)
     return false;
 }
 
-/* "localhost" or a name under it, any case, optional root dot: always
- * loopback (RFC 6761 §6.3). */
-static bool is_localhost_name(const char *h)
+/* h is the name dom or a name under it, any case, optional root dot. */
+static bool name_under(const char *h, const char *dom, bool self_too)
 {
-    static const char lh[] = "localhost";
-    const size_t ln = sizeof lh - 1;
+    const size_t ln = strlen(dom);
     size_t n = strnlen(h, HOST_MAX + 2);
     if (n > HOST_MAX + 1)
         return false; /* not a host name at all */
     if (n && h[n - 1] == '.')
         n--;
-    if (n < ln || strncasecmp(h + n - ln, lh, ln) != 0)
+    if (n < ln || strncasecmp(h + n - ln, dom, ln) != 0)
         return false;
-    return n == ln || h[n - ln - 1] == '.';
+    return n == ln ? self_too : h[n - ln - 1] == '.';
+}
+
+/* "localhost" and names under it are always loopback (RFC 6761 §6.3);
+ * names under "local." are multicast DNS names, resolved only on the local
+ * link (RFC 6762). */
+static bool is_local_name(const char *h)
+{
+    return name_under(h, "localhost", true) || name_under(h, "local", false);
 }
 
 bool ed_host_is_local(const char *host)
@@ -243,7 +249,7 @@ bool ed_host_is_local(const char *host)
         return false;
     unsigned char a[16];
     if (!parse_ip(host, a, true))
-        return is_localhost_name(host);
+        return is_local_name(host);
     static const unsigned char zero[12] = {0};
     static const unsigned char mapped[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
     static const unsigned char xlated[12] = {0,0,0,0,0,0,0,0,0xff,0xff,0,0};

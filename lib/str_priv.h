@@ -22,4 +22,18 @@ static inline bool str_case_eq(const char *a, const char *b)
     return strcasecmp(a, b) == 0;
 }
 
+/* Host names equal as DNS names: ASCII case-insensitive, one trailing dot
+ * (the root) ignored on either side ("Example.org." is "example.org"). */
+static inline bool host_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 1 && a[na - 1] == '.')
+        na--;
+    if (nb > 1 && b[nb - 1] == '.')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
 #endif

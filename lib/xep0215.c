@@ -9,6 +9,7 @@
 #include "extdisco/stanza.h"
 #include "extdisco/xep0215.h"
 #include "xml_priv.h"
+#include "str_priv.h"
 
 /* One <credentials/> request names at most this many services; a result or
  * push carries at most this many. */
@@ -324,8 +325,8 @@ static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
 {
     for (size_t i = 0; i < req->nwanted; i++) {
         const ed_service *w = &req->wanted[i];
-        if (s->type && strcmp(w->type, s->type) == 0 && s->host &&
-            strcasecmp(w->host, s->host) == 0 && (w->port < 0 || w->port == s->port) &&
+        if (s->type && strcmp(w->type, s->type) == 0 && s->host && host_eq(w->host, s->host) &&
+            (w->port < 0 || w->port == s->port) &&
             (!w->transport || (s->transport && strcasecmp(w->transport, s->transport) == 0)))
             return true;
     }

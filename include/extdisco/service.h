@@ -90,8 +90,9 @@ ed_err ed_service_validate(const ed_service *s);
  * addresses that embed an IPv4 address (::ffff:a.b.c.d mapped, ::a.b.c.d
  * compatible, ::ffff:0:a.b.c.d translated, 64:ff9b::a.b.c.d NAT64, 6to4
  * 2002:AABB:CCDD::) whatever that IPv4 address is; the local-use NAT64
- * prefix 64:ff9b:1::/48; and the names "localhost" and "*.localhost" (any
- * case, optional root dot; always loopback, RFC 6761 §6.3).  "[v6]" is
+ * prefix 64:ff9b:1::/48; the names "localhost" and "*.localhost" (any
+ * case, optional root dot; always loopback, RFC 6761 §6.3) and "*.local"
+ * (multicast DNS, link-local, RFC 6762).  "[v6]" is
  * classified like v6.  Other hostnames are never "local" (they are not
  * resolved). */
 bool ed_host_is_local(const char *host);
@@ -115,7 +116,7 @@ ed_err ed_service_to_elem(ed_elem *parent, const ed_service *s,
                           const char *lang, ed_elem **out);
 
 /* Services are the same service when type, host, port and transport agree
- * (case-insensitive host). */
+ * (host as a DNS name: case-insensitive, a trailing dot ignored). */
 bool ed_service_same_identity(const ed_service *a, const ed_service *b);
 /* Every published attribute equal.  username/password count only when
  * neither record has expires (static credentials, e.g. from

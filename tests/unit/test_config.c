@@ -242,7 +242,7 @@ static const bad_case bad_cases[] = {
       "services[0].host: :: is a local address (loopback, private or "
       "unspecified); set allow_local: true to advertise it anyway" },
     { "bad-localhost-host.yml", 5,
-      "services[1].host: Stun.LocalHost. is a loopback name (localhost, RFC 6761); "
+      "services[1].host: Stun.LocalHost. is a local name (localhost, RFC 6761, or .local, multicast DNS); "
       "set allow_local: true to advertise it anyway" },
     { "bad-nat64-host.yml", 4,
       "services[0].host: 64:ff9b::10.1.2.3 is a local address (loopback, private or "

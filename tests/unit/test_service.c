@@ -151,6 +151,8 @@ static void test_host_is_local(void **st)
                            /* RFC 6761: always loopback */
                            "localhost", "LocalHost", "localhost.", "a.localhost",
                            "x.y.LOCALHOST.",
+                           /* RFC 6762: multicast DNS names, link-local */
+                           "printer.local", "Turn.Local.", "a.b.local",
                            /* IPv4 embedded in IPv6 counts as that IPv4 */
                            "::127.0.0.1", "::10.0.0.1", "::192.168.1.1", "::2",
                            "::ffff:0:127.0.0.1", "::ffff:0:10.0.0.1",
@@ -167,6 +169,7 @@ static void test_host_is_local(void **st)
                             "::ffff:8.8.8.8", "turn.example.org",
                             "fe7f::1", "fe00::1", "notlocalhost", "localhost.example.org",
                             "localhostx", "xlocalhost.", "::8.8.8.8", "::ffff:0:8.8.8.8",
+                            "local", "notlocal", "local.example.org", "x.locals",
                             "64:ff9b::8.8.8.8", "64:ff9b::203.0.113.5",
                             "64:ff9b:2::a00:1", "2002:808:808::1", "2003:7f00:1::1"};
     for (size_t i = 0; i < sizeof global / sizeof *global; i++)
@@ -463,6 +466,14 @@ static void test_identity_validate(void **st)
                               "expires='2030-01-01T00:00:00Z'/>", &b), ED_OK);
     assert_true(ed_service_same_identity(&a, &b));
     assert_true(ed_service_same_content(&a, &b)); /* ephemeral ones do not count */
+    free(b.host); /* the root's trailing dot: the same DNS name */
+    b.host = strdup("turn.example.org.");
+    assert_true(ed_service_same_identity(&a, &b));
+    free(b.host);
+    b.host = strdup("turn.example.com");
+    assert_false(ed_service_same_identity(&a, &b));
+    free(b.host);
+    b.host = strdup("turn.example.org");
     b.port = 3479;
     assert_false(ed_service_same_identity(&a, &b));
     b.port = 3478;

@@ -238,6 +238,18 @@ static void test_respond_credentials(void **st)
         "</credentials></iq>");
     free(s);
 
+    /* a fully qualified host with the root's trailing dot names the same
+     * service */
+    s = respond(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
+                "<service host='turn.example.org.' type='turn' port='3478' transport='tcp'/>"
+                "</credentials></iq>", &pol, &err);
+    assert_int_equal(err, ED_OK);
+    assert_string_equal(s,
+        "<iq from='example.org' id='r1' to='juliet@example.org/balcony' type='result'>"
+        "<credentials xmlns='urn:xmpp:extdisco:2'>" TURN_CREDS("3478", "tcp")
+        "</credentials></iq>");
+    free(s);
+
     /* Psi: several services in one request, host case-insensitive; the stun
      * service is answered too (rule 3), without credentials; a service
      * named twice is answered once. */

@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <libgen.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,28 +113,6 @@ static bool check_runtime(const ed_config *cfg, const char *path, char *err, siz
     return true;
 }
 
-/* After the drop: may this process write the database file and create the
- * journal beside it?  (A transaction that writes nothing, as in
- * ed_store_check_writable, needs neither.)  access(2) checks the real IDs,
- * which are the dropped ones by now. */
-static bool db_writable(const char *db, const char *user, char *err, size_t errlen)
-{
-    char copy[PATH_MAX];
-    snprintf(copy, sizeof copy, "%s", db);
-    const char *dir = dirname(copy);
-    const char *who = user ? user : "the user extdiscod runs as";
-    if (access(db, R_OK | W_OK) != 0) {
-        snprintf(err, errlen, "%s: %s (it must belong to %s)", db, strerror(errno), who);
-        return false;
-    }
-    if (access(dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "directory %s: %s (SQLite creates its journal there: it "
-                 "must belong to %s)", dir, strerror(errno), who);
-        return false;
-    }
-    return true;
-}
-
 static int drop_privileges(const char *path, const char *user)
 {
     if (!user || geteuid() != 0)
@@ -224,10 +200,9 @@ int main(int argc, char **argv)
     if (drop_privileges(path, s->cfg->user) != 0)
         goto out;
     /* The database was opened before the drop: it must still be writable
-     * now (its file, and its directory for the journal). */
-    if (s->c2s && (ed_store_check_writable(ed_c2s_store(s->c2s), s->cfg->c2s->database, err,
-                                           sizeof err) != 0 ||
-                   !db_writable(s->cfg->c2s->database, s->cfg->user, err, sizeof err))) {
+     * now (a real write: its file, and its directory for the journal). */
+    if (s->c2s && ed_store_check_writable(ed_c2s_store(s->c2s), s->cfg->c2s->database, err,
+                                          sizeof err) != 0) {
         ed_log_error("%s: c2s.database: %s", path, err);
         goto out;
     }

@@ -254,7 +254,7 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
         il_fail "no note about the directory: $out"
     rc=0
     out=$(timeout 20 "$EXTDISCOD" -c "$U/extdiscod.yml" 2>&1) || rc=$?
-    if [ "$rc" -eq 1 ] && grep -qE "c2s.database: ($U/db/accounts.sqlite: not writable|directory $U/db: Permission denied)" <<<"$out"; then
+    if [ "$rc" -eq 1 ] && grep -q "c2s.database: $U/db/accounts.sqlite: not writable" <<<"$out"; then
         il_pass "extdiscod refuses a database directory its user cannot write"
     else
         il_fail "start with an unwritable database directory: rc=$rc: $out"

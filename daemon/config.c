@@ -198,6 +198,7 @@ typedef struct cyaml_msgs {
     int line;        /* innermost backtrace line, 0 when none */
 } cyaml_msgs;
 
+__attribute__((format(printf, 3, 0)))
 static void cyaml_log_cb(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 {
     cyaml_msgs *c = ctx;

@@ -22,6 +22,7 @@ static int node_line(const yaml_node_t *n)
     return n ? (int)n->start_mark.line + 1 : 1;
 }
 
+__attribute__((format(printf, 6, 0)))
 static void vfail_at(const ed_ymap *m, char *err, size_t errlen, int line,
                      const char *path, const char *fmt, va_list ap)
 {

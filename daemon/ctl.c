@@ -25,10 +25,10 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "extdisco/extdisco.h"
-#include "sasl.h"
-#include "store.h"
+#include "c2s/sasl.h"
+#include "c2s/store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
 #define PASSWORD_MAX 1024

@@ -23,11 +23,11 @@
 
 #include <event2/event.h>
 
-#include "c2s.h"
-#include "component.h"
-#include "log.h"
-#include "server.h"
-#include "store.h"
+#include "c2s/c2s.h"
+#include "component/component.h"
+#include "core/log.h"
+#include "core/server.h"
+#include "c2s/store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
 /* Bound of the shutdown flush (the roles' closers give up after 2 s). */

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "registry.h"
+#include "config/config.h"
+#include "core/registry.h"
 #include "extdisco/turn_rest.h"
 #include "extdisco/xep0215.h"
 

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "proxy_proto.h"
+#include "c2s/proxy_proto.h"
 
 static ed_proxy_status parse(const char *s, size_t n, ed_proxy_info *i, size_t *used)
 {

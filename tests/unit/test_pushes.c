@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "server.h"
+#include "core/log.h"
+#include "core/server.h"
 
 #define NS2 "urn:xmpp:extdisco:2"
 #define NS1 "urn:xmpp:extdisco:1"

@@ -16,9 +16,9 @@
 #include <gsasl.h>
 #include <sqlite3.h>
 
-#include "sasl.h"
-#include "store.h"
-#include "throttle.h"
+#include "c2s/sasl.h"
+#include "c2s/store.h"
+#include "c2s/throttle.h"
 
 static char dbpath[64];
 

@@ -1,0 +1,487 @@
+/* daemon/c2s.c — the standalone XMPP server role: the TLS context, the
+ * account database, the client listeners (STARTTLS, direct TLS, PROXY
+ * protocol) and the set of sessions.  See c2s.h. */
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "c2s/c2s_int.h"
+#include "core/io.h"
+#include "core/log.h"
+
+/* seconds a connection closed at shutdown may take to flush its last bytes */
+#define C2S_STOP_FLUSH_SECS 2
+
+/* Why the last OpenSSL call failed, from the error queue (which is
+ * emptied): the earliest entry is the most specific one.  A system error
+ * (the file is missing or unreadable) has no reason string in OpenSSL 3:
+ * strerror() of its errno. */
+static void tls_reason(char *buf, size_t len)
+{
+    unsigned long e, first = 0, sys = 0;
+    while ((e = ERR_get_error()) != 0) {
+        if (!first)
+            first = e;
+        if (!sys && ERR_GET_LIB(e) == ERR_LIB_SYS)
+            sys = e;
+    }
+    const char *r = first ? ERR_reason_error_string(first) : NULL;
+    if (sys && ERR_GET_REASON(sys) > 0)
+        snprintf(buf, len, "%s", strerror(ERR_GET_REASON(sys)));
+    else if (r)
+        snprintf(buf, len, "%s", r);
+    else if (first)
+        ERR_error_string_n(first, buf, len);
+    else
+        snprintf(buf, len, "unknown TLS error");
+}
+
+/* The server's TLS context from c2s.tls: the certificate chain, the key,
+ * and that they belong together.  NULL with err naming the key on failure. */
+static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
+{
+    char why[256];
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls: cannot create a TLS context: %s", why);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* idle sessions keep no read/write buffers */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert) != 1) {
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls.cert %s: %s", tls->cert, why);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        tls_reason(why, sizeof why);
+        snprintf(err, errlen, "c2s.tls.key %s: %s", tls->key, why);
+        goto fail;
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return NULL;
+}
+
+bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
+{
+    const ed_cfg_c2s *cc = cfg->c2s;
+    if (!cc)
+        return true;
+    if (cc->tls) {
+        SSL_CTX *ctx = make_ssl(cc->tls, err, errlen);
+        if (!ctx)
+            return false;
+        SSL_CTX_free(ctx);
+    }
+    if (cc->database) {
+        char copy[PATH_MAX];
+        struct stat st;
+        snprintf(copy, sizeof copy, "%s", cc->database);
+        const char *dir = dirname(copy);
+        const char *why = stat(dir, &st) != 0 ? strerror(errno)
+                          : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+        if (why) {
+            snprintf(err, errlen, "c2s.database %s: directory %s: %s", cc->database, dir,
+                     why);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Open the account database.  When extdiscod runs as root and will drop
+ * privileges to `user`, the database is opened with that user's effective
+ * IDs: the files SQLite creates are that user's, and root needs no access
+ * to them (the systemd unit leaves root without CAP_DAC_OVERRIDE). */
+static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
+{
+    const char *db = cfg->c2s->database;
+    struct passwd *pw = NULL;
+    char e[768];
+    if (cfg->user && geteuid() == 0) {
+        if (!(pw = getpwnam(cfg->user))) {
+            snprintf(err, errlen, "user: no such user '%s'", cfg->user);
+            return NULL;
+        }
+        /* the groups the daemon keeps after dropping privileges */
+        if (setgroups(0, NULL) != 0 || setegid(pw->pw_gid) != 0 ||
+            seteuid(pw->pw_uid) != 0) {
+            int en = errno;
+            if (seteuid(0) != 0 || setegid(0) != 0) {
+                /* cannot return to root: nothing else is safe */
+                snprintf(err, errlen, "c2s.database: cannot switch back to root: %s",
+                     strerror(errno));
+                return NULL;
+            }
+            snprintf(err, errlen, "c2s.database %s: cannot open it as %s: %s", db,
+                     cfg->user, strerror(en));
+            return NULL;
+        }
+    }
+    ed_store *st = ed_store_open(db, e, sizeof e);
+    if (pw && (seteuid(0) != 0 || setegid(0) != 0)) {
+        ed_store_close(st);
+        snprintf(err, errlen, "c2s.database: cannot switch back to root: %s",
+                 strerror(errno));
+        return NULL;
+    }
+    if (!st && pw)
+        snprintf(err, errlen, "c2s.database: %s (opened as %s: the database and its "
+                 "directory must belong to %s)", e, cfg->user, cfg->user);
+    else if (!st)
+        snprintf(err, errlen, "c2s.database: %s", e);
+    return st;
+}
+
+static void apply_limits(ed_c2s *c, const ed_config *cfg)
+{
+    c->xlim = ed_xml_limits_default();
+    c->xlim.max_stanza_bytes = (size_t)cfg->limits.max_stanza_bytes;
+    c->xlim.max_text_bytes = (size_t)cfg->limits.max_stanza_bytes;
+    c->xlim.max_depth = (unsigned)cfg->limits.max_depth;
+    c->xlim.max_attrs = (unsigned)cfg->limits.max_attrs;
+    c->handshake_timeout = cfg->limits.handshake_timeout;
+    c->idle_timeout = cfg->limits.idle_timeout;
+    c->max_connections = (size_t)cfg->limits.max_connections;
+    c->require_tls = cfg->c2s->require_tls;
+}
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+    ed_listener *l = arg;
+    ed_c2s *c = l->c2s;
+    if (c->nsessions >= c->max_connections) {
+        ed_log_warn("c2s: %zu connections, refusing another", c->nsessions);
+        evutil_closesocket(fd);
+        return;
+    }
+    if (l->tls != ED_LISTEN_NONE && !c->ssl) {
+        evutil_closesocket(fd);
+        return;
+    }
+    /* Replies are small and latency-bound: without this, Nagle plus the
+     * peer's delayed ACK holds back every second reply by up to 40 ms. */
+    int one = 1;
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!ed_session_new(c, fd, sa, (socklen_t)salen, l)) {
+        ed_log_error("c2s: out of memory accepting a connection");
+        evutil_closesocket(fd);
+    }
+}
+
+static void reenable(evutil_socket_t fd, short what, void *arg)
+{
+    ed_listener *l = arg;
+    evconnlistener_enable(l->ev);
+}
+
+static void on_accept_error(struct evconnlistener *ev, void *arg)
+{
+    ed_listener *l = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    ed_log_warn("c2s: accept: %s", evutil_socket_error_to_string(e));
+    /* EMFILE and friends: pause briefly instead of spinning.  The timer is
+     * the listener's, so freeing the listener (reload, stop) cancels it. */
+    evconnlistener_disable(ev);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+    if (!l->retry)
+        l->retry = evtimer_new(evconnlistener_get_base(ev), reenable, l);
+    if (!l->retry || evtimer_add(l->retry, &tv) != 0)
+        evconnlistener_enable(ev); /* no timer: keep accepting rather than stop */
+}
+
+static void listener_free(ed_listener *l)
+{
+    if (!l)
+        return;
+    if (l->retry)
+        event_free(l->retry);
+    if (l->ev)
+        evconnlistener_free(l->ev);
+    free(l->address);
+    free(l);
+}
+
+/* Bind c2s.listen[index] (cl).  NULL with err naming the key on failure. */
+static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned index,
+                                 char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    char spec[300];
+    snprintf(spec, sizeof spec, strchr(cl->host, ':') ? "[%s]:%d" : "%s:%d", cl->host, cl->port);
+    if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) != 0) {
+        snprintf(err, errlen, "c2s.listen[%u].address %s: not a numeric address", index,
+                 cl->address);
+        return NULL;
+    }
+    ed_listener *l = calloc(1, sizeof *l);
+    if (!l || !(l->address = strdup(cl->address))) {
+        free(l);
+        snprintf(err, errlen, "c2s: out of memory");
+        return NULL;
+    }
+    l->c2s = c;
+    l->tls = cl->tls;
+    l->proxy = cl->proxy_protocol;
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+    if (ss.ss_family == AF_INET6)
+        flags |= LEV_OPT_BIND_IPV6ONLY;
+    l->ev = evconnlistener_new_bind(c->base, on_accept, l, flags, 512,
+                                    (struct sockaddr *)&ss, sslen);
+    if (!l->ev) {
+        snprintf(err, errlen, "c2s.listen[%u].address %s: %s", index, cl->address,
+                 strerror(errno));
+        listener_free(l);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(l->ev, on_accept_error);
+    ed_log_info("c2s: listening on %s (%s%s)", cl->address,
+                cl->tls == ED_LISTEN_DIRECT ? "direct TLS"
+                : cl->tls == ED_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
+                cl->proxy_protocol ? ", PROXY protocol" : "");
+    return l;
+}
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+    ed_c2s *c = arg;
+    /* Doomed sessions first.  A kill can doom others (its unavailable
+     * presence overflows them), possibly behind the cursor: another pass
+     * finds those.  Each pass kills at least one, so at most nsessions. */
+    for (size_t pass = 0; c->ndoomed > 0 && pass <= c->nsessions; pass++) {
+        for (ed_session *s = c->sessions, *next; s; s = next) {
+            next = s->next; /* a kill unlinks only s (others are doomed) */
+            if (s->doomed)
+                ed_session_kill(s);
+        }
+    }
+    while (c->dead) {
+        ed_session *s = c->dead;
+        c->dead = s->next;
+        ed_session_free(s);
+    }
+}
+
+/* Sessions that read nothing since the last sweep give back their
+ * parser's expat state (several KiB each) until their next byte.  The freed
+ * blocks sit between the small long-lived ones of other sessions, so glibc
+ * never returns them by itself: malloc_trim() gives the free pages inside
+ * the heap back to the kernel.  (With the early release in session.c's
+ * on_read, an idle plaintext connection went from 12.5 to ~2.3 KiB of RSS:
+ * bench/idle_rss.py.) */
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+    ed_c2s *c = arg;
+    size_t released = 0;
+    for (ed_session *s = c->sessions; s; s = s->next) {
+        if (!s->active && !s->parser_idle && s->xs && s->state == SS_OPEN &&
+            !s->closing && ed_xml_stream_idle(s->xs)) {
+            s->parser_idle = true;
+            released++;
+        }
+        s->active = false;
+        s->busy_reads = 0;
+    }
+#ifdef __GLIBC__
+    if (released)
+        malloc_trim(0);
+#endif
+}
+
+ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
+{
+    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    if (!cc) {
+        snprintf(err, errlen, "c2s: no c2s section");
+        return NULL;
+    }
+    ed_c2s *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "c2s: out of memory");
+        return NULL;
+    }
+    c->srv = srv;
+    c->base = srv->base;
+    apply_limits(c, srv->cfg);
+    if (!(c->domain = strdup(cc->domain)) || !(c->sasl = ed_sasl_new()) ||
+        !(c->throttle = ed_throttle_new(4096)) ||
+        !(c->reaper = event_new(c->base, -1, 0, reap, c)) ||
+        !(c->sweeper = event_new(c->base, -1, EV_PERSIST, sweep, c))) {
+        snprintf(err, errlen, "c2s: cannot initialise (memory or libgsasl)");
+        goto fail;
+    }
+    struct timeval every = {.tv_sec = ED_C2S_SWEEP_SECS, .tv_usec = 0};
+    event_add(c->sweeper, &every);
+    if (cc->tls && !(c->ssl = make_ssl(cc->tls, err, errlen)))
+        goto fail;
+    if (!cc->database) { /* the loader refuses that already */
+        snprintf(err, errlen, "c2s.database: missing");
+        goto fail;
+    }
+    if (!(c->store = open_store(srv->cfg, err, errlen)))
+        goto fail;
+    if (cc->nlisten && !(c->lst = calloc(cc->nlisten, sizeof *c->lst))) {
+        snprintf(err, errlen, "c2s: out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < cc->nlisten; i++) {
+        if (cc->listen[i].tls != ED_LISTEN_NONE && !c->ssl) {
+            snprintf(err, errlen, "c2s.listen[%u] %s needs c2s.tls (cert and key)", i,
+                     cc->listen[i].address);
+            goto fail;
+        }
+        if (!(c->lst[i] = listener_new(c, &cc->listen[i], i, err, errlen)))
+            goto fail;
+        c->nlst++;
+    }
+    return c;
+fail:
+    ed_c2s_stop(c);
+    return NULL;
+}
+
+void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
+{
+    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    if (!cc) {
+        ed_log_warn("c2s: the new configuration has no c2s section; "
+                    "keeping the running server (restart to stop it)");
+        return;
+    }
+    c->srv = srv;
+    apply_limits(c, srv->cfg);
+    if (strcmp(cc->domain, c->domain) != 0)
+        ed_log_warn("c2s: the domain changed to %s; restart to apply it", cc->domain);
+    if (cc->tls) {
+        char err[512];
+        SSL_CTX *ctx = make_ssl(cc->tls, err, sizeof err);
+        if (ctx) {
+            SSL_CTX_free(c->ssl); /* live sessions hold their own reference */
+            c->ssl = ctx;
+        } else {
+            ed_log_error("%s (keeping the old certificate)", err);
+        }
+    }
+    /* listeners: keep those whose address and mode are unchanged */
+    ed_listener **nl = calloc(cc->nlisten ? cc->nlisten : 1, sizeof *nl);
+    if (!nl)
+        return;
+    size_t nn = 0;
+    for (unsigned i = 0; i < cc->nlisten; i++) {
+        const ed_cfg_listen *cl = &cc->listen[i];
+        for (size_t k = 0; k < c->nlst; k++) {
+            ed_listener *l = c->lst[k];
+            if (l && strcmp(l->address, cl->address) == 0) {
+                l->tls = cl->tls;
+                l->proxy = cl->proxy_protocol;
+                nl[nn++] = l;
+                c->lst[k] = NULL;
+                goto next;
+            }
+        }
+        char err[512];
+        ed_listener *l = listener_new(c, cl, i, err, sizeof err);
+        if (l)
+            nl[nn++] = l;
+        else
+            ed_log_error("%s", err);
+    next:;
+    }
+    for (size_t k = 0; k < c->nlst; k++) {
+        if (c->lst[k])
+            ed_log_info("c2s: no longer listening on %s", c->lst[k]->address);
+        listener_free(c->lst[k]);
+    }
+    free(c->lst);
+    c->lst = nl;
+    c->nlst = nn;
+}
+
+ed_store *ed_c2s_store(ed_c2s *c)
+{
+    return c->store;
+}
+
+/* --- shutdown ----------------------------------------------------------- */
+
+void ed_c2s_stop(ed_c2s *c)
+{
+    if (!c)
+        return;
+    /* no new connections */
+    for (size_t k = 0; k < c->nlst; k++)
+        listener_free(c->lst[k]);
+    free(c->lst);
+    c->lst = NULL;
+    c->nlst = 0;
+    /* Every open stream gets system-shutdown and </stream:stream> (RFC
+     * 6120 §4.9.3.22); a kill only unlinks the session it kills (others
+     * are at most doomed), so the next pointer stays valid. */
+    for (ed_session *s = c->sessions, *next; s; s = next) {
+        next = s->next;
+        if (!s->closing && !s->doomed && s->state == SS_OPEN)
+            ed_session_stream_error(s, "system-shutdown", NULL);
+    }
+    while (c->sessions)
+        ed_session_kill(c->sessions);
+    /* Sessions that were closing (just now, or flushing an earlier stream
+     * error) keep their connection until the last bytes are out. */
+    for (ed_session *s = c->dead; s; s = s->next) {
+        if (s->closing && s->bev) {
+            if (s->rev) {
+                event_free(s->rev);
+                s->rev = NULL;
+            }
+            ed_io_close_later(c->base, s->bev, C2S_STOP_FLUSH_SECS);
+            s->bev = NULL;
+        }
+    }
+    if (c->reaper) {
+        reap(-1, 0, c);
+        event_free(c->reaper);
+    }
+    if (c->sweeper)
+        event_free(c->sweeper);
+    ed_router_free(c);
+    ed_store_close(c->store);
+    ed_sasl_free(c->sasl);
+    ed_throttle_free(c->throttle);
+    SSL_CTX_free(c->ssl);
+    ed_buf_free(&c->out);
+    ed_buf_free(&c->cork);
+    free(c->domain);
+    free(c);
+}

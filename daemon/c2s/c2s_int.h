@@ -1,0 +1,232 @@
+/* daemon/c2s_int.h — what the parts of the standalone server role share:
+ * c2s.c (listeners, TLS context), session.c (one client connection),
+ * router.c (local delivery, presence), roster.c (rosters, subscriptions).
+ * Not a public interface.  Single-threaded on the server's event base. */
+#ifndef EXTDISCOD_C2S_INT_H
+#define EXTDISCOD_C2S_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "c2s/c2s.h"
+#include "c2s/sasl.h"
+#include "c2s/store.h"
+#include "c2s/throttle.h"
+
+#define NS_TLS      "urn:ietf:params:xml:ns:xmpp-tls"
+#define NS_SASL     "urn:ietf:params:xml:ns:xmpp-sasl"
+#define NS_BIND     "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
+#define NS_ROSTER   "jabber:iq:roster"
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+
+#define ED_C2S_READ_HIGH   4096       /* bytes read per turn before parsing */
+#define ED_C2S_OUT_MAX     (1 << 20)  /* queued output before a slow client is cut */
+#define ED_C2S_FLUSH_SECS  5          /* time to flush a closing stream */
+#define ED_C2S_MAX_AUTH_FAILURES 3    /* per connection */
+#define ED_C2S_MAX_RESOURCES 16       /* per account */
+#define ED_C2S_PRESENCE_MAX 4096      /* bytes of a stored presence payload */
+#define ED_C2S_LANG_MAX    35         /* bytes of a stream xml:lang we stamp */
+#define ED_C2S_MAX_DIRECTED 32        /* directed-presence targets remembered
+                                       * per session (the oldest give way) */
+#define ED_C2S_BUSY_READS  3          /* reads per sweep period that keep
+                                       * the parser of a bound session */
+#define ED_C2S_SWEEP_SECS  1          /* quiet for 1-2 sweeps: the XML parser's
+                                       * expat state is released */
+#define ED_C2S_IQ_PENDING_SECS 120    /* an unanswered IQ to a local entity
+                                       * stops counting against
+                                       * limits.max_pending_iqs after this */
+
+typedef struct ed_session ed_session;
+typedef struct ed_user ed_user;
+typedef struct ed_pending_iqs ed_pending_iqs; /* router.c */
+
+typedef struct ed_listener {
+    ed_c2s *c2s;
+    struct evconnlistener *ev;
+    struct event *retry; /* re-enables ev after an accept error (owned) */
+    char *address;       /* as configured, to compare on reload */
+    ed_listen_tls tls;
+    bool proxy;
+} ed_listener;
+
+/* An account with at least one bound resource. */
+struct ed_user {
+    ed_user *next;       /* hash chain */
+    char *local;
+    ed_session *res;     /* bound sessions, linked by rnext */
+    unsigned nres;
+};
+
+struct ed_c2s {
+    ed_server *srv;
+    struct event_base *base;
+    SSL_CTX *ssl;        /* NULL without tls cert/key */
+    ed_store *store;
+    ed_sasl *sasl;
+    ed_throttle *throttle;
+    ed_listener **lst;
+    size_t nlst;
+    ed_session *sessions; /* every live session, doubly linked */
+    size_t nsessions;
+    ed_session *dead;    /* killed sessions, freed by the reaper */
+    size_t ndoomed;      /* live sessions with doomed set */
+    struct event *reaper;
+    struct event *sweeper; /* every ED_C2S_SWEEP_SECS: idle sessions shrink */
+    uint64_t serial;     /* sessions accepted so far */
+    ed_user **ub;        /* users by local part */
+    size_t nub, nusers;
+    ed_buf out;          /* scratch for serialising */
+    ed_buf cork;         /* output gathered for `corked` (session.c) */
+    ed_session *corked;  /* the bound session whose input is being read:
+                          * its output goes to cork and out in one send(2)
+                          * when the read is done */
+    char rbuf[ED_C2S_READ_HIGH]; /* recv(2) of bound plaintext sessions */
+    char *domain;
+    ed_xml_limits xlim;
+    bool require_tls;
+    int64_t handshake_timeout, idle_timeout;
+    size_t max_connections;
+};
+
+enum {
+    SS_PROXY = 0,        /* waiting for the PROXY header */
+    SS_STREAM,           /* waiting for a stream header */
+    SS_OPEN              /* stream open */
+};
+
+struct ed_session {
+    ed_c2s *c2s;
+    ed_session *prev, *next; /* all sessions */
+    ed_session *rnext;       /* next resource of the same user */
+    ed_user *user;           /* set while bound */
+    struct bufferevent *bev;
+    struct event *rev;       /* bound plaintext session: reads with recv(2)
+                              * into c2s->rbuf (bev only writes); NULL
+                              * before binding and over TLS */
+    ed_xml_stream *xs;
+    ed_sasl_conv *sasl;
+    ed_jid *jid;             /* bare after auth, full after bind */
+    char *presence;          /* payload of the last available presence */
+    char *lang;              /* the stream's xml:lang, NULL when none */
+    char **directed;         /* JIDs sent directed available presence
+                              * (router.c; RFC 6121 §4.6.3), NULL: none */
+    uint8_t ndirected;
+    ed_pending_iqs *pending; /* IQ requests sent to local entities and not
+                              * answered yet (router.c); NULL when none */
+    struct sockaddr_storage peer; /* the client (as the proxy reports it) */
+    socklen_t peerlen;
+    int64_t started;
+    uint64_t serial;         /* for log lines */
+    uint8_t state;
+    uint8_t auth_failures;
+    uint8_t busy_reads;      /* reads while bound this sweep period */
+    int8_t priority;
+    bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
+    bool tls : 1;            /* the stream runs over TLS */
+    bool starttls_ok : 1;    /* the listener offers STARTTLS */
+    bool authed : 1;
+    bool bound : 1;
+    bool available : 1;      /* sent initial presence, not unavailable */
+    bool roster_wanted : 1;  /* asked for the roster: gets pushes */
+    bool restart : 1;        /* reset the parser after this feed */
+    bool closing : 1;        /* flushing a final error; ignore input */
+    bool dead : 1;           /* freed soon; do nothing */
+    bool doomed : 1;         /* to be killed by the reaper: its output
+                              * overflowed while stanzas were being routed
+                              * (ed_session_doom); sends to it are dropped */
+    bool header_sent : 1;
+    bool starttls_pending : 1; /* <proceed/> sent: switch after the feed */
+    bool active : 1;         /* read something since the last sweep */
+    bool parser_idle : 1;    /* the sweep released xs's expat state */
+    bool pending_logged : 1; /* hit max_pending_iqs (logged once) */
+};
+
+/* --- session.c -------------------------------------------------------- */
+ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
+                           socklen_t salen, const ed_listener *l);
+/* Serialise and queue (never blocks).  Cuts a client whose queue passes
+ * ED_C2S_OUT_MAX. */
+void ed_session_send(ed_session *s, const ed_elem *stanza);
+void ed_session_send_raw(ed_session *s, const char *data, size_t n);
+/* Send <stream:error> (and a header first when none went out), close the
+ * stream, flush, then free. */
+void ed_session_stream_error(ed_session *s, const char *cond, const char *text);
+/* Unregister everywhere now, free on the next loop turn. */
+void ed_session_kill(ed_session *s);
+/* Kill s later, from the reaper event: for a failure found while routing
+ * (output queue full, out of memory), where killing at once would unbind s
+ * and free router structures that the caller's loops are walking.  Stops
+ * reading from s at once; everything sent to s until then is dropped. */
+void ed_session_doom(ed_session *s);
+/* Immediate free (shutdown only). */
+void ed_session_free(ed_session *s);
+/* The ed_route of s for pushes. */
+ed_route ed_session_route(ed_session *s);
+
+/* --- session_sasl.c ---------------------------------------------------- */
+/* An element in the SASL namespace from a session not yet authenticated:
+ * <auth/>, <response/>, <abort/> (anything else: a stream error).  On
+ * success s->authed, s->jid (bare) and s->restart are set. */
+void ed_session_sasl(ed_session *s, ed_elem *st);
+
+/* --- router.c --------------------------------------------------------- */
+/* Bind s (authed, jid bare) to resource (NULL: generate one).  false with
+ * *condition on failure. */
+bool ed_router_bind(ed_session *s, const char *resource, const char **condition);
+/* s goes away: unavailable presence to whoever saw it, out of the table. */
+void ed_router_unbind(ed_session *s);
+/* A stanza from bound session s (owned by the caller). */
+void ed_router_stanza(ed_session *s, ed_elem *st);
+ed_user *ed_router_user(ed_c2s *c, const char *local);
+void ed_router_free(ed_c2s *c);
+/* Does the local account exist (online or in the store)? */
+bool ed_router_account_exists(ed_c2s *c, const char *local);
+/* Reply with an error to st from s (st's to/from swapped). */
+void ed_router_error(ed_session *s, const ed_elem *st, const char *cond);
+/* Free s->pending (session teardown). */
+void ed_router_pending_free(ed_session *s);
+
+/* --- presence.c ------------------------------------------------------- */
+/* Deliver the presence of every available resource of `from` to every
+ * available resource of user `to` (both local parts); unavailable when
+ * unavail; only: when non-NULL, only this session of `to` receives. */
+void ed_presence_between(ed_c2s *c, const char *from, const char *to, bool unavail,
+                         ed_session *only);
+/* Send a presence stanza text of type (NULL: available) from `from` (a JID
+ * string) to session s; payload (serialised children, may be NULL) goes
+ * with available and unavailable presence. */
+void ed_presence_send(ed_session *s, const char *from, const char *type,
+                      const char *payload);
+/* Presence from s without a `to` (or to its own bare JID): initial,
+ * updated or unavailable (type NULL or "unavailable"). */
+void ed_presence_from_client(ed_session *s, ed_elem *st, const char *type);
+/* s (available) goes: unavailable to subscribers, its other resources and
+ * directed-presence recipients; pushes forget it. */
+void ed_presence_gone(ed_session *s);
+/* s sent presence of type (NULL or "unavailable") directly to jid, a local
+ * user's full or bare JID: remembered or forgotten (RFC 6121 §4.6). */
+void ed_presence_directed(ed_session *s, const char *jid, const char *type);
+/* Forget s's directed-presence targets (no presence is sent). */
+void ed_presence_directed_free(ed_session *s);
+
+/* --- roster.c --------------------------------------------------------- */
+/* jabber:iq:roster get/set from s for its own roster. */
+void ed_roster_iq(ed_session *s, const ed_elem *iq);
+/* A subscription presence (subscribe/subscribed/unsubscribe/unsubscribed)
+ * from s to the local bare JID contact (local part). */
+void ed_roster_subscription(ed_session *s, const char *contact, const char *type);
+/* Initial presence of s: send it the pending subscription requests. */
+void ed_roster_initial(ed_session *s);
+/* Contacts of user (local part) with a subscription mask (ED_SUB_*):
+ * callback per contact bare JID. */
+void ed_roster_each(ed_c2s *c, const char *user, int mask,
+                    void (*fn)(void *ud, const char *contact_bare), void *ud);
+
+#endif

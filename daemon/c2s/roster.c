@@ -1,0 +1,397 @@
+/* daemon/roster.c — rosters (RFC 6121 §2) and presence subscriptions
+ * (§3) between local users, persisted in the store.  Roster pushes go to
+ * every resource of the user that has asked for the roster.  Contacts in
+ * other domains can be kept in the roster but never get subscriptions
+ * (there is no s2s). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "c2s/c2s_int.h"
+#include "core/log.h"
+
+static const char *sub_name(int sub)
+{
+    static const char *const n[] = {"none", "to", "from", "both"};
+    return n[sub & 3];
+}
+
+void ed_roster_each(ed_c2s *c, const char *user, int mask,
+                    void (*fn)(void *ud, const char *contact_bare), void *ud)
+{
+    ed_roster_item *v;
+    size_t n;
+    if (ed_store_roster_list(c->store, user, &v, &n) != 0) {
+        ed_log_error("roster: cannot read the roster of %s", user);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (v[i].sub & mask)
+            fn(ud, v[i].contact);
+    ed_roster_items_free(v, n);
+}
+
+static bool add_item(ed_elem *q, const ed_roster_item *it, bool removed)
+{
+    ed_elem *e = ed_elem_add(q, "item", NULL);
+    if (!e || ed_elem_set_attr(e, "jid", it->contact) != ED_OK)
+        return false;
+    if (removed)
+        return ed_elem_set_attr(e, "subscription", "remove") == ED_OK;
+    if (it->name && ed_elem_set_attr(e, "name", it->name) != ED_OK)
+        return false;
+    if (ed_elem_set_attr(e, "subscription", sub_name(it->sub)) != ED_OK)
+        return false;
+    if (it->ask && ed_elem_set_attr(e, "ask", "subscribe") != ED_OK)
+        return false;
+    for (size_t i = 0; i < it->ngroups; i++) {
+        ed_elem *g = ed_elem_add(e, "group", NULL);
+        if (!g || ed_elem_add_text(g, it->groups[i], strlen(it->groups[i])) != ED_OK)
+            return false;
+    }
+    return true;
+}
+
+/* Roster push of one item to every interested resource of user. */
+static void push(ed_c2s *c, const char *user, const ed_roster_item *it, bool removed)
+{
+    ed_user *u = ed_router_user(c, user);
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext) {
+        if (!r->roster_wanted)
+            continue;
+        char id[32];
+        ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
+        ed_elem *q = iq ? ed_elem_add(iq, "query", NS_ROSTER) : NULL;
+        if (q && ed_elem_set_attr(iq, "type", "set") == ED_OK &&
+            ed_elem_set_attr(iq, "id", ed_server_next_id(c->srv, id, sizeof id)) == ED_OK &&
+            ed_elem_set_attr(iq, "to", r->jid->full) == ED_OK && add_item(q, it, removed))
+            ed_session_send(r, iq);
+        ed_elem_free(iq);
+    }
+}
+
+/* Store it (or delete it when nothing is left of a hidden item) and push. */
+static void save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
+{
+    if (it->hidden && it->sub == ED_SUB_NONE && !it->ask && !it->pending_in) {
+        ed_store_roster_del(c->store, user, it->contact);
+        return;
+    }
+    if (ed_store_roster_put(c->store, user, it) != 1)
+        ed_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
+                    ed_store_errmsg(c->store));
+    else if (pushit && !it->hidden)
+        push(c, user, it, false);
+}
+
+static void send_result(ed_session *s, const ed_elem *iq)
+{
+    ed_elem *r = ed_iq_result(iq);
+    if (r)
+        ed_session_send(s, r);
+    ed_elem_free(r);
+}
+
+static bool valid_text(const char *t)
+{
+    if (strlen(t) > ED_ROSTER_MAX_NAME)
+        return false;
+    for (; *t; t++)
+        if ((unsigned char)*t < 0x20)
+            return false;
+    return true;
+}
+
+static void roster_get(ed_session *s, const ed_elem *iq)
+{
+    ed_c2s *c = s->c2s;
+    ed_roster_item *v;
+    size_t n;
+    if (ed_store_roster_list(c->store, s->jid->local, &v, &n) != 0) {
+        ed_router_error(s, iq, "internal-server-error");
+        return;
+    }
+    ed_elem *r = ed_iq_result(iq);
+    ed_elem *q = r ? ed_elem_add(r, "query", NS_ROSTER) : NULL;
+    bool ok = q != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        if (!v[i].hidden)
+            ok = add_item(q, &v[i], false);
+    ed_roster_items_free(v, n);
+    if (ok) {
+        ed_session_send(s, r);
+        s->roster_wanted = true;
+    } else {
+        ed_router_error(s, iq, "internal-server-error");
+    }
+    ed_elem_free(r);
+}
+
+static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
+{
+    ed_c2s *c = s->c2s;
+    ed_elem *item = ed_elem_child(q, "item", NS_ROSTER);
+    if (!item || ed_elem_next(item, "item", NS_ROSTER)) {
+        ed_router_error(s, iq, "bad-request"); /* exactly one item (§2.3.3) */
+        return;
+    }
+    const char *jid = ed_elem_attr(item, "jid");
+    ed_err e;
+    char *bare = jid ? ed_jid_normalize(jid, &e) : NULL;
+    if (!bare || strchr(bare, '/')) {
+        free(bare);
+        ed_router_error(s, iq, "bad-request");
+        return;
+    }
+    const char *subs = ed_elem_attr(item, "subscription");
+    ed_roster_item it;
+    int found = ed_store_roster_get(c->store, s->jid->local, bare, &it);
+    if (found < 0) {
+        free(bare);
+        ed_router_error(s, iq, "internal-server-error");
+        return;
+    }
+    if (subs && strcmp(subs, "remove") == 0) {
+        if (found == 1 && !it.hidden) {
+            const char *at = strchr(bare, '@');
+            bool local = at && strcmp(at + 1, c->domain) == 0;
+            char contact[ED_JID_PART_MAX + 1];
+            snprintf(contact, sizeof contact, "%.*s", at ? (int)(at - bare) : 0, bare);
+            int sub = it.sub;
+            bool pin = it.pending_in, ask = it.ask;
+            /* §2.5.2: cancel both directions first */
+            if (local && (sub & ED_SUB_TO || ask))
+                ed_roster_subscription(s, contact, "unsubscribe");
+            if (local && (sub & ED_SUB_FROM || pin))
+                ed_roster_subscription(s, contact, "unsubscribed");
+            ed_store_roster_del(c->store, s->jid->local, bare);
+            send_result(s, iq);
+            push(c, s->jid->local, &it, true);
+        } else {
+            ed_router_error(s, iq, "item-not-found");
+        }
+        if (found == 1)
+            ed_roster_item_clear(&it);
+        free(bare);
+        return;
+    }
+    if (strcmp(bare, s->jid->bare) == 0) {
+        if (found == 1)
+            ed_roster_item_clear(&it);
+        free(bare);
+        ed_router_error(s, iq, "not-allowed");
+        return;
+    }
+    if (found != 1) {
+        memset(&it, 0, sizeof it);
+        it.contact = bare;
+        bare = NULL;
+    }
+    free(bare);
+    it.hidden = false;
+    const char *name = ed_elem_attr(item, "name");
+    char **groups = NULL;
+    size_t ng = 0;
+    bool ok = !name || valid_text(name);
+    const char *cond = "not-acceptable"; /* §2.3.3: empty or too long */
+    for (ed_elem *g = ed_elem_child(item, "group", NS_ROSTER); ok && g;
+         g = ed_elem_next(g, "group", NS_ROSTER)) {
+        const char *t = ed_elem_text(g);
+        ok = t && *t && valid_text(t) && ng < ED_ROSTER_MAX_GROUPS;
+        for (size_t i = 0; ok && i < ng; i++)
+            if (!(ok = strcmp(groups[i], t) != 0))
+                cond = "bad-request"; /* §2.3.3: the same group twice */
+        if (ok) {
+            char **ngv = realloc(groups, (ng + 1) * sizeof *groups);
+            ok = ngv && (ngv[ng] = strdup(t));
+            if (ngv) {
+                groups = ngv;
+                ng += ok;
+            }
+        }
+    }
+    if (!ok) {
+        for (size_t i = 0; i < ng; i++)
+            free(groups[i]);
+        free(groups);
+        ed_roster_item_clear(&it);
+        ed_router_error(s, iq, cond);
+        return;
+    }
+    for (size_t i = 0; i < it.ngroups; i++)
+        free(it.groups[i]);
+    free(it.groups);
+    it.groups = groups;
+    it.ngroups = ng;
+    free(it.name);
+    it.name = name ? strdup(name) : NULL;
+    int r = ed_store_roster_put(c->store, s->jid->local, &it);
+    if (r == 1) {
+        send_result(s, iq);
+        push(c, s->jid->local, &it, false);
+    } else {
+        if (r < 0)
+            ed_log_error("roster: cannot store %s in the roster of %s: %s", it.contact,
+                         s->jid->local, ed_store_errmsg(c->store));
+        ed_router_error(s, iq, r == 0 ? "not-allowed" : "internal-server-error");
+    }
+    ed_roster_item_clear(&it);
+}
+
+void ed_roster_iq(ed_session *s, const ed_elem *iq)
+{
+    const char *type = ed_elem_attr(iq, "type");
+    ed_elem *q = ed_iq_payload(iq);
+    if (type && strcmp(type, "get") == 0)
+        roster_get(s, iq);
+    else if (type && strcmp(type, "set") == 0)
+        roster_set(s, iq, q);
+    else
+        ed_router_error(s, iq, "bad-request");
+}
+
+/* --- subscriptions ------------------------------------------------------------- */
+
+/* Load user's item for contact_bare, or a fresh hidden one. */
+static bool load(ed_c2s *c, const char *user, const char *contact_bare, ed_roster_item *it,
+                 bool *existed)
+{
+    int r = ed_store_roster_get(c->store, user, contact_bare, it);
+    if (r < 0)
+        return false;
+    *existed = r == 1;
+    if (r == 0) {
+        memset(it, 0, sizeof *it);
+        it->hidden = true;
+        if (!(it->contact = strdup(contact_bare)))
+            return false;
+    }
+    return true;
+}
+
+/* Deliver a subscription presence from bare `from` to every available
+ * resource of user `to`. */
+static void deliver_sub(ed_c2s *c, const char *from_bare, const char *to, const char *type)
+{
+    ed_user *u = ed_router_user(c, to);
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (r->available)
+            ed_presence_send(r, from_bare, type, NULL);
+}
+
+void ed_roster_subscription(ed_session *s, const char *contact, const char *type)
+{
+    ed_c2s *c = s->c2s;
+    const char *user = s->jid->local;
+    char cbare[2 * ED_JID_PART_MAX + 2];
+    snprintf(cbare, sizeof cbare, "%s@%s", contact, c->domain);
+    const char *ubare = s->jid->bare;
+    if (!ed_router_account_exists(c, contact))
+        return;
+    ed_roster_item mine, theirs;
+    bool mine_existed, theirs_existed;
+    if (!load(c, user, cbare, &mine, &mine_existed))
+        return;
+    if (!load(c, contact, ubare, &theirs, &theirs_existed)) {
+        ed_roster_item_clear(&mine);
+        return;
+    }
+    (void)theirs_existed;
+
+    if (strcmp(type, "subscribe") == 0) {
+        if (!(mine.sub & ED_SUB_TO)) {
+            (void)mine_existed;
+            mine.hidden = false; /* §3.1.2: the server adds the item */
+            mine.ask = true;
+            save(c, user, &mine, true);
+        }
+        if (theirs.sub & ED_SUB_FROM) {
+            /* already approved: answer for the contact (§3.1.3) */
+            ed_roster_item_clear(&mine);
+            ed_roster_item_clear(&theirs);
+            ed_roster_item m2;
+            bool ex;
+            if (load(c, user, cbare, &m2, &ex)) {
+                if (m2.ask || !(m2.sub & ED_SUB_TO)) {
+                    m2.ask = false;
+                    m2.sub |= ED_SUB_TO;
+                    save(c, user, &m2, true);
+                }
+                ed_roster_item_clear(&m2);
+            }
+            deliver_sub(c, cbare, user, "subscribed");
+            ed_presence_between(c, contact, user, false, NULL);
+            return;
+        }
+        theirs.pending_in = true;
+        save(c, contact, &theirs, false);
+        deliver_sub(c, ubare, contact, "subscribe");
+    } else if (strcmp(type, "subscribed") == 0) {
+        /* s approves contact's request: s's item gains `from` */
+        if (!mine.pending_in) {
+            ed_roster_item_clear(&mine);
+            ed_roster_item_clear(&theirs);
+            return; /* no pre-approval support: ignored */
+        }
+        mine.pending_in = false;
+        mine.sub |= ED_SUB_FROM;
+        mine.hidden = false;
+        save(c, user, &mine, true);
+        if (theirs.ask) {
+            theirs.ask = false;
+            theirs.sub |= ED_SUB_TO;
+            save(c, contact, &theirs, true);
+            deliver_sub(c, ubare, contact, "subscribed");
+            ed_presence_between(c, user, contact, false, NULL);
+        }
+    } else if (strcmp(type, "unsubscribe") == 0) {
+        if (mine.sub & ED_SUB_TO || mine.ask) {
+            mine.sub &= ~ED_SUB_TO;
+            mine.ask = false;
+            save(c, user, &mine, true);
+        }
+        if (theirs.sub & ED_SUB_FROM || theirs.pending_in) {
+            /* §3.3.3: unavailable presence only where the contact's
+             * presence was shared; a pending request just goes away */
+            bool shared = theirs.sub & ED_SUB_FROM;
+            theirs.sub &= ~ED_SUB_FROM;
+            theirs.pending_in = false;
+            save(c, contact, &theirs, true);
+            deliver_sub(c, ubare, contact, "unsubscribe");
+            if (shared)
+                ed_presence_between(c, contact, user, true, NULL);
+        }
+    } else if (strcmp(type, "unsubscribed") == 0) {
+        if (mine.sub & ED_SUB_FROM || mine.pending_in) {
+            /* §3.2.3: a denied request gets no presence; a cancelled
+             * subscription gets the user's unavailable presence */
+            bool shared = mine.sub & ED_SUB_FROM;
+            mine.sub &= ~ED_SUB_FROM;
+            mine.pending_in = false;
+            save(c, user, &mine, true);
+            if (shared)
+                ed_presence_between(c, user, contact, true, NULL);
+        }
+        if (theirs.sub & ED_SUB_TO || theirs.ask) {
+            theirs.sub &= ~ED_SUB_TO;
+            theirs.ask = false;
+            save(c, contact, &theirs, true);
+            deliver_sub(c, ubare, contact, "unsubscribed");
+        }
+    }
+    ed_roster_item_clear(&mine);
+    ed_roster_item_clear(&theirs);
+}
+
+void ed_roster_initial(ed_session *s)
+{
+    /* §3.1.3: pending requests are delivered when the contact comes online */
+    ed_roster_item *v;
+    size_t n;
+    if (ed_store_roster_list(s->c2s->store, s->jid->local, &v, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].pending_in)
+            ed_presence_send(s, v[i].contact, "subscribe", NULL);
+    ed_roster_items_free(v, n);
+}

@@ -1,0 +1,570 @@
+/* daemon/router.c — stanzas from bound sessions: the account table (bound
+ * resources per user) and delivery between local users (presence itself:
+ * presence.c) by the rules of RFC 6121 §8.5 (bare and full JIDs,
+ * service-unavailable where they say so).  IQs to the server or to the
+ * user's own account go to roster.c or to ed_server_handle_iq() (disco,
+ * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
+ * other domains get remote-server-not-found. */
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "c2s/c2s_int.h"
+#include "core/log.h"
+
+/* --- the account table ----------------------------------------------------- */
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static ed_user **uslot(ed_c2s *c, const char *local)
+{
+    ed_user **pp = &c->ub[hash(local) & (c->nub - 1)];
+    while (*pp && strcmp((*pp)->local, local) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+ed_user *ed_router_user(ed_c2s *c, const char *local)
+{
+    return c->ub ? *uslot(c, local) : NULL;
+}
+
+static void grow(ed_c2s *c)
+{
+    size_t nb = c->nub * 2;
+    ed_user **b = calloc(nb, sizeof *b);
+    if (!b)
+        return;
+    for (size_t i = 0; i < c->nub; i++) {
+        ed_user *u = c->ub[i];
+        while (u) {
+            ed_user *n = u->next;
+            size_t k = hash(u->local) & (nb - 1);
+            u->next = b[k];
+            b[k] = u;
+            u = n;
+        }
+    }
+    free(c->ub);
+    c->ub = b;
+    c->nub = nb;
+}
+
+static ed_user *user_get_or_add(ed_c2s *c, const char *local)
+{
+    if (!c->ub) {
+        c->nub = 64;
+        if (!(c->ub = calloc(c->nub, sizeof *c->ub)))
+            return NULL;
+    }
+    ed_user **pp = uslot(c, local);
+    if (*pp)
+        return *pp;
+    ed_user *u = calloc(1, sizeof *u);
+    if (!u || !(u->local = strdup(local))) {
+        free(u);
+        return NULL;
+    }
+    *pp = u;
+    if (++c->nusers > c->nub)
+        grow(c);
+    return u;
+}
+
+void ed_router_free(ed_c2s *c)
+{
+    for (size_t i = 0; i < c->nub; i++) {
+        ed_user *u = c->ub[i];
+        while (u) {
+            ed_user *n = u->next;
+            free(u->local);
+            free(u);
+            u = n;
+        }
+    }
+    free(c->ub);
+    c->ub = NULL;
+    c->nub = c->nusers = 0;
+}
+
+bool ed_router_account_exists(ed_c2s *c, const char *local)
+{
+    if (ed_router_user(c, local))
+        return true;
+    ed_account a;
+    return ed_store_account_get(c->store, local, &a) == 1;
+}
+
+static ed_session *find_resource(ed_user *u, const char *resource)
+{
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (strcmp(r->jid->resource, resource) == 0)
+            return r;
+    return NULL;
+}
+
+bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
+{
+    ed_c2s *c = s->c2s;
+    ed_jid *full = NULL;
+    char gen[24];
+    if (!resource) { /* RFC 6120 §7.6.2.1: the server generates one */
+        unsigned char r[6];
+        evutil_secure_rng_get_bytes(r, sizeof r);
+        snprintf(gen, sizeof gen, "ed-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+                 r[5]);
+        resource = gen;
+    }
+    if (ed_jid_make(s->jid->local, c->domain, resource, &full) != ED_OK) {
+        *condition = "bad-request";
+        return false;
+    }
+    ed_user *u = user_get_or_add(c, full->local);
+    if (!u) {
+        ed_jid_free(full);
+        *condition = "internal-server-error";
+        return false;
+    }
+    ed_session *old = find_resource(u, full->resource);
+    if (old) { /* RFC 6120 §7.7.2.2: the new session wins */
+        ed_session_stream_error(old, "conflict", "replaced by a new session");
+        /* old's unbind freed the user record when it was the last resource */
+        if (!(u = user_get_or_add(c, full->local))) {
+            ed_jid_free(full);
+            *condition = "internal-server-error";
+            return false;
+        }
+    }
+    if (u->nres >= ED_C2S_MAX_RESOURCES) {
+        ed_jid_free(full);
+        *condition = "resource-constraint";
+        return false;
+    }
+    ed_jid_free(s->jid);
+    s->jid = full;
+    s->user = u;
+    s->rnext = u->res;
+    u->res = s;
+    u->nres++;
+    return true;
+}
+
+void ed_router_unbind(ed_session *s)
+{
+    if (!s->bound)
+        return;
+    ed_c2s *c = s->c2s;
+    if (s->available)
+        ed_presence_gone(s);
+    ed_user *u = s->user;
+    for (ed_session **pp = &u->res; *pp; pp = &(*pp)->rnext) {
+        if (*pp == s) {
+            *pp = s->rnext;
+            break;
+        }
+    }
+    s->rnext = NULL;
+    s->user = NULL;
+    s->bound = false;
+    if (--u->nres == 0) {
+        ed_user **pp = uslot(c, u->local);
+        *pp = u->next;
+        free(u->local);
+        free(u);
+        c->nusers--;
+    }
+}
+
+/* --- pending IQs (limits.max_pending_iqs) ------------------------------------- */
+
+/* An IQ get/set a session sent to another local entity (a full JID) that
+ * has not been answered yet: the hash of its id and the serial of the
+ * session it went to (the answer must come from there).  Entries are kept
+ * in a small array grown on demand (no memory while nothing is pending). */
+typedef struct pend_ent {
+    uint64_t id;
+    uint64_t peer;
+    int64_t sent;
+} pend_ent;
+
+struct ed_pending_iqs {
+    uint32_t n, cap;
+    pend_ent e[];
+};
+
+void ed_router_pending_free(ed_session *s)
+{
+    free(s->pending);
+    s->pending = NULL;
+}
+
+static uint64_t iq_id_key(const ed_elem *st)
+{
+    const char *id = ed_elem_attr(st, "id");
+    return hash(id ? id : "");
+}
+
+static void pending_remove(ed_session *s, uint32_t i)
+{
+    ed_pending_iqs *p = s->pending;
+    p->e[i] = p->e[--p->n];
+    if (p->n == 0)
+        ed_router_pending_free(s);
+}
+
+/* s sends the IQ request st to session to: count it.  false when s already
+ * has limits.max_pending_iqs unanswered (after dropping the expired). */
+static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
+{
+    ed_c2s *c = s->c2s;
+    int64_t max = c->srv->cfg->limits.max_pending_iqs;
+    int64_t now = c->srv->clock();
+    ed_pending_iqs *p = s->pending;
+    if (p && p->n >= max) {
+        for (uint32_t i = p->n; i-- > 0;)
+            if (now - p->e[i].sent > ED_C2S_IQ_PENDING_SECS) {
+                pending_remove(s, i);
+                if (!(p = s->pending))
+                    break;
+            }
+    }
+    if (p && p->n >= max) {
+        if (!s->pending_logged) {
+            ed_log_warn("c2s: %s has %u IQs awaiting replies (limits.max_pending_iqs); "
+                        "answering more with resource-constraint", s->jid->full, p->n);
+            s->pending_logged = true;
+        }
+        return false;
+    }
+    if (!p || p->n == p->cap) {
+        uint32_t cap = p ? p->cap * 2 : 4;
+        if (cap > max)
+            cap = (uint32_t)max;
+        ed_pending_iqs *np = realloc(p, sizeof *np + cap * sizeof np->e[0]);
+        if (!np)
+            return true; /* out of memory: deliver it uncounted */
+        if (!p)
+            np->n = 0;
+        np->cap = cap;
+        s->pending = p = np;
+    }
+    p->e[p->n++] = (pend_ent){.id = iq_id_key(st), .peer = to->serial, .sent = now};
+    return true;
+}
+
+/* from answers (result or error) the IQ st of session to. */
+static void pending_answered(ed_session *to, const ed_elem *st, const ed_session *from)
+{
+    ed_pending_iqs *p = to->pending;
+    if (!p)
+        return;
+    uint64_t id = iq_id_key(st);
+    for (uint32_t i = 0; i < p->n; i++)
+        if (p->e[i].id == id && p->e[i].peer == from->serial) {
+            pending_remove(to, i);
+            return;
+        }
+}
+
+/* --- delivery --------------------------------------------------------------- */
+
+void ed_router_error(ed_session *s, const ed_elem *st, const char *cond)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (type && strcmp(type, "error") == 0)
+        return; /* never answer an error with an error */
+    if (strcmp(st->name, "iq") == 0 && type && strcmp(type, "result") == 0)
+        return;
+    ed_elem *e = ed_stanza_error(st, cond, NULL, NULL);
+    if (e)
+        ed_session_send(s, e);
+    ed_elem_free(e);
+}
+
+static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain)
+{
+    ed_c2s *c = s->c2s;
+    ed_iq_ctx ctx = {
+        .from = s->jid,
+        .to = to,
+        .to_domain = to_domain,
+        .peer = (const struct sockaddr *)&s->peer,
+        .peerlen = s->peerlen,
+        .route = ed_session_route(s),
+        .online = s->available,
+    };
+    ed_elem *reply = NULL;
+    switch (ed_server_handle_iq(c->srv, st, &ctx, &reply)) {
+    case ED_IQ_REPLIED:
+        if (reply)
+            ed_session_send(s, reply);
+        else
+            ed_router_error(s, st, "internal-server-error");
+        ed_elem_free(reply);
+        break;
+    case ED_IQ_CONSUMED:
+        break;
+    case ED_IQ_UNHANDLED:
+        ed_router_error(s, st, "service-unavailable");
+        break;
+    }
+}
+
+/* disco#info/items of the user's own bare JID, answered for the account
+ * (RFC 6121 §8.5.1, XEP-0030): an account, with no items; the server's
+ * features (XEP-0215, XEP-0279) are on the domain. */
+static void account_disco(ed_session *s, const ed_elem *st, bool info)
+{
+    ed_elem *r = ed_iq_result(st);
+    ed_elem *q = r ? ed_elem_add(r, "query", info ? NS_DISCO_INFO : NS_DISCO_ITEMS) : NULL;
+    bool ok = q != NULL;
+    if (ok && info) {
+        ed_elem *id = ed_elem_add(q, "identity", NULL), *f = ed_elem_add(q, "feature", NULL);
+        ok = id && f && ed_elem_set_attr(id, "category", "account") == ED_OK &&
+             ed_elem_set_attr(id, "type", "registered") == ED_OK &&
+             ed_elem_set_attr(f, "var", NS_DISCO_INFO) == ED_OK;
+    }
+    if (ok)
+        ed_session_send(s, r);
+    else
+        ed_router_error(s, st, "internal-server-error");
+    ed_elem_free(r);
+}
+
+/* IQs the server answers for the account itself (no `to`, or the user's
+ * own bare JID). */
+static void own_iq(ed_session *s, ed_elem *st, const char *to)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
+        return; /* e.g. answers to roster and service pushes */
+    ed_elem *p = ed_iq_payload(st);
+    if (p && strcmp(p->ns, NS_ROSTER) == 0 && strcmp(p->name, "query") == 0) {
+        ed_roster_iq(s, st);
+    } else if (p && strcmp(p->ns, NS_SESSION) == 0 && strcmp(p->name, "session") == 0) {
+        ed_elem *r = ed_iq_result(st);
+        if (r)
+            ed_session_send(s, r);
+        ed_elem_free(r);
+    } else if (p && strcmp(p->ns, NS_BIND) == 0) {
+        ed_router_error(s, st, "not-allowed");
+    } else if (to && p && strcmp(p->name, "query") == 0 && type && strcmp(type, "get") == 0 &&
+               !ed_elem_attr(p, "node") &&
+               (strcmp(p->ns, NS_DISCO_INFO) == 0 || strcmp(p->ns, NS_DISCO_ITEMS) == 0)) {
+        account_disco(s, st, strcmp(p->ns, NS_DISCO_INFO) == 0);
+    } else {
+        server_iq(s, st, to ? to : s->c2s->domain, to == NULL);
+    }
+}
+
+static bool is_sic(const ed_elem *st)
+{
+    ed_elem *p = ed_iq_payload(st);
+    return p && (strcmp(p->ns, ED_NS_SIC1) == 0 || strcmp(p->ns, ED_NS_SIC0) == 0);
+}
+
+/* Message to a local bare JID (RFC 6121 §8.5.2). */
+static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
+{
+    const char *type = ed_elem_attr(st, "type");
+    if (!type)
+        type = "normal";
+    if (strcmp(type, "error") == 0)
+        return;
+    if (strcmp(type, "groupchat") == 0) {
+        ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    int best = -1;
+    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (r->available && r->priority >= 0 && r->priority > best)
+            best = r->priority;
+    if (best < 0) {
+        /* no offline storage: normal and chat bounce, headline is dropped */
+        if (strcmp(type, "headline") != 0)
+            ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    bool headline = strcmp(type, "headline") == 0;
+    for (ed_session *r = u->res; r; r = r->rnext)
+        if (r->available && r->priority >= 0 && (headline || r->priority == best))
+            ed_session_send(r, st);
+}
+
+static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
+{
+    ed_c2s *c = s->c2s;
+    const char *kind = st->name;
+    const char *type = ed_elem_attr(st, "type");
+    bool own = strcmp(to->local, s->jid->local) == 0;
+    ed_user *u = ed_router_user(c, to->local);
+    bool presence = kind[0] == 'p', message = kind[0] == 'm';
+    bool iq_request = kind[0] == 'i' && type &&
+                      (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+
+    if (iq_request && !own && is_sic(st)) {
+        /* XEP-0279: forbidden, existing account or not (no account probe) */
+        server_iq(s, st, ed_elem_attr(st, "to"), false);
+        return;
+    }
+    if (!u && !own && !ed_router_account_exists(c, to->local)) {
+        if (!presence) /* §8.5.1: no such account */
+            ed_router_error(s, st, "service-unavailable");
+        return;
+    }
+    /* §3.1.2, §4.3.2, §8.5.3.1: subscription presence and probes to a full
+     * JID are the server's business, as for the bare JID */
+    bool sub_or_probe = presence && type &&
+                        (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
+                         strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0 ||
+                         strcmp(type, "probe") == 0);
+    if (presence && !own)
+        ed_presence_directed(s, to->full, type);
+    if (to->resource && !sub_or_probe) {
+        ed_session *r = find_resource(u, to->resource);
+        if (r && (!presence || r != s)) {
+            if (iq_request && !pending_add(s, st, r)) {
+                ed_router_error(s, st, "resource-constraint");
+                return;
+            }
+            if (kind[0] == 'i' && !iq_request)
+                pending_answered(r, st, s);
+            ed_session_send(r, st);
+            return;
+        }
+        /* §8.5.3.2: no such resource */
+        if (message) {
+            if (type && strcmp(type, "groupchat") == 0)
+                ed_router_error(s, st, "service-unavailable");
+            else
+                message_to_bare(s, st, u);
+        } else if (presence) {
+            if (type && strncmp(type, "subscri", 7) != 0 && strncmp(type, "unsubscri", 9) != 0)
+                return;
+            if (type)
+                ed_roster_subscription(s, to->local, type);
+        } else if (iq_request) {
+            ed_router_error(s, st, "service-unavailable");
+        }
+        return;
+    }
+    /* bare JID */
+    if (message) {
+        message_to_bare(s, st, u);
+    } else if (presence) {
+        if (type && (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
+                     strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0)) {
+            if (!own)
+                ed_roster_subscription(s, to->local, type);
+        } else if (type && strcmp(type, "probe") == 0) {
+            ed_roster_item it;
+            if (!own && ed_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {
+                if (it.sub & ED_SUB_FROM)
+                    ed_presence_between(c, to->local, s->jid->local, false, s);
+                ed_roster_item_clear(&it);
+            }
+        } else if (!type || strcmp(type, "unavailable") == 0) {
+            for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+                if (r->available && r != s)
+                    ed_session_send(r, st);
+        }
+    } else if (own) {
+        own_iq(s, st, ed_elem_attr(st, "to"));
+    } else if (iq_request) {
+        ed_router_error(s, st, "service-unavailable");
+    }
+}
+
+/* A stanza to the server's bare domain. */
+static void to_server(ed_session *s, ed_elem *st, const char *tos, const char *type)
+{
+    if (st->name[0] == 'i') {
+        server_iq(s, st, tos, true);
+    } else if (st->name[0] == 'm' && (!type || (strcmp(type, "error") != 0 &&
+                                                 strcmp(type, "headline") != 0))) {
+        ed_router_error(s, st, "service-unavailable"); /* normal (no type) too */
+    }
+    /* presence to the server: nothing to do */
+}
+
+void ed_router_stanza(ed_session *s, ed_elem *st)
+{
+    ed_c2s *c = s->c2s;
+    const char *from = ed_elem_attr(st, "from");
+    if (from && strcmp(from, s->jid->full) != 0) { /* the same string needs no parse */
+        ed_jid *f = NULL;
+        bool ok = ed_jid_parse(from, strlen(from), &f) == ED_OK &&
+                  (ed_jid_eq_full(f, s->jid) ||
+                   (!f->resource && ed_jid_eq_bare(f, s->jid)));
+        ed_jid_free(f);
+        if (!ok) {
+            ed_session_stream_error(s, "invalid-from", "not your JID");
+            return;
+        }
+    }
+    if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK ||
+        (s->lang && !ed_elem_attr(st, "xml:lang") &&
+         ed_elem_set_attr(st, "xml:lang", s->lang) != ED_OK)) { /* RFC 6120 §8.1.5 */
+        ed_session_kill(s);
+        return;
+    }
+    const char *tos = ed_elem_attr(st, "to");
+    const char *type = ed_elem_attr(st, "type");
+    if (st->name[0] == 'i') { /* RFC 6120 §8.2.3: type and id are required */
+        bool request = type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+        bool reply = type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0);
+        if (!request && !reply) {
+            ed_router_error(s, st, "bad-request");
+            return;
+        }
+        if (!ed_elem_attr(st, "id")) {
+            if (request)
+                ed_router_error(s, st, "bad-request");
+            return; /* a reply without id answers nothing */
+        }
+    }
+    if (!tos) {
+        if (st->name[0] == 'i')
+            own_iq(s, st, NULL);
+        else if (st->name[0] == 'p')
+            ed_presence_from_client(s, st, type);
+        else
+            message_to_bare(s, st, s->user); /* RFC 6120 §10.3.1 */
+        return;
+    }
+    if (strcmp(tos, c->domain) == 0) { /* the server itself: the usual case, no parse */
+        to_server(s, st, tos, type);
+        return;
+    }
+    ed_jid *to = NULL;
+    if (ed_jid_parse(tos, strlen(tos), &to) != ED_OK) {
+        if (st->name[0] != 'p')
+            ed_router_error(s, st, "jid-malformed");
+        ed_jid_free(to);
+        return;
+    }
+    if (strcmp(to->domain, c->domain) != 0) {
+        if (st->name[0] != 'p')
+            ed_router_error(s, st, "remote-server-not-found"); /* no s2s */
+    } else if (!to->local) {
+        if (to->resource) {
+            if (st->name[0] == 'i')
+                ed_router_error(s, st, "service-unavailable");
+        } else {
+            to_server(s, st, tos, type);
+        }
+    } else if (!to->resource && strcmp(to->local, s->jid->local) == 0 &&
+               st->name[0] == 'p' && !type) {
+        ed_presence_from_client(s, st, NULL); /* presence to one's own bare JID */
+    } else {
+        to_local_user(s, st, to);
+    }
+    ed_jid_free(to);
+}

@@ -1,0 +1,784 @@
+/* daemon/session.c — one client connection of the standalone server: the
+ * PROXY header, the stream (RFC 6120 §4), STARTTLS (§5), SASL (§6, in
+ * session_sasl.c) and resource binding (§7); after binding every stanza goes
+ * to router.c.
+ *
+ * Memory: nothing big is allocated up front.  The XML parser is created
+ * when the first stream byte arrives, and c2s.c's sweep releases its expat
+ * state (ed_xml_stream_idle) once the session has been quiet for a second
+ * or two; reads stop at ED_C2S_READ_HIGH bytes per turn; output is
+ * serialised into the c2s-wide scratch buffer.
+ *
+ * I/O per request (the benchmark's hot path): a bound plaintext session
+ * reads with recv(2) into a c2s-wide buffer (raw_reading) and its replies
+ * to one read go out with one send(2) (cork/uncork); TLS sessions and
+ * everything before binding go through the bufferevent.
+ *
+ * Freeing: the XML parser's callbacks must not free the session, so every
+ * teardown goes through ed_session_kill(), which unregisters the session at
+ * once and leaves the free to the reaper event. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+
+#include "c2s/c2s_int.h"
+#include "core/io.h"
+#include "core/log.h"
+#include "c2s/proxy_proto.h"
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+static const char *peer_str(const ed_session *s, char *buf, size_t n)
+{
+    char ip[ED_SIC_IP_MAX];
+    int port = 0;
+    if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
+        snprintf(buf, n, "?");
+    else
+        snprintf(buf, n, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
+    return buf;
+}
+
+static void set_read_timeout(ed_session *s, int64_t secs)
+{
+    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, &tv, NULL);
+}
+
+static void setup_bev(ed_session *s)
+{
+    bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, ED_C2S_READ_HIGH);
+    set_read_timeout(s, s->bound ? s->c2s->idle_timeout : s->c2s->handshake_timeout);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* Put TLS on top of the connection.  STARTTLS: the socket bufferevent is
+ * replaced by an OpenSSL one on the same descriptor (one bufferevent per
+ * connection, and the queued <proceed/> is written out first).  Direct TLS
+ * after a PROXY header: the bytes already read are the start of the TLS
+ * handshake, so a filter is stacked on the socket bufferevent instead. */
+static bool start_tls(ed_session *s, bool filter)
+{
+    SSL *ssl = SSL_new(s->c2s->ssl);
+    if (!ssl)
+        return false;
+    struct bufferevent *tls;
+    if (filter) {
+        tls = bufferevent_openssl_filter_new(s->c2s->base, s->bev, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        evutil_socket_t fd = bufferevent_getfd(s->bev);
+        struct evbuffer *out = bufferevent_get_output(s->bev);
+        /* <proceed/> (and anything before it) is tiny: the socket takes it.
+         * A socket bufferevent keeps the start of its output frozen. */
+        evbuffer_unfreeze(out, 1);
+        while (evbuffer_get_length(out) > 0)
+            if (evbuffer_write(out, fd) <= 0)
+                break;
+        if (evbuffer_get_length(out) > 0) {
+            ed_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+            SSL_free(ssl);
+            return false;
+        }
+        bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+        bufferevent_setfd(s->bev, -1);
+        bufferevent_free(s->bev);
+        s->bev = NULL;
+        tls = bufferevent_openssl_socket_new(s->c2s->base, fd, ssl,
+                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+        if (!tls) {
+            evutil_closesocket(fd);
+            /* a session needs a bufferevent until it is freed */
+            s->bev = bufferevent_socket_new(s->c2s->base, -1, 0);
+            return false;
+        }
+    }
+    if (!tls) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    s->bev = tls;
+    s->tls = true;
+    setup_bev(s);
+    return true;
+}
+
+ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
+                           socklen_t salen, const ed_listener *l)
+{
+    ed_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->c2s = c;
+    if (salen > sizeof s->peer)
+        salen = sizeof s->peer;
+    memcpy(&s->peer, sa, salen);
+    s->peerlen = salen;
+    s->started = c->srv->clock();
+    s->serial = ++c->serial;
+    s->state = l->proxy ? SS_PROXY : SS_STREAM;
+    s->direct_tls = l->tls == ED_LISTEN_DIRECT;
+    s->starttls_ok = l->tls == ED_LISTEN_STARTTLS && c->ssl;
+    if (s->direct_tls && !l->proxy) {
+        SSL *ssl = SSL_new(c->ssl);
+        s->bev = ssl ? bufferevent_openssl_socket_new(c->base, fd, ssl,
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE)
+                     : NULL;
+        if (!s->bev)
+            SSL_free(ssl);
+        else
+            bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+        s->tls = true;
+    } else {
+        s->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!s->bev) {
+        free(s);
+        return NULL;
+    }
+    setup_bev(s);
+    s->next = c->sessions;
+    if (c->sessions)
+        c->sessions->prev = s;
+    c->sessions = s;
+    c->nsessions++;
+    return s;
+}
+
+void ed_session_free(ed_session *s)
+{
+    if (s->rev)
+        event_free(s->rev);
+    if (s->bev)
+        bufferevent_free(s->bev);
+    ed_xml_stream_free(s->xs);
+    ed_sasl_end(s->sasl);
+    ed_jid_free(s->jid);
+    free(s->presence);
+    free(s->lang);
+    ed_router_pending_free(s);
+    ed_presence_directed_free(s);
+    free(s);
+}
+
+void ed_session_doom(ed_session *s)
+{
+    if (s->dead || s->doomed)
+        return;
+    ed_c2s *c = s->c2s;
+    s->doomed = true;
+    c->ndoomed++;
+    if (c->corked == s)
+        c->corked = NULL; /* its output is dropped with the connection */
+    if (s->rev)
+        event_del(s->rev);
+    bufferevent_disable(s->bev, EV_READ);
+    event_active(c->reaper, EV_TIMEOUT, 0);
+}
+
+void ed_session_kill(ed_session *s)
+{
+    if (s->dead)
+        return;
+    ed_c2s *c = s->c2s;
+    if (s->doomed) {
+        s->doomed = false;
+        c->ndoomed--;
+    }
+    if (c->corked == s)
+        c->corked = NULL; /* its output is dropped with the connection */
+    if (s->bound)
+        ed_router_unbind(s);
+    ed_pushes_forget_owner(c->srv->pushes, s);
+    ed_sasl_end(s->sasl);
+    s->sasl = NULL;
+    s->dead = true;
+    if (s->rev)
+        event_del(s->rev);
+    bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+    /* out of the live list, onto the reaper's */
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    c->nsessions--;
+    s->prev = NULL;
+    s->next = c->dead;
+    c->dead = s;
+    event_active(c->reaper, EV_TIMEOUT, 0);
+}
+
+/* Too much queued for s (with n more bytes): the client is not reading. */
+static bool out_full(ed_session *s, size_t n)
+{
+    size_t q = evbuffer_get_length(bufferevent_get_output(s->bev)) + n;
+    if (s->c2s->corked == s)
+        q += s->c2s->cork.len;
+    if (q <= ED_C2S_OUT_MAX)
+        return false;
+    char p[64];
+    ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
+    ed_session_doom(s);
+    return true;
+}
+
+/* Corking.  While a bound session's input is parsed, what it is sent is
+ * gathered in c2s->cork and written with one send(2) when the read is done
+ * (plaintext, nothing queued before), the rest handed to the bufferevent.
+ * Through the bufferevent alone every read that produced replies cost an
+ * epoll_ctl to watch for writability, a loop turn, a writev and an epoll_ctl
+ * to stop watching.  Only one session is corked at a time; output for other
+ * sessions goes the usual way. */
+static void cork(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    if (c->corked || !s->bound)
+        return;
+    c->corked = s;
+    ed_buf_reset(&c->cork);
+}
+
+static void uncork(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    if (c->corked != s)
+        return;
+    c->corked = NULL;
+    ed_buf *b = &c->cork;
+    if (!s->dead)
+        ed_io_send(s->bev, !s->tls, b->data, b->len);
+    ed_buf_reset(b);
+    if (b->cap > 4 * ED_C2S_READ_HIGH * 8)
+        ed_buf_free(b); /* a big burst: do not keep it */
+}
+
+void ed_session_send_raw(ed_session *s, const char *data, size_t n)
+{
+    if (s->dead || s->doomed || out_full(s, n))
+        return;
+    if (s->c2s->corked == s) {
+        if (ed_buf_append(&s->c2s->cork, data, n) != ED_OK)
+            ed_session_doom(s); /* out of memory: the stream is broken */
+        return;
+    }
+    bufferevent_write(s->bev, data, n);
+}
+
+void ed_session_send(ed_session *s, const ed_elem *stanza)
+{
+    ed_c2s *c = s->c2s;
+    if (s->dead || s->doomed)
+        return;
+    if (c->corked == s) { /* straight into the cork, no copy */
+        size_t before = c->cork.len;
+        ed_err e = ed_xml_write(&c->cork, stanza, ED_NS_CLIENT);
+        if (e != ED_OK) {
+            c->cork.len = before;
+            if (c->cork.data)
+                c->cork.data[before] = '\0';
+            ed_log_error("c2s: cannot serialise a stanza");
+            return;
+        }
+        size_t n = c->cork.len - before;
+        c->cork.len = before; /* counted as not queued yet */
+        if (!out_full(s, n))
+            c->cork.len = before + n;
+        return;
+    }
+    ed_buf *b = &c->out;
+    ed_buf_reset(b);
+    if (ed_xml_write(b, stanza, ED_NS_CLIENT) != ED_OK) {
+        ed_log_error("c2s: cannot serialise a stanza");
+        return;
+    }
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+static void route_send(void *owner, const ed_elem *stanza)
+{
+    ed_session_send(owner, stanza);
+}
+
+ed_route ed_session_route(ed_session *s)
+{
+    ed_route r = {.owner = s, .send = route_send};
+    return r;
+}
+
+/* --- closing --------------------------------------------------------------- */
+
+static void on_flushed(struct bufferevent *bev, void *arg)
+{
+    ed_session_kill(arg);
+}
+
+static void on_flush_event(struct bufferevent *bev, short what, void *arg)
+{
+    ed_session_kill(arg);
+}
+
+/* Stop reading, send what is queued, then kill. */
+static void close_after_flush(ed_session *s)
+{
+    if (s->dead || s->closing)
+        return;
+    uncork(s); /* what was sent so far goes out before the close */
+    s->closing = true;
+    if (s->bound)
+        ed_router_unbind(s);
+    ed_pushes_forget_owner(s->c2s->srv->pushes, s);
+    if (s->rev)
+        event_del(s->rev);
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+    bufferevent_setcb(s->bev, NULL, on_flushed, on_flush_event, s);
+    struct timeval tv = {.tv_sec = ED_C2S_FLUSH_SECS, .tv_usec = 0};
+    bufferevent_set_timeouts(s->bev, NULL, &tv);
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+        ed_session_kill(s);
+}
+
+static void send_header(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    unsigned char rnd[8];
+    evutil_secure_rng_get_bytes(rnd, sizeof rnd);
+    ed_buf *b = &c->out;
+    ed_buf_reset(b);
+    ed_buf_printf(b, "<?xml version='1.0'?><stream:stream xmlns='" ED_NS_CLIENT
+                     "' xmlns:stream='" ED_NS_STREAMS "' id='");
+    for (size_t i = 0; i < sizeof rnd; i++)
+        ed_buf_printf(b, "%02x", rnd[i]);
+    ed_buf_puts(b, "' from='");
+    ed_buf_xml_escape(b, c->domain, strlen(c->domain), 1);
+    ed_buf_puts(b, "' version='1.0' xml:lang='en'>");
+    s->header_sent = true;
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
+{
+    if (s->dead || s->closing)
+        return;
+    char p[64];
+    ed_log_info("c2s %s: stream error %s%s%s", peer_str(s, p, sizeof p), cond,
+                text ? ": " : "", text ? text : "");
+    if (!s->header_sent)
+        send_header(s);
+    ed_buf *b = &s->c2s->out;
+    ed_buf_reset(b);
+    ed_buf_printf(b, "<stream:error><%s xmlns='" ED_NS_STREAMERR "'/>", cond);
+    if (text) {
+        ed_buf_puts(b, "<text xmlns='" ED_NS_STREAMERR "' xml:lang='en'>");
+        ed_buf_xml_escape(b, text, strlen(text), 0);
+        ed_buf_puts(b, "</text>");
+    }
+    ed_buf_puts(b, "</stream:error></stream:stream>");
+    ed_session_send_raw(s, b->data, b->len);
+    close_after_flush(s);
+}
+
+/* --- stream ---------------------------------------------------------------- */
+
+static void send_features(ed_session *s)
+{
+    ed_c2s *c = s->c2s;
+    ed_buf *b = &c->out;
+    ed_buf_reset(b);
+    ed_buf_puts(b, "<stream:features>");
+    if (!s->tls && s->starttls_ok)
+        ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
+                                      : "<starttls xmlns='" NS_TLS "'/>");
+    if (!s->authed && (s->tls || !c->require_tls)) {
+        const char *m[3];
+        size_t n = ed_sasl_mechanisms(s->tls, m);
+        ed_buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>");
+        for (size_t i = 0; i < n; i++)
+            ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
+        ed_buf_puts(b, "</mechanisms>");
+    }
+    if (s->authed)
+        ed_buf_puts(b, "<bind xmlns='" NS_BIND "'/><session xmlns='" NS_SESSION
+                       "'><optional/></session>");
+    ed_buf_puts(b, "</stream:features>");
+    ed_session_send_raw(s, b->data, b->len);
+}
+
+/* A plausible language tag (BCP 47 shape: letters, digits, '-'; at most
+ * ED_C2S_LANG_MAX bytes); anything else is not stamped on stanzas. */
+static bool valid_lang(const char *t)
+{
+    size_t n = 0;
+    for (; t[n]; n++)
+        if (n >= ED_C2S_LANG_MAX ||
+            !((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' && t[n] <= 'Z') ||
+              (t[n] >= '0' && t[n] <= '9') || (t[n] == '-' && n > 0)))
+            return false;
+    return n > 0;
+}
+
+static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing)
+        return;
+    send_header(s);
+    s->state = SS_OPEN;
+    const char *to = ed_elem_attr(hdr, "to");
+    const char *version = ed_elem_attr(hdr, "version");
+    if (strcmp(content_ns, ED_NS_CLIENT) != 0) {
+        ed_session_stream_error(s, "invalid-namespace", "the content namespace must be jabber:client");
+        return;
+    }
+    if (!version || atoi(version) < 1) {
+        ed_session_stream_error(s, "unsupported-version", "XMPP 1.0 is required");
+        return;
+    }
+    ed_err e;
+    char *norm = to ? ed_jid_normalize(to, &e) : NULL;
+    bool ok = norm && strcmp(norm, s->c2s->domain) == 0;
+    free(norm);
+    if (!ok) {
+        ed_session_stream_error(s, "host-unknown", "this server serves another domain");
+        return;
+    }
+    /* RFC 6120 §4.7.4: the stream's default language, stamped on the
+     * client's stanzas that carry none (router.c) */
+    const char *lang = ed_elem_attr(hdr, "xml:lang");
+    free(s->lang);
+    s->lang = lang && valid_lang(lang) ? strdup(lang) : NULL;
+    send_features(s);
+}
+
+static void on_close(void *ud)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing)
+        return;
+    ed_session_send_raw(s, "</stream:stream>", 16);
+    close_after_flush(s);
+}
+
+/* --- before binding ---------------------------------------------------------- */
+
+static void handle_preauth(ed_session *s, ed_elem *st)
+{
+    if (strcmp(st->ns, NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
+        if (s->tls || !s->starttls_ok) {
+            ed_session_send_raw(s, "<failure xmlns='" NS_TLS "'/></stream:stream>",
+                                strlen("<failure xmlns='" NS_TLS "'/></stream:stream>"));
+            close_after_flush(s);
+            return;
+        }
+        static const char proceed[] = "<proceed xmlns='" NS_TLS "'/>";
+        ed_session_send_raw(s, proceed, sizeof proceed - 1);
+        s->restart = true;
+        s->starttls_pending = true;
+        return;
+    }
+    if (strcmp(st->ns, NS_SASL) == 0) {
+        ed_session_sasl(s, st);
+        return;
+    }
+    ed_session_stream_error(s, "not-authorized", "authenticate first");
+}
+
+static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
+{
+    ed_elem *res = ed_elem_child(bind, "resource", NS_BIND);
+    const char *want = res ? ed_elem_text(res) : NULL;
+    const char *cond = NULL;
+    if (want && !*want)
+        want = NULL; /* the server names it */
+    if (!ed_router_bind(s, want, &cond)) {
+        ed_elem *e = ed_stanza_error(iq, cond, NULL, NULL);
+        if (e)
+            ed_session_send(s, e);
+        ed_elem_free(e);
+        return;
+    }
+    s->bound = true;
+    set_read_timeout(s, s->c2s->idle_timeout);
+    ed_elem *r = ed_iq_result(iq);
+    ed_elem *b = r ? ed_elem_add(r, "bind", NS_BIND) : NULL;
+    ed_elem *j = b ? ed_elem_add(b, "jid", NULL) : NULL;
+    if (j && ed_elem_add_text(j, s->jid->full, strlen(s->jid->full)) == ED_OK)
+        ed_session_send(s, r);
+    ed_elem_free(r);
+    char p[64];
+    ed_log_info("c2s %s: bound %s", peer_str(s, p, sizeof p), s->jid->full);
+}
+
+static void handle_prebind(ed_session *s, ed_elem *st)
+{
+    const char *type = ed_elem_attr(st, "type");
+    ed_elem *p = strcmp(st->name, "iq") == 0 && strcmp(st->ns, ED_NS_CLIENT) == 0
+                     ? ed_iq_payload(st) : NULL;
+    if (p && type && strcmp(type, "set") == 0 && strcmp(p->ns, NS_BIND) == 0 &&
+        strcmp(p->name, "bind") == 0) {
+        handle_bind(s, st, p);
+        return;
+    }
+    ed_session_stream_error(s, "not-authorized", "bind a resource first");
+}
+
+static void on_stanza(void *ud, ed_elem *st)
+{
+    ed_session *s = ud;
+    if (s->dead || s->closing || s->doomed || s->restart) {
+        /* after <proceed/> or <success/> nothing may follow in this stream */
+        ed_elem_free(st);
+        return;
+    }
+    if (!s->authed)
+        handle_preauth(s, st);
+    else if (!s->bound)
+        handle_prebind(s, st);
+    else if (strcmp(st->ns, ED_NS_CLIENT) != 0 ||
+             (strcmp(st->name, "iq") && strcmp(st->name, "message") &&
+              strcmp(st->name, "presence")))
+        ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+    else
+        ed_router_stanza(s, st);
+    ed_elem_free(st);
+}
+
+/* --- reading --------------------------------------------------------------- */
+
+/* The PROXY header.  true when the stream may go on. */
+static bool read_proxy(ed_session *s, struct evbuffer *in)
+{
+    size_t len = evbuffer_get_length(in);
+    if (len > ED_PROXY_MAX)
+        len = ED_PROXY_MAX;
+    const unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)len);
+    ed_proxy_info info;
+    size_t used = 0;
+    const char *why = NULL;
+    ed_proxy_status st = p ? ed_proxy_parse(p, len, &info, &used, &why) : ED_PROXY_BAD;
+    if (st == ED_PROXY_NEED_MORE) {
+        if (len < ED_PROXY_MAX)
+            return false;
+        st = ED_PROXY_BAD;
+        why = "PROXY header too long";
+    }
+    char pb[64];
+    if (st == ED_PROXY_BAD) {
+        ed_log_info("c2s %s: %s", peer_str(s, pb, sizeof pb), why ? why : "bad PROXY header");
+        if (s->direct_tls) {
+            ed_session_kill(s); /* the client speaks TLS: nothing to say */
+        } else {
+            s->state = SS_STREAM;
+            ed_session_stream_error(s, "bad-format", "a PROXY protocol header was expected");
+        }
+        return false;
+    }
+    evbuffer_drain(in, used);
+    if (!info.local) {
+        memcpy(&s->peer, &info.src, info.srclen);
+        s->peerlen = info.srclen;
+    }
+    ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
+    s->state = SS_STREAM;
+    if (s->direct_tls) {
+        if (!start_tls(s, true)) {
+            ed_session_kill(s);
+            return false;
+        }
+        /* the filter reads what is left in the lower buffer */
+        return false;
+    }
+    return true;
+}
+
+static bool make_parser(ed_session *s)
+{
+    ed_xml_stream_cbs cbs = {.on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
+    s->xs = ed_xml_stream_new(&s->c2s->xlim, &cbs, s);
+    return s->xs != NULL;
+}
+
+/* n bytes of the stream to the parser.  false when the session is done
+ * with (dead, closing, or a stream error sent). */
+static bool feed(ed_session *s, const char *p, size_t n)
+{
+    if (!s->xs && !make_parser(s)) {
+        ed_session_kill(s);
+        return false;
+    }
+    ed_err e = ed_xml_stream_feed(s->xs, p, n);
+    if (s->dead || s->closing || s->doomed)
+        return false;
+    if (e != ED_OK) {
+        const char *cond = ed_err_stream_condition(e);
+        ed_session_stream_error(s, cond ? cond : "not-well-formed",
+                                ed_xml_stream_error_detail(s->xs));
+        return false;
+    }
+    return true;
+}
+
+static void read_input(ed_session *s, struct evbuffer *in)
+{
+    if (s->dead || s->closing || s->doomed) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    if (s->state == SS_PROXY && !read_proxy(s, in))
+        return;
+    if (!s->bound && s->c2s->srv->clock() - s->started > s->c2s->handshake_timeout) {
+        ed_session_stream_error(s, "connection-timeout", "too slow to log in");
+        return;
+    }
+    size_t len;
+    while ((len = evbuffer_get_length(in)) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        bool go_on = feed(s, v.iov_base, v.iov_len);
+        evbuffer_drain(in, v.iov_len);
+        if (!go_on)
+            return;
+        if (s->restart) {
+            /* a new stream starts; nothing of the old one may be left */
+            s->restart = false;
+            evbuffer_drain(in, evbuffer_get_length(in));
+            if (ed_xml_stream_reset(s->xs) != ED_OK) {
+                ed_session_kill(s);
+                return;
+            }
+            s->state = SS_STREAM;
+            s->header_sent = false;
+            if (s->starttls_pending) {
+                s->starttls_pending = false;
+                if (!start_tls(s, false))
+                    ed_session_kill(s);
+            }
+            return;
+        }
+    }
+}
+
+static void read_done(ed_session *s);
+static void on_raw_read(evutil_socket_t fd, short what, void *arg);
+
+static void read_start(ed_session *s)
+{
+    s->active = true;
+    s->parser_idle = false;
+    if (s->bound && s->busy_reads < ED_C2S_BUSY_READS)
+        s->busy_reads++;
+    cork(s);
+}
+
+/* Once bound over plaintext, with nothing left in the bufferevent's input:
+ * read with recv(2) into c2s->rbuf and feed from there.  The bufferevent's
+ * evbuffer_read costs an ioctl(FIONREAD) and a copy per read; the
+ * bufferevent keeps the writing (and reports write errors).  The idle
+ * timeout moves to the read event (persistent: reset by every read). */
+static void raw_reading(ed_session *s)
+{
+    if (s->rev || s->tls || !s->bound || s->dead || s->closing || s->doomed ||
+        evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+        return;
+    evutil_socket_t fd = bufferevent_getfd(s->bev);
+    if (fd < 0)
+        return;
+    struct event *ev = event_new(s->c2s->base, fd, EV_READ | EV_PERSIST, on_raw_read, s);
+    if (!ev)
+        return; /* keep reading through the bufferevent */
+    int64_t secs = s->c2s->idle_timeout;
+    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
+    if (event_add(ev, &tv) != 0) {
+        event_free(ev);
+        return;
+    }
+    s->rev = ev;
+    bufferevent_disable(s->bev, EV_READ);
+}
+
+static void on_raw_read(evutil_socket_t fd, short what, void *arg)
+{
+    ed_session *s = arg;
+    if (s->dead || s->doomed)
+        return;
+    if (what & EV_TIMEOUT) {
+        ed_session_stream_error(s, "connection-timeout", "idle for too long");
+        return;
+    }
+    ssize_t n = recv(fd, s->c2s->rbuf, sizeof s->c2s->rbuf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        if (n < 0) {
+            char p[64];
+            ed_log_debug("c2s %s: read: %s", peer_str(s, p, sizeof p), strerror(errno));
+        }
+        ed_session_kill(s); /* EOF or error */
+        return;
+    }
+    read_start(s);
+    if (!s->closing)
+        feed(s, s->c2s->rbuf, (size_t)n);
+    read_done(s);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    ed_session *s = arg;
+    read_start(s);
+    read_input(s, bufferevent_get_input(bev));
+    raw_reading(s);
+    read_done(s);
+}
+
+static void read_done(ed_session *s)
+{
+    uncork(s);
+    /* An unused parser costs several KiB: give its expat state back at
+     * once, unless the session is busy (ED_C2S_BUSY_READS reads since it
+     * was bound, within one sweep period: it keeps the parser until the
+     * sweep finds it quiet).  A login costs a few cheap rebuilds; in return
+     * short-lived parsers do not end up strewn between the long-lived
+     * blocks of other sessions, which would keep whole pages resident. */
+    if (!s->dead && !s->closing && s->xs && s->state == SS_OPEN &&
+        s->busy_reads < ED_C2S_BUSY_READS)
+        s->parser_idle = ed_xml_stream_idle(s->xs);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    ed_session *s = arg;
+    if (s->dead)
+        return;
+    if (what & BEV_EVENT_CONNECTED)
+        return; /* TLS handshake done */
+    if (what & BEV_EVENT_TIMEOUT) {
+        ed_session_stream_error(s, "connection-timeout",
+                                s->bound ? "idle for too long" : "too slow to log in");
+        return;
+    }
+    if (what & BEV_EVENT_ERROR) {
+        unsigned long e;
+        char p[64];
+        while ((e = bufferevent_get_openssl_error(bev)) != 0)
+            ed_log_debug("c2s %s: TLS: %s", peer_str(s, p, sizeof p),
+                         ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+    }
+    ed_session_kill(s); /* EOF or error */
+}

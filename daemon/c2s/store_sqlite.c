@@ -1,0 +1,401 @@
+/* daemon/store_sqlite.c — accounts and rosters in SQLite (see store.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "c2s/store.h"
+
+struct ed_store {
+    sqlite3 *db;
+};
+
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS accounts ("
+    "  user TEXT PRIMARY KEY NOT NULL,"
+    "  salt TEXT NOT NULL, iter INTEGER NOT NULL,"
+    "  sha1_stored TEXT NOT NULL, sha1_server TEXT NOT NULL,"
+    "  sha256_stored TEXT NOT NULL, sha256_server TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS roster ("
+    "  user TEXT NOT NULL, contact TEXT NOT NULL, name TEXT,"
+    "  sub INTEGER NOT NULL DEFAULT 0, ask INTEGER NOT NULL DEFAULT 0,"
+    "  pending_in INTEGER NOT NULL DEFAULT 0, groups TEXT NOT NULL DEFAULT '',"
+    "  hidden INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user, contact));"
+    "PRAGMA user_version = 1;";
+
+static ed_store *store_open(const char *path, char *err, size_t errlen)
+{
+    ed_store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 2000);
+    sqlite3_stmt *q;
+    int version = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            version = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (version < 0) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    if (version > ED_STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: schema version %d is newer than this program's (%d)",
+                 path, version, ED_STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version < 1) {
+        char *msg = NULL;
+        if (sqlite3_exec(st->db, schema_v1, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: cannot create the schema: %s", path,
+                     msg ? msg : "?");
+            sqlite3_free(msg);
+            goto fail;
+        }
+    }
+    return st;
+fail:
+    ed_store_close(st);
+    return NULL;
+}
+
+ed_store *ed_store_open(const char *path, char *err, size_t errlen)
+{
+    /* the file holds SCRAM keys: owner-only, and so are the journal files
+     * SQLite creates next to it (umask is per process: restored at once) */
+    mode_t old_mask = umask(077);
+    ed_store *st = store_open(path, err, errlen);
+    umask(old_mask);
+    if (st)
+        chmod(path, 0600); /* an older, wider file; fails harmlessly if not ours */
+    return st;
+}
+
+void ed_store_close(ed_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st);
+}
+
+static sqlite3_stmt *prep(ed_store *st, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return NULL;
+    return q;
+}
+
+static void bind_texts(sqlite3_stmt *q, const char *a, const char *b)
+{
+    sqlite3_bind_text(q, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(q, 2, b, -1, SQLITE_STATIC);
+}
+
+static bool copy_col(sqlite3_stmt *q, int col, char *dst, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    if (!t || strlen((const char *)t) >= n)
+        return false;
+    strcpy(dst, (const char *)t);
+    return true;
+}
+
+int ed_store_account_get(ed_store *st, const char *user, ed_account *out)
+{
+    sqlite3_stmt *q = prep(st, "SELECT salt, iter, sha1_stored, sha1_server, "
+                               "sha256_stored, sha256_server FROM accounts WHERE user = ?");
+    if (!q)
+        return -1;
+    bind_texts(q, user, NULL);
+    int rc = sqlite3_step(q), ret;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        sqlite3_int64 it = sqlite3_column_int64(q, 1);
+        bool ok = copy_col(q, 0, out->salt, sizeof out->salt) &&
+                  copy_col(q, 2, out->sha1_stored, sizeof out->sha1_stored) &&
+                  copy_col(q, 3, out->sha1_server, sizeof out->sha1_server) &&
+                  copy_col(q, 4, out->sha256_stored, sizeof out->sha256_stored) &&
+                  copy_col(q, 5, out->sha256_server, sizeof out->sha256_server) &&
+                  it > 0 && it < 10000000;
+        out->iter = (unsigned)it;
+        ret = ok ? 1 : -1;
+    } else {
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
+int ed_store_account_put(ed_store *st, const char *user, const ed_account *a,
+                         bool create)
+{
+    sqlite3_stmt *q = prep(st, create
+        ? "INSERT OR IGNORE INTO accounts (salt, iter, sha1_stored, sha1_server, "
+          "sha256_stored, sha256_server, user) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        : "UPDATE accounts SET salt = ?, iter = ?, sha1_stored = ?, sha1_server = ?, "
+          "sha256_stored = ?, sha256_server = ? WHERE user = ?");
+    if (!q)
+        return -1;
+    sqlite3_bind_text(q, 1, a->salt, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, a->iter);
+    sqlite3_bind_text(q, 3, a->sha1_stored, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, a->sha1_server, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, a->sha256_stored, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, a->sha256_server, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, user, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+static int exec_user(ed_store *st, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *q = prep(st, sql);
+    if (!q)
+        return -1;
+    bind_texts(q, a, b);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int ed_store_account_del(ed_store *st, const char *user)
+{
+    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int r = exec_user(st, "DELETE FROM accounts WHERE user = ?", user, NULL);
+    if (r >= 0 && exec_user(st, "DELETE FROM roster WHERE user = ?", user, NULL) < 0)
+        r = -1;
+    sqlite3_exec(st->db, r >= 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+/* --- roster ---------------------------------------------------------------- */
+
+void ed_roster_item_clear(ed_roster_item *it)
+{
+    free(it->contact);
+    free(it->name);
+    for (size_t i = 0; i < it->ngroups; i++)
+        free(it->groups[i]);
+    free(it->groups);
+    memset(it, 0, sizeof *it);
+}
+
+void ed_roster_items_free(ed_roster_item *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ed_roster_item_clear(&v[i]);
+    free(v);
+}
+
+static char *dup_col(sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* Groups are stored joined by LF (names with control characters are
+ * refused before they get here). */
+static bool split_groups(const char *s, ed_roster_item *it)
+{
+    if (!s || !*s)
+        return true;
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == '\n';
+    if (n > ED_ROSTER_MAX_GROUPS)
+        n = ED_ROSTER_MAX_GROUPS;
+    it->groups = calloc(n, sizeof *it->groups);
+    if (!it->groups)
+        return false;
+    const char *p = s;
+    while (it->ngroups < n) {
+        const char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (!(it->groups[it->ngroups] = strndup(p, l)))
+            return false;
+        it->ngroups++;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return true;
+}
+
+static bool row_to_item(sqlite3_stmt *q, ed_roster_item *it)
+{
+    memset(it, 0, sizeof *it);
+    it->contact = dup_col(q, 0);
+    if (sqlite3_column_type(q, 1) != SQLITE_NULL && !(it->name = dup_col(q, 1)))
+        return false;
+    it->sub = sqlite3_column_int(q, 2) & 3;
+    it->ask = sqlite3_column_int(q, 3) != 0;
+    it->pending_in = sqlite3_column_int(q, 4) != 0;
+    it->hidden = sqlite3_column_int(q, 6) != 0;
+    return it->contact && split_groups((const char *)sqlite3_column_text(q, 5), it);
+}
+
+#define ROSTER_COLS "contact, name, sub, ask, pending_in, groups, hidden"
+
+int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
+                         size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *q = prep(st, "SELECT " ROSTER_COLS " FROM roster WHERE user = ? "
+                               "ORDER BY contact LIMIT 1000");
+    if (!q)
+        return -1;
+    bind_texts(q, user, NULL);
+    size_t cap = 0;
+    ed_roster_item *v = NULL;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            ed_roster_item *nv = realloc(v, nc * sizeof *nv);
+            if (!nv)
+                goto fail;
+            v = nv;
+            cap = nc;
+        }
+        if (!row_to_item(q, &v[*n])) {
+            ed_roster_item_clear(&v[*n]);
+            goto fail;
+        }
+        (*n)++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        ed_roster_items_free(v, *n);
+        *n = 0;
+        return -1;
+    }
+    *out = v;
+    return 0;
+fail:
+    sqlite3_finalize(q);
+    ed_roster_items_free(v, *n);
+    *n = 0;
+    return -1;
+}
+
+int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
+                        ed_roster_item *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q = prep(st, "SELECT " ROSTER_COLS " FROM roster WHERE user = ? "
+                               "AND contact = ?");
+    if (!q)
+        return -1;
+    bind_texts(q, user, contact);
+    int rc = sqlite3_step(q), ret;
+    if (rc == SQLITE_ROW)
+        ret = row_to_item(q, out) ? 1 : -1;
+    else
+        ret = rc == SQLITE_DONE ? 0 : -1;
+    if (ret < 0)
+        ed_roster_item_clear(out);
+    sqlite3_finalize(q);
+    return ret;
+}
+
+int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it)
+{
+    /* the size limit applies to new items only */
+    sqlite3_stmt *q = prep(st, "SELECT (SELECT COUNT(*) FROM roster WHERE user = ?1), "
+                               "EXISTS (SELECT 1 FROM roster WHERE user = ?1 AND contact = ?2)");
+    if (!q)
+        return -1;
+    bind_texts(q, user, it->contact);
+    int rc = sqlite3_step(q);
+    int count = sqlite3_column_int(q, 0), exists = sqlite3_column_int(q, 1);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW)
+        return -1;
+    if (!exists && count >= ED_ROSTER_MAX_ITEMS)
+        return 0;
+
+    size_t glen = 1;
+    for (size_t i = 0; i < it->ngroups; i++)
+        glen += strlen(it->groups[i]) + 1;
+    char *groups = malloc(glen);
+    if (!groups)
+        return -1;
+    groups[0] = '\0';
+    for (size_t i = 0; i < it->ngroups; i++) {
+        if (i)
+            strcat(groups, "\n");
+        strcat(groups, it->groups[i]);
+    }
+    q = prep(st, "INSERT OR REPLACE INTO roster (user, contact, name, sub, ask, "
+                 "pending_in, groups, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!q) {
+        free(groups);
+        return -1;
+    }
+    bind_texts(q, user, it->contact);
+    if (it->name)
+        sqlite3_bind_text(q, 3, it->name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 3);
+    sqlite3_bind_int(q, 4, it->sub & 3);
+    sqlite3_bind_int(q, 5, it->ask);
+    sqlite3_bind_int(q, 6, it->pending_in);
+    sqlite3_bind_text(q, 7, groups, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 8, it->hidden);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    free(groups);
+    return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int ed_store_roster_del(ed_store *st, const char *user, const char *contact)
+{
+    return exec_user(st, "DELETE FROM roster WHERE user = ? AND contact = ?", user,
+                     contact);
+}
+
+int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t errlen)
+{
+    /* a real write that changes nothing (the schema version it already
+     * has): SQLite must write the file and create its journal in the
+     * directory; an empty transaction would touch neither */
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT;",
+             ED_STORE_SCHEMA_VERSION);
+    mode_t old_mask = umask(077);
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    umask(old_mask);
+    if (rc == SQLITE_OK)
+        return 0;
+    snprintf(err, errlen, "%s: not writable (%s): the database file and its directory must "
+             "belong to the user extdiscod runs as", path, sqlite3_errmsg(st->db));
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+const char *ed_store_errmsg(ed_store *st)
+{
+    return st && st->db ? sqlite3_errmsg(st->db) : "no database";
+}

@@ -1,0 +1,214 @@
+/* daemon/config.h — extdiscod's YAML configuration (docs/extdiscod.yml.5).
+ *
+ * ed_config_load() reads the file with libcyaml, checks every value (types,
+ * unknown keys, durations, hosts, service rules, references), resolves
+ * relative paths against the directory of the configuration file and reads
+ * every secret file into memory.  Any problem refuses the whole file with
+ * one message "FILE:LINE: PATH: what" (PATH like services[2].transport, 0-based
+ * indexes; omitted when the problem is the file as a whole).
+ *
+ * No global state: a configuration is a plain value.  A reload loads a new
+ * one (and builds a new registry from it) and swaps only on success.
+ *
+ * Ownership: everything reachable from an ed_config is owned by it and freed
+ * by ed_config_free(); secrets are wiped before they are freed.  The struct
+ * is filled by libcyaml: do not modify or reallocate its members.  Members
+ * marked "resolved" are computed by the loader from the raw YAML values. */
+#ifndef EXTDISCOD_CONFIG_H
+#define EXTDISCOD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "extdisco/turn_rest.h"
+#include "core/log.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Limits of the loader itself. */
+#define ED_CONFIG_MAX_FILE      (1024 * 1024) /* bytes of YAML */
+#define ED_CONFIG_MAX_NODES     20000         /* YAML nodes */
+#define ED_CONFIG_MAX_LIST      256           /* entries of any list */
+#define ED_CONFIG_MAX_STR       1023          /* bytes of any string */
+#define ED_CONFIG_MAX_SECRET    4096          /* bytes of a secret file */
+#define ED_CONFIG_MAX_DURATION  (10 * 366 * 86400LL) /* 10 years */
+
+typedef enum ed_listen_tls {
+    ED_LISTEN_STARTTLS = 0, /* plain connect, STARTTLS offered */
+    ED_LISTEN_DIRECT,       /* XEP-0368 direct TLS */
+    ED_LISTEN_NONE          /* no TLS at all (tests, loopback) */
+} ed_listen_tls;
+
+typedef struct ed_cfg_log {
+    ed_log_level level; /* default info */
+    bool syslog;        /* default false: stderr */
+} ed_cfg_log;
+
+/* An access list: "*" (anyone), domains (every JID whose domain is exactly
+ * that domain; subdomains do NOT match) and bare JIDs (exactly that JID).
+ * Entries are normalised (ed_jid_normalize) by the loader. */
+typedef struct ed_cfg_acl {
+    char **entries;
+    unsigned nentries;
+} ed_cfg_acl;
+
+typedef struct ed_cfg_access {
+    ed_cfg_acl services;    /* who may list services */
+    ed_cfg_acl credentials; /* who may receive credentials */
+    /* resolved: false when the key was absent; the list is then filled
+     * with a copy of `domains` (the users of the served domains). */
+    bool services_set;
+    bool credentials_set;
+} ed_cfg_access;
+
+typedef struct ed_cfg_turn_secret {
+    char *name;
+    char **secret_files; /* resolved to absolute paths; newest first */
+    unsigned nsecret_files;
+    char *ttl_text;      /* as written, or NULL */
+    int64_t ttl;         /* resolved: seconds (default 12h) */
+    ed_hmac_alg algorithm; /* default sha1 */
+    char *separator;     /* exactly one character; resolved default ":" */
+    ed_turn_user_mode user; /* default token */
+    /* resolved: the secrets, same order as secret_files; never log them */
+    char **secrets;
+    size_t *secret_lens;
+} ed_cfg_turn_secret;
+
+typedef struct ed_cfg_name {
+    char *lang;
+    char *text;
+} ed_cfg_name;
+
+typedef struct ed_cfg_form_field {
+    char *var;
+    char *type;  /* NULL when absent */
+    char *label; /* NULL when absent */
+    char **values;
+    unsigned nvalues;
+} ed_cfg_form_field;
+
+typedef struct ed_cfg_form {
+    char *form_type; /* NULL when absent */
+    ed_cfg_form_field *fields;
+    unsigned nfields;
+} ed_cfg_form;
+
+typedef struct ed_cfg_service {
+    char *type;
+    char *host;
+    int64_t port;
+    char *transport;
+    char *name;          /* default-language name or NULL */
+    bool restricted_value;
+    char *credentials;   /* name of a turn_secrets entry or NULL */
+    char *username;      /* static username or NULL */
+    char *password_file; /* resolved to an absolute path, or NULL */
+    ed_cfg_form *extended; /* NULL when absent */
+    bool allow_local;
+    /* resolved */
+    int restricted;      /* -1 absent, 0 false, 1 true */
+    ed_cfg_name *names;  /* from the `names` mapping, in file order */
+    size_t nnames;
+    char *password;      /* the static password; never log it */
+    int credentials_index; /* index into ed_config.turn_secrets, or -1 */
+} ed_cfg_service;
+
+typedef struct ed_cfg_component {
+    char *server;        /* "host:port" as written */
+    char *jid;           /* the component's domain JID, normalised */
+    char *secret_file;   /* resolved to an absolute path */
+    /* resolved */
+    char *secret;        /* never log it */
+    char *host;          /* from server, without brackets */
+    int port;
+} ed_cfg_component;
+
+typedef struct ed_cfg_tls {
+    char *cert; /* resolved to absolute paths */
+    char *key;
+} ed_cfg_tls;
+
+typedef struct ed_cfg_listen {
+    char *address;        /* as written: "127.0.0.1:5222", "[::1]:5222" */
+    ed_listen_tls tls;    /* default starttls */
+    bool proxy_protocol;  /* expect a PROXY protocol header first */
+    /* resolved from address */
+    char *host;           /* numeric address without brackets */
+    int port;
+} ed_cfg_listen;
+
+typedef struct ed_cfg_c2s {
+    char *domain;        /* normalised; must be one of `domains` */
+    char *database;      /* resolved to an absolute path, or NULL */
+    ed_cfg_tls *tls;     /* NULL when absent */
+    bool require_tls;    /* default true */
+    ed_cfg_listen *listen;
+    unsigned nlisten;
+} ed_cfg_c2s;
+
+typedef struct ed_cfg_limits {
+    int64_t max_stanza_bytes;  /* default 65536 */
+    int64_t max_depth;         /* default 32 */
+    int64_t max_attrs;         /* default 64 */
+    int64_t max_connections;   /* default 10000 */
+    int64_t max_pending_iqs;   /* default 64 */
+    char *handshake_timeout_text; /* as written, or NULL */
+    char *idle_timeout_text;
+    int64_t handshake_timeout; /* resolved: seconds, default 30 */
+    int64_t idle_timeout;      /* resolved: seconds, default 600 */
+} ed_cfg_limits;
+
+typedef struct ed_config {
+    ed_cfg_log log;
+    char *user;              /* drop privileges to this user, or NULL */
+    char **domains;          /* normalised, at least one */
+    unsigned ndomains;
+    ed_cfg_access access;    /* lists always filled (defaults applied) */
+    char *default_lang;      /* resolved default "en" */
+    bool serve_v1;           /* default true */
+    bool inline_credentials; /* default true */
+    ed_cfg_turn_secret *turn_secrets;
+    unsigned nturn_secrets;
+    ed_cfg_service *services; /* at least one */
+    unsigned nservices;
+    ed_cfg_component *components;
+    unsigned ncomponents;
+    ed_cfg_c2s *c2s;         /* NULL: no standalone mode */
+    ed_cfg_limits limits;    /* defaults applied */
+    /* resolved */
+    char *path;              /* absolute path of the file loaded */
+    char *dir;               /* its directory; base of relative paths */
+} ed_config;
+
+/* Load and check path.  NULL on failure with err (errlen bytes, always
+ * NUL-terminated when errlen > 0) set to "FILE:LINE: what" (or "FILE:
+ * what" for the file as a whole, e.g. when it cannot be opened).  The result is
+ * freed with ed_config_free(). */
+ed_config *ed_config_load(const char *path, char *err, size_t errlen);
+
+/* Wipe the secrets and free everything; NULL is a no-op. */
+void ed_config_free(ed_config *cfg);
+
+/* printf into the caller's error buffer err (errlen bytes; nothing when err
+ * is NULL or errlen 0); the loader's and the registry's way of reporting. */
+void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Write the effective configuration (defaults applied, paths resolved) as
+ * YAML to out.  Secrets are never written: secret-bearing keys show
+ * "<redacted>" next to the file they came from. */
+void ed_config_dump(const ed_config *cfg, FILE *out);
+
+/* Parse a duration: "90s", "10m", "12h", "1d" or plain seconds, 1 ..
+ * ED_CONFIG_MAX_DURATION.  false on anything else. */
+bool ed_config_parse_duration(const char *s, int64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

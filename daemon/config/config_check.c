@@ -1,0 +1,700 @@
+/* daemon/config_check.c — the semantic half of the configuration loader:
+ * defaults, durations, normalisation, relative paths, secret files, and the
+ * rules a service set must follow so that real clients use it
+ * (/work/shared/notes/interop.md).  Every message carries FILE:LINE through
+ * the path -> line map of config_yaml.c. */
+#include "config/config_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "extdisco/jid.h"
+#include "extdisco/service.h"
+
+#define P 128 /* path buffer for messages */
+
+typedef struct ctx {
+    ed_config *cfg;
+    const ed_ymap *m;
+    char *err;
+    size_t errlen;
+} ctx;
+
+#define FAIL(path, ...) ed_cfg_fail(c->m, c->err, c->errlen, (path), __VA_ARGS__)
+
+void ed_secret_free(char *s, size_t len)
+{
+    if (!s)
+        return;
+    explicit_bzero(s, len);
+    free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Small parsers                                                        */
+
+bool ed_config_parse_duration(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    int64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > ED_CONFIG_MAX_DURATION)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == s)
+        return false;
+    int64_t mul = 1;
+    if (*p) {
+        switch (*p) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: return false;
+        }
+        if (p[1])
+            return false;
+    }
+    if (v > ED_CONFIG_MAX_DURATION / mul)
+        return false;
+    v *= mul;
+    if (v < 1)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool is_lang_tag(const char *s)
+{
+    size_t part = 0;
+    bool first = true;
+    for (;; s++) {
+        char ch = *s;
+        if (ch == '-' || ch == '\0') {
+            if (part == 0 || part > 8)
+                return false;
+            if (ch == '\0')
+                return true;
+            part = 0;
+            first = false;
+            continue;
+        }
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        bool digit = ch >= '0' && ch <= '9';
+        if (!(alpha || (digit && !first)))
+            return false;
+        part++;
+    }
+}
+
+/* "host:port" / "[v6]:port" -> host (malloc'd, no brackets) and port.
+ * numeric: host must be an IP literal. */
+static bool parse_hostport(const char *s, bool numeric, char **host, int *port)
+{
+    const char *colon;
+    const char *hs, *he;
+    if (s[0] == '[') {
+        he = strchr(s, ']');
+        if (!he || he[1] != ':')
+            return false;
+        hs = s + 1;
+        colon = he + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)))
+            return false; /* bare IPv6 needs brackets */
+        hs = s;
+        he = colon;
+    }
+    size_t hl = (size_t)(he - hs);
+    if (hl == 0 || hl > 255)
+        return false;
+    const char *ps = colon + 1;
+    if (!*ps || strlen(ps) > 5 || strspn(ps, "0123456789") != strlen(ps))
+        return false;
+    long pv = strtol(ps, NULL, 10);
+    if (pv < 1 || pv > 65535)
+        return false;
+    char h[256];
+    memcpy(h, hs, hl);
+    h[hl] = '\0';
+    unsigned char addr[16];
+    bool is_ip = inet_pton(AF_INET, h, addr) == 1 || inet_pton(AF_INET6, h, addr) == 1;
+    if (s[0] == '[' && inet_pton(AF_INET6, h, addr) != 1)
+        return false;
+    if (!is_ip) {
+        if (numeric)
+            return false;
+        if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hl)
+            return false;
+    }
+    *host = strdup(h);
+    if (!*host)
+        return false;
+    *port = (int)pv;
+    return true;
+}
+
+/* Replace *p (a libcyaml/malloc string) by its absolute form. */
+static bool resolve_path(ctx *c, char **p, const char *path)
+{
+    if (!*p || (*p)[0] == '/')
+        return true;
+    size_t n = strlen(c->cfg->dir) + 1 + strlen(*p) + 1;
+    if (n > PATH_MAX)
+        return FAIL(path, "path too long");
+    char *abs = malloc(n);
+    if (!abs)
+        return FAIL(path, "out of memory");
+    size_t dl = strlen(c->cfg->dir);
+    memcpy(abs, c->cfg->dir, dl);
+    abs[dl] = '/';
+    memcpy(abs + dl + 1, *p, strlen(*p) + 1);
+    free(*p);
+    *p = abs;
+    return true;
+}
+
+/* Read a secret file: regular, at most ED_CONFIG_MAX_SECRET bytes, trailing
+ * CR/LF stripped, not empty.  The message names the path, never content. */
+static bool read_secret(ctx *c, const char *file, const char *path, char **out,
+                        size_t *outlen)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return FAIL(path, "cannot read secret file %s: %s", file, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return FAIL(path, "cannot read secret file %s: not a regular file", file);
+    }
+    char *buf = malloc(ED_CONFIG_MAX_SECRET + 2);
+    if (!buf) {
+        close(fd);
+        return FAIL(path, "out of memory");
+    }
+    size_t n = 0;
+    for (int i = 0; i < 64 && n <= ED_CONFIG_MAX_SECRET; i++) {
+        ssize_t r = read(fd, buf + n, ED_CONFIG_MAX_SECRET + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+            return FAIL(path, "cannot read secret file %s: %s", file, strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (n > ED_CONFIG_MAX_SECRET) {
+        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+        return FAIL(path, "secret file %s is larger than %d bytes", file,
+                    ED_CONFIG_MAX_SECRET);
+    }
+    if (memchr(buf, '\0', n)) {
+        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+        return FAIL(path, "secret file %s contains a NUL byte", file);
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    if (n == 0) {
+        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+        return FAIL(path, "secret file %s is empty", file);
+    }
+    *out = buf;
+    *outlen = n;
+    return true;
+}
+
+/* Normalise a domain (no local part, no resource) in place. */
+static bool norm_domain(ctx *c, char **s, const char *path)
+{
+    ed_err e = ED_OK;
+    char *n = ed_jid_normalize(*s, &e);
+    if (!n || strchr(n, '@') || strchr(n, '/')) {
+        free(n);
+        return FAIL(path, "'%s' is not a domain", *s);
+    }
+    free(*s);
+    *s = n;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections                                                             */
+
+static bool check_top(ctx *c)
+{
+    ed_config *cfg = c->cfg;
+    const ed_ymap *m = c->m;
+    char path[P];
+    if (!ed_ymap_has(m, "log.level"))
+        cfg->log.level = ED_LOG_INFO;
+    if (!ed_ymap_has(m, "serve_v1"))
+        cfg->serve_v1 = true;
+    if (!ed_ymap_has(m, "inline_credentials"))
+        cfg->inline_credentials = true;
+    if (cfg->default_lang) {
+        if (!is_lang_tag(cfg->default_lang))
+            return FAIL("default_lang", "'%s' is not a language tag", cfg->default_lang);
+    } else if (!(cfg->default_lang = strdup("en"))) {
+        return FAIL("", "out of memory");
+    }
+    if (cfg->ndomains == 0)
+        return FAIL("domains", "no domains configured");
+    for (unsigned i = 0; i < cfg->ndomains; i++) {
+        snprintf(path, sizeof path, "domains[%u]", i);
+        if (!norm_domain(c, &cfg->domains[i], path))
+            return false;
+        for (unsigned k = 0; k < i; k++)
+            if (strcmp(cfg->domains[k], cfg->domains[i]) == 0)
+                return FAIL(path, "duplicate domain %s", cfg->domains[i]);
+    }
+    return true;
+}
+
+static bool check_acl(ctx *c, ed_cfg_acl *acl, bool set, const char *name)
+{
+    char path[P];
+    if (!set) {
+        /* default: users of the served domains */
+        acl->entries = calloc(c->cfg->ndomains, sizeof *acl->entries);
+        if (!acl->entries)
+            return FAIL("", "out of memory");
+        for (unsigned i = 0; i < c->cfg->ndomains; i++) {
+            if (!(acl->entries[i] = strdup(c->cfg->domains[i])))
+                return FAIL("", "out of memory");
+            acl->nentries = i + 1;
+        }
+        return true;
+    }
+    for (unsigned i = 0; i < acl->nentries; i++) {
+        snprintf(path, sizeof path, "access.%s[%u]", name, i);
+        if (strcmp(acl->entries[i], "*") == 0)
+            continue;
+        ed_err e = ED_OK;
+        char *n = ed_jid_normalize(acl->entries[i], &e);
+        if (!n || strchr(n, '/')) {
+            free(n);
+            return FAIL(path, "'%s' is not a domain or bare JID", acl->entries[i]);
+        }
+        free(acl->entries[i]);
+        acl->entries[i] = n;
+    }
+    return true;
+}
+
+static bool check_limits(ctx *c)
+{
+    ed_cfg_limits *l = &c->cfg->limits;
+    static const struct {
+        const char *key;
+        size_t off;
+        int64_t def, min, max;
+    } ints[] = {
+        { "max_stanza_bytes", offsetof(ed_cfg_limits, max_stanza_bytes), 65536, 1024, 16 << 20 },
+        { "max_depth", offsetof(ed_cfg_limits, max_depth), 32, 4, 1000 },
+        { "max_attrs", offsetof(ed_cfg_limits, max_attrs), 64, 4, 1000 },
+        { "max_connections", offsetof(ed_cfg_limits, max_connections), 10000, 1, 1000000 },
+        { "max_pending_iqs", offsetof(ed_cfg_limits, max_pending_iqs), 64, 1, 100000 },
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int64_t *v = (int64_t *)((char *)l + ints[i].off);
+        char path[P];
+        snprintf(path, sizeof path, "limits.%s", ints[i].key);
+        if (!ed_ymap_find(c->m, path))
+            *v = ints[i].def;
+        else if (*v < ints[i].min || *v > ints[i].max)
+            return FAIL(path, "must be between %lld and %lld",
+                        (long long)ints[i].min, (long long)ints[i].max);
+    }
+    l->handshake_timeout = 30;
+    l->idle_timeout = 600;
+    if (l->handshake_timeout_text &&
+        !ed_config_parse_duration(l->handshake_timeout_text, &l->handshake_timeout))
+        return FAIL("limits.handshake_timeout",
+                    "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
+                    l->handshake_timeout_text);
+    if (l->idle_timeout_text &&
+        !ed_config_parse_duration(l->idle_timeout_text, &l->idle_timeout))
+        return FAIL("limits.idle_timeout",
+                    "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
+                    l->idle_timeout_text);
+    return true;
+}
+
+static bool check_turn_secrets(ctx *c)
+{
+    char path[P];
+    for (unsigned i = 0; i < c->cfg->nturn_secrets; i++) {
+        ed_cfg_turn_secret *t = &c->cfg->turn_secrets[i];
+        snprintf(path, sizeof path, "turn_secrets[%u].name", i);
+        for (unsigned k = 0; k < i; k++)
+            if (strcmp(c->cfg->turn_secrets[k].name, t->name) == 0)
+                return FAIL(path, "duplicate turn_secrets name '%s'", t->name);
+        t->ttl = ED_TURN_DEFAULT_TTL;
+        snprintf(path, sizeof path, "turn_secrets[%u].ttl", i);
+        if (t->ttl_text && !ed_config_parse_duration(t->ttl_text, &t->ttl))
+            return FAIL(path, "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
+                        t->ttl_text);
+        snprintf(path, sizeof path, "turn_secrets[%u].separator", i);
+        if (!t->separator && !(t->separator = strdup(":")))
+            return FAIL("", "out of memory");
+        if (strlen(t->separator) != 1 || t->separator[0] <= ' ' ||
+            (unsigned char)t->separator[0] > 0x7e)
+            return FAIL(path, "must be one printable ASCII character");
+        t->secrets = calloc(t->nsecret_files, sizeof *t->secrets);
+        t->secret_lens = calloc(t->nsecret_files, sizeof *t->secret_lens);
+        if (!t->secrets || !t->secret_lens)
+            return FAIL("", "out of memory");
+        for (unsigned k = 0; k < t->nsecret_files; k++) {
+            snprintf(path, sizeof path, "turn_secrets[%u].secret_files[%u]", i, k);
+            if (!resolve_path(c, &t->secret_files[k], path) ||
+                !read_secret(c, t->secret_files[k], path, &t->secrets[k],
+                             &t->secret_lens[k]))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool is_tls_type(const char *type)
+{
+    return strcmp(type, "turns") == 0 || strcmp(type, "stuns") == 0;
+}
+
+/* The identity the library matches and diffs by (ed_service_same_identity),
+ * borrowing s's strings: duplicates are what clients and pushes see as one. */
+static ed_service identity_of(const ed_cfg_service *s)
+{
+    ed_service v;
+    ed_service_init(&v);
+    v.type = s->type;
+    v.host = s->host;
+    v.port = (int)s->port;
+    v.transport = s->transport;
+    return v;
+}
+
+static bool check_service(ctx *c, unsigned i)
+{
+    ed_cfg_service *s = &c->cfg->services[i];
+    const ed_ymap *m = c->m;
+    char path[32], sub[2 * P];
+    snprintf(path, sizeof path, "services[%u]", i);
+#define SUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
+
+    s->credentials_index = -1;
+    s->restricted = ed_ymap_has(m, "%s.restricted", path) ? s->restricted_value : -1;
+    if (!ed_is_ncname(s->type))
+        return FAIL(SUB("type"), "'%s' is not a valid service type", s->type);
+    if (s->host[0] == '[')
+        return FAIL(SUB("host"),
+                    "'%s': write the IPv6 address without brackets (a service host "
+                    "is a hostname or an IP address, not a URI)", s->host);
+    if (ed_check_host(s->host) != ED_OK)
+        return FAIL(SUB("host"), "'%s' is not a hostname or IP address", s->host);
+    unsigned char ipbuf[16];
+    bool is_ip = inet_pton(AF_INET, s->host, ipbuf) == 1 ||
+                 inet_pton(AF_INET6, s->host, ipbuf) == 1;
+    if (!s->allow_local && !is_ip && ed_host_is_local(s->host))
+        return FAIL(SUB("host"),
+                    "%s is a local name (localhost, RFC 6761, or .local, multicast DNS); "
+                    "set allow_local: true to advertise it anyway", s->host);
+    if (!s->allow_local && ed_host_is_local(s->host))
+        return FAIL(SUB("host"),
+                    "%s is a local address (loopback, private or unspecified); "
+                    "set allow_local: true to advertise it anyway", s->host);
+    if (!ed_ymap_has(m, "%s.port", path))
+        return FAIL(path, "no port (clients drop services without port/transport)");
+    if (s->port < 1 || s->port > 65535)
+        return FAIL(SUB("port"), "must be between 1 and 65535");
+    if (!s->transport)
+        return FAIL(path, "no transport (clients drop services without port/transport)");
+    /* Clients drop any other transport (interop.md rule 2); TLS is in the
+     * type (turns, stuns), never in the transport. */
+    if (strcmp(s->transport, "udp") != 0 && strcmp(s->transport, "tcp") != 0)
+        return FAIL(SUB("transport"),
+                    "'%s' is not a transport clients accept: use udp or tcp "
+                    "(lower case; for TLS use type turns or stuns with tcp)",
+                    s->transport);
+    if (is_tls_type(s->type) && strcmp(s->transport, "udp") == 0)
+        return FAIL(SUB("transport"), "%s over udp: TLS services need transport tcp",
+                    s->type);
+
+    /* names: read from the document (libcyaml cannot load free-form maps) */
+    const ed_ymap_entry *ne = ed_ymap_find(m, SUB("names"));
+    if (ne && ne->node->type == YAML_MAPPING_NODE) {
+        yaml_node_pair_t *pb = ne->node->data.mapping.pairs.start;
+        yaml_node_pair_t *pe = ne->node->data.mapping.pairs.top;
+        size_t n = (size_t)(pe - pb);
+        s->names = calloc(n ? n : 1, sizeof *s->names);
+        if (!s->names)
+            return FAIL("", "out of memory");
+        yaml_document_t *doc = (yaml_document_t *)&m->doc;
+        for (yaml_node_pair_t *p = pb; p < pe; p++) {
+            yaml_node_t *k = yaml_document_get_node(doc, p->key);
+            yaml_node_t *v = yaml_document_get_node(doc, p->value);
+            ed_cfg_name *nm = &s->names[s->nnames];
+            nm->lang = strdup((const char *)k->data.scalar.value);
+            nm->text = strdup((const char *)v->data.scalar.value);
+            s->nnames++;
+            if (!nm->lang || !nm->text)
+                return FAIL("", "out of memory");
+        }
+    }
+
+    bool is_turn = strcmp(s->type, "turn") == 0 || strcmp(s->type, "turns") == 0;
+    if (s->credentials) {
+        for (unsigned k = 0; k < c->cfg->nturn_secrets; k++)
+            if (strcmp(c->cfg->turn_secrets[k].name, s->credentials) == 0)
+                s->credentials_index = (int)k;
+        if (s->credentials_index < 0)
+            return FAIL(SUB("credentials"),
+                        "unknown credentials '%s' (no turn_secrets entry has that name)",
+                        s->credentials);
+        if (s->username || s->password_file)
+            return FAIL(SUB("credentials"),
+                        "use either credentials or username/password_file, not both");
+    }
+    if (s->username && !s->password_file)
+        return FAIL(SUB("username"), "username without password_file");
+    if (s->password_file && !s->username)
+        return FAIL(SUB("password_file"), "password_file without username");
+    if (s->password_file) {
+        size_t len;
+        if (!resolve_path(c, &s->password_file, SUB("password_file")) ||
+            !read_secret(c, s->password_file, sub, &s->password, &len))
+            return false;
+    }
+    if (is_turn && !s->credentials && !s->username)
+        return FAIL(path, "%s service without credentials (clients drop it): "
+                          "set credentials or username/password_file", s->type);
+    if (s->extended) {
+        for (unsigned k = 0; k < s->extended->nfields; k++)
+            if (strcmp(s->extended->fields[k].var, "FORM_TYPE") == 0) {
+                snprintf(sub, sizeof sub, "%s.extended.fields[%u].var", path, k);
+                return FAIL(sub, "set FORM_TYPE with form_type");
+            }
+    }
+    ed_service me = identity_of(s);
+    for (unsigned k = 0; k < i; k++) {
+        ed_service other = identity_of(&c->cfg->services[k]);
+        if (ed_service_same_identity(&other, &me))
+            return FAIL(path, "same type, host, port and transport as services[%u]", k);
+    }
+#undef SUB
+    return true;
+}
+
+/* Do two host strings (no brackets) name the same host?  IP literals by
+ * value (2001:db8::1 = 2001:DB8:0::1), names case-insensitively. */
+static bool same_host(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+    if (inet_pton(AF_INET, a, x) == 1)
+        return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+    if (inet_pton(AF_INET6, a, x) == 1)
+        return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '.')
+        la--;
+    if (lb && b[lb - 1] == '.')
+        lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static bool check_components(ctx *c)
+{
+    char path[P];
+    for (unsigned i = 0; i < c->cfg->ncomponents; i++) {
+        ed_cfg_component *co = &c->cfg->components[i];
+        snprintf(path, sizeof path, "components[%u].server", i);
+        if (!parse_hostport(co->server, false, &co->host, &co->port))
+            return FAIL(path, "bad server address '%s' (expected HOST:PORT or [IPV6]:PORT)",
+                        co->server);
+        snprintf(path, sizeof path, "components[%u].jid", i);
+        if (!norm_domain(c, &co->jid, path))
+            return false;
+        /* The server accepts one link per component JID: two entries for
+         * the same server and JID would replace each other forever
+         * (conflict, reconnect, conflict).  The same JID on different
+         * servers (e.g. the nodes of a cluster) is fine. */
+        for (unsigned k = 0; k < i; k++) {
+            const ed_cfg_component *o = &c->cfg->components[k];
+            if (o->port == co->port && same_host(o->host, co->host) &&
+                strcmp(o->jid, co->jid) == 0) {
+                snprintf(path, sizeof path, "components[%u]", i);
+                return FAIL(path, "same server and jid as components[%u] (%s, %s): "
+                                  "the two links would take each other's place forever",
+                            k, co->server, co->jid);
+            }
+        }
+        snprintf(path, sizeof path, "components[%u].secret_file", i);
+        size_t len;
+        if (!resolve_path(c, &co->secret_file, path) ||
+            !read_secret(c, co->secret_file, path, &co->secret, &len))
+            return false;
+    }
+    return true;
+}
+
+/* Would binding b fail because a is bound?  Same port and family, and the
+ * same address or either one the wildcard (0.0.0.0 or ::). */
+static bool listen_overlap(const ed_cfg_listen *a, const ed_cfg_listen *b)
+{
+    unsigned char x[16], y[16];
+    static const unsigned char any[16] = {0};
+    if (a->port != b->port)
+        return false;
+    if (inet_pton(AF_INET, a->host, x) == 1) {
+        if (inet_pton(AF_INET, b->host, y) != 1)
+            return false;
+        return memcmp(x, y, 4) == 0 || memcmp(x, any, 4) == 0 || memcmp(y, any, 4) == 0;
+    }
+    if (inet_pton(AF_INET6, a->host, x) != 1 || inet_pton(AF_INET6, b->host, y) != 1)
+        return false;
+    /* IPv6 listeners are bound IPV6_V6ONLY: they never clash with IPv4 ones */
+    return memcmp(x, y, 16) == 0 || memcmp(x, any, 16) == 0 || memcmp(y, any, 16) == 0;
+}
+
+static bool check_c2s(ctx *c)
+{
+    ed_cfg_c2s *s = c->cfg->c2s;
+    char path[P];
+    if (!s)
+        return true;
+    if (!ed_ymap_has(c->m, "c2s.require_tls"))
+        s->require_tls = true;
+    if (!norm_domain(c, &s->domain, "c2s.domain"))
+        return false;
+    bool served = false;
+    for (unsigned i = 0; i < c->cfg->ndomains; i++)
+        served = served || strcmp(c->cfg->domains[i], s->domain) == 0;
+    if (!served)
+        return FAIL("c2s.domain", "%s is not one of domains", s->domain);
+    if (!resolve_path(c, &s->database, "c2s.database"))
+        return false;
+    if (s->tls && (!resolve_path(c, &s->tls->cert, "c2s.tls.cert") ||
+                   !resolve_path(c, &s->tls->key, "c2s.tls.key")))
+        return false;
+    for (unsigned i = 0; i < s->nlisten; i++) {
+        ed_cfg_listen *l = &s->listen[i];
+        snprintf(path, sizeof path, "c2s.listen[%u].address", i);
+        if (!parse_hostport(l->address, true, &l->host, &l->port))
+            return FAIL(path, "bad listen address '%s' (expected IP:PORT or [IPV6]:PORT)",
+                        l->address);
+        if (l->tls != ED_LISTEN_NONE && !s->tls) {
+            snprintf(path, sizeof path, "c2s.listen[%u]", i);
+            return FAIL(path, "TLS listener but no c2s.tls (cert and key)");
+        }
+        for (unsigned k = 0; k < i; k++) {
+            if (listen_overlap(&s->listen[k], l))
+                return FAIL(path, "'%s' is the same address as c2s.listen[%u] ('%s'): "
+                                  "the second cannot be bound",
+                            l->address, k, s->listen[k].address);
+        }
+    }
+    /* last, so that the listener checks above keep their messages */
+    if (!s->database) {
+        const ed_ymap_entry *e = ed_ymap_find(c->m, "c2s");
+        return ed_cfg_fail_at(c->m, c->err, c->errlen, e ? e->key_line : 1, "c2s",
+                              "missing required key 'database' (the account "
+                              "database of the standalone server)");
+    }
+    return true;
+}
+
+bool ed_config_resolve(ed_config *cfg, const ed_ymap *m, char *err, size_t errlen)
+{
+    ctx cc = { cfg, m, err, errlen };
+    ctx *c = &cc;
+
+    char *abs = realpath(m->file, NULL);
+    if (!abs)
+        return FAIL("", "cannot resolve path: %s", strerror(errno));
+    cfg->path = abs;
+    cfg->dir = strdup(abs);
+    if (!cfg->dir)
+        return FAIL("", "out of memory");
+    char *slash = strrchr(cfg->dir, '/');
+    if (slash == cfg->dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+
+    cfg->access.services_set = ed_ymap_has(m, "access.services");
+    cfg->access.credentials_set = ed_ymap_has(m, "access.credentials");
+    if (!check_top(c) ||
+        !check_acl(c, &cfg->access.services, cfg->access.services_set, "services") ||
+        !check_acl(c, &cfg->access.credentials, cfg->access.credentials_set,
+                   "credentials") ||
+        !check_limits(c) || !check_turn_secrets(c))
+        return false;
+    if (cfg->nservices == 0)
+        return FAIL("services", "no services configured");
+    for (unsigned i = 0; i < cfg->nservices; i++)
+        if (!check_service(c, i))
+            return false;
+    if (!check_components(c) || !check_c2s(c))
+        return false;
+    if (cfg->ncomponents == 0 && !cfg->c2s)
+        return FAIL("", "neither components nor c2s configured: nothing to serve");
+    return true;
+}
+
+void ed_config_free_resolved(ed_config *cfg)
+{
+    free(cfg->path);
+    free(cfg->dir);
+    cfg->path = cfg->dir = NULL;
+    for (unsigned i = 0; cfg->turn_secrets && i < cfg->nturn_secrets; i++) {
+        ed_cfg_turn_secret *t = &cfg->turn_secrets[i];
+        for (unsigned k = 0; t->secrets && t->secret_lens && k < t->nsecret_files; k++)
+            if (t->secrets[k])
+                ed_secret_free(t->secrets[k], t->secret_lens[k]);
+        free(t->secrets); /* entries NULL unless both arrays exist */
+        free(t->secret_lens);
+        t->secrets = NULL;
+        t->secret_lens = NULL;
+    }
+    for (unsigned i = 0; cfg->services && i < cfg->nservices; i++) {
+        ed_cfg_service *s = &cfg->services[i];
+        for (size_t k = 0; k < s->nnames; k++) {
+            free(s->names[k].lang);
+            free(s->names[k].text);
+        }
+        free(s->names);
+        s->names = NULL;
+        s->nnames = 0;
+        if (s->password)
+            ed_secret_free(s->password, strlen(s->password));
+        s->password = NULL;
+    }
+    for (unsigned i = 0; cfg->components && i < cfg->ncomponents; i++) {
+        ed_cfg_component *co = &cfg->components[i];
+        if (co->secret)
+            ed_secret_free(co->secret, strlen(co->secret));
+        free(co->host);
+        co->secret = co->host = NULL;
+    }
+    for (unsigned i = 0; cfg->c2s && i < cfg->c2s->nlisten; i++) {
+        free(cfg->c2s->listen[i].host);
+        cfg->c2s->listen[i].host = NULL;
+    }
+}

@@ -1,0 +1,158 @@
+/* daemon/handler.c — answer IQs addressed to a served domain or to the
+ * component: XEP-0030 disco#info/items, XEP-0199 ping, XEP-0215 (recording
+ * requesters for pushes) and, where the role knows the client's address,
+ * XEP-0279.  Every role (component link, c2s session) comes through here. */
+#include <string.h>
+
+#include "core/log.h"
+#include "core/server.h"
+
+#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_PING        "urn:xmpp:ping"
+#define DELEGATION_NODE_PREFIX "urn:xmpp:delegation:2::"
+#define DELEGATION1_NODE_PREFIX "urn:xmpp:delegation:1::"
+
+static bool add_feature(ed_elem *q, const char *var)
+{
+    ed_elem *f = ed_elem_add(q, "feature", NULL);
+    return f && ed_elem_set_attr(f, "var", var) == ED_OK;
+}
+
+/* Is ns one this process answers for ctx? */
+static bool serves(const ed_server *s, const ed_iq_ctx *ctx, const char *ns)
+{
+    if (strcmp(ns, ED_NS_EXTDISCO2) == 0)
+        return true;
+    if (strcmp(ns, ED_NS_EXTDISCO1) == 0)
+        return s->cfg->serve_v1;
+    if (strcmp(ns, ED_NS_SIC1) == 0 || strcmp(ns, ED_NS_SIC0) == 0)
+        return ctx->peer != NULL;
+    return false;
+}
+
+static ed_elem *disco_info(ed_server *s, const ed_elem *iq, const ed_elem *q,
+                           const ed_iq_ctx *ctx)
+{
+    const char *node = ed_elem_attr(q, "node");
+    ed_elem *r = ed_iq_result(iq);
+    ed_elem *rq = r ? ed_elem_add(r, "query", NS_DISCO_INFO) : NULL;
+    if (!rq)
+        goto oom;
+    if (node) {
+        /* XEP-0355 §6: the host server asks which features of a delegated
+         * namespace to advertise on its own disco#info. */
+        size_t pl = strlen(DELEGATION_NODE_PREFIX);
+        const char *ns = strncmp(node, DELEGATION_NODE_PREFIX, pl) == 0 ? node + pl : NULL;
+        /* ejabberd 23.01 still speaks XEP-0355 v0.3: "urn:xmpp:delegation:1::NS". */
+        if (!ns && strncmp(node, DELEGATION1_NODE_PREFIX, strlen(DELEGATION1_NODE_PREFIX)) == 0)
+            ns = node + strlen(DELEGATION1_NODE_PREFIX);
+        if (!ns || !serves(s, ctx, ns)) {
+            ed_elem_free(r);
+            return ed_stanza_error(iq, "item-not-found", NULL, NULL);
+        }
+        if (ed_elem_set_attr(rq, "node", node) != ED_OK || !add_feature(rq, ns))
+            goto oom;
+        return r;
+    }
+    ed_elem *id = ed_elem_add(rq, "identity", NULL);
+    if (!id)
+        goto oom;
+    bool server = ctx->to_domain && ctx->peer; /* we are the user's server */
+    if (ed_elem_set_attr(id, "category", server ? "server" : "component") != ED_OK ||
+        ed_elem_set_attr(id, "type", server ? "im" : "generic") != ED_OK ||
+        ed_elem_set_attr(id, "name", "extdisco") != ED_OK)
+        goto oom;
+    static const char *const always[] = {NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING,
+                                         ED_NS_EXTDISCO2, ED_NS_EXTDISCO1,
+                                         ED_NS_SIC0, ED_NS_SIC1};
+    for (size_t i = 0; i < sizeof always / sizeof *always; i++) {
+        const char *f = always[i];
+        bool ours = strncmp(f, "urn:xmpp:extdisco", 17) == 0 || strncmp(f, "urn:xmpp:sic", 12) == 0;
+        if ((!ours || serves(s, ctx, f)) && !add_feature(rq, f))
+            goto oom;
+    }
+    return r;
+oom:
+    ed_elem_free(r);
+    return NULL;
+}
+
+/* Remember a successful <services/> get for pushes: its type filter (a
+ * blank one is no filter, as the responder reads it) and language. */
+static void record_requester(ed_server *s, const ed_elem *iq, const ed_elem *payload,
+                             const ed_iq_ctx *ctx)
+{
+    if (strcmp(payload->name, "services") != 0 || !ctx->route.send)
+        return;
+    int version = strcmp(payload->ns, ED_NS_EXTDISCO2) == 0 ? 2 : 1;
+    const char *type = ed_elem_attr(payload, "type");
+    if (type && !type[strspn(type, " \t\r\n")])
+        type = NULL;
+    const char *lang = ed_elem_attr(payload, "xml:lang");
+    if (!lang)
+        lang = ed_elem_attr(iq, "xml:lang");
+    ed_pushes_record(s->pushes, ctx->from, version, type, lang, ctx->to, &ctx->route,
+                     ctx->online);
+}
+
+ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
+                                  const ed_iq_ctx *ctx, ed_elem **reply)
+{
+    *reply = NULL;
+    const char *type = ed_elem_attr(iq, "type");
+    if (!type)
+        return ED_IQ_UNHANDLED;
+    if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)
+        return ED_IQ_CONSUMED; /* push acknowledgements and the like */
+    bool get = strcmp(type, "get") == 0;
+    ed_elem *p = ed_iq_payload(iq);
+    if (!p || (!get && strcmp(type, "set") != 0)) {
+        *reply = ed_stanza_error(iq, "bad-request", NULL, NULL);
+        return ED_IQ_REPLIED;
+    }
+    s->requests++;
+
+    if (strcmp(p->ns, NS_DISCO_INFO) == 0 && strcmp(p->name, "query") == 0) {
+        *reply = get ? disco_info(s, iq, p, ctx)
+                     : ed_stanza_error(iq, "not-allowed", NULL, NULL);
+        return ED_IQ_REPLIED;
+    }
+    if ((strcmp(p->ns, NS_DISCO_ITEMS) == 0 && strcmp(p->name, "query") == 0) ||
+        (strcmp(p->ns, NS_PING) == 0 && strcmp(p->name, "ping") == 0)) {
+        if (!get) {
+            *reply = ed_stanza_error(iq, "not-allowed", NULL, NULL);
+        } else if ((*reply = ed_iq_result(iq)) && p->name[0] == 'q') {
+            ed_elem *q = ed_elem_add(*reply, "query", NS_DISCO_ITEMS);
+            const char *node = ed_elem_attr(p, "node");
+            if (q && node)
+                ed_elem_set_attr(q, "node", node);
+        }
+        return ED_IQ_REPLIED;
+    }
+
+    ed_err err = ED_OK;
+    size_t ndefs;
+    const ed_service_def *defs = ed_registry_defs(s->reg, &ndefs);
+    ed_xep0215_policy pol = ed_registry_policy_for(s->reg, ctx->from);
+    *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &err);
+    if (*reply) {
+        if (strcmp(ed_elem_attr(*reply, "type"), "result") == 0)
+            record_requester(s, iq, p, ctx);
+        else
+            ed_log_debug("xep0215: %s from %s refused", p->name, ctx->from->full);
+        return ED_IQ_REPLIED;
+    }
+    if (err != ED_SVC_NOT_EXTDISCO) {
+        ed_log_error("xep0215: cannot answer %s: %s", ctx->from->full, ed_strerror(err));
+        *reply = ed_stanza_error(iq, "internal-server-error", NULL, NULL);
+        return ED_IQ_REPLIED;
+    }
+    if (ctx->peer) {
+        *reply = ed_xep0279_respond(iq, ctx->from, s->cfg->c2s ? s->cfg->c2s->domain : NULL,
+                                    ctx->peer, ctx->peerlen, &err);
+        if (*reply)
+            return ED_IQ_REPLIED;
+    }
+    return ED_IQ_UNHANDLED;
+}

@@ -1,0 +1,404 @@
+/* daemon/pushes.c — who asked for services, who is online, and the pushes a
+ * reload sends them (XEP-0215 §3.2: only to requesters with presence).
+ *
+ * A hash table keyed by full JID.  An entry exists while the JID is online or
+ * has asked; it is pushable when both.  Pushes are fire-and-forget: their
+ * replies (Psi sends none, Conversations an error) are consumed by the
+ * handler without being matched.
+ *
+ * Attached to the server (ed_pushes_attach, component mode), presence is
+ * kept only for JIDs the access policy lets list services, and the entries
+ * of component links expire when idle (ED_PUSHES_IDLE_SECS without a request
+ * or available presence): a host server that never says a client left, or
+ * that forwards presence from every federated domain, cannot fill the table
+ * for good. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/server.h"
+
+typedef struct entry {
+    struct entry *next;
+    char *full;
+    char *type;    /* filter of the last request, NULL = all */
+    char *self;    /* from of pushes: the address the request went to */
+    char *lang;    /* xml:lang of the last request, NULL = none */
+    int version;   /* 0 = never asked */
+    bool online;
+    int64_t seen;  /* last request or available presence (attached only) */
+    ed_route route;
+    ed_jid *jid;
+} entry;
+
+struct ed_pushes {
+    entry **buckets;
+    size_t nbuckets;
+    size_t count;
+    size_t max;
+    bool full_warned;  /* "table full" logged; again only after room was made */
+    /* ed_pushes_attach: clock and policy; entries routed through `expiring`
+     * expire when idle */
+    const ed_server *srv;
+    void (*expiring)(void *owner, const ed_elem *stanza);
+    int64_t last_sweep; /* when the full table was last scanned for idle ones */
+    bool swept;         /* last_sweep is set */
+};
+
+/* Idle expired entries scanned for at most once this often while full. */
+#define SWEEP_EVERY_SECS 60
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+ed_pushes *ed_pushes_new(size_t max_entries)
+{
+    ed_pushes *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->nbuckets = 64;
+    p->buckets = calloc(p->nbuckets, sizeof *p->buckets);
+    p->max = max_entries ? max_entries : 1000000;
+    if (!p->buckets) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void entry_free(entry *e)
+{
+    free(e->full);
+    free(e->type);
+    free(e->self);
+    free(e->lang);
+    ed_jid_free(e->jid);
+    free(e);
+}
+
+void ed_pushes_free(ed_pushes *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry *e = p->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            entry_free(e);
+            e = n;
+        }
+    }
+    free(p->buckets);
+    free(p);
+}
+
+static void grow(ed_pushes *p)
+{
+    size_t nb = p->nbuckets * 2;
+    entry **b = calloc(nb, sizeof *b);
+    if (!b)
+        return; /* keep the longer chains */
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry *e = p->buckets[i];
+        while (e) {
+            entry *n = e->next;
+            size_t k = hash(e->full) & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+            e = n;
+        }
+    }
+    free(p->buckets);
+    p->buckets = b;
+    p->nbuckets = nb;
+}
+
+static entry **slot(ed_pushes *p, const char *full)
+{
+    entry **pp = &p->buckets[hash(full) & (p->nbuckets - 1)];
+    while (*pp && strcmp((*pp)->full, full) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static int64_t now_of(const ed_pushes *p)
+{
+    return p->srv && p->srv->clock ? p->srv->clock() : (int64_t)time(NULL);
+}
+
+static bool idle(const ed_pushes *p, const entry *e, int64_t now)
+{
+    return p->expiring && e->route.send == p->expiring &&
+           now - e->seen > (int64_t)ED_PUSHES_IDLE_SECS;
+}
+
+/* Drop every idle entry; returns how many. */
+static size_t sweep(ed_pushes *p, int64_t now)
+{
+    size_t n = 0;
+    if (!p->expiring)
+        return 0;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry **pp = &p->buckets[i];
+        while (*pp) {
+            if (idle(p, *pp, now)) {
+                entry *e = *pp;
+                *pp = e->next;
+                entry_free(e);
+                p->count--;
+                n++;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+    if (n) {
+        p->full_warned = false;
+        ed_log_info("push table: %zu entries idle for over %d h dropped", n,
+                    (int)(ED_PUSHES_IDLE_SECS / 3600));
+    }
+    return n;
+}
+
+static entry *get_or_add(ed_pushes *p, const ed_jid *full)
+{
+    entry **pp = slot(p, full->full);
+    if (*pp)
+        return *pp;
+    if (p->count >= p->max && p->expiring) {
+        int64_t now = now_of(p);
+        if (!p->swept || now - p->last_sweep >= SWEEP_EVERY_SECS ||
+            now < p->last_sweep) {
+            p->swept = true;
+            p->last_sweep = now;
+            if (sweep(p, now))
+                pp = slot(p, full->full); /* the chain may have changed */
+        }
+    }
+    if (p->count >= p->max) {
+        if (!p->full_warned)
+            ed_log_warn("push table full (%zu entries): %s and later new requesters get no "
+                        "pushes until some go offline", p->max, full->full);
+        p->full_warned = true;
+        return NULL;
+    }
+    entry *e = calloc(1, sizeof *e);
+    if (!e || !(e->full = strdup(full->full)) || !(e->jid = ed_jid_dup(full))) {
+        if (e)
+            entry_free(e);
+        return NULL;
+    }
+    *pp = e;
+    if (++p->count > p->nbuckets)
+        grow(p);
+    return e;
+}
+
+static void remove_entry(ed_pushes *p, const char *full)
+{
+    entry **pp = slot(p, full);
+    if (*pp) {
+        entry *e = *pp;
+        *pp = e->next;
+        entry_free(e);
+        p->count--;
+        p->full_warned = false;
+    }
+}
+
+static bool set_str(char **dst, const char *src)
+{
+    if (src ? *dst && strcmp(*dst, src) == 0 : !*dst)
+        return true; /* unchanged: the usual case of a client asking again */
+    char *c = NULL;
+    if (src && !(c = strdup(src)))
+        return false;
+    free(*dst);
+    *dst = c;
+    return true;
+}
+
+void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
+                      const char *type_filter, const char *lang, const char *self,
+                      const ed_route *route, bool online)
+{
+    if (!full->resource)
+        return; /* pushes go to a resource; a bare requester has none */
+    entry *e = get_or_add(p, full);
+    if (!e)
+        return;
+    if (!set_str(&e->type, type_filter) || !set_str(&e->lang, lang) ||
+        !set_str(&e->self, self)) {
+        remove_entry(p, full->full);
+        return;
+    }
+    e->version = version;
+    e->route = *route;
+    if (online)
+        e->online = true;
+    if (p->expiring)
+        e->seen = now_of(p);
+}
+
+void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
+                        const ed_route *route)
+{
+    if (!full->resource)
+        return;
+    if (!available) {
+        remove_entry(p, full->full);
+        return;
+    }
+    if (p->srv && !ed_registry_policy_for(p->srv->reg, full).may_list)
+        return; /* could never get a push: not worth an entry */
+    entry *e = get_or_add(p, full);
+    if (!e)
+        return;
+    e->online = true;
+    if (!e->version)
+        e->route = *route;
+    if (p->expiring)
+        e->seen = now_of(p);
+}
+
+void ed_pushes_attach(ed_pushes *p, const ed_server *s,
+                      void (*send)(void *owner, const ed_elem *stanza))
+{
+    p->srv = s;
+    p->expiring = s ? send : NULL;
+    p->swept = false;
+}
+
+void ed_pushes_forget_owner(ed_pushes *p, void *owner)
+{
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        entry **pp = &p->buckets[i];
+        while (*pp) {
+            if ((*pp)->route.owner == owner) {
+                entry *e = *pp;
+                *pp = e->next;
+                entry_free(e);
+                p->count--;
+                p->full_warned = false;
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+    }
+}
+
+size_t ed_pushes_count(const ed_pushes *p, size_t *online)
+{
+    if (online) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->nbuckets; i++)
+            for (entry *e = p->buckets[i]; e; e = e->next)
+                n += e->online && e->version;
+        *online = n;
+    }
+    return p->count;
+}
+
+/* The records a requester sees in registry r, for the diff: no minted
+ * credentials (they differ on every call); static ones with creds
+ * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
+static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t now,
+                               ed_xep0215_creds creds, size_t *n)
+{
+    size_t nd;
+    const ed_service_def *defs = ed_registry_defs(r, &nd);
+    ed_service *v = calloc(nd ? nd : 1, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < nd; i++) {
+        if (ed_xep0215_materialize_creds(&defs[i], who, now, creds, &v[i]) != ED_OK) {
+            ed_services_free(v, i);
+            return NULL;
+        }
+    }
+    *n = nd;
+    return v;
+}
+
+/* Give add/modify entries the credentials the requester would get now. */
+static bool add_credentials(ed_service *chg, size_t n, const ed_registry *nw,
+                            const ed_jid *who, int64_t now)
+{
+    ed_xep0215_policy pol = ed_registry_policy_for(nw, who);
+    if (!pol.may_credentials || !pol.inline_credentials)
+        return true;
+    size_t nd;
+    const ed_service_def *defs = ed_registry_defs(nw, &nd);
+    for (size_t i = 0; i < n; i++) {
+        if (chg[i].action == ED_ACTION_DELETE)
+            continue;
+        for (size_t k = 0; k < nd; k++) {
+            if (!ed_service_same_identity(&defs[k].svc, &chg[i]))
+                continue;
+            ed_service full;
+            if (ed_xep0215_materialize(&defs[k], who, now, true, &full) != ED_OK)
+                return false;
+            full.action = chg[i].action;
+            ed_service_clear(&chg[i]);
+            chg[i] = full;
+            break;
+        }
+    }
+    return true;
+}
+
+size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
+                      const ed_registry *nw)
+{
+    size_t sent = 0;
+    int64_t now = s->clock();
+    sweep(p, now_of(p)); /* no pushes to long-idle entries */
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        for (entry *e = p->buckets[i]; e; e = e->next) {
+            if (!e->online || !e->version || !e->route.send)
+                continue;
+            size_t no = 0, nn = 0, nc = 0;
+            /* static credentials take part in the diff only for a requester
+             * who gets credentials inline (else the push would leak them) */
+            ed_xep0215_policy pol = ed_registry_policy_for(nw, e->jid);
+            ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
+                                         ? ED_XEP0215_CREDS_STATIC
+                                         : ED_XEP0215_CREDS_NONE;
+            ed_service *ov = public_view(old, e->jid, now, creds, &no);
+            ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
+            ed_service *chg = NULL;
+            bool ok = ov && nv &&
+                      ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
+                      add_credentials(chg, nc, nw, e->jid, now);
+            ed_services_free(ov, no);
+            ed_services_free(nv, nn);
+            if (ok && nc > 0 && pol.may_list) {
+                char id[32];
+                /* names in the requester's language, as in its reply */
+                const char *lang = e->lang;
+                if (lang && pol.default_lang && strcasecmp(lang, pol.default_lang) == 0)
+                    lang = NULL;
+                ed_elem *push = ed_xep0215_push(e->self, e->full,
+                                                ed_server_next_id(s, id, sizeof id),
+                                                e->version, e->type, lang, chg, nc);
+                if (push) {
+                    e->route.send(e->route.owner, push);
+                    ed_elem_free(push);
+                    sent++;
+                }
+            } else if (!ok) {
+                ed_log_warn("could not compute the push for %s", e->full);
+            }
+            ed_services_free(chg, nc);
+        }
+    }
+    return sent;
+}

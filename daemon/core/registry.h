@@ -1,0 +1,57 @@
+/* daemon/registry.h — the service registry built from a configuration: the
+ * ed_service_def array the XEP-0215 responder answers from, the TURN REST
+ * minters behind it, and the access policy.
+ *
+ * A registry is independent of the ed_config it was built from: it copies
+ * what it needs (secrets go into ed_turn_rest objects, which wipe them on
+ * free), so the configuration may be freed right after the build.  No
+ * global state: a reload builds a new config and registry and swaps them in
+ * only when both succeeded; the old registry stays valid until freed.  A
+ * built registry is immutable and may be read from several threads. */
+#ifndef EXTDISCOD_REGISTRY_H
+#define EXTDISCOD_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "extdisco/jid.h"
+#include "extdisco/xep0215.h"
+#include "config/config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ed_registry ed_registry;
+
+/* Build from cfg.  NULL on failure with err (errlen bytes) set to
+ * "FILE:LINE: what" when the problem is in a service, else "FILE: what".
+ * The result is freed with ed_registry_free(). */
+ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen);
+
+/* Wipes the static passwords, frees the TURN REST objects; NULL is a no-op. */
+void ed_registry_free(ed_registry *reg);
+
+/* The service set, in configuration order.  Owned by reg; *n receives the
+ * count. */
+const ed_service_def *ed_registry_defs(const ed_registry *reg, size_t *n);
+
+/* The policy for requester (NULL: an unknown requester, nothing allowed):
+ * may_list / may_credentials from the access lists, inline_credentials =
+ * config inline_credentials && may_credentials, serve_v1 and default_lang
+ * from the configuration (default_lang points into reg).
+ *
+ * Access entries match like this: "*" matches anyone; a domain entry matches
+ * every JID whose domain is exactly that domain (users and the domain
+ * itself; subdomains do NOT match); a bare-JID entry matches that bare JID
+ * (any resource). */
+ed_xep0215_policy ed_registry_policy_for(const ed_registry *reg,
+                                         const ed_jid *requester);
+
+/* Whether requester is in one of the served domains (exact match). */
+bool ed_registry_is_local(const ed_registry *reg, const ed_jid *requester);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,91 @@
+/* daemon/server.c — the configuration and registry one process runs with,
+ * and the atomic reload: a new file is loaded and checked completely, and
+ * only then swapped in; a failed reload changes nothing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/server.h"
+
+static int64_t wall_clock(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static bool load(const char *path, ed_config **cfg, ed_registry **reg, char *err,
+                 size_t errlen)
+{
+    *cfg = ed_config_load(path, err, errlen);
+    if (!*cfg)
+        return false;
+    *reg = ed_registry_build(*cfg, err, errlen);
+    if (!*reg) {
+        ed_config_free(*cfg);
+        *cfg = NULL;
+        return false;
+    }
+    return true;
+}
+
+ed_server *ed_server_new(struct event_base *base, const char *path, char *err,
+                         size_t errlen)
+{
+    ed_server *s = calloc(1, sizeof *s);
+    if (!s || !(s->config_path = strdup(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        free(s);
+        return NULL;
+    }
+    s->base = base;
+    s->clock = wall_clock;
+    if (!load(path, &s->cfg, &s->reg, err, errlen)) {
+        ed_server_free(s);
+        return NULL;
+    }
+    s->pushes = ed_pushes_new(0);
+    if (!s->pushes) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        ed_server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+bool ed_server_reload(ed_server *s, char *err, size_t errlen)
+{
+    ed_config *cfg;
+    ed_registry *reg;
+    if (!load(s->config_path, &cfg, &reg, err, errlen))
+        return false;
+    ed_config *old_cfg = s->cfg;
+    ed_registry *old_reg = s->reg;
+    s->cfg = cfg;
+    s->reg = reg;
+    ed_log_setup(cfg->log.level, cfg->log.syslog, NULL);
+    size_t sent = ed_pushes_send(s->pushes, s, old_reg, reg);
+    ed_log_info("reloaded %s: %u services, %zu pushes sent", s->config_path,
+                cfg->nservices, sent);
+    ed_registry_free(old_reg);
+    ed_config_free(old_cfg);
+    return true;
+}
+
+void ed_server_free(ed_server *s)
+{
+    if (!s)
+        return;
+    ed_pushes_free(s->pushes);
+    ed_registry_free(s->reg);
+    ed_config_free(s->cfg);
+    free(s->config_path);
+    free(s);
+}
+
+const char *ed_server_next_id(ed_server *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "ed-%" PRIu64, ++s->next_id);
+    return buf;
+}

@@ -17,7 +17,7 @@
 /* The schema: one table of fields per struct.                          */
 
 typedef enum ed_ftype {
-    ED_F_STR,      /* char *, min..max bytes (min 1 unless set) */
+    ED_F_STR,      /* char *, 1 .. ED_CONFIG_MAX_STR bytes */
     ED_F_INT,      /* int64_t, plain decimal; min..max when max > 0 */
     ED_F_BOOL,     /* bool: true/false/yes/no/on/off, any case */
     ED_F_TRISTATE, /* int: -1 when absent, else 0 or 1 (a bool) */
@@ -42,7 +42,7 @@ typedef struct ed_field {
     size_t count;            /* STRS, SEQ, NAMES: the count; DURATION: the text */
     bool required;
     bool secret_file;        /* names a file holding a secret (the dump says so) */
-    int64_t min, max;        /* see ed_ftype */
+    int64_t min, max;        /* INT: value range; STRS, SEQ: entries */
     int64_t def;             /* INT, BOOL, TRISTATE, ENUM, DURATION default */
     const char *sdef;        /* STR default, or NULL */
     const ed_enum_name *names; /* ENUM, ended by { NULL, 0 } */

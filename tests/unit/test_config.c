@@ -1,7 +1,8 @@
 /* tests/unit/test_config.c — extdiscod's configuration loader and service
  * registry (daemon/config.c, daemon/registry.c): the example loads with the
  * expected values, every bad fixture in tests/config/ is refused with its
- * exact "FILE:LINE: message", the registry mints working credentials, and
+ * exact "FILE:LINE: message", the dump (extdiscod -n -v) shows defaults,
+ * no secret and loads again, the registry mints working credentials, and
  * the access policy decides as documented. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,13 +1,15 @@
 /* daemon/main.c — extdiscod: command line, signals, the event loop.
  *
- *   extdiscod [-c FILE] [-n] [-V] [-h]   (also --version, --help)
+ *   extdiscod [-c FILE] [-n [-v]] [-V] [-h]   (also --version, --help)
  *
  * -n checks the configuration and exits (0: fine; 1: "FILE:LINE: what" or,
  * for what is not in the file itself, "FILE: KEY ...: what"): everything
  * the loader checks, and what starting would refuse apart from binding the
  * listeners (the running daemon holds them; -n is the reload gate): the
  * `user` exists, the TLS certificate and key load and match, the
- * database's directory exists.
+ * database's directory exists.  -n -v also prints the effective
+ * configuration (ed_config_dump: defaults filled in, secrets never shown;
+ * stdout is then a YAML file that loads as the same configuration).
  * SIGHUP reloads atomically; SIGTERM/SIGINT stop: no new connections, every
  * stream closed, the event loop runs until the last bytes are written (at
  * most STOP_DEADLINE_SECS), exit 0. */
@@ -35,9 +37,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: extdiscod [-c FILE] [-n] [-V] [-h]\n"
+    fprintf(f, "usage: extdiscod [-c FILE] [-n [-v]] [-V] [-h]\n"
                "  -c FILE        configuration (default " DEFAULT_CONFIG ")\n"
                "  -n             check the configuration and exit\n"
+               "  -v             with -n: print the effective configuration\n"
+               "                 (defaults filled in, secrets redacted)\n"
                "  -V, --version  print the version and exit\n"
                "  -h, --help     print this help and exit\n");
 }
@@ -134,23 +138,24 @@ static int drop_privileges(const char *path, const char *user)
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
-    bool check = false;
+    bool check = false, verbose = false;
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:nVh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:nvVh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'n': check = true; break;
+        case 'v': verbose = true; break;
         case 'V': printf("extdiscod %s\n", ED_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc) {
+    if (optind != argc || (verbose && !check)) {
         usage(stderr);
         return 2;
     }
@@ -165,8 +170,13 @@ int main(int argc, char **argv)
             ed_config_free(cfg);
             return 1;
         }
-        printf("%s: OK (%u services, %u component links, %s)\n", path, cfg->nservices,
-               cfg->ncomponents, cfg->c2s ? "standalone server" : "no standalone server");
+        /* -v: stdout is one YAML file (the summary a comment) that loads
+         * as the same configuration */
+        if (verbose)
+            ed_config_dump(cfg, stdout);
+        printf("%s%s: OK (%u services, %u component links, %s)\n", verbose ? "# " : "", path,
+               cfg->nservices, cfg->ncomponents,
+               cfg->c2s ? "standalone server" : "no standalone server");
         ed_registry_free(reg);
         ed_config_free(cfg);
         return 0;

@@ -1,6 +1,8 @@
-/* daemon/config.c — loading and freeing extdiscod's configuration: the
- * libcyaml schema, the load sequence (read, libyaml check, libcyaml load,
- * semantic resolution) and the redacted dump.  See config.h. */
+/* daemon/config.c — extdiscod's configuration: the schema (what the file
+ * may hold, with types, limits and defaults: one table per struct of
+ * config.h), the load sequence (read the file, one pass of config_yaml.c
+ * into the structs, the semantic checks of config_check.c), free, and the
+ * redacted dump of `extdiscod -n -v`.  See config.h. */
 #include "config/config_int.h"
 
 #include <errno.h>
@@ -12,215 +14,161 @@
 /* ------------------------------------------------------------------ */
 /* Schema                                                               */
 
-#define STR_OPT(key, st, member) \
-    CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, st, \
-                           member, 1, ED_CONFIG_MAX_STR)
-#define STR_REQ(key, st, member) \
-    CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_POINTER, st, member, 1, ED_CONFIG_MAX_STR)
+/* One field: key, type, member of struct st, then options (ed_field). */
+#define F(key_, type_, st, member, ...) \
+    { .key = key_, .type = ED_F_##type_, .off = offsetof(st, member), __VA_ARGS__ }
+#define COUNT(st, member) .count = offsetof(st, member)
+#define SUB(st, fields) .sub = fields, .size = sizeof(st)
+#define END { .key = NULL }
 
-static const cyaml_schema_value_t string_entry = {
-    CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, ED_CONFIG_MAX_STR),
-};
+/* Enums are read and written as int. */
+_Static_assert(sizeof(ed_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(ed_hmac_alg) == sizeof(int), "enum size");
+_Static_assert(sizeof(ed_turn_user_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(ed_listen_tls) == sizeof(int), "enum size");
 
-#define STR_LIST(key, flags, st, member, count) \
-    CYAML_FIELD_SEQUENCE_COUNT(key, CYAML_FLAG_POINTER | (flags), st, member, \
-                               count, &string_entry, 0, ED_CONFIG_MAX_LIST)
-
-static const cyaml_strval_t level_strings[] = {
+static const ed_enum_name levels[] = {
     { "error", ED_LOG_ERROR }, { "warn", ED_LOG_WARN },
-    { "info", ED_LOG_INFO },   { "debug", ED_LOG_DEBUG },
+    { "info", ED_LOG_INFO },   { "debug", ED_LOG_DEBUG }, { NULL, 0 },
 };
-static const cyaml_strval_t alg_strings[] = {
-    { "sha1", ED_HMAC_SHA1 }, { "sha256", ED_HMAC_SHA256 },
+static const ed_enum_name algs[] = {
+    { "sha1", ED_HMAC_SHA1 }, { "sha256", ED_HMAC_SHA256 }, { NULL, 0 },
 };
-static const cyaml_strval_t user_mode_strings[] = {
+static const ed_enum_name user_modes[] = {
     { "token", ED_TURN_USER_TOKEN }, { "jid", ED_TURN_USER_JID },
-    { "none", ED_TURN_USER_NONE },
+    { "none", ED_TURN_USER_NONE }, { NULL, 0 },
 };
-static const cyaml_strval_t listen_tls_strings[] = {
+static const ed_enum_name listen_tls[] = {
     { "starttls", ED_LISTEN_STARTTLS }, { "direct", ED_LISTEN_DIRECT },
-    { "none", ED_LISTEN_NONE },
-};
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define ENUM_OPT(key, st, member, strings) \
-    CYAML_FIELD_ENUM(key, CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT, st, member, \
-                     strings, NELEM(strings))
-
-static const cyaml_schema_field_t log_fields[] = {
-    ENUM_OPT("level", ed_cfg_log, level, level_strings),
-    CYAML_FIELD_BOOL("syslog", CYAML_FLAG_OPTIONAL, ed_cfg_log, syslog),
-    CYAML_FIELD_END
+    { "none", ED_LISTEN_NONE }, { NULL, 0 },
 };
 
-static const cyaml_schema_field_t access_fields[] = {
-    STR_LIST("services", CYAML_FLAG_OPTIONAL, ed_cfg_access, services.entries,
-             services.nentries),
-    STR_LIST("credentials", CYAML_FLAG_OPTIONAL, ed_cfg_access,
-             credentials.entries, credentials.nentries),
-    CYAML_FIELD_END
+static const ed_field log_fields[] = {
+    F("level", ENUM, ed_cfg_log, level, .names = levels, .def = ED_LOG_INFO),
+    F("syslog", BOOL, ed_cfg_log, syslog),
+    END
 };
 
-static const cyaml_schema_field_t turn_secret_fields[] = {
-    STR_REQ("name", ed_cfg_turn_secret, name),
-    CYAML_FIELD_SEQUENCE_COUNT("secret_files", CYAML_FLAG_POINTER,
-                               ed_cfg_turn_secret, secret_files, nsecret_files,
-                               &string_entry, 1, 16),
-    STR_OPT("ttl", ed_cfg_turn_secret, ttl_text),
-    ENUM_OPT("algorithm", ed_cfg_turn_secret, algorithm, alg_strings),
-    STR_OPT("separator", ed_cfg_turn_secret, separator),
-    ENUM_OPT("user", ed_cfg_turn_secret, user, user_mode_strings),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t turn_secret_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, ed_cfg_turn_secret, turn_secret_fields),
+static const ed_field access_fields[] = {
+    F("services", STRS, ed_cfg_access, services.entries,
+      COUNT(ed_cfg_access, services.nentries), .max = ED_CONFIG_MAX_LIST),
+    F("credentials", STRS, ed_cfg_access, credentials.entries,
+      COUNT(ed_cfg_access, credentials.nentries), .max = ED_CONFIG_MAX_LIST),
+    END
 };
 
-static const cyaml_schema_field_t form_field_fields[] = {
-    STR_REQ("var", ed_cfg_form_field, var),
-    STR_OPT("type", ed_cfg_form_field, type),
-    STR_OPT("label", ed_cfg_form_field, label),
-    STR_LIST("values", CYAML_FLAG_OPTIONAL, ed_cfg_form_field, values, nvalues),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t form_field_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, ed_cfg_form_field, form_field_fields),
-};
-static const cyaml_schema_field_t form_fields[] = {
-    STR_OPT("form_type", ed_cfg_form, form_type),
-    CYAML_FIELD_SEQUENCE_COUNT("fields", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                               ed_cfg_form, fields, nfields, &form_field_entry,
-                               0, ED_CONFIG_MAX_LIST),
-    CYAML_FIELD_END
+static const ed_field turn_secret_fields[] = {
+    F("name", STR, ed_cfg_turn_secret, name, .required = true),
+    F("secret_files", STRS, ed_cfg_turn_secret, secret_files,
+      COUNT(ed_cfg_turn_secret, nsecret_files), .required = true, .min = 1, .max = 16,
+      .secret_file = true),
+    F("ttl", DURATION, ed_cfg_turn_secret, ttl, COUNT(ed_cfg_turn_secret, ttl_text),
+      .def = ED_TURN_DEFAULT_TTL),
+    F("algorithm", ENUM, ed_cfg_turn_secret, algorithm, .names = algs),
+    F("separator", STR, ed_cfg_turn_secret, separator, .sdef = ":"),
+    F("user", ENUM, ed_cfg_turn_secret, user, .names = user_modes),
+    END
 };
 
-static const cyaml_schema_field_t service_fields[] = {
-    STR_REQ("type", ed_cfg_service, type),
-    STR_REQ("host", ed_cfg_service, host),
-    CYAML_FIELD_INT("port", CYAML_FLAG_OPTIONAL, ed_cfg_service, port),
-    STR_OPT("transport", ed_cfg_service, transport),
-    STR_OPT("name", ed_cfg_service, name),
-    CYAML_FIELD_IGNORE("names", CYAML_FLAG_OPTIONAL), /* read in config_check.c */
-    CYAML_FIELD_BOOL("restricted", CYAML_FLAG_OPTIONAL, ed_cfg_service,
-                     restricted_value),
-    STR_OPT("credentials", ed_cfg_service, credentials),
-    STR_OPT("username", ed_cfg_service, username),
-    STR_OPT("password_file", ed_cfg_service, password_file),
-    CYAML_FIELD_MAPPING_PTR("extended", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                            ed_cfg_service, extended, form_fields),
-    CYAML_FIELD_BOOL("allow_local", CYAML_FLAG_OPTIONAL, ed_cfg_service, allow_local),
-    CYAML_FIELD_END
+static const ed_field form_field_fields[] = {
+    F("var", STR, ed_cfg_form_field, var, .required = true),
+    F("type", STR, ed_cfg_form_field, type),
+    F("label", STR, ed_cfg_form_field, label),
+    F("values", STRS, ed_cfg_form_field, values, COUNT(ed_cfg_form_field, nvalues),
+      .max = ED_CONFIG_MAX_LIST),
+    END
 };
-static const cyaml_schema_value_t service_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, ed_cfg_service, service_fields),
+static const ed_field form_fields[] = {
+    F("form_type", STR, ed_cfg_form, form_type),
+    F("fields", SEQ, ed_cfg_form, fields, COUNT(ed_cfg_form, nfields),
+      SUB(ed_cfg_form_field, form_field_fields), .max = ED_CONFIG_MAX_LIST),
+    END
 };
 
-static const cyaml_schema_field_t component_fields[] = {
-    STR_REQ("server", ed_cfg_component, server),
-    STR_REQ("jid", ed_cfg_component, jid),
-    STR_REQ("secret_file", ed_cfg_component, secret_file),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t component_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, ed_cfg_component, component_fields),
-};
-
-static const cyaml_schema_field_t tls_fields[] = {
-    STR_REQ("cert", ed_cfg_tls, cert),
-    STR_REQ("key", ed_cfg_tls, key),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_field_t listen_fields[] = {
-    STR_REQ("address", ed_cfg_listen, address),
-    ENUM_OPT("tls", ed_cfg_listen, tls, listen_tls_strings),
-    CYAML_FIELD_BOOL("proxy_protocol", CYAML_FLAG_OPTIONAL, ed_cfg_listen,
-                     proxy_protocol),
-    CYAML_FIELD_END
-};
-static const cyaml_schema_value_t listen_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, ed_cfg_listen, listen_fields),
-};
-static const cyaml_schema_field_t c2s_fields[] = {
-    STR_REQ("domain", ed_cfg_c2s, domain),
-    STR_OPT("database", ed_cfg_c2s, database),
-    CYAML_FIELD_MAPPING_PTR("tls", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                            ed_cfg_c2s, tls, tls_fields),
-    CYAML_FIELD_BOOL("require_tls", CYAML_FLAG_OPTIONAL, ed_cfg_c2s, require_tls),
-    CYAML_FIELD_SEQUENCE_COUNT("listen", CYAML_FLAG_POINTER, ed_cfg_c2s, listen,
-                               nlisten, &listen_entry, 1, 64),
-    CYAML_FIELD_END
+static const ed_field service_fields[] = {
+    F("type", STR, ed_cfg_service, type, .required = true),
+    F("host", STR, ed_cfg_service, host, .required = true),
+    F("port", INT, ed_cfg_service, port, .min = 1, .max = 65535),
+    F("transport", STR, ed_cfg_service, transport),
+    F("name", STR, ed_cfg_service, name),
+    F("names", NAMES, ed_cfg_service, names, COUNT(ed_cfg_service, nnames)),
+    F("restricted", TRISTATE, ed_cfg_service, restricted, .def = -1),
+    F("credentials", STR, ed_cfg_service, credentials),
+    F("username", STR, ed_cfg_service, username),
+    F("password_file", STR, ed_cfg_service, password_file, .secret_file = true),
+    F("extended", MAP_PTR, ed_cfg_service, extended, SUB(ed_cfg_form, form_fields)),
+    F("allow_local", BOOL, ed_cfg_service, allow_local),
+    END
 };
 
-static const cyaml_schema_field_t limits_fields[] = {
-    CYAML_FIELD_INT("max_stanza_bytes", CYAML_FLAG_OPTIONAL, ed_cfg_limits, max_stanza_bytes),
-    CYAML_FIELD_INT("max_depth", CYAML_FLAG_OPTIONAL, ed_cfg_limits, max_depth),
-    CYAML_FIELD_INT("max_attrs", CYAML_FLAG_OPTIONAL, ed_cfg_limits, max_attrs),
-    CYAML_FIELD_INT("max_connections", CYAML_FLAG_OPTIONAL, ed_cfg_limits, max_connections),
-    CYAML_FIELD_INT("max_pending_iqs", CYAML_FLAG_OPTIONAL, ed_cfg_limits, max_pending_iqs),
-    STR_OPT("handshake_timeout", ed_cfg_limits, handshake_timeout_text),
-    STR_OPT("idle_timeout", ed_cfg_limits, idle_timeout_text),
-    CYAML_FIELD_END
+static const ed_field component_fields[] = {
+    F("server", STR, ed_cfg_component, server, .required = true),
+    F("jid", STR, ed_cfg_component, jid, .required = true),
+    F("secret_file", STR, ed_cfg_component, secret_file, .required = true,
+      .secret_file = true),
+    END
 };
 
-static const cyaml_schema_field_t top_fields[] = {
-    CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, ed_config, log, log_fields),
-    STR_OPT("user", ed_config, user),
-    STR_LIST("domains", CYAML_FLAG_DEFAULT, ed_config, domains, ndomains),
-    CYAML_FIELD_MAPPING("access", CYAML_FLAG_OPTIONAL, ed_config, access, access_fields),
-    STR_OPT("default_lang", ed_config, default_lang),
-    CYAML_FIELD_BOOL("serve_v1", CYAML_FLAG_OPTIONAL, ed_config, serve_v1),
-    CYAML_FIELD_BOOL("inline_credentials", CYAML_FLAG_OPTIONAL, ed_config,
-                     inline_credentials),
-    CYAML_FIELD_SEQUENCE_COUNT("turn_secrets", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                               ed_config, turn_secrets, nturn_secrets,
-                               &turn_secret_entry, 0, 64),
-    CYAML_FIELD_SEQUENCE_COUNT("services", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, ed_config, services,
-                               nservices, &service_entry, 0, ED_CONFIG_MAX_LIST),
-    CYAML_FIELD_SEQUENCE_COUNT("components", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                               ed_config, components, ncomponents,
-                               &component_entry, 0, 64),
-    CYAML_FIELD_MAPPING_PTR("c2s", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
-                            ed_config, c2s, c2s_fields),
-    CYAML_FIELD_MAPPING("limits", CYAML_FLAG_OPTIONAL, ed_config, limits, limits_fields),
-    CYAML_FIELD_END
+static const ed_field tls_fields[] = {
+    F("cert", STR, ed_cfg_tls, cert, .required = true),
+    F("key", STR, ed_cfg_tls, key, .required = true),
+    END
+};
+static const ed_field listen_fields[] = {
+    F("address", STR, ed_cfg_listen, address, .required = true),
+    F("tls", ENUM, ed_cfg_listen, tls, .names = listen_tls),
+    F("proxy_protocol", BOOL, ed_cfg_listen, proxy_protocol),
+    END
+};
+/* `database` is required too, but checked last (config_check.c). */
+static const ed_field c2s_fields[] = {
+    F("domain", STR, ed_cfg_c2s, domain, .required = true),
+    F("database", STR, ed_cfg_c2s, database),
+    F("tls", MAP_PTR, ed_cfg_c2s, tls, SUB(ed_cfg_tls, tls_fields)),
+    F("require_tls", BOOL, ed_cfg_c2s, require_tls, .def = true),
+    F("listen", SEQ, ed_cfg_c2s, listen, COUNT(ed_cfg_c2s, nlisten),
+      SUB(ed_cfg_listen, listen_fields), .required = true, .min = 1, .max = 64),
+    END
 };
 
-static const cyaml_schema_value_t top_schema = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, ed_config, top_fields),
+static const ed_field limits_fields[] = {
+    F("max_stanza_bytes", INT, ed_cfg_limits, max_stanza_bytes, .def = 65536,
+      .min = 1024, .max = 16 << 20),
+    F("max_depth", INT, ed_cfg_limits, max_depth, .def = 32, .min = 4, .max = 1000),
+    F("max_attrs", INT, ed_cfg_limits, max_attrs, .def = 64, .min = 4, .max = 1000),
+    F("max_connections", INT, ed_cfg_limits, max_connections, .def = 10000,
+      .min = 1, .max = 1000000),
+    F("max_pending_iqs", INT, ed_cfg_limits, max_pending_iqs, .def = 64,
+      .min = 1, .max = 100000),
+    F("handshake_timeout", DURATION, ed_cfg_limits, handshake_timeout,
+      COUNT(ed_cfg_limits, handshake_timeout_text), .def = 30),
+    F("idle_timeout", DURATION, ed_cfg_limits, idle_timeout,
+      COUNT(ed_cfg_limits, idle_timeout_text), .def = 600),
+    END
+};
+
+const ed_field ed_config_schema[] = {
+    F("log", MAP, ed_config, log, .sub = log_fields),
+    F("user", STR, ed_config, user),
+    F("domains", STRS, ed_config, domains, COUNT(ed_config, ndomains),
+      .required = true, .max = ED_CONFIG_MAX_LIST),
+    F("access", MAP, ed_config, access, .sub = access_fields),
+    F("default_lang", STR, ed_config, default_lang, .sdef = "en"),
+    F("serve_v1", BOOL, ed_config, serve_v1, .def = true),
+    F("inline_credentials", BOOL, ed_config, inline_credentials, .def = true),
+    F("turn_secrets", SEQ, ed_config, turn_secrets, COUNT(ed_config, nturn_secrets),
+      SUB(ed_cfg_turn_secret, turn_secret_fields), .max = 64),
+    F("services", SEQ, ed_config, services, COUNT(ed_config, nservices),
+      SUB(ed_cfg_service, service_fields), .max = ED_CONFIG_MAX_LIST),
+    F("components", SEQ, ed_config, components, COUNT(ed_config, ncomponents),
+      SUB(ed_cfg_component, component_fields), .max = 64),
+    F("c2s", MAP_PTR, ed_config, c2s, SUB(ed_cfg_c2s, c2s_fields)),
+    F("limits", MAP, ed_config, limits, .sub = limits_fields),
+    END
 };
 
 /* ------------------------------------------------------------------ */
 /* Loading                                                              */
-
-/* libcyaml's messages, kept for the (unexpected) case where it refuses a
- * document the libyaml pass accepted. */
-typedef struct cyaml_msgs {
-    char first[256]; /* first error-level message */
-    int line;        /* innermost backtrace line, 0 when none */
-} cyaml_msgs;
-
-__attribute__((format(printf, 3, 0)))
-static void cyaml_log_cb(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
-{
-    cyaml_msgs *c = ctx;
-    char buf[256];
-    if (level < CYAML_LOG_ERROR)
-        return;
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    buf[strcspn(buf, "\n")] = '\0';
-    const char *l = strstr(buf, "(line: ");
-    if (l && c->line == 0)
-        c->line = atoi(l + 7);
-    if (!c->first[0] && strncmp(buf, "Load: Backtrace", 15) != 0 && !l)
-        snprintf(c->first, sizeof c->first, "%s",
-                 strncmp(buf, "Load: ", 6) == 0 ? buf + 6 : buf);
-}
-
-static const cyaml_config_t free_config = {
-    .log_fn = NULL,
-    .mem_fn = cyaml_mem,
-    .log_level = CYAML_LOG_ERROR,
-    .flags = CYAML_CFG_NO_ALIAS,
-};
 
 void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -279,37 +227,22 @@ ed_config *ed_config_load(const char *path, char *err, size_t errlen)
     unsigned char *data = read_file(path, &len, err, errlen);
     if (!data)
         return NULL;
-
+    ed_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) {
+        free(data);
+        ed_set_err(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
     ed_ymap m;
     memset(&m, 0, sizeof m);
-    ed_config *cfg = NULL;
-    if (!ed_ymap_load(&m, path, data, len, &top_schema, err, errlen))
-        goto out;
-
-    cyaml_msgs msgs;
-    memset(&msgs, 0, sizeof msgs);
-    cyaml_config_t cc = {
-        .log_fn = cyaml_log_cb,
-        .log_ctx = &msgs,
-        .mem_fn = cyaml_mem,
-        .log_level = CYAML_LOG_ERROR,
-        .flags = CYAML_CFG_NO_ALIAS,
-    };
-    cyaml_err_t ce = cyaml_load_data(data, len, &cc, &top_schema,
-                                     (cyaml_data_t **)&cfg, NULL);
-    if (ce != CYAML_OK || !cfg) {
-        ed_set_err(err, errlen, "%s:%d: %s", path, msgs.line > 0 ? msgs.line : 1,
-                msgs.first[0] ? msgs.first : cyaml_strerror(ce));
-        cfg = NULL;
-        goto out;
-    }
-    if (!ed_config_resolve(cfg, &m, err, errlen)) {
-        ed_config_free(cfg);
-        cfg = NULL;
-    }
-out:
+    bool ok = ed_yaml_read(&m, path, data, len, ed_config_schema, cfg, err, errlen) &&
+              ed_config_resolve(cfg, &m, err, errlen);
     ed_ymap_free(&m);
     free(data);
+    if (!ok) {
+        ed_config_free(cfg);
+        return NULL;
+    }
     return cfg;
 }
 
@@ -318,19 +251,19 @@ void ed_config_free(ed_config *cfg)
     if (!cfg)
         return;
     ed_config_free_resolved(cfg);
-    cyaml_free(&free_config, &top_schema, cfg, 0);
+    ed_fields_free(ed_config_schema, cfg);
+    free(cfg);
 }
 
 /* ------------------------------------------------------------------ */
-/* Dump                                                                 */
+/* Dump: the schema's fields, nothing else, so no resolved secret can    */
+/* appear; the output loads again as the same configuration.            */
+
+#define AT(obj, off, type) ((const type *)(const void *)((const char *)(obj) + (off)))
 
 /* Double-quoted YAML scalar (the values are printable config strings). */
 static void q(FILE *out, const char *s)
 {
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
     fputc('"', out);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -344,155 +277,115 @@ static void q(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void dump_list(FILE *out, const char *indent, const char *key,
-                      char *const *v, unsigned n)
+/* Start the line of key: indentation, or "- " for a list entry's first key. */
+static void key(FILE *out, int indent, bool *dash, const char *k)
 {
-    fprintf(out, "%s%s: [", indent, key);
-    for (unsigned i = 0; i < n; i++) {
-        if (i)
-            fputs(", ", out);
-        q(out, v[i]);
+    if (*dash) {
+        fprintf(out, "%*s- %s:", indent - 2, "", k);
+        *dash = false;
+    } else {
+        fprintf(out, "%*s%s:", indent, "", k);
     }
-    fputs("]\n", out);
 }
 
-static const char *enum_name(const cyaml_strval_t *v, size_t n, int value)
+static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
+                        int indent, bool dash)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i].val == value)
-            return v[i].str;
-    return "?";
+    for (const ed_field *f = fields; f->key; f++) {
+        const char *s = *AT(obj, f->off, char *);
+        switch (f->type) {
+        case ED_F_STR:
+            if (!s)
+                continue;
+            key(out, indent, &dash, f->key);
+            fputc(' ', out);
+            q(out, s);
+            break;
+        case ED_F_INT:
+        case ED_F_DURATION:
+            key(out, indent, &dash, f->key);
+            fprintf(out, " %lld", (long long)*AT(obj, f->off, int64_t));
+            break;
+        case ED_F_BOOL:
+            key(out, indent, &dash, f->key);
+            fputs(*AT(obj, f->off, bool) ? " true" : " false", out);
+            break;
+        case ED_F_TRISTATE: {
+            int v = *AT(obj, f->off, int);
+            if (v < 0)
+                continue;
+            key(out, indent, &dash, f->key);
+            fputs(v ? " true" : " false", out);
+            break;
+        }
+        case ED_F_ENUM: {
+            int v = *AT(obj, f->off, int);
+            const ed_enum_name *e = f->names;
+            while (e->name && e->value != v)
+                e++;
+            key(out, indent, &dash, f->key);
+            fprintf(out, " %s", e->name ? e->name : "?");
+            break;
+        }
+        case ED_F_STRS: {
+            unsigned n = *AT(obj, f->count, unsigned);
+            key(out, indent, &dash, f->key);
+            fputs(" [", out);
+            for (unsigned i = 0; i < n; i++) {
+                fputs(i ? ", " : "", out);
+                q(out, ((char *const *)s)[i]);
+            }
+            fputc(']', out);
+            break;
+        }
+        case ED_F_NAMES: {
+            const ed_cfg_name *nm = *AT(obj, f->off, ed_cfg_name *);
+            size_t n = *AT(obj, f->count, size_t);
+            if (n == 0)
+                continue;
+            key(out, indent, &dash, f->key);
+            fputs(" {", out);
+            for (size_t i = 0; i < n; i++) {
+                fputs(i ? ", " : "", out);
+                q(out, nm[i].lang);
+                fputs(": ", out);
+                q(out, nm[i].text);
+            }
+            fputc('}', out);
+            break;
+        }
+        case ED_F_MAP:
+        case ED_F_MAP_PTR: {
+            const void *sub = f->type == ED_F_MAP ? (const void *)AT(obj, f->off, char) : s;
+            if (!sub)
+                continue;
+            key(out, indent, &dash, f->key);
+            fputc('\n', out);
+            dump_fields(out, f->sub, sub, indent + 2, false);
+            continue;
+        }
+        case ED_F_SEQ: {
+            unsigned n = *AT(obj, f->count, unsigned);
+            key(out, indent, &dash, f->key);
+            fputs(n ? "\n" : " []\n", out);
+            for (unsigned i = 0; i < n; i++)
+                dump_fields(out, f->sub, s + (size_t)i * f->size, indent + 4, true);
+            continue;
+        }
+        }
+        if (f->secret_file)
+            fputs("  # contents: <redacted>", out);
+        fputc('\n', out);
+    }
 }
 
 void ed_config_dump(const ed_config *cfg, FILE *out)
 {
     if (!cfg || !out)
         return;
-    fprintf(out, "# effective configuration of ");
-    q(out, cfg->path);
-    fprintf(out, " (secrets redacted)\n");
-    fprintf(out, "log: {level: %s, syslog: %s}\n", ed_log_level_name(cfg->log.level),
-            cfg->log.syslog ? "true" : "false");
-    fputs("user: ", out);
-    q(out, cfg->user);
-    fputc('\n', out);
-    dump_list(out, "", "domains", cfg->domains, cfg->ndomains);
-    fputs("access:\n", out);
-    dump_list(out, "  ", "services", cfg->access.services.entries,
-              cfg->access.services.nentries);
-    dump_list(out, "  ", "credentials", cfg->access.credentials.entries,
-              cfg->access.credentials.nentries);
-    fputs("default_lang: ", out);
-    q(out, cfg->default_lang);
-    fprintf(out, "\nserve_v1: %s\ninline_credentials: %s\n",
-            cfg->serve_v1 ? "true" : "false",
-            cfg->inline_credentials ? "true" : "false");
-    fputs("turn_secrets:\n", out);
-    for (unsigned i = 0; i < cfg->nturn_secrets; i++) {
-        const ed_cfg_turn_secret *t = &cfg->turn_secrets[i];
-        fputs("  - name: ", out);
-        q(out, t->name);
-        fputc('\n', out);
-        dump_list(out, "    ", "secret_files", t->secret_files, t->nsecret_files);
-        fprintf(out, "    secrets: \"<redacted>\"\n    ttl: %lld\n"
-                     "    algorithm: %s\n    separator: ",
-                (long long)t->ttl, enum_name(alg_strings, NELEM(alg_strings), (int)t->algorithm));
-        q(out, t->separator);
-        fprintf(out, "\n    user: %s\n",
-                enum_name(user_mode_strings, NELEM(user_mode_strings), (int)t->user));
-    }
-    fputs("services:\n", out);
-    for (unsigned i = 0; i < cfg->nservices; i++) {
-        const ed_cfg_service *s = &cfg->services[i];
-        fputs("  - type: ", out);
-        q(out, s->type);
-        fputs("\n    host: ", out);
-        q(out, s->host);
-        fprintf(out, "\n    port: %lld\n    transport: ", (long long)s->port);
-        q(out, s->transport);
-        fputc('\n', out);
-        if (s->name) {
-            fputs("    name: ", out);
-            q(out, s->name);
-            fputc('\n', out);
-        }
-        if (s->nnames) {
-            fputs("    names: {", out);
-            for (size_t k = 0; k < s->nnames; k++) {
-                fprintf(out, "%s%s: ", k ? ", " : "", s->names[k].lang);
-                q(out, s->names[k].text);
-            }
-            fputs("}\n", out);
-        }
-        if (s->restricted >= 0)
-            fprintf(out, "    restricted: %s\n", s->restricted ? "true" : "false");
-        if (s->credentials) {
-            fputs("    credentials: ", out);
-            q(out, s->credentials);
-            fputc('\n', out);
-        }
-        if (s->username) {
-            fputs("    username: ", out);
-            q(out, s->username);
-            fputs("\n    password_file: ", out);
-            q(out, s->password_file);
-            fputs("\n    password: \"<redacted>\"\n", out);
-        }
-        if (s->extended) {
-            fputs("    extended:\n      form_type: ", out);
-            q(out, s->extended->form_type);
-            fputs("\n      fields:\n", out);
-            for (unsigned k = 0; k < s->extended->nfields; k++) {
-                const ed_cfg_form_field *f = &s->extended->fields[k];
-                fputs("        - var: ", out);
-                q(out, f->var);
-                fputc('\n', out);
-                dump_list(out, "          ", "values", f->values, f->nvalues);
-            }
-        }
-        fprintf(out, "    allow_local: %s\n", s->allow_local ? "true" : "false");
-    }
-    fputs("components:\n", out);
-    for (unsigned i = 0; i < cfg->ncomponents; i++) {
-        const ed_cfg_component *c = &cfg->components[i];
-        fputs("  - server: ", out);
-        q(out, c->server);
-        fputs("\n    jid: ", out);
-        q(out, c->jid);
-        fputs("\n    secret_file: ", out);
-        q(out, c->secret_file);
-        fputs("\n    secret: \"<redacted>\"\n", out);
-    }
-    if (cfg->c2s) {
-        const ed_cfg_c2s *c = cfg->c2s;
-        fputs("c2s:\n  domain: ", out);
-        q(out, c->domain);
-        fputs("\n  database: ", out);
-        q(out, c->database);
-        fputc('\n', out);
-        if (c->tls) {
-            fputs("  tls: {cert: ", out);
-            q(out, c->tls->cert);
-            fputs(", key: ", out);
-            q(out, c->tls->key);
-            fputs("}\n", out);
-        }
-        fprintf(out, "  require_tls: %s\n  listen:\n", c->require_tls ? "true" : "false");
-        for (unsigned i = 0; i < c->nlisten; i++) {
-            fputs("    - {address: ", out);
-            q(out, c->listen[i].address);
-            fprintf(out, ", tls: %s, proxy_protocol: %s}\n",
-                    enum_name(listen_tls_strings, NELEM(listen_tls_strings),
-                              (int)c->listen[i].tls),
-                    c->listen[i].proxy_protocol ? "true" : "false");
-        }
-    }
-    const ed_cfg_limits *l = &cfg->limits;
-    fprintf(out, "limits: {max_stanza_bytes: %lld, max_depth: %lld, max_attrs: %lld, "
-                 "max_connections: %lld, max_pending_iqs: %lld, "
-                 "handshake_timeout: %lld, idle_timeout: %lld}\n",
-            (long long)l->max_stanza_bytes, (long long)l->max_depth,
-            (long long)l->max_attrs, (long long)l->max_connections,
-            (long long)l->max_pending_iqs, (long long)l->handshake_timeout,
-            (long long)l->idle_timeout);
+    fputs("# effective configuration of ", out);
+    q(out, cfg->path ? cfg->path : "?");
+    fputs("\n# defaults filled in, paths absolute, durations in seconds;"
+          " secrets are never shown\n", out);
+    dump_fields(out, ed_config_schema, cfg, 0, false);
 }

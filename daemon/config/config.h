@@ -1,7 +1,8 @@
 /* daemon/config.h — extdiscod's YAML configuration (docs/extdiscod.yml.5).
  *
- * ed_config_load() reads the file with libcyaml, checks every value (types,
- * unknown keys, durations, hosts, service rules, references), resolves
+ * ed_config_load() reads the file in one pass with libyaml straight into
+ * these structs, checks every value (types, unknown keys, durations, hosts,
+ * service rules, references), fills in the defaults, resolves
  * relative paths against the directory of the configuration file and reads
  * every secret file into memory.  Any problem refuses the whole file with
  * one message "FILE:LINE: PATH: what" (PATH like services[2].transport, 0-based
@@ -11,9 +12,9 @@
  * one (and builds a new registry from it) and swaps only on success.
  *
  * Ownership: everything reachable from an ed_config is owned by it and freed
- * by ed_config_free(); secrets are wiped before they are freed.  The struct
- * is filled by libcyaml: do not modify or reallocate its members.  Members
- * marked "resolved" are computed by the loader from the raw YAML values. */
+ * by ed_config_free(); secrets are wiped before they are freed.  Do not
+ * modify or reallocate its members.  Members marked "resolved" are computed
+ * by the loader from the values of the file. */
 #ifndef EXTDISCOD_CONFIG_H
 #define EXTDISCOD_CONFIG_H
 
@@ -70,9 +71,9 @@ typedef struct ed_cfg_turn_secret {
     char **secret_files; /* resolved to absolute paths; newest first */
     unsigned nsecret_files;
     char *ttl_text;      /* as written, or NULL */
-    int64_t ttl;         /* resolved: seconds (default 12h) */
+    int64_t ttl;         /* seconds (default 12h) */
     ed_hmac_alg algorithm; /* default sha1 */
-    char *separator;     /* exactly one character; resolved default ":" */
+    char *separator;     /* exactly one character; default ":" */
     ed_turn_user_mode user; /* default token */
     /* resolved: the secrets, same order as secret_files; never log them */
     char **secrets;
@@ -104,16 +105,15 @@ typedef struct ed_cfg_service {
     int64_t port;
     char *transport;
     char *name;          /* default-language name or NULL */
-    bool restricted_value;
+    int restricted;      /* -1 absent, 0 false, 1 true */
     char *credentials;   /* name of a turn_secrets entry or NULL */
     char *username;      /* static username or NULL */
     char *password_file; /* resolved to an absolute path, or NULL */
     ed_cfg_form *extended; /* NULL when absent */
     bool allow_local;
-    /* resolved */
-    int restricted;      /* -1 absent, 0 false, 1 true */
     ed_cfg_name *names;  /* from the `names` mapping, in file order */
     size_t nnames;
+    /* resolved */
     char *password;      /* the static password; never log it */
     int credentials_index; /* index into ed_config.turn_secrets, or -1 */
 } ed_cfg_service;
@@ -159,8 +159,8 @@ typedef struct ed_cfg_limits {
     int64_t max_pending_iqs;   /* default 64 */
     char *handshake_timeout_text; /* as written, or NULL */
     char *idle_timeout_text;
-    int64_t handshake_timeout; /* resolved: seconds, default 30 */
-    int64_t idle_timeout;      /* resolved: seconds, default 600 */
+    int64_t handshake_timeout; /* seconds, default 30 */
+    int64_t idle_timeout;      /* seconds, default 600 */
 } ed_cfg_limits;
 
 typedef struct ed_config {
@@ -199,9 +199,10 @@ void ed_config_free(ed_config *cfg);
 void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Write the effective configuration (defaults applied, paths resolved) as
- * YAML to out.  Secrets are never written: secret-bearing keys show
- * "<redacted>" next to the file they came from. */
+/* Write the effective configuration (defaults filled in, names normalised,
+ * paths absolute, durations in seconds) as YAML to out: `extdiscod -n -v`.
+ * Secrets are never written, only the files they are read from (marked
+ * "# contents: <redacted>").  The output loads as the same configuration. */
 void ed_config_dump(const ed_config *cfg, FILE *out);
 
 /* Parse a duration: "90s", "10m", "12h", "1d" or plain seconds, 1 ..

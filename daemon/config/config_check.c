@@ -1,8 +1,9 @@
-/* daemon/config_check.c — the semantic half of the configuration loader:
- * defaults, durations, normalisation, relative paths, secret files, and the
- * rules a service set must follow so that real clients use it
- * (/work/shared/notes/interop.md).  Every message carries FILE:LINE through
- * the path -> line map of config_yaml.c. */
+/* daemon/config_check.c — the semantic half of the configuration loader,
+ * after the one pass of config_yaml.c has filled the structs (types, ranges
+ * and defaults are the schema's): normalisation, relative paths, secret
+ * files, references, and the rules a service set must follow so that real
+ * clients use it (/work/shared/notes/interop.md).  Every message carries
+ * FILE:LINE through the path -> line map of config_yaml.c. */
 #include "config/config_int.h"
 
 #include <arpa/inet.h>
@@ -40,63 +41,6 @@ void ed_secret_free(char *s, size_t len)
 
 /* ------------------------------------------------------------------ */
 /* Small parsers                                                        */
-
-bool ed_config_parse_duration(const char *s, int64_t *out)
-{
-    if (!s || !*s)
-        return false;
-    int64_t v = 0;
-    const char *p = s;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > ED_CONFIG_MAX_DURATION)
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    if (p == s)
-        return false;
-    int64_t mul = 1;
-    if (*p) {
-        switch (*p) {
-        case 's': mul = 1; break;
-        case 'm': mul = 60; break;
-        case 'h': mul = 3600; break;
-        case 'd': mul = 86400; break;
-        default: return false;
-        }
-        if (p[1])
-            return false;
-    }
-    if (v > ED_CONFIG_MAX_DURATION / mul)
-        return false;
-    v *= mul;
-    if (v < 1)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool is_lang_tag(const char *s)
-{
-    size_t part = 0;
-    bool first = true;
-    for (;; s++) {
-        char ch = *s;
-        if (ch == '-' || ch == '\0') {
-            if (part == 0 || part > 8)
-                return false;
-            if (ch == '\0')
-                return true;
-            part = 0;
-            first = false;
-            continue;
-        }
-        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-        bool digit = ch >= '0' && ch <= '9';
-        if (!(alpha || (digit && !first)))
-            return false;
-        part++;
-    }
-}
 
 /* "host:port" / "[v6]:port" -> host (malloc'd, no brackets) and port.
  * numeric: host must be an IP literal. */
@@ -146,7 +90,7 @@ static bool parse_hostport(const char *s, bool numeric, char **host, int *port)
     return true;
 }
 
-/* Replace *p (a libcyaml/malloc string) by its absolute form. */
+/* Replace *p (a malloc string) by its absolute form. */
 static bool resolve_path(ctx *c, char **p, const char *path)
 {
     if (!*p || (*p)[0] == '/')
@@ -241,20 +185,9 @@ static bool norm_domain(ctx *c, char **s, const char *path)
 static bool check_top(ctx *c)
 {
     ed_config *cfg = c->cfg;
-    const ed_ymap *m = c->m;
     char path[P];
-    if (!ed_ymap_has(m, "log.level"))
-        cfg->log.level = ED_LOG_INFO;
-    if (!ed_ymap_has(m, "serve_v1"))
-        cfg->serve_v1 = true;
-    if (!ed_ymap_has(m, "inline_credentials"))
-        cfg->inline_credentials = true;
-    if (cfg->default_lang) {
-        if (!is_lang_tag(cfg->default_lang))
-            return FAIL("default_lang", "'%s' is not a language tag", cfg->default_lang);
-    } else if (!(cfg->default_lang = strdup("en"))) {
-        return FAIL("", "out of memory");
-    }
+    if (!ed_is_lang_tag(cfg->default_lang))
+        return FAIL("default_lang", "'%s' is not a language tag", cfg->default_lang);
     if (cfg->ndomains == 0)
         return FAIL("domains", "no domains configured");
     for (unsigned i = 0; i < cfg->ndomains; i++) {
@@ -299,45 +232,6 @@ static bool check_acl(ctx *c, ed_cfg_acl *acl, bool set, const char *name)
     return true;
 }
 
-static bool check_limits(ctx *c)
-{
-    ed_cfg_limits *l = &c->cfg->limits;
-    static const struct {
-        const char *key;
-        size_t off;
-        int64_t def, min, max;
-    } ints[] = {
-        { "max_stanza_bytes", offsetof(ed_cfg_limits, max_stanza_bytes), 65536, 1024, 16 << 20 },
-        { "max_depth", offsetof(ed_cfg_limits, max_depth), 32, 4, 1000 },
-        { "max_attrs", offsetof(ed_cfg_limits, max_attrs), 64, 4, 1000 },
-        { "max_connections", offsetof(ed_cfg_limits, max_connections), 10000, 1, 1000000 },
-        { "max_pending_iqs", offsetof(ed_cfg_limits, max_pending_iqs), 64, 1, 100000 },
-    };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        int64_t *v = (int64_t *)((char *)l + ints[i].off);
-        char path[P];
-        snprintf(path, sizeof path, "limits.%s", ints[i].key);
-        if (!ed_ymap_find(c->m, path))
-            *v = ints[i].def;
-        else if (*v < ints[i].min || *v > ints[i].max)
-            return FAIL(path, "must be between %lld and %lld",
-                        (long long)ints[i].min, (long long)ints[i].max);
-    }
-    l->handshake_timeout = 30;
-    l->idle_timeout = 600;
-    if (l->handshake_timeout_text &&
-        !ed_config_parse_duration(l->handshake_timeout_text, &l->handshake_timeout))
-        return FAIL("limits.handshake_timeout",
-                    "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
-                    l->handshake_timeout_text);
-    if (l->idle_timeout_text &&
-        !ed_config_parse_duration(l->idle_timeout_text, &l->idle_timeout))
-        return FAIL("limits.idle_timeout",
-                    "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
-                    l->idle_timeout_text);
-    return true;
-}
-
 static bool check_turn_secrets(ctx *c)
 {
     char path[P];
@@ -347,14 +241,7 @@ static bool check_turn_secrets(ctx *c)
         for (unsigned k = 0; k < i; k++)
             if (strcmp(c->cfg->turn_secrets[k].name, t->name) == 0)
                 return FAIL(path, "duplicate turn_secrets name '%s'", t->name);
-        t->ttl = ED_TURN_DEFAULT_TTL;
-        snprintf(path, sizeof path, "turn_secrets[%u].ttl", i);
-        if (t->ttl_text && !ed_config_parse_duration(t->ttl_text, &t->ttl))
-            return FAIL(path, "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)",
-                        t->ttl_text);
         snprintf(path, sizeof path, "turn_secrets[%u].separator", i);
-        if (!t->separator && !(t->separator = strdup(":")))
-            return FAIL("", "out of memory");
         if (strlen(t->separator) != 1 || t->separator[0] <= ' ' ||
             (unsigned char)t->separator[0] > 0x7e)
             return FAIL(path, "must be one printable ASCII character");
@@ -394,13 +281,11 @@ static ed_service identity_of(const ed_cfg_service *s)
 static bool check_service(ctx *c, unsigned i)
 {
     ed_cfg_service *s = &c->cfg->services[i];
-    const ed_ymap *m = c->m;
     char path[32], sub[2 * P];
     snprintf(path, sizeof path, "services[%u]", i);
 #define SUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
 
     s->credentials_index = -1;
-    s->restricted = ed_ymap_has(m, "%s.restricted", path) ? s->restricted_value : -1;
     if (!ed_is_ncname(s->type))
         return FAIL(SUB("type"), "'%s' is not a valid service type", s->type);
     if (s->host[0] == '[')
@@ -420,10 +305,8 @@ static bool check_service(ctx *c, unsigned i)
         return FAIL(SUB("host"),
                     "%s is a local address (loopback, private or unspecified); "
                     "set allow_local: true to advertise it anyway", s->host);
-    if (!ed_ymap_has(m, "%s.port", path))
+    if (s->port == 0) /* the schema reads 1 .. 65535 */
         return FAIL(path, "no port (clients drop services without port/transport)");
-    if (s->port < 1 || s->port > 65535)
-        return FAIL(SUB("port"), "must be between 1 and 65535");
     if (!s->transport)
         return FAIL(path, "no transport (clients drop services without port/transport)");
     /* Clients drop any other transport (interop.md rule 2); TLS is in the
@@ -436,28 +319,6 @@ static bool check_service(ctx *c, unsigned i)
     if (is_tls_type(s->type) && strcmp(s->transport, "udp") == 0)
         return FAIL(SUB("transport"), "%s over udp: TLS services need transport tcp",
                     s->type);
-
-    /* names: read from the document (libcyaml cannot load free-form maps) */
-    const ed_ymap_entry *ne = ed_ymap_find(m, SUB("names"));
-    if (ne && ne->node->type == YAML_MAPPING_NODE) {
-        yaml_node_pair_t *pb = ne->node->data.mapping.pairs.start;
-        yaml_node_pair_t *pe = ne->node->data.mapping.pairs.top;
-        size_t n = (size_t)(pe - pb);
-        s->names = calloc(n ? n : 1, sizeof *s->names);
-        if (!s->names)
-            return FAIL("", "out of memory");
-        yaml_document_t *doc = (yaml_document_t *)&m->doc;
-        for (yaml_node_pair_t *p = pb; p < pe; p++) {
-            yaml_node_t *k = yaml_document_get_node(doc, p->key);
-            yaml_node_t *v = yaml_document_get_node(doc, p->value);
-            ed_cfg_name *nm = &s->names[s->nnames];
-            nm->lang = strdup((const char *)k->data.scalar.value);
-            nm->text = strdup((const char *)v->data.scalar.value);
-            s->nnames++;
-            if (!nm->lang || !nm->text)
-                return FAIL("", "out of memory");
-        }
-    }
 
     bool is_turn = strcmp(s->type, "turn") == 0 || strcmp(s->type, "turns") == 0;
     if (s->credentials) {
@@ -579,8 +440,6 @@ static bool check_c2s(ctx *c)
     char path[P];
     if (!s)
         return true;
-    if (!ed_ymap_has(c->m, "c2s.require_tls"))
-        s->require_tls = true;
     if (!norm_domain(c, &s->domain, "c2s.domain"))
         return false;
     bool served = false;
@@ -644,7 +503,7 @@ bool ed_config_resolve(ed_config *cfg, const ed_ymap *m, char *err, size_t errle
         !check_acl(c, &cfg->access.services, cfg->access.services_set, "services") ||
         !check_acl(c, &cfg->access.credentials, cfg->access.credentials_set,
                    "credentials") ||
-        !check_limits(c) || !check_turn_secrets(c))
+        !check_turn_secrets(c))
         return false;
     if (cfg->nservices == 0)
         return FAIL("services", "no services configured");
@@ -675,13 +534,6 @@ void ed_config_free_resolved(ed_config *cfg)
     }
     for (unsigned i = 0; cfg->services && i < cfg->nservices; i++) {
         ed_cfg_service *s = &cfg->services[i];
-        for (size_t k = 0; k < s->nnames; k++) {
-            free(s->names[k].lang);
-            free(s->names[k].text);
-        }
-        free(s->names);
-        s->names = NULL;
-        s->nnames = 0;
         if (s->password)
             ed_secret_free(s->password, strlen(s->password));
         s->password = NULL;

@@ -1,12 +1,15 @@
-/* daemon/config_yaml.c — the libyaml pass of the configuration loader.
+/* daemon/config_yaml.c — the one pass that reads the configuration file
+ * into the structs.
  *
- * libcyaml fills the structs, but its messages carry no usable positions
- * (its backtrace line is that of the last event read, not of the culprit)
- * and it is lenient where a configuration must not be ("port: 1e3" loads as
- * 1, "010" as 8, any word as boolean true).  So before libcyaml sees the
- * file, this pass walks libyaml's node tree against the very same cyaml
- * schema tables, refuses what is wrong with its exact line, and records a
- * path -> line map that the semantic checks use for their messages. */
+ * libyaml parses the file into its node tree (every node knows its line);
+ * one walk of that tree against the schema tables of config.c refuses what
+ * is wrong with its exact line and fills the structs: strings are copied,
+ * integers, booleans, enums and durations converted, lists and nested
+ * structs allocated.  It is strict where a configuration must be: unknown,
+ * duplicate and missing keys, "port: 1e3" or "010" (no octal, no floats),
+ * any word but true/false/yes/no/on/off as a boolean, aliases.  It also
+ * records a path -> line map that the semantic checks (config_check.c) use
+ * for their messages.  The same tables set the defaults and free. */
 #include "config/config_int.h"
 
 #include <errno.h>
@@ -15,12 +18,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <yaml.h>
+
 #define PATH_MAX_LEN 512
 
-static int node_line(const yaml_node_t *n)
-{
-    return n ? (int)n->start_mark.line + 1 : 1;
-}
+/* ------------------------------------------------------------------ */
+/* Messages and the line map                                            */
 
 __attribute__((format(printf, 6, 0)))
 static void vfail_at(const ed_ymap *m, char *err, size_t errlen, int line,
@@ -94,8 +97,7 @@ int ed_ymap_line(const ed_ymap *m, const char *path)
     return 1;
 }
 
-static bool add_entry(ed_ymap *m, const char *path, int line, int key_line,
-                      yaml_node_t *node)
+static bool add_entry(ed_ymap *m, const char *path, int line, int key_line)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
@@ -108,8 +110,224 @@ static bool add_entry(ed_ymap *m, const char *path, int line, int key_line,
     char *p = strdup(path);
     if (!p)
         return false;
-    m->v[m->n++] = (ed_ymap_entry){ p, line, key_line, node };
+    m->v[m->n++] = (ed_ymap_entry){ p, line, key_line };
     return true;
+}
+
+void ed_ymap_free(ed_ymap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].path);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalar syntax                                                        */
+
+static bool is_decimal_int(const char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        i++;
+    if (i == len)
+        return false;
+    if (s[i] == '0' && i + 1 < len)
+        return false; /* no octal, hex or padded forms */
+    for (; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno != 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* true/yes/on and false/no/off, any case. */
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const w[] = { "false", "no", "off", "true", "yes", "on" };
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (strcasecmp(s, w[i]) == 0) {
+            *out = i >= 3;
+            return true;
+        }
+    return false;
+}
+
+bool ed_is_lang_tag(const char *s)
+{
+    size_t part = 0;
+    bool first = true;
+    for (;; s++) {
+        char ch = *s;
+        if (ch == '-' || ch == '\0') {
+            if (part == 0 || part > 8)
+                return false;
+            if (ch == '\0')
+                return true;
+            part = 0;
+            first = false;
+            continue;
+        }
+        bool alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+        bool digit = ch >= '0' && ch <= '9';
+        if (!(alpha || (digit && !first)))
+            return false;
+        part++;
+    }
+}
+
+bool ed_config_parse_duration(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    int64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > ED_CONFIG_MAX_DURATION)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == s)
+        return false;
+    int64_t mul = 1;
+    if (*p) {
+        switch (*p) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: return false;
+        }
+        if (p[1])
+            return false;
+    }
+    if (v > ED_CONFIG_MAX_DURATION / mul)
+        return false;
+    v *= mul;
+    if (v < 1)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults and free, by the tables                                     */
+
+#define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+
+bool ed_fields_init(const ed_field *fields, void *obj)
+{
+    for (const ed_field *f = fields; f->key; f++) {
+        switch (f->type) {
+        case ED_F_INT:
+        case ED_F_DURATION:
+            *AT(obj, f->off, int64_t) = f->def;
+            break;
+        case ED_F_BOOL:
+            *AT(obj, f->off, bool) = f->def != 0;
+            break;
+        case ED_F_TRISTATE:
+        case ED_F_ENUM:
+            *AT(obj, f->off, int) = (int)f->def;
+            break;
+        case ED_F_STR:
+            if (f->sdef && !(*AT(obj, f->off, char *) = strdup(f->sdef)))
+                return false;
+            break;
+        case ED_F_MAP:
+            if (!ed_fields_init(f->sub, AT(obj, f->off, char)))
+                return false;
+            break;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+void ed_fields_free(const ed_field *fields, void *obj)
+{
+    for (const ed_field *f = fields; f->key; f++) {
+        char **s = AT(obj, f->off, char *);
+        switch (f->type) {
+        case ED_F_STR:
+            free(*s);
+            *s = NULL;
+            break;
+        case ED_F_DURATION:
+            free(*AT(obj, f->count, char *));
+            *AT(obj, f->count, char *) = NULL;
+            break;
+        case ED_F_STRS: {
+            unsigned *n = AT(obj, f->count, unsigned);
+            for (unsigned i = 0; *s && i < *n; i++)
+                free(((char **)*s)[i]);
+            free(*s);
+            *s = NULL;
+            *n = 0;
+            break;
+        }
+        case ED_F_MAP:
+            ed_fields_free(f->sub, AT(obj, f->off, char));
+            break;
+        case ED_F_MAP_PTR:
+            if (*s)
+                ed_fields_free(f->sub, *s);
+            free(*s);
+            *s = NULL;
+            break;
+        case ED_F_SEQ: {
+            unsigned *n = AT(obj, f->count, unsigned);
+            for (unsigned i = 0; *s && i < *n; i++)
+                ed_fields_free(f->sub, *s + (size_t)i * f->size);
+            free(*s);
+            *s = NULL;
+            *n = 0;
+            break;
+        }
+        case ED_F_NAMES: {
+            ed_cfg_name **names = AT(obj, f->off, ed_cfg_name *);
+            size_t *n = AT(obj, f->count, size_t);
+            for (size_t i = 0; *names && i < *n; i++) {
+                free((*names)[i].lang);
+                free((*names)[i].text);
+            }
+            free(*names);
+            *names = NULL;
+            *n = 0;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                             */
+
+typedef struct walk {
+    ed_ymap *m;
+    yaml_document_t *doc;
+    unsigned char *seen; /* per node: visited (detects aliases) */
+    size_t nnodes;
+    char *err;
+    size_t errlen;
+} walk;
+
+#define FAIL_AT(line, path, ...) \
+    ed_cfg_fail_at(w->m, w->err, w->errlen, (line), (path), __VA_ARGS__)
+#define OOM() FAIL_AT(1, "", "out of memory")
+
+static int node_line(const yaml_node_t *n)
+{
+    return n ? (int)n->start_mark.line + 1 : 1;
 }
 
 static const char *kind_name(const yaml_node_t *n)
@@ -137,326 +355,322 @@ static void describe(const yaml_node_t *n, char *out, size_t outlen)
              (const char *)n->data.scalar.value, len > 40 ? "..." : "");
 }
 
-static bool is_decimal_int(const char *s, size_t len)
-{
-    size_t i = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-'))
-        i++;
-    if (i == len)
-        return false;
-    if (s[i] == '0' && i + 1 < len)
-        return false; /* no octal, hex or padded forms */
-    for (; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    errno = 0;
-    (void)strtoll(s, NULL, 10);
-    return errno == 0;
-}
-
-static bool is_bool_word(const char *s)
-{
-    static const char *const w[] = { "true", "false", "yes", "no", "on", "off" };
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
-        if (strcasecmp(s, w[i]) == 0)
-            return true;
-    return false;
-}
-
-/* A BCP 47-ish language tag: 1-8 letters, then -[alnum]{1,8} parts. */
-static bool is_lang_tag(const char *s)
-{
-    size_t i = 0, part = 0;
-    bool first = true;
-    for (;; i++) {
-        char c = s[i];
-        if (c == '-' || c == '\0') {
-            if (part == 0 || part > 8)
-                return false;
-            if (c == '\0')
-                return true;
-            part = 0;
-            first = false;
-            continue;
-        }
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        bool digit = c >= '0' && c <= '9';
-        if (!(alpha || (digit && !first)))
-            return false;
-        part++;
-    }
-}
-
-typedef struct walk {
-    ed_ymap *m;
-    char *err;
-    size_t errlen;
-} walk;
-
-static bool walk_value(walk *w, yaml_node_t *n, const cyaml_schema_value_t *sv,
-                       const char *path, int use_line);
-
-static bool fail_kind(walk *w, yaml_node_t *n, const char *path, int line,
+static bool fail_kind(walk *w, const yaml_node_t *n, const char *path, int line,
                       const char *expected)
 {
     char got[64];
     describe(n, got, sizeof got);
-    return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                          "expected %s, %s", expected, got);
+    return FAIL_AT(line, path, "expected %s, %s", expected, got);
 }
 
-/* Whether a pair of mapping n before p has the key key. */
-static bool dup_key(walk *w, yaml_node_t *n, yaml_node_pair_t *p, const char *key)
+/* Each node is read once: a second visit is an alias. */
+static bool take(walk *w, const yaml_node_t *n, const char *path, int line)
 {
-    for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-        yaml_node_t *k = yaml_document_get_node(&w->m->doc, q->key);
-        if (k && k->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, key) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* `names`: a mapping from language tags to non-empty strings. */
-static bool walk_names(walk *w, yaml_node_t *n, const char *path, int line)
-{
-    if (n->type != YAML_MAPPING_NODE)
-        return fail_kind(w, n, path, line, "a mapping of language: name");
-    yaml_node_pair_t *p;
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(&w->m->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(&w->m->doc, p->value);
-        char sub[PATH_MAX_LEN];
-        if (!k || !v || k->type != YAML_SCALAR_NODE)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), path,
-                                  "keys must be language tags");
-        const char *key = (const char *)k->data.scalar.value;
-        snprintf(sub, sizeof sub, "%s.%s", path, key);
-        if (!is_lang_tag(key) || strlen(key) != k->data.scalar.length)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), sub,
-                                  "not a language tag");
-        if (dup_key(w, n, p, key))
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), sub,
-                                  "duplicate key");
-        if (p - n->data.mapping.pairs.start >= 64)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), path,
-                                  "too many names (at most 64)");
-        if (v->type != YAML_SCALAR_NODE || v->data.scalar.length == 0 ||
-            v->data.scalar.length > ED_CONFIG_MAX_STR ||
-            strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
-            return fail_kind(w, v, sub, node_line(v), "a name");
-        if (!add_entry(w->m, sub, node_line(v), node_line(k), v))
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, 1, "", "out of memory");
-    }
+    size_t idx = (size_t)(n - w->doc->nodes.start);
+    if (idx >= w->nnodes)
+        return FAIL_AT(line, path, "bad node");
+    if (w->seen[idx])
+        return FAIL_AT(line, path, "YAML aliases are not supported");
+    w->seen[idx] = 1;
+    if (n->type == YAML_SCALAR_NODE &&
+        strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+        return FAIL_AT(line, path, "contains a NUL character");
     return true;
 }
 
-static bool walk_mapping(walk *w, yaml_node_t *n, const cyaml_schema_value_t *sv,
-                         const char *path, int line)
+/* A string of 1 .. ED_CONFIG_MAX_STR bytes into *out. */
+static bool read_str(walk *w, const yaml_node_t *n, const char *path, int line,
+                     char **out)
+{
+    if (n->type != YAML_SCALAR_NODE)
+        return fail_kind(w, n, path, line, "a string");
+    size_t len = n->data.scalar.length;
+    if (len == 0)
+        return FAIL_AT(line, path, "must not be empty");
+    if (len > ED_CONFIG_MAX_STR)
+        return FAIL_AT(line, path, "longer than %u bytes", ED_CONFIG_MAX_STR);
+    char *s = strdup((const char *)n->data.scalar.value);
+    if (!s)
+        return OOM();
+    free(*out);
+    *out = s;
+    return true;
+}
+
+static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+                       const char *path, int line);
+
+static bool read_mapping(walk *w, yaml_node_t *n, const ed_field *fields,
+                         void *obj, const char *path, int line)
 {
     if (n->type != YAML_MAPPING_NODE)
         return fail_kind(w, n, path, line, "a mapping");
-    const cyaml_schema_field_t *fields = sv->mapping.fields;
-    yaml_node_pair_t *p;
-    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(&w->m->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(&w->m->doc, p->value);
+    uint64_t present = 0; /* bit i: fields[i] was read */
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
         if (!k || !v || k->type != YAML_SCALAR_NODE)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), path,
-                                  "keys must be plain strings");
+            return FAIL_AT(node_line(k), path, "keys must be plain strings");
         const char *key = (const char *)k->data.scalar.value;
         char sub[PATH_MAX_LEN];
         int r = snprintf(sub, sizeof sub, "%s%s%.64s", path, *path ? "." : "", key);
         if (r < 0 || (size_t)r >= sizeof sub)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), path,
-                                  "nested too deeply");
-        const cyaml_schema_field_t *f = fields;
-        while (f->key && strcmp(f->key, key) != 0)
-            f++;
-        if (!f->key)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), sub,
-                                  "unknown key");
-        if (dup_key(w, n, p, key))
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), sub,
-                                  "duplicate key");
-        size_t vidx = (size_t)(v - w->m->doc.nodes.start);
-        if (vidx < w->m->nnodes && w->m->seen[vidx])
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, node_line(k), sub,
-                                  "YAML aliases are not supported");
+            return FAIL_AT(node_line(k), path, "nested too deeply");
+        size_t i = 0;
+        while (fields[i].key && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (!fields[i].key)
+            return FAIL_AT(node_line(k), sub, "unknown key");
+        if (present & (UINT64_C(1) << i))
+            return FAIL_AT(node_line(k), sub, "duplicate key");
+        present |= UINT64_C(1) << i;
+        size_t vidx = (size_t)(v - w->doc->nodes.start);
+        if (vidx < w->nnodes && w->seen[vidx])
+            return FAIL_AT(node_line(k), sub, "YAML aliases are not supported");
         int vline = node_line(v);
         /* An empty value ("key:") sits on the key's line. */
         if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
             vline = node_line(k);
-        if (!add_entry(w->m, sub, vline, node_line(k), v))
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, 1, "", "out of memory");
-        if (!walk_value(w, v, &f->value, sub, vline))
+        if (!add_entry(w->m, sub, vline, node_line(k)))
+            return OOM();
+        if (!read_value(w, v, &fields[i], obj, sub, vline))
             return false;
     }
-    for (const cyaml_schema_field_t *f = fields; f->key; f++) {
-        if (f->value.flags & CYAML_FLAG_OPTIONAL)
-            continue;
+    for (size_t i = 0; fields[i].key; i++)
+        if (fields[i].required && !(present & (UINT64_C(1) << i)))
+            return FAIL_AT(line, path, "missing required key '%s'", fields[i].key);
+    return true;
+}
+
+/* A list: STRS (strings) or SEQ (structs). */
+static bool read_list(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+                      const char *path, int line)
+{
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail_kind(w, n, path, line, "a list");
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (cnt > (size_t)f->max)
+        return FAIL_AT(line, path, "too many entries (at most %lld)", (long long)f->max);
+    if (cnt < (size_t)f->min)
+        return FAIL_AT(line, path, "needs at least %lld %s", (long long)f->min,
+                       f->min == 1 ? "entry" : "entries");
+    size_t size = f->type == ED_F_SEQ ? f->size : sizeof(char *);
+    char *arr = calloc(cnt ? cnt : 1, size);
+    if (!arr)
+        return OOM();
+    *AT(obj, f->off, char *) = arr;
+    *AT(obj, f->count, unsigned) = (unsigned)cnt; /* entries zeroed: freeable */
+    for (size_t i = 0; i < cnt; i++) {
+        char *elem = arr + i * size;
+        yaml_node_t *e = yaml_document_get_node(w->doc, n->data.sequence.items.start[i]);
         char sub[PATH_MAX_LEN];
-        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
-        if (!ed_ymap_find(w->m, sub))
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                                  "missing required key '%s'", f->key);
+        int r = snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+        if (r < 0 || (size_t)r >= sizeof sub)
+            return FAIL_AT(line, path, "nested too deeply");
+        if (!e)
+            return FAIL_AT(line, sub, "bad node");
+        int eline = node_line(e);
+        if (!add_entry(w->m, sub, eline, eline))
+            return OOM();
+        if (!take(w, e, sub, eline))
+            return false;
+        if (f->type == ED_F_STRS) {
+            if (!read_str(w, e, sub, eline, (char **)(void *)elem))
+                return false;
+        } else if (!ed_fields_init(f->sub, elem)) {
+            return OOM();
+        } else if (!read_mapping(w, e, f->sub, elem, sub, eline)) {
+            return false;
+        }
     }
     return true;
 }
 
-static bool walk_value(walk *w, yaml_node_t *n, const cyaml_schema_value_t *sv,
+/* `names`: a mapping from language tags to non-empty strings. */
+static bool read_names(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
                        const char *path, int line)
 {
-    size_t idx = (size_t)(n - w->m->doc.nodes.start);
-    if (idx >= w->m->nnodes)
-        return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path, "bad node");
-    if (w->m->seen[idx])
-        return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                              "YAML aliases are not supported");
-    w->m->seen[idx] = 1;
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_kind(w, n, path, line, "a mapping of language: name");
+    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    ed_cfg_name *names = calloc(cnt ? cnt : 1, sizeof *names);
+    if (!names)
+        return OOM();
+    *AT(obj, f->off, ed_cfg_name *) = names;
+    *AT(obj, f->count, size_t) = cnt;
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+        if (!k || !v || k->type != YAML_SCALAR_NODE)
+            return FAIL_AT(node_line(k), path, "keys must be language tags");
+        const char *key = (const char *)k->data.scalar.value;
+        char sub[PATH_MAX_LEN];
+        int r = snprintf(sub, sizeof sub, "%s.%.64s", path, key);
+        if (r < 0 || (size_t)r >= sizeof sub)
+            return FAIL_AT(node_line(k), path, "nested too deeply");
+        if (!ed_is_lang_tag(key) || strlen(key) != k->data.scalar.length)
+            return FAIL_AT(node_line(k), sub, "not a language tag");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[j].lang, key) == 0)
+                return FAIL_AT(node_line(k), sub, "duplicate key");
+        if (i >= 64)
+            return FAIL_AT(node_line(k), path, "too many names (at most 64)");
+        if (!take(w, v, sub, node_line(v)))
+            return false;
+        if (v->type != YAML_SCALAR_NODE || v->data.scalar.length == 0 ||
+            v->data.scalar.length > ED_CONFIG_MAX_STR)
+            return fail_kind(w, v, sub, node_line(v), "a name");
+        if (!add_entry(w->m, sub, node_line(v), node_line(k)) ||
+            !(names[i].lang = strdup(key)) ||
+            !(names[i].text = strdup((const char *)v->data.scalar.value)))
+            return OOM();
+    }
+    return true;
+}
 
+static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+                       const char *path, int line)
+{
+    if (!take(w, n, path, line))
+        return false;
     const char *s = n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
     size_t len = s ? n->data.scalar.length : 0;
-    if (s && strlen(s) != len)
-        return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                              "contains a NUL character");
+    bool b;
+    int64_t v;
 
-    switch (sv->type) {
-    case CYAML_MAPPING:
-        return walk_mapping(w, n, sv, path, line);
-    case CYAML_SEQUENCE: {
-        if (n->type != YAML_SEQUENCE_NODE)
-            return fail_kind(w, n, path, line, "a list");
-        size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-        if (cnt > sv->sequence.max)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                                  "too many entries (at most %u)", sv->sequence.max);
-        if (cnt < sv->sequence.min)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                                  "needs at least %u %s", sv->sequence.min,
-                                  sv->sequence.min == 1 ? "entry" : "entries");
-        for (size_t i = 0; i < cnt; i++) {
-            yaml_node_t *e = yaml_document_get_node(&w->m->doc,
-                                                    n->data.sequence.items.start[i]);
-            char sub[PATH_MAX_LEN];
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            if (!e)
-                return ed_cfg_fail_at(w->m, w->err, w->errlen, line, sub, "bad node");
-            if (!add_entry(w->m, sub, node_line(e), node_line(e), e))
-                return ed_cfg_fail_at(w->m, w->err, w->errlen, 1, "", "out of memory");
-            if (!walk_value(w, e, sv->sequence.entry, sub, node_line(e)))
-                return false;
-        }
-        return true;
-    }
-    case CYAML_STRING:
-        if (!s)
-            return fail_kind(w, n, path, line, "a string");
-        if (len < sv->string.min)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                                  "must not be empty");
-        if (len > sv->string.max)
-            return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                                  "longer than %u bytes", sv->string.max);
-        return true;
-    case CYAML_INT:
-        if (!s || !is_decimal_int(s, len))
+    switch (f->type) {
+    case ED_F_STR:
+        return read_str(w, n, path, line, AT(obj, f->off, char *));
+    case ED_F_INT:
+        if (!s || !is_decimal_int(s, len, &v))
             return fail_kind(w, n, path, line, "an integer");
+        if (f->max > f->min && (v < f->min || v > f->max))
+            return FAIL_AT(line, path, "must be between %lld and %lld",
+                           (long long)f->min, (long long)f->max);
+        *AT(obj, f->off, int64_t) = v;
         return true;
-    case CYAML_BOOL:
-        if (!s || !is_bool_word(s))
+    case ED_F_BOOL:
+    case ED_F_TRISTATE:
+        if (!s || !parse_bool(s, &b))
             return fail_kind(w, n, path, line, "true or false");
+        if (f->type == ED_F_BOOL)
+            *AT(obj, f->off, bool) = b;
+        else
+            *AT(obj, f->off, int) = b;
         return true;
-    case CYAML_ENUM: {
-        char list[256] = "";
+    case ED_F_ENUM: {
+        char list[256] = "", got[64];
         size_t used = 0;
-        for (uint32_t i = 0; s && i < sv->enumeration.count; i++)
-            if (strcmp(s, sv->enumeration.strings[i].str) == 0)
+        for (const ed_enum_name *e = f->names; s && e->name; e++)
+            if (strcmp(s, e->name) == 0) {
+                *AT(obj, f->off, int) = e->value;
                 return true;
-        for (uint32_t i = 0; i < sv->enumeration.count && used < sizeof list; i++) {
-            int r = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                             sv->enumeration.strings[i].str);
+            }
+        for (const ed_enum_name *e = f->names; e->name && used < sizeof list; e++) {
+            int r = snprintf(list + used, sizeof list - used, "%s%s",
+                             e == f->names ? "" : ", ", e->name);
             if (r < 0)
                 break;
             used += (size_t)r;
         }
-        char got[64];
         describe(n, got, sizeof got);
-        return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                              "expected one of %s; %s", list, got);
+        return FAIL_AT(line, path, "expected one of %s; %s", list, got);
     }
-    case CYAML_IGNORE:
-        /* The one free-form mapping of the schema. */
-        return walk_names(w, n, path, line);
-    default:
-        return ed_cfg_fail_at(w->m, w->err, w->errlen, line, path,
-                              "internal error: unsupported schema type");
+    case ED_F_DURATION: {
+        char **text = AT(obj, f->count, char *);
+        if (!read_str(w, n, path, line, text))
+            return false;
+        if (!ed_config_parse_duration(*text, AT(obj, f->off, int64_t)))
+            return FAIL_AT(line, path,
+                           "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)", *text);
+        return true;
     }
+    case ED_F_STRS:
+    case ED_F_SEQ:
+        return read_list(w, n, f, obj, path, line);
+    case ED_F_MAP:
+        return read_mapping(w, n, f->sub, AT(obj, f->off, char), path, line);
+    case ED_F_MAP_PTR: {
+        char *sub = calloc(1, f->size);
+        if (!sub)
+            return OOM();
+        *AT(obj, f->off, char *) = sub;
+        if (!ed_fields_init(f->sub, sub))
+            return OOM();
+        return read_mapping(w, n, f->sub, sub, path, line);
+    }
+    case ED_F_NAMES:
+        return read_names(w, n, f, obj, path, line);
+    }
+    return FAIL_AT(line, path, "internal error: unsupported schema type");
 }
 
-bool ed_ymap_load(ed_ymap *m, const char *file, const unsigned char *data,
-                  size_t len, const cyaml_schema_value_t *schema, char *err,
+/* ------------------------------------------------------------------ */
+/* Parse, then walk                                                     */
+
+static bool load_document(ed_ymap *m, yaml_parser_t *parser, yaml_document_t *doc,
+                          char *err, size_t errlen)
+{
+    if (!yaml_parser_load(parser, doc)) {
+        int line = (int)parser->problem_mark.line + 1;
+        const char *what = parser->problem ? parser->problem : "syntax error";
+        if (parser->error == YAML_MEMORY_ERROR)
+            what = "out of memory";
+        return ed_cfg_fail_at(m, err, errlen, line, "", "YAML syntax error: %s", what);
+    }
+    return true;
+}
+
+bool ed_yaml_read(ed_ymap *m, const char *file, const unsigned char *data,
+                  size_t len, const ed_field *schema, void *obj, char *err,
                   size_t errlen)
 {
-    yaml_parser_t parser;
     m->file = file;
+    if (!ed_fields_init(schema, obj))
+        return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
+    yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
     yaml_parser_set_input_string(&parser, data, len);
-    if (!yaml_parser_load(&parser, &m->doc)) {
-        int line = (int)parser.problem_mark.line + 1;
-        const char *what = parser.problem ? parser.problem : "syntax error";
-        if (parser.error == YAML_MEMORY_ERROR)
-            what = "out of memory";
-        ed_cfg_fail_at(m, err, errlen, line, "", "YAML syntax error: %s", what);
+    yaml_document_t doc, next;
+    if (!load_document(m, &parser, &doc, err, errlen)) {
         yaml_parser_delete(&parser);
         return false;
     }
-    m->have_doc = true;
-    yaml_node_t *root = yaml_document_get_root_node(&m->doc);
+    bool ok = false;
+    walk w = { m, &doc, NULL, (size_t)(doc.nodes.top - doc.nodes.start), err, errlen };
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        yaml_parser_delete(&parser);
-        return ed_cfg_fail_at(m, err, errlen, 1, "", "the file holds no configuration");
+        ed_cfg_fail_at(m, err, errlen, 1, "", "the file holds no configuration");
+        goto out;
     }
     /* A second document would be silently ignored: refuse it. */
-    yaml_document_t next;
-    if (!yaml_parser_load(&parser, &next)) {
-        int line = (int)parser.problem_mark.line + 1;
-        ed_cfg_fail_at(m, err, errlen, line, "", "YAML syntax error: %s",
-                       parser.problem ? parser.problem : "syntax error");
-        yaml_parser_delete(&parser);
-        return false;
-    }
+    if (!load_document(m, &parser, &next, err, errlen))
+        goto out;
     yaml_node_t *nroot = yaml_document_get_root_node(&next);
-    int nline = nroot ? (int)next.start_mark.line + 1 : 0;
+    int nline = (int)next.start_mark.line + 1;
     yaml_document_delete(&next);
+    if (nroot) {
+        ed_cfg_fail_at(m, err, errlen, nline, "", "more than one YAML document");
+        goto out;
+    }
+    if (w.nnodes > ED_CONFIG_MAX_NODES) {
+        ed_cfg_fail_at(m, err, errlen, 1, "", "too many YAML nodes (at most %d)",
+                       ED_CONFIG_MAX_NODES);
+        goto out;
+    }
+    if (!(w.seen = calloc(w.nnodes ? w.nnodes : 1, 1)) ||
+        !add_entry(m, "", node_line(root), node_line(root))) {
+        ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
+        goto out;
+    }
+    ok = take(&w, root, "", node_line(root)) &&
+         read_mapping(&w, root, schema, obj, "", node_line(root));
+out:
+    free(w.seen);
+    yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    if (nroot)
-        return ed_cfg_fail_at(m, err, errlen, nline, "",
-                              "more than one YAML document");
-
-    m->nnodes = (size_t)(m->doc.nodes.top - m->doc.nodes.start);
-    if (m->nnodes > ED_CONFIG_MAX_NODES)
-        return ed_cfg_fail_at(m, err, errlen, 1, "",
-                              "too many YAML nodes (at most %d)", ED_CONFIG_MAX_NODES);
-    m->seen = calloc(m->nnodes ? m->nnodes : 1, 1);
-    if (!m->seen)
-        return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
-    if (!add_entry(m, "", node_line(root), node_line(root), root))
-        return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
-    walk w = { m, err, errlen };
-    return walk_value(&w, root, schema, "", node_line(root));
-}
-
-void ed_ymap_free(ed_ymap *m)
-{
-    if (!m)
-        return;
-    for (size_t i = 0; i < m->n; i++)
-        free(m->v[i].path);
-    free(m->v);
-    free(m->seen);
-    if (m->have_doc)
-        yaml_document_delete(&m->doc);
-    memset(m, 0, sizeof *m);
+    return ok;
 }

@@ -8,7 +8,8 @@
 #      missing database directory, c2s without database, the same listen
 #      address twice, the same component twice), with the config key named
 #      and never "(null)"; a missing file is "FILE: cannot open" (no line);
-#      -n binds nothing (it passes while the daemon runs);
+#      -n binds nothing (it passes while the daemon runs); -n -v prints
+#      the effective configuration (defaults, no secret) and it loads again;
 #   3. start-time errors name the key (a listen address in use); a reload
 #      whose TLS key is gone logs the real reason;
 #   4. SIGTERM: the host server of a component link receives
@@ -116,10 +117,32 @@ done
 man_has extdiscoctl.8 '\\-p\b' -p
 man_has extdiscoctl.8 '^\.B list' "the list command"
 man_has extdiscod.8 '^\.B \\-n' -n
+man_has extdiscod.8 '^\.B \\-v' -v
 il_pass "man pages list -h, --help, -V, --version (and extdiscoctl's -p, list)"
 
 # --- 2. -n -------------------------------------------------------------------
 out=$("$EXTDISCOD" -n -c "$CFG" 2>&1) && il_pass "-n: $out" || il_fail "-n refuses a good config: $out"
+# -n -v: the effective configuration (defaults filled in, paths absolute), no
+# secret, the summary a comment; the output loads again as the same
+rc=0
+"$EXTDISCOD" -n -v -c "$CFG" >"$T/effective.yml" 2>"$T/effective.err" || rc=$?
+eff=$(cat "$T/effective.yml" "$T/effective.err")
+if [ "$rc" -eq 0 ] && ! grep -qF -- "$COMP_SECRET" "$T/effective.yml" &&
+   grep -qx '  max_stanza_bytes: 65536' "$T/effective.yml" &&
+   grep -qx '  require_tls: true' "$T/effective.yml" &&
+   grep -qx '  idle_timeout: 600' "$T/effective.yml" &&
+   grep -qxF "    secret_file: \"$T/component.secret\"  # contents: <redacted>" "$T/effective.yml" &&
+   grep -qxF "  database: \"$T/db/accounts.sqlite\"" "$T/effective.yml" &&
+   [ "$(tail -1 "$T/effective.yml")" = "# $CFG: OK (1 services, 1 component links, standalone server)" ]; then
+    il_pass "-n -v prints the effective configuration without the secret"
+else
+    il_fail "-n -v: rc=$rc: $eff"
+fi
+out=$("$EXTDISCOD" -n -c "$T/effective.yml" 2>&1) && il_pass "-n -v output loads: $out" ||
+    il_fail "the output of -n -v does not load: $out"
+rc=0
+"$EXTDISCOD" -v -c "$CFG" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && il_pass "-v without -n is a usage error (2)" || il_fail "-v alone: rc=$rc"
 sed "s#key: key.pem#key: other/key.pem#" "$CFG" >"$T/m-keymismatch.yml"
 expect_n "a key that does not match the certificate" \
     "^$T/m-keymismatch.yml: c2s\.tls\.key $T/other/key\.pem: key values mismatch$" \

@@ -1,7 +1,8 @@
 /* tests/unit/test_config.c — extdiscod's configuration loader and service
  * registry (daemon/config.c, daemon/registry.c): the example loads with the
  * expected values, every bad fixture in tests/config/ is refused with its
- * exact "FILE:LINE: message", the registry mints working credentials, and
+ * exact "FILE:LINE: message", the dump (extdiscod -n -v) shows defaults,
+ * no secret and loads again, the registry mints working credentials, and
  * the access policy decides as documented. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "core/registry.h"
@@ -297,6 +299,8 @@ static const bad_case bad_cases[] = {
       "neither components nor c2s configured: nothing to serve" },
     { "bad-syntax.yml", 2,
       "YAML syntax error: did not find expected ',' or ']'" },
+    { "bad-limits-range.yml", 13, "limits.max_depth: must be between 4 and 1000" },
+    { "bad-names-alias.yml", 8, "services[0].names.fr: YAML aliases are not supported" },
 };
 
 static void expand(char *out, size_t outlen, const char *msg, const char *dir)
@@ -394,7 +398,20 @@ static void test_durations(void **state)
     assert_false(ed_config_parse_duration(NULL, &v));
 }
 
-/* The dump shows the configuration but never a secret. */
+static char *dump_text(const ed_config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    ed_config_dump(c, f);
+    assert_int_equal(fclose(f), 0);
+    assert_non_null(text);
+    return text;
+}
+
+/* The dump (extdiscod -n -v) shows the effective configuration but never a
+ * secret, and loads again as the same configuration. */
 static void test_dump_redacts(void **state)
 {
     (void)state;
@@ -402,20 +419,70 @@ static void test_dump_redacts(void **state)
     ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    assert_non_null(f);
-    ed_config_dump(c, f);
-    fclose(f);
+    char *text = dump_text(c);
     assert_non_null(strstr(text, "turn.example.org"));
-    assert_non_null(strstr(text, "turn.secret"));
-    assert_non_null(strstr(text, "<redacted>"));
+    assert_non_null(strstr(text, "turn.secret\", "));
+    assert_non_null(strstr(text, "static.pass\"  # contents: <redacted>\n"));
+    assert_non_null(strstr(text, "component.secret\"  # contents: <redacted>\n"));
     assert_non_null(strstr(text, "guest@partner.example"));
+    assert_non_null(strstr(text, "    ttl: 43200\n"));       /* 12h, in seconds */
+    assert_non_null(strstr(text, "  idle_timeout: 600\n"));  /* 10m */
+    /* every secret of the file is in memory, none in the dump */
+    for (unsigned i = 0; i < c->turn_secrets[0].nsecret_files; i++)
+        assert_null(strstr(text, c->turn_secrets[0].secrets[i]));
+    assert_null(strstr(text, c->services[3].password));
+    assert_null(strstr(text, c->components[0].secret));
     assert_null(strstr(text, "turn-secret-new"));
     assert_null(strstr(text, "turn-secret-old"));
     assert_null(strstr(text, "s3cr3t-static-password"));
     assert_null(strstr(text, "component-secret-xyz"));
+
+    /* loads again (paths are absolute) and dumps the same, but for the
+     * first line that names the file */
+    char tmp[] = "/tmp/test_config_dumpXXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    ed_config *again = ed_config_load(tmp, err, sizeof err);
+    unlink(tmp);
+    if (!again)
+        fail_msg("the dump does not load: %s", err);
+    char *text2 = dump_text(again);
+    assert_string_equal(strchr(text2, '\n'), strchr(text, '\n'));
+    assert_string_equal(again->services[3].password, "s3cr3t-static-password");
+    free(text2);
+    ed_config_free(again);
+    free(text);
+    ed_config_free(c);
+}
+
+/* The dump of the smallest file shows every default. */
+static void test_dump_defaults(void **state)
+{
+    (void)state;
+    char err[512];
+    ed_config *c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    char *text = dump_text(c);
+    static const char *const want[] = {
+        "log:\n  level: info\n  syslog: false\n",
+        "access:\n  services: [\"example.org\"]\n  credentials: [\"example.org\"]\n",
+        "default_lang: \"en\"\nserve_v1: true\ninline_credentials: true\n",
+        "turn_secrets: []\n",
+        "    transport: \"udp\"\n    allow_local: false\n",
+        "limits:\n  max_stanza_bytes: 65536\n  max_depth: 32\n  max_attrs: 64\n"
+        "  max_connections: 10000\n  max_pending_iqs: 64\n  handshake_timeout: 30\n"
+        "  idle_timeout: 600\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i]))
+            fail_msg("dump lacks:\n%s\nin:\n%s", want[i], text);
+    assert_null(strstr(text, "component-secret-xyz"));
+    assert_null(strstr(text, "restricted")); /* absent stays absent */
     free(text);
     ed_config_free(c);
 }
@@ -613,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_missing_file_and_truncated_err),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_dump_redacts),
+        cmocka_unit_test(test_dump_defaults),
         cmocka_unit_test(test_registry_defs),
         cmocka_unit_test(test_registry_policy),
         cmocka_unit_test(test_reload_keeps_old),

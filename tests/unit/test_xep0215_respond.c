@@ -84,8 +84,18 @@ static int teardown(void **st)
 #define REQ_HEAD "<iq xmlns='jabber:client' from='juliet@example.org/balcony' id='r1' " \
                  "to='example.org' "
 
-/* The outcome of the last respond_as(). */
+/* The outcome of the last respond_as(), its strings copied (the request
+ * they borrow from is freed by then). */
 static ed_xep0215_outcome last;
+static char last_type[64], last_lang[64];
+
+static const char *keep(char *buf, size_t len, const char *s)
+{
+    if (!s)
+        return NULL;
+    snprintf(buf, len, "%s", s);
+    return buf;
+}
 
 /* The outcome says what the reply says: a result exactly for RESULT; an
  * error reply carries the condition of the status and an error status has a
@@ -133,6 +143,8 @@ static char *respond_as(const char *xml, const ed_jid *who, const ed_xep0215_pol
     memset(&last, 0xa5, sizeof last);
     ed_elem *r = ed_xep0215_respond(iq, who, NOW, set, nset, pol, &last);
     check_outcome(iq, r, &last);
+    last.type = keep(last_type, sizeof last_type, last.type);
+    last.lang = keep(last_lang, sizeof last_lang, last.lang);
     if (err)
         *err = last.err;
     ed_elem_free(iq);

@@ -43,6 +43,12 @@ const char *ed_strerror(ed_err err)
     case ED_SVC_BAD_EXPIRES: return "service expires is not an XEP-0082 dateTime";
     case ED_SVC_BAD_FORM: return "malformed data form in service";
     case ED_SVC_NOT_EXTDISCO: return "stanza is not an external service discovery payload";
+    case ED_SVC_BAD_IQ: return "request IQ has no id or more than one payload";
+    case ED_SVC_NONE_NAMED: return "credentials request names no service";
+    case ED_SVC_IQ_SET: return "external service discovery request sent as an IQ set";
+    case ED_SVC_V1_OFF: return "urn:xmpp:extdisco:1 is not served";
+    case ED_SVC_FORBIDDEN: return "the access policy refuses this requester";
+    case ED_SVC_NO_MATCH: return "no service matches the credentials request";
 
     case ED_SIC_BAD_ADDRESS: return "bad or unsupported IP address";
 

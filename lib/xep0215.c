@@ -1,6 +1,8 @@
 /* lib/xep0215.c — XEP-0215 External Service Discovery (urn:xmpp:extdisco:2
- * and :1): request parsing, the responder, pushes and client-side result
- * parsing.  Wire rules: ../shared/notes/interop.md. */
+ * and :1): request parsing (once, into an ed_xep0215_request), the responder
+ * (answers from the parsed request and says what it answered in an
+ * ed_xep0215_outcome), pushes and client-side result parsing.  Wire rules:
+ * ../shared/notes/interop.md. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,9 +13,7 @@
 #include "xml_priv.h"
 #include "str_priv.h"
 
-/* One <credentials/> request names at most this many services; a result or
- * push carries at most this many. */
-#define MAX_WANTED 64
+/* A result or push carries at most this many services. */
 #define MAX_PARSED_SERVICES 1024
 
 /* Arena bytes of a reply: the <iq/> and payload, and per <service/> (the
@@ -72,49 +72,26 @@ static ed_err classify(const ed_elem *iq, const ed_elem **payload, int *version,
     return ED_OK;
 }
 
-void ed_xep0215_request_clear(ed_xep0215_request *req)
-{
-    if (!req)
-        return;
-    ed_services_free(req->wanted, req->nwanted);
-    memset(req, 0, sizeof *req);
-}
-
 /* One requested identity: host and type required, port and transport
  * optional.  Nothing else in it matters for matching, so nothing else is
- * checked.  borrow: w's
- * strings point into e's tree instead of being copied (the responder's
- * request never outlives the IQ). */
-static ed_err wanted_from_elem(const ed_elem *e, ed_service *w, bool borrow)
+ * checked.  w's strings point into e's tree. */
+static ed_err wanted_from_elem(const ed_elem *e, ed_xep0215_wanted *w)
 {
-    ed_service_init(w);
-    const char *host = ed_elem_attr(e, "host");
-    const char *type = ed_elem_attr(e, "type");
+    w->host = ed_elem_attr(e, "host");
+    w->type = ed_elem_attr(e, "type");
     const char *port = ed_elem_attr(e, "port");
     /* Optional: a client that names the transport wants that entry only. */
-    const char *transport = ed_elem_attr(e, "transport");
-    if (!host || !*host)
+    w->transport = ed_elem_attr(e, "transport");
+    w->port = -1;
+    if (!w->host || !*w->host)
         return ED_SVC_MISSING_HOST;
-    if (!type || !*type)
+    if (!w->type || !*w->type)
         return ED_SVC_MISSING_TYPE;
     ed_err err;
     if (port && (err = ed_parse_port(port, &w->port)))
         return err;
-    if (transport && !ed_is_ncname(transport))
+    if (w->transport && !ed_is_ncname(w->transport))
         return ED_SVC_BAD_TRANSPORT;
-    if (borrow) {
-        w->host = (char *)host;
-        w->type = (char *)type;
-        w->transport = (char *)transport;
-        return ED_OK;
-    }
-    w->host = strdup(host);
-    w->type = strdup(type);
-    w->transport = transport ? strdup(transport) : NULL;
-    if (!w->host || !w->type || (transport && !w->transport)) {
-        ed_service_clear(w);
-        return ED_ENOMEM;
-    }
     return ED_OK;
 }
 
@@ -130,92 +107,55 @@ static bool is_blank(const char *s)
     return true;
 }
 
-/* ed_xep0215_parse_request() once classify() has accepted iq.  With
- * borrowed (MAX_WANTED entries) req->wanted is that array and its strings
- * point into iq: nothing is allocated and req must not be cleared with
- * ed_xep0215_request_clear(): it is simply dropped. */
-static ed_err parse_classified(const ed_elem *iq, const ed_elem *p, int version,
-                               ed_xep0215_kind kind, const char *iq_type,
-                               ed_xep0215_request *req, const char **condition,
-                               ed_service *borrowed)
+/* The payload of a request classify() accepted; sets what req->bad says. */
+static ed_err parse_payload(const ed_elem *iq, const ed_elem *p, ed_xep0215_request *req)
 {
-    ed_err err;
-    req->version = version;
-    req->kind = kind;
-    req->iq_type = iq_type;
-    req->lang = ed_elem_attr(p, "xml:lang");
-    if (!req->lang)
-        req->lang = ed_elem_attr(iq, "xml:lang");
-
     /* An IQ carries exactly one payload (RFC 6120 §8.2.3). */
-    if (ed_elem_next(p, NULL, NULL) || !ed_elem_attr(iq, "id")) {
-        err = ED_EINVAL;
-        goto bad;
-    }
-    if (kind == ED_XEP0215_SERVICES) {
+    if (ed_elem_next(p, NULL, NULL) || !ed_elem_attr(iq, "id"))
+        return ED_SVC_BAD_IQ;
+    if (req->kind == ED_XEP0215_SERVICES) {
         /* Children (some web clients send a <service host/>) are ignored. */
         const char *t = ed_elem_attr(p, "type");
         req->type = is_blank(t) ? NULL : t;
         return ED_OK;
     }
-
     size_t n = 0;
     for (const ed_elem *s = ed_elem_child(p, "service", p->ns); s;
          s = ed_elem_next(s, "service", p->ns))
         n++;
-    if (n == 0) {
-        err = ED_SVC_MISSING_HOST; /* no service named at all */
-        goto bad;
-    }
-    if (n > MAX_WANTED) {
-        err = ED_ELIMIT;
-        goto bad;
-    }
-    req->wanted = borrowed ? borrowed : calloc(n, sizeof *req->wanted);
-    if (!req->wanted) {
-        err = ED_ENOMEM;
-        goto fail;
-    }
+    if (n == 0)
+        return ED_SVC_NONE_NAMED;
+    if (n > ED_XEP0215_MAX_WANTED)
+        return ED_ELIMIT;
     for (const ed_elem *s = ed_elem_child(p, "service", p->ns); s;
          s = ed_elem_next(s, "service", p->ns)) {
-        if ((err = wanted_from_elem(s, &req->wanted[req->nwanted], borrowed != NULL)))
-            goto bad;
+        ed_err err = wanted_from_elem(s, &req->wanted[req->nwanted]);
+        if (err) {
+            req->nwanted = 0;
+            return err;
+        }
         req->nwanted++;
     }
     return ED_OK;
-bad:
-    if (err == ED_ENOMEM)
-        goto fail;
-    if (condition)
-        *condition = "bad-request";
-    goto clear;
-fail:
-    if (condition)
-        *condition = "internal-server-error";
-clear:
-    if (borrowed)
-        memset(req, 0, sizeof *req);
-    else
-        ed_xep0215_request_clear(req);
-    return err;
 }
 
-ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
-                                const char **condition)
+ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req)
 {
-    if (condition)
-        *condition = NULL;
     if (!req)
         return ED_EINVAL;
-    memset(req, 0, sizeof *req);
+    /* Field by field: wanted[] is only read up to nwanted. */
+    req->version = 0;
+    req->kind = 0;
+    req->iq_type = req->lang = req->type = NULL;
+    req->nwanted = 0;
     const ed_elem *p = NULL;
-    int version = 0;
-    ed_xep0215_kind kind = 0;
-    const char *iq_type = NULL;
-    ed_err err = classify(iq, &p, &version, &kind, &iq_type);
+    ed_err err = classify(iq, &p, &req->version, &req->kind, &req->iq_type);
     if (err)
-        return err;
-    return parse_classified(iq, p, version, kind, iq_type, req, condition, NULL);
+        return req->bad = err;
+    req->lang = ed_elem_attr(p, "xml:lang");
+    if (!req->lang)
+        req->lang = ed_elem_attr(iq, "xml:lang");
+    return req->bad = parse_payload(iq, p, req);
 }
 
 /* --- the responder ------------------------------------------------------------ */
@@ -324,7 +264,7 @@ static bool type_matches(const ed_service *s, const char *type)
 static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
 {
     for (size_t i = 0; i < req->nwanted; i++) {
-        const ed_service *w = &req->wanted[i];
+        const ed_xep0215_wanted *w = &req->wanted[i];
         if (s->type && strcmp(w->type, s->type) == 0 && s->host && host_eq(w->host, s->host) &&
             (w->port < 0 || w->port == s->port) &&
             (!w->transport || (s->transport && strcasecmp(w->transport, s->transport) == 0)))
@@ -333,82 +273,84 @@ static bool wanted_match(const ed_xep0215_request *req, const ed_service *s)
     return false;
 }
 
-static ed_elem *error_reply_text(const ed_elem *iq, const char *cond,
-                                 const char *type, const char *text, ed_err *err,
-                                 ed_err code)
+const char *ed_xep0215_status_condition(ed_xep0215_status status)
 {
-    *err = code;
-    ed_elem *r = ed_stanza_error(iq, cond, type, text);
-    if (!r)
-        *err = ED_ENOMEM;
+    switch (status) {
+    case ED_XEP0215_SERVICE_UNAVAILABLE: return "service-unavailable";
+    case ED_XEP0215_NOT_ALLOWED: return "not-allowed";
+    case ED_XEP0215_BAD_REQUEST: return "bad-request";
+    case ED_XEP0215_FORBIDDEN: return "forbidden";
+    case ED_XEP0215_ITEM_NOT_FOUND: return "item-not-found";
+    case ED_XEP0215_NOT_ACCEPTABLE: return "not-acceptable";
+    case ED_XEP0215_INTERNAL_ERROR: return "internal-server-error";
+    case ED_XEP0215_RESULT:
+    case ED_XEP0215_NO_REPLY:
+        break;
+    }
+    return NULL;
+}
+
+/* The error reply of status, caused by cause; out says which (or NO_REPLY
+ * with ED_ENOMEM when it cannot be built). */
+static ed_elem *refuse(const ed_elem *iq, ed_xep0215_status status, ed_err cause,
+                       ed_xep0215_outcome *out)
+{
+    ed_elem *r;
+    if (status == ED_XEP0215_NOT_ACCEPTABLE)
+        /* The request is fine and the service exists, but no credential
+         * that fits a STUN USERNAME (RFC 8489 §14.3) can be made for this
+         * JID under the configured username scheme: not-acceptable (RFC
+         * 6120 §8.3.3.9, the requester does not meet the server's
+         * criteria), type cancel as no retry can change it.  Not
+         * internal-server-error: the server is neither misconfigured nor
+         * failing, and that condition stays for the real failures (a mint
+         * error, no memory) operators must look at. */
+        r = ed_stanza_error(iq, "not-acceptable", "cancel",
+                            "no TURN credential can be issued to this address: "
+                            "the TURN username would be too long");
+    else
+        r = ed_stanza_error(iq, ed_xep0215_status_condition(status), NULL, NULL);
+    out->status = r ? status : ED_XEP0215_NO_REPLY;
+    out->err = r ? cause : ED_ENOMEM;
     return r;
 }
 
-static ed_elem *error_reply(const ed_elem *iq, const char *cond, ed_err *err,
-                            ed_err code)
+/* The reply to req, a request ed_xep0215_parse_request() found ours. */
+static ed_elem *answer(const ed_elem *iq, const ed_xep0215_request *req,
+                       const ed_jid *requester, int64_t now, const ed_service_def *set,
+                       size_t n, const ed_xep0215_policy *pol, ed_xep0215_outcome *out)
 {
-    return error_reply_text(iq, cond, NULL, NULL, err, code);
-}
+    if (req->version == 1 && !pol->serve_v1)
+        return refuse(iq, ED_XEP0215_SERVICE_UNAVAILABLE, ED_SVC_V1_OFF, out);
+    if (req->iq_type[0] == 's')
+        return refuse(iq, ED_XEP0215_NOT_ALLOWED, ED_SVC_IQ_SET, out);
+    if (req->bad)
+        return refuse(iq, ED_XEP0215_BAD_REQUEST, req->bad, out);
+    bool services = req->kind == ED_XEP0215_SERVICES;
+    if (services ? !pol->may_list : !pol->may_credentials)
+        return refuse(iq, ED_XEP0215_FORBIDDEN, ED_SVC_FORBIDDEN, out);
 
-ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
-                            int64_t now, const ed_service_def *set, size_t n,
-                            const ed_xep0215_policy *pol, ed_err *err)
-{
-    ed_err dummy;
-    if (!err)
-        err = &dummy;
-    const ed_elem *p = NULL;
-    int version = 0;
-    ed_xep0215_kind kind = 0;
-    const char *iq_type = NULL;
-    ed_xep0215_policy defpol;
-    if (!pol) {
-        defpol = ed_xep0215_policy_default();
-        pol = &defpol;
-    }
-    if ((*err = classify(iq, &p, &version, &kind, &iq_type)))
-        return NULL;
-    if (version == 1 && !pol->serve_v1)
-        return error_reply(iq, "service-unavailable", err, ED_OK);
-    if (strcmp(iq_type, "set") == 0)
-        return error_reply(iq, "not-allowed", err, ED_OK);
-
-    ed_xep0215_request req;
-    ed_service borrowed[MAX_WANTED]; /* req.wanted: strings borrowed from iq */
-    const char *cond = NULL;
-    memset(&req, 0, sizeof req);
-    ed_err perr = parse_classified(iq, p, version, kind, iq_type, &req, &cond, borrowed);
-    if (perr)
-        return error_reply(iq, cond ? cond : "bad-request", err, perr);
-    if (kind == ED_XEP0215_SERVICES && !pol->may_list) {
-        return error_reply(iq, "forbidden", err, ED_OK);
-    }
-    if (kind == ED_XEP0215_CREDENTIALS && !pol->may_credentials) {
-        return error_reply(iq, "forbidden", err, ED_OK);
-    }
-
-    const char *lang = req.lang;
+    const char *lang = req->lang;
     if (lang && pol->default_lang && strcasecmp(lang, pol->default_lang) == 0)
         lang = NULL; /* the default name is already in that language */
 
     /* Sized so that the whole reply fits the arena's first block. */
     ed_elem *reply = ed_iq_result_sized(iq, REPLY_BASE_BYTES + n * REPLY_SERVICE_BYTES);
-    ed_elem *payload = reply ? ed_elem_add_s(reply,
-                                             kind == ED_XEP0215_SERVICES ? ED_SN_SERVICES
-                                                                         : ED_SN_CREDENTIALS,
-                                             version == 2 ? ED_NS_EXTDISCO2 : ED_NS_EXTDISCO1)
+    ed_elem *payload = reply ? ed_elem_add_s(reply, services ? ED_SN_SERVICES : ED_SN_CREDENTIALS,
+                                             req->version == 2 ? ED_NS_EXTDISCO2
+                                                               : ED_NS_EXTDISCO1)
                              : NULL;
     ed_err e = payload ? ED_OK : ED_ENOMEM;
     mint_cache mc;
     mc.rest = NULL;
     size_t matched = 0, unminted = 0;
-    if (!e && kind == ED_XEP0215_SERVICES) {
-        if (req.type)
-            e = ed_elem_append_attr(payload, ED_SN_TYPE, req.type, strlen(req.type));
+    if (!e && services) {
+        if (req->type)
+            e = ed_elem_append_attr(payload, ED_SN_TYPE, req->type, strlen(req->type));
         ed_xep0215_creds creds = pol->inline_credentials && pol->may_credentials
                                      ? ED_XEP0215_CREDS_ALL : ED_XEP0215_CREDS_NONE;
         for (size_t i = 0; !e && i < n; i++) {
-            if (!type_matches(&set[i].svc, req.type))
+            if (!type_matches(&set[i].svc, req->type))
                 continue;
             ed_service v;
             bool um; /* unminted: listed without credentials (XEP-0215 §2) */
@@ -417,7 +359,7 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
         }
     } else if (!e) {
         for (size_t i = 0; !e && i < n; i++) {
-            if (!wanted_match(&req, &set[i].svc))
+            if (!wanted_match(req, &set[i].svc))
                 continue;
             ed_service v;
             bool um;
@@ -433,30 +375,43 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
     }
     if (mc.rest)
         explicit_bzero(&mc.cred, sizeof mc.cred);
-    if (e) {
-        ed_elem_free(reply);
-        return error_reply(iq, "internal-server-error", err, e);
+    if (!e && (services || matched > 0)) {
+        out->status = ED_XEP0215_RESULT;
+        out->err = ED_OK;
+        out->record = services;
+        return reply;
     }
-    if (kind == ED_XEP0215_CREDENTIALS && matched == 0 && unminted > 0) {
-        /* The request is fine and the service exists, but no credential that
-         * fits a STUN USERNAME (RFC 8489 §14.3) can be made for this JID under
-         * the configured username scheme: not-acceptable (RFC 6120 §8.3.3.9,
-         * the requester does not meet the server's criteria), type cancel as
-         * no retry can change it.  Not internal-server-error: the server is
-         * neither misconfigured nor failing, and that condition stays for the
-         * real failures (a mint error, no memory) operators must look at. */
-        ed_elem_free(reply);
-        return error_reply_text(iq, "not-acceptable", "cancel",
-                                "no TURN credential can be issued to this address: "
-                                "the TURN username would be too long",
-                                err, ED_ELIMIT);
+    ed_elem_free(reply);
+    if (e)
+        return refuse(iq, ED_XEP0215_INTERNAL_ERROR, e, out);
+    if (unminted > 0)
+        return refuse(iq, ED_XEP0215_NOT_ACCEPTABLE, ED_ELIMIT, out);
+    return refuse(iq, ED_XEP0215_ITEM_NOT_FOUND, ED_SVC_NO_MATCH, out);
+}
+
+ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
+                            int64_t now, const ed_service_def *set, size_t n,
+                            const ed_xep0215_policy *pol, ed_xep0215_outcome *out)
+{
+    ed_xep0215_outcome dummy;
+    if (!out)
+        out = &dummy;
+    ed_xep0215_policy defpol;
+    if (!pol) {
+        defpol = ed_xep0215_policy_default();
+        pol = &defpol;
     }
-    if (kind == ED_XEP0215_CREDENTIALS && matched == 0) {
-        ed_elem_free(reply);
-        return error_reply(iq, "item-not-found", err, ED_OK);
-    }
-    *err = ED_OK;
-    return reply;
+    ed_xep0215_request req; /* nothing to free: it borrows from iq */
+    ed_err err = ed_xep0215_parse_request(iq, &req);
+    out->status = ED_XEP0215_NO_REPLY;
+    out->err = err;
+    out->record = false;
+    out->version = req.version;
+    out->type = req.type;
+    out->lang = req.lang;
+    if (err == ED_SVC_NOT_EXTDISCO)
+        return NULL;
+    return answer(iq, &req, requester, now, set, n, pol, out);
 }
 
 /* --- pushes and results ----------------------------------------------------- */

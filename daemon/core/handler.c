@@ -1,7 +1,7 @@
 /* daemon/handler.c — answer IQs addressed to a served domain or to the
  * component: XEP-0030 disco#info/items, XEP-0199 ping, XEP-0215 (recording
- * requesters for pushes) and, where the role knows the client's address,
- * XEP-0279.  Every role (component link, c2s session) comes through here. */
+ * the requesters the responder's outcome names for pushes) and, where the
+ * role knows the client's address, XEP-0279.  Every role (component link, c2s session) comes through here. */
 #include <string.h>
 
 #include "core/log.h"
@@ -78,24 +78,6 @@ oom:
     return NULL;
 }
 
-/* Remember a successful <services/> get for pushes: its type filter (a
- * blank one is no filter, as the responder reads it) and language. */
-static void record_requester(ed_server *s, const ed_elem *iq, const ed_elem *payload,
-                             const ed_iq_ctx *ctx)
-{
-    if (strcmp(payload->name, "services") != 0 || !ctx->route.send)
-        return;
-    int version = strcmp(payload->ns, ED_NS_EXTDISCO2) == 0 ? 2 : 1;
-    const char *type = ed_elem_attr(payload, "type");
-    if (type && !type[strspn(type, " \t\r\n")])
-        type = NULL;
-    const char *lang = ed_elem_attr(payload, "xml:lang");
-    if (!lang)
-        lang = ed_elem_attr(iq, "xml:lang");
-    ed_pushes_record(s->pushes, ctx->from, version, type, lang, ctx->to, &ctx->route,
-                     ctx->online);
-}
-
 ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
                                   const ed_iq_ctx *ctx, ed_elem **reply)
 {
@@ -131,18 +113,21 @@ ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
         return ED_IQ_REPLIED;
     }
 
-    ed_err err = ED_OK;
     size_t ndefs;
     const ed_service_def *defs = ed_registry_defs(s->reg, &ndefs);
     ed_xep0215_policy pol = ed_registry_policy_for(s->reg, ctx->from);
-    *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &err);
+    ed_xep0215_outcome out;
+    *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &out);
+    if (out.record && ctx->route.send)
+        ed_pushes_record(s->pushes, ctx->from, out.version, out.type, out.lang, ctx->to,
+                         &ctx->route, ctx->online);
     if (*reply) {
-        if (strcmp(ed_elem_attr(*reply, "type"), "result") == 0)
-            record_requester(s, iq, p, ctx);
-        else
-            ed_log_debug("xep0215: %s from %s refused", p->name, ctx->from->full);
+        if (out.status != ED_XEP0215_RESULT)
+            ed_log_debug("xep0215: %s from %s refused (%s): %s", p->name, ctx->from->full,
+                         ed_xep0215_status_condition(out.status), ed_strerror(out.err));
         return ED_IQ_REPLIED;
     }
+    ed_err err = out.err;
     if (err != ED_SVC_NOT_EXTDISCO) {
         ed_log_error("xep0215: cannot answer %s: %s", ctx->from->full, ed_strerror(err));
         *reply = ed_stanza_error(iq, "internal-server-error", NULL, NULL);

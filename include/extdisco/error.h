@@ -54,6 +54,13 @@ typedef enum ed_err {
     ED_SVC_BAD_EXPIRES,    /* expires not an XEP-0082 dateTime */
     ED_SVC_BAD_FORM,       /* malformed jabber:x:data child */
     ED_SVC_NOT_EXTDISCO,   /* stanza is not an XEP-0215 payload */
+    /* why the XEP-0215 responder answered with an error (ed_xep0215_respond) */
+    ED_SVC_BAD_IQ,         /* request without id or with more than one payload */
+    ED_SVC_NONE_NAMED,     /* <credentials/> names no service */
+    ED_SVC_IQ_SET,         /* request sent as an IQ-set: only get is answered */
+    ED_SVC_V1_OFF,         /* urn:xmpp:extdisco:1 is not served */
+    ED_SVC_FORBIDDEN,      /* the access policy refuses this requester */
+    ED_SVC_NO_MATCH,       /* no service matches a <credentials/> request */
 
     /* XEP-0279 (lib/xep0279.c) */
     ED_SIC_BAD_ADDRESS = 500, /* peer address not AF_INET/AF_INET6 or malformed reply */

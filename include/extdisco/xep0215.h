@@ -1,7 +1,12 @@
 /* extdisco/xep0215.h — XEP-0215 External Service Discovery, urn:xmpp:extdisco:2
  * and :1 (same wire format, different namespace): request parsing, the
  * responder (a pure function of request, requester, time, service set and
- * policy), pushes and client-side result parsing. */
+ * policy, whose outcome says what it answered), pushes and client-side
+ * result parsing.
+ *
+ * Ownership: stanzas returned are new roots the caller frees with
+ * ed_elem_free(); the request and the outcome borrow from the request IQ;
+ * ed_service values filled here are the caller's to clear. */
 #ifndef EXTDISCO_XEP0215_H
 #define EXTDISCO_XEP0215_H
 
@@ -42,27 +47,47 @@ typedef enum ed_xep0215_kind {
     ED_XEP0215_CREDENTIALS
 } ed_xep0215_kind;
 
+/* A <credentials/> request names at most this many services. */
+#define ED_XEP0215_MAX_WANTED 64
+
+/* One service a <credentials/> request names.  Borrowed from the stanza. */
+typedef struct ed_xep0215_wanted {
+    const char *host;      /* non-empty */
+    const char *type;      /* non-empty */
+    const char *transport; /* an NCName, or NULL: any */
+    int port;              /* 0..65535, or -1: any */
+} ed_xep0215_wanted;
+
+/* An XEP-0215 request as parsed once by ed_xep0215_parse_request().  It owns
+ * nothing: every string points into the IQ it was parsed from, which must
+ * outlive it; there is nothing to free.  About 2 KiB (wanted[] is inline,
+ * so that parsing never allocates): a stack variable is the usual home. */
 typedef struct ed_xep0215_request {
-    int version;           /* 1 or 2 */
-    ed_xep0215_kind kind;
-    const char *iq_type;   /* "get" or "set" (borrowed from the stanza) */
-    const char *type;      /* services type filter, NULL when absent, empty
-                              or only XML whitespace (no filter: callers
-                              never see ""); borrowed */
-    const char *lang;      /* xml:lang of payload or iq, or NULL (borrowed) */
-    ed_service *wanted;    /* credentials: the requested identities (owned) */
+    int version;           /* 1 (urn:xmpp:extdisco:1) or 2 */
+    ed_xep0215_kind kind;  /* <services/> or <credentials/> */
+    const char *iq_type;   /* "get" or "set" */
+    const char *lang;      /* the requester's language: xml:lang of the
+                              payload, else of the iq, else NULL */
+    ed_err bad;            /* ED_OK, or why the request is malformed */
+    /* services, when not bad: */
+    const char *type;      /* type filter; NULL when absent, empty or only
+                              XML whitespace (no filter: never "") */
+    /* credentials, when not bad: the services named, 1..MAX_WANTED */
     size_t nwanted;
+    ed_xep0215_wanted wanted[ED_XEP0215_MAX_WANTED];
 } ed_xep0215_request;
 
-/* Recognise and parse an XEP-0215 IQ.  Returns ED_SVC_NOT_EXTDISCO when the
- * payload is not <services/> or <credentials/> in an extdisco namespace (the
- * caller tries other handlers).  Any other error means it is ours and
- * malformed: *condition (may be NULL) then names the stanza error to send
- * ("bad-request").  Borrowed strings point into iq, which must outlive req.
- * Release with ed_xep0215_request_clear(). */
-ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req,
-                                const char **condition);
-void ed_xep0215_request_clear(ed_xep0215_request *req);
+/* Recognise and parse an XEP-0215 request: an IQ get or set whose first
+ * child is <services/> or <credentials/> in an extdisco namespace.  Returns
+ * ED_SVC_NOT_EXTDISCO when iq is none (the caller tries other handlers; req
+ * is then not usable).  Otherwise it is ours and req says what it asks:
+ * version, kind, iq_type and lang always; the result is req->bad, ED_OK or
+ * why the request is malformed (ed_xep0215_respond() answers bad-request:
+ * ED_SVC_BAD_IQ, ED_SVC_NONE_NAMED, ED_ELIMIT for more than MAX_WANTED
+ * services, or the first bad <service/>'s ED_SVC_MISSING_HOST,
+ * ED_SVC_MISSING_TYPE, ED_SVC_BAD_PORT, ED_SVC_BAD_TRANSPORT); type and
+ * wanted are then empty.  Allocates nothing. */
+ed_err ed_xep0215_parse_request(const ed_elem *iq, ed_xep0215_request *req);
 
 /* Which credentials a materialised service carries.  Whatever the mode, a
  * def with credentials (static or TURN REST) gets restricted='true'. */
@@ -92,22 +117,62 @@ ed_err ed_xep0215_materialize_creds(const ed_service_def *def,
 ed_err ed_xep0215_materialize(const ed_service_def *def, const ed_jid *requester,
                               int64_t now, bool with_creds, ed_service *out);
 
-/* Answer iq (a stanza whose from is requester) from the service set.  Returns
- * NULL with *err == ED_SVC_NOT_EXTDISCO when iq is not an XEP-0215 request;
- * otherwise a new reply stanza (result or error) the caller frees, from = the
- * request's to.  Errors: bad-request (malformed), not-allowed (IQ-set),
- * forbidden (policy), item-not-found (no credentials match),
- * service-unavailable (v1 not served), not-acceptable (type cancel: every
- * matching service needs a TURN REST credential that cannot be minted for
- * this requester, *err ED_ELIMIT), internal-server-error (minting or
- * building failed for another reason).  A credential that cannot be minted
- * for this requester never fails a <services/> reply: that service is listed
- * without credentials (restricted='true'), and left out of a <credentials/>
- * result that has other matches.  *err is ED_OK for a result, else the cause
- * of the error reply.  err may be NULL. */
+/* What the responder answered.  ED_XEP0215_RESULT is a result; the error
+ * statuses are named after the RFC 6120 condition of the error reply. */
+typedef enum ed_xep0215_status {
+    ED_XEP0215_RESULT = 0,
+    ED_XEP0215_SERVICE_UNAVAILABLE, /* v1 request, policy serve_v1 off */
+    ED_XEP0215_NOT_ALLOWED,         /* IQ-set */
+    ED_XEP0215_BAD_REQUEST,         /* malformed (req->bad) */
+    ED_XEP0215_FORBIDDEN,           /* policy: may_list / may_credentials */
+    ED_XEP0215_ITEM_NOT_FOUND,      /* <credentials/>: nothing matches */
+    ED_XEP0215_NOT_ACCEPTABLE,      /* <credentials/>: every match needs a
+                                       TURN REST credential that cannot be
+                                       minted for this requester */
+    ED_XEP0215_INTERNAL_ERROR,      /* minting or building the reply failed */
+    ED_XEP0215_NO_REPLY             /* NULL returned: not a request, or no
+                                       memory even for an error reply */
+} ed_xep0215_status;
+
+/* The RFC 6120 condition the error reply of status carries
+ * ("bad-request", ...), NULL for RESULT and NO_REPLY.  Static string. */
+const char *ed_xep0215_status_condition(ed_xep0215_status status);
+
+/* What happened, for the caller to act on without reading the reply. */
+typedef struct ed_xep0215_outcome {
+    ed_xep0215_status status;
+    /* ED_OK exactly for a result; else the cause: ED_SVC_NOT_EXTDISCO (not
+     * ours, no reply), ED_SVC_V1_OFF, ED_SVC_IQ_SET, req->bad (bad-request),
+     * ED_SVC_FORBIDDEN, ED_SVC_NO_MATCH, ED_ELIMIT (not-acceptable), the
+     * minting or allocation error (internal-server-error), ED_ENOMEM (no
+     * reply: not even the error could be built). */
+    ed_err err;
+    /* A <services/> result: remember the requester for pushes (XEP-0215
+     * §3.2) with version, type filter and language. */
+    bool record;
+    /* The request's version (0 when not ours), type filter (NULL: none,
+     * blank ones included) and language (NULL: none; as sent, before the
+     * policy's default_lang is applied).  Borrowed from the iq. */
+    int version;
+    const char *type;
+    const char *lang;
+} ed_xep0215_outcome;
+
+/* Answer iq (a stanza whose from is requester) from the service set: parse
+ * it once with ed_xep0215_parse_request() and answer from the parsed
+ * request.  Returns NULL (status NO_REPLY, err ED_SVC_NOT_EXTDISCO) when iq
+ * is not an XEP-0215 request; otherwise a new reply stanza, result or error,
+ * the caller frees (from = the request's to), and *out says which (see
+ * ed_xep0215_status; with more than one reason to refuse, the first of
+ * service-unavailable, not-allowed, bad-request, forbidden wins).  A
+ * credential that cannot be minted for this requester never fails a
+ * <services/> reply: that service is listed without credentials
+ * (restricted='true'), and left out of a <credentials/> result that has
+ * other matches.  pol NULL: ed_xep0215_policy_default().  out may be NULL;
+ * its strings borrow from iq. */
 ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
                             int64_t now, const ed_service_def *set, size_t n,
-                            const ed_xep0215_policy *pol, ed_err *err);
+                            const ed_xep0215_policy *pol, ed_xep0215_outcome *out);
 
 /* A push: <iq type='set' from to id><services xmlns type?> with one
  * <service action/> per change (ed_service_diff() output, credentials already

@@ -3,6 +3,8 @@
  * Properties (abort() when broken):
  *   - every reply serialises and parses back; a result's payload parses with
  *     ed_xep0215_parse_services and no entry skipped;
+ *   - the responder's outcome says what its reply says (result or which
+ *     error condition; recorded for pushes only after a <services/> result);
  *   - every service the liberal parser accepts is emitted, parses back, and
  *     has the same identity and content;
  *   - a diff against the fixed set builds a push that serialises and parses. */
@@ -68,11 +70,15 @@ static ed_elem *reparse(const ed_elem *e)
     return back;
 }
 
-static void check_reply(ed_elem *r)
+/* The reply serialises and parses back, a result's payload without a
+ * skipped entry, and it says what the outcome says (result or the status's
+ * condition; recorded only for a <services/> result, with the request's
+ * version, filter and language). */
+static void check_reply(ed_elem *r, const ed_xep0215_outcome *o, const ed_xep0215_request *req)
 {
     ed_elem *back = reparse(r);
     const char *type = ed_elem_attr(back, "type");
-    if (!type)
+    if (!type || o->version != req->version || o->type != req->type || o->lang != req->lang)
         abort();
     if (strcmp(type, "result") == 0) {
         ed_service *v = NULL;
@@ -81,7 +87,16 @@ static void check_reply(ed_elem *r)
         if (!p || ed_xep0215_parse_services(p, &v, &n, &skipped) != ED_OK || skipped)
             abort();
         ed_services_free(v, n);
-    } else if (strcmp(type, "error") != 0) {
+        if (o->status != ED_XEP0215_RESULT || o->err != ED_OK ||
+            o->record != (req->kind == ED_XEP0215_SERVICES))
+            abort();
+    } else if (strcmp(type, "error") == 0) {
+        const char *cond = ed_xep0215_status_condition(o->status);
+        const ed_elem *e = ed_elem_child(back, "error", NULL);
+        const ed_elem *c = e ? ed_elem_first(e) : NULL;
+        if (!cond || !c || strcmp(c->name, cond) != 0 || o->err == ED_OK || o->record)
+            abort();
+    } else {
         abort();
     }
     ed_elem_free(back);
@@ -130,15 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 
     ed_xep0215_request req;
-    const char *cond = NULL;
-    ed_err err = ed_xep0215_parse_request(iq, &req, &cond);
-    if (err == ED_OK) {
-        if (req.version != 1 && req.version != 2)
-            abort();
-        ed_xep0215_request_clear(&req);
-    } else if (err != ED_SVC_NOT_EXTDISCO && !cond) {
-        abort(); /* ours and malformed: there must be a condition to send */
-    }
+    ed_err err = ed_xep0215_parse_request(iq, &req);
+    if (err != ED_SVC_NOT_EXTDISCO &&
+        ((req.version != 1 && req.version != 2) || req.bad != err ||
+         (req.nwanted > 0) != (!err && req.kind == ED_XEP0215_CREDENTIALS) ||
+         (req.type && !*req.type)))
+        abort();
 
     /* Two policies: everything allowed, and the strict one. */
     ed_xep0215_policy pols[2];
@@ -147,12 +159,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pols[1].may_credentials = false;
     pols[1].serve_v1 = false;
     for (int i = 0; i < 2; i++) {
-        ed_err rerr = ED_OK;
-        ed_elem *r = ed_xep0215_respond(iq, requester, NOW, set, NSET, &pols[i], &rerr);
+        ed_xep0215_outcome out;
+        ed_elem *r = ed_xep0215_respond(iq, requester, NOW, set, NSET, &pols[i], &out);
         if (r) {
-            check_reply(r);
+            check_reply(r, &out, &req);
             ed_elem_free(r);
-        } else if (rerr != ED_SVC_NOT_EXTDISCO && rerr != ED_ENOMEM) {
+        } else if (out.status != ED_XEP0215_NO_REPLY ||
+                   (out.err != ED_SVC_NOT_EXTDISCO && out.err != ED_ENOMEM) ||
+                   (out.err == ED_SVC_NOT_EXTDISCO) != (err == ED_SVC_NOT_EXTDISCO)) {
             abort();
         }
     }

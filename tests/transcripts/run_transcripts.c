@@ -411,7 +411,9 @@ static const char *run_case(const char *cases, const char *dir, char **got)
             msg = "case.conf: a policy flag is not true/false";
             goto out;
         }
-        reply = ed_xep0215_respond(iq, requester, now, fx.defs, fx.n, &pol, &err);
+        ed_xep0215_outcome out;
+        reply = ed_xep0215_respond(iq, requester, now, fx.defs, fx.n, &pol, &out);
+        err = out.err;
     } else if (strcmp(kind, "xep0279") == 0) {
         struct sockaddr_storage ss;
         socklen_t sl = 0;

@@ -7,7 +7,8 @@
  * to the server (component mode): presence only from JIDs the policy lets
  * list services, and idle expiry of the component's entries (a fake clock:
  * when the table is full, at most one scan a minute, and before a reload's
- * pushes). */
+ * pushes).  Through daemon/handler.c: which XEP-0215 requests are recorded
+ * (from the responder's outcome). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -229,6 +230,78 @@ static void test_reload_pushes_to_online_requesters(void **state)
     ed_jid_free(d);
 }
 
+/* The handler records from the XEP-0215 responder's outcome: a <services/>
+ * result with its version, filter (a blank one: none) and language; not a
+ * <credentials/> result, an IQ-set, a malformed or a refused request.  A
+ * reload's push then shows what was recorded. */
+static ed_iq_outcome ask(ed_server *s, const char *who, sink *k, const char *xml,
+                         const char *want_type)
+{
+    ed_jid *j = jid(who);
+    ed_elem *iq = NULL;
+    assert_int_equal(ed_xml_parse(xml, strlen(xml), NULL, &iq), ED_OK);
+    ed_iq_ctx ctx = {.from = j, .to = "localhost", .to_domain = true,
+                     .route = {k, sink_send}, .online = true};
+    ed_elem *reply = NULL;
+    ed_iq_outcome o = ed_server_handle_iq(s, iq, &ctx, &reply);
+    assert_int_equal(o, ED_IQ_REPLIED);
+    assert_non_null(reply);
+    assert_string_equal(ed_elem_attr(reply, "type"), want_type);
+    ed_elem_free(reply);
+    ed_elem_free(iq);
+    ed_jid_free(j);
+    return o;
+}
+
+static void test_handler_records_from_outcome(void **state)
+{
+    ed_server *s = *state;
+    sink alice = {0}, bob = {0}, carol = {0}, dave = {0}, erin = {0};
+    ask(s, "alice@localhost/r1", &alice,
+        "<iq type='get' id='a1' to='localhost' xml:lang='de'>"
+        "<services xmlns='" NS1 "' type=' '/></iq>", "result");
+    ask(s, "bob@localhost/r2", &bob,
+        "<iq type='get' id='b1' to='localhost'><services xmlns='" NS2 "' type='stun'/></iq>",
+        "result");
+    ask(s, "carol@localhost/r3", &carol,
+        "<iq type='get' id='c1' to='localhost'><credentials xmlns='" NS2 "'>"
+        "<service host='127.0.0.1' type='turn'/></credentials></iq>", "result");
+    ask(s, "dave@localhost/r4", &dave,
+        "<iq type='set' id='d1' to='localhost'><services xmlns='" NS2 "'/></iq>", "error");
+    ask(s, "erin@localhost/r5", &erin,
+        "<iq type='get' id='e1' to='localhost'><services xmlns='" NS2 "'/><x xmlns='y'/></iq>",
+        "error");
+    size_t online = 0;
+    assert_int_equal(ed_pushes_count(s->pushes, &online), 2); /* alice and bob */
+    assert_int_equal(online, 2);
+
+    write_config(true, false); /* adds turn/tcp, named */
+    reload(s);
+    assert_int_equal(alice.n, 1);
+    assert_int_equal(bob.n, 0); /* filter stun: nothing changed there */
+    assert_int_equal(carol.n + dave.n + erin.n, 0);
+    ed_elem *iq = NULL;
+    assert_int_equal(ed_xml_parse(alice.last, strlen(alice.last), NULL, &iq), ED_OK);
+    ed_elem *svcs = ed_elem_child(iq, "services", NS1); /* asked with :1 */
+    assert_non_null(svcs);
+    assert_null(ed_elem_attr(svcs, "type")); /* the blank filter is none */
+    ed_elem *sv = ed_elem_child(svcs, "service", NULL);
+    assert_non_null(sv);
+    assert_string_equal(ed_elem_attr(sv, "name"), "TURN-Relais"); /* asked in de */
+    ed_elem_free(iq);
+
+    write_config(true, true); /* moves the stun port */
+    reload(s);
+    assert_int_equal(bob.n, 1);
+    assert_int_equal(ed_xml_parse(bob.last, strlen(bob.last), NULL, &iq), ED_OK);
+    svcs = ed_elem_child(iq, "services", NS2);
+    assert_non_null(svcs);
+    assert_string_equal(ed_elem_attr(svcs, "type"), "stun");
+    ed_elem_free(iq);
+    free(alice.last);
+    free(bob.last);
+}
+
 /* Changing a static password is a `modify` carrying the new one. */
 static void test_static_credentials_change(void **state)
 {
@@ -446,6 +519,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reload_pushes_to_online_requesters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handler_records_from_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_credentials_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bare_requester_ignored, setup, teardown),
         cmocka_unit_test(test_entry_cap),

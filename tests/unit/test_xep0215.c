@@ -105,22 +105,19 @@ static void test_listing1_3_requests(void **st)
     (void)st;
     ed_elem *iq = parse(L1);
     ed_xep0215_request req;
-    const char *cond = "x";
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, &cond), ED_OK);
-    assert_null(cond);
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
+    assert_int_equal(req.bad, ED_OK);
     assert_int_equal(req.version, 2);
     assert_int_equal(req.kind, ED_XEP0215_SERVICES);
     assert_string_equal(req.iq_type, "get");
     assert_null(req.type);
     assert_null(req.lang);
     assert_int_equal(req.nwanted, 0);
-    ed_xep0215_request_clear(&req);
     ed_elem_free(iq);
 
     iq = parse(L3);
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, &cond), ED_OK);
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
     assert_string_equal(req.type, "turn");
-    ed_xep0215_request_clear(&req);
     ed_elem_free(iq);
 }
 
@@ -176,9 +173,8 @@ static void test_listing5_push(void **st)
     ed_elem *iq = parse(L5);
     /* A push is an IQ-set: recognised, and a server refuses it. */
     ed_xep0215_request req;
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, NULL), ED_OK);
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
     assert_string_equal(req.iq_type, "set");
-    ed_xep0215_request_clear(&req);
     ed_service *v = NULL;
     size_t n = 0, skipped = 0;
     assert_int_equal(ed_xep0215_parse_services(ed_elem_first(iq), &v, &n, &skipped), ED_OK);
@@ -235,14 +231,13 @@ static void test_listing6_7_credentials(void **st)
     (void)st;
     ed_elem *iq = parse(L6);
     ed_xep0215_request req;
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, NULL), ED_OK);
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
     assert_int_equal(req.kind, ED_XEP0215_CREDENTIALS);
     assert_int_equal(req.nwanted, 1);
     assert_string_equal(req.wanted[0].host, "turn.shakespeare.lit");
     assert_string_equal(req.wanted[0].type, "turn");
     assert_int_equal(req.wanted[0].port, -1);
     assert_null(req.type);
-    ed_xep0215_request_clear(&req);
     ed_elem_free(iq);
 
     ed_service *v = NULL;
@@ -313,53 +308,73 @@ static void test_extended_info(void **st)
 static void test_parse_request_edges(void **st)
 {
     (void)st;
+    /* Not ours, or ours and malformed (req->bad says why; version, kind,
+     * iq_type and lang are still read, as the responder's earlier
+     * conditions need them). */
     static const struct {
         const char *xml;
         ed_err want;
-        const char *cond;
+        int version;
+        ed_xep0215_kind kind;
     } cases[] = {
         {"<iq type='get' id='a'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-         ED_SVC_NOT_EXTDISCO, NULL},
+         ED_SVC_NOT_EXTDISCO, 0, 0},
         {"<iq type='result' id='a'><services xmlns='urn:xmpp:extdisco:2'/></iq>",
-         ED_SVC_NOT_EXTDISCO, NULL},
+         ED_SVC_NOT_EXTDISCO, 0, 0},
         {"<iq type='error' id='a'><services xmlns='urn:xmpp:extdisco:2'/></iq>",
-         ED_SVC_NOT_EXTDISCO, NULL},
-        {"<iq type='get' id='a'/>", ED_SVC_NOT_EXTDISCO, NULL},
+         ED_SVC_NOT_EXTDISCO, 0, 0},
+        {"<iq type='get' id='a'/>", ED_SVC_NOT_EXTDISCO, 0, 0},
         {"<message id='a'><services xmlns='urn:xmpp:extdisco:2'/></message>",
-         ED_SVC_NOT_EXTDISCO, NULL},
+         ED_SVC_NOT_EXTDISCO, 0, 0},
         {"<iq type='get' id='a'><services xmlns='urn:xmpp:extdisco:3'/></iq>",
-         ED_SVC_NOT_EXTDISCO, NULL},
+         ED_SVC_NOT_EXTDISCO, 0, 0},
         {"<iq type='get' id='a'><service xmlns='urn:xmpp:extdisco:2'/></iq>",
-         ED_SVC_NOT_EXTDISCO, NULL},
-        {"<iq type='get' id='a'><credentials xmlns='urn:xmpp:extdisco:2'/></iq>",
-         ED_SVC_MISSING_HOST, "bad-request"},
-        {"<iq type='get' id='a'><credentials xmlns='urn:xmpp:extdisco:2'>"
-         "<service type='turn'/></credentials></iq>", ED_SVC_MISSING_HOST, "bad-request"},
-        {"<iq type='get' id='a'><credentials xmlns='urn:xmpp:extdisco:2'>"
-         "<service host='t.example'/></credentials></iq>", ED_SVC_MISSING_TYPE, "bad-request"},
-        {"<iq type='get' id='a'><credentials xmlns='urn:xmpp:extdisco:2'>"
+         ED_SVC_NOT_EXTDISCO, 0, 0},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'/></iq>",
+         ED_SVC_NONE_NAMED, 2, ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'>"
+         "<service type='turn'/></credentials></iq>", ED_SVC_MISSING_HOST, 2,
+         ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'>"
+         "<service host='' type='turn'/></credentials></iq>", ED_SVC_MISSING_HOST, 2,
+         ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'>"
+         "<service host='t.example'/></credentials></iq>", ED_SVC_MISSING_TYPE, 2,
+         ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:1'>"
          "<service host='t.example' type='turn' port='x'/></credentials></iq>",
-         ED_SVC_BAD_PORT, "bad-request"},
-        {"<iq type='get' id='a'><services xmlns='urn:xmpp:extdisco:2'/>"
-         "<services xmlns='urn:xmpp:extdisco:2'/></iq>", ED_EINVAL, "bad-request"},
-        {"<iq type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>", ED_EINVAL,
-         "bad-request"},
+         ED_SVC_BAD_PORT, 1, ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'>"
+         "<service host='t.example' type='turn'/>"
+         "<service host='t.example' type='turn' transport='u dp'/></credentials></iq>",
+         ED_SVC_BAD_TRANSPORT, 2, ED_XEP0215_CREDENTIALS},
+        {"<iq type='get' id='a' xml:lang='fr'><services xmlns='urn:xmpp:extdisco:2' type='stun'/>"
+         "<services xmlns='urn:xmpp:extdisco:2'/></iq>", ED_SVC_BAD_IQ, 2,
+         ED_XEP0215_SERVICES},
+        {"<iq type='set' xml:lang='fr'><services xmlns='urn:xmpp:extdisco:1' type='stun'/></iq>",
+         ED_SVC_BAD_IQ, 1, ED_XEP0215_SERVICES},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ed_elem *iq = parse(cases[i].xml);
         ed_xep0215_request req;
-        const char *cond = "unset";
-        ed_err err = ed_xep0215_parse_request(iq, &req, &cond);
+        req.bad = ED_ESTATE;
+        ed_err err = ed_xep0215_parse_request(iq, &req);
         if (err != cases[i].want)
             fail_msg("case %zu: got %s want %s", i, ed_strerror(err),
                      ed_strerror(cases[i].want));
-        if (cases[i].cond)
-            assert_string_equal(cond, cases[i].cond);
-        else
-            assert_null(cond);
-        assert_null(req.wanted);
+        assert_int_equal(req.version, cases[i].version);
+        assert_int_equal(req.kind, cases[i].kind);
+        assert_null(req.type);
+        assert_int_equal(req.nwanted, 0);
+        if (err != ED_SVC_NOT_EXTDISCO) {
+            assert_int_equal(req.bad, err);
+            assert_string_equal(req.iq_type, ed_elem_attr(iq, "type"));
+            assert_string_equal(req.lang, "fr");
+        }
         ed_elem_free(iq);
     }
+    assert_int_equal(ed_xep0215_parse_request(NULL, &(ed_xep0215_request){0}),
+                     ED_SVC_NOT_EXTDISCO);
 
     /* Liberal: a <service/> child of <services/> is ignored; lang taken from
      * the payload, else the iq; v1; several wanted services. */
@@ -367,11 +382,19 @@ static void test_parse_request_edges(void **st)
                         "<services xmlns='urn:xmpp:extdisco:1' xml:lang='de' type='stun'>"
                         "<service host='stun.example.org'/></services></iq>");
     ed_xep0215_request req;
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, NULL), ED_OK);
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
     assert_int_equal(req.version, 1);
     assert_string_equal(req.lang, "de");
     assert_string_equal(req.type, "stun");
-    ed_xep0215_request_clear(&req);
+    assert_int_equal(req.nwanted, 0);
+    ed_elem_free(iq);
+
+    /* An IQ-set is parsed like a get (the responder refuses it). */
+    iq = parse("<iq type='set' id='a'><services xmlns='urn:xmpp:extdisco:2' type='turn'/></iq>");
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
+    assert_string_equal(req.iq_type, "set");
+    assert_string_equal(req.type, "turn");
+    assert_null(req.lang);
     ed_elem_free(iq);
 
     /* type='' (or only whitespace, which xs:NCName collapses to '') is no
@@ -379,27 +402,66 @@ static void test_parse_request_edges(void **st)
     static const char *const blank[] = {
         "<iq type='get' id='a'><services xmlns='urn:xmpp:extdisco:2' type=''/></iq>",
         "<iq type='get' id='a'><services xmlns='urn:xmpp:extdisco:2' type=' &#9;'/></iq>",
+        "<iq type='get' id='a'><services xmlns='urn:xmpp:extdisco:2' type='&#10;&#13; '/></iq>",
     };
     for (size_t i = 0; i < sizeof blank / sizeof *blank; i++) {
         iq = parse(blank[i]);
         req.type = "unset";
-        assert_int_equal(ed_xep0215_parse_request(iq, &req, NULL), ED_OK);
+        assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
         assert_null(req.type);
-        ed_xep0215_request_clear(&req);
         ed_elem_free(iq);
     }
 
     iq = parse("<iq type='get' id='a' xml:lang='fr'><credentials xmlns='urn:xmpp:extdisco:2'>"
                "<service host='a.example' type='turn' port='3478' junk='1'/>"
-               "<service host='b.example' type='stun'><x/></service></credentials></iq>");
-    assert_int_equal(ed_xep0215_parse_request(iq, &req, NULL), ED_OK);
+               "<service host='b.example' type='stun' transport='tcp'><x/></service>"
+               "</credentials></iq>");
+    assert_int_equal(ed_xep0215_parse_request(iq, &req), ED_OK);
     assert_string_equal(req.lang, "fr");
+    assert_null(req.type);
     assert_int_equal(req.nwanted, 2);
+    assert_string_equal(req.wanted[0].host, "a.example");
+    assert_string_equal(req.wanted[0].type, "turn");
     assert_int_equal(req.wanted[0].port, 3478);
+    assert_null(req.wanted[0].transport);
     assert_string_equal(req.wanted[1].host, "b.example");
-    ed_xep0215_request_clear(&req);
-    ed_xep0215_request_clear(NULL);
+    assert_string_equal(req.wanted[1].transport, "tcp");
+    assert_int_equal(req.wanted[1].port, -1);
     ed_elem_free(iq);
+    assert_int_equal(ed_xep0215_parse_request(NULL, NULL), ED_EINVAL);
+}
+
+/* At most ED_XEP0215_MAX_WANTED services in one <credentials/>: all of
+ * them are read; one more is malformed (ED_ELIMIT), before any entry is. */
+static void test_parse_request_max_wanted(void **st)
+{
+    (void)st;
+    for (int extra = 0; extra <= 1; extra++) {
+        char xml[ED_XEP0215_MAX_WANTED * 64 + 256];
+        size_t len = (size_t)snprintf(xml, sizeof xml,
+                                      "<iq type='get' id='m'><credentials xmlns='urn:xmpp:extdisco:2'>");
+        for (int i = 0; i < ED_XEP0215_MAX_WANTED + extra; i++)
+            len += (size_t)snprintf(xml + len, sizeof xml - len,
+                                    i == ED_XEP0215_MAX_WANTED
+                                        ? "<service type='turn'/>" /* also no host */
+                                        : "<service host='h%d.example' type='turn'/>", i);
+        snprintf(xml + len, sizeof xml - len, "</credentials></iq>");
+        ed_elem *iq = parse(xml);
+        ed_xep0215_request req;
+        ed_err err = ed_xep0215_parse_request(iq, &req);
+        if (!extra) {
+            assert_int_equal(err, ED_OK);
+            assert_int_equal(req.nwanted, ED_XEP0215_MAX_WANTED);
+            char last[32];
+            snprintf(last, sizeof last, "h%d.example", ED_XEP0215_MAX_WANTED - 1);
+            assert_string_equal(req.wanted[ED_XEP0215_MAX_WANTED - 1].host, last);
+        } else {
+            assert_int_equal(err, ED_ELIMIT);
+            assert_int_equal(req.bad, ED_ELIMIT);
+            assert_int_equal(req.nwanted, 0);
+        }
+        ed_elem_free(iq);
+    }
 }
 
 /* A received bracketed host is malformed like any bad host: skipped. */
@@ -429,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_listing6_7_credentials),
         cmocka_unit_test(test_extended_info),
         cmocka_unit_test(test_parse_request_edges),
+        cmocka_unit_test(test_parse_request_max_wanted),
         cmocka_unit_test(test_parse_services_bracketed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

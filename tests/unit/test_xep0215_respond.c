@@ -1,5 +1,7 @@
 /* tests/unit/test_xep0215_respond.c — XEP-0215 server side: the responder
- * (services and credentials replies, every error condition, credentials
+ * (services and credentials replies, every error condition and the cause
+ * its outcome names, which refusal wins, who is recorded for pushes, the
+ * outcome of every reply checked against the reply itself, credentials
  * that cannot be minted), materialisation of service definitions for a
  * requester (all, none or only static credentials).  The codec side (the
  * XEP's examples, request parsing, pushes) is in test_xep0215.c; the cost
@@ -82,14 +84,69 @@ static int teardown(void **st)
 #define REQ_HEAD "<iq xmlns='jabber:client' from='juliet@example.org/balcony' id='r1' " \
                  "to='example.org' "
 
+/* The outcome of the last respond_as(), its strings copied (the request
+ * they borrow from is freed by then). */
+static ed_xep0215_outcome last;
+static char last_type[64], last_lang[64];
+
+static const char *keep(char *buf, size_t len, const char *s)
+{
+    if (!s)
+        return NULL;
+    snprintf(buf, len, "%s", s);
+    return buf;
+}
+
+/* The outcome says what the reply says: a result exactly for RESULT; an
+ * error reply carries the condition of the status and an error status has a
+ * cause; record exactly for a <services/> result, with the request's
+ * version, type filter and language (blank filter: none). */
+static void check_outcome(const ed_elem *iq, const ed_elem *r, const ed_xep0215_outcome *o)
+{
+    ed_xep0215_request req;
+    ed_err perr = ed_xep0215_parse_request(iq, &req);
+    assert_int_equal(o->version, req.version);
+    if (!r) {
+        assert_int_equal(o->status, ED_XEP0215_NO_REPLY);
+        assert_int_not_equal(o->err, ED_OK);
+        assert_false(o->record);
+        return;
+    }
+    assert_int_not_equal(perr, ED_SVC_NOT_EXTDISCO);
+    assert_ptr_equal(o->type, req.type);
+    assert_ptr_equal(o->lang, req.lang);
+    const char *type = ed_elem_attr(r, "type");
+    if (strcmp(type, "result") == 0) {
+        assert_int_equal(o->status, ED_XEP0215_RESULT);
+        assert_int_equal(o->err, ED_OK);
+        assert_null(ed_xep0215_status_condition(o->status));
+        assert_int_equal(o->record, req.kind == ED_XEP0215_SERVICES);
+        return;
+    }
+    assert_string_equal(type, "error");
+    assert_false(o->record);
+    assert_int_not_equal(o->err, ED_OK);
+    const ed_elem *e = ed_elem_child(r, "error", NULL);
+    assert_non_null(e);
+    const ed_elem *c = ed_elem_first(e);
+    assert_non_null(c);
+    assert_string_equal(c->ns, ED_NS_STANZAS);
+    const char *cond = ed_xep0215_status_condition(o->status);
+    assert_non_null(cond);
+    assert_string_equal(c->name, cond);
+}
+
 static char *respond_as(const char *xml, const ed_jid *who, const ed_xep0215_policy *pol,
                         ed_err *err)
 {
     ed_elem *iq = parse(xml);
-    ed_err e = ED_ENOMEM;
-    ed_elem *r = ed_xep0215_respond(iq, who, NOW, set, nset, pol, &e);
+    memset(&last, 0xa5, sizeof last);
+    ed_elem *r = ed_xep0215_respond(iq, who, NOW, set, nset, pol, &last);
+    check_outcome(iq, r, &last);
+    last.type = keep(last_type, sizeof last_type, last.type);
+    last.lang = keep(last_lang, sizeof last_lang, last.lang);
     if (err)
-        *err = e;
+        *err = last.err;
     ed_elem_free(iq);
     if (!r)
         return NULL;
@@ -107,8 +164,10 @@ static char *respond(const char *xml, const ed_xep0215_policy *pol, ed_err *err)
     return respond_as(xml, juliet, pol, err);
 }
 
+/* The error reply cond (of type etype), and the outcome names it: status
+ * and cause. */
 static void expect_error(const char *xml, const ed_xep0215_policy *pol, const char *cond,
-                         const char *etype)
+                         const char *etype, ed_xep0215_status status, ed_err cause)
 {
     char *s = respond(xml, pol, NULL);
     if (!s)
@@ -120,6 +179,10 @@ static void expect_error(const char *xml, const ed_xep0215_policy *pol, const ch
              etype, cond);
     assert_string_equal(s, want);
     free(s);
+    assert_int_equal(last.status, status);
+    if (last.err != cause)
+        fail_msg("%s: cause %s, want %s", cond, ed_strerror(last.err), ed_strerror(cause));
+    assert_false(last.record);
 }
 
 #define TURN_CREDS(port, tr) \
@@ -271,10 +334,12 @@ static void test_respond_credentials(void **st)
     /* Port given and matching nothing. */
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
                  "<service host='turn.example.org' type='turn' port='5349'/></credentials></iq>",
-                 &pol, "item-not-found", "cancel");
+                 &pol, "item-not-found", "cancel",
+                 ED_XEP0215_ITEM_NOT_FOUND, ED_SVC_NO_MATCH);
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
                  "<service host='nowhere.example' type='turn'/></credentials></iq>",
-                 &pol, "item-not-found", "cancel");
+                 &pol, "item-not-found", "cancel",
+                 ED_XEP0215_ITEM_NOT_FOUND, ED_SVC_NO_MATCH);
 }
 
 static void test_respond_errors(void **st)
@@ -285,34 +350,43 @@ static void test_respond_errors(void **st)
                            "<service host='turn.example.org' type='turn'/></credentials></iq>";
     const char *list = REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>";
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'/></iq>",
-                 &pol, "bad-request", "modify");
+                 &pol, "bad-request", "modify",
+                 ED_XEP0215_BAD_REQUEST, ED_SVC_NONE_NAMED);
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
-                 "<service type='turn'/></credentials></iq>", &pol, "bad-request", "modify");
+                 "<service type='turn'/></credentials></iq>", &pol, "bad-request", "modify",
+                 ED_XEP0215_BAD_REQUEST, ED_SVC_MISSING_HOST);
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'>"
                  "<service host='turn.example.org'/></credentials></iq>",
-                 &pol, "bad-request", "modify");
+                 &pol, "bad-request", "modify",
+                 ED_XEP0215_BAD_REQUEST, ED_SVC_MISSING_TYPE);
     expect_error(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2'/><x/></iq>",
-                 &pol, "bad-request", "modify");
+                 &pol, "bad-request", "modify",
+                 ED_XEP0215_BAD_REQUEST, ED_SVC_BAD_IQ);
     expect_error(REQ_HEAD "type='set'><services xmlns='urn:xmpp:extdisco:2'/></iq>",
-                 &pol, "not-allowed", "cancel");
+                 &pol, "not-allowed", "cancel",
+                 ED_XEP0215_NOT_ALLOWED, ED_SVC_IQ_SET);
     expect_error(REQ_HEAD "type='set'><credentials xmlns='urn:xmpp:extdisco:2'>"
                  "<service host='turn.example.org' type='turn'/></credentials></iq>",
-                 &pol, "not-allowed", "cancel");
+                 &pol, "not-allowed", "cancel",
+                 ED_XEP0215_NOT_ALLOWED, ED_SVC_IQ_SET);
     pol.may_list = false;
-    expect_error(list, &pol, "forbidden", "auth");
+    expect_error(list, &pol, "forbidden", "auth", ED_XEP0215_FORBIDDEN, ED_SVC_FORBIDDEN);
     char *s = respond(creds_ok, &pol, NULL); /* credentials are another permission */
     assert_non_null(strstr(s, "type='result'"));
     free(s);
     pol.may_list = true;
     pol.may_credentials = false;
-    expect_error(creds_ok, &pol, "forbidden", "auth");
+    expect_error(creds_ok, &pol, "forbidden", "auth", ED_XEP0215_FORBIDDEN,
+                 ED_SVC_FORBIDDEN);
     pol.may_credentials = true;
     pol.serve_v1 = false;
     expect_error(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:1'/></iq>",
-                 &pol, "service-unavailable", "cancel");
+                 &pol, "service-unavailable", "cancel",
+                 ED_XEP0215_SERVICE_UNAVAILABLE, ED_SVC_V1_OFF);
     expect_error(REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:1'>"
                  "<service host='turn.example.org' type='turn'/></credentials></iq>",
-                 &pol, "service-unavailable", "cancel");
+                 &pol, "service-unavailable", "cancel",
+                 ED_XEP0215_SERVICE_UNAVAILABLE, ED_SVC_V1_OFF);
 
     /* Not ours: NULL and ED_SVC_NOT_EXTDISCO. */
     ed_err err = ED_OK;
@@ -328,14 +402,125 @@ static void test_respond_errors(void **st)
     /* Minting fails for another reason (a time TURN REST cannot encode):
      * internal-server-error. */
     ed_elem *iq = parse(creds_ok);
-    ed_elem *r = ed_xep0215_respond(iq, juliet, -1, set, nset, &pol, &err);
+    ed_xep0215_outcome out;
+    ed_elem *r = ed_xep0215_respond(iq, juliet, -1, set, nset, &pol, &out);
     assert_non_null(r);
-    assert_int_equal(err, ED_EINVAL);
+    check_outcome(iq, r, &out);
+    assert_int_equal(out.status, ED_XEP0215_INTERNAL_ERROR);
+    assert_int_equal(out.err, ED_EINVAL);
     ed_elem *e = ed_elem_child(r, "error", NULL);
     assert_non_null(e);
     assert_non_null(ed_elem_child(e, "internal-server-error", ED_NS_STANZAS));
     ed_elem_free(r);
     ed_elem_free(iq);
+}
+
+/* With several reasons to refuse, the first of service-unavailable,
+ * not-allowed, bad-request, forbidden is answered, and named. */
+static void test_respond_precedence(void **st)
+{
+    (void)st;
+    ed_xep0215_policy pol = ed_xep0215_policy_default();
+    pol.serve_v1 = false;
+    pol.may_list = pol.may_credentials = false;
+    /* v1, set, malformed (no service named), forbidden */
+    const char *v1 = REQ_HEAD "type='set'><credentials xmlns='urn:xmpp:extdisco:1'/></iq>";
+    expect_error(v1, &pol, "service-unavailable", "cancel", ED_XEP0215_SERVICE_UNAVAILABLE,
+                 ED_SVC_V1_OFF);
+    const char *set2 = REQ_HEAD "type='set'><credentials xmlns='urn:xmpp:extdisco:2'/></iq>";
+    expect_error(set2, &pol, "not-allowed", "cancel", ED_XEP0215_NOT_ALLOWED, ED_SVC_IQ_SET);
+    const char *bad = REQ_HEAD "type='get'><credentials xmlns='urn:xmpp:extdisco:2'/></iq>";
+    expect_error(bad, &pol, "bad-request", "modify", ED_XEP0215_BAD_REQUEST, ED_SVC_NONE_NAMED);
+    const char *list = REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2'/><x/></iq>";
+    expect_error(list, &pol, "bad-request", "modify", ED_XEP0215_BAD_REQUEST, ED_SVC_BAD_IQ);
+    /* a v1 request that is served: the other reasons in the same order */
+    pol.serve_v1 = true;
+    expect_error(v1, &pol, "not-allowed", "cancel", ED_XEP0215_NOT_ALLOWED, ED_SVC_IQ_SET);
+}
+
+/* Who is recorded for pushes: the requester of a <services/> result, with
+ * its version, filter (blank: none) and language as sent (the default
+ * language included); nobody for a <credentials/> result or any error. */
+static void test_respond_record(void **st)
+{
+    (void)st;
+    ed_xep0215_policy pol = ed_xep0215_policy_default();
+    char *s = respond(REQ_HEAD "type='get' xml:lang='EN'><services xmlns='urn:xmpp:extdisco:1' "
+                      "type='turn'/></iq>", &pol, NULL);
+    assert_true(last.record);
+    assert_int_equal(last.status, ED_XEP0215_RESULT);
+    assert_int_equal(last.version, 1);
+    assert_string_equal(last.type, "turn");
+    assert_string_equal(last.lang, "EN");
+    free(s);
+
+    s = respond(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2' type=' '/></iq>",
+                &pol, NULL);
+    assert_true(last.record);
+    assert_int_equal(last.version, 2);
+    assert_null(last.type);
+    assert_null(last.lang);
+    free(s);
+
+    /* An unknown type is still a result: recorded (it may appear later). */
+    s = respond(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2' type='ftp2'/></iq>",
+                &pol, NULL);
+    assert_true(last.record);
+    assert_string_equal(last.type, "ftp2");
+    free(s);
+
+    s = respond(REQ_HEAD "type='get' xml:lang='de'><credentials xmlns='urn:xmpp:extdisco:2'>"
+                "<service host='turn.example.org' type='turn'/></credentials></iq>", &pol, NULL);
+    assert_int_equal(last.status, ED_XEP0215_RESULT);
+    assert_false(last.record);
+    assert_string_equal(last.lang, "de");
+    free(s);
+
+    pol.may_list = false;
+    s = respond(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>", &pol, NULL);
+    assert_int_equal(last.status, ED_XEP0215_FORBIDDEN);
+    assert_false(last.record);
+    free(s);
+
+    /* out may be NULL */
+    ed_elem *iq = parse(REQ_HEAD "type='get'><services xmlns='urn:xmpp:extdisco:2'/></iq>");
+    ed_elem *r = ed_xep0215_respond(iq, juliet, NOW, set, nset, NULL, NULL);
+    assert_non_null(r);
+    assert_string_equal(ed_elem_attr(r, "type"), "result");
+    ed_elem_free(r);
+    ed_elem_free(iq);
+}
+
+static void test_status_condition(void **st)
+{
+    (void)st;
+    static const struct {
+        ed_xep0215_status status;
+        const char *cond;
+    } t[] = {
+        {ED_XEP0215_RESULT, NULL},
+        {ED_XEP0215_SERVICE_UNAVAILABLE, "service-unavailable"},
+        {ED_XEP0215_NOT_ALLOWED, "not-allowed"},
+        {ED_XEP0215_BAD_REQUEST, "bad-request"},
+        {ED_XEP0215_FORBIDDEN, "forbidden"},
+        {ED_XEP0215_ITEM_NOT_FOUND, "item-not-found"},
+        {ED_XEP0215_NOT_ACCEPTABLE, "not-acceptable"},
+        {ED_XEP0215_INTERNAL_ERROR, "internal-server-error"},
+        {ED_XEP0215_NO_REPLY, NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        const char *c = ed_xep0215_status_condition(t[i].status);
+        if (t[i].cond)
+            assert_string_equal(c, t[i].cond);
+        else
+            assert_null(c);
+    }
+    assert_null(ed_xep0215_status_condition((ed_xep0215_status)99));
+    /* every cause the responder names has its own message */
+    static const ed_err causes[] = {ED_SVC_BAD_IQ, ED_SVC_NONE_NAMED, ED_SVC_IQ_SET,
+                                    ED_SVC_V1_OFF, ED_SVC_FORBIDDEN, ED_SVC_NO_MATCH};
+    for (size_t i = 0; i < sizeof causes / sizeof *causes; i++)
+        assert_string_not_equal(ed_strerror(causes[i]), "unknown error");
 }
 
 /* A bare JID so long that "EXPIRY:JID" passes the STUN USERNAME limit (513
@@ -370,6 +555,7 @@ static void test_respond_unmintable(void **st)
                    "<service host='turn.example.org' type='turn'/></credentials></iq>",
                    big, &pol, &err);
     assert_int_equal(err, ED_ELIMIT);
+    assert_int_equal(last.status, ED_XEP0215_NOT_ACCEPTABLE);
     assert_non_null(strstr(s, "type='error'><error type='cancel'><not-acceptable "
                               "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "));
     assert_null(strstr(s, "aaaa@")); /* the JID is not echoed in the text */
@@ -515,6 +701,9 @@ int main(void)
         cmocka_unit_test(test_respond_services),
         cmocka_unit_test(test_respond_credentials),
         cmocka_unit_test(test_respond_errors),
+        cmocka_unit_test(test_respond_precedence),
+        cmocka_unit_test(test_respond_record),
+        cmocka_unit_test(test_status_condition),
         cmocka_unit_test(test_respond_unmintable),
         cmocka_unit_test(test_materialize),
         cmocka_unit_test(test_materialize_static),

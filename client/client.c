@@ -20,7 +20,6 @@
 #include "extdisco/xep0215.h"
 
 #define ERR_MAX 512
-#define NS_PING "urn:xmpp:ping"
 
 enum conn_state { ST_IDLE = 0, ST_CONNECTING, ST_ONLINE, ST_FAILED, ST_CLOSED };
 
@@ -561,7 +560,7 @@ static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
     if (!p) {
         reply = ed_stanza_error(iq, "bad-request", NULL, NULL);
     } else if (strcmp(type, "get") == 0 && strcmp(p->name, "ping") == 0 &&
-               strcmp(p->ns, NS_PING) == 0) {
+               strcmp(p->ns, ED_NS_PING) == 0) {
         reply = ed_iq_result(iq);
     } else if (strcmp(type, "set") == 0 && strcmp(p->name, "services") == 0 &&
                (strcmp(p->ns, ED_NS_EXTDISCO2) == 0 ||

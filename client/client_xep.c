@@ -13,7 +13,6 @@
 #include "extdisco/xep0279.h"
 
 #define ERR_MAX 512
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
 /* New <iq type=TYPE to=TO> with one payload child; *payload gets it. */
 static ed_elem *new_iq(const char *type, const char *to, const char *name,
@@ -87,16 +86,16 @@ ed_err ed_client_disco_info(ed_client *c, const char *to, unsigned *features,
     *features = 0;
     if (reply)
         *reply = NULL;
-    ed_elem *iq = new_iq("get", target(c, to), "query", NS_DISCO_INFO, NULL);
+    ed_elem *iq = new_iq("get", target(c, to), "query", ED_NS_DISCO_INFO, NULL);
     if (!iq)
         return ED_ENOMEM;
     ed_elem *r = NULL;
     ed_err err = ask(c, iq, &r, "disco#info");
     if (err)
         return err;
-    ed_elem *q = ed_elem_child(r, "query", NS_DISCO_INFO);
-    for (ed_elem *f = q ? ed_elem_child(q, "feature", NS_DISCO_INFO) : NULL; f;
-         f = ed_elem_next(f, "feature", NS_DISCO_INFO)) {
+    ed_elem *q = ed_elem_child(r, "query", ED_NS_DISCO_INFO);
+    for (ed_elem *f = q ? ed_elem_child(q, "feature", ED_NS_DISCO_INFO) : NULL; f;
+         f = ed_elem_next(f, "feature", ED_NS_DISCO_INFO)) {
         const char *v = ed_elem_attr(f, "var");
         if (!v)
             continue;

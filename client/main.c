@@ -177,7 +177,7 @@ static int cmd_info(ed_client *c, const cli_opts *o)
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
         return cli_exit_for(c, err);
     }
-    ed_elem *q = ed_elem_child(reply, "query", "http://jabber.org/protocol/disco#info");
+    ed_elem *q = ed_elem_child(reply, "query", ED_NS_DISCO_INFO);
     static const struct { unsigned bit; const char *name, *ns; } F[] = {
         {ED_FEAT_EXTDISCO2, "extdisco:2", ED_NS_EXTDISCO2},
         {ED_FEAT_EXTDISCO1, "extdisco:1", ED_NS_EXTDISCO1},

@@ -7,11 +7,8 @@
 #include "core/log.h"
 #include "core/server.h"
 
-#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define NS_PING        "urn:xmpp:ping"
-#define DELEGATION_NODE_PREFIX "urn:xmpp:delegation:2::"
-#define DELEGATION1_NODE_PREFIX "urn:xmpp:delegation:1::"
+#define DELEGATION_NODE_PREFIX ED_NS_DELEGATION2 "::"
+#define DELEGATION1_NODE_PREFIX ED_NS_DELEGATION1 "::"
 
 static bool add_feature(ed_elem *q, const char *var)
 {
@@ -36,7 +33,7 @@ static ed_elem *disco_info(ed_server *s, const ed_elem *iq, const ed_elem *q,
 {
     const char *node = ed_elem_attr(q, "node");
     ed_elem *r = ed_iq_result(iq);
-    ed_elem *rq = r ? ed_elem_add(r, "query", NS_DISCO_INFO) : NULL;
+    ed_elem *rq = r ? ed_elem_add(r, "query", ED_NS_DISCO_INFO) : NULL;
     if (!rq)
         goto oom;
     if (node) {
@@ -63,7 +60,7 @@ static ed_elem *disco_info(ed_server *s, const ed_elem *iq, const ed_elem *q,
         ed_elem_set_attr(id, "type", server ? "im" : "generic") != ED_OK ||
         ed_elem_set_attr(id, "name", "extdisco") != ED_OK)
         goto oom;
-    static const char *const always[] = {NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING,
+    static const char *const always[] = {ED_NS_DISCO_INFO, ED_NS_DISCO_ITEMS, ED_NS_PING,
                                          ED_NS_EXTDISCO2, ED_NS_EXTDISCO1,
                                          ED_NS_SIC0, ED_NS_SIC1};
     for (size_t i = 0; i < sizeof always / sizeof *always; i++) {
@@ -95,17 +92,17 @@ ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
     }
     s->requests++;
 
-    if (strcmp(p->ns, NS_DISCO_INFO) == 0 && strcmp(p->name, "query") == 0) {
+    if (strcmp(p->ns, ED_NS_DISCO_INFO) == 0 && strcmp(p->name, "query") == 0) {
         *reply = get ? disco_info(s, iq, p, ctx)
                      : ed_stanza_error(iq, "not-allowed", NULL, NULL);
         return ED_IQ_REPLIED;
     }
-    if ((strcmp(p->ns, NS_DISCO_ITEMS) == 0 && strcmp(p->name, "query") == 0) ||
-        (strcmp(p->ns, NS_PING) == 0 && strcmp(p->name, "ping") == 0)) {
+    if ((strcmp(p->ns, ED_NS_DISCO_ITEMS) == 0 && strcmp(p->name, "query") == 0) ||
+        (strcmp(p->ns, ED_NS_PING) == 0 && strcmp(p->name, "ping") == 0)) {
         if (!get) {
             *reply = ed_stanza_error(iq, "not-allowed", NULL, NULL);
         } else if ((*reply = ed_iq_result(iq)) && p->name[0] == 'q') {
-            ed_elem *q = ed_elem_add(*reply, "query", NS_DISCO_ITEMS);
+            ed_elem *q = ed_elem_add(*reply, "query", ED_NS_DISCO_ITEMS);
             const char *node = ed_elem_attr(p, "node");
             if (q && node)
                 ed_elem_set_attr(q, "node", node);

@@ -1,6 +1,7 @@
 /* extdisco/extdisco.h — the whole of libextdisco's protocol core. */
 #ifndef EXTDISCO_EXTDISCO_H
 #define EXTDISCO_EXTDISCO_H
+#include "extdisco/ns.h"
 #include "extdisco/error.h"
 #include "extdisco/buf.h"
 #include "extdisco/xml.h"

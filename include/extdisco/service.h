@@ -9,14 +9,11 @@
 #include <stdint.h>
 #include "extdisco/error.h"
 #include "extdisco/xml.h"
+#include "extdisco/ns.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define ED_NS_EXTDISCO1 "urn:xmpp:extdisco:1"
-#define ED_NS_EXTDISCO2 "urn:xmpp:extdisco:2"
-#define ED_NS_XDATA     "jabber:x:data"
 
 typedef enum ed_action {
     ED_ACTION_NONE = 0, /* attribute absent (means add) */

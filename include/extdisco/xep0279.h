@@ -8,13 +8,12 @@
 #include "extdisco/error.h"
 #include "extdisco/jid.h"
 #include "extdisco/xml.h"
+#include "extdisco/ns.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define ED_NS_SIC0 "urn:xmpp:sic:0"
-#define ED_NS_SIC1 "urn:xmpp:sic:1"
 #define ED_SIC_IP_MAX 46 /* INET6_ADDRSTRLEN */
 
 /* The textual address and port of a peer sockaddr; IPv4-mapped IPv6 is

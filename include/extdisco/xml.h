@@ -22,18 +22,11 @@
 #include <stddef.h>
 #include "extdisco/buf.h"
 #include "extdisco/error.h"
+#include "extdisco/ns.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define ED_NS_STREAMS   "http://etherx.jabber.org/streams"
-#define ED_NS_CLIENT    "jabber:client"
-#define ED_NS_SERVER    "jabber:server"
-#define ED_NS_COMPONENT "jabber:component:accept"
-#define ED_NS_STANZAS   "urn:ietf:params:xml:ns:xmpp-stanzas"
-#define ED_NS_STREAMERR "urn:ietf:params:xml:ns:xmpp-streams"
-#define ED_NS_XML       "http://www.w3.org/XML/1998/namespace"
 
 typedef struct ed_attr {
     const char *name;

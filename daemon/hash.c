@@ -39,6 +39,13 @@ static uint64_t load64(const unsigned char *p)
     return le64toh(v);
 }
 
+static uint64_t load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return le32toh(v);
+}
+
 static uint64_t sip13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
 {
     uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
@@ -50,9 +57,17 @@ static uint64_t sip13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t 
         SIPROUND;
         v0 ^= m;
     }
+    /* the last len % 8 bytes, without a byte loop: a load ending at the
+     * end of the data (len >= 8), or overlapping loads inside the tail */
     uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < (len & 7); i++)
-        b |= (uint64_t)in[i] << (8 * i);
+    size_t r = len & 7;
+    if (r && len >= 8) {
+        b |= load64(in + r - 8) >> (64 - 8 * r);
+    } else if (r >= 4) {
+        b |= load32(in) | (uint64_t)load32(in + r - 4) << (8 * (r - 4));
+    } else if (r) {
+        b |= in[0] | (uint64_t)in[r / 2] << (8 * (r / 2)) | (uint64_t)in[r - 1] << (8 * (r - 1));
+    }
     v3 ^= b;
     SIPROUND;
     v0 ^= b;

@@ -41,9 +41,12 @@ typedef struct ed_hash_node {
 } ed_hash_node;
 
 /* The entry of type `type` whose member `member` is node n (NULL for NULL;
- * n is evaluated twice). */
-#define ED_HASH_ENTRY(n, type, member) \
-    ((n) ? (type *)(void *)((char *)(n) - offsetof(type, member)) : (type *)NULL)
+ * n is evaluated once). */
+#define ED_HASH_ENTRY(n, type, member) ((type *)ed_hash_entry_((n), offsetof(type, member)))
+static inline void *ed_hash_entry_(ed_hash_node *n, size_t offset)
+{
+    return n ? (char *)n - offset : NULL;
+}
 
 typedef struct ed_hash ed_hash;
 

@@ -59,6 +59,25 @@ static void test_siphash13(void **state)
         {"123456789", 0x0fbc0f0007965fcfULL},
         {"alice@localhost/phone", 0x6877cef4761a3e81ULL},
         {"bench12@localhost/r3xyz", 0xceb45767aa3405eaULL},
+        /* every tail length, with and without whole blocks */
+        {"0", 0x49bc192c478bfc2eULL},
+        {"01", 0x748af13ac9ed7becULL},
+        {"012", 0x27007a47f534b10cULL},
+        {"0123", 0xe2614298a482dc84ULL},
+        {"01234", 0xe2c4ef0f59d25695ULL},
+        {"012345", 0xb95fd06b7c3d68abULL},
+        {"0123456", 0x810aaf7acf670379ULL},
+        {"01234567", 0xda3dcedf84ea6cc6ULL},
+        {"012345678", 0xb79d8581f8552753ULL},
+        {"0123456789", 0x52b62a4184e1c734ULL},
+        {"0123456789a", 0x7188f6617526617bULL},
+        {"0123456789ab", 0x58ad1e5ac2bf1033ULL},
+        {"0123456789abc", 0x6c5a77666b0b9ac0ULL},
+        {"0123456789abcd", 0x5aa577192a3435c6ULL},
+        {"0123456789abcde", 0x26f4d862282d8fcbULL},
+        {"0123456789abcdef", 0x1d42b30f7e060c24ULL},
+        {"0123456789abcdefg", 0x3323a4f8b8d9776bULL},
+        {"0123456789abcdefgh", 0x5b5c74d6eb3b75ccULL},
     };
     static const unsigned char zero[ED_HASH_KEY_LEN];
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)

@@ -98,14 +98,14 @@ void ed_hash_random_key(unsigned char key[ED_HASH_KEY_LEN])
     struct {
         struct timespec rt, mono;
         pid_t pid;
-        const void *stack, *heap;
+        const void *stack, *buf;
     } s;
     memset(&s, 0, sizeof s);
     clock_gettime(CLOCK_REALTIME, &s.rt);
     clock_gettime(CLOCK_MONOTONIC, &s.mono);
     s.pid = getpid();
     s.stack = &s;
-    s.heap = key;
+    s.buf = key;
     static const unsigned char fixed[ED_HASH_KEY_LEN] = "extdisco hashkey";
     uint64_t a = ed_hash_siphash13(fixed, &s, sizeof s);
     uint64_t b = sip13(a, ~a, (const unsigned char *)&s, sizeof s);

@@ -37,7 +37,8 @@ for h in "${headers[@]}"; do
     printf '#include "extdisco/%s"\nint main(void) { return 0; }\n' "${h##*/}" >"$tmp/one.c"
     "$cc" -std=gnu11 -I"$I" -fsyntax-only "$tmp/one.c" || fail "${h##*/} does not compile alone"
 done
-"$cc" -std=gnu11 -I"$I" -fsyntax-only -aux-info "$tmp/aux" "$tmp/all.c"
+auxcc=$(command -v gcc || echo "$cc") # -aux-info is gcc's
+"$auxcc" -std=gnu11 -I"$I" -fsyntax-only -aux-info "$tmp/aux" "$tmp/all.c"
 grep -F "/* $I/" "$tmp/aux" | grep -E ':[NO]C \*/' |
     sed -E 's|^/\* [^ ]* \*/ ||; s/^([^(]*[^A-Za-z0-9_(])([A-Za-z_][A-Za-z0-9_]*) \(.*/\2/' |
     sort -u >"$tmp/declared"

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "c2s/c2s.h"
+#include "core/hash.h"
 #include "c2s/sasl.h"
 #include "c2s/store.h"
 #include "c2s/throttle.h"
@@ -58,7 +59,7 @@ typedef struct ed_listener {
 
 /* An account with at least one bound resource. */
 struct ed_user {
-    ed_user *next;       /* hash chain */
+    ed_hash_node node;   /* in ed_c2s.users, keyed by local */
     char *local;
     ed_session *res;     /* bound sessions, linked by rnext */
     unsigned nres;
@@ -80,8 +81,8 @@ struct ed_c2s {
     struct event *reaper;
     struct event *sweeper; /* every ED_C2S_SWEEP_SECS: idle sessions shrink */
     uint64_t serial;     /* sessions accepted so far */
-    ed_user **ub;        /* users by local part */
-    size_t nub, nusers;
+    ed_hash *users;      /* ed_user by local part (router.c); NULL before
+                          * the first bind */
     ed_buf out;          /* scratch for serialising */
     ed_buf cork;         /* output gathered for `corked` (session.c) */
     ed_session *corked;  /* the bound session whose input is being read:

@@ -15,83 +15,53 @@
 
 /* --- the account table ----------------------------------------------------- */
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static ed_user **uslot(ed_c2s *c, const char *local)
-{
-    ed_user **pp = &c->ub[hash(local) & (c->nub - 1)];
-    while (*pp && strcmp((*pp)->local, local) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
 ed_user *ed_router_user(ed_c2s *c, const char *local)
 {
-    return c->ub ? *uslot(c, local) : NULL;
+    return c->users ? ED_HASH_ENTRY(ed_hash_get(c->users, local), ed_user, node) : NULL;
 }
 
-static void grow(ed_c2s *c)
+static void user_free(ed_c2s *c, ed_user *u)
 {
-    size_t nb = c->nub * 2;
-    ed_user **b = calloc(nb, sizeof *b);
-    if (!b)
-        return;
-    for (size_t i = 0; i < c->nub; i++) {
-        ed_user *u = c->ub[i];
-        while (u) {
-            ed_user *n = u->next;
-            size_t k = hash(u->local) & (nb - 1);
-            u->next = b[k];
-            b[k] = u;
-            u = n;
-        }
-    }
-    free(c->ub);
-    c->ub = b;
-    c->nub = nb;
+    ed_hash_remove(c->users, &u->node);
+    free(u->local);
+    free(u);
 }
 
 static ed_user *user_get_or_add(ed_c2s *c, const char *local)
 {
-    if (!c->ub) {
-        c->nub = 64;
-        if (!(c->ub = calloc(c->nub, sizeof *c->ub)))
+    if (!c->users) { /* users are bounded by the sessions: no bound here */
+        unsigned char key[ED_HASH_KEY_LEN];
+        ed_hash_random_key(key);
+        if (!(c->users = ed_hash_new(key, 0)))
             return NULL;
     }
-    ed_user **pp = uslot(c, local);
-    if (*pp)
-        return *pp;
-    ed_user *u = calloc(1, sizeof *u);
+    ed_user *u = ed_router_user(c, local);
+    if (u)
+        return u;
+    u = calloc(1, sizeof *u);
     if (!u || !(u->local = strdup(local))) {
         free(u);
         return NULL;
     }
-    *pp = u;
-    if (++c->nusers > c->nub)
-        grow(c);
+    u->node.key = u->local;
+    if (ed_hash_put(c->users, &u->node) != ED_OK) { /* not reached: no bound */
+        free(u->local);
+        free(u);
+        return NULL;
+    }
     return u;
 }
 
 void ed_router_free(ed_c2s *c)
 {
-    for (size_t i = 0; i < c->nub; i++) {
-        ed_user *u = c->ub[i];
-        while (u) {
-            ed_user *n = u->next;
-            free(u->local);
-            free(u);
-            u = n;
-        }
-    }
-    free(c->ub);
-    c->ub = NULL;
-    c->nub = c->nusers = 0;
+    if (!c->users)
+        return;
+    ed_hash_iter it;
+    ed_hash_iter_init(&it, c->users);
+    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));)
+        user_free(c, ED_HASH_ENTRY(n, ed_user, node));
+    ed_hash_free(c->users);
+    c->users = NULL;
 }
 
 bool ed_router_account_exists(ed_c2s *c, const char *local)
@@ -173,13 +143,8 @@ void ed_router_unbind(ed_session *s)
     s->rnext = NULL;
     s->user = NULL;
     s->bound = false;
-    if (--u->nres == 0) {
-        ed_user **pp = uslot(c, u->local);
-        *pp = u->next;
-        free(u->local);
-        free(u);
-        c->nusers--;
-    }
+    if (--u->nres == 0)
+        user_free(c, u);
 }
 
 /* --- pending IQs (limits.max_pending_iqs) ------------------------------------- */
@@ -205,10 +170,13 @@ void ed_router_pending_free(ed_session *s)
     s->pending = NULL;
 }
 
+/* A fingerprint of st's id (no secret key needed: a collision could only
+ * let the peer asked answer another of the asker's IQs, which it can). */
 static uint64_t iq_id_key(const ed_elem *st)
 {
+    static const unsigned char zero[ED_HASH_KEY_LEN];
     const char *id = ed_elem_attr(st, "id");
-    return hash(id ? id : "");
+    return id ? ed_hash_siphash13(zero, id, strlen(id)) : 0;
 }
 
 static void pending_remove(ed_session *s, uint32_t i)

@@ -1,7 +1,7 @@
 /* daemon/pushes.c — who asked for services, who is online, and the pushes a
  * reload sends them (XEP-0215 §3.2: only to requesters with presence).
  *
- * A hash table keyed by full JID.  An entry exists while the JID is online or
+ * A table keyed by full JID (hash.h, under a random key).  An entry exists while the JID is online or
  * has asked; it is pushable when both.  Pushes are fire-and-forget: their
  * replies (Psi sends none, Conversations an error) are consumed by the
  * handler without being matched.
@@ -18,11 +18,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/server.h"
 
 typedef struct entry {
-    struct entry *next;
+    ed_hash_node node; /* in ed_pushes.tab, keyed by full */
     char *full;
     char *type;    /* filter of the last request, NULL = all */
     char *self;    /* from of pushes: the address the request went to */
@@ -35,9 +36,7 @@ typedef struct entry {
 } entry;
 
 struct ed_pushes {
-    entry **buckets;
-    size_t nbuckets;
-    size_t count;
+    ed_hash *tab;      /* the entries (owned: freed with the table) */
     size_t max;
     bool full_warned;  /* "table full" logged; again only after room was made */
     /* ed_pushes_attach: clock and policy; entries routed through `expiring`
@@ -51,23 +50,15 @@ struct ed_pushes {
 /* Idle expired entries scanned for at most once this often while full. */
 #define SWEEP_EVERY_SECS 60
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 ed_pushes *ed_pushes_new(size_t max_entries)
 {
     ed_pushes *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->nbuckets = 64;
-    p->buckets = calloc(p->nbuckets, sizeof *p->buckets);
     p->max = max_entries ? max_entries : 1000000;
-    if (!p->buckets) {
+    unsigned char key[ED_HASH_KEY_LEN];
+    ed_hash_random_key(key);
+    if (!(p->tab = ed_hash_new(key, p->max))) {
         free(p);
         return NULL;
     }
@@ -84,49 +75,30 @@ static void entry_free(entry *e)
     free(e);
 }
 
+/* Take e out of the table and free it (e: the entry the caller's
+ * iteration is on, or any when none is). */
+static void drop(ed_pushes *p, entry *e)
+{
+    ed_hash_remove(p->tab, &e->node);
+    entry_free(e);
+    p->full_warned = false;
+}
+
 void ed_pushes_free(ed_pushes *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        entry *e = p->buckets[i];
-        while (e) {
-            entry *n = e->next;
-            entry_free(e);
-            e = n;
-        }
-    }
-    free(p->buckets);
+    ed_hash_iter it;
+    ed_hash_iter_init(&it, p->tab);
+    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));)
+        drop(p, ED_HASH_ENTRY(n, entry, node));
+    ed_hash_free(p->tab);
     free(p);
 }
 
-static void grow(ed_pushes *p)
+static entry *lookup(const ed_pushes *p, const char *full)
 {
-    size_t nb = p->nbuckets * 2;
-    entry **b = calloc(nb, sizeof *b);
-    if (!b)
-        return; /* keep the longer chains */
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        entry *e = p->buckets[i];
-        while (e) {
-            entry *n = e->next;
-            size_t k = hash(e->full) & (nb - 1);
-            e->next = b[k];
-            b[k] = e;
-            e = n;
-        }
-    }
-    free(p->buckets);
-    p->buckets = b;
-    p->nbuckets = nb;
-}
-
-static entry **slot(ed_pushes *p, const char *full)
-{
-    entry **pp = &p->buckets[hash(full) & (p->nbuckets - 1)];
-    while (*pp && strcmp((*pp)->full, full) != 0)
-        pp = &(*pp)->next;
-    return pp;
+    return ED_HASH_ENTRY(ed_hash_get(p->tab, full), entry, node);
 }
 
 static int64_t now_of(const ed_pushes *p)
@@ -146,22 +118,16 @@ static size_t sweep(ed_pushes *p, int64_t now)
     size_t n = 0;
     if (!p->expiring)
         return 0;
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        entry **pp = &p->buckets[i];
-        while (*pp) {
-            if (idle(p, *pp, now)) {
-                entry *e = *pp;
-                *pp = e->next;
-                entry_free(e);
-                p->count--;
-                n++;
-            } else {
-                pp = &(*pp)->next;
-            }
+    ed_hash_iter it;
+    ed_hash_iter_init(&it, p->tab);
+    for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
+        entry *e = ED_HASH_ENTRY(hn, entry, node);
+        if (idle(p, e, now)) {
+            drop(p, e);
+            n++;
         }
     }
     if (n) {
-        p->full_warned = false;
         ed_log_info("push table: %zu entries idle for over %d h dropped", n,
                     (int)(ED_PUSHES_IDLE_SECS / 3600));
     }
@@ -170,48 +136,44 @@ static size_t sweep(ed_pushes *p, int64_t now)
 
 static entry *get_or_add(ed_pushes *p, const ed_jid *full)
 {
-    entry **pp = slot(p, full->full);
-    if (*pp)
-        return *pp;
-    if (p->count >= p->max && p->expiring) {
+    entry *e = lookup(p, full->full);
+    if (e)
+        return e;
+    if (ed_hash_count(p->tab) >= p->max && p->expiring) {
         int64_t now = now_of(p);
         if (!p->swept || now - p->last_sweep >= SWEEP_EVERY_SECS ||
             now < p->last_sweep) {
             p->swept = true;
             p->last_sweep = now;
-            if (sweep(p, now))
-                pp = slot(p, full->full); /* the chain may have changed */
+            sweep(p, now);
         }
     }
-    if (p->count >= p->max) {
+    if (ed_hash_count(p->tab) >= p->max) {
         if (!p->full_warned)
             ed_log_warn("push table full (%zu entries): %s and later new requesters get no "
                         "pushes until some go offline", p->max, full->full);
         p->full_warned = true;
         return NULL;
     }
-    entry *e = calloc(1, sizeof *e);
+    e = calloc(1, sizeof *e);
     if (!e || !(e->full = strdup(full->full)) || !(e->jid = ed_jid_dup(full))) {
         if (e)
             entry_free(e);
         return NULL;
     }
-    *pp = e;
-    if (++p->count > p->nbuckets)
-        grow(p);
+    e->node.key = e->full;
+    if (ed_hash_put(p->tab, &e->node) != ED_OK) { /* not reached: count < max */
+        entry_free(e);
+        return NULL;
+    }
     return e;
 }
 
 static void remove_entry(ed_pushes *p, const char *full)
 {
-    entry **pp = slot(p, full);
-    if (*pp) {
-        entry *e = *pp;
-        *pp = e->next;
-        entry_free(e);
-        p->count--;
-        p->full_warned = false;
-    }
+    entry *e = lookup(p, full);
+    if (e)
+        drop(p, e);
 }
 
 static bool set_str(char **dst, const char *src)
@@ -279,19 +241,12 @@ void ed_pushes_attach(ed_pushes *p, const ed_server *s,
 
 void ed_pushes_forget_owner(ed_pushes *p, void *owner)
 {
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        entry **pp = &p->buckets[i];
-        while (*pp) {
-            if ((*pp)->route.owner == owner) {
-                entry *e = *pp;
-                *pp = e->next;
-                entry_free(e);
-                p->count--;
-                p->full_warned = false;
-            } else {
-                pp = &(*pp)->next;
-            }
-        }
+    ed_hash_iter it;
+    ed_hash_iter_init(&it, p->tab);
+    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));) {
+        entry *e = ED_HASH_ENTRY(n, entry, node);
+        if (e->route.owner == owner)
+            drop(p, e);
     }
 }
 
@@ -299,12 +254,15 @@ size_t ed_pushes_count(const ed_pushes *p, size_t *online)
 {
     if (online) {
         size_t n = 0;
-        for (size_t i = 0; i < p->nbuckets; i++)
-            for (entry *e = p->buckets[i]; e; e = e->next)
-                n += e->online && e->version;
+        ed_hash_iter it;
+        ed_hash_iter_init(&it, p->tab);
+        for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
+            const entry *e = ED_HASH_ENTRY(hn, entry, node);
+            n += e->online && e->version;
+        }
         *online = n;
     }
-    return p->count;
+    return ed_hash_count(p->tab);
 }
 
 /* The records a requester sees in registry r, for the diff: no minted
@@ -361,44 +319,47 @@ size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
     size_t sent = 0;
     int64_t now = s->clock();
     sweep(p, now_of(p)); /* no pushes to long-idle entries */
-    for (size_t i = 0; i < p->nbuckets; i++) {
-        for (entry *e = p->buckets[i]; e; e = e->next) {
-            if (!e->online || !e->version || !e->route.send)
-                continue;
-            size_t no = 0, nn = 0, nc = 0;
-            /* static credentials take part in the diff only for a requester
-             * who gets credentials inline (else the push would leak them) */
-            ed_xep0215_policy pol = ed_registry_policy_for(nw, e->jid);
-            ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
-                                         ? ED_XEP0215_CREDS_STATIC
-                                         : ED_XEP0215_CREDS_NONE;
-            ed_service *ov = public_view(old, e->jid, now, creds, &no);
-            ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
-            ed_service *chg = NULL;
-            bool ok = ov && nv &&
-                      ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
-                      add_credentials(chg, nc, nw, e->jid, now);
-            ed_services_free(ov, no);
-            ed_services_free(nv, nn);
-            if (ok && nc > 0 && pol.may_list) {
-                char id[32];
-                /* names in the requester's language, as in its reply */
-                const char *lang = e->lang;
-                if (lang && pol.default_lang && strcasecmp(lang, pol.default_lang) == 0)
-                    lang = NULL;
-                ed_elem *push = ed_xep0215_push(e->self, e->full,
-                                                ed_server_next_id(s, id, sizeof id),
-                                                e->version, e->type, lang, chg, nc);
-                if (push) {
-                    e->route.send(e->route.owner, push);
-                    ed_elem_free(push);
-                    sent++;
-                }
-            } else if (!ok) {
-                ed_log_warn("could not compute the push for %s", e->full);
+    ed_hash_iter it;
+    ed_hash_iter_init(&it, p->tab);
+    for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
+        entry *e = ED_HASH_ENTRY(hn, entry, node);
+        if (!e->online || !e->version || !e->route.send)
+            continue;
+        size_t no = 0, nn = 0, nc = 0;
+        /* static credentials take part in the diff only for a requester
+         * who gets credentials inline (else the push would leak them) */
+        ed_xep0215_policy pol = ed_registry_policy_for(nw, e->jid);
+        ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
+                                     ? ED_XEP0215_CREDS_STATIC
+                                     : ED_XEP0215_CREDS_NONE;
+        ed_service *ov = public_view(old, e->jid, now, creds, &no);
+        ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
+        ed_service *chg = NULL;
+        bool ok = ov && nv &&
+                  ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
+                  add_credentials(chg, nc, nw, e->jid, now);
+        ed_services_free(ov, no);
+        ed_services_free(nv, nn);
+        if (ok && nc > 0 && pol.may_list) {
+            char id[32];
+            /* names in the requester's language, as in its reply */
+            const char *lang = e->lang;
+            if (lang && pol.default_lang && strcasecmp(lang, pol.default_lang) == 0)
+                lang = NULL;
+            ed_elem *push = ed_xep0215_push(e->self, e->full,
+                                            ed_server_next_id(s, id, sizeof id),
+                                            e->version, e->type, lang, chg, nc);
+            if (push) {
+                /* sends never close synchronously (a full queue dooms a
+                 * session for later), so no entry goes away under `it` */
+                e->route.send(e->route.owner, push);
+                ed_elem_free(push);
+                sent++;
             }
-            ed_services_free(chg, nc);
+        } else if (!ok) {
+            ed_log_warn("could not compute the push for %s", e->full);
         }
+        ed_services_free(chg, nc);
     }
     return sent;
 }

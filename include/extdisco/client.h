@@ -1,6 +1,9 @@
 /* extdisco/client.h — an XMPP client for XEP-0215 and XEP-0279 on top of
  * libstrophe (the `extdisco` command uses it).
  *
+ * Library: libextdisco-client (shared and static), on libextdisco; build
+ * with `pkg-config --cflags --libs extdisco-client`.
+ *
  * Unlike the rest of libextdisco this module does I/O: libstrophe owns the
  * socket, TLS (STARTTLS or direct TLS), SASL and the SRV lookup.  Every
  * stanza it hands over is serialised (xmpp_stanza_to_text) and parsed with

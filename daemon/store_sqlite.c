@@ -530,9 +530,32 @@ int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t er
     return -1;
 }
 
+/* The secret's value into out: 1, 0 none, -1 error (or another size). */
+static int secret_get(ed_store *st, const char *name, size_t n, unsigned char *out)
+{
+    sqlite3_stmt *q = prep(st, "SELECT value FROM secrets WHERE name = ?");
+    if (!q)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q), ret = -1;
+    if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_BLOB &&
+               (size_t)sqlite3_column_bytes(q, 0) == n) {
+        memcpy(out, sqlite3_column_blob(q, 0), n);
+        ret = 1;
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
 int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
                     size_t n, unsigned char *out)
 {
+    /* read first: a write (and its fsync) only the first time */
+    int r = secret_get(st, name, n, out);
+    if (r != 0)
+        return r;
     sqlite3_stmt *q = prep(st, "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)");
     if (!q)
         return -1;
@@ -542,17 +565,7 @@ int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)
         return -1;
-    if (!(q = prep(st, "SELECT value FROM secrets WHERE name = ?")))
-        return -1;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int ret = -1;
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_BLOB &&
-        (size_t)sqlite3_column_bytes(q, 0) == n) {
-        memcpy(out, sqlite3_column_blob(q, 0), n);
-        ret = 1;
-    }
-    sqlite3_finalize(q);
-    return ret;
+    return secret_get(st, name, n, out) == 1 ? 1 : -1; /* another process may have won */
 }
 
 const char *ed_store_errmsg(ed_store *st)

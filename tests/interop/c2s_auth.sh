@@ -65,7 +65,7 @@ fi
 fake=$(grep ' nobody SCRAM-SHA-256 ' "$IL_TMP/salts1" | cut -d' ' -f4 | head -1)
 [ -n "$fake" ] && ! grep -qF -- "$fake" "$LOG" && il_pass "no fake salt in the log" ||
     il_fail "a fake salt appears in the log (or none was read)"
-run_py timing timing "$P_PROXY_DIRECT" 15
+run_py timing timing "$P_PROXY_DIRECT" 25
 
 # --- 2. user names -------------------------------------------------------------
 run_py names names "$P_DIRECT"

@@ -7,8 +7,8 @@
  *   extdiscoctl -h|--help, -V|--version
  *
  * The database and domain come from the c2s section of FILE.  The password
- * is the first line of F, or of standard input; only its SCRAM keys are
- * stored.  Run as root with a configuration that has `user`, the database
+ * is the first line of F, or of standard input (one with a NUL byte is
+ * refused); only its SCRAM keys are stored.  Run as root with a configuration that has `user`, the database
  * is given to that user after a change (extdiscod opens it as that user).
  * Exit 0 on success, 1 on failure, 2 on usage errors. */
 #include <errno.h>
@@ -118,6 +118,9 @@ static bool give_to_user(const char *db, const char *user)
     return true;
 }
 
+/* The first line of path (or of standard input) into buf.  A NUL byte in
+ * it is refused, as extdiscod refuses secret files with one: fgets would
+ * have cut the password there and stored the keys of a shorter one. */
 static bool read_password(const char *path, char *buf, size_t n)
 {
     FILE *f = path ? fopen(path, "r") : stdin;
@@ -125,19 +128,33 @@ static bool read_password(const char *path, char *buf, size_t n)
         perror(path);
         return false;
     }
-    bool ok = fgets(buf, (int)n, f) != NULL;
+    size_t l = 0;
+    int ch = EOF;
+    bool nul = false, got = false;
+    while (l < n - 2 && (ch = getc(f)) != EOF && ch != '\n') {
+        got = true;
+        nul |= ch == '\0';
+        buf[l++] = (char)ch;
+    }
+    bool more = l == n - 2 && (ch = getc(f)) != EOF && ch != '\n';
+    got |= ch == '\n';
     if (path)
         fclose(f);
-    if (!ok) {
+    buf[l] = '\0';
+    buf[strcspn(buf, "\r")] = '\0'; /* a CRLF line (as before: up to a CR) */
+    if (!got) {
         fprintf(stderr, "extdiscoctl: no password given\n");
         return false;
     }
-    size_t l = strcspn(buf, "\r\n");
-    if (buf[l] == '\0' && l == n - 1) {
+    if (more) {
         fprintf(stderr, "extdiscoctl: password longer than %d bytes\n", PASSWORD_MAX - 2);
         return false;
     }
-    buf[l] = '\0';
+    if (nul) {
+        fprintf(stderr, "extdiscoctl: the password contains a NUL byte (refused: it would "
+                        "be cut there)\n");
+        return false;
+    }
     if (!*buf) {
         fprintf(stderr, "extdiscoctl: empty password\n");
         return false;
@@ -208,6 +225,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         goto out;
     }
+    ed_store_set_busy_wait(st, ED_STORE_OPEN_WAIT_MS); /* a command may wait */
     if (del) {
         int r = ed_store_account_del(st, jid->local);
         if (r == 1) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsasl.h>
 #include <openssl/crypto.h>
@@ -12,9 +13,15 @@
 #include "core/log.h"
 #include "c2s/sasl.h"
 
+#define FAKE_KEY_NAME "scram-fake-salt-key"
+#define DB_ERROR_LOG_EVERY 10 /* s */
+
 struct ed_sasl {
     Gsasl *ctx;
     unsigned char fake_key[32]; /* for the salts of unknown users */
+    const ed_store *key_from;   /* the store fake_key was read from, or NULL */
+    time_t db_error_logged;     /* rate limit of the database error line */
+    unsigned db_errors;         /* lookups failed since it was logged */
 };
 
 struct ed_sasl_conv {
@@ -42,7 +49,44 @@ static bool b64(const unsigned char *in, size_t n, char *out, size_t outsz)
     return ok;
 }
 
-/* Normalise the SASL username (a JID local part) and load the account. */
+/* The fake-salt key from the store's persistent secret (created there at
+ * first use), so that an unknown user's salt is the same after a restart,
+ * as a real user's is.  Until it can be read (a locked database) the key is
+ * a random one of this process: the exchange then fails with
+ * temporary-auth-failure for existing and unknown users alike. */
+static void load_fake_key(ed_sasl *s, ed_store *st)
+{
+    if (s->key_from == st)
+        return;
+    unsigned char fresh[sizeof s->fake_key], got[sizeof s->fake_key];
+    if (gsasl_random((char *)fresh, sizeof fresh) == GSASL_OK &&
+        ed_store_secret(st, FAKE_KEY_NAME, fresh, sizeof fresh, got) == 1) {
+        memcpy(s->fake_key, got, sizeof got);
+        s->key_from = st;
+    }
+    OPENSSL_cleanse(fresh, sizeof fresh);
+    OPENSSL_cleanse(got, sizeof got);
+}
+
+/* A failed lookup is logged at most every DB_ERROR_LOG_EVERY seconds (an
+ * outside party can cause one per login attempt); a lock held by another
+ * process is the store's to log. */
+static void db_error(ed_sasl *s, ed_store *st, const char *user)
+{
+    s->db_errors++;
+    time_t now = time(NULL);
+    if (ed_store_busy(st) ||
+        (s->db_error_logged && now - s->db_error_logged < DB_ERROR_LOG_EVERY))
+        return;
+    ed_log_error("sasl: account database error looking up %s: %s (%u lookup%s failed "
+                 "since the last report)", user, ed_store_errmsg(st), s->db_errors,
+                 s->db_errors == 1 ? "" : "s");
+    s->db_error_logged = now;
+    s->db_errors = 0;
+}
+
+/* Normalise the SASL username (a JID local part, nodeprep: the same for
+ * every mechanism) and load the account. */
 static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
 {
     if (c->looked_up)
@@ -65,10 +109,15 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
         if (r < 0) {
             c->looked_up = -2;
             c->db_error = true;
-            ed_log_error("sasl: account database error looking up %s", c->user);
+            db_error(c->sasl, c->st, c->user);
         }
     }
-    /* Unknown user: a stable fake salt, random keys that never match. */
+    /* Unknown user: a salt of the same form as a real one (16 bytes),
+     * HMAC(persistent server secret, user), so stable across restarts; the
+     * iteration count every account gets (extdiscoctl makes them all with
+     * ED_SASL_DEFAULT_ITER: one derived per user would tell the fakes
+     * apart); random keys that never match.  PLAIN derives from this
+     * account like from a real one (the same PBKDF2 work either way). */
     unsigned char mac[32];
     unsigned maclen = sizeof mac;
     HMAC(EVP_sha256(), c->sasl->fake_key, sizeof c->sasl->fake_key,
@@ -76,6 +125,7 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
     memset(&c->acct, 0, sizeof c->acct);
     c->acct.iter = ED_SASL_DEFAULT_ITER;
     b64(mac, 16, c->acct.salt, sizeof c->acct.salt);
+    OPENSSL_cleanse(mac, sizeof mac);
     unsigned char rnd[32];
     gsasl_random((char *)rnd, sizeof rnd);
     b64(rnd, 32, c->acct.sha256_stored, sizeof c->acct.sha256_stored);
@@ -110,9 +160,10 @@ static int callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
     case GSASL_VALIDATE_SIMPLE: {
         lookup(c, sess);
         const char *pw = gsasl_property_fast(sess, GSASL_PASSWORD);
-        if (c->looked_up == 1 && pw && ed_sasl_check_password(&c->acct, pw))
-            return GSASL_OK;
-        return GSASL_AUTHENTICATION_ERROR;
+        /* the derivation runs for unknown users too (their fake account):
+         * a failure takes as long whether the account exists or not */
+        bool match = pw && ed_sasl_check_password(&c->acct, pw);
+        return match && c->looked_up == 1 ? GSASL_OK : GSASL_AUTHENTICATION_ERROR;
     }
     default:
         return GSASL_NO_CALLBACK;
@@ -174,6 +225,7 @@ ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st
     c->st = st;
     c->domain = domain;
     c->sha256 = strcmp(mech, "SCRAM-SHA-1") != 0;
+    load_fake_key(s, st);
     if (gsasl_server_start(s->ctx, mech, &c->sess) != GSASL_OK) {
         free(c);
         *condition = "invalid-mechanism";
@@ -181,6 +233,26 @@ ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st
     }
     gsasl_session_hook_set(c->sess, c);
     return c;
+}
+
+/* An authzid names the authenticated user when it is empty, the authcid as
+ * sent (gsasl's PLAIN reports the authcid as authzid when none was given),
+ * or a bare JID whose prepared local part and domain are the user's and the
+ * served domain: "ALICE@LocalHost" for an authcid "alice" (RFC 6120 §6.3.8:
+ * the authzid is a JID, compared after normalisation like the authcid). */
+static bool authzid_ok(ed_sasl_conv *c, const char *authzid)
+{
+    if (!authzid || !*authzid || strcmp(authzid, c->user) == 0)
+        return true;
+    const char *authid = gsasl_property_fast(c->sess, GSASL_AUTHID);
+    if (authid && strcmp(authzid, authid) == 0)
+        return true;
+    ed_jid *j = NULL;
+    bool ok = ed_jid_parse(authzid, strlen(authzid), &j) == ED_OK && j->local &&
+              !j->resource && strcmp(j->local, c->user) == 0 &&
+              strcmp(j->domain, c->domain) == 0;
+    ed_jid_free(j);
+    return ok;
 }
 
 ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
@@ -204,20 +276,10 @@ ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
         gsasl_free(o);
         if (rc == GSASL_NEEDS_MORE)
             return ED_SASL_CONTINUE;
-        /* authenticated: an authzid, if any, must be the user's own JID */
-        const char *authzid = gsasl_property_fast(c->sess, GSASL_AUTHZID);
+        /* authenticated: an authzid, if any, must name the user */
         if (c->looked_up != 1) {
             *condition = "not-authorized";
-        } else if (authzid && *authzid && strcmp(authzid, c->user) != 0) {
-            /* (gsasl's PLAIN reports the authcid as authzid when none was
-             * given; anything else must be the user's own bare JID) */
-            ed_jid *j = NULL;
-            bool ok = ed_jid_parse(authzid, strlen(authzid), &j) == ED_OK && j->local &&
-                      !j->resource && strcmp(j->local, c->user) == 0 &&
-                      strcmp(j->domain, c->domain) == 0;
-            ed_jid_free(j);
-            if (ok)
-                return ED_SASL_SUCCESS;
+        } else if (!authzid_ok(c, gsasl_property_fast(c->sess, GSASL_AUTHZID))) {
             *condition = "invalid-authzid";
         } else {
             return ED_SASL_SUCCESS;

@@ -4,8 +4,14 @@
  * over TLS) checked by deriving the SCRAM-SHA-256 key from the password.
  * No -PLUS variants (no channel binding is advertised).
  *
- * Unknown users get a deterministic fake salt and iteration count, so that a
- * SCRAM exchange does not tell them apart from real ones. */
+ * Unknown users cannot be told from real ones: SCRAM gives them a salt of
+ * the same form, HMAC(a server secret kept in the database, user name), so
+ * stable across restarts, and the default iteration count every account
+ * has; PLAIN derives a key from their (fake) account as it does for a real
+ * one, so a failure costs the same time.  User names are nodeprep'd for
+ * every mechanism; an authzid is accepted when it names the user after
+ * normalisation.  A database error (a lock) fails the exchange with
+ * temporary-auth-failure, logged at most every 10 s. */
 #ifndef EXTDISCOD_SASL_H
 #define EXTDISCOD_SASL_H
 

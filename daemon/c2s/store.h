@@ -6,7 +6,19 @@
  *
  * Users are the local parts of JIDs of the one c2s domain, already
  * nodeprep'd by the caller; contacts are bare JIDs, already normalised.
- * Single-threaded: one ed_store per process (the daemon, or extdiscoctl). */
+ * Single-threaded: one ed_store per process (the daemon, or extdiscoctl).
+ *
+ * Locks: a call that finds the database locked by another process waits at
+ * most ED_STORE_BUSY_WAIT_MS (ed_store_set_busy_wait changes it), then
+ * fails (-1, ed_store_busy() true); for ED_STORE_BUSY_BACKOFF_MS after
+ * that every call fails at once, so a locked database never stalls the
+ * daemon's event loop for more than a few milliseconds.  Opening waits up
+ * to ED_STORE_OPEN_WAIT_MS.  The lock is logged (warning) once and then at
+ * most every 10 s with the count of refused calls.
+ *
+ * A database file deleted or replaced at its path while open is noticed
+ * (at most once a second, on account lookups) and logged once as an
+ * error; the store keeps using the file it opened (see extdiscod(8)). */
 #ifndef EXTDISCOD_STORE_H
 #define EXTDISCOD_STORE_H
 
@@ -18,6 +30,9 @@
 #define ED_ROSTER_MAX_ITEMS 1000      /* per user */
 #define ED_ROSTER_MAX_GROUPS 32       /* per item */
 #define ED_ROSTER_MAX_NAME 1023       /* bytes of a name or group */
+#define ED_STORE_BUSY_WAIT_MS 5       /* longest wait for a lock, per call */
+#define ED_STORE_BUSY_BACKOFF_MS 250  /* then calls fail at once this long */
+#define ED_STORE_OPEN_WAIT_MS 2000    /* opening, the start-up write check */
 
 typedef struct ed_store ed_store;
 
@@ -39,6 +54,17 @@ void ed_store_close(ed_store *st); /* NULL is a no-op */
 
 /* The database's message for the last failed call (never NULL). */
 const char *ed_store_errmsg(ed_store *st);
+/* Did the last call fail because another process holds a lock? */
+bool ed_store_busy(const ed_store *st);
+/* The longest wait for a lock per call, in ms (extdiscoctl waits longer). */
+void ed_store_set_busy_wait(ed_store *st, unsigned ms);
+
+/* The server secret called name, n bytes, into out: the stored one, or
+ * fresh (n bytes, which the caller made random) stored now when there is
+ * none.  Secrets live in the database (owner-only) and are never logged.
+ * 1 done, -1 database error (or a stored value of another size). */
+int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
+                    size_t n, unsigned char *out);
 
 /* 0 when the process can write the database at path (opened as st): the
  * file and the directory for its journal; -1 with err set (naming the

@@ -1,16 +1,85 @@
-/* daemon/store_sqlite.c — accounts and rosters in SQLite (see store.h). */
+/* daemon/store_sqlite.c — accounts and rosters in SQLite (see store.h).
+ *
+ * A lock held by another process (extdiscoctl, a backup, sqlite3 BEGIN
+ * EXCLUSIVE) must not stall extdiscod's event loop: the busy handler waits
+ * at most busy_wait_ms (ED_STORE_BUSY_WAIT_MS) and then makes every call
+ * fail at once for ED_STORE_BUSY_BACKOFF_MS, so that a burst of calls
+ * (logins, a presence broadcast) costs the loop one short wait, not one
+ * wait each.  The lock is logged once and then at most every
+ * ED_STORE_LOG_EVERY_MS with the number of calls refused meanwhile. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
+#include "core/log.h"
 #include "c2s/store.h"
+
+#define ED_STORE_LOG_EVERY_MS 10000
+#define ED_STORE_CHECK_FILE_MS 1000
 
 struct ed_store {
     sqlite3 *db;
+    char *path;
+    unsigned busy_wait_ms;   /* longest wait for a lock */
+    int64_t wait_start;      /* when the current wait began (ms) */
+    int64_t busy_until;      /* fail at once until then (ms) */
+    bool busy;               /* the last wait gave up */
+    int64_t busy_logged;     /* when the lock was last logged (ms) */
+    unsigned busy_refused;   /* calls refused since */
+    bool have_id;            /* dev/ino of the file opened */
+    dev_t dev;
+    ino_t ino;
+    int64_t file_checked;    /* when the path was last compared (ms) */
+    bool file_gone;          /* logged: deleted or replaced */
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void note_busy(ed_store *st, int64_t now)
+{
+    st->busy_refused++;
+    if (st->busy_logged && now - st->busy_logged < ED_STORE_LOG_EVERY_MS)
+        return;
+    ed_log_warn("database %s is locked by another process: %u call%s refused (each waits "
+                "at most %u ms, then calls fail at once for %u ms)", st->path,
+                st->busy_refused, st->busy_refused == 1 ? "" : "s", st->busy_wait_ms,
+                ED_STORE_BUSY_BACKOFF_MS);
+    st->busy_logged = now;
+    st->busy_refused = 0;
+}
+
+/* sqlite3_busy_handler: nonzero to try again. */
+static int on_busy(void *arg, int count)
+{
+    ed_store *st = arg;
+    int64_t now = now_ms();
+    if (count == 0)
+        st->wait_start = now;
+    if (now < st->busy_until || now - st->wait_start >= (int64_t)st->busy_wait_ms) {
+        if (now >= st->busy_until)
+            st->busy_until = now + ED_STORE_BUSY_BACKOFF_MS;
+        st->busy = true;
+        note_busy(st, now);
+        return 0;
+    }
+    /* SQLite's own handler sleeps 1, 2, 5, 10 ... ms; a lock held for a
+     * few hundred microseconds (another process's commit) is the common
+     * case, so poll finer */
+    struct timespec d = {.tv_sec = 0, .tv_nsec = 250 * 1000};
+    nanosleep(&d, NULL);
+    return 1;
+}
 
 static const char schema_v1[] =
     "CREATE TABLE IF NOT EXISTS accounts ("
@@ -26,11 +95,19 @@ static const char schema_v1[] =
     "  PRIMARY KEY (user, contact));"
     "PRAGMA user_version = 1;";
 
+/* Added to version 1 databases without a new version (older programs
+ * ignore the table): server secrets such as the key of the fake SCRAM
+ * salts of unknown users (sasl.c). */
+static const char schema_secrets[] =
+    "CREATE TABLE IF NOT EXISTS secrets ("
+    "  name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);";
+
 static ed_store *store_open(const char *path, char *err, size_t errlen)
 {
     ed_store *st = calloc(1, sizeof *st);
-    if (!st) {
+    if (!st || !(st->path = strdup(path))) {
         snprintf(err, errlen, "%s: out of memory", path);
+        free(st);
         return NULL;
     }
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -39,7 +116,9 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
                  st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, 2000);
+    /* opening happens before the loop runs: it may wait for a lock */
+    st->busy_wait_ms = ED_STORE_OPEN_WAIT_MS;
+    sqlite3_busy_handler(st->db, on_busy, st);
     sqlite3_stmt *q;
     int version = -1;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
@@ -65,6 +144,22 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
             goto fail;
         }
     }
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, schema_secrets, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot create the schema: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        st->have_id = true;
+        st->dev = sb.st_dev;
+        st->ino = sb.st_ino;
+    }
+    st->busy_wait_ms = ED_STORE_BUSY_WAIT_MS;
+    st->busy_logged = 0;
+    st->busy_refused = 0;
+    st->busy_until = 0;
     return st;
 fail:
     ed_store_close(st);
@@ -88,11 +183,45 @@ void ed_store_close(ed_store *st)
     if (!st)
         return;
     sqlite3_close(st->db);
+    free(st->path);
     free(st);
+}
+
+void ed_store_set_busy_wait(ed_store *st, unsigned ms)
+{
+    st->busy_wait_ms = ms;
+}
+
+bool ed_store_busy(const ed_store *st)
+{
+    return st->busy;
+}
+
+/* Is the file at the path still the one opened?  Checked at most every
+ * ED_STORE_CHECK_FILE_MS, logged once per change (store.h). */
+static void check_file(ed_store *st)
+{
+    int64_t now = now_ms();
+    if (!st->have_id || (st->file_checked && now - st->file_checked < ED_STORE_CHECK_FILE_MS))
+        return;
+    st->file_checked = now;
+    struct stat sb;
+    int rc = stat(st->path, &sb);
+    bool gone = (rc != 0 && errno == ENOENT) ||
+                (rc == 0 && (sb.st_dev != st->dev || sb.st_ino != st->ino));
+    if (gone && !st->file_gone)
+        ed_log_error("database %s was %s while extdiscod runs: extdiscod keeps using the "
+                     "file it opened (accounts and roster changes in a new file are not "
+                     "seen, changes made now are lost with the old file); restore it and "
+                     "restart extdiscod", st->path, rc != 0 ? "deleted" : "replaced");
+    else if (!gone && st->file_gone && rc == 0)
+        ed_log_info("database %s: the file opened is back at its path", st->path);
+    st->file_gone = gone;
 }
 
 static sqlite3_stmt *prep(ed_store *st, const char *sql)
 {
+    st->busy = false;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
         return NULL;
@@ -117,6 +246,7 @@ static bool copy_col(sqlite3_stmt *q, int col, char *dst, size_t n)
 
 int ed_store_account_get(ed_store *st, const char *user, ed_account *out)
 {
+    check_file(st);
     sqlite3_stmt *q = prep(st, "SELECT salt, iter, sha1_stored, sha1_server, "
                                "sha256_stored, sha256_server FROM accounts WHERE user = ?");
     if (!q)
@@ -180,6 +310,7 @@ static int exec_user(ed_store *st, const char *sql, const char *a, const char *b
 
 int ed_store_account_del(ed_store *st, const char *user)
 {
+    st->busy = false;
     if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
     int r = exec_user(st, "DELETE FROM accounts WHERE user = ?", user, NULL);
@@ -385,7 +516,11 @@ int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t er
     snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT;",
              ED_STORE_SCHEMA_VERSION);
     mode_t old_mask = umask(077);
+    unsigned wait = st->busy_wait_ms; /* before the loop runs: may wait */
+    st->busy_wait_ms = ED_STORE_OPEN_WAIT_MS;
+    st->busy_until = 0;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    st->busy_wait_ms = wait;
     umask(old_mask);
     if (rc == SQLITE_OK)
         return 0;
@@ -393,6 +528,44 @@ int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t er
              "belong to the user extdiscod runs as", path, sqlite3_errmsg(st->db));
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+/* The secret's value into out: 1, 0 none, -1 error (or another size). */
+static int secret_get(ed_store *st, const char *name, size_t n, unsigned char *out)
+{
+    sqlite3_stmt *q = prep(st, "SELECT value FROM secrets WHERE name = ?");
+    if (!q)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q), ret = -1;
+    if (rc == SQLITE_DONE) {
+        ret = 0;
+    } else if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_BLOB &&
+               (size_t)sqlite3_column_bytes(q, 0) == n) {
+        memcpy(out, sqlite3_column_blob(q, 0), n);
+        ret = 1;
+    }
+    sqlite3_finalize(q);
+    return ret;
+}
+
+int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
+                    size_t n, unsigned char *out)
+{
+    /* read first: a write (and its fsync) only the first time */
+    int r = secret_get(st, name, n, out);
+    if (r != 0)
+        return r;
+    sqlite3_stmt *q = prep(st, "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)");
+    if (!q)
+        return -1;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, fresh, (int)n, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return secret_get(st, name, n, out) == 1 ? 1 : -1; /* another process may have won */
 }
 
 const char *ed_store_errmsg(ed_store *st)

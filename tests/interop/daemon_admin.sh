@@ -16,7 +16,9 @@
 #      </stream:stream>, clients (plain, STARTTLS, direct TLS) a
 #      system-shutdown stream error and </stream:stream>, then the
 #      connections close and extdiscod exits 0 within the flush bound;
-#   5. extdiscoctl list (sorted bare JIDs); as root with `user:`, the
+#   5. extdiscoctl list (sorted bare JIDs); a password with a NUL byte is
+#      refused (1, the reason named, no account made) on standard input
+#      and from -p FILE, as secret files with one are; as root with `user:`, the
 #      database is given to that user, a directory the user cannot write
 #      is pointed out, and extdiscod started as root refuses such a
 #      directory after dropping privileges and runs when it is right.
@@ -258,6 +260,26 @@ out=$("$EXTDISCOCTL" -c "$CFG" list 2>&1 || true)
 rc=0
 "$EXTDISCOCTL" -c "$CFG" list alice@localhost >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] && il_pass "extdiscoctl list takes no argument (2)" || il_fail "list with an argument: $rc"
+printf 'ab\0cd\n' >"$T/nul.pass"
+for how in stdin file; do
+    rc=0
+    if [ $how = stdin ]; then
+        out=$(printf 'ab\0cd\n' | "$EXTDISCOCTL" -c "$CFG" adduser nul@localhost 2>&1) || rc=$?
+    else
+        out=$("$EXTDISCOCTL" -c "$CFG" adduser nul@localhost -p "$T/nul.pass" 2>&1) || rc=$?
+    fi
+    if [ "$rc" -eq 1 ] && grep -q 'NUL byte' <<<"$out" &&
+        ! "$EXTDISCOCTL" -c "$CFG" list | grep -q '^nul@'; then
+        il_pass "extdiscoctl refuses a password with a NUL byte ($how): '$out'"
+    else
+        il_fail "password with a NUL byte ($how): rc $rc, '$out'"
+        "$EXTDISCOCTL" -c "$CFG" deluser nul@localhost >/dev/null 2>&1 || true
+    fi
+done
+rc=0
+out=$(printf 'ab\0cd\n' | "$EXTDISCOCTL" -c "$CFG" passwd alice@localhost 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'NUL byte' <<<"$out" &&
+    il_pass "extdiscoctl passwd refuses it too" || il_fail "passwd with a NUL byte: rc $rc, '$out'"
 
 if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
     NOGROUP=$(id -gn nobody)

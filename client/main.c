@@ -70,15 +70,22 @@ static int bad_usage(const char *fmt, ...)
     return CLI_EXIT_CANNOT;
 }
 
-/* Read the first line of f into buf; strips the newline. */
+/* Read the first line of f into buf; strips the newline (and a CR before
+ * it).  -1: nothing at all, -2: longer than cap - 2 bytes, -3: a NUL byte
+ * (a password is a C string: cutting it there would log in with another). */
 static int read_line(FILE *f, char *buf, size_t cap)
 {
-    if (!fgets(buf, (int)cap, f))
+    size_t n = 0;
+    int c = EOF;
+    while (n + 1 < cap && (c = getc(f)) != EOF && c != '\n') {
+        if (c == 0)
+            return -3;
+        buf[n++] = (char)c;
+    }
+    buf[n] = 0;
+    if (c == EOF && n == 0)
         return -1;
-    size_t n = strlen(buf);
-    if (n && buf[n - 1] == '\n')
-        buf[--n] = 0;
-    else if (n == cap - 1 && !feof(f))
+    if (n + 1 == cap && c != '\n' && (c = getc(f)) != EOF && c != '\n')
         return -2; /* too long */
     if (n && buf[n - 1] == '\r')
         buf[--n] = 0;
@@ -114,6 +121,8 @@ static int read_password(const char *file, char *buf, size_t cap)
     }
     if (rc == -2)
         fprintf(stderr, "extdisco: password longer than %zu bytes\n", cap - 2);
+    else if (rc == -3)
+        fprintf(stderr, "extdisco: the password contains a NUL byte (refused)\n");
     else if (rc)
         fprintf(stderr, "extdisco: no password given (--password-file or stdin)\n");
     return rc;

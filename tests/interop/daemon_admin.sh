@@ -280,6 +280,21 @@ rc=0
 out=$(printf 'ab\0cd\n' | "$EXTDISCOCTL" -c "$CFG" passwd alice@localhost 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && grep -q 'NUL byte' <<<"$out" &&
     il_pass "extdiscoctl passwd refuses it too" || il_fail "passwd with a NUL byte: rc $rc, '$out'"
+# the client reads its password the same way (it connects to nothing here:
+# the password is read before any connection)
+for how in stdin file; do
+    rc=0
+    if [ $how = stdin ]; then
+        out=$(printf 'ab\0cd\n' | timeout 10 "$EXTDISCO" --jid alice@localhost \
+              --server 127.0.0.1:1 services 2>&1) || rc=$?
+    else
+        out=$(timeout 10 "$EXTDISCO" --jid alice@localhost --server 127.0.0.1:1 \
+              --password-file "$T/nul.pass" services 2>&1) || rc=$?
+    fi
+    [ "$rc" -eq 2 ] && grep -q 'NUL byte' <<<"$out" &&
+        il_pass "extdisco refuses a password with a NUL byte ($how)" ||
+        il_fail "extdisco password with a NUL byte ($how): rc $rc, '$out'"
+done
 
 if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
     NOGROUP=$(id -gn nobody)

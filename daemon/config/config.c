@@ -188,8 +188,9 @@ static unsigned char *read_file(const char *path, size_t *len, char *err,
                                 size_t errlen)
 {
     char *buf, why[256];
-    if (ed_file_read(path, ED_CONFIG_MAX_FILE, &buf, len, why, sizeof why) != 0) {
-        ed_set_err(err, errlen, "%s: %s", path, why);
+    int r = ed_file_read(path, ED_CONFIG_MAX_FILE, &buf, len, why, sizeof why);
+    if (r != 0) {
+        ed_set_err(err, errlen, "%s: %s%s", path, r == -2 ? "cannot open: " : "", why);
         return NULL;
     }
     return (unsigned char *)buf;

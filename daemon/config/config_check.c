@@ -120,11 +120,8 @@ static bool read_secret(ctx *c, const char *file, const char *path, char **out,
 {
     char *buf, why[256];
     size_t n;
-    if (ed_file_read(file, ED_CONFIG_MAX_SECRET, &buf, &n, why, sizeof why) != 0) {
-        /* "cannot read secret file F: No such file..." (not "cannot open") */
-        const char *w = strncmp(why, "cannot open: ", 13) == 0 ? why + 13 : why;
-        return FAIL(path, "cannot read secret file %s: %s", file, w);
-    }
+    if (ed_file_read(file, ED_CONFIG_MAX_SECRET, &buf, &n, why, sizeof why) != 0)
+        return FAIL(path, "cannot read secret file %s: %s", file, why);
     if (memchr(buf, '\0', n)) {
         ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
         return FAIL(path, "secret file %s contains a NUL byte", file);

@@ -26,12 +26,12 @@ int ed_file_read(const char *path, size_t max, char **out, size_t *len, char *wh
     *len = 0;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
-        return -1;
+        snprintf(why, whylen, "%s", strerror(errno));
+        return -2;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        snprintf(why, whylen, "fstat: %s", strerror(errno));
         close(fd);
         return -1;
     }

@@ -82,16 +82,24 @@ static BIO *pem_bio(const char *key, const char *path, char **buf, char *err,
     return bio;
 }
 
+/* OpenSSL's default PEM password callback prompts on the terminal (a
+ * blocking read): an encrypted key is refused instead. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
 /* What SSL_CTX_use_certificate_chain_file does, from a BIO: the first
  * certificate is the server's, the rest its chain. */
 static bool use_chain(SSL_CTX *ctx, BIO *bio)
 {
-    X509 *x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+    X509 *x = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL);
     if (!x)
         return false;
     bool ok = SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_clear_chain_certs(ctx) == 1;
     X509_free(x);
-    while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+    while (ok && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)))
         if (!(ok = SSL_CTX_add0_chain_cert(ctx, x) == 1))
             X509_free(x);
     if (!ok)
@@ -134,12 +142,14 @@ static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
     buf = NULL;
     if (!(bio = pem_bio("c2s.tls.key", tls->key, &buf, err, errlen)))
         goto fail;
-    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
     bool ok = pkey && SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
               SSL_CTX_check_private_key(ctx) == 1;
     EVP_PKEY_free(pkey);
     if (!ok) {
         tls_reason(why, sizeof why);
+        if (!pkey && strstr(buf, "ENCRYPTED"))
+            snprintf(why, sizeof why, "an encrypted key (no pass phrase can be given)");
         snprintf(err, errlen, "c2s.tls.key %s: %s", tls->key, why);
         goto fail;
     }

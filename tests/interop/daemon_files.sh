@@ -12,6 +12,9 @@
 #      configuration (TURN credentials still minted) and answers a new
 #      client's ping and services request within LIMIT_HUP seconds; with the
 #      files restored the next SIGHUP reloads.
+#   3. The certificate and key are read by extdiscod and handed to OpenSSL
+#      from memory: a chain (leaf + CA) is served whole after a reload; an
+#      encrypted key is refused at once, even with a terminal (no prompt).
 # On 16d8f94 every FIFO case hangs (-n killed by timeout, the SIGHUPed
 # daemon answers nothing).  Every process is started here and stopped by PID.
 set -euo pipefail
@@ -122,5 +125,37 @@ il_wait_for 3 grep -q "reloaded $CFG" "$T/extdiscod.log" &&
     il_pass "with the files restored, SIGHUP reloads" ||
     il_fail "no 'reloaded' after restoring the files"
 out=$(ask) && il_pass "answering after the good reload" || il_fail "after the good reload: $out"
+# --- 3. TLS material read from memory --------------------------------------------
+# a chain (leaf + CA) is served whole after a reload; an encrypted key is
+# refused at once, never prompted for on the terminal (script(1) gives -n one)
+mkdir "$T/chain"
+(
+    cd "$T/chain"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj /CN=TestCA -keyout ca.key -out ca.pem
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj /CN=localhost -keyout key.pem -out leaf.csr
+    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -out leaf.pem
+    openssl pkey -in key.pem -aes256 -passout pass:secret -out enc.pem
+) >/dev/null 2>&1
+cat "$T/chain/leaf.pem" "$T/chain/ca.pem" >"$T/cert.pem"
+cp "$T/chain/key.pem" "$T/key.pem"
+kill -HUP "$D_PID"
+sleep 1
+certs=$(timeout 10 openssl s_client -connect "127.0.0.1:$P_DIRECT" -showcerts </dev/null 2>/dev/null |
+    grep -c 'BEGIN CERTIFICATE' || true)
+[ "$certs" = 2 ] && il_pass "the reloaded chain is served whole (2 certificates)" ||
+    il_fail "the reloaded chain: $certs certificates served, wanted 2"
+mkdir "$T/enc"
+cp "$T"/{extdiscod.yml,turn.secret,cert.pem,accounts.sqlite} "$T/enc/"
+cp "$T/chain/enc.pem" "$T/enc/key.pem"
+rc=0
+out=$(timeout "$LIMIT_N" script -qec "$EXTDISCOD -n -c $T/enc/extdiscod.yml" /dev/null 2>&1 </dev/null) || rc=$?
+if [ "$rc" -eq 1 ] && grep -qF "c2s.tls.key $T/enc/key.pem" <<<"$out" && ! grep -qi 'Enter PEM pass phrase' <<<"$out"; then
+    il_pass "an encrypted key is refused without a prompt: $(tr -d '\r' <<<"$out")"
+else
+    il_fail "an encrypted key, -n on a terminal: rc=$rc (124: waited for a pass phrase): $out"
+fi
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
 il_summary

@@ -10,6 +10,9 @@ tests/interop/c2s_subscribe.sh.  Prints "ok: ..." / "FAIL: ...".
                    the roster pushes of RFC 6121 §3.1.2 (ask='subscribe') and
                    §3.2.3 (subscription='none', no ask); the item stays in
                    the roster without ask; a subscribe to bob still reaches bob
+  directed PORT    the directed-presence limit of extdiscod(8): after 31
+                   more targets bob (the first) still gets alice's
+                   unavailable, after 32 more (a 33rd) he does not
   diskfull PORT DBDIR   the file system of the database (DBDIR) is filled:
                    alice's subscribe to carol gets <resource-constraint/>
                    (type wait) within 3 s, carol hears nothing in 1.5 s and
@@ -180,8 +183,33 @@ def diskfull(dbdir):
     check("type='error'" not in a.read(0.5), 'space back: alice gets no error')
 
 
+def directed():
+    """The documented limit (extdiscod(8) LIMITATIONS): the last 32 distinct
+    directed-presence targets are remembered; the 33rd makes the oldest
+    forgotten, and it gets no unavailable presence."""
+    for others, expect in ((31, True), (32, False)):
+        a = C('alice', 'd%d' % others)
+        b = C('bob', 'd%d' % others)
+        a.send("<presence to='%s'/>" % 'bob@localhost/d%d' % others)
+        b.wait(b"from='alice@localhost/d%d'" % others, 3)
+        for i in range(others):  # bob's resources that do not exist
+            a.send("<presence to='bob@localhost/x%d'/>" % i)
+        a.send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+        a.wait(b"id='sync'", 3)
+        b.read(0.3)
+        a.send("<presence type='unavailable'/>")
+        got = b.wait(b"type='unavailable'", 1.5 if not expect else 3)
+        heard = "from='alice@localhost/d%d'" % others in got and "type='unavailable'" in got
+        check(heard == expect, 'directed presence to bob, then to %d others: bob %s '
+              'unavailable' % (others, 'gets' if expect else 'gets no (forgotten)'))
+        a.s.close()
+        b.s.close()
+
+
 if MODE == 'nobody':
     nobody()
+elif MODE == 'directed':
+    directed()
 elif MODE == 'diskfull':
     diskfull(sys.argv[3])
 else:

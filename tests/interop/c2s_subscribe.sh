@@ -4,7 +4,9 @@
 #   1. issue 10 item 12: a subscribe to an account that does not exist is
 #      answered with unsubscribed from the contact's bare JID (RFC 6121
 #      §3.1.3, §8.5), after the roster pushes of §3.1.2 and §3.2.3;
-#   2. the database's file system is full: a subscribe is neither stored
+#   2. the documented directed-presence limit: a 33rd target forgets the
+#      oldest, which then gets no unavailable presence;
+#   3. the database's file system is full: a subscribe is neither stored
 #      nor delivered, the sender gets resource-constraint (wait); with the
 #      space back it works.  The database lives on a 2 MiB tmpfs mounted in
 #      a private mount namespace (unshare -m: root, as in CI).
@@ -52,6 +54,7 @@ run() {
         il_fail "$mode: stopped early: $(tail -3 "$out.err")"
 }
 run nobody 10 "$P_DIRECT"
+run directed 2 "$P_DIRECT"
 run diskfull 6 "$P_DIRECT" "$T/db"
 grep -q "cannot store alice@localhost in the roster of carol" "$T/extdiscod.log" &&
     il_pass "the refused write is logged" || il_fail "no 'cannot store' in the log"

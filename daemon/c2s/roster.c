@@ -2,7 +2,10 @@
  * (§3) between local users, persisted in the store.  Roster pushes go to
  * every resource of the user that has asked for the roster.  Contacts in
  * other domains can be kept in the roster but never get subscriptions
- * (there is no s2s). */
+ * (there is no s2s).  A subscribe to a local account that does not exist is
+ * answered with unsubscribed (§3.1.3).  Every change is stored before it is
+ * pushed or delivered; a change the store refuses (disk full) is delivered
+ * to nobody, and the caller answers the sender with an error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

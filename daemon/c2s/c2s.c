@@ -25,9 +25,11 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "c2s/c2s_int.h"
+#include "core/file.h"
 #include "core/io.h"
 #include "core/log.h"
 
@@ -58,11 +60,65 @@ static void tls_reason(char *buf, size_t len)
         snprintf(buf, len, "unknown TLS error");
 }
 
+#define ED_TLS_FILE_MAX (1024 * 1024) /* bytes of a certificate chain or key */
+
+/* The PEM bytes of c2s.tls.cert or .key, read by core/file.h (a FIFO or
+ * device is refused without blocking; OpenSSL never opens the path). */
+static BIO *pem_bio(const char *key, const char *path, char **buf, char *err,
+                    size_t errlen)
+{
+    char why[256];
+    size_t len;
+    if (ed_file_read(path, ED_TLS_FILE_MAX, buf, &len, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s %s: %s", key, path, why);
+        return NULL;
+    }
+    BIO *bio = BIO_new_mem_buf(*buf, (int)len);
+    if (!bio) {
+        ed_file_free(*buf, ED_TLS_FILE_MAX, 1);
+        *buf = NULL;
+        snprintf(err, errlen, "%s %s: out of memory", key, path);
+    }
+    return bio;
+}
+
+/* OpenSSL's default PEM password callback prompts on the terminal (a
+ * blocking read): an encrypted key is refused instead. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+/* What SSL_CTX_use_certificate_chain_file does, from a BIO: the first
+ * certificate is the server's, the rest its chain. */
+static bool use_chain(SSL_CTX *ctx, BIO *bio)
+{
+    X509 *x = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL);
+    if (!x)
+        return false;
+    bool ok = SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_clear_chain_certs(ctx) == 1;
+    X509_free(x);
+    while (ok && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)))
+        if (!(ok = SSL_CTX_add0_chain_cert(ctx, x) == 1))
+            X509_free(x);
+    if (!ok)
+        return false;
+    /* the end of the PEM data is the expected way out of the loop */
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+        ERR_clear_error();
+    else if (e)
+        return false;
+    return true;
+}
+
 /* The server's TLS context from c2s.tls: the certificate chain, the key,
  * and that they belong together.  NULL with err naming the key on failure. */
 static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
 {
-    char why[256];
+    char why[256], *buf = NULL;
+    BIO *bio = NULL;
     ERR_clear_error();
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -74,22 +130,51 @@ static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
     /* idle sessions keep no read/write buffers */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert) != 1) {
+    if (!(bio = pem_bio("c2s.tls.cert", tls->cert, &buf, err, errlen)))
+        goto fail;
+    if (!use_chain(ctx, bio)) {
         tls_reason(why, sizeof why);
         snprintf(err, errlen, "c2s.tls.cert %s: %s", tls->cert, why);
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, tls->key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
+    BIO_free(bio);
+    ed_file_free(buf, ED_TLS_FILE_MAX, 0);
+    buf = NULL;
+    if (!(bio = pem_bio("c2s.tls.key", tls->key, &buf, err, errlen)))
+        goto fail;
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+    bool ok = pkey && SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
+              SSL_CTX_check_private_key(ctx) == 1;
+    EVP_PKEY_free(pkey);
+    if (!ok) {
         tls_reason(why, sizeof why);
+        if (!pkey && strstr(buf, "ENCRYPTED"))
+            snprintf(why, sizeof why, "an encrypted key (no pass phrase can be given)");
         snprintf(err, errlen, "c2s.tls.key %s: %s", tls->key, why);
         goto fail;
     }
+    BIO_free(bio);
+    ed_file_free(buf, ED_TLS_FILE_MAX, 1);
     return ctx;
 fail:
+    BIO_free(bio);
+    ed_file_free(buf, ED_TLS_FILE_MAX, 1);
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return NULL;
+}
+
+/* The database, when it exists, is a regular file: SQLite would block on
+ * a FIFO (stat(2) never opens it).  SQLite opens the path itself, so this
+ * is a check for mistakes, not against a race with the file's owner. */
+static bool db_path_ok(const char *db, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(db, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "c2s.database %s: not a regular file", db);
+        return false;
+    }
+    return true;
 }
 
 bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
@@ -115,6 +200,8 @@ bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
                      why);
             return false;
         }
+        if (!db_path_ok(cc->database, err, errlen))
+            return false;
     }
     return true;
 }
@@ -148,6 +235,8 @@ static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
             return NULL;
         }
     }
+    if (!db_path_ok(db, err, errlen))
+        return NULL;
     ed_store *st = ed_store_open(db, e, sizeof e);
     if (pw && (seteuid(0) != 0 || setegid(0) != 0)) {
         ed_store_close(st);

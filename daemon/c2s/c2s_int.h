@@ -221,8 +221,11 @@ void ed_presence_directed_free(ed_session *s);
 /* jabber:iq:roster get/set from s for its own roster. */
 void ed_roster_iq(ed_session *s, const ed_elem *iq);
 /* A subscription presence (subscribe/subscribed/unsubscribe/unsubscribed)
- * from s to the local bare JID contact (local part). */
-void ed_roster_subscription(ed_session *s, const char *contact, const char *type);
+ * from s to the local bare JID contact (local part; a subscribe to an
+ * account that does not exist is answered with unsubscribed).  false when
+ * the store refused a change (disk full, database error): nothing was
+ * delivered, and the caller answers s with resource-constraint (wait). */
+bool ed_roster_subscription(ed_session *s, const char *contact, const char *type);
 /* Initial presence of s: send it the pending subscription requests. */
 void ed_roster_initial(ed_session *s);
 /* Contacts of user (local part) with a subscription mask (ED_SUB_*):

@@ -2,7 +2,10 @@
  * (§3) between local users, persisted in the store.  Roster pushes go to
  * every resource of the user that has asked for the roster.  Contacts in
  * other domains can be kept in the roster but never get subscriptions
- * (there is no s2s). */
+ * (there is no s2s).  A subscribe to a local account that does not exist is
+ * answered with unsubscribed (§3.1.3).  Every change is stored before it is
+ * pushed or delivered; a change the store refuses (disk full) is delivered
+ * to nobody, and the caller answers the sender with an error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,18 +73,21 @@ static void push(ed_c2s *c, const char *user, const ed_roster_item *it, bool rem
     }
 }
 
-/* Store it (or delete it when nothing is left of a hidden item) and push. */
-static void save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
+/* Store it (or delete it when nothing is left of a hidden item) and push.
+ * false when the store refused it (disk full, database error, roster
+ * full): nothing was pushed, and the caller delivers nothing either. */
+static bool save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
 {
-    if (it->hidden && it->sub == ED_SUB_NONE && !it->ask && !it->pending_in) {
-        ed_store_roster_del(c->store, user, it->contact);
-        return;
-    }
-    if (ed_store_roster_put(c->store, user, it) != 1)
+    if (it->hidden && it->sub == ED_SUB_NONE && !it->ask && !it->pending_in)
+        return ed_store_roster_del(c->store, user, it->contact) >= 0;
+    if (ed_store_roster_put(c->store, user, it) != 1) {
         ed_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
                     ed_store_errmsg(c->store));
-    else if (pushit && !it->hidden)
+        return false;
+    }
+    if (pushit && !it->hidden)
         push(c, user, it, false);
+    return true;
 }
 
 static void send_result(ed_session *s, const ed_elem *iq)
@@ -279,7 +285,39 @@ static void deliver_sub(ed_c2s *c, const char *from_bare, const char *to, const 
             ed_presence_send(r, from_bare, type, NULL);
 }
 
-void ed_roster_subscription(ed_session *s, const char *contact, const char *type)
+/* §3.1.3, §8.5.1: a subscription request to an account that does not
+ * exist.  The contact's server (we) answers for the contact with
+ * unsubscribed, which the user's server (we again) processes as an inbound
+ * cancellation (§3.2.3): the item the request created (§3.1.2: pushed with
+ * subscription='none' ask='subscribe') loses its pending-out state and is
+ * pushed again (subscription='none', no ask), then the user's available
+ * resources get <presence type='unsubscribed' from=contact/>.  (Prosody
+ * 0.12 and ejabberd 23.01 leave the item at ask='subscribe' for ever;
+ * Prosody also sends unavailable presence from the contact.) */
+static bool subscribe_nobody(ed_c2s *c, const char *user, const char *cbare)
+{
+    ed_roster_item mine;
+    bool existed;
+    if (!load(c, user, cbare, &mine, &existed))
+        return false;
+    bool ok = true;
+    if (!(mine.sub & ED_SUB_TO) && !mine.ask) {
+        mine.hidden = false;
+        mine.ask = true;
+        ok = save(c, user, &mine, true);
+    }
+    if (ok) {
+        mine.hidden = false;
+        mine.sub &= ~ED_SUB_TO;
+        mine.ask = false;
+        if ((ok = save(c, user, &mine, true)))
+            deliver_sub(c, cbare, user, "unsubscribed");
+    }
+    ed_roster_item_clear(&mine);
+    return ok;
+}
+
+bool ed_roster_subscription(ed_session *s, const char *contact, const char *type)
 {
     ed_c2s *c = s->c2s;
     const char *user = s->jid->local;
@@ -287,79 +325,92 @@ void ed_roster_subscription(ed_session *s, const char *contact, const char *type
     snprintf(cbare, sizeof cbare, "%s@%s", contact, c->domain);
     const char *ubare = s->jid->bare;
     if (!ed_router_account_exists(c, contact))
-        return;
+        return strcmp(type, "subscribe") != 0 || subscribe_nobody(c, user, cbare);
     ed_roster_item mine, theirs;
     bool mine_existed, theirs_existed;
     if (!load(c, user, cbare, &mine, &mine_existed))
-        return;
+        return false;
     if (!load(c, contact, ubare, &theirs, &theirs_existed)) {
         ed_roster_item_clear(&mine);
-        return;
+        return false;
     }
     (void)theirs_existed;
+    /* every state change is stored before anyone hears of it: when the
+     * store refuses one (disk full), nothing more is stored or delivered
+     * and the caller answers the sender with an error */
+    bool ok = true;
 
     if (strcmp(type, "subscribe") == 0) {
-        if (!(mine.sub & ED_SUB_TO)) {
-            (void)mine_existed;
-            mine.hidden = false; /* §3.1.2: the server adds the item */
-            mine.ask = true;
-            save(c, user, &mine, true);
-        }
         if (theirs.sub & ED_SUB_FROM) {
             /* already approved: answer for the contact (§3.1.3) */
-            ed_roster_item_clear(&mine);
-            ed_roster_item_clear(&theirs);
-            ed_roster_item m2;
-            bool ex;
-            if (load(c, user, cbare, &m2, &ex)) {
-                if (m2.ask || !(m2.sub & ED_SUB_TO)) {
-                    m2.ask = false;
-                    m2.sub |= ED_SUB_TO;
-                    save(c, user, &m2, true);
-                }
-                ed_roster_item_clear(&m2);
+            if (!(mine.sub & ED_SUB_TO)) {
+                mine.hidden = false;
+                mine.ask = true; /* §3.1.2: the item first, pushed */
+                ok = save(c, user, &mine, true);
             }
-            deliver_sub(c, cbare, user, "subscribed");
-            ed_presence_between(c, contact, user, false, NULL);
-            return;
+            if (ok && (mine.ask || !(mine.sub & ED_SUB_TO))) {
+                mine.ask = false;
+                mine.sub |= ED_SUB_TO;
+                ok = save(c, user, &mine, true);
+            }
+            if (ok) {
+                deliver_sub(c, cbare, user, "subscribed");
+                ed_presence_between(c, contact, user, false, NULL);
+            }
+        } else {
+            /* the contact's pending request first: if it cannot be
+             * stored, the user's item is left as it was */
+            bool was_pending = theirs.pending_in;
+            theirs.pending_in = true;
+            ok = was_pending || save(c, contact, &theirs, false);
+            if (ok && !(mine.sub & ED_SUB_TO)) {
+                (void)mine_existed;
+                mine.hidden = false; /* §3.1.2: the server adds the item */
+                mine.ask = true;
+                if (!(ok = save(c, user, &mine, true)) && !was_pending) {
+                    theirs.pending_in = false; /* undo, as far as it goes */
+                    save(c, contact, &theirs, false);
+                }
+            }
+            if (ok)
+                deliver_sub(c, ubare, contact, "subscribe");
         }
-        theirs.pending_in = true;
-        save(c, contact, &theirs, false);
-        deliver_sub(c, ubare, contact, "subscribe");
     } else if (strcmp(type, "subscribed") == 0) {
         /* s approves contact's request: s's item gains `from` */
         if (!mine.pending_in) {
             ed_roster_item_clear(&mine);
             ed_roster_item_clear(&theirs);
-            return; /* no pre-approval support: ignored */
+            return true; /* no pre-approval support: ignored */
         }
         mine.pending_in = false;
         mine.sub |= ED_SUB_FROM;
         mine.hidden = false;
-        save(c, user, &mine, true);
-        if (theirs.ask) {
+        ok = save(c, user, &mine, true);
+        if (ok && theirs.ask) {
             theirs.ask = false;
             theirs.sub |= ED_SUB_TO;
-            save(c, contact, &theirs, true);
-            deliver_sub(c, ubare, contact, "subscribed");
-            ed_presence_between(c, user, contact, false, NULL);
+            if ((ok = save(c, contact, &theirs, true))) {
+                deliver_sub(c, ubare, contact, "subscribed");
+                ed_presence_between(c, user, contact, false, NULL);
+            }
         }
     } else if (strcmp(type, "unsubscribe") == 0) {
         if (mine.sub & ED_SUB_TO || mine.ask) {
             mine.sub &= ~ED_SUB_TO;
             mine.ask = false;
-            save(c, user, &mine, true);
+            ok = save(c, user, &mine, true);
         }
-        if (theirs.sub & ED_SUB_FROM || theirs.pending_in) {
+        if (ok && (theirs.sub & ED_SUB_FROM || theirs.pending_in)) {
             /* §3.3.3: unavailable presence only where the contact's
              * presence was shared; a pending request just goes away */
             bool shared = theirs.sub & ED_SUB_FROM;
             theirs.sub &= ~ED_SUB_FROM;
             theirs.pending_in = false;
-            save(c, contact, &theirs, true);
-            deliver_sub(c, ubare, contact, "unsubscribe");
-            if (shared)
-                ed_presence_between(c, contact, user, true, NULL);
+            if ((ok = save(c, contact, &theirs, true))) {
+                deliver_sub(c, ubare, contact, "unsubscribe");
+                if (shared)
+                    ed_presence_between(c, contact, user, true, NULL);
+            }
         }
     } else if (strcmp(type, "unsubscribed") == 0) {
         if (mine.sub & ED_SUB_FROM || mine.pending_in) {
@@ -368,19 +419,19 @@ void ed_roster_subscription(ed_session *s, const char *contact, const char *type
             bool shared = mine.sub & ED_SUB_FROM;
             mine.sub &= ~ED_SUB_FROM;
             mine.pending_in = false;
-            save(c, user, &mine, true);
-            if (shared)
+            if ((ok = save(c, user, &mine, true)) && shared)
                 ed_presence_between(c, user, contact, true, NULL);
         }
-        if (theirs.sub & ED_SUB_TO || theirs.ask) {
+        if (ok && (theirs.sub & ED_SUB_TO || theirs.ask)) {
             theirs.sub &= ~ED_SUB_TO;
             theirs.ask = false;
-            save(c, contact, &theirs, true);
-            deliver_sub(c, ubare, contact, "unsubscribed");
+            if ((ok = save(c, contact, &theirs, true)))
+                deliver_sub(c, ubare, contact, "unsubscribed");
         }
     }
     ed_roster_item_clear(&mine);
     ed_roster_item_clear(&theirs);
+    return ok;
 }
 
 void ed_roster_initial(ed_session *s)

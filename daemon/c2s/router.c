@@ -366,6 +366,15 @@ static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
             ed_session_send(r, st);
 }
 
+/* A subscription presence handled by roster.c; a change the store refused
+ * (disk full) was delivered to nobody: the sender learns it. */
+static void subscription(ed_session *s, const ed_elem *st, const char *contact,
+                         const char *type)
+{
+    if (!ed_roster_subscription(s, contact, type))
+        ed_router_error(s, st, "resource-constraint");
+}
+
 static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
 {
     ed_c2s *c = s->c2s;
@@ -385,6 +394,8 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
     if (!u && !own && !ed_router_account_exists(c, to->local)) {
         if (!presence) /* §8.5.1: no such account */
             ed_router_error(s, st, "service-unavailable");
+        else if (type && strcmp(type, "subscribe") == 0) /* §3.1.3: unsubscribed */
+            subscription(s, st, to->local, type);
         return;
     }
     /* §3.1.2, §4.3.2, §8.5.3.1: subscription presence and probes to a full
@@ -417,7 +428,7 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
             if (type && strncmp(type, "subscri", 7) != 0 && strncmp(type, "unsubscri", 9) != 0)
                 return;
             if (type)
-                ed_roster_subscription(s, to->local, type);
+                subscription(s, st, to->local, type);
         } else if (iq_request) {
             ed_router_error(s, st, "service-unavailable");
         }
@@ -430,7 +441,7 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
         if (type && (strcmp(type, "subscribe") == 0 || strcmp(type, "subscribed") == 0 ||
                      strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0)) {
             if (!own)
-                ed_roster_subscription(s, to->local, type);
+                subscription(s, st, to->local, type);
         } else if (type && strcmp(type, "probe") == 0) {
             ed_roster_item it;
             if (!own && ed_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {

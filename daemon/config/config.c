@@ -4,6 +4,7 @@
  * into the structs, the semantic checks of config_check.c), free, and the
  * redacted dump of `extdiscod -n -v`.  See config.h. */
 #include "config/config_int.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -180,39 +181,19 @@ void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Read the whole file (at most ED_CONFIG_MAX_FILE bytes).  Problems with the
+/* Read the whole file (at most ED_CONFIG_MAX_FILE bytes; a FIFO, directory
+ * or device is refused without blocking, core/file.h).  Problems with the
  * file as a whole have no line: err is "FILE: what". */
 static unsigned char *read_file(const char *path, size_t *len, char *err,
                                 size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ed_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *buf, why[256];
+    int r = ed_file_read(path, ED_CONFIG_MAX_FILE, &buf, len, why, sizeof why);
+    if (r != 0) {
+        ed_set_err(err, errlen, "%s: %s%s", path, r == -2 ? "cannot open: " : "", why);
         return NULL;
     }
-    unsigned char *buf = malloc(ED_CONFIG_MAX_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        ed_set_err(err, errlen, "%s: out of memory", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, ED_CONFIG_MAX_FILE + 1, f);
-    bool bad = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        ed_set_err(err, errlen, "%s: read error: %s", path, strerror(e));
-        return NULL;
-    }
-    if (n > ED_CONFIG_MAX_FILE) {
-        free(buf);
-        ed_set_err(err, errlen, "%s: file larger than %d bytes", path,
-                ED_CONFIG_MAX_FILE);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    return (unsigned char *)buf;
 }
 
 ed_config *ed_config_load(const char *path, char *err, size_t errlen)

@@ -5,6 +5,7 @@
  * clients use it (/work/shared/notes/interop.md).  Every message carries
  * FILE:LINE through the path -> line map of config_yaml.c. */
 #include "config/config_int.h"
+#include "core/file.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -110,45 +111,17 @@ static bool resolve_path(ctx *c, char **p, const char *path)
     return true;
 }
 
-/* Read a secret file: regular, at most ED_CONFIG_MAX_SECRET bytes, trailing
- * CR/LF stripped, not empty.  The message names the path, never content. */
+/* Read a secret file: regular (a FIFO or device is refused without
+ * blocking, core/file.h), at most ED_CONFIG_MAX_SECRET bytes, trailing CR/LF
+ * stripped, not empty.  The message names the path, never content.  *out is
+ * ED_CONFIG_MAX_SECRET + 2 bytes (ed_secret_free). */
 static bool read_secret(ctx *c, const char *file, const char *path, char **out,
                         size_t *outlen)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return FAIL(path, "cannot read secret file %s: %s", file, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return FAIL(path, "cannot read secret file %s: not a regular file", file);
-    }
-    char *buf = malloc(ED_CONFIG_MAX_SECRET + 2);
-    if (!buf) {
-        close(fd);
-        return FAIL(path, "out of memory");
-    }
-    size_t n = 0;
-    for (int i = 0; i < 64 && n <= ED_CONFIG_MAX_SECRET; i++) {
-        ssize_t r = read(fd, buf + n, ED_CONFIG_MAX_SECRET + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
-            return FAIL(path, "cannot read secret file %s: %s", file, strerror(e));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    if (n > ED_CONFIG_MAX_SECRET) {
-        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
-        return FAIL(path, "secret file %s is larger than %d bytes", file,
-                    ED_CONFIG_MAX_SECRET);
-    }
+    char *buf, why[256];
+    size_t n;
+    if (ed_file_read(file, ED_CONFIG_MAX_SECRET, &buf, &n, why, sizeof why) != 0)
+        return FAIL(path, "cannot read secret file %s: %s", file, why);
     if (memchr(buf, '\0', n)) {
         ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
         return FAIL(path, "secret file %s contains a NUL byte", file);

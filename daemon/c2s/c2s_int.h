@@ -187,8 +187,9 @@ void ed_router_unbind(ed_session *s);
 void ed_router_stanza(ed_session *s, ed_elem *st);
 ed_user *ed_router_user(ed_c2s *c, const char *local);
 void ed_router_free(ed_c2s *c);
-/* Does the local account exist (online or in the store)? */
-bool ed_router_account_exists(ed_c2s *c, const char *local);
+/* Does the local account exist (online or in the store)?  1 yes, 0 no, -1
+ * the store cannot say now (locked, failing). */
+int ed_router_account_exists(ed_c2s *c, const char *local);
 /* Reply with an error to st from s (st's to/from swapped). */
 void ed_router_error(ed_session *s, const ed_elem *st, const char *cond);
 /* Free s->pending (session teardown). */

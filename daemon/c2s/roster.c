@@ -324,7 +324,10 @@ bool ed_roster_subscription(ed_session *s, const char *contact, const char *type
     char cbare[2 * ED_JID_PART_MAX + 2];
     snprintf(cbare, sizeof cbare, "%s@%s", contact, c->domain);
     const char *ubare = s->jid->bare;
-    if (!ed_router_account_exists(c, contact))
+    int exists = ed_router_account_exists(c, contact);
+    if (exists < 0)
+        return false; /* the database cannot say: the sender hears of it */
+    if (!exists)
         return strcmp(type, "subscribe") != 0 || subscribe_nobody(c, user, cbare);
     ed_roster_item mine, theirs;
     bool mine_existed, theirs_existed;

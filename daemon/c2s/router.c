@@ -64,12 +64,13 @@ void ed_router_free(ed_c2s *c)
     c->users = NULL;
 }
 
-bool ed_router_account_exists(ed_c2s *c, const char *local)
+int ed_router_account_exists(ed_c2s *c, const char *local)
 {
     if (ed_router_user(c, local))
-        return true;
+        return 1;
     ed_account a;
-    return ed_store_account_get(c->store, local, &a) == 1;
+    int r = ed_store_account_get(c->store, local, &a);
+    return r < 0 ? -1 : r == 1;
 }
 
 static ed_session *find_resource(ed_user *u, const char *resource)
@@ -391,7 +392,15 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
         server_iq(s, st, ed_elem_attr(st, "to"), false);
         return;
     }
-    if (!u && !own && !ed_router_account_exists(c, to->local)) {
+    int exists = u || own ? 1 : ed_router_account_exists(c, to->local);
+    if (exists < 0) {
+        /* the database cannot say (locked, failing): not "no such
+         * account", which would answer a subscribe with unsubscribed */
+        if (!presence || (type && strcmp(type, "subscribe") == 0))
+            ed_router_error(s, st, "resource-constraint");
+        return;
+    }
+    if (!exists) {
         if (!presence) /* §8.5.1: no such account */
             ed_router_error(s, st, "service-unavailable");
         else if (type && strcmp(type, "subscribe") == 0) /* §3.1.3: unsubscribed */

@@ -280,6 +280,11 @@ def case_lock(port, db):
     alice.send("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>")
     r = alice.wait(rb"id='r1'.*?</iq>|id='r1'[^>]*/>", 10)
     rost_ms = (time.monotonic() - t0) * 1000
+    # a subscribe to an existing account the locked database cannot look
+    # up: an error to retry, never "unsubscribed" (as for no such account)
+    alice.send("<presence to='carol@localhost' type='subscribe' id='s1'/>")
+    sub = alice.wait(rb"<presence[^>]*(?:type='unsubscribed'|id='s1')[^>]*>.*?</presence>|"
+                     rb"<presence[^>]*type='unsubscribed'[^>]*/>", 3)
     lock.execute('ROLLBACK')
     lock.close()
     answered = [p for p in pings if p is not None]
@@ -298,6 +303,9 @@ def case_lock(port, db):
           'and each within 1000 ms, TLS included (%s ms)' % ['%.0f' % r[1] for r in results])
     check("type='error'" in r and 'internal-server-error' in r and rost_ms < PING_MAX_MS,
           'a roster get while locked: internal-server-error in %.0f ms' % rost_ms)
+    check("type='error'" in sub and 'resource-constraint' in sub and 'unsubscribed' not in sub,
+          'a subscribe to an existing account while locked: resource-constraint, not '
+          'unsubscribed (%r)' % sub[:200])
     time.sleep(0.5)  # past the store's back-off
     res = [plain(port, '', 'carol', 'carol', bind=True), scram(port, 'SCRAM-SHA-256', 'carol', 'carol')]
     check(res[0] == ('success', 'carol@localhost/r') and res[1][0] == 'success',

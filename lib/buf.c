@@ -124,14 +124,32 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Class of each byte: 0 copy as is, 1 needs escaping (or checking). */
+/* The one test of which bytes XML output can take as they are: 0 copy as
+ * is, 1 look closer (an entity or character reference, a UTF-8 sequence to
+ * validate, or a character XML forbids).  [0] text: & < >, C0 controls and
+ * every non-ASCII byte; [1] attribute values: ' and " too.  DEL (0x7F) is
+ * an XML character and copied. */
 static const unsigned char esc_class[2][256] = {
 #define ROW(q) { \
     [0 ... 31] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, \
-    ['\''] = q, ['"'] = q, [0x7F] = 0, [0x80 ... 0xFF] = 1 }
+    ['\''] = q, ['"'] = q, [0x80 ... 0xFF] = 1 }
     ROW(0), ROW(1)
 #undef ROW
 };
+
+/* Length of the prefix of u[0..n) that cls lets through as is; four bytes
+ * a turn, then one at a time. */
+static inline size_t plain_len(const unsigned char *u, size_t n,
+                               const unsigned char *cls)
+{
+    size_t i = 0;
+    while (n - i >= 4 &&
+           !(cls[u[i]] | cls[u[i + 1]] | cls[u[i + 2]] | cls[u[i + 3]]))
+        i += 4;
+    while (i < n && !cls[u[i]])
+        i++;
+    return i;
+}
 
 ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
 {
@@ -139,19 +157,19 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
         return ED_EINVAL;
     const unsigned char *u = (const unsigned char *)s;
     const unsigned char *cls = esc_class[attr ? 1 : 0];
-    size_t len0 = b->len;
-    size_t i = ed_xml_plain_len(s, n, attr);
-    if (i == n) /* usual case: nothing to escape */
+    size_t len0 = b->len, i = 0, j = plain_len(u, n, cls);
+    if (j == n) { /* usual case: nothing to escape */
+        if (b->data && n < b->cap - b->len && (!b->max || n <= b->max - b->len)) {
+            *ed_copy_small(b->data + b->len, s, n) = '\0'; /* room there */
+            b->len += n;
+            return ED_OK;
+        }
         return ed_buf_append(b, s, n);
+    }
     ed_err e = buf_reserve(b, n);
     if (e)
         return e;
-    if (i && (e = ed_buf_append(b, s, i)))
-        goto fail;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && !cls[u[j]])
-            j++;
+    for (;;) { /* u[i..j) is plain */
         if (j > i && (e = ed_buf_append(b, u + i, j - i)))
             goto fail;
         if (j == n)
@@ -185,6 +203,7 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
         if (e)
             goto fail;
         i = j + take;
+        j = i + plain_len(u + i, n - i, cls);
     }
     return ED_OK;
 fail:

@@ -1,8 +1,8 @@
 /* lib/xml_priv.h — library-internal: the arena behind every element tree,
  * fast (length-taking, non-copying) builders the parser and the reply
  * builders use, what the trees (lib/xml_tree.c) share with the serialiser
- * (lib/xml_write.c), the plain-text scan of the serialiser, and the raw-byte
- * checks (lib/xml_bytes.c) ahead of the stream parser (lib/xml_stream.c).
+ * (lib/xml_write.c), and the raw-byte checks (lib/xml_bytes.c) ahead of
+ * the stream parser (lib/xml_stream.c).
  * Not installed, not part of the API. */
 #ifndef EXTDISCO_XML_PRIV_H
 #define EXTDISCO_XML_PRIV_H
@@ -160,12 +160,6 @@ struct ed_service;
 ED_PRIV ed_err ed_service_to_elem_fmt(ed_elem *parent, const struct ed_service *s,
                                       const char *lang, ed_elem **out,
                                       const char *expires_txt, size_t expires_len);
-
-/* Length of the prefix of s[0..n) that XML output can take as is: no
- * & < >, no ' " either when attr, no control character (tab and newlines
- * included) and only ASCII — exactly the bytes ed_buf_xml_escape() copies
- * unchanged without looking closer (lib/xml_write.c). */
-ED_PRIV size_t ed_xml_plain_len(const char *s, size_t n, int attr);
 
 /* --- raw-byte checks of the stream parser (lib/xml_bytes.c) ---------------
  * State carried across feeds; all zero is the start of a stream. */

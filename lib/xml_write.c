@@ -3,10 +3,10 @@
  * deterministic XML text.
  *
  * What it holds: the name checks (NCNames, "URI|local" and xml: attribute
- * names), generated nsK prefixes for namespaced attributes, the plain-byte
- * scan (ed_xml_plain_len(), shared with ed_buf_xml_escape()), the one-pass
- * writer for the usual start tag and the general piece-by-piece one, and
- * the iterative tree walk.
+ * names), generated nsK prefixes for namespaced attributes, the start and
+ * end tag writers and the iterative tree walk.  Text and attribute values
+ * go through ed_buf_xml_escape() (lib/buf.c), the one place that decides
+ * which bytes need escaping.
  *
  * Ownership: nothing is allocated here except in the caller's ed_buf;
  * ed_xml_to_string() returns a malloc'd string the caller frees.  On error
@@ -15,9 +15,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "extdisco/xml.h"
 #include "xml_priv.h"
@@ -29,97 +26,6 @@ static const unsigned char name_class[256] = {
     ['_'] = 1, ['-'] = 1, ['.'] = 1, [0x80 ... 0xFF] = 1,
     [':'] = 2, ['|'] = 3,
 };
-
-/* Bytes the serialiser copies as they are: [0] in text, [1] in attribute
- * values (ASCII, no & < >, no ' " in values, no controls). */
-static const unsigned char plain_class[2][256] = {
-    { [0x20 ... 0x25] = 1, [0x27 ... 0x3B] = 1, ['='] = 1, [0x3F ... 0x7F] = 1 },
-    { [0x20 ... 0x21] = 1, [0x23 ... 0x25] = 1, [0x28 ... 0x3B] = 1, ['='] = 1,
-      [0x3F ... 0x7F] = 1 },
-};
-
-/* Non-zero when one of the 8 bytes at p is not plain (see plain_class);
- * SWAR: a byte of x is zero iff (x - 1) & ~x has its top bit set, and the
- * first such byte is exact (borrows only go upwards). */
-static inline uint64_t word_unplain(const char *p, int attr)
-{
-    const uint64_t k1 = 0x0101010101010101ull;
-    uint64_t w, x, t;
-    memcpy(&w, p, 8);
-    t = w | ((w - 0x20 * k1) & ~w);         /* >= 0x80, < 0x20 */
-    x = (w | 0x02 * k1) ^ (0x3E * k1);      /* < > */
-    t |= (x - k1) & ~x;
-    if (attr) {
-        x = (w | k1) ^ (0x27 * k1);         /* & ' */
-        t |= (x - k1) & ~x;
-        x = w ^ (0x22 * k1);                /* " */
-        t |= (x - k1) & ~x;
-    } else {
-        x = w ^ (0x26 * k1);                /* & */
-        t |= (x - k1) & ~x;
-    }
-    return t & 0x8080808080808080ull;
-}
-
-#ifdef __SSE2__
-/* Non-zero when one of the 16 bytes at p is not plain. */
-static inline int vec_unplain(const char *p, int attr)
-{
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* signed: bytes >= 0x80 are negative, so "< 0x20" catches them too */
-    __m128i m = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('&')));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
-    m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
-    if (attr) {
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-    }
-    return _mm_movemask_epi8(m);
-}
-#endif
-
-static inline size_t plain_len(const char *s, size_t n, int attr)
-{
-    const unsigned char *cls = plain_class[attr];
-    size_t i = 0;
-#ifdef __SSE2__
-    if (n >= 16) {
-        for (; i + 16 <= n; i += 16)
-            if (vec_unplain(s + i, attr))
-                goto bytes;
-        if (i == n || !vec_unplain(s + n - 16, attr)) /* the last 16, overlapping */
-            return n;
-        goto bytes;
-    }
-#endif
-    if (n >= 8) {
-        for (; i + 8 <= n; i += 8)
-            if (word_unplain(s + i, attr))
-                goto bytes;
-        if (i == n || !word_unplain(s + n - 8, attr)) /* the last 8, overlapping */
-            return n;
-    } else if (n >= 4) {
-        /* two overlapping 4-byte loads make one word: every byte checked */
-        uint32_t lo, hi;
-        char w[8];
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + n - 4, 4);
-        memcpy(w, &lo, 4);
-        memcpy(w + 4, &hi, 4);
-        if (!word_unplain(w, attr))
-            return n;
-    }
-bytes:
-    while (i < n && cls[(unsigned char)s[i]])
-        i++;
-    return i;
-}
-
-size_t ed_xml_plain_len(const char *s, size_t n, int attr)
-{
-    return attr ? plain_len(s, n, 1) : plain_len(s, n, 0);
-}
 
 /* An NCName, roughly: name characters, no ':', not starting with - . digit. */
 static int ncname_ok(const char *s, size_t n)
@@ -139,9 +45,8 @@ static int ncname_ok(const char *s, size_t n)
 static inline ed_err put(ed_buf *b, const char *s, size_t n)
 {
     if (b->data && n < b->cap - b->len && (!b->max || n <= b->max - b->len)) {
-        memcpy(b->data + b->len, s, n);
+        *ed_copy_small(b->data + b->len, s, n) = '\0';
         b->len += n;
-        b->data[b->len] = '\0';
         return ED_OK;
     }
     return ed_buf_append(b, s, n);
@@ -201,34 +106,15 @@ static ed_err write_ns_attr_name(ed_buf *out, const ed_elem *e, size_t at,
     return ed_buf_puts(out, local);
 }
 
-/* Append " name='value'" (name nlen bytes, value vlen bytes, neither
- * needing any escaping) in one go. */
-static inline ed_err put_attr(ed_buf *out, const char *n, size_t len,
-                              const char *v, size_t vl)
+/* ='value' after an attribute name, the value escaped. */
+static ed_err write_attr_value(ed_buf *out, const char *v)
 {
-    size_t need = len + vl + 4;
-    if (out->data && need < out->cap - out->len &&
-        (!out->max || need <= out->max - out->len)) {
-        char *w = out->data + out->len;
-        *w++ = ' ';
-        memcpy(w, n, len);
-        w += len;
-        *w++ = '=';
-        *w++ = '\'';
-        memcpy(w, v, vl);
-        w += vl;
-        *w++ = '\'';
-        *w = '\0';
-        out->len += need;
-        return ED_OK;
-    }
-    TRY(PUTS(out, " "));
-    TRY(put(out, n, len));
     TRY(PUTS(out, "='"));
-    TRY(put(out, v, vl));
+    TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
     return PUTS(out, "'");
 }
 
+/* " name='value'" for attribute at of e. */
 static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
 {
     const char *n = e->attrs[at].name;
@@ -256,29 +142,21 @@ static ed_err write_attr(ed_buf *out, const ed_elem *e, size_t at)
             } else {
                 return ED_EINVAL;
             }
-            TRY(PUTS(out, "='"));
-            TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
-            return PUTS(out, "'");
+            return write_attr_value(out, v);
         }
         unsigned char c0 = (unsigned char)n[0];
         if (bad || len == 0 || c0 == '-' || c0 == '.' ||
             (c0 >= '0' && c0 <= '9') || (len == 5 && !memcmp(n, "xmlns", 5)))
             return ED_EINVAL;
     }
-    /* usual case: a plain name and a value with nothing to escape, written
-     * in one go */
-    size_t vl = strlen(v);
-    if (plain_len(v, vl, 1) == vl)
-        return put_attr(out, n, len, v, vl);
     TRY(PUTS(out, " "));
     TRY(put(out, n, len));
-    TRY(PUTS(out, "='"));
-    TRY(ed_buf_xml_escape(out, v, vl, 1));
-    return PUTS(out, "'");
+    return write_attr_value(out, v);
 }
 
-/* The start tag of e the general way, piece by piece. */
-static ed_err write_open_slow(ed_buf *out, const ed_elem *e, const char *pns)
+/* The start tag of e: <name, xmlns='ns' when it differs from the parent's
+ * (pns), the attributes, then > or /> when e has no children. */
+static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
 {
     int sl = ed_sname_len_of(e->name);
     size_t nlen;
@@ -299,92 +177,6 @@ static ed_err write_open_slow(ed_buf *out, const ed_elem *e, const char *pns)
     for (size_t i = 0; i < e->nattrs; i++)
         TRY(write_attr(out, e, i));
     return e->children ? PUTS(out, ">") : PUTS(out, "/>");
-}
-
-#define FAST_ATTRS 16
-
-/* Length of a plain attribute name (an NCName other than xmlns), or 0. */
-static size_t plain_attr_name(const char *n)
-{
-    int sl = ed_sname_len_of(n);
-    if (sl >= 0)
-        return (size_t)sl;
-    size_t len = 0;
-    for (; n[len]; len++)
-        if (name_class[(unsigned char)n[len]] != 1)
-            return 0;
-    unsigned char c0 = (unsigned char)n[0];
-    if (len == 0 || c0 == '-' || c0 == '.' || (c0 >= '0' && c0 <= '9') ||
-        (len == 5 && !memcmp(n, "xmlns", 5)))
-        return 0;
-    return len;
-}
-
-/* The usual start tag: a valid name, attributes with plain names and
- * values with nothing to escape (at most FAST_ATTRS), a namespace with
- * nothing to escape: measured first, then written in one go.  Anything
- * else, and any error, goes the general way (which then reports it), so
- * the output and the errors are the same either way. */
-static ed_err write_open(ed_buf *out, const ed_elem *e, const char *pns)
-{
-    size_t nl[FAST_ATTRS], vl[FAST_ATTRS];
-    size_t na = e->nattrs;
-    if (na > FAST_ATTRS)
-        return write_open_slow(out, e, pns);
-    int sl = ed_sname_len_of(e->name);
-    size_t nlen;
-    if (sl >= 0) {
-        nlen = (size_t)sl;
-    } else {
-        nlen = strlen(e->name);
-        if (!ncname_ok(e->name, nlen))
-            return ED_EINVAL;
-    }
-    size_t total = (e->children ? 2 : 3) + nlen, nslen = 0; /* <name> or <name/> */
-    int with_ns = e->ns != pns && strcmp(e->ns, pns);
-    if (with_ns) {
-        nslen = strlen(e->ns);
-        if (plain_len(e->ns, nslen, 1) != nslen)
-            return write_open_slow(out, e, pns);
-        total += 9 + nslen; /*  xmlns='' */
-    }
-    for (size_t i = 0; i < na; i++) {
-        const char *v = e->attrs[i].value;
-        nl[i] = plain_attr_name(e->attrs[i].name);
-        vl[i] = strlen(v);
-        if (!nl[i] || plain_len(v, vl[i], 1) != vl[i])
-            return write_open_slow(out, e, pns);
-        total += 4 + nl[i] + vl[i]; /*  n='v' */
-    }
-    /* No room (or past max): the general way fails or grows exactly as it
-     * always did. */
-    if (!out->data || total >= out->cap - out->len ||
-        (out->max && total > out->max - out->len)) {
-        if ((out->max && total > out->max - out->len) || ed_buf_reserve(out, total))
-            return write_open_slow(out, e, pns);
-    }
-    char *w = out->data + out->len;
-    *w++ = '<';
-    w = ed_copy_small(w, e->name, nlen);
-    if (with_ns) {
-        memcpy(w, " xmlns='", 8);
-        w = ed_copy_small(w + 8, e->ns, nslen);
-        *w++ = '\'';
-    }
-    for (size_t i = 0; i < na; i++) {
-        *w++ = ' ';
-        w = ed_copy_small(w, e->attrs[i].name, nl[i]);
-        *w++ = '=';
-        *w++ = '\'';
-        w = ed_copy_small(w, e->attrs[i].value, vl[i]);
-        *w++ = '\'';
-    }
-    if (!e->children)
-        *w++ = '/';
-    *w++ = '>';
-    *w = '\0';
-    out->len = (size_t)(w - out->data);
-    return ED_OK;
 }
 
 static ed_err write_close(ed_buf *out, const ed_elem *e)

@@ -26,8 +26,11 @@ ed_err ed_buf_printf(ed_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append s with XML escaping: & < > always; ' and " too when attr != 0; CR
  * always and TAB/LF in attributes as character references (so they survive
- * a parser's normalisation).  ED_EINVAL (buffer unchanged) when s is not
- * valid UTF-8 or holds a character XML forbids (C0 controls, U+FFFE/FFFF). */
+ * a parser's normalisation).  Every other byte (printable ASCII, DEL, TAB
+ * and LF in text, valid UTF-8) is copied as is.  ED_EINVAL (buffer
+ * unchanged) when s is not valid UTF-8 or holds a character XML forbids
+ * (NUL and the other C0 controls, U+FFFE/FFFF).  The serialiser
+ * (ed_xml_write) escapes all text and attribute values with this. */
 ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr);
 /* Drop the first n bytes (n <= len), keeping the rest. */
 void ed_buf_consume(ed_buf *b, size_t n);

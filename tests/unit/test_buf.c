@@ -1,4 +1,5 @@
-/* tests/unit/test_buf.c — ed_buf: growth, limits, escaping. */
+/* tests/unit/test_buf.c — ed_buf: growth, limits, escaping (every byte
+ * value in text and attribute values, against a table written here). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +150,132 @@ static void test_escape_utf8(void **state)
     ed_buf_free(&b);
 }
 
+/* What ed_buf_xml_escape must make of the one byte c between ASCII letters,
+ * written out here independently of lib/buf.c: the replacement, or NULL
+ * when c alone is an error (a control XML forbids, or a byte that is not a
+ * UTF-8 character on its own). */
+static const char *ref_escape(unsigned c, int attr, char one[2])
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\r': return "&#13;";
+    case '\'': return attr ? "&apos;" : "'";
+    case '"': return attr ? "&quot;" : "\"";
+    case '\t': return attr ? "&#9;" : "\t";
+    case '\n': return attr ? "&#10;" : "\n";
+    }
+    if (c < 0x20 || c > 0x7F)
+        return NULL;
+    one[0] = (char)c;
+    one[1] = '\0';
+    return one;
+}
+
+/* Every byte value, in text and in attribute values, at every position of
+ * strings of 1 to 40 bytes (so any word- or vector-sized scanning would be
+ * caught at each offset and tail length too). */
+static void test_escape_every_byte(void **state)
+{
+    (void)state;
+    ed_buf b = {0};
+    char s[41], want[64], one[2];
+    for (int attr = 0; attr < 2; attr++) {
+        for (unsigned c = 0; c < 256; c++) {
+            const char *rep = ref_escape(c, attr, one);
+            for (size_t len = 1; len <= 40; len++) {
+                for (size_t p = 0; p < len; p++) {
+                    memset(s, 'x', len);
+                    s[p] = (char)c;
+                    ed_buf_reset(&b);
+                    assert_int_equal(ed_buf_puts(&b, "keep"), ED_OK);
+                    ed_err e = ed_buf_xml_escape(&b, s, len, attr);
+                    if (!rep) {
+                        if (e != ED_EINVAL)
+                            print_error("byte 0x%02X at %zu of %zu, attr %d\n", c, p, len, attr);
+                        assert_int_equal(e, ED_EINVAL);
+                        assert_int_equal(b.len, 4);
+                        assert_string_equal(b.data, "keep");
+                        continue;
+                    }
+                    snprintf(want, sizeof want, "keep%.*s%s%.*s", (int)p, s, rep,
+                             (int)(len - p - 1), s + p + 1);
+                    if (e != ED_OK || strcmp(b.data, want))
+                        print_error("byte 0x%02X at %zu of %zu, attr %d: %s\n", c, p, len,
+                                    attr, b.data);
+                    assert_int_equal(e, ED_OK);
+                    assert_string_equal(b.data, want);
+                    assert_int_equal(b.len, strlen(want));
+                }
+            }
+        }
+        /* all the allowed bytes in one string, each escaped on its own */
+        char all[256];
+        size_t n = 0;
+        ed_buf w = {0};
+        for (unsigned c = 1; c < 0x80; c++) {
+            const char *rep = ref_escape(c, attr, one);
+            if (rep) {
+                all[n++] = (char)c;
+                assert_int_equal(ed_buf_puts(&w, rep), ED_OK);
+            }
+        }
+        ed_buf_reset(&b);
+        assert_int_equal(ed_buf_xml_escape(&b, all, n, attr), ED_OK);
+        assert_string_equal(b.data, w.data);
+        ed_buf_free(&w);
+    }
+    ed_buf_free(&b);
+}
+
+/* Bytes 0x80-0xFF inside UTF-8 sequences: every lead byte with the second
+ * byte's whole range, valid ones copied as they are, the rest refused. */
+static void test_escape_utf8_every_byte(void **state)
+{
+    (void)state;
+    ed_buf b = {0};
+    for (unsigned lead = 0x80; lead < 0x100; lead++) {
+        /* RFC 3629 section 4: the second byte's range, and the length */
+        unsigned lo = 0x80, hi = 0xBF, len = 0;
+        if (lead >= 0xC2 && lead <= 0xDF) len = 2;
+        else if (lead >= 0xE0 && lead <= 0xEF) len = 3;
+        else if (lead >= 0xF0 && lead <= 0xF4) len = 4;
+        if (lead == 0xE0) lo = 0xA0;
+        if (lead == 0xED) hi = 0x9F; /* no surrogates */
+        if (lead == 0xF0) lo = 0x90;
+        if (lead == 0xF4) hi = 0x8F; /* nothing past U+10FFFF */
+        for (unsigned c2 = 0; c2 < 0x100; c2++) {
+            for (int attr = 0; attr < 2; attr++) {
+                char s[8] = {'a', (char)lead, (char)c2, (char)0x80, (char)0x80, 'z'};
+                size_t n = len ? 2 + len : 4; /* invalid leads: a lead c2 z */
+                if (!len)
+                    s[3] = 'z';
+                else
+                    s[1 + len] = 'z';
+                int ok = len && c2 >= lo && c2 <= hi;
+                ed_buf_reset(&b);
+                ed_err e = ed_buf_xml_escape(&b, s, n, attr);
+                if (e != (ok ? ED_OK : ED_EINVAL))
+                    print_error("lead 0x%02X second 0x%02X attr %d\n", lead, c2, attr);
+                assert_int_equal(e, ok ? ED_OK : ED_EINVAL);
+                if (ok) {
+                    assert_int_equal(b.len, n);
+                    assert_memory_equal(b.data, s, n);
+                } else {
+                    assert_int_equal(b.len, 0);
+                }
+            }
+        }
+    }
+    /* U+FFFE and U+FFFF are not XML characters; U+FFFD is */
+    assert_int_equal(ed_buf_xml_escape(&b, "\xEF\xBF\xBF", 3, 0), ED_EINVAL);
+    ed_buf_reset(&b);
+    assert_int_equal(ed_buf_xml_escape(&b, "\xEF\xBF\xBD", 3, 1), ED_OK);
+    assert_string_equal(b.data, "\xEF\xBF\xBD");
+    ed_buf_free(&b);
+}
+
 static void test_consume(void **state)
 {
     (void)state;
@@ -174,6 +301,8 @@ int main(void)
         cmocka_unit_test(test_max_limit),
         cmocka_unit_test(test_escape_text),
         cmocka_unit_test(test_escape_utf8),
+        cmocka_unit_test(test_escape_every_byte),
+        cmocka_unit_test(test_escape_utf8_every_byte),
         cmocka_unit_test(test_consume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

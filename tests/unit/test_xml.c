@@ -298,6 +298,214 @@ static void test_parse_limits(void **state)
     ed_elem_free(e);
 }
 
+/* ---- escaping through the serialiser, every byte; random round trips ---- */
+
+/* What the serialiser must make of the one byte c in text (attr 0) or in an
+ * attribute value (attr 1), written out here independently of lib/buf.c:
+ * the replacement, or NULL when c alone makes the tree unwritable. */
+static const char *ref_escape(unsigned c, int attr, char one[2])
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '\r': return "&#13;";
+    case '\'': return attr ? "&apos;" : "'";
+    case '"': return attr ? "&quot;" : "\"";
+    case '\t': return attr ? "&#9;" : "\t";
+    case '\n': return attr ? "&#10;" : "\n";
+    }
+    if (c < 0x20 || c > 0x7F)
+        return NULL;
+    one[0] = (char)c;
+    one[1] = '\0';
+    return one;
+}
+
+/* ed_xml_write of <e v='S'>S</e> and <e xmlns='S'/>, where S has the byte c
+ * at each position of 1 to 33 bytes: exact output, or ED_EINVAL with the
+ * buffer as it was.  (NUL only in text: attribute values are C strings.) */
+static void test_serialise_every_byte(void **state)
+{
+    (void)state;
+    ed_buf b = {0};
+    char v[40], one_t[2], one_a[2], want[200];
+    for (unsigned c = 0; c < 256; c++) {
+        const char *rt = ref_escape(c, 0, one_t), *ra = ref_escape(c, 1, one_a);
+        for (size_t len = 1; len <= 33; len++) {
+            for (size_t p = 0; p < len; p++) {
+                memset(v, 'x', len);
+                v[len] = '\0';
+                v[p] = (char)c;
+                int in_attr = c != 0;
+                ed_elem *e = ed_elem_new("e", "urn:e");
+                assert_non_null(e);
+                if (in_attr)
+                    assert_int_equal(ed_elem_set_attr(e, "v", v), ED_OK);
+                assert_int_equal(ed_elem_add_text(e, v, len), ED_OK);
+                ed_buf_reset(&b);
+                assert_int_equal(ed_buf_puts(&b, "pre"), ED_OK);
+                ed_err err = ed_xml_write(&b, e, "urn:e");
+                if (!rt || (in_attr && !ra)) {
+                    assert_int_equal(err, ED_EINVAL);
+                    assert_string_equal(b.data, "pre");
+                } else {
+                    const char *x = v + p + 1;
+                    int px = (int)p, tx = (int)(len - p - 1);
+                    if (in_attr)
+                        snprintf(want, sizeof want, "pre<e v='%.*s%s%.*s'>%.*s%s%.*s</e>", px, v,
+                                 ra, tx, x, px, v, rt, tx, x);
+                    else
+                        snprintf(want, sizeof want, "pre<e>%.*s%s%.*s</e>", px, v, rt, tx, x);
+                    if (err != ED_OK || strcmp(b.data, want))
+                        print_error("byte 0x%02X at %zu of %zu: %s\n", c, p, len, b.data);
+                    assert_int_equal(err, ED_OK);
+                    assert_string_equal(b.data, want);
+                }
+                ed_elem_free(e);
+            }
+        }
+        if (c == 0)
+            continue;
+        /* the same byte in a namespace (a default-namespace declaration) */
+        v[0] = 'u';
+        v[1] = (char)c;
+        v[2] = '\0';
+        ed_elem *e = ed_elem_new("e", v);
+        assert_non_null(e);
+        ed_buf_reset(&b);
+        ed_err err = ed_xml_write(&b, e, NULL);
+        if (!ra) {
+            assert_int_equal(err, ED_EINVAL);
+            assert_int_equal(b.len, 0);
+        } else {
+            snprintf(want, sizeof want, "<e xmlns='u%s'/>", ra);
+            assert_int_equal(err, ED_OK);
+            assert_string_equal(b.data, want);
+        }
+        ed_elem_free(e);
+    }
+    ed_buf_free(&b);
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint32_t rng(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11) % n;
+}
+
+/* A random string of valid XML characters, escapable ones often. */
+static size_t random_text(char *d, size_t cap)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "0", " ", "-", "=", "/", ":", "|", "\x7F", "&", "<", ">", "'", "\"",
+        "\t", "\n", "\r", "&amp;", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+        "\xEF\xBF\xBD",
+    };
+    size_t len = 0, want = rng(8) == 0 ? rng(100) : rng(20);
+    while (len < want) {
+        const char *pc = rng(2) ? pieces[rng(3)] : pieces[rng(sizeof pieces / sizeof *pieces)];
+        size_t pl = strlen(pc);
+        if (len + pl >= cap)
+            break;
+        memcpy(d + len, pc, pl);
+        len += pl;
+    }
+    d[len] = '\0';
+    return len;
+}
+
+static const char *const rt_names[] = {"iq", "a", "service", "x-y", "_b", "q.r", "\xC3\xA9l"};
+static const char *const rt_ns[] = {"jabber:client", "urn:x", "", "urn:a&b'c<>\"", "urn:\xC3\xA9"};
+static const char *const rt_attrs[] = {"type", "id", "host", "urn:p|x", "urn:a&b'c<>\"|y",
+                                       "xml:lang", "a-b"};
+
+static void random_fill(ed_elem *e, int depth)
+{
+    char v[512];
+    int na = (int)rng(6);
+    for (int i = 0; i < na; i++) {
+        random_text(v, sizeof v);
+        assert_int_equal(ed_elem_set_attr(e, rt_attrs[rng(7)], v), ED_OK);
+    }
+    int nc = depth >= 4 ? 0 : (int)rng(4);
+    for (int i = 0; i < nc; i++) {
+        if (rng(3) == 0) {
+            size_t l = random_text(v, sizeof v);
+            if (l)
+                assert_int_equal(ed_elem_add_text(e, v, l), ED_OK);
+        } else {
+            ed_elem *c = ed_elem_add(e, rt_names[rng(7)], rng(2) ? NULL : rt_ns[rng(5)]);
+            assert_non_null(c);
+            random_fill(c, depth + 1);
+        }
+    }
+}
+
+/* Same names, namespaces, attributes (in order) and text. */
+static int same_tree(const ed_elem *a, const ed_elem *b)
+{
+    if (!a->name || !b->name)
+        return !a->name && !b->name && a->text_len == b->text_len &&
+               !memcmp(a->text, b->text, a->text_len);
+    if (strcmp(a->name, b->name) || strcmp(a->ns, b->ns) || a->nattrs != b->nattrs)
+        return 0;
+    for (size_t i = 0; i < a->nattrs; i++)
+        if (strcmp(a->attrs[i].name, b->attrs[i].name) ||
+            strcmp(a->attrs[i].value, b->attrs[i].value))
+            return 0;
+    const ed_elem *x = a->children, *y = b->children;
+    for (; x && y; x = x->next, y = y->next)
+        if (!same_tree(x, y))
+            return 0;
+    return !x && !y;
+}
+
+/* Random trees full of characters that need escaping: what the serialiser
+ * writes, expat reads back as the same tree, and writing that again gives
+ * the same bytes. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUND_TRIPS 40000 /* gcc ASan: stay well inside the test timeout */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ROUND_TRIPS 40000 /* clang ASan (build-san) */
+#endif
+#endif
+#ifndef ROUND_TRIPS
+#define ROUND_TRIPS 200000
+#endif
+static void test_roundtrip_random(void **state)
+{
+    (void)state;
+    ed_buf b = {0}, b2 = {0};
+    for (int t = 0; t < ROUND_TRIPS; t++) {
+        ed_elem *e = ed_elem_new(rt_names[rng(7)], rt_ns[rng(5)]);
+        assert_non_null(e);
+        random_fill(e, 0);
+        ed_buf_reset(&b);
+        assert_int_equal(ed_xml_write(&b, e, NULL), ED_OK);
+        ed_elem *p = NULL;
+        ed_err err = ed_xml_parse(b.data, b.len, NULL, &p);
+        if (err != ED_OK)
+            print_error("tree %d: parse %d: %s\n", t, err, b.data);
+        assert_int_equal(err, ED_OK);
+        if (!same_tree(e, p))
+            print_error("tree %d changed: %s\n", t, b.data);
+        assert_true(same_tree(e, p));
+        ed_buf_reset(&b2);
+        assert_int_equal(ed_xml_write(&b2, p, NULL), ED_OK);
+        assert_string_equal(b.data, b2.data);
+        ed_elem_free(p);
+        ed_elem_free(e);
+    }
+    ed_buf_free(&b);
+    ed_buf_free(&b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +516,8 @@ int main(void)
         cmocka_unit_test(test_parse_prefixed),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_parse_limits),
+        cmocka_unit_test(test_serialise_every_byte),
+        cmocka_unit_test(test_roundtrip_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

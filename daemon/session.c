@@ -432,11 +432,8 @@ static bool valid_lang(const char *t)
     return n > 0;
 }
 
-static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
+static void on_open(ed_session *s, const ed_elem *hdr, const char *content_ns)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing)
-        return;
     send_header(s);
     s->state = SS_OPEN;
     const char *to = ed_elem_attr(hdr, "to");
@@ -465,11 +462,8 @@ static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
     send_features(s);
 }
 
-static void on_close(void *ud)
+static void on_close(ed_session *s)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing)
-        return;
     ed_session_send_raw(s, "</stream:stream>", 16);
     close_after_flush(s);
 }
@@ -537,14 +531,8 @@ static void handle_prebind(ed_session *s, ed_elem *st)
     ed_session_stream_error(s, "not-authorized", "bind a resource first");
 }
 
-static void on_stanza(void *ud, ed_elem *st)
+static void on_stanza(ed_session *s, ed_elem *st)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing || s->doomed || s->restart) {
-        /* after <proceed/> or <success/> nothing may follow in this stream */
-        ed_elem_free(st);
-        return;
-    }
     if (!s->authed)
         handle_preauth(s, st);
     else if (!s->bound)
@@ -606,24 +594,29 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
     return true;
 }
 
-static bool make_parser(ed_session *s)
-{
-    ed_xml_stream_cbs cbs = {.on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
-    s->xs = ed_xml_stream_new(&s->c2s->xlim, &cbs, s);
-    return s->xs != NULL;
-}
-
-/* n bytes of the stream to the parser.  false when the session is done
- * with (dead, closing, or a stream error sent). */
+/* n bytes of the stream to the parser, then each event they complete,
+ * handled with the parser off the stack.  After <proceed/> or <success/>
+ * (s->restart) nothing more of the old stream is looked at.  false when the
+ * session is done with (dead, closing, or a stream error sent). */
 static bool feed(ed_session *s, const char *p, size_t n)
 {
-    if (!s->xs && !make_parser(s)) {
+    if (!s->xs && !(s->xs = ed_xml_stream_new(&s->c2s->xlim))) {
         ed_session_kill(s);
         return false;
     }
     ed_err e = ed_xml_stream_feed(s->xs, p, n);
-    if (s->dead || s->closing || s->doomed)
-        return false;
+    ed_xml_event ev;
+    while (e == ED_OK && !s->restart && (e = ed_xml_stream_next(s->xs, &ev)) == ED_OK &&
+           ev.type != ED_XML_EV_NONE) {
+        if (ev.type == ED_XML_EV_OPEN)
+            on_open(s, ev.elem, ev.content_ns);
+        else if (ev.type == ED_XML_EV_STANZA)
+            on_stanza(s, ev.elem);
+        else
+            on_close(s);
+        if (s->dead || s->closing || s->doomed)
+            return false;
+    }
     if (e != ED_OK) {
         const char *cond = ed_err_stream_condition(e);
         ed_session_stream_error(s, cond ? cond : "not-well-formed",

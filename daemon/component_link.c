@@ -4,7 +4,13 @@
  * capped exponential backoff (1 s doubling to 60 s; started over only after
  * a link stayed up ED_LINK_STABLE_SECS) and jitter from the OS when the link
  * drops, the server restarts, the handshake is refused or the server sends
- * bad XML.  What arrives on a ready link is component.c's. */
+ * bad XML.  What arrives on a ready link is component.c's.
+ *
+ * One state per link (ed_link_state), changed only by link_enter() (logged
+ * at debug level); one way down, ed_link_fail() (teardown, then a
+ * reconnect).  The parser hands its events back (ed_xml_stream_next), so
+ * an event that ends the link drops it right there, after the parser has
+ * returned: no flags carried across a feed. */
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -33,6 +39,23 @@ static void swap_parser(ed_link *l);
 
 static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns);
 static bool on_stanza(ed_link *l, ed_elem *stanza);
+
+static const char *const link_state_names[] = {
+    [ED_LINK_WAITING] = "waiting",     [ED_LINK_CONNECTING] = "connecting",
+    [ED_LINK_OPENING] = "opening",     [ED_LINK_HANDSHAKE] = "handshake",
+    [ED_LINK_READY] = "ready",
+};
+
+/* The one state change of a link (logged at debug level). */
+static void link_enter(ed_link *l, ed_link_state to)
+{
+    if (l->state == to)
+        return;
+    if (ed_log_get_level() >= ED_LOG_DEBUG)
+        ed_log_debug("component %s: %s -> %s", l->jid, link_state_names[l->state],
+                     link_state_names[to]);
+    l->state = to;
+}
 
 static ed_xml_limits link_limits(const ed_server *s)
 {
@@ -92,7 +115,7 @@ static void link_teardown(ed_link *l)
         event_del(l->keepalive);
     if (l->retry)
         event_del(l->retry);
-    l->state = ED_LINK_WAITING;
+    link_enter(l, ED_LINK_WAITING);
 }
 
 static void schedule_reconnect(ed_link *l)
@@ -102,7 +125,7 @@ static void schedule_reconnect(ed_link *l)
     unsigned ms = b * 1000u / 2 + jitter(b * 1000u / 2 + 1);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     l->backoff = b * 2 > ED_LINK_BACKOFF_MAX ? ED_LINK_BACKOFF_MAX : b * 2;
-    l->state = ED_LINK_WAITING;
+    link_enter(l, ED_LINK_WAITING);
     event_add(l->retry, &tv);
     ed_log_info("component %s: reconnecting to %s:%d in %u.%03u s", l->jid, l->host,
                 l->port, ms / 1000, ms % 1000);
@@ -149,9 +172,7 @@ static void uncork(ed_link *l)
     ed_buf *b = &l->out;
     l->corked = false;
     ed_io_send(l->bev, true, b->data, b->len);
-    ed_buf_reset(b);
-    if (b->cap > 256u * 1024)
-        ed_buf_free(b); /* a big burst: do not keep it */
+    ed_buf_reset_trim(b, 256u * 1024); /* a big burst: not kept */
 }
 
 static void write_raw(ed_link *l, const char *p, size_t n)
@@ -179,9 +200,7 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
      * server reads it in the stream's jabber:component:accept. */
     size_t before = l->out.len;
     if (ed_xml_write(&l->out, stanza, stanza->ns) != ED_OK) {
-        l->out.len = before;
-        if (l->out.data)
-            l->out.data[before] = '\0';
+        ed_buf_truncate(&l->out, before);
         ed_log_error("component %s: cannot serialise a %s", l->jid, stanza->name);
         return;
     }
@@ -304,7 +323,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             ed_link_fail(l, "out of memory");
             return;
         }
-        l->state = ED_LINK_OPENING;
+        link_enter(l, ED_LINK_OPENING);
         write_raw(l, h.data, h.len);
         ed_buf_free(&h);
         return;
@@ -394,7 +413,7 @@ static void link_connect(ed_link *l)
     }
     bufferevent_setcb(l->bev, on_read, NULL, on_event, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    l->state = ED_LINK_CONNECTING;
+    link_enter(l, ED_LINK_CONNECTING);
     /* One timer covers connect + stream open + handshake. */
     int64_t hs = s->cfg->limits.handshake_timeout > 0 ? s->cfg->limits.handshake_timeout : 30;
     struct timeval tv = {(time_t)hs, 0};
@@ -432,7 +451,7 @@ static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns)
     for (unsigned i = 0; i < mdlen; i++)
         p += (size_t)snprintf(hs + p, sizeof hs - p, "%02x", md[i]);
     p += (size_t)snprintf(hs + p, sizeof hs - p, "</handshake>");
-    l->state = ED_LINK_HANDSHAKE;
+    link_enter(l, ED_LINK_HANDSHAKE);
     write_raw(l, hs, p);
     OPENSSL_cleanse(hs, sizeof hs);
     return true;
@@ -475,7 +494,7 @@ static bool on_stanza(ed_link *l, ed_elem *stanza)
         go_on = false;
     } else if (l->state == ED_LINK_HANDSHAKE) {
         if (strcmp(stanza->name, "handshake") == 0 && !ed_elem_first(stanza)) {
-            l->state = ED_LINK_READY;
+            link_enter(l, ED_LINK_READY);
             l->ready_since = mono_secs(); /* backoff reset: ed_link_fail */
             l->garbage_logged = false;
             l->connects++;
@@ -520,7 +539,7 @@ static void link_free(ed_link *l, bool polite)
         }
         ed_io_close_later(l->set->s->base, l->bev, ED_LINK_STOP_FLUSH_SECS);
         l->bev = NULL;
-        l->state = ED_LINK_WAITING;
+        link_enter(l, ED_LINK_WAITING);
     }
     link_teardown(l);
     if (l->retry)

@@ -167,8 +167,10 @@ nomem:
 }
 
 /* An event is complete: queue it (e is handed over) and suspend expat, so
- * that nothing after it is parsed before the caller has taken it.  The
- * close ends parsing for good (nothing may follow). */
+ * that nothing after it is parsed before the caller has taken it (unless
+ * it ends where expat's input ends: nothing follows to hold back, and the
+ * usual request costs no suspend and resume).  The close ends parsing for
+ * good (nothing may follow). */
 static void queue_event(ed_xml_stream *s, ed_xml_event_type type, ed_elem *e)
 {
     if (s->qlen == EVQ) { /* expat never gets this far */
@@ -180,8 +182,12 @@ static void queue_event(ed_xml_stream *s, ed_xml_event_type type, ed_elem *e)
     ev->type = type;
     ev->elem = e;
     ev->content_ns = type == ED_XML_EV_OPEN && s->content_ns ? s->content_ns : "";
-    if (s->in_parse)
-        XML_StopParser(s->p, type == ED_XML_EV_CLOSE ? XML_FALSE : XML_TRUE);
+    if (!s->in_parse)
+        return;
+    if (type == ED_XML_EV_CLOSE)
+        XML_StopParser(s->p, XML_FALSE);
+    else if (event_end(s) < s->parse_end)
+        XML_StopParser(s->p, XML_TRUE);
 }
 
 static void open_stream(ed_xml_stream *s, const char *local, const char *ns,

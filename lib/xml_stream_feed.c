@@ -28,6 +28,7 @@ size_t ed_xs_run_expat(ed_xml_stream *s, const char *buf, size_t n, int final)
             return n;
         int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
         int last = final && (size_t)chunk == n;
+        s->parse_end = s->fed + n + s->more;
         s->in_parse = 1;
         enum XML_Status st = XML_Parse(s->p, buf, chunk, last);
         s->in_parse = 0;
@@ -56,6 +57,7 @@ void ed_xs_fail_raw(ed_xml_stream *s, ed_err err, const char *what)
 {
     if (s->err)
         return;
+    s->parse_end = s->fed;
     s->in_parse = 1;
     enum XML_Status st = XML_Parse(s->p, "", 0, 1);
     s->in_parse = 0;
@@ -84,7 +86,9 @@ void ed_xs_fail_raw(ed_xml_stream *s, ed_err err, const char *what)
 static void push(ed_xml_stream *s, const char *buf, size_t n)
 {
     if (s->held.len) {
+        s->more = n;
         size_t left = ed_xs_run_expat(s, s->held.data, s->held.len, 0);
+        s->more = 0;
         ed_buf_consume(&s->held, s->held.len - left);
     }
     size_t left = n;
@@ -143,6 +147,7 @@ static void feed_tail(ed_xml_stream *s)
 static void resume(ed_xml_stream *s)
 {
     s->suspended = 0;
+    s->parse_end = s->fed + (s->flush_held ? s->held.len : 0);
     s->in_parse = 1;
     enum XML_Status st = XML_ResumeParser(s->p);
     s->in_parse = 0;

@@ -27,6 +27,10 @@ struct ed_xml_stream {
     unsigned qhead, qlen;
     ed_elem *lent;
     int suspended;         /* expat is suspended after an event */
+    uint64_t parse_end;    /* offset past the last byte expat gets before
+                              control returns to the caller: an event that
+                              ends there needs no suspension */
+    size_t more;           /* bytes push() gives expat after this run */
     int flush_held;        /* held must all go to expat on resumption */
     int tail;              /* the checks at the end of a feed are due */
     int raw_bad;           /* the feed's bytes end in a raw error:

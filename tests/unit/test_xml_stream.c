@@ -538,6 +538,18 @@ static void test_stream_events_one_at_a_time(void **state)
     assert_int_equal(feed(s, &l, HDR "<d/>", strlen(HDR) + 4), ED_OK);
     assert_string_equal(l.b.data, HDRLOG "stanza:<d/>\n");
     ed_buf_free(&l.b);
+    /* well-formed bytes after it: not parsed either (a wrong end tag there
+     * would be an error if they were) */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(feed(s, NULL, HDR, strlen(HDR)), ED_OK);
+    static const char two[] = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><a></b>";
+    assert_int_equal(ed_xml_stream_feed(s, two, sizeof two - 1), ED_OK);
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_STANZA);
+    assert_string_equal(ev.elem->name, "starttls");
+    ed_elem_free(ev.elem);
+    assert_string_equal(ed_xml_stream_error_detail(s), "");
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_XML_NOT_WELL_FORMED);
     /* without the reset the same bytes are the error they are */
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
     assert_int_equal(feed(s, NULL, HDR, strlen(HDR)), ED_OK);

@@ -1,4 +1,5 @@
-/* tests/unit/test_buf.c — ed_buf: growth, limits, escaping. */
+/* tests/unit/test_buf.c — ed_buf: growth, limits, escaping, undoing an
+ * append (ed_buf_truncate), resetting without keeping a burst. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

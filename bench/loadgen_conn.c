@@ -359,18 +359,16 @@ static void comp_stanza(lg_conn *c, ed_elem *st)
     }
 }
 
-/* --- parser callbacks and libevent glue ----------------------------------- */
+/* --- parser events and libevent glue -------------------------------------- */
 
-static void on_open(void *ud, const ed_elem *hdr, const char *ns)
+static void on_open(lg_conn *c, const ed_elem *hdr, const char *ns)
 {
-    lg_conn *c = ud;
     if (c->st == ST_COMP_OPEN)
         comp_open(c, hdr, ns);
 }
 
-static void on_stanza(void *ud, ed_elem *st)
+static void on_stanza(lg_conn *c, ed_elem *st)
 {
-    lg_conn *c = ud;
     if (st->name && strcmp(st->name, "error") == 0 && strcmp(st->ns, ED_NS_STREAMS) == 0) {
         ed_elem *cond = ed_elem_first(st);
         fail(c, "stream error: %s", cond && cond->name ? cond->name : "?");
@@ -383,11 +381,29 @@ static void on_stanza(void *ud, ed_elem *st)
     ed_elem_free(st);
 }
 
-static void on_close(void *ud)
+static void on_close(lg_conn *c)
 {
-    lg_conn *c = ud;
     if (!c->g->done)
         fail(c, "server closed the stream");
+}
+
+/* n bytes from the server to the parser, then its events one at a time,
+ * until a new stream is due (want_reset, want_tls: what follows belongs to
+ * it) or the connection is done.  The parser's error, if any. */
+static ed_err feed_events(lg_conn *c, const char *p, size_t n)
+{
+    ed_err e = ed_xml_stream_feed(c->xs, p, n);
+    ed_xml_event ev;
+    while (!e && !c->closed && !c->want_reset && !c->want_tls &&
+           (e = ed_xml_stream_next(c->xs, &ev)) == ED_OK && ev.type) {
+        if (ev.type == ED_XML_EV_OPEN)
+            on_open(c, ev.elem, ev.content_ns);
+        else if (ev.type == ED_XML_EV_STANZA)
+            on_stanza(c, ev.elem);
+        else
+            on_close(c);
+    }
+    return e;
 }
 
 static void read_cb(struct bufferevent *bev, void *ud);
@@ -443,7 +459,7 @@ static void scan_buffered(lg_conn *c)
                 fail(c, "reply larger than %d bytes", LG_SBUF_SIZE);
             break;
         } else { /* the real parser takes everything from here on */
-            ed_err e = ed_xml_stream_feed(c->xs, c->sbuf + pos, c->slen - pos);
+            ed_err e = feed_events(c, c->sbuf + pos, c->slen - pos);
             if (e != ED_OK && !c->closed)
                 fail(c, "XML from server: %s", ed_xml_stream_error_detail(c->xs));
             c->g->slow++;
@@ -472,7 +488,7 @@ static void read_cb(struct bufferevent *bev, void *ud)
         int n = evbuffer_remove(in, buf, sizeof buf);
         if (n <= 0)
             break;
-        ed_err e = ed_xml_stream_feed(c->xs, buf, (size_t)n);
+        ed_err e = feed_events(c, buf, (size_t)n);
         if (e != ED_OK && !c->closed)
             fail(c, "XML from server: %s", ed_xml_stream_error_detail(c->xs));
         if (c->closed)
@@ -523,9 +539,8 @@ static void event_cb(struct bufferevent *bev, short what, void *ud)
 
 static int conn_setup(lg_conn *c, struct bufferevent *bev)
 {
-    ed_xml_stream_cbs cbs = {.on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
     c->bev = bev;
-    c->xs = ed_xml_stream_new(NULL, &cbs, c);
+    c->xs = ed_xml_stream_new(NULL);
     if (!c->xs)
         return -1;
     /* the idle memory test keeps its connections lean: no scan buffer */

@@ -246,3 +246,21 @@ void ed_buf_free(ed_buf *b)
     b->cap = 0;
     b->max = max;
 }
+
+void ed_buf_truncate(ed_buf *b, size_t len)
+{
+    if (!b || !b->data || len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
+void ed_buf_reset_trim(ed_buf *b, size_t keep)
+{
+    if (!b)
+        return;
+    if (b->cap > keep)
+        ed_buf_free(b);
+    else
+        ed_buf_reset(b);
+}

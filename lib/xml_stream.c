@@ -2,14 +2,27 @@
  * ed_xml_parse() for single standalone elements (the same machinery with the
  * document element treated as the "stanza").
  *
- * Ownership: ed_xml_stream owns its expat parser, the stanza being built and
- * a copy of the content namespace.  A finished stanza is handed to on_stanza
- * and belongs to the callee from then on.
+ * Ownership: ed_xml_stream owns its expat parser, the stanza being built,
+ * the events not yet taken and a copy of the content namespace.  A stanza
+ * returned by ed_xml_stream_next() belongs to the caller from then on.
  *
- * What it holds: the stream state, the expat callbacks that build stanzas
- * under the limits, the lifecycle, feeding expat (holding back the bytes of
- * an unfinished tag), and ed_xml_stream_idle(), which releases expat
- * between stanzas and rebuilds it from the saved stream header.
+ * Parse, then handle: events are not called back.  When expat completes
+ * one (header, stanza, close) it is put on a small fixed queue and expat is
+ * suspended (XML_StopParser resumable); the caller takes it with
+ * ed_xml_stream_next(), which resumes expat for the next one.  So the
+ * caller handles every stanza with the parser off the stack, and when a
+ * stanza ends the stream (<starttls/>, SASL success) and the caller resets
+ * the parser, the bytes after it are never parsed as XML of the old stream.
+ * One event per step rather than a queue of everything one feed brings:
+ * nothing an outside party sends can grow the queue (4 slots; expat
+ * delivers at most 2 events before a suspension takes effect), and no
+ * stanza is built before the caller wanted it.
+ *
+ * What it holds: the expat handlers that build stanzas under the limits,
+ * the event queue, the lifecycle and ed_xml_parse().  The state is in
+ * lib/xml_stream_int.h; feeding expat (holding back the bytes of an
+ * unfinished tag; the tail checks of a feed wait while expat is suspended),
+ * ed_xml_stream_next() and ed_xml_stream_idle() are in lib/xml_stream_feed.c.
  *
  * Restricted XML (RFC 6120 §11.1): DTDs, entity declarations, processing
  * instructions other than the XML declaration, and comments are refused.
@@ -27,44 +40,7 @@
 
 #include "extdisco/xml.h"
 #include "xml_priv.h"
-
-#define NS_SEP '\x01'
-
-struct ed_xml_stream {
-    XML_Parser p;
-    ed_xml_limits lim;
-    ed_xml_stream_cbs cbs;
-    void *ud;
-    int standalone;        /* ed_xml_parse(): the root is the stanza */
-    int in_parse;          /* inside XML_Parse (handlers may stop it) */
-    ed_err err;            /* first error; sticky */
-    char detail[160];
-    unsigned depth;        /* open elements, the stream header included */
-    int opened, closed;
-    ed_elem *stanza;       /* stanza under construction (a root) */
-    ed_elem *cur;          /* its innermost open element */
-    ed_elem *result;       /* standalone: the parsed element */
-    size_t text_bytes;     /* text in the current stanza */
-    uint64_t fed;          /* bytes given to this expat parser */
-    uint64_t mark;         /* where the current top-level unit began */
-    uint64_t close_end;    /* offset just past </stream:stream> */
-    char *content_ns;      /* default ns declared on the header (malloc'd) */
-    struct ed_xml_scan sc; /* raw-byte checks: UTF-8, lexer (xml_bytes.c) */
-    /* Deferral of unfinished markup: expat (< 2.6) rescans a partial token
-     * from its start on every call, so a big tag trickling in byte by byte
-     * would cost O(n^2).  Bytes inside an unfinished construct are held
-     * back until a construct ends or they outnumber what expat already has
-     * of it; events are never delayed (they need a construct's end). */
-    ed_buf held;           /* bytes not yet given to expat */
-    uint64_t total;        /* bytes accepted by feed (fed + held) */
-    size_t con_fed;        /* bytes of the current unfinished construct
-                              (sc.con_len) that expat already has */
-    /* ed_xml_stream_idle(): while p is released between stanzas, the raw
-     * bytes of the stream header tag rebuild it on the next feed. */
-    char *idle_hdr;        /* malloc'd copy of the header start tag, or NULL */
-    size_t idle_hdr_len;
-    int idle;              /* p was released; the next feed rebuilds it */
-};
+#include "xml_stream_int.h"
 
 ed_xml_limits ed_xml_limits_default(void)
 {
@@ -79,7 +55,7 @@ ed_xml_limits ed_xml_limits_default(void)
 
 /* --- errors ---------------------------------------------------------------- */
 
-static void fail(ed_xml_stream *s, ed_err err, const char *what)
+void ed_xs_fail(ed_xml_stream *s, ed_err err, const char *what)
 {
     if (s->err)
         return;
@@ -95,7 +71,7 @@ static void fail(ed_xml_stream *s, ed_err err, const char *what)
         XML_StopParser(s->p, XML_FALSE);
 }
 
-static ed_err map_expat_error(enum XML_Error code)
+ed_err ed_xs_map_expat_error(enum XML_Error code)
 {
     switch (code) {
     case XML_ERROR_NO_MEMORY:
@@ -131,7 +107,7 @@ static uint64_t event_end(ed_xml_stream *s)
 static int check_size(ed_xml_stream *s, uint64_t end)
 {
     if (end - s->mark > s->lim.max_stanza_bytes) {
-        fail(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+        ed_xs_fail(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
         return -1;
     }
     return 0;
@@ -186,38 +162,61 @@ static int copy_attrs(ed_xml_stream *s, ed_elem *e, const XML_Char **atts,
     e->nattrs = n;
     return 0;
 nomem:
-    fail(s, ED_ENOMEM, "out of memory");
+    ed_xs_fail(s, ED_ENOMEM, "out of memory");
     return -1;
 }
 
-static void idle_save_header(ed_xml_stream *s);
+/* An event is complete: queue it (e is handed over) and suspend expat, so
+ * that nothing after it is parsed before the caller has taken it (unless
+ * it ends where expat's input ends: nothing follows to hold back, and the
+ * usual request costs no suspend and resume).  The close ends parsing for
+ * good (nothing may follow). */
+static void queue_event(ed_xml_stream *s, ed_xml_event_type type, ed_elem *e)
+{
+    if (s->qlen == EVQ) { /* expat never gets this far */
+        ed_elem_free(e);
+        ed_xs_fail(s, ED_ESTATE, "too many events at once");
+        return;
+    }
+    ed_xml_event *ev = &s->q[(s->qhead + s->qlen++) % EVQ];
+    ev->type = type;
+    ev->elem = e;
+    ev->content_ns = type == ED_XML_EV_OPEN && s->content_ns ? s->content_ns : "";
+    if (!s->in_parse)
+        return;
+    if (type == ED_XML_EV_CLOSE)
+        XML_StopParser(s->p, XML_FALSE);
+    else if (event_end(s) < s->parse_end)
+        XML_StopParser(s->p, XML_TRUE);
+}
 
 static void open_stream(ed_xml_stream *s, const char *local, const char *ns,
                         size_t nslen, const XML_Char **atts, size_t nattrs)
 {
     if (strcmp(local, "stream")) {
-        fail(s, ED_XML_BAD_STREAM_HEADER, "first element is not <stream>");
+        ed_xs_fail(s, ED_XML_BAD_STREAM_HEADER, "first element is not <stream>");
         return;
     }
     if (!ns || nslen != sizeof ED_NS_STREAMS - 1 ||
         memcmp(ns, ED_NS_STREAMS, nslen)) {
-        fail(s, ED_XML_BAD_NAMESPACE, "stream header not in " ED_NS_STREAMS);
+        ed_xs_fail(s, ED_XML_BAD_NAMESPACE, "stream header not in " ED_NS_STREAMS);
         return;
     }
     ed_elem *h = ed_elem_new_n("stream", 6, ED_NS_STREAMS,
                                sizeof ED_NS_STREAMS - 1, 0);
     if (!h || copy_attrs(s, h, atts, nattrs)) {
         ed_elem_free(h);
-        fail(s, ED_ENOMEM, "out of memory");
+        ed_xs_fail(s, ED_ENOMEM, "out of memory");
         return;
     }
     s->opened = 1;
     s->depth = 1;
-    idle_save_header(s);
+    ed_xs_idle_save_header(s);
     s->mark = event_end(s);
-    if (s->cbs.on_open)
-        s->cbs.on_open(s->ud, h, s->content_ns ? s->content_ns : "");
-    ed_elem_free(h);
+    if (s->quiet)
+        ed_elem_free(h);
+    else
+        queue_event(s, ED_XML_EV_OPEN, h);
 }
 
 static void XMLCALL on_start(void *ud, const XML_Char *name,
@@ -230,7 +229,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
     while (atts[2 * nattrs])
         nattrs++;
     if (nattrs > s->lim.max_attrs) {
-        fail(s, ED_XML_TOO_MANY_ATTRS, "too many attributes");
+        ed_xs_fail(s, ED_XML_TOO_MANY_ATTRS, "too many attributes");
         return;
     }
     const char *sep = strchr(name, NS_SEP);
@@ -244,7 +243,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
     }
     unsigned level = s->standalone ? s->depth + 1 : s->depth;
     if (level > s->lim.max_depth) {
-        fail(s, ED_XML_TOO_DEEP, "elements nested too deeply");
+        ed_xs_fail(s, ED_XML_TOO_DEEP, "elements nested too deeply");
         return;
     }
     if (check_size(s, event_end(s)))
@@ -258,7 +257,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
         e = ed_elem_add_n(s->cur, local, strlen(local), ns ? ns : "", nslen);
     }
     if (!e) {
-        fail(s, ED_ENOMEM, "out of memory");
+        ed_xs_fail(s, ED_ENOMEM, "out of memory");
         return;
     }
     s->cur = e;
@@ -276,9 +275,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
         s->depth = 0;
         s->closed = 1;
         s->close_end = event_end(s);
-        if (s->cbs.on_close)
-            s->cbs.on_close(s->ud);
-        XML_StopParser(s->p, XML_FALSE); /* nothing may follow */
+        queue_event(s, ED_XML_EV_CLOSE, NULL); /* nothing may follow */
         return;
     }
     s->depth--;
@@ -292,13 +289,10 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
     ed_elem *st = s->stanza;
     s->stanza = s->cur = NULL;
     s->mark = end;
-    if (s->standalone) {
+    if (s->standalone)
         s->result = st;
-    } else if (s->cbs.on_stanza) {
-        s->cbs.on_stanza(s->ud, st);
-    } else {
-        ed_elem_free(st);
-    }
+    else
+        queue_event(s, ED_XML_EV_STANZA, st);
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *txt, int len)
@@ -311,7 +305,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *txt, int len)
         for (int i = 0; i < len; i++) {
             char c = txt[i];
             if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-                fail(s, ED_XML_NOT_WELL_FORMED, "text outside a stanza");
+                ed_xs_fail(s, ED_XML_NOT_WELL_FORMED, "text outside a stanza");
                 return;
             }
         }
@@ -319,12 +313,12 @@ static void XMLCALL on_text(void *ud, const XML_Char *txt, int len)
         return;
     }
     if ((size_t)len > s->lim.max_text_bytes - s->text_bytes) {
-        fail(s, ED_XML_TEXT_TOO_BIG, "too much text in stanza");
+        ed_xs_fail(s, ED_XML_TEXT_TOO_BIG, "too much text in stanza");
         return;
     }
     s->text_bytes += (size_t)len;
     if (ed_elem_add_text(s->cur, txt, (size_t)len))
-        fail(s, ED_ENOMEM, "out of memory");
+        ed_xs_fail(s, ED_ENOMEM, "out of memory");
 }
 
 static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix,
@@ -336,7 +330,7 @@ static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix,
     free(s->content_ns);
     s->content_ns = strdup(uri ? uri : "");
     if (!s->content_ns)
-        fail(s, ED_ENOMEM, "out of memory");
+        ed_xs_fail(s, ED_ENOMEM, "out of memory");
 }
 
 static void XMLCALL on_xmldecl(void *ud, const XML_Char *version,
@@ -346,7 +340,7 @@ static void XMLCALL on_xmldecl(void *ud, const XML_Char *version,
     (void)version;
     (void)standalone;
     if (encoding && strcasecmp(encoding, "UTF-8"))
-        fail(s, ED_XML_BAD_ENCODING, "encoding other than UTF-8 declared");
+        ed_xs_fail(s, ED_XML_BAD_ENCODING, "encoding other than UTF-8 declared");
 }
 
 static void XMLCALL on_pi(void *ud, const XML_Char *target,
@@ -354,13 +348,13 @@ static void XMLCALL on_pi(void *ud, const XML_Char *target,
 {
     (void)target;
     (void)data;
-    fail(ud, ED_XML_RESTRICTED, "processing instruction");
+    ed_xs_fail(ud, ED_XML_RESTRICTED, "processing instruction");
 }
 
 static void XMLCALL on_comment(void *ud, const XML_Char *data)
 {
     (void)data;
-    fail(ud, ED_XML_RESTRICTED, "comment");
+    ed_xs_fail(ud, ED_XML_RESTRICTED, "comment");
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name,
@@ -371,7 +365,7 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name,
     (void)sysid;
     (void)pubid;
     (void)has_internal_subset;
-    fail(ud, ED_XML_RESTRICTED, "document type declaration");
+    ed_xs_fail(ud, ED_XML_RESTRICTED, "document type declaration");
 }
 
 static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_pe,
@@ -382,12 +376,12 @@ static void XMLCALL on_entity_decl(void *ud, const XML_Char *name, int is_pe,
 {
     (void)name; (void)is_pe; (void)value; (void)value_len; (void)base;
     (void)sysid; (void)pubid; (void)notation;
-    fail(ud, ED_XML_RESTRICTED, "entity declaration");
+    ed_xs_fail(ud, ED_XML_RESTRICTED, "entity declaration");
 }
 
 /* --- lifecycle ----------------------------------------------------------------- */
 
-static void setup_parser(ed_xml_stream *s)
+void ed_xs_setup_parser(ed_xml_stream *s)
 {
     XML_Parser p = s->p;
     XML_SetUserData(p, s);
@@ -402,8 +396,19 @@ static void setup_parser(ed_xml_stream *s)
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
 }
 
+static void clear_events(ed_xml_stream *s)
+{
+    for (; s->qlen; s->qlen--, s->qhead = (s->qhead + 1) % EVQ)
+        ed_elem_free(s->q[s->qhead].elem);
+    s->qhead = 0;
+    ed_elem_free(s->lent);
+    s->lent = NULL;
+}
+
 static void clear_state(ed_xml_stream *s)
 {
+    clear_events(s);
+    s->suspended = s->flush_held = s->tail = s->raw_bad = s->quiet = 0;
     ed_elem_free(s->stanza);
     ed_elem_free(s->result);
     free(s->content_ns);
@@ -427,18 +432,15 @@ static void clear_state(ed_xml_stream *s)
 }
 
 static ed_err stream_init(ed_xml_stream *s, const ed_xml_limits *lim,
-                          const ed_xml_stream_cbs *cbs, void *ud, int standalone)
+                          int standalone)
 {
     memset(s, 0, sizeof *s);
     s->lim = lim ? *lim : ed_xml_limits_default();
-    if (cbs)
-        s->cbs = *cbs;
-    s->ud = ud;
     s->standalone = standalone;
     s->p = XML_ParserCreateNS("UTF-8", NS_SEP);
     if (!s->p)
         return ED_ENOMEM;
-    setup_parser(s);
+    ed_xs_setup_parser(s);
     return ED_OK;
 }
 
@@ -450,13 +452,12 @@ static void stream_fini(ed_xml_stream *s)
     s->p = NULL;
 }
 
-ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim,
-                                 const ed_xml_stream_cbs *cbs, void *ud)
+ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim)
 {
     ed_xml_stream *s = malloc(sizeof *s);
     if (!s)
         return NULL;
-    if (stream_init(s, lim, cbs, ud, 0)) {
+    if (stream_init(s, lim, 0)) {
         free(s);
         return NULL;
     }
@@ -486,133 +487,13 @@ ed_err ed_xml_stream_reset(ed_xml_stream *s)
             return ED_ENOMEM;
         }
     }
-    setup_parser(s);
+    ed_xs_setup_parser(s);
     return ED_OK;
 }
 
 const char *ed_xml_stream_error_detail(const ed_xml_stream *s)
 {
     return s ? s->detail : "";
-}
-
-/* Hand n bytes to expat. */
-static void run_expat(ed_xml_stream *s, const char *buf, size_t n, int final)
-{
-    while (!s->err && !s->closed && (n || final)) {
-        int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
-        int last = final && (size_t)chunk == n;
-        s->in_parse = 1;
-        enum XML_Status st = XML_Parse(s->p, buf, chunk, last);
-        s->in_parse = 0;
-        s->fed += (uint64_t)chunk;
-        if (st == XML_STATUS_ERROR && !s->err && !s->closed) {
-            enum XML_Error code = XML_GetErrorCode(s->p);
-            fail(s, map_expat_error(code), XML_ErrorString(code));
-        }
-        buf += chunk;
-        n -= (size_t)chunk;
-        if (last)
-            break;
-    }
-}
-
-/* Fail with err (found on the raw bytes, not by expat), unless the bytes
- * expat already holds contain an error of their own: expat detects some
- * errors only once it sees more input (e.g. at the start of a document), so
- * it is asked to finish first; truncation errors are what we expect there.
- * This keeps the reported error the same however the input was chunked. */
-static void fail_raw(ed_xml_stream *s, ed_err err, const char *what)
-{
-    if (s->err)
-        return;
-    s->in_parse = 1;
-    enum XML_Status st = XML_Parse(s->p, "", 0, 1);
-    s->in_parse = 0;
-    if (s->err)
-        return;
-    if (st == XML_STATUS_ERROR) {
-        enum XML_Error code = XML_GetErrorCode(s->p);
-        switch (code) {
-        case XML_ERROR_NO_ELEMENTS:
-        case XML_ERROR_UNCLOSED_TOKEN:
-        case XML_ERROR_PARTIAL_CHAR:
-        case XML_ERROR_UNCLOSED_CDATA_SECTION:
-        case XML_ERROR_ABORTED:
-            break;
-        default:
-            fail(s, map_expat_error(code), XML_ErrorString(code));
-            return;
-        }
-    }
-    fail(s, err, what);
-}
-
-/* Give the held bytes and then buf[0..n) to expat. */
-static void push(ed_xml_stream *s, const char *buf, size_t n)
-{
-    if (s->held.len) {
-        run_expat(s, s->held.data, s->held.len, 0);
-        ed_buf_reset(&s->held);
-    }
-    run_expat(s, buf, n, 0);
-    s->con_fed = s->sc.con_len;
-}
-
-static int idle_wake(ed_xml_stream *s);
-
-ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n)
-{
-    if (!s || (!buf && n))
-        return ED_EINVAL;
-    if (s->err)
-        return s->err;
-    if (s->idle && n == 0)
-        return ED_OK; /* nothing held back while idle */
-    if (s->idle && idle_wake(s))
-        return s->err;
-    if (!s->p)
-        return ED_ESTATE;
-    if (n == 0) { /* nothing new: hand over anything held back */
-        if (s->held.len && !s->closed)
-            push(s, "", 0);
-        return s->err;
-    }
-    if (s->closed) {
-        fail(s, ED_XML_STREAM_CLOSED, "data after </stream:stream>");
-        return s->err;
-    }
-    uint64_t start = s->total;
-    s->total += n;
-    int ctl;
-    size_t good = ed_xml_utf8_scan(&s->sc, (const unsigned char *)buf, n, &ctl);
-    int ended = ed_xml_lex(&s->sc, (const unsigned char *)buf, good);
-    if (good < n || ended || s->sc.lx == ED_XML_LX_TEXT ||
-        s->held.len + good >= s->con_fed) {
-        push(s, buf, good);
-    } else if (ed_buf_append(&s->held, buf, good)) {
-        fail(s, ED_ENOMEM, "out of memory");
-    }
-    if (s->err)
-        return s->err;
-    if (s->closed) {
-        if (start + n > s->close_end)
-            fail(s, ED_XML_STREAM_CLOSED, "data after </stream:stream>");
-        return s->err;
-    }
-    if (good < n) {
-        if (ctl)
-            fail_raw(s, ED_XML_NOT_WELL_FORMED, "control character");
-        else
-            fail_raw(s, ED_XML_BAD_UTF8, "invalid UTF-8");
-        return s->err;
-    }
-    /* Bytes of an unfinished unit (header, stanza, partial tag) so far. */
-    if (s->total - s->mark > s->lim.max_stanza_bytes) {
-        push(s, "", 0);
-        if (!s->err && s->fed - s->mark > s->lim.max_stanza_bytes)
-            fail_raw(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
-    }
-    return s->err;
 }
 
 ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
@@ -622,7 +503,7 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
         return ED_EINVAL;
     *out = NULL;
     ed_xml_stream s;
-    ed_err err = stream_init(&s, lim, NULL, NULL, 1);
+    ed_err err = stream_init(&s, lim, 1);
     if (err) {
         stream_fini(&s);
         return err;
@@ -634,12 +515,12 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
     int ctl;
     size_t good = ed_xml_utf8_scan(&s.sc, (const unsigned char *)buf, len, &ctl);
     int bad = good < len || s.sc.u8_need;
-    run_expat(&s, buf, good, !bad);
+    ed_xs_run_expat(&s, buf, good, !bad);
     if (!s.err && bad)
-        fail_raw(&s, ctl ? ED_XML_NOT_WELL_FORMED : ED_XML_BAD_UTF8,
+        ed_xs_fail_raw(&s, ctl ? ED_XML_NOT_WELL_FORMED : ED_XML_BAD_UTF8,
                  ctl ? "control character" : "invalid UTF-8");
     if (!s.err && !s.result)
-        fail(&s, ED_XML_NOT_WELL_FORMED, "no element found");
+        ed_xs_fail(&s, ED_XML_NOT_WELL_FORMED, "no element found");
     err = s.err;
     if (!err) {
         *out = s.result;
@@ -649,72 +530,3 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
     return err;
 }
 
-/* --- releasing expat while the stream is idle ------------------------------------ */
-
-/* Called when the stream header has been parsed (from open_stream): keep
- * the raw bytes of its start tag, the one thing a new expat parser needs to
- * continue the stream (the namespace bindings and the element that
- * </stream:stream> must close).  Expat keeps the current token in its
- * buffer (XML_CONTEXT_BYTES, on in every distribution build); without it
- * nothing is saved and ed_xml_stream_idle() never releases. */
-static void idle_save_header(ed_xml_stream *s)
-{
-    if (s->idle_hdr || s->standalone)
-        return; /* a rebuild parses the saved header again */
-    int off = 0, size = 0;
-    const char *ctx = XML_GetInputContext(s->p, &off, &size);
-    int n = XML_GetCurrentByteCount(s->p);
-    if (!ctx || n <= 0 || off < 0 || off > size || n > size - off ||
-        ctx[off] != '<' || ctx[off + n - 1] != '>')
-        return;
-    s->idle_hdr = malloc((size_t)n);
-    if (!s->idle_hdr)
-        return; /* only means: never idle */
-    memcpy(s->idle_hdr, ctx + off, (size_t)n);
-    s->idle_hdr_len = (size_t)n;
-}
-
-/* A new expat parser positioned just after the stream header, as if it had
- * parsed the stream so far (on_open is not called again).  Byte offsets
- * restart at the end of the saved header.  -1 with s->err on failure. */
-static int idle_wake(ed_xml_stream *s)
-{
-    s->idle = 0;
-    s->p = XML_ParserCreateNS("UTF-8", NS_SEP);
-    if (!s->p) {
-        fail(s, ED_ENOMEM, "out of memory");
-        return -1;
-    }
-    setup_parser(s);
-    void (*on_open)(void *, const ed_elem *, const char *) = s->cbs.on_open;
-    s->cbs.on_open = NULL;
-    s->depth = 0;
-    s->opened = 0;
-    s->fed = s->mark = s->total = 0;
-    run_expat(s, s->idle_hdr, s->idle_hdr_len, 0);
-    s->cbs.on_open = on_open;
-    s->total = s->fed;
-    if (!s->err && (s->depth != 1 || !s->opened))
-        fail(s, ED_ESTATE, "cannot resume the stream");
-    return s->err ? -1 : 0;
-}
-
-int ed_xml_stream_idle(ed_xml_stream *s)
-{
-    if (!s || s->standalone)
-        return 0;
-    if (s->idle)
-        return 1;
-    /* only between stanzas, with no byte of anything unfinished anywhere:
-     * not in our lexer, not held back, not half a UTF-8 character, and
-     * nothing expat keeps unparsed (a trailing CR, part of a reference) */
-    if (!s->p || s->err || !s->opened || s->closed || s->in_parse || s->depth != 1 ||
-        s->stanza || s->held.len || s->sc.lx != ED_XML_LX_TEXT || s->sc.u8_need ||
-        !s->idle_hdr || s->total != s->fed ||
-        (uint64_t)XML_GetCurrentByteIndex(s->p) != s->fed)
-        return 0;
-    XML_ParserFree(s->p);
-    s->p = NULL;
-    s->idle = 1;
-    return 1;
-}

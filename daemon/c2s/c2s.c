@@ -364,24 +364,10 @@ static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned in
     return l;
 }
 
-static void reap(evutil_socket_t fd, short what, void *arg)
+/* The deferred close callback (ed_session_close arms it). */
+static void on_close_ev(evutil_socket_t fd, short what, void *arg)
 {
-    ed_c2s *c = arg;
-    /* Doomed sessions first.  A kill can doom others (its unavailable
-     * presence overflows them), possibly behind the cursor: another pass
-     * finds those.  Each pass kills at least one, so at most nsessions. */
-    for (size_t pass = 0; c->ndoomed > 0 && pass <= c->nsessions; pass++) {
-        for (ed_session *s = c->sessions, *next; s; s = next) {
-            next = s->next; /* a kill unlinks only s (others are doomed) */
-            if (s->doomed)
-                ed_session_kill(s);
-        }
-    }
-    while (c->dead) {
-        ed_session *s = c->dead;
-        c->dead = s->next;
-        ed_session_free(s);
-    }
+    ed_session_reap(arg, ED_C2S_FLUSH_SECS);
 }
 
 /* Sessions that read nothing since the last sweep give back their
@@ -396,8 +382,8 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     ed_c2s *c = arg;
     size_t released = 0;
     for (ed_session *s = c->sessions; s; s = s->next) {
-        if (!s->active && !s->parser_idle && s->xs && s->state == SS_OPEN &&
-            !s->closing && ed_xml_stream_idle(s->xs)) {
+        if (!s->active && !s->parser_idle && s->xs && ed_session_stream_open(s) &&
+            ed_xml_stream_idle(s->xs)) {
             s->parser_idle = true;
             released++;
         }
@@ -427,7 +413,7 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
     apply_limits(c, srv->cfg);
     if (!(c->domain = strdup(cc->domain)) || !(c->sasl = ed_sasl_new()) ||
         !(c->throttle = ed_throttle_new(4096)) ||
-        !(c->reaper = event_new(c->base, -1, 0, reap, c)) ||
+        !(c->close_ev = event_new(c->base, -1, 0, on_close_ev, c)) ||
         !(c->sweeper = event_new(c->base, -1, EV_PERSIST, sweep, c))) {
         snprintf(err, errlen, "c2s: cannot initialise (memory or libgsasl)");
         goto fail;
@@ -537,31 +523,20 @@ void ed_c2s_stop(ed_c2s *c)
     c->lst = NULL;
     c->nlst = 0;
     /* Every open stream gets system-shutdown and </stream:stream> (RFC
-     * 6120 §4.9.3.22); a kill only unlinks the session it kills (others
-     * are at most doomed), so the next pointer stays valid. */
-    for (ed_session *s = c->sessions, *next; s; s = next) {
-        next = s->next;
-        if (!s->closing && !s->doomed && s->state == SS_OPEN)
+     * 6120 §4.9.3.22), the others are closed; a close takes only the
+     * session it closes off the list.  The closed ones are then done with
+     * at once: connections with something to write keep it for
+     * C2S_STOP_FLUSH_SECS (main.c runs the loop until they are done). */
+    while (c->sessions) {
+        ed_session *s = c->sessions;
+        if (ed_session_stream_open(s))
             ed_session_stream_error(s, "system-shutdown", NULL);
+        else
+            ed_session_close(s, ED_CLOSE_ABORT);
     }
-    while (c->sessions)
-        ed_session_kill(c->sessions);
-    /* Sessions that were closing (just now, or flushing an earlier stream
-     * error) keep their connection until the last bytes are out. */
-    for (ed_session *s = c->dead; s; s = s->next) {
-        if (s->closing && s->bev) {
-            if (s->rev) {
-                event_free(s->rev);
-                s->rev = NULL;
-            }
-            ed_io_close_later(c->base, s->bev, C2S_STOP_FLUSH_SECS);
-            s->bev = NULL;
-        }
-    }
-    if (c->reaper) {
-        reap(-1, 0, c);
-        event_free(c->reaper);
-    }
+    ed_session_reap(c, C2S_STOP_FLUSH_SECS);
+    if (c->close_ev)
+        event_free(c->close_ev);
     if (c->sweeper)
         event_free(c->sweeper);
     ed_router_free(c);

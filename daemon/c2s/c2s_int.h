@@ -74,11 +74,11 @@ struct ed_c2s {
     ed_throttle *throttle;
     ed_listener **lst;
     size_t nlst;
-    ed_session *sessions; /* every live session, doubly linked */
-    size_t nsessions;
-    ed_session *dead;    /* killed sessions, freed by the reaper */
-    size_t ndoomed;      /* live sessions with doomed set */
-    struct event *reaper;
+    ed_session *sessions; /* every session not closed, doubly linked */
+    size_t nsessions;    /* sessions not freed yet (closed ones included) */
+    ed_session *closed;  /* closed sessions, linked by next, waiting for
+                          * ed_session_reap() */
+    struct event *close_ev; /* runs ed_session_reap(): the deferred close */
     struct event *sweeper; /* every ED_C2S_SWEEP_SECS: idle sessions shrink */
     uint64_t serial;     /* sessions accepted so far */
     ed_hash *users;      /* ed_user by local part (router.c); NULL before
@@ -96,11 +96,28 @@ struct ed_c2s {
     size_t max_connections;
 };
 
-enum {
-    SS_PROXY = 0,        /* waiting for the PROXY header */
-    SS_STREAM,           /* waiting for a stream header */
-    SS_OPEN              /* stream open */
-};
+/* A session's one state.  Changed only by ed_session_enter().  Usual
+ * course: [PROXY] [TLS_HANDSHAKE] STREAM OPEN (STARTTLS: TLS_HANDSHAKE
+ * STREAM OPEN) AUTH_STREAM AUTHED BOUND, then CLOSING or CLOSED from
+ * anywhere. */
+typedef enum ed_session_state {
+    ED_SS_PROXY = 0,     /* waiting for the PROXY header */
+    ED_SS_TLS_HANDSHAKE, /* TLS first: direct TLS, or after <proceed/> */
+    ED_SS_STREAM,        /* waiting for the client's stream header */
+    ED_SS_AUTH_STREAM,   /* authenticated (SASL success): waiting for the
+                          * header of the new stream */
+    ED_SS_OPEN,          /* stream open, not authenticated: STARTTLS, SASL */
+    ED_SS_AUTHED,        /* authenticated stream open: resource binding */
+    ED_SS_BOUND,         /* resource bound: stanzas go to router.c */
+    ED_SS_CLOSING,       /* closed: its last bytes are being written */
+    ED_SS_CLOSED         /* closed: nothing more is written */
+} ed_session_state;
+
+typedef enum ed_close_how {
+    ED_CLOSE_FLUSH,      /* what is queued (a stream error, the close tag)
+                          * is written first, for ED_C2S_FLUSH_SECS at most */
+    ED_CLOSE_ABORT       /* EOF, errors, output overflow: dropped */
+} ed_close_how;
 
 struct ed_session {
     ed_c2s *c2s;
@@ -125,25 +142,15 @@ struct ed_session {
     socklen_t peerlen;
     int64_t started;
     uint64_t serial;         /* for log lines */
-    uint8_t state;
+    uint8_t state;           /* ed_session_state */
     uint8_t auth_failures;
     uint8_t busy_reads;      /* reads while bound this sweep period */
     int8_t priority;
     bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
     bool tls : 1;            /* the stream runs over TLS */
     bool starttls_ok : 1;    /* the listener offers STARTTLS */
-    bool authed : 1;
-    bool bound : 1;
     bool available : 1;      /* sent initial presence, not unavailable */
     bool roster_wanted : 1;  /* asked for the roster: gets pushes */
-    bool restart : 1;        /* reset the parser after this feed */
-    bool closing : 1;        /* flushing a final error; ignore input */
-    bool dead : 1;           /* freed soon; do nothing */
-    bool doomed : 1;         /* to be killed by the reaper: its output
-                              * overflowed while stanzas were being routed
-                              * (ed_session_doom); sends to it are dropped */
-    bool header_sent : 1;
-    bool starttls_pending : 1; /* <proceed/> sent: switch after the feed */
     bool active : 1;         /* read something since the last sweep */
     bool parser_idle : 1;    /* the sweep released xs's expat state */
     bool pending_logged : 1; /* hit max_pending_iqs (logged once) */
@@ -156,32 +163,55 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
  * ED_C2S_OUT_MAX. */
 void ed_session_send(ed_session *s, const ed_elem *stanza);
 void ed_session_send_raw(ed_session *s, const char *data, size_t n);
-/* Send <stream:error> (and a header first when none went out), close the
- * stream, flush, then free. */
+/* Send <stream:error> (and a header first when none went out), then close
+ * with ED_CLOSE_FLUSH. */
 void ed_session_stream_error(ed_session *s, const char *cond, const char *text);
-/* Unregister everywhere now, free on the next loop turn. */
-void ed_session_kill(ed_session *s);
-/* Kill s later, from the reaper event: for a failure found while routing
- * (output queue full, out of memory), where killing at once would unbind s
- * and free router structures that the caller's loops are walking.  Stops
- * reading from s at once; everything sent to s until then is dropped. */
-void ed_session_doom(ed_session *s);
-/* Immediate free (shutdown only). */
+/* The one state change (logged at debug level). */
+void ed_session_enter(ed_session *s, ed_session_state to);
+/* The one close path; safe from anywhere, also for a recipient while
+ * router.c walks its lists: s becomes CLOSING (flush) or CLOSED (abort),
+ * its input stops, nothing more is sent to it, and the close event is
+ * armed.  A second call does nothing. */
+void ed_session_close(ed_session *s, ed_close_how how);
+/* The deferred close callback (c2s.c's close event; at shutdown directly):
+ * unbind and unregister every closed session, hand a flushing connection to
+ * io.c's closer (flush_secs at most), free.  Sessions closed meanwhile are
+ * done too. */
+void ed_session_reap(ed_c2s *c, int flush_secs);
+/* Free s and its connection (ed_session_reap). */
 void ed_session_free(ed_session *s);
+
+static inline bool ed_session_closed(const ed_session *s)
+{
+    return s->state >= ED_SS_CLOSING;
+}
+
+/* The client's stream header arrived (and ours went out). */
+static inline bool ed_session_stream_open(const ed_session *s)
+{
+    return s->state >= ED_SS_OPEN && s->state <= ED_SS_BOUND;
+}
+
+/* Bound, available and not closing: may be chosen as a recipient. */
+static inline bool ed_session_online(const ed_session *s)
+{
+    return s->available && s->state == ED_SS_BOUND;
+}
 /* The ed_route of s for pushes. */
 ed_route ed_session_route(ed_session *s);
 
 /* --- session_sasl.c ---------------------------------------------------- */
 /* An element in the SASL namespace from a session not yet authenticated:
  * <auth/>, <response/>, <abort/> (anything else: a stream error).  On
- * success s->authed, s->jid (bare) and s->restart are set. */
+ * success s->jid (bare) is set and s enters ED_SS_AUTH_STREAM. */
 void ed_session_sasl(ed_session *s, ed_elem *st);
 
 /* --- router.c --------------------------------------------------------- */
-/* Bind s (authed, jid bare) to resource (NULL: generate one).  false with
- * *condition on failure. */
+/* Bind s (authed, jid bare) to resource (NULL: generate one): s->user is
+ * set from then on.  false with *condition on failure. */
 bool ed_router_bind(ed_session *s, const char *resource, const char **condition);
-/* s goes away: unavailable presence to whoever saw it, out of the table. */
+/* s goes away (from ed_session_reap): unavailable presence to whoever saw
+ * it, out of the table; nothing when s->user is NULL. */
 void ed_router_unbind(ed_session *s);
 /* A stanza from bound session s (owned by the caller). */
 void ed_router_stanza(ed_session *s, ed_elem *st);

@@ -3,9 +3,10 @@
  * resources, probes answered from the contacts' available resources,
  * directed presence remembered so that its recipients learn when the user
  * goes (§4.6.3), and the presence stanzas the roster's subscription
- * handling (roster.c) sends.  Sending never kills a session here: a
- * recipient whose output overflows is doomed and killed by the reaper
- * (session.c), so the loops over resources below stay valid. */
+ * handling (roster.c) sends.  Sending never frees a session here: a
+ * recipient whose output overflows is only marked closed, and unbound and
+ * freed by the deferred close callback (ed_session_close/ed_session_reap in
+ * session.c), so the loops over resources below stay valid. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ void ed_presence_between(ed_c2s *c, const char *from, const char *to, bool unava
     if (!uf || !ut)
         return;
     for (ed_session *a = uf->res; a; a = a->rnext) {
-        if (!a->available)
+        if (!ed_session_online(a)) /* a closing one is as good as gone */
             continue;
         for (ed_session *b = ut->res; b; b = b->rnext)
             if (b->available && (!only || b == only))

@@ -106,7 +106,10 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
     ed_session *old = find_resource(u, full->resource);
     if (old) { /* RFC 6120 §7.7.2.2: the new session wins */
         ed_session_stream_error(old, "conflict", "replaced by a new session");
-        /* old's unbind freed the user record when it was the last resource */
+        /* the new session takes old's place now (not when old's close is
+         * done): we are in s's own input, no list of ours is being walked;
+         * the unbind frees the user record when old was the last resource */
+        ed_router_unbind(old);
         if (!(u = user_get_or_add(c, full->local))) {
             ed_jid_free(full);
             *condition = "internal-server-error";
@@ -129,7 +132,7 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
 
 void ed_router_unbind(ed_session *s)
 {
-    if (!s->bound)
+    if (!s->user)
         return;
     ed_c2s *c = s->c2s;
     if (s->available)
@@ -143,7 +146,6 @@ void ed_router_unbind(ed_session *s)
     }
     s->rnext = NULL;
     s->user = NULL;
-    s->bound = false;
     if (--u->nres == 0)
         user_free(c, u);
 }
@@ -353,7 +355,7 @@ static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
     }
     int best = -1;
     for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
-        if (r->available && r->priority >= 0 && r->priority > best)
+        if (ed_session_online(r) && r->priority >= 0 && r->priority > best)
             best = r->priority;
     if (best < 0) {
         /* no offline storage: normal and chat bounce, headline is dropped */
@@ -363,7 +365,7 @@ static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
     }
     bool headline = strcmp(type, "headline") == 0;
     for (ed_session *r = u->res; r; r = r->rnext)
-        if (r->available && r->priority >= 0 && (headline || r->priority == best))
+        if (ed_session_online(r) && r->priority >= 0 && (headline || r->priority == best))
             ed_session_send(r, st);
 }
 
@@ -500,7 +502,7 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
     if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK ||
         (s->lang && !ed_elem_attr(st, "xml:lang") &&
          ed_elem_set_attr(st, "xml:lang", s->lang) != ED_OK)) { /* RFC 6120 §8.1.5 */
-        ed_session_kill(s);
+        ed_session_close(s, ED_CLOSE_ABORT);
         return;
     }
     const char *tos = ed_elem_attr(st, "to");

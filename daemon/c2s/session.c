@@ -14,9 +14,18 @@
  * to one read go out with one send(2) (cork/uncork); TLS sessions and
  * everything before binding go through the bufferevent.
  *
- * Freeing: the XML parser's callbacks must not free the session, so every
- * teardown goes through ed_session_kill(), which unregisters the session at
- * once and leaves the free to the reaper event. */
+ * Lifecycle: one state (ed_session_state, c2s_int.h), changed only by
+ * ed_session_enter(), which logs every transition at debug level.  The
+ * parser hands events back (ed_xml_stream_next), so each stanza is handled
+ * with nothing of the parser on the stack; a stanza that starts a new
+ * stream (<starttls/>, SASL success) moves the state to one that waits for
+ * a header, and the rest of the read is dropped with the old stream.
+ * Closing: one path, ed_session_close() (flush what is queued, or abort),
+ * safe from anywhere, also while router.c walks its lists: it only marks
+ * the session CLOSING/CLOSED and stops its input; ed_session_reap(), the
+ * deferred close callback run from c2s.c's close event, then unregisters
+ * it (router, pushes), hands the connection to io.c's closer or frees it,
+ * and frees the session. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +44,7 @@
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void uncork(ed_session *s);
 
 static const char *peer_str(const ed_session *s, char *buf, size_t n)
 {
@@ -57,7 +67,8 @@ static void setup_bev(ed_session *s)
 {
     bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
     bufferevent_setwatermark(s->bev, EV_READ, 0, ED_C2S_READ_HIGH);
-    set_read_timeout(s, s->bound ? s->c2s->idle_timeout : s->c2s->handshake_timeout);
+    set_read_timeout(s, s->state == ED_SS_BOUND ? s->c2s->idle_timeout
+                                                : s->c2s->handshake_timeout);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
@@ -127,8 +138,8 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
     s->peerlen = salen;
     s->started = c->srv->clock();
     s->serial = ++c->serial;
-    s->state = l->proxy ? SS_PROXY : SS_STREAM;
     s->direct_tls = l->tls == ED_LISTEN_DIRECT;
+    s->state = l->proxy ? ED_SS_PROXY : s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM;
     s->starttls_ok = l->tls == ED_LISTEN_STARTTLS && c->ssl;
     if (s->direct_tls && !l->proxy) {
         SSL *ssl = SSL_new(c->ssl);
@@ -173,54 +184,72 @@ void ed_session_free(ed_session *s)
     free(s);
 }
 
-void ed_session_doom(ed_session *s)
+static const char *const state_names[] = {
+    [ED_SS_PROXY] = "proxy",           [ED_SS_TLS_HANDSHAKE] = "tls-handshake",
+    [ED_SS_STREAM] = "stream",         [ED_SS_AUTH_STREAM] = "auth-stream",
+    [ED_SS_OPEN] = "open",             [ED_SS_AUTHED] = "authed",
+    [ED_SS_BOUND] = "bound",           [ED_SS_CLOSING] = "closing",
+    [ED_SS_CLOSED] = "closed",
+};
+
+void ed_session_enter(ed_session *s, ed_session_state to)
 {
-    if (s->dead || s->doomed)
+    if (s->state == to)
         return;
-    ed_c2s *c = s->c2s;
-    s->doomed = true;
-    c->ndoomed++;
-    if (c->corked == s)
-        c->corked = NULL; /* its output is dropped with the connection */
-    if (s->rev)
-        event_del(s->rev);
-    bufferevent_disable(s->bev, EV_READ);
-    event_active(c->reaper, EV_TIMEOUT, 0);
+    if (ed_log_get_level() >= ED_LOG_DEBUG)
+        ed_log_debug("c2s #%llu: %s -> %s", (unsigned long long)s->serial,
+                     state_names[s->state], state_names[to]);
+    s->state = to;
 }
 
-void ed_session_kill(ed_session *s)
+void ed_session_close(ed_session *s, ed_close_how how)
 {
-    if (s->dead)
+    if (ed_session_closed(s))
         return;
     ed_c2s *c = s->c2s;
-    if (s->doomed) {
-        s->doomed = false;
-        c->ndoomed--;
+    if (c->corked == s) {
+        if (how == ED_CLOSE_FLUSH)
+            uncork(s); /* what was sent so far goes out before the close */
+        else
+            c->corked = NULL; /* dropped with the connection */
     }
-    if (c->corked == s)
-        c->corked = NULL; /* its output is dropped with the connection */
-    if (s->bound)
-        ed_router_unbind(s);
-    ed_pushes_forget_owner(c->srv->pushes, s);
-    ed_sasl_end(s->sasl);
-    s->sasl = NULL;
-    s->dead = true;
-    if (s->rev)
-        event_del(s->rev);
-    bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+    ed_session_enter(s, how == ED_CLOSE_FLUSH ? ED_SS_CLOSING : ED_SS_CLOSED);
+    if (s->rev) {
+        event_free(s->rev);
+        s->rev = NULL;
+    }
+    bufferevent_disable(s->bev, how == ED_CLOSE_FLUSH ? EV_READ : EV_READ | EV_WRITE);
     bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-    /* out of the live list, onto the reaper's */
+    /* out of the live list, onto the close callback's */
     if (s->prev)
         s->prev->next = s->next;
     else
         c->sessions = s->next;
     if (s->next)
         s->next->prev = s->prev;
-    c->nsessions--;
     s->prev = NULL;
-    s->next = c->dead;
-    c->dead = s;
-    event_active(c->reaper, EV_TIMEOUT, 0);
+    s->next = c->closed;
+    c->closed = s;
+    event_active(c->close_ev, EV_TIMEOUT, 0);
+}
+
+void ed_session_reap(ed_c2s *c, int flush_secs)
+{
+    /* Unbinding sends unavailable presence, which may close more sessions
+     * (their output overflows): they join the list; each only once. */
+    while (c->closed) {
+        ed_session *s = c->closed;
+        c->closed = s->next;
+        if (s->user)
+            ed_router_unbind(s);
+        ed_pushes_forget_owner(c->srv->pushes, s);
+        if (s->state == ED_SS_CLOSING) {
+            ed_io_close_later(c->base, s->bev, flush_secs);
+            s->bev = NULL;
+        }
+        c->nsessions--;
+        ed_session_free(s);
+    }
 }
 
 /* Too much queued for s (with n more bytes): the client is not reading. */
@@ -233,7 +262,7 @@ static bool out_full(ed_session *s, size_t n)
         return false;
     char p[64];
     ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
-    ed_session_doom(s);
+    ed_session_close(s, ED_CLOSE_ABORT);
     return true;
 }
 
@@ -247,7 +276,7 @@ static bool out_full(ed_session *s, size_t n)
 static void cork(ed_session *s)
 {
     ed_c2s *c = s->c2s;
-    if (c->corked || !s->bound)
+    if (c->corked || s->state != ED_SS_BOUND)
         return;
     c->corked = s;
     ed_buf_reset(&c->cork);
@@ -260,20 +289,17 @@ static void uncork(ed_session *s)
         return;
     c->corked = NULL;
     ed_buf *b = &c->cork;
-    if (!s->dead)
-        ed_io_send(s->bev, !s->tls, b->data, b->len);
-    ed_buf_reset(b);
-    if (b->cap > 4 * ED_C2S_READ_HIGH * 8)
-        ed_buf_free(b); /* a big burst: do not keep it */
+    ed_io_send(s->bev, !s->tls, b->data, b->len);
+    ed_buf_reset_trim(b, 4 * ED_C2S_READ_HIGH * 8); /* a big burst: not kept */
 }
 
 void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 {
-    if (s->dead || s->doomed || out_full(s, n))
+    if (ed_session_closed(s) || out_full(s, n))
         return;
     if (s->c2s->corked == s) {
         if (ed_buf_append(&s->c2s->cork, data, n) != ED_OK)
-            ed_session_doom(s); /* out of memory: the stream is broken */
+            ed_session_close(s, ED_CLOSE_ABORT); /* out of memory: the stream is broken */
         return;
     }
     bufferevent_write(s->bev, data, n);
@@ -282,22 +308,17 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n)
 void ed_session_send(ed_session *s, const ed_elem *stanza)
 {
     ed_c2s *c = s->c2s;
-    if (s->dead || s->doomed)
+    if (ed_session_closed(s))
         return;
     if (c->corked == s) { /* straight into the cork, no copy */
         size_t before = c->cork.len;
-        ed_err e = ed_xml_write(&c->cork, stanza, ED_NS_CLIENT);
-        if (e != ED_OK) {
-            c->cork.len = before;
-            if (c->cork.data)
-                c->cork.data[before] = '\0';
+        if (ed_xml_write(&c->cork, stanza, ED_NS_CLIENT) != ED_OK) {
+            ed_buf_truncate(&c->cork, before);
             ed_log_error("c2s: cannot serialise a stanza");
             return;
         }
-        size_t n = c->cork.len - before;
-        c->cork.len = before; /* counted as not queued yet */
-        if (!out_full(s, n))
-            c->cork.len = before + n;
+        if (out_full(s, 0)) /* the cork counts what was just written */
+            ed_buf_truncate(&c->cork, before);
         return;
     }
     ed_buf *b = &c->out;
@@ -320,38 +341,7 @@ ed_route ed_session_route(ed_session *s)
     return r;
 }
 
-/* --- closing --------------------------------------------------------------- */
-
-static void on_flushed(struct bufferevent *bev, void *arg)
-{
-    ed_session_kill(arg);
-}
-
-static void on_flush_event(struct bufferevent *bev, short what, void *arg)
-{
-    ed_session_kill(arg);
-}
-
-/* Stop reading, send what is queued, then kill. */
-static void close_after_flush(ed_session *s)
-{
-    if (s->dead || s->closing)
-        return;
-    uncork(s); /* what was sent so far goes out before the close */
-    s->closing = true;
-    if (s->bound)
-        ed_router_unbind(s);
-    ed_pushes_forget_owner(s->c2s->srv->pushes, s);
-    if (s->rev)
-        event_del(s->rev);
-    bufferevent_disable(s->bev, EV_READ);
-    bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-    bufferevent_setcb(s->bev, NULL, on_flushed, on_flush_event, s);
-    struct timeval tv = {.tv_sec = ED_C2S_FLUSH_SECS, .tv_usec = 0};
-    bufferevent_set_timeouts(s->bev, NULL, &tv);
-    if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-        ed_session_kill(s);
-}
+/* --- stream ---------------------------------------------------------------- */
 
 static void send_header(ed_session *s)
 {
@@ -367,19 +357,18 @@ static void send_header(ed_session *s)
     ed_buf_puts(b, "' from='");
     ed_buf_xml_escape(b, c->domain, strlen(c->domain), 1);
     ed_buf_puts(b, "' version='1.0' xml:lang='en'>");
-    s->header_sent = true;
     ed_session_send_raw(s, b->data, b->len);
 }
 
 void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
 {
-    if (s->dead || s->closing)
+    if (ed_session_closed(s))
         return;
     char p[64];
     ed_log_info("c2s %s: stream error %s%s%s", peer_str(s, p, sizeof p), cond,
                 text ? ": " : "", text ? text : "");
-    if (!s->header_sent)
-        send_header(s);
+    if (!ed_session_stream_open(s))
+        send_header(s); /* an error before our header: the header first */
     ed_buf *b = &s->c2s->out;
     ed_buf_reset(b);
     ed_buf_printf(b, "<stream:error><%s xmlns='" ED_NS_STREAMERR "'/>", cond);
@@ -390,10 +379,8 @@ void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
     }
     ed_buf_puts(b, "</stream:error></stream:stream>");
     ed_session_send_raw(s, b->data, b->len);
-    close_after_flush(s);
+    ed_session_close(s, ED_CLOSE_FLUSH);
 }
-
-/* --- stream ---------------------------------------------------------------- */
 
 static void send_features(ed_session *s)
 {
@@ -404,7 +391,8 @@ static void send_features(ed_session *s)
     if (!s->tls && s->starttls_ok)
         ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
                                       : "<starttls xmlns='" NS_TLS "'/>");
-    if (!s->authed && (s->tls || !c->require_tls)) {
+    bool authed = s->state == ED_SS_AUTHED;
+    if (!authed && (s->tls || !c->require_tls)) {
         const char *m[3];
         size_t n = ed_sasl_mechanisms(s->tls, m);
         ed_buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>");
@@ -412,7 +400,7 @@ static void send_features(ed_session *s)
             ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
         ed_buf_puts(b, "</mechanisms>");
     }
-    if (s->authed)
+    if (authed)
         ed_buf_puts(b, "<bind xmlns='" NS_BIND "'/><session xmlns='" NS_SESSION
                        "'><optional/></session>");
     ed_buf_puts(b, "</stream:features>");
@@ -432,13 +420,10 @@ static bool valid_lang(const char *t)
     return n > 0;
 }
 
-static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
+static void on_open(ed_session *s, const ed_elem *hdr, const char *content_ns)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing)
-        return;
     send_header(s);
-    s->state = SS_OPEN;
+    ed_session_enter(s, s->state == ED_SS_AUTH_STREAM ? ED_SS_AUTHED : ED_SS_OPEN);
     const char *to = ed_elem_attr(hdr, "to");
     const char *version = ed_elem_attr(hdr, "version");
     if (strcmp(content_ns, ED_NS_CLIENT) != 0) {
@@ -465,13 +450,10 @@ static void on_open(void *ud, const ed_elem *hdr, const char *content_ns)
     send_features(s);
 }
 
-static void on_close(void *ud)
+static void on_close(ed_session *s)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing)
-        return;
     ed_session_send_raw(s, "</stream:stream>", 16);
-    close_after_flush(s);
+    ed_session_close(s, ED_CLOSE_FLUSH);
 }
 
 /* --- before binding ---------------------------------------------------------- */
@@ -482,13 +464,12 @@ static void handle_preauth(ed_session *s, ed_elem *st)
         if (s->tls || !s->starttls_ok) {
             ed_session_send_raw(s, "<failure xmlns='" NS_TLS "'/></stream:stream>",
                                 strlen("<failure xmlns='" NS_TLS "'/></stream:stream>"));
-            close_after_flush(s);
+            ed_session_close(s, ED_CLOSE_FLUSH);
             return;
         }
         static const char proceed[] = "<proceed xmlns='" NS_TLS "'/>";
         ed_session_send_raw(s, proceed, sizeof proceed - 1);
-        s->restart = true;
-        s->starttls_pending = true;
+        ed_session_enter(s, ED_SS_TLS_HANDSHAKE); /* read_input goes on */
         return;
     }
     if (strcmp(st->ns, NS_SASL) == 0) {
@@ -512,7 +493,7 @@ static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
         ed_elem_free(e);
         return;
     }
-    s->bound = true;
+    ed_session_enter(s, ED_SS_BOUND);
     set_read_timeout(s, s->c2s->idle_timeout);
     ed_elem *r = ed_iq_result(iq);
     ed_elem *b = r ? ed_elem_add(r, "bind", NS_BIND) : NULL;
@@ -537,17 +518,11 @@ static void handle_prebind(ed_session *s, ed_elem *st)
     ed_session_stream_error(s, "not-authorized", "bind a resource first");
 }
 
-static void on_stanza(void *ud, ed_elem *st)
+static void on_stanza(ed_session *s, ed_elem *st)
 {
-    ed_session *s = ud;
-    if (s->dead || s->closing || s->doomed || s->restart) {
-        /* after <proceed/> or <success/> nothing may follow in this stream */
-        ed_elem_free(st);
-        return;
-    }
-    if (!s->authed)
+    if (s->state == ED_SS_OPEN)
         handle_preauth(s, st);
-    else if (!s->bound)
+    else if (s->state == ED_SS_AUTHED)
         handle_prebind(s, st);
     else if (strcmp(st->ns, ED_NS_CLIENT) != 0 ||
              (strcmp(st->name, "iq") && strcmp(st->name, "message") &&
@@ -581,9 +556,9 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
     if (st == ED_PROXY_BAD) {
         ed_log_info("c2s %s: %s", peer_str(s, pb, sizeof pb), why ? why : "bad PROXY header");
         if (s->direct_tls) {
-            ed_session_kill(s); /* the client speaks TLS: nothing to say */
+            ed_session_close(s, ED_CLOSE_ABORT); /* the client speaks TLS: nothing to say */
         } else {
-            s->state = SS_STREAM;
+            ed_session_enter(s, ED_SS_STREAM);
             ed_session_stream_error(s, "bad-format", "a PROXY protocol header was expected");
         }
         return false;
@@ -594,10 +569,10 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
         s->peerlen = info.srclen;
     }
     ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
-    s->state = SS_STREAM;
+    ed_session_enter(s, s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM);
     if (s->direct_tls) {
         if (!start_tls(s, true)) {
-            ed_session_kill(s);
+            ed_session_close(s, ED_CLOSE_ABORT);
             return false;
         }
         /* the filter reads what is left in the lower buffer */
@@ -606,42 +581,52 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
     return true;
 }
 
-static bool make_parser(ed_session *s)
-{
-    ed_xml_stream_cbs cbs = {.on_open = on_open, .on_stanza = on_stanza, .on_close = on_close};
-    s->xs = ed_xml_stream_new(&s->c2s->xlim, &cbs, s);
-    return s->xs != NULL;
-}
+typedef enum { FED, FED_CLOSED, FED_NEW_STREAM } fed;
 
-/* n bytes of the stream to the parser.  false when the session is done
- * with (dead, closing, or a stream error sent). */
-static bool feed(ed_session *s, const char *p, size_t n)
+/* n bytes of the stream to the parser, then each event they complete,
+ * handled with the parser off the stack.  FED_CLOSED when the session is
+ * closed (a stream error sent, or the stream ended); FED_NEW_STREAM when an
+ * event started a new stream (<proceed/> or <success/> sent: the state
+ * waits for a header again), after which nothing more of the old stream is
+ * looked at. */
+static fed feed(ed_session *s, const char *p, size_t n)
 {
-    if (!s->xs && !make_parser(s)) {
-        ed_session_kill(s);
-        return false;
+    if (!s->xs && !(s->xs = ed_xml_stream_new(&s->c2s->xlim))) {
+        ed_session_close(s, ED_CLOSE_ABORT);
+        return FED_CLOSED;
     }
     ed_err e = ed_xml_stream_feed(s->xs, p, n);
-    if (s->dead || s->closing || s->doomed)
-        return false;
+    ed_xml_event ev;
+    while (e == ED_OK && (e = ed_xml_stream_next(s->xs, &ev)) == ED_OK &&
+           ev.type != ED_XML_EV_NONE) {
+        if (ev.type == ED_XML_EV_OPEN)
+            on_open(s, ev.elem, ev.content_ns);
+        else if (ev.type == ED_XML_EV_STANZA)
+            on_stanza(s, ev.elem);
+        else
+            on_close(s);
+        if (ed_session_closed(s))
+            return FED_CLOSED;
+        if (s->state == ED_SS_TLS_HANDSHAKE || s->state == ED_SS_AUTH_STREAM)
+            return FED_NEW_STREAM;
+    }
     if (e != ED_OK) {
         const char *cond = ed_err_stream_condition(e);
         ed_session_stream_error(s, cond ? cond : "not-well-formed",
                                 ed_xml_stream_error_detail(s->xs));
-        return false;
+        return FED_CLOSED;
     }
-    return true;
+    return FED;
 }
 
 static void read_input(ed_session *s, struct evbuffer *in)
 {
-    if (s->dead || s->closing || s->doomed) {
-        evbuffer_drain(in, evbuffer_get_length(in));
+    if (s->state == ED_SS_PROXY && !read_proxy(s, in))
         return;
-    }
-    if (s->state == SS_PROXY && !read_proxy(s, in))
-        return;
-    if (!s->bound && s->c2s->srv->clock() - s->started > s->c2s->handshake_timeout) {
+    if (s->state == ED_SS_TLS_HANDSHAKE)
+        ed_session_enter(s, ED_SS_STREAM); /* input: the handshake is done */
+    if (s->state != ED_SS_BOUND &&
+        s->c2s->srv->clock() - s->started > s->c2s->handshake_timeout) {
         ed_session_stream_error(s, "connection-timeout", "too slow to log in");
         return;
     }
@@ -650,25 +635,17 @@ static void read_input(ed_session *s, struct evbuffer *in)
         struct evbuffer_iovec v;
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             break;
-        bool go_on = feed(s, v.iov_base, v.iov_len);
+        fed f = feed(s, v.iov_base, v.iov_len);
         evbuffer_drain(in, v.iov_len);
-        if (!go_on)
+        if (f == FED_CLOSED)
             return;
-        if (s->restart) {
+        if (f == FED_NEW_STREAM) {
             /* a new stream starts; nothing of the old one may be left */
-            s->restart = false;
             evbuffer_drain(in, evbuffer_get_length(in));
-            if (ed_xml_stream_reset(s->xs) != ED_OK) {
-                ed_session_kill(s);
-                return;
-            }
-            s->state = SS_STREAM;
-            s->header_sent = false;
-            if (s->starttls_pending) {
-                s->starttls_pending = false;
-                if (!start_tls(s, false))
-                    ed_session_kill(s);
-            }
+            if (ed_xml_stream_reset(s->xs) != ED_OK)
+                ed_session_close(s, ED_CLOSE_ABORT);
+            else if (s->state == ED_SS_TLS_HANDSHAKE && !start_tls(s, false))
+                ed_session_close(s, ED_CLOSE_ABORT);
             return;
         }
     }
@@ -681,7 +658,7 @@ static void read_start(ed_session *s)
 {
     s->active = true;
     s->parser_idle = false;
-    if (s->bound && s->busy_reads < ED_C2S_BUSY_READS)
+    if (s->state == ED_SS_BOUND && s->busy_reads < ED_C2S_BUSY_READS)
         s->busy_reads++;
     cork(s);
 }
@@ -693,7 +670,7 @@ static void read_start(ed_session *s)
  * timeout moves to the read event (persistent: reset by every read). */
 static void raw_reading(ed_session *s)
 {
-    if (s->rev || s->tls || !s->bound || s->dead || s->closing || s->doomed ||
+    if (s->rev || s->tls || s->state != ED_SS_BOUND ||
         evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
         return;
     evutil_socket_t fd = bufferevent_getfd(s->bev);
@@ -715,8 +692,6 @@ static void raw_reading(ed_session *s)
 static void on_raw_read(evutil_socket_t fd, short what, void *arg)
 {
     ed_session *s = arg;
-    if (s->dead || s->doomed)
-        return;
     if (what & EV_TIMEOUT) {
         ed_session_stream_error(s, "connection-timeout", "idle for too long");
         return;
@@ -729,12 +704,11 @@ static void on_raw_read(evutil_socket_t fd, short what, void *arg)
             char p[64];
             ed_log_debug("c2s %s: read: %s", peer_str(s, p, sizeof p), strerror(errno));
         }
-        ed_session_kill(s); /* EOF or error */
+        ed_session_close(s, ED_CLOSE_ABORT); /* EOF or error */
         return;
     }
     read_start(s);
-    if (!s->closing)
-        feed(s, s->c2s->rbuf, (size_t)n);
+    feed(s, s->c2s->rbuf, (size_t)n);
     read_done(s);
 }
 
@@ -756,21 +730,22 @@ static void read_done(ed_session *s)
      * sweep finds it quiet).  A login costs a few cheap rebuilds; in return
      * short-lived parsers do not end up strewn between the long-lived
      * blocks of other sessions, which would keep whole pages resident. */
-    if (!s->dead && !s->closing && s->xs && s->state == SS_OPEN &&
-        s->busy_reads < ED_C2S_BUSY_READS)
+    if (ed_session_stream_open(s) && s->xs && s->busy_reads < ED_C2S_BUSY_READS)
         s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     ed_session *s = arg;
-    if (s->dead)
+    if (what & BEV_EVENT_CONNECTED) { /* TLS handshake done */
+        if (s->state == ED_SS_TLS_HANDSHAKE)
+            ed_session_enter(s, ED_SS_STREAM);
         return;
-    if (what & BEV_EVENT_CONNECTED)
-        return; /* TLS handshake done */
+    }
     if (what & BEV_EVENT_TIMEOUT) {
-        ed_session_stream_error(s, "connection-timeout",
-                                s->bound ? "idle for too long" : "too slow to log in");
+        ed_session_stream_error(s, "connection-timeout", s->state == ED_SS_BOUND
+                                                             ? "idle for too long"
+                                                             : "too slow to log in");
         return;
     }
     if (what & BEV_EVENT_ERROR) {
@@ -780,5 +755,5 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             ed_log_debug("c2s %s: TLS: %s", peer_str(s, p, sizeof p),
                          ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
     }
-    ed_session_kill(s); /* EOF or error */
+    ed_session_close(s, ED_CLOSE_ABORT); /* EOF or error */
 }

@@ -29,7 +29,7 @@ static void sasl_reply(ed_session *s, const char *name, const char *cond,
         char *enc = NULL;
         size_t el = 0;
         if (gsasl_base64_to(data, n, &enc, &el) != GSASL_OK) {
-            ed_session_kill(s);
+            ed_session_close(s, ED_CLOSE_ABORT);
             return;
         }
         ed_buf_puts(b, ">");
@@ -87,9 +87,8 @@ static void sasl_step(ed_session *s, const char *in, size_t inlen)
         ed_log_info("c2s %s: %s authenticated", ip, j->bare);
         ed_sasl_end(s->sasl);
         s->sasl = NULL;
-        s->authed = true;
         s->jid = j;
-        s->restart = true;
+        ed_session_enter(s, ED_SS_AUTH_STREAM); /* session.c resets the stream */
     } else {
         sasl_failed(s, cond, NULL);
     }

@@ -57,12 +57,10 @@ typedef struct ed_link {
     ed_xml_stream *xs;
     ed_xml_limits lim;       /* xs's limits */
     bool limits_pending;     /* a reload changed them: swap xs when idle */
-    bool reopening;          /* feeding a new xs the stream header */
     struct event *retry;     /* reconnect / handshake timeout timer */
     struct event *keepalive; /* whitespace ping while ready */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
-    bool broken;             /* set in a parser callback: drop after feed */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
     bool garbage_logged;     /* bad input from the server logged once */
     uint64_t connects;       /* successful handshakes (for logs/tests) */

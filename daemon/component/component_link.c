@@ -4,7 +4,13 @@
  * capped exponential backoff (1 s doubling to 60 s; started over only after
  * a link stayed up ED_LINK_STABLE_SECS) and jitter from the OS when the link
  * drops, the server restarts, the handshake is refused or the server sends
- * bad XML.  What arrives on a ready link is component.c's. */
+ * bad XML.  What arrives on a ready link is component.c's.
+ *
+ * One state per link (ed_link_state), changed only by link_enter() (logged
+ * at debug level); one way down, ed_link_fail() (teardown, then a
+ * reconnect).  The parser hands its events back (ed_xml_stream_next), so
+ * an event that ends the link drops it right there, after the parser has
+ * returned: no flags carried across a feed. */
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -31,11 +37,25 @@
 static void link_connect(ed_link *l);
 static void swap_parser(ed_link *l);
 
-static void on_open(void *ud, const ed_elem *header, const char *content_ns);
-static void on_stanza(void *ud, ed_elem *stanza);
-static void on_close(void *ud);
+static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns);
+static bool on_stanza(ed_link *l, ed_elem *stanza);
 
-static const ed_xml_stream_cbs link_cbs = {on_open, on_stanza, on_close};
+static const char *const link_state_names[] = {
+    [ED_LINK_WAITING] = "waiting",     [ED_LINK_CONNECTING] = "connecting",
+    [ED_LINK_OPENING] = "opening",     [ED_LINK_HANDSHAKE] = "handshake",
+    [ED_LINK_READY] = "ready",
+};
+
+/* The one state change of a link (logged at debug level). */
+static void link_enter(ed_link *l, ed_link_state to)
+{
+    if (l->state == to)
+        return;
+    if (ed_log_get_level() >= ED_LOG_DEBUG)
+        ed_log_debug("component %s: %s -> %s", l->jid, link_state_names[l->state],
+                     link_state_names[to]);
+    l->state = to;
+}
 
 static ed_xml_limits link_limits(const ed_server *s)
 {
@@ -95,8 +115,7 @@ static void link_teardown(ed_link *l)
         event_del(l->keepalive);
     if (l->retry)
         event_del(l->retry);
-    l->state = ED_LINK_WAITING;
-    l->broken = false;
+    link_enter(l, ED_LINK_WAITING);
 }
 
 static void schedule_reconnect(ed_link *l)
@@ -106,7 +125,7 @@ static void schedule_reconnect(ed_link *l)
     unsigned ms = b * 1000u / 2 + jitter(b * 1000u / 2 + 1);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     l->backoff = b * 2 > ED_LINK_BACKOFF_MAX ? ED_LINK_BACKOFF_MAX : b * 2;
-    l->state = ED_LINK_WAITING;
+    link_enter(l, ED_LINK_WAITING);
     event_add(l->retry, &tv);
     ed_log_info("component %s: reconnecting to %s:%d in %u.%03u s", l->jid, l->host,
                 l->port, ms / 1000, ms % 1000);
@@ -153,9 +172,7 @@ static void uncork(ed_link *l)
     ed_buf *b = &l->out;
     l->corked = false;
     ed_io_send(l->bev, true, b->data, b->len);
-    ed_buf_reset(b);
-    if (b->cap > 256u * 1024)
-        ed_buf_free(b); /* a big burst: do not keep it */
+    ed_buf_reset_trim(b, 256u * 1024); /* a big burst: not kept */
 }
 
 static void write_raw(ed_link *l, const char *p, size_t n)
@@ -183,9 +200,7 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
      * server reads it in the stream's jabber:component:accept. */
     size_t before = l->out.len;
     if (ed_xml_write(&l->out, stanza, stanza->ns) != ED_OK) {
-        l->out.len = before;
-        if (l->out.data)
-            l->out.data[before] = '\0';
+        ed_buf_truncate(&l->out, before);
         ed_log_error("component %s: cannot serialise a %s", l->jid, stanza->name);
         return;
     }
@@ -193,17 +208,36 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
         uncork(l); /* a push or a keepalive: out at once */
 }
 
-/* n bytes from the server to the parser.  false when the link was dropped
- * (the callbacks never touch the bufferevent: a broken link is dropped
- * here, after the feed). */
+/* n bytes from the server to the parser, then each event they complete,
+ * handled with the parser off the stack.  false when the link was dropped
+ * (bad XML, or an event that ends it: what was gathered for the server is
+ * not sent). */
 static bool feed(ed_link *l, const char *p, size_t n)
 {
     ed_err err = ed_xml_stream_feed(l->xs, p, n);
-    if (!l->broken && err == ED_OK)
+    ed_xml_event ev;
+    while (err == ED_OK && (err = ed_xml_stream_next(l->xs, &ev)) == ED_OK && ev.type) {
+        bool go_on;
+        if (ev.type == ED_XML_EV_OPEN) {
+            go_on = on_open(l, ev.elem, ev.content_ns);
+        } else if (ev.type == ED_XML_EV_STANZA) {
+            go_on = on_stanza(l, ev.elem);
+        } else {
+            ed_log_warn("component %s: the server closed the stream", l->jid);
+            go_on = false;
+        }
+        if (!go_on) {
+            l->corked = false;
+            ed_buf_reset(&l->out);
+            ed_link_fail(l, NULL);
+            return false;
+        }
+    }
+    if (err == ED_OK)
         return true;
     l->corked = false;
     ed_buf_reset(&l->out);
-    if (!l->broken && !l->garbage_logged) {
+    if (!l->garbage_logged) {
         ed_log_error("component %s: bad XML from the server %s:%d (%s: %s); "
                      "reconnecting",
                      l->jid, l->host, l->port, ed_strerror(err),
@@ -289,7 +323,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             ed_link_fail(l, "out of memory");
             return;
         }
-        l->state = ED_LINK_OPENING;
+        link_enter(l, ED_LINK_OPENING);
         write_raw(l, h.data, h.len);
         ed_buf_free(&h);
         return;
@@ -309,7 +343,7 @@ static bool stream_parser(ed_link *l)
     l->limits_pending = false;
     if (same_limits(&lim, &l->lim))
         return ed_xml_stream_reset(l->xs) == ED_OK;
-    ed_xml_stream *xs = ed_xml_stream_new(&lim, &link_cbs, l);
+    ed_xml_stream *xs = ed_xml_stream_new(&lim);
     if (!xs)
         return false;
     ed_xml_stream_free(l->xs);
@@ -320,8 +354,8 @@ static bool stream_parser(ed_link *l)
 
 /* After a reload changed the limits: a ready link between two stanzas gets
  * a parser with the new ones at once, primed with a stream header of our
- * own (on_open swallows it); mid-stanza, after a later read; a link not
- * ready, at its next stream (stream_parser). */
+ * own (its OPEN event is taken here); mid-stanza, after a later read; a
+ * link not ready, at its next stream (stream_parser). */
 static void swap_parser(ed_link *l)
 {
     static const char hdr[] = "<stream:stream xmlns='jabber:component:accept'"
@@ -331,12 +365,13 @@ static void swap_parser(ed_link *l)
         l->limits_pending = false;
         return;
     }
-    if (l->state != ED_LINK_READY || l->broken || ed_xml_stream_idle(l->xs) != 1)
+    if (l->state != ED_LINK_READY || ed_xml_stream_idle(l->xs) != 1)
         return; /* later */
-    ed_xml_stream *xs = ed_xml_stream_new(&lim, &link_cbs, l);
-    l->reopening = true;
-    bool ok = xs && ed_xml_stream_feed(xs, hdr, sizeof hdr - 1) == ED_OK && !l->reopening;
-    l->reopening = false;
+    ed_xml_stream *xs = ed_xml_stream_new(&lim);
+    ed_xml_event ev;
+    bool ok = xs && ed_xml_stream_feed(xs, hdr, sizeof hdr - 1) == ED_OK &&
+              ed_xml_stream_next(xs, &ev) == ED_OK && ev.type == ED_XML_EV_OPEN &&
+              ed_xml_stream_next(xs, &ev) == ED_OK && ev.type == ED_XML_EV_NONE;
     if (!ok) {
         ed_xml_stream_free(xs); /* out of memory: the old one stays, try later */
         return;
@@ -378,7 +413,7 @@ static void link_connect(ed_link *l)
     }
     bufferevent_setcb(l->bev, on_read, NULL, on_event, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    l->state = ED_LINK_CONNECTING;
+    link_enter(l, ED_LINK_CONNECTING);
     /* One timer covers connect + stream open + handshake. */
     int64_t hs = s->cfg->limits.handshake_timeout > 0 ? s->cfg->limits.handshake_timeout : 30;
     struct timeval tv = {(time_t)hs, 0};
@@ -389,25 +424,17 @@ static void link_connect(ed_link *l)
         ed_link_fail(l, "connect failed");
 }
 
-/* --- parser callbacks ---------------------------------------------------- */
+/* --- parser events: false drops the link --------------------------------- */
 
-static void on_open(void *ud, const ed_elem *header, const char *content_ns)
+static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns)
 {
-    ed_link *l = ud;
-    if (l->reopening) {
-        l->reopening = false; /* swap_parser's own header */
-        return;
-    }
-    if (l->state != ED_LINK_OPENING) {
-        l->broken = true;
-        return;
-    }
+    if (l->state != ED_LINK_OPENING)
+        return false;
     const char *id = ed_elem_attr(header, "id");
     if (!id || !*id || strcmp(content_ns, ED_NS_COMPONENT) != 0) {
         ed_log_error("component %s: the server's stream header has %s", l->jid,
                      !id || !*id ? "no id" : "the wrong namespace");
-        l->broken = true;
-        return;
+        return false;
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -417,18 +444,17 @@ static void on_open(void *ud, const ed_elem *header, const char *content_ns)
               EVP_DigestUpdate(c, l->secret, strlen(l->secret)) &&
               EVP_DigestFinal_ex(c, md, &mdlen);
     EVP_MD_CTX_free(c);
-    if (!ok) {
-        l->broken = true;
-        return;
-    }
+    if (!ok)
+        return false;
     char hs[sizeof "<handshake></handshake>" + 2 * EVP_MAX_MD_SIZE];
     size_t p = (size_t)snprintf(hs, sizeof hs, "<handshake>");
     for (unsigned i = 0; i < mdlen; i++)
         p += (size_t)snprintf(hs + p, sizeof hs - p, "%02x", md[i]);
     p += (size_t)snprintf(hs + p, sizeof hs - p, "</handshake>");
-    l->state = ED_LINK_HANDSHAKE;
+    link_enter(l, ED_LINK_HANDSHAKE);
     write_raw(l, hs, p);
     OPENSSL_cleanse(hs, sizeof hs);
+    return true;
 }
 
 static void stream_error(ed_link *l, ed_elem *e)
@@ -459,19 +485,16 @@ static void stream_error(ed_link *l, ed_elem *e)
     }
 }
 
-static void on_stanza(void *ud, ed_elem *stanza)
+/* The stanza is freed here. */
+static bool on_stanza(ed_link *l, ed_elem *stanza)
 {
-    ed_link *l = ud;
-    if (l->broken) {
-        ed_elem_free(stanza);
-        return;
-    }
+    bool go_on = true;
     if (strcmp(stanza->name, "error") == 0 && strcmp(stanza->ns, ED_NS_STREAMS) == 0) {
         stream_error(l, stanza);
-        l->broken = true;
+        go_on = false;
     } else if (l->state == ED_LINK_HANDSHAKE) {
         if (strcmp(stanza->name, "handshake") == 0 && !ed_elem_first(stanza)) {
-            l->state = ED_LINK_READY;
+            link_enter(l, ED_LINK_READY);
             l->ready_since = mono_secs(); /* backoff reset: ed_link_fail */
             l->garbage_logged = false;
             l->connects++;
@@ -482,21 +505,15 @@ static void on_stanza(void *ud, ed_elem *stanza)
         } else {
             ed_log_error("component %s: expected <handshake/>, got <%s/>", l->jid,
                          stanza->name);
-            l->broken = true;
+            go_on = false;
         }
     } else if (l->state == ED_LINK_READY) {
         ed_link_stanza(l, stanza);
     } else {
-        l->broken = true;
+        go_on = false;
     }
     ed_elem_free(stanza);
-}
-
-static void on_close(void *ud)
-{
-    ed_link *l = ud;
-    ed_log_warn("component %s: the server closed the stream", l->jid);
-    l->broken = true;
+    return go_on;
 }
 
 /* --- set management ------------------------------------------------------ */
@@ -522,7 +539,7 @@ static void link_free(ed_link *l, bool polite)
         }
         ed_io_close_later(l->set->s->base, l->bev, ED_LINK_STOP_FLUSH_SECS);
         l->bev = NULL;
-        l->state = ED_LINK_WAITING;
+        link_enter(l, ED_LINK_WAITING);
     }
     link_teardown(l);
     if (l->retry)
@@ -552,7 +569,7 @@ static ed_link *link_new(ed_component_set *set, const ed_cfg_component *c)
     l->jid = strdup(c->jid);
     l->secret = strdup(c->secret ? c->secret : "");
     l->lim = link_limits(set->s);
-    l->xs = ed_xml_stream_new(&l->lim, &link_cbs, l);
+    l->xs = ed_xml_stream_new(&l->lim);
     l->retry = evtimer_new(set->s->base, on_retry, l);
     l->keepalive = event_new(set->s->base, -1, EV_PERSIST, on_keepalive, l);
     if (!l->host || !l->jid || !l->secret || !l->xs || !l->retry || !l->keepalive) {

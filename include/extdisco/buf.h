@@ -35,6 +35,13 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr);
 /* Drop the first n bytes (n <= len), keeping the rest. */
 void ed_buf_consume(ed_buf *b, size_t n);
 void ed_buf_reset(ed_buf *b); /* len = 0, keeps memory */
+/* Cut b back to its first len bytes (NUL-terminated again), e.g. to undo
+ * an append that must not stand; len >= b->len leaves b unchanged. */
+void ed_buf_truncate(ed_buf *b, size_t len);
+/* ed_buf_reset(), and give the memory back (ed_buf_free) when it has grown
+ * past keep bytes: a buffer reused for every read keeps its usual size, not
+ * the size of its biggest burst. */
+void ed_buf_reset_trim(ed_buf *b, size_t keep);
 void ed_buf_free(ed_buf *b);  /* frees data, zeroes the struct (max kept) */
 
 #ifdef __cplusplus

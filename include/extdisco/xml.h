@@ -12,9 +12,10 @@
  *   named "URI|local".  Namespace declarations are not attributes.
  *
  * The stream parser
- *   Feed bytes of an XMPP stream in any chunking (one byte at a time works);
- *   it reports the stream header, each complete top-level stanza (depth 2) as a
- *   tree, and the stream's close.  It owns no socket and no loop.
+ *   Feed bytes of an XMPP stream in any chunking (one byte at a time works),
+ *   then take its events one at a time: the stream header, each complete
+ *   top-level stanza (depth 2) as a tree, and the stream's close.  It calls
+ *   nothing back, owns no socket and no loop.
  */
 #ifndef EXTDISCO_XML_H
 #define EXTDISCO_XML_H
@@ -131,39 +132,69 @@ ed_err ed_xml_parse(const char *buf, size_t len, const ed_xml_limits *lim,
 
 typedef struct ed_xml_stream ed_xml_stream;
 
-typedef struct ed_xml_stream_cbs {
-    /* The stream header arrived: a childless element <stream> in
-     * ED_NS_STREAMS with its attributes; content_ns is the default namespace
-     * declared on it ("" if none).  Borrowed for the call only. */
-    void (*on_open)(void *ud, const ed_elem *header, const char *content_ns);
-    /* A complete top-level stanza; ownership passes to the callee, who frees
-     * it with ed_elem_free(). */
-    void (*on_stanza)(void *ud, ed_elem *stanza);
-    /* </stream:stream> arrived. */
-    void (*on_close)(void *ud);
-} ed_xml_stream_cbs;
+typedef enum ed_xml_event_type {
+    ED_XML_EV_NONE = 0, /* nothing complete: feed more bytes */
+    ED_XML_EV_OPEN,     /* the stream header */
+    ED_XML_EV_STANZA,   /* a complete top-level stanza */
+    ED_XML_EV_CLOSE     /* </stream:stream> */
+} ed_xml_event_type;
 
-/* New parser; lim NULL = defaults; cbs is copied.  NULL on allocation
- * failure.  Free with ed_xml_stream_free(). */
-ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim,
-                                 const ed_xml_stream_cbs *cbs, void *ud);
+typedef struct ed_xml_event {
+    ed_xml_event_type type;
+    /* OPEN: a childless element <stream> in ED_NS_STREAMS with the header's
+     * attributes, owned by the parser and valid until the next call on the
+     * stream.  STANZA: the stanza, a root owned by the caller from now on
+     * (ed_elem_free).  NONE, CLOSE: NULL. */
+    ed_elem *elem;
+    /* OPEN: the default namespace declared on the header ("" if none),
+     * valid as long as elem.  Otherwise "". */
+    const char *content_ns;
+} ed_xml_event;
 
-/* Feed n bytes.  Callbacks run from inside this call; they must not free or
- * reset the parser (set a flag and do it when feed returns).  Every event is
- * reported by the feed that brings its last byte; bytes of an unfinished tag
- * may be held back internally (never needed: n == 0 hands them over, which
- * only matters to tests that want errors in a truncated tail).  After an error
- * the parser stays failed and every later feed returns the same error; map it
- * with ed_err_stream_condition().  A description of the error's position is
+/* New parser; lim NULL = defaults.  NULL on allocation failure.  Free with
+ * ed_xml_stream_free(). */
+ed_xml_stream *ed_xml_stream_new(const ed_xml_limits *lim);
+
+/* Parse, then handle: the parser calls nothing back.  Give it bytes with
+ * ed_xml_stream_feed(), then take the events they complete, one per call,
+ * with ed_xml_stream_next() until it reports ED_XML_EV_NONE or an error:
+ *
+ *     ed_xml_stream_feed(s, buf, n);
+ *     ed_xml_event ev;
+ *     while ((err = ed_xml_stream_next(s, &ev)) == ED_OK && ev.type)
+ *         handle(&ev);           // may reset s (STARTTLS): then stop
+ *
+ * Parsing stops after each event and goes on only when the next one is
+ * asked for, so the bytes after a stanza are not parsed while the caller
+ * handles it; after ed_xml_stream_reset() they are never parsed at all (what
+ * follows <proceed/> or SASL success belongs to the next stream).  Nothing
+ * the peer sends makes the parser keep more than one feed's bytes and the
+ * one stanza being built.
+ *
+ * Feed n bytes, in any chunking (one byte at a time works).  Every event
+ * is ready after the feed that brings its last byte; bytes of an unfinished
+ * tag may be held back internally (never needed: n == 0 hands them over,
+ * which only matters to tests that want errors in a truncated tail).
+ * Returns ED_OK; errors found in these bytes come from ed_xml_stream_next()
+ * after the events before them.  ED_ESTATE when events are still waiting
+ * (ed_xml_stream_next() has not reported NONE or an error since the last
+ * feed); ED_EINVAL for bad arguments.  After an error the parser stays
+ * failed and every later feed and next returns the same error; map it with
+ * ed_err_stream_condition().  A description of the error's position is
  * available from ed_xml_stream_error_detail(). */
 ed_err ed_xml_stream_feed(ed_xml_stream *s, const char *buf, size_t n);
+
+/* The next event into *ev (always written; type ED_XML_EV_NONE when nothing
+ * more is complete), ED_OK; or the stream's error once every event before
+ * it has been returned (ev->type NONE). */
+ed_err ed_xml_stream_next(ed_xml_stream *s, ed_xml_event *ev);
 
 /* Static-lifetime (until the next feed/reset/free) human-readable detail of
  * the last error, e.g. "line 1, column 40: mismatched tag"; "" if none. */
 const char *ed_xml_stream_error_detail(const ed_xml_stream *s);
 
-/* Start over for a new stream (after STARTTLS or SASL success); limits and
- * callbacks are kept.  Returns ED_ENOMEM if a new parser cannot be made. */
+/* Start over for a new stream (after STARTTLS or SASL success); limits are
+ * kept; waiting events and bytes not yet parsed are dropped.  Returns ED_ENOMEM if a new parser cannot be made. */
 ed_err ed_xml_stream_reset(ed_xml_stream *s);
 
 void ed_xml_stream_free(ed_xml_stream *s);
@@ -173,13 +204,13 @@ void ed_xml_stream_free(ed_xml_stream *s);
  * unfinished held), free its expat state (several KiB: buffers and hash
  * tables) and keep only the bytes of the stream header's start tag.  The
  * next ed_xml_stream_feed() with data builds a new parser primed with that
- * header (on_open is not called again) and goes on exactly as before;
+ * header (no second OPEN event) and goes on exactly as before;
  * nothing else changes for the caller.  Only the line/column numbers in
  * ed_xml_stream_error_detail() then count from the re-parsed header.
  * Returns 1 when s is now idle (or already was), 0 when it could not be
- * released now (mid-stanza, before the header, closed, failed); s stays
- * usable either way.  Call it from outside the callbacks, e.g. for a
- * connection that has been quiet for a while. */
+ * released now (mid-stanza, before the header, events waiting, closed,
+ * failed); s stays usable either way.  E.g. for a connection that has been
+ * quiet for a while. */
 int ed_xml_stream_idle(ed_xml_stream *s);
 
 #ifdef __cplusplus

@@ -5,6 +5,7 @@
  *   - every stanza the stream parser delivers serialises, and the output
  *     parses again with ed_xml_parse; serialising that gives the same bytes;
  *   - the same for whatever ed_xml_parse accepts from the raw input;
+ *   - events are taken one at a time after every feed (ed_xml_stream_next);
  *   - feeding the input whole and in data-derived chunks gives the same
  *     serialised events and the same error (except that a limit error may
  *     race a syntax error right after it: see below).
@@ -47,9 +48,8 @@ static void check_round_trip(const ed_elem *e)
     ed_elem_free(back);
 }
 
-static void fz_open(void *ud, const ed_elem *h, const char *content_ns)
+static void fz_open(fz_ctx *c, const ed_elem *h, const char *content_ns)
 {
-    fz_ctx *c = ud;
     snprintf(c->content_ns, sizeof c->content_ns, "%s", content_ns);
     ed_buf_puts(&c->log, "open ");
     if (ed_xml_write(&c->log, h, NULL))
@@ -57,9 +57,8 @@ static void fz_open(void *ud, const ed_elem *h, const char *content_ns)
     ed_buf_printf(&c->log, " %s\n", content_ns);
 }
 
-static void fz_stanza(void *ud, ed_elem *st)
+static void fz_stanza(fz_ctx *c, ed_elem *st)
 {
-    fz_ctx *c = ud;
     check_round_trip(st);
     if (ed_xml_write(&c->log, st, c->content_ns))
         abort();
@@ -67,13 +66,30 @@ static void fz_stanza(void *ud, ed_elem *st)
     ed_elem_free(st);
 }
 
-static void fz_close(void *ud)
+static void fz_close(fz_ctx *c)
 {
-    fz_ctx *c = ud;
     ed_buf_puts(&c->log, "close\n");
 }
 
-static const ed_xml_stream_cbs fz_cbs = { fz_open, fz_stanza, fz_close };
+/* Feed n bytes, then take every event they complete (one per call). */
+static ed_err fz_feed(ed_xml_stream *s, fz_ctx *c, const char *p, size_t n)
+{
+    ed_err err = ed_xml_stream_feed(s, p, n);
+    if (err)
+        return err;
+    ed_xml_event ev;
+    while ((err = ed_xml_stream_next(s, &ev)) == ED_OK && ev.type != ED_XML_EV_NONE) {
+        if (ev.type == ED_XML_EV_OPEN)
+            fz_open(c, ev.elem, ev.content_ns);
+        else if (ev.type == ED_XML_EV_STANZA)
+            fz_stanza(c, ev.elem);
+        else
+            fz_close(c);
+    }
+    if (ev.type != ED_XML_EV_NONE)
+        abort();
+    return err;
+}
 
 static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
                           ed_buf *log)
@@ -85,7 +101,7 @@ static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
     lim.max_depth = 8;
     lim.max_attrs = 8;
     lim.max_text_bytes = 1024;
-    ed_xml_stream *s = ed_xml_stream_new(&lim, &fz_cbs, &c);
+    ed_xml_stream *s = ed_xml_stream_new(&lim);
     if (!s)
         abort();
     ed_err err = ED_OK;
@@ -100,12 +116,12 @@ static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
             if (want < n)
                 n = want;
         }
-        err = ed_xml_stream_feed(s, (const char *)data + off, n);
+        err = fz_feed(s, &c, (const char *)data + off, n);
         off += n;
     }
     if (!err)
-        err = ed_xml_stream_feed(s, "", 0); /* hand over held-back bytes */
-    if (err && ed_xml_stream_feed(s, "x", 1) != err)
+        err = fz_feed(s, &c, "", 0); /* hand over held-back bytes */
+    if (err && fz_feed(s, &c, "x", 1) != err)
         abort(); /* errors are sticky */
     if (err && !ed_err_stream_condition(err) && err != ED_ENOMEM)
         abort(); /* every parse error maps to a stream condition */
@@ -113,8 +129,11 @@ static ed_err feed_stream(const uint8_t *data, size_t size, int chunked,
     if (ed_xml_stream_reset(s) != ED_OK)
         abort();
     static const char hdr[] = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><a/>";
-    if (ed_xml_stream_feed(s, hdr, sizeof hdr - 1) != ED_OK)
+    ed_buf after = {0};
+    fz_ctx c2 = {.log = after};
+    if (fz_feed(s, &c2, hdr, sizeof hdr - 1) != ED_OK)
         abort();
+    ed_buf_free(&c2.log);
     ed_xml_stream_free(s);
     *log = c.log;
     return err;

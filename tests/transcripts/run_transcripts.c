@@ -258,24 +258,21 @@ typedef struct grab {
     int count;
 } grab;
 
-static void on_open(void *ud, const ed_elem *h, const char *ns)
+/* Feed n bytes and keep the first stanza they complete (counting all). */
+static ed_err grab_feed(ed_xml_stream *s, grab *g, const char *p, size_t n)
 {
-    (void)ud, (void)h, (void)ns;
-}
-
-static void on_stanza(void *ud, ed_elem *st)
-{
-    grab *g = ud;
-    g->count++;
-    if (g->stanza)
-        ed_elem_free(st);
-    else
-        g->stanza = st;
-}
-
-static void on_close(void *ud)
-{
-    (void)ud;
+    ed_err err = ed_xml_stream_feed(s, p, n);
+    ed_xml_event ev;
+    while (!err && (err = ed_xml_stream_next(s, &ev)) == ED_OK && ev.type) {
+        if (ev.type != ED_XML_EV_STANZA)
+            continue;
+        g->count++;
+        if (g->stanza)
+            ed_elem_free(ev.elem);
+        else
+            g->stanza = ev.elem;
+    }
+    return err;
 }
 
 /* Parse request text as a client's stanza inside a jabber:client stream. */
@@ -285,13 +282,12 @@ static const char *parse_request(const char *text, ed_elem **out)
         "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
         "to='example.org' version='1.0'>";
     grab g = {0};
-    ed_xml_stream_cbs cbs = {on_open, on_stanza, on_close};
-    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &g);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
     if (!s)
         return "out of memory";
-    ed_err err = ed_xml_stream_feed(s, header, sizeof header - 1);
+    ed_err err = grab_feed(s, &g, header, sizeof header - 1);
     if (!err)
-        err = ed_xml_stream_feed(s, text, strlen(text));
+        err = grab_feed(s, &g, text, strlen(text));
     ed_xml_stream_free(s);
     if (err || g.count != 1) {
         ed_elem_free(g.stanza);

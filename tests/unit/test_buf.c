@@ -1,5 +1,6 @@
 /* tests/unit/test_buf.c — ed_buf: growth, limits, escaping (every byte
- * value in text and attribute values, against a table written here). */
+ * value in text and attribute values, against a table written here),
+ * undoing an append (ed_buf_truncate), resetting without keeping a burst. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -293,6 +294,45 @@ static void test_consume(void **state)
     ed_buf_free(&b); /* twice is fine */
 }
 
+/* Undoing an append (the c2s cork drops a stanza that overflows the
+ * queue) and dropping a burst's memory. */
+static void test_truncate_and_trim(void **state)
+{
+    (void)state;
+    ed_buf b = {0};
+    ed_buf_truncate(&b, 0); /* empty: nothing to do */
+    assert_null(b.data);
+    assert_int_equal(ed_buf_puts(&b, "<a/>"), ED_OK);
+    size_t before = b.len;
+    assert_int_equal(ed_buf_puts(&b, "<b/>"), ED_OK);
+    ed_buf_truncate(&b, before);
+    assert_int_equal(b.len, 4);
+    assert_string_equal(b.data, "<a/>");
+    ed_buf_truncate(&b, 10); /* longer than the buffer: unchanged */
+    assert_string_equal(b.data, "<a/>");
+    ed_buf_truncate(&b, 0);
+    assert_string_equal(b.data, "");
+    /* a small buffer keeps its memory, a grown one gives it back */
+    assert_int_equal(ed_buf_puts(&b, "xyz"), ED_OK);
+    char *mem = b.data;
+    ed_buf_reset_trim(&b, 1024);
+    assert_ptr_equal(b.data, mem);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    char big[4096];
+    memset(big, 'x', sizeof big);
+    b.max = 1 << 20;
+    assert_int_equal(ed_buf_append(&b, big, sizeof big), ED_OK);
+    ed_buf_reset_trim(&b, 1024);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.cap, 0);
+    assert_int_equal(b.max, 1 << 20); /* the limit stays */
+    ed_buf_reset_trim(NULL, 0);
+    ed_buf_truncate(NULL, 0);
+    ed_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_escape_every_byte),
         cmocka_unit_test(test_escape_utf8_every_byte),
         cmocka_unit_test(test_consume),
+        cmocka_unit_test(test_truncate_and_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

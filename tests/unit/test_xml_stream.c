@@ -1,5 +1,7 @@
 /* tests/unit/test_xml_stream.c — the stream parser (ed_xml_stream_*):
- * chunking, rejections, limits, reset, keepalives, idle release.
+ * chunking (every case also fed in 1..7-byte chunks, events taken after
+ * each feed), one event per call, rejections, limits, reset, keepalives,
+ * idle release.
  * Trees, serialiser and ed_xml_parse are in test_xml.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,9 +25,8 @@ typedef struct log {
     char content_ns[64];
 } log_t;
 
-static void on_open(void *ud, const ed_elem *h, const char *content_ns)
+static void on_open(log_t *l, const ed_elem *h, const char *content_ns)
 {
-    log_t *l = ud;
     l->opens++;
     snprintf(l->content_ns, sizeof l->content_ns, "%s", content_ns);
     assert_null(h->children);
@@ -35,9 +36,8 @@ static void on_open(void *ud, const ed_elem *h, const char *content_ns)
     ed_buf_puts(&l->b, "\n");
 }
 
-static void on_stanza(void *ud, ed_elem *st)
+static void on_stanza(log_t *l, ed_elem *st)
 {
-    log_t *l = ud;
     l->stanzas++;
     assert_null(st->parent);
     ed_buf_puts(&l->b, "stanza:");
@@ -46,33 +46,72 @@ static void on_stanza(void *ud, ed_elem *st)
     ed_elem_free(st);
 }
 
-static void on_close(void *ud)
+static void on_close(log_t *l)
 {
-    log_t *l = ud;
     l->closes++;
     ed_buf_puts(&l->b, "close\n");
 }
 
-static const ed_xml_stream_cbs cbs = { on_open, on_stanza, on_close };
+/* Take the events waiting in s into l (NULL: drop them); the error
+ * ed_xml_stream_next() ends with. */
+static ed_err drain(ed_xml_stream *s, log_t *l)
+{
+    ed_xml_event ev;
+    ed_err err;
+    int guard = 0;
+    while ((err = ed_xml_stream_next(s, &ev)) == ED_OK && ev.type != ED_XML_EV_NONE) {
+        assert_true(++guard < 100000);
+        if (ev.type == ED_XML_EV_OPEN) {
+            assert_non_null(ev.elem);
+            if (l)
+                on_open(l, ev.elem, ev.content_ns);
+        } else if (ev.type == ED_XML_EV_STANZA) {
+            assert_non_null(ev.elem);
+            if (l)
+                on_stanza(l, ev.elem);
+            else
+                ed_elem_free(ev.elem);
+        } else {
+            assert_int_equal(ev.type, ED_XML_EV_CLOSE);
+            assert_null(ev.elem);
+            if (l)
+                on_close(l);
+        }
+    }
+    assert_int_equal(ev.type, ED_XML_EV_NONE);
+    /* drained: another call changes nothing */
+    ed_err again = ed_xml_stream_next(s, &ev);
+    assert_int_equal(again, err);
+    assert_int_equal(ev.type, ED_XML_EV_NONE);
+    return err;
+}
+
+/* Feed n bytes and take every event they complete into l: the error the
+ * feed or the events end with. */
+static ed_err feed(ed_xml_stream *s, log_t *l, const char *buf, size_t n)
+{
+    ed_err err = ed_xml_stream_feed(s, buf, n);
+    return err ? err : drain(s, l);
+}
 
 /* Feed `in` in chunks of `step` bytes (0 = whole); returns the first error. */
 static ed_err run(const char *in, size_t len, size_t step,
                   const ed_xml_limits *lim, log_t *l, char *detail, size_t dsz)
 {
     memset(l, 0, sizeof *l);
-    ed_xml_stream *s = ed_xml_stream_new(lim, &cbs, l);
+    ed_xml_stream *s = ed_xml_stream_new(lim);
     assert_non_null(s);
     ed_err err = ED_OK;
     if (step == 0)
         step = len ? len : 1;
     for (size_t off = 0; off < len && !err; off += step) {
         size_t n = len - off < step ? len - off : step;
-        err = ed_xml_stream_feed(s, in + off, n);
+        err = feed(s, l, in + off, n);
     }
     if (err) {
         /* sticky */
-        assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), err);
-        assert_int_equal(ed_xml_stream_feed(s, "", 0), err);
+        assert_int_equal(feed(s, l, "<a/>", 4), err);
+        assert_int_equal(feed(s, l, "", 0), err);
     }
     if (detail)
         snprintf(detail, dsz, "%s", ed_xml_stream_error_detail(s));
@@ -160,23 +199,22 @@ static void test_stream_basic(void **state)
     free(log);
 }
 
-static void capture_stanza(void *ud, ed_elem *st)
-{
-    ed_elem **slot = ud;
-    if (*slot)
-        ed_elem_free(*slot);
-    *slot = st;
-}
-
 static void test_stream_text_merge(void **state)
 {
     (void)state;
     const char *in = HDR "<message><body>a&amp;b&#x41;\xE2\x82\xAC<![CDATA[c]]>d\r\ne</body></message>";
     ed_elem *got = NULL;
-    ed_xml_stream_cbs c = { NULL, capture_stanza, NULL };
-    ed_xml_stream *s = ed_xml_stream_new(NULL, &c, &got);
-    for (size_t i = 0; in[i]; i++)
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
+    for (size_t i = 0; in[i]; i++) {
         assert_int_equal(ed_xml_stream_feed(s, in + i, 1), ED_OK);
+        ed_xml_event ev;
+        while (ed_xml_stream_next(s, &ev) == ED_OK && ev.type) {
+            if (ev.type == ED_XML_EV_STANZA) {
+                assert_null(got);
+                got = ev.elem;
+            }
+        }
+    }
     assert_non_null(got);
     ed_elem *body = ed_elem_child(got, "body", ED_NS_CLIENT);
     assert_non_null(body);
@@ -203,11 +241,11 @@ static void test_stream_no_delay(void **state)
     };
     log_t l;
     memset(&l, 0, sizeof l);
-    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
     const char *pre = "<?xml version='1.0'?>\n" HDR;
     for (size_t i = 0; pre[i]; i++) {
         assert_int_equal(l.opens, 0);
-        assert_int_equal(ed_xml_stream_feed(s, pre + i, 1), ED_OK);
+        assert_int_equal(feed(s, &l, pre + i, 1), ED_OK);
     }
     assert_int_equal(l.opens, 1);
     for (int round = 0; round < 3; round++) {
@@ -216,16 +254,16 @@ static void test_stream_no_delay(void **state)
             const char *st = stanzas[k];
             for (size_t i = 0; st[i]; i++) {
                 assert_int_equal(l.stanzas, before);
-                assert_int_equal(ed_xml_stream_feed(s, st + i, 1), ED_OK);
+                assert_int_equal(feed(s, &l, st + i, 1), ED_OK);
             }
             assert_int_equal(l.stanzas, before + 1);
-            assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_OK);
+            assert_int_equal(feed(s, &l, " ", 1), ED_OK);
         }
     }
     const char *end = "</stream:stream>";
     for (size_t i = 0; end[i]; i++) {
         assert_int_equal(l.closes, 0);
-        assert_int_equal(ed_xml_stream_feed(s, end + i, 1), ED_OK);
+        assert_int_equal(feed(s, &l, end + i, 1), ED_OK);
     }
     assert_int_equal(l.closes, 1);
     ed_xml_stream_free(s);
@@ -239,12 +277,12 @@ static void test_stream_slow_tag(void **state)
     (void)state;
     log_t l;
     memset(&l, 0, sizeof l);
-    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
-    assert_int_equal(ed_xml_stream_feed(s, HDR "<m a='", strlen(HDR) + 6), ED_OK);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
+    assert_int_equal(feed(s, &l, HDR "<m a='", strlen(HDR) + 6), ED_OK);
     clock_t t0 = clock();
     for (int i = 0; i < 60000; i++)
-        assert_int_equal(ed_xml_stream_feed(s, i % 2 ? ">" : "x", 1), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, "'/>", 3), ED_OK);
+        assert_int_equal(feed(s, &l, i % 2 ? ">" : "x", 1), ED_OK);
+    assert_int_equal(feed(s, &l, "'/>", 3), ED_OK);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     assert_int_equal(l.stanzas, 1);
     assert_true(secs < 0.5); /* quadratic behaviour takes seconds */
@@ -318,7 +356,7 @@ static void test_stream_rejects(void **state)
     assert_string_equal(detail, "line 2, column 6: mismatched tag");
     ed_buf_free(&l.b);
     /* no error: empty detail */
-    ed_xml_stream *s = ed_xml_stream_new(NULL, NULL, NULL);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
     assert_string_equal(ed_xml_stream_error_detail(s), "");
     ed_xml_stream_free(s);
 }
@@ -333,10 +371,10 @@ static void test_stream_split_utf8(void **state)
     assert_string_equal(log, HDRLOG "stanza:<a>\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80</a>\n");
     free(log);
     /* invalid continuation arriving in a later feed */
-    ed_xml_stream *s = ed_xml_stream_new(NULL, NULL, NULL);
-    assert_int_equal(ed_xml_stream_feed(s, HDR "<a>\xF0\x9F", strlen(HDR) + 5), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, "\x98", 1), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, "<", 1), ED_XML_BAD_UTF8);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
+    assert_int_equal(feed(s, NULL, HDR "<a>\xF0\x9F", strlen(HDR) + 5), ED_OK);
+    assert_int_equal(feed(s, NULL, "\x98", 1), ED_OK);
+    assert_int_equal(feed(s, NULL, "<", 1), ED_XML_BAD_UTF8);
     assert_non_null(strstr(ed_xml_stream_error_detail(s), "invalid UTF-8"));
     ed_xml_stream_free(s);
 }
@@ -419,39 +457,111 @@ static void test_stream_keepalive_reset(void **state)
     ed_xml_limits lim = ed_xml_limits_default();
     lim.max_stanza_bytes = 200;
     log_t l = {0};
-    ed_xml_stream *s = ed_xml_stream_new(&lim, &cbs, &l);
-    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    ed_xml_stream *s = ed_xml_stream_new(&lim);
+    assert_int_equal(feed(s, &l, HDR, strlen(HDR)), ED_OK);
     /* 1000 whitespace keepalives: far more than max_stanza_bytes in total */
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(ed_xml_stream_feed(s, i % 2 ? " " : "\n", 1), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), ED_OK);
+        assert_int_equal(feed(s, &l, i % 2 ? " " : "\n", 1), ED_OK);
+    assert_int_equal(feed(s, &l, "<a/>", 4), ED_OK);
     assert_int_equal(l.stanzas, 1);
     /* half a stanza, then STARTTLS: start over */
-    assert_int_equal(ed_xml_stream_feed(s, "<b><c>", 6), ED_OK);
+    assert_int_equal(feed(s, &l, "<b><c>", 6), ED_OK);
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
     const char *again = "<?xml version='1.0'?>"
         "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>"
         "<d/></stream:stream>";
-    assert_int_equal(ed_xml_stream_feed(s, again, strlen(again)), ED_OK);
+    assert_int_equal(feed(s, &l, again, strlen(again)), ED_OK);
     assert_string_equal(l.b.data,
         HDRLOG "stanza:<a/>\n"
         "open:stream|http://etherx.jabber.org/streams|jabber:server\n"
         "stanza:<d/>\nclose\n");
     /* closed: more bytes are an error; reset clears even that */
-    assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_XML_STREAM_CLOSED);
-    assert_int_equal(ed_xml_stream_feed(s, "", 0), ED_XML_STREAM_CLOSED);
+    assert_int_equal(feed(s, &l, " ", 1), ED_XML_STREAM_CLOSED);
+    assert_int_equal(feed(s, &l, "", 0), ED_XML_STREAM_CLOSED);
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
     assert_string_equal(ed_xml_stream_error_detail(s), "");
-    assert_int_equal(ed_xml_stream_feed(s, HDR "<e/>", strlen(HDR) + 4), ED_OK);
+    assert_int_equal(feed(s, &l, HDR "<e/>", strlen(HDR) + 4), ED_OK);
     assert_int_equal(l.opens, 3);
     assert_int_equal(l.stanzas, 3);
     /* reset after an error */
-    assert_int_equal(ed_xml_stream_feed(s, "<!-- x -->", 10), ED_XML_RESTRICTED);
+    assert_int_equal(feed(s, &l, "<!-- x -->", 10), ED_XML_RESTRICTED);
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(feed(s, &l, HDR, strlen(HDR)), ED_OK);
     assert_int_equal(l.opens, 4);
     ed_xml_stream_free(s);
     ed_buf_free(&l.b);
+}
+
+/* One event per call: nothing after a stanza is parsed before the caller
+ * asks for the next event, and after a reset (STARTTLS, SASL success) the
+ * bytes that followed are never parsed as the old stream. */
+static void test_stream_events_one_at_a_time(void **state)
+{
+    (void)state;
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
+    const char *in = HDR "<a/><b>x</b><c/></stream:stream>";
+    assert_int_equal(ed_xml_stream_feed(s, in, strlen(in)), ED_OK);
+    ed_xml_event ev;
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_OPEN);
+    assert_string_equal(ev.elem->name, "stream");
+    assert_string_equal(ev.content_ns, "jabber:client");
+    /* events waiting: no more bytes, no idling */
+    assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_ESTATE);
+    assert_int_equal(ed_xml_stream_idle(s), 0);
+    const char *want[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+        assert_int_equal(ev.type, ED_XML_EV_STANZA);
+        assert_string_equal(ev.elem->name, want[i]);
+        ed_elem_free(ev.elem);
+    }
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_CLOSE);
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_NONE);
+    ed_xml_stream_free(s);
+
+    /* <starttls/> and a TLS ClientHello in the same read: the hello's bytes
+     * (invalid UTF-8, control characters) are dropped with the reset */
+    s = ed_xml_stream_new(NULL);
+    static const char hello[] = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+                                "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03<a/>";
+    assert_int_equal(feed(s, NULL, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(ed_xml_stream_feed(s, hello, sizeof hello - 1), ED_OK);
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_STANZA);
+    assert_string_equal(ev.elem->name, "starttls");
+    ed_elem_free(ev.elem);
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    log_t l = {0};
+    assert_int_equal(feed(s, &l, HDR "<d/>", strlen(HDR) + 4), ED_OK);
+    assert_string_equal(l.b.data, HDRLOG "stanza:<d/>\n");
+    ed_buf_free(&l.b);
+    /* well-formed bytes after it: not parsed either (a wrong end tag there
+     * would be an error if they were) */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(feed(s, NULL, HDR, strlen(HDR)), ED_OK);
+    static const char two[] = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><a></b>";
+    assert_int_equal(ed_xml_stream_feed(s, two, sizeof two - 1), ED_OK);
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_OK);
+    assert_int_equal(ev.type, ED_XML_EV_STANZA);
+    assert_string_equal(ev.elem->name, "starttls");
+    ed_elem_free(ev.elem);
+    assert_string_equal(ed_xml_stream_error_detail(s), "");
+    assert_int_equal(ed_xml_stream_next(s, &ev), ED_XML_NOT_WELL_FORMED);
+    /* without the reset the same bytes are the error they are */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    assert_int_equal(feed(s, NULL, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(feed(s, NULL, hello, sizeof hello - 1), ED_XML_NOT_WELL_FORMED);
+    /* a header of an empty stream: two events from one tag */
+    assert_int_equal(ed_xml_stream_reset(s), ED_OK);
+    memset(&l, 0, sizeof l);
+    const char *empty = "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'/>";
+    assert_int_equal(feed(s, &l, empty, strlen(empty)), ED_OK);
+    assert_string_equal(l.b.data, "open:stream|http://etherx.jabber.org/streams|\nclose\n");
+    ed_buf_free(&l.b);
+    ed_xml_stream_free(s);
 }
 
 /* ---- ed_xml_stream_idle() ---------------------------------------------------- */
@@ -463,26 +573,26 @@ static ed_err run_idling(const char *in, size_t len, size_t step,
 {
     memset(l, 0, sizeof *l);
     *idled = 0;
-    ed_xml_stream *s = ed_xml_stream_new(lim, &cbs, l);
+    ed_xml_stream *s = ed_xml_stream_new(lim);
     assert_non_null(s);
     ed_err err = ED_OK;
     if (step == 0)
         step = len ? len : 1;
     for (size_t off = 0; off < len && !err; off += step) {
         size_t n = len - off < step ? len - off : step;
-        err = ed_xml_stream_feed(s, in + off, n);
+        err = feed(s, l, in + off, n);
         int r = ed_xml_stream_idle(s);
         assert_true(r == 0 || r == 1);
         if (r) {
             assert_int_equal(err, ED_OK);
             assert_int_equal(ed_xml_stream_idle(s), 1); /* idempotent */
-            assert_int_equal(ed_xml_stream_feed(s, "", 0), ED_OK);
+            assert_int_equal(feed(s, l, "", 0), ED_OK);
             (*idled)++;
         }
     }
     if (err) {
         assert_int_equal(ed_xml_stream_idle(s), 0);
-        assert_int_equal(ed_xml_stream_feed(s, "<a/>", 4), err);
+        assert_int_equal(feed(s, l, "<a/>", 4), err);
     }
     ed_xml_stream_free(s);
     return err;
@@ -567,47 +677,47 @@ static void test_stream_idle_when(void **state)
 {
     (void)state;
     log_t l = {0};
-    ed_xml_stream *s = ed_xml_stream_new(NULL, &cbs, &l);
+    ed_xml_stream *s = ed_xml_stream_new(NULL);
     assert_int_equal(ed_xml_stream_idle(NULL), 0);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* no header yet */
-    assert_int_equal(ed_xml_stream_feed(s, "<stream:stream xmlns='jabber:client' ", 37), ED_OK);
+    assert_int_equal(feed(s, &l, "<stream:stream xmlns='jabber:client' ", 37), ED_OK);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* half a header */
     const char *rest = "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
                        "version='1.0'>";
-    assert_int_equal(ed_xml_stream_feed(s, rest, strlen(rest)), ED_OK);
+    assert_int_equal(feed(s, &l, rest, strlen(rest)), ED_OK);
     assert_int_equal(l.opens, 1);
     assert_int_equal(ed_xml_stream_idle(s), 1);
-    assert_int_equal(ed_xml_stream_feed(s, "<a><b/>", 7), ED_OK);
+    assert_int_equal(feed(s, &l, "<a><b/>", 7), ED_OK);
     assert_int_equal(l.opens, 1); /* the rebuild reports no second header */
     assert_int_equal(ed_xml_stream_idle(s), 0); /* inside a stanza */
-    assert_int_equal(ed_xml_stream_feed(s, "</a><c x='", 10), ED_OK);
+    assert_int_equal(feed(s, &l, "</a><c x='", 10), ED_OK);
     assert_int_equal(l.stanzas, 1);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* inside a tag */
-    assert_int_equal(ed_xml_stream_feed(s, "1'/>\xc3", 5), ED_OK);
+    assert_int_equal(feed(s, &l, "1'/>\xc3", 5), ED_OK);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* half a character */
     /* (0xc3 0xa9 is é: text outside a stanza, an error either way) */
     ed_xml_stream_free(s);
     ed_buf_free(&l.b);
 
     memset(&l, 0, sizeof l);
-    s = ed_xml_stream_new(NULL, &cbs, &l);
-    assert_int_equal(ed_xml_stream_feed(s, HDR "<a/>", strlen(HDR) + 4), ED_OK);
+    s = ed_xml_stream_new(NULL);
+    assert_int_equal(feed(s, &l, HDR "<a/>", strlen(HDR) + 4), ED_OK);
     assert_int_equal(ed_xml_stream_idle(s), 1);
     /* reset while idle: a fresh stream, a new header reported */
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
     assert_int_equal(ed_xml_stream_idle(s), 0);
-    assert_int_equal(ed_xml_stream_feed(s, HDR "<b/>", strlen(HDR) + 4), ED_OK);
+    assert_int_equal(feed(s, &l, HDR "<b/>", strlen(HDR) + 4), ED_OK);
     assert_int_equal(l.opens, 2);
     assert_int_equal(ed_xml_stream_idle(s), 1);
-    assert_int_equal(ed_xml_stream_feed(s, "</stream:stream>", 16), ED_OK);
+    assert_int_equal(feed(s, &l, "</stream:stream>", 16), ED_OK);
     assert_int_equal(l.closes, 1);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* closed */
-    assert_int_equal(ed_xml_stream_feed(s, " ", 1), ED_XML_STREAM_CLOSED);
+    assert_int_equal(feed(s, &l, " ", 1), ED_XML_STREAM_CLOSED);
     assert_int_equal(ed_xml_stream_idle(s), 0); /* failed */
     assert_string_equal(l.b.data, HDRLOG "stanza:<a/>\n" HDRLOG "stanza:<b/>\nclose\n");
     /* idle, then freed without another feed */
     assert_int_equal(ed_xml_stream_reset(s), ED_OK);
-    assert_int_equal(ed_xml_stream_feed(s, HDR, strlen(HDR)), ED_OK);
+    assert_int_equal(feed(s, &l, HDR, strlen(HDR)), ED_OK);
     assert_int_equal(ed_xml_stream_idle(s), 1);
     ed_xml_stream_free(s);
     ed_buf_free(&l.b);
@@ -618,6 +728,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_basic),
         cmocka_unit_test(test_stream_text_merge),
+        cmocka_unit_test(test_stream_events_one_at_a_time),
         cmocka_unit_test(test_stream_no_delay),
         cmocka_unit_test(test_stream_slow_tag),
         cmocka_unit_test(test_stream_rejects),

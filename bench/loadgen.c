@@ -43,8 +43,6 @@
 
 #include "loadgen.h"
 
-#define NS_DISCO2 "urn:xmpp:extdisco:2"
-#define NS_SIC1 "urn:xmpp:sic:1"
 #define MAX_PROCS 65536
 
 static const char *const kind_names[] = {"services", "credentials", "sic", "ping"};
@@ -244,17 +242,17 @@ static void send_req(lg *g, lg_vc *v)
     int len;
     switch (g->o.kind) {
     case LG_SERVICES:
-        body = "<services xmlns='" NS_DISCO2 "'/>";
+        body = "<services xmlns='" ED_NS_EXTDISCO2 "'/>";
         break;
     case LG_CREDENTIALS:
         snprintf(cred, sizeof cred,
-                 "<credentials xmlns='" NS_DISCO2 "'><service type='turn' host='%s' "
+                 "<credentials xmlns='" ED_NS_EXTDISCO2 "'><service type='turn' host='%s' "
                  "port='%d'/></credentials>",
                  g->o.turn_host, g->o.turn_port);
         body = cred;
         break;
     case LG_SIC:
-        body = "<address xmlns='" NS_SIC1 "'/>";
+        body = "<address xmlns='" ED_NS_SIC1 "'/>";
         break;
     case LG_PING:
         body = "<ping xmlns='urn:xmpp:ping'/>";
@@ -304,7 +302,7 @@ static bool payload_ok(lg *g, const lg_scan_info *r)
         else if (!is(r->child, r->child_len,
                      g->o.kind == LG_SERVICES ? "services" : "credentials"))
             return false;
-        if (!is(r->child_ns, r->child_ns_len, NS_DISCO2) || n == 0)
+        if (!is(r->child_ns, r->child_ns_len, ED_NS_EXTDISCO2) || n == 0)
             return false;
         if (g->o.kind == LG_CREDENTIALS && r->services_pw != n)
             return false;
@@ -313,7 +311,7 @@ static bool payload_ok(lg *g, const lg_scan_info *r)
         return n == g->items;
     case LG_SIC:
         return is(r->child, r->child_len, "address") &&
-               is(r->child_ns, r->child_ns_len, NS_SIC1) && r->ips > 0;
+               is(r->child_ns, r->child_ns_len, ED_NS_SIC1) && r->ips > 0;
     case LG_PING:
         return true;
     }

@@ -30,10 +30,6 @@
 
 #include "loadgen.h"
 
-#define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
-#define NS_SASL "urn:ietf:params:xml:ns:xmpp-sasl"
-#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
-#define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
 
 __attribute__((format(printf, 2, 3))) static void fail(lg_conn *c, const char *fmt, ...)
 {
@@ -100,14 +96,14 @@ static const char *pick_mech(lg_conn *c, const ed_elem *feat)
 {
     const char *want = c->g->o.mech;
     static const char *const pref[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-1"};
-    ed_elem *ms = ed_elem_child(feat, "mechanisms", NS_SASL);
+    ed_elem *ms = ed_elem_child(feat, "mechanisms", ED_NS_SASL);
     if (!ms)
         return NULL;
     for (size_t i = 0; i < sizeof pref / sizeof pref[0]; i++) {
         if (strcmp(want, "auto") != 0 && strcmp(want, pref[i]) != 0)
             continue;
-        for (ed_elem *m = ed_elem_child(ms, "mechanism", NS_SASL); m;
-             m = ed_elem_next(m, "mechanism", NS_SASL)) {
+        for (ed_elem *m = ed_elem_child(ms, "mechanism", ED_NS_SASL); m;
+             m = ed_elem_next(m, "mechanism", ED_NS_SASL)) {
             const char *t = ed_elem_text(m);
             if (t && strcmp(t, pref[i]) == 0)
                 return pref[i];
@@ -135,7 +131,7 @@ static void sasl_start(lg_conn *c, const ed_elem *feat)
         fail(c, "SASL %s: first step failed", mech);
         return;
     }
-    sendf(c, "<auth xmlns='" NS_SASL "' mechanism='%s'>%s</auth>", mech,
+    sendf(c, "<auth xmlns='" ED_NS_SASL "' mechanism='%s'>%s</auth>", mech,
           out && *out ? out : "=");
     gsasl_free(out);
     c->st = ST_AUTH;
@@ -150,7 +146,7 @@ static void sasl_step(lg_conn *c, ed_elem *st)
         if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE) {
             fail(c, "SASL step failed: %s", gsasl_strerror(rc));
         } else {
-            sendf(c, "<response xmlns='" NS_SASL "'>%s</response>", out && *out ? out : "");
+            sendf(c, "<response xmlns='" ED_NS_SASL "'>%s</response>", out && *out ? out : "");
         }
     } else if (t && *t && rc != GSASL_OK) {
         fail(c, "SASL success but server proof rejected: %s", gsasl_strerror(rc));
@@ -225,11 +221,11 @@ static void c2s_stanza(lg_conn *c, ed_elem *st)
         if (!features)
             break;
         if (c->g->o.tls && !c->tls_on) {
-            if (!ed_elem_child(st, "starttls", NS_TLS)) {
+            if (!ed_elem_child(st, "starttls", ED_NS_TLS)) {
                 fail(c, "server offers no STARTTLS");
                 break;
             }
-            sendf(c, "<starttls xmlns='" NS_TLS "'/>");
+            sendf(c, "<starttls xmlns='" ED_NS_TLS "'/>");
             c->st = ST_STARTTLS;
         } else {
             sasl_start(c, st);
@@ -263,9 +259,9 @@ static void c2s_stanza(lg_conn *c, ed_elem *st)
             break;
         char res[16];
         snprintf(res, sizeof res, "r%d", c->idx);
-        ed_elem *sess = ed_elem_child(st, "session", NS_SESSION);
+        ed_elem *sess = ed_elem_child(st, "session", ED_NS_SESSION);
         c->want_session = sess && !ed_elem_child(sess, "optional", NULL);
-        sendf(c, "<iq type='set' id='bind1'><bind xmlns='" NS_BIND "'><resource>%s"
+        sendf(c, "<iq type='set' id='bind1'><bind xmlns='" ED_NS_BIND "'><resource>%s"
                  "</resource></bind></iq>", res);
         c->st = ST_BIND;
         break;
@@ -278,7 +274,7 @@ static void c2s_stanza(lg_conn *c, ed_elem *st)
         if (strcmp(ty, "result") != 0) {
             fail(c, "%s refused", c->st == ST_BIND ? "bind" : "session");
         } else if (c->st == ST_BIND && c->want_session) {
-            sendf(c, "<iq type='set' id='sess1'><session xmlns='" NS_SESSION "'/></iq>");
+            sendf(c, "<iq type='set' id='sess1'><session xmlns='" ED_NS_SESSION "'/></iq>");
             c->st = ST_SESSION;
         } else {
             c->st = ST_READY;

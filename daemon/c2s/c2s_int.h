@@ -19,13 +19,6 @@
 #include "c2s/store.h"
 #include "c2s/throttle.h"
 
-#define NS_TLS      "urn:ietf:params:xml:ns:xmpp-tls"
-#define NS_SASL     "urn:ietf:params:xml:ns:xmpp-sasl"
-#define NS_BIND     "urn:ietf:params:xml:ns:xmpp-bind"
-#define NS_SESSION  "urn:ietf:params:xml:ns:xmpp-session"
-#define NS_ROSTER   "jabber:iq:roster"
-#define NS_DISCO_INFO  "http://jabber.org/protocol/disco#info"
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 
 #define ED_C2S_READ_HIGH   4096       /* bytes read per turn before parsing */
 #define ED_C2S_OUT_MAX     (1 << 20)  /* queued output before a slow client is cut */

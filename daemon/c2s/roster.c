@@ -64,7 +64,7 @@ static void push(ed_c2s *c, const char *user, const ed_roster_item *it, bool rem
             continue;
         char id[32];
         ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
-        ed_elem *q = iq ? ed_elem_add(iq, "query", NS_ROSTER) : NULL;
+        ed_elem *q = iq ? ed_elem_add(iq, "query", ED_NS_ROSTER) : NULL;
         if (q && ed_elem_set_attr(iq, "type", "set") == ED_OK &&
             ed_elem_set_attr(iq, "id", ed_server_next_id(c->srv, id, sizeof id)) == ED_OK &&
             ed_elem_set_attr(iq, "to", r->jid->full) == ED_OK && add_item(q, it, removed))
@@ -118,7 +118,7 @@ static void roster_get(ed_session *s, const ed_elem *iq)
         return;
     }
     ed_elem *r = ed_iq_result(iq);
-    ed_elem *q = r ? ed_elem_add(r, "query", NS_ROSTER) : NULL;
+    ed_elem *q = r ? ed_elem_add(r, "query", ED_NS_ROSTER) : NULL;
     bool ok = q != NULL;
     for (size_t i = 0; ok && i < n; i++)
         if (!v[i].hidden)
@@ -136,8 +136,8 @@ static void roster_get(ed_session *s, const ed_elem *iq)
 static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
 {
     ed_c2s *c = s->c2s;
-    ed_elem *item = ed_elem_child(q, "item", NS_ROSTER);
-    if (!item || ed_elem_next(item, "item", NS_ROSTER)) {
+    ed_elem *item = ed_elem_child(q, "item", ED_NS_ROSTER);
+    if (!item || ed_elem_next(item, "item", ED_NS_ROSTER)) {
         ed_router_error(s, iq, "bad-request"); /* exactly one item (§2.3.3) */
         return;
     }
@@ -200,8 +200,8 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
     size_t ng = 0;
     bool ok = !name || valid_text(name);
     const char *cond = "not-acceptable"; /* §2.3.3: empty or too long */
-    for (ed_elem *g = ed_elem_child(item, "group", NS_ROSTER); ok && g;
-         g = ed_elem_next(g, "group", NS_ROSTER)) {
+    for (ed_elem *g = ed_elem_child(item, "group", ED_NS_ROSTER); ok && g;
+         g = ed_elem_next(g, "group", ED_NS_ROSTER)) {
         const char *t = ed_elem_text(g);
         ok = t && *t && valid_text(t) && ng < ED_ROSTER_MAX_GROUPS;
         for (size_t i = 0; ok && i < ng; i++)

@@ -294,13 +294,13 @@ static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain
 static void account_disco(ed_session *s, const ed_elem *st, bool info)
 {
     ed_elem *r = ed_iq_result(st);
-    ed_elem *q = r ? ed_elem_add(r, "query", info ? NS_DISCO_INFO : NS_DISCO_ITEMS) : NULL;
+    ed_elem *q = r ? ed_elem_add(r, "query", info ? ED_NS_DISCO_INFO : ED_NS_DISCO_ITEMS) : NULL;
     bool ok = q != NULL;
     if (ok && info) {
         ed_elem *id = ed_elem_add(q, "identity", NULL), *f = ed_elem_add(q, "feature", NULL);
         ok = id && f && ed_elem_set_attr(id, "category", "account") == ED_OK &&
              ed_elem_set_attr(id, "type", "registered") == ED_OK &&
-             ed_elem_set_attr(f, "var", NS_DISCO_INFO) == ED_OK;
+             ed_elem_set_attr(f, "var", ED_NS_DISCO_INFO) == ED_OK;
     }
     if (ok)
         ed_session_send(s, r);
@@ -317,19 +317,19 @@ static void own_iq(ed_session *s, ed_elem *st, const char *to)
     if (type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
         return; /* e.g. answers to roster and service pushes */
     ed_elem *p = ed_iq_payload(st);
-    if (p && strcmp(p->ns, NS_ROSTER) == 0 && strcmp(p->name, "query") == 0) {
+    if (p && strcmp(p->ns, ED_NS_ROSTER) == 0 && strcmp(p->name, "query") == 0) {
         ed_roster_iq(s, st);
-    } else if (p && strcmp(p->ns, NS_SESSION) == 0 && strcmp(p->name, "session") == 0) {
+    } else if (p && strcmp(p->ns, ED_NS_SESSION) == 0 && strcmp(p->name, "session") == 0) {
         ed_elem *r = ed_iq_result(st);
         if (r)
             ed_session_send(s, r);
         ed_elem_free(r);
-    } else if (p && strcmp(p->ns, NS_BIND) == 0) {
+    } else if (p && strcmp(p->ns, ED_NS_BIND) == 0) {
         ed_router_error(s, st, "not-allowed");
     } else if (to && p && strcmp(p->name, "query") == 0 && type && strcmp(type, "get") == 0 &&
                !ed_elem_attr(p, "node") &&
-               (strcmp(p->ns, NS_DISCO_INFO) == 0 || strcmp(p->ns, NS_DISCO_ITEMS) == 0)) {
-        account_disco(s, st, strcmp(p->ns, NS_DISCO_INFO) == 0);
+               (strcmp(p->ns, ED_NS_DISCO_INFO) == 0 || strcmp(p->ns, ED_NS_DISCO_ITEMS) == 0)) {
+        account_disco(s, st, strcmp(p->ns, ED_NS_DISCO_INFO) == 0);
     } else {
         server_iq(s, st, to ? to : s->c2s->domain, to == NULL);
     }

@@ -389,19 +389,19 @@ static void send_features(ed_session *s)
     ed_buf_reset(b);
     ed_buf_puts(b, "<stream:features>");
     if (!s->tls && s->starttls_ok)
-        ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" NS_TLS "'><required/></starttls>"
-                                      : "<starttls xmlns='" NS_TLS "'/>");
+        ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" ED_NS_TLS "'><required/></starttls>"
+                                      : "<starttls xmlns='" ED_NS_TLS "'/>");
     bool authed = s->state == ED_SS_AUTHED;
     if (!authed && (s->tls || !c->require_tls)) {
         const char *m[3];
         size_t n = ed_sasl_mechanisms(s->tls, m);
-        ed_buf_puts(b, "<mechanisms xmlns='" NS_SASL "'>");
+        ed_buf_puts(b, "<mechanisms xmlns='" ED_NS_SASL "'>");
         for (size_t i = 0; i < n; i++)
             ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
         ed_buf_puts(b, "</mechanisms>");
     }
     if (authed)
-        ed_buf_puts(b, "<bind xmlns='" NS_BIND "'/><session xmlns='" NS_SESSION
+        ed_buf_puts(b, "<bind xmlns='" ED_NS_BIND "'/><session xmlns='" ED_NS_SESSION
                        "'><optional/></session>");
     ed_buf_puts(b, "</stream:features>");
     ed_session_send_raw(s, b->data, b->len);
@@ -460,19 +460,19 @@ static void on_close(ed_session *s)
 
 static void handle_preauth(ed_session *s, ed_elem *st)
 {
-    if (strcmp(st->ns, NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
+    if (strcmp(st->ns, ED_NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
         if (s->tls || !s->starttls_ok) {
-            ed_session_send_raw(s, "<failure xmlns='" NS_TLS "'/></stream:stream>",
-                                strlen("<failure xmlns='" NS_TLS "'/></stream:stream>"));
+            ed_session_send_raw(s, "<failure xmlns='" ED_NS_TLS "'/></stream:stream>",
+                                strlen("<failure xmlns='" ED_NS_TLS "'/></stream:stream>"));
             ed_session_close(s, ED_CLOSE_FLUSH);
             return;
         }
-        static const char proceed[] = "<proceed xmlns='" NS_TLS "'/>";
+        static const char proceed[] = "<proceed xmlns='" ED_NS_TLS "'/>";
         ed_session_send_raw(s, proceed, sizeof proceed - 1);
         ed_session_enter(s, ED_SS_TLS_HANDSHAKE); /* read_input goes on */
         return;
     }
-    if (strcmp(st->ns, NS_SASL) == 0) {
+    if (strcmp(st->ns, ED_NS_SASL) == 0) {
         ed_session_sasl(s, st);
         return;
     }
@@ -481,7 +481,7 @@ static void handle_preauth(ed_session *s, ed_elem *st)
 
 static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
 {
-    ed_elem *res = ed_elem_child(bind, "resource", NS_BIND);
+    ed_elem *res = ed_elem_child(bind, "resource", ED_NS_BIND);
     const char *want = res ? ed_elem_text(res) : NULL;
     const char *cond = NULL;
     if (want && !*want)
@@ -496,7 +496,7 @@ static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
     ed_session_enter(s, ED_SS_BOUND);
     set_read_timeout(s, s->c2s->idle_timeout);
     ed_elem *r = ed_iq_result(iq);
-    ed_elem *b = r ? ed_elem_add(r, "bind", NS_BIND) : NULL;
+    ed_elem *b = r ? ed_elem_add(r, "bind", ED_NS_BIND) : NULL;
     ed_elem *j = b ? ed_elem_add(b, "jid", NULL) : NULL;
     if (j && ed_elem_add_text(j, s->jid->full, strlen(s->jid->full)) == ED_OK)
         ed_session_send(s, r);
@@ -510,7 +510,7 @@ static void handle_prebind(ed_session *s, ed_elem *st)
     const char *type = ed_elem_attr(st, "type");
     ed_elem *p = strcmp(st->name, "iq") == 0 && strcmp(st->ns, ED_NS_CLIENT) == 0
                      ? ed_iq_payload(st) : NULL;
-    if (p && type && strcmp(type, "set") == 0 && strcmp(p->ns, NS_BIND) == 0 &&
+    if (p && type && strcmp(type, "set") == 0 && strcmp(p->ns, ED_NS_BIND) == 0 &&
         strcmp(p->name, "bind") == 0) {
         handle_bind(s, st, p);
         return;

@@ -16,7 +16,7 @@ static void sasl_reply(ed_session *s, const char *name, const char *cond,
 {
     ed_buf *b = &s->c2s->out;
     ed_buf_reset(b);
-    ed_buf_printf(b, "<%s xmlns='" NS_SASL "'", name);
+    ed_buf_printf(b, "<%s xmlns='" ED_NS_SASL "'", name);
     if (cond) {
         ed_buf_printf(b, "><%s/>", cond);
         if (text) {

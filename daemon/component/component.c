@@ -31,15 +31,10 @@
 #include "component/component_int.h"
 #include "core/log.h"
 
-#define NS_DELEGATION1 "urn:xmpp:delegation:1"
-#define NS_DELEGATION2 "urn:xmpp:delegation:2"
-#define NS_PRIVILEGE1  "urn:xmpp:privilege:1"
-#define NS_PRIVILEGE2  "urn:xmpp:privilege:2"
-#define NS_FORWARD     "urn:xmpp:forward:0"
 
 static bool is_delegation_ns(const char *ns)
 {
-    return strcmp(ns, NS_DELEGATION2) == 0 || strcmp(ns, NS_DELEGATION1) == 0;
+    return strcmp(ns, ED_NS_DELEGATION2) == 0 || strcmp(ns, ED_NS_DELEGATION1) == 0;
 }
 
 /* Is the component JID jid a subdomain of d? */
@@ -206,7 +201,7 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
         send_free(l, ed_stanza_error(outer, "forbidden", NULL, NULL));
         return;
     }
-    ed_elem *fwd = ed_elem_child(deleg, "forwarded", NS_FORWARD);
+    ed_elem *fwd = ed_elem_child(deleg, "forwarded", ED_NS_FORWARD);
     ed_elem *inner = fwd ? ed_elem_child(fwd, "iq", NULL) : NULL;
     const char *ifrom = inner ? ed_elem_attr(inner, "from") : NULL;
     const char *itype = inner ? ed_elem_attr(inner, "type") : NULL;
@@ -239,7 +234,7 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
         ireply->ns = ED_NS_CLIENT; /* Prosody checks it; static string */
     ed_elem *r = ed_iq_result(outer);
     ed_elem *d = r ? ed_elem_add(r, "delegation", deleg->ns) : NULL;
-    ed_elem *f = d ? ed_elem_add(d, "forwarded", NS_FORWARD) : NULL;
+    ed_elem *f = d ? ed_elem_add(d, "forwarded", ED_NS_FORWARD) : NULL;
     if (!ireply || !f || !ed_elem_copy(f, ireply)) {
         ed_elem_free(r);
         r = ed_stanza_error(outer, "internal-server-error", NULL, NULL);
@@ -344,7 +339,7 @@ static void log_advertisement(ed_link *l, const ed_elem *msg)
                             ns ? ns : "?", c->ns);
             }
         } else if (strcmp(c->name, "privilege") == 0 &&
-                   (strcmp(c->ns, NS_PRIVILEGE1) == 0 || strcmp(c->ns, NS_PRIVILEGE2) == 0)) {
+                   (strcmp(c->ns, ED_NS_PRIVILEGE1) == 0 || strcmp(c->ns, ED_NS_PRIVILEGE2) == 0)) {
             for (ed_elem *p = ed_elem_child(c, "perm", NULL); p;
                  p = ed_elem_next(p, "perm", NULL)) {
                 const char *acc = ed_elem_attr(p, "access");

@@ -89,8 +89,10 @@ uclient_alloc() { # NAME USER PASS [-t]
         rc=0
         timeout 20 "$UCLIENT" -y -c -n 3 -m 1 -L 127.0.0.1 -X -u "$u" -w "$p" -p "$TURN_PORT" "$@" \
             127.0.0.1 >"$T/$name.out" 2>&1 || rc=$?
+        # one grep, no pipe: under pipefail, `grep | grep -q` fails when the
+        # first grep is killed by SIGPIPE (the second one stops at its match)
         if [ "$rc" -eq 0 ] && grep -q 'Total lost packets 0 ' "$T/$name.out" &&
-           grep -F "user <$u>: incoming packet" "$T/turnserver.log" | grep -qF "ALLOCATE processed, success"; then
+           grep -qF "user <$u>: incoming packet ALLOCATE processed, success" "$T/turnserver.log"; then
             il_pass "$CX_NAME: $name: coturn allocated with the credentials from the delegated reply (attempt $attempt)"
             return 0
         fi

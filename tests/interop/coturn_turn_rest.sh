@@ -106,7 +106,9 @@ launch() {
 
 # server_saw USER PATTERN: coturn's log has a line for exactly this user.
 server_saw() {
-    grep -F "user <$1>: incoming packet" "$LOG" 2>/dev/null | grep -qF "$2"
+    # no -q on the second grep: under pipefail, its early exit would kill
+    # the first with SIGPIPE and fail a line that is there
+    grep -F "user <$1>: incoming packet" "$LOG" 2>/dev/null | grep -F "$2" >/dev/null
 }
 
 # server_logs USER PATTERN: the same, waiting up to 5 s for the line.

@@ -99,6 +99,14 @@ ed_err ed_buf_printf(ed_buf *b, const char *fmt, ...)
     return ED_OK;
 }
 
+const unsigned char ed_xml_esc_class[2][256] = {
+#define ROW(q) { \
+    [0 ... 31] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, \
+    ['\''] = q, ['"'] = q, [0x80 ... 0xFF] = 1 }
+    ROW(0), ROW(1)
+#undef ROW
+};
+
 /* Length of the valid UTF-8 sequence (RFC 3629, only XML Chars: no
  * surrogates, no U+FFFE/U+FFFF) starting at s, or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -124,40 +132,13 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-/* The one test of which bytes XML output can take as they are: 0 copy as
- * is, 1 look closer (an entity or character reference, a UTF-8 sequence to
- * validate, or a character XML forbids).  [0] text: & < >, C0 controls and
- * every non-ASCII byte; [1] attribute values: ' and " too.  DEL (0x7F) is
- * an XML character and copied. */
-static const unsigned char esc_class[2][256] = {
-#define ROW(q) { \
-    [0 ... 31] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, \
-    ['\''] = q, ['"'] = q, [0x80 ... 0xFF] = 1 }
-    ROW(0), ROW(1)
-#undef ROW
-};
-
-/* Length of the prefix of u[0..n) that cls lets through as is; four bytes
- * a turn, then one at a time. */
-static inline size_t plain_len(const unsigned char *u, size_t n,
-                               const unsigned char *cls)
-{
-    size_t i = 0;
-    while (n - i >= 4 &&
-           !(cls[u[i]] | cls[u[i + 1]] | cls[u[i + 2]] | cls[u[i + 3]]))
-        i += 4;
-    while (i < n && !cls[u[i]])
-        i++;
-    return i;
-}
-
 ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
 {
     if (!b || (!s && n))
         return ED_EINVAL;
     const unsigned char *u = (const unsigned char *)s;
-    const unsigned char *cls = esc_class[attr ? 1 : 0];
-    size_t len0 = b->len, i = 0, j = plain_len(u, n, cls);
+    attr = attr != 0;
+    size_t len0 = b->len, i = 0, j = ed_xml_plain_len(u, n, attr);
     if (j == n) { /* usual case: nothing to escape */
         if (b->data && n < b->cap - b->len && (!b->max || n <= b->max - b->len)) {
             *ed_copy_small(b->data + b->len, s, n) = '\0'; /* room there */
@@ -203,7 +184,7 @@ ed_err ed_buf_xml_escape(ed_buf *b, const char *s, size_t n, int attr)
         if (e)
             goto fail;
         i = j + take;
-        j = i + plain_len(u + i, n - i, cls);
+        j = i + ed_xml_plain_len(u + i, n - i, attr);
     }
     return ED_OK;
 fail:

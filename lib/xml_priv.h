@@ -145,6 +145,28 @@ ED_PRIV ed_err ed_elem_append_attr_static(ed_elem *e, int id, const char *v);
  * of memory. */
 ED_PRIV char *ed_elem_append_attr_buf(ed_elem *e, int id, size_t vlen);
 
+/* The one test of which bytes XML output can take as they are (used by
+ * ed_buf_xml_escape() and, for values with nothing to escape, inline by
+ * the serialiser): 0 copy as is, 1 look closer (an entity or character
+ * reference, a UTF-8 sequence to validate, or a character XML forbids).
+ * [0] text: & < >, C0 controls and every non-ASCII byte; [1] attribute
+ * values: ' and " too.  DEL (0x7F) is an XML character and copied. */
+ED_PRIV extern const unsigned char ed_xml_esc_class[2][256];
+
+/* Length of the prefix of u[0..n) that needs no look in text (attr 0) or
+ * attribute values (attr 1); four bytes a turn, then one at a time. */
+static inline size_t ed_xml_plain_len(const unsigned char *u, size_t n, int attr)
+{
+    const unsigned char *cls = ed_xml_esc_class[attr];
+    size_t i = 0;
+    while (n - i >= 4 &&
+           !(cls[u[i]] | cls[u[i + 1]] | cls[u[i + 2]] | cls[u[i + 3]]))
+        i += 4;
+    while (i < n && !cls[u[i]])
+        i++;
+    return i;
+}
+
 /* Make room in b for extra more bytes (plus the NUL); ED_ELIMIT past
  * b->max (lib/buf.c). */
 ED_PRIV ed_err ed_buf_reserve(ed_buf *b, size_t extra);

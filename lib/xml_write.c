@@ -106,11 +106,16 @@ static ed_err write_ns_attr_name(ed_buf *out, const ed_elem *e, size_t at,
     return ed_buf_puts(out, local);
 }
 
-/* ='value' after an attribute name, the value escaped. */
-static ed_err write_attr_value(ed_buf *out, const char *v)
+/* ='value' after an attribute name, the value escaped (a value with
+ * nothing to escape, the usual one, is copied here). */
+static inline ed_err write_attr_value(ed_buf *out, const char *v)
 {
+    size_t vl = strlen(v);
     TRY(PUTS(out, "='"));
-    TRY(ed_buf_xml_escape(out, v, strlen(v), 1));
+    if (ed_xml_plain_len((const unsigned char *)v, vl, 1) == vl)
+        TRY(put(out, v, vl));
+    else
+        TRY(ed_buf_xml_escape(out, v, vl, 1));
     return PUTS(out, "'");
 }
 

@@ -201,6 +201,7 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
         send_free(l, ed_stanza_error(outer, "forbidden", NULL, NULL));
         return;
     }
+    ed_link_delegated(l); /* the server delegates to us: it is set up */
     ed_elem *fwd = ed_elem_child(deleg, "forwarded", ED_NS_FORWARD);
     ed_elem *inner = fwd ? ed_elem_child(fwd, "iq", NULL) : NULL;
     const char *ifrom = inner ? ed_elem_attr(inner, "from") : NULL;
@@ -334,6 +335,8 @@ static void log_advertisement(ed_link *l, const ed_elem *msg)
             for (ed_elem *d = ed_elem_child(c, "delegated", NULL); d;
                  d = ed_elem_next(d, "delegated", NULL)) {
                 const char *ns = ed_elem_attr(d, "namespace");
+                if (ns && strncmp(ns, "urn:xmpp:extdisco:", 18) == 0)
+                    ed_link_delegated(l);
                 ed_log_info("component %s: %s delegates %s to us (%s)", l->jid,
                             ed_elem_attr(msg, "from") ? ed_elem_attr(msg, "from") : "?",
                             ns ? ns : "?", c->ns);

@@ -32,6 +32,9 @@
  * drop; one closed sooner (a server that accepts the handshake and closes)
  * keeps doubling it. */
 #define ED_LINK_STABLE_SECS 30
+/* A ready link the server has not delegated an extdisco namespace to by
+ * then gets one warning with what to check on the host server. */
+#define ED_LINK_DELEGATION_WARN_SECS 10
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
 #define ED_LINK_STOP_FLUSH_SECS 2
@@ -59,6 +62,9 @@ typedef struct ed_link {
     bool limits_pending;     /* a reload changed them: swap xs when idle */
     struct event *retry;     /* reconnect / handshake timeout timer */
     struct event *keepalive; /* whitespace ping while ready */
+    struct event *deleg_check; /* ED_LINK_DELEGATION_WARN_SECS after ready */
+    bool delegated;          /* since ready: the server delegated (or
+                              * advertised delegating) urn:xmpp:extdisco:* */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
@@ -84,6 +90,9 @@ void ed_link_send(ed_link *l, const ed_elem *stanza);
 void ed_link_fail(ed_link *l, const char *why);
 
 /* component.c */
+/* The server delegates an extdisco namespace to l (advertised, or a
+ * delegated request arrived): no "never delegated" warning for this link. */
+static inline void ed_link_delegated(ed_link *l) { l->delegated = true; }
 /* A stanza on a ready link; ownership stays with the caller. */
 void ed_link_stanza(ed_link *l, ed_elem *stanza);
 /* The ed_route send function of a link (owner = the ed_link). */

@@ -113,9 +113,31 @@ static void link_teardown(ed_link *l)
     }
     if (l->keepalive)
         event_del(l->keepalive);
+    if (l->deleg_check)
+        event_del(l->deleg_check);
     if (l->retry)
         event_del(l->retry);
     link_enter(l, ED_LINK_WAITING);
+}
+
+/* A link ready for ED_LINK_DELEGATION_WARN_SECS that no request reached by
+ * delegation and no delegation advertisement named: clients asking their
+ * own server get service-unavailable, and nothing else would say why. */
+static void on_deleg_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ed_link *l = arg;
+    if (l->state != ED_LINK_READY || l->delegated)
+        return;
+    ed_log_warn("component %s: connected to %s:%d for %d s, but the server has not delegated "
+                "urn:xmpp:extdisco:2 to it: clients asking their own server for STUN/TURN "
+                "services get service-unavailable. Check the host server: Prosody needs "
+                "modules_enabled = { \"delegation\"; \"privilege\" } on this Component "
+                "(prosody-modules) and the namespaces in its delegations; ejabberd needs "
+                "mod_delegation with urn:xmpp:extdisco:2 and :1 for this component, and "
+                "mod_privilege (examples/prosody, examples/ejabberd)",
+                l->jid, l->host, l->port, ED_LINK_DELEGATION_WARN_SECS);
 }
 
 static void schedule_reconnect(ed_link *l)
@@ -501,6 +523,9 @@ static bool on_stanza(ed_link *l, ed_elem *stanza)
             event_del(l->retry);
             struct timeval tv = {ED_LINK_KEEPALIVE_SECS, 0};
             event_add(l->keepalive, &tv);
+            l->delegated = false;
+            struct timeval dv = {ED_LINK_DELEGATION_WARN_SECS, 0};
+            event_add(l->deleg_check, &dv);
             ed_log_info("component %s: connected to %s:%d", l->jid, l->host, l->port);
         } else {
             ed_log_error("component %s: expected <handshake/>, got <%s/>", l->jid,
@@ -546,6 +571,8 @@ static void link_free(ed_link *l, bool polite)
         event_free(l->retry);
     if (l->keepalive)
         event_free(l->keepalive);
+    if (l->deleg_check)
+        event_free(l->deleg_check);
     ed_xml_stream_free(l->xs);
     ed_buf_free(&l->scratch);
     ed_buf_free(&l->out);
@@ -572,7 +599,9 @@ static ed_link *link_new(ed_component_set *set, const ed_cfg_component *c)
     l->xs = ed_xml_stream_new(&l->lim);
     l->retry = evtimer_new(set->s->base, on_retry, l);
     l->keepalive = event_new(set->s->base, -1, EV_PERSIST, on_keepalive, l);
-    if (!l->host || !l->jid || !l->secret || !l->xs || !l->retry || !l->keepalive) {
+    l->deleg_check = evtimer_new(set->s->base, on_deleg_check, l);
+    if (!l->host || !l->jid || !l->secret || !l->xs || !l->retry || !l->keepalive ||
+        !l->deleg_check) {
         link_free(l, false);
         return NULL;
     }

@@ -408,6 +408,12 @@ cx_main() {
     if ! kill -0 "$ED_PID" 2>/dev/null; then
         il_fail "$CX_NAME: extdiscod died"
     fi
+    # the link was up well over ED_LINK_DELEGATION_WARN_SECS, delegated
+    if grep -q 'has not delegated' "$T/extdiscod.log"; then
+        il_fail "$CX_NAME: the delegated link was warned as never delegated"
+    else
+        il_pass "$CX_NAME: the delegated link got no 'has not delegated' warning"
+    fi
     if declare -F cx_extra >/dev/null; then cx_extra; fi
     il_summary
 }

@@ -32,6 +32,8 @@ prosody_user = "root"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 certificates = "certs-none"
+Component "plain.example.org"
+	component_secret = "'"$COMP_SECRET"'"
 VirtualHost "foreign.test"
 ' || { echo "FAIL: config substitution"; exit 1; }
 }
@@ -49,7 +51,31 @@ cx_register() {
     peer_prosody_register "$T/prosody/prosody.cfg.lua" "$1" "$2" "$3" "$T/prosodyctl.log"
 }
 
+# A component Prosody accepts but never delegates to (no mod_delegation on
+# it, no delegations naming it: the operator's usual mistake): extdiscod
+# warns once, after ED_LINK_DELEGATION_WARN_SECS (10 s), saying what to
+# check (component_common.sh: the delegated link never gets it).
+cx_no_delegation() {
+    local cfg="$T/plain.yml" i
+    sed -e 's#jid: extdisco.example.org#jid: plain.example.org#' "$T/extdiscod.yml" >"$cfg"
+    grep -q 'jid: plain.example.org' "$cfg" || il_fail "$CX_NAME: plain component: config substitution"
+    il_start "$cfg.log" "$EXTDISCOD" -c "$cfg"
+    local pid=$IL_LAST_PID
+    for ((i = 0; i < 150; i++)); do
+        grep -q 'has not delegated' "$cfg.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    il_stop "$pid"
+    if grep -q 'component plain.example.org: connected to' "$cfg.log" &&
+       [ "$(grep -c 'has not delegated' "$cfg.log")" = 1 ] &&
+       grep 'has not delegated' "$cfg.log" | grep -q 'modules_enabled'; then
+        il_pass "$CX_NAME: a link the server never delegates to: one warning saying what to check"
+    else
+        il_fail "$CX_NAME: no 'has not delegated' warning for plain.example.org: $(tail -n 5 "$cfg.log")"
+    fi
+}
+
 # The server-side cases need no real server: run them once, here.
-cx_extra() { cx_garbage_from_server; cx_fake_host_link; }
+cx_extra() { cx_garbage_from_server; cx_fake_host_link; cx_no_delegation; }
 
 cx_main "$@"

@@ -106,8 +106,8 @@ static uint64_t event_end(ed_xml_stream *s)
 
 static int check_size(ed_xml_stream *s, uint64_t end)
 {
-    if (end - s->mark > s->lim.max_stanza_bytes) {
-        ed_xs_fail(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+    if (end - s->mark > ed_xs_unit_max(s)) {
+        ed_xs_fail(s, ED_XML_STANZA_TOO_BIG, s->opened ? "stanza too big" : "stream header too big");
         return -1;
     }
     return 0;

@@ -131,14 +131,15 @@ static void feed_tail(ed_xml_stream *s)
         return;
     }
     /* Bytes of an unfinished unit (header, stanza, partial tag) so far. */
-    if (s->total - s->mark > s->lim.max_stanza_bytes) {
+    if (s->total - s->mark > ed_xs_unit_max(s)) {
         push(s, "", 0);
         if (s->suspended) {
             s->tail = 1; /* again once the event is taken */
             return;
         }
-        if (!s->err && s->fed - s->mark > s->lim.max_stanza_bytes)
-            ed_xs_fail_raw(s, ED_XML_STANZA_TOO_BIG, "stanza too big");
+        if (!s->err && s->fed - s->mark > ed_xs_unit_max(s))
+            ed_xs_fail_raw(s, ED_XML_STANZA_TOO_BIG,
+                           s->opened ? "stanza too big" : "stream header too big");
     }
 }
 

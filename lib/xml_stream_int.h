@@ -77,6 +77,16 @@ ED_PRIV void ed_xs_setup_parser(ed_xml_stream *s);
 ED_PRIV size_t ed_xs_run_expat(ed_xml_stream *s, const char *buf, size_t n, int final);
 /* Fail with an error found on the raw bytes (after expat's own, if any). */
 ED_PRIV void ed_xs_fail_raw(ed_xml_stream *s, ed_err err, const char *what);
+/* Bytes the unit being parsed may take: a stanza max_stanza_bytes; the
+ * stream header (with anything before it) ED_XML_MAX_HEADER_BYTES at most,
+ * since every idle wake parses it again. */
+static inline uint64_t ed_xs_unit_max(const ed_xml_stream *s)
+{
+    if (s->opened || s->standalone || s->lim.max_stanza_bytes < ED_XML_MAX_HEADER_BYTES)
+        return s->lim.max_stanza_bytes;
+    return ED_XML_MAX_HEADER_BYTES;
+}
+
 /* The header has been parsed: keep its start tag for ed_xml_stream_idle(). */
 ED_PRIV void ed_xs_idle_save_header(ed_xml_stream *s);
 

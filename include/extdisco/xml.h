@@ -112,6 +112,12 @@ char *ed_xml_to_string(const ed_elem *e, const char *ctx_ns);
 
 /* --- limits and parsing ---------------------------------------------------- */
 
+/* The stream header start tag (with the XML declaration and whitespace
+ * before it) may take at most this many bytes (max_stanza_bytes when that
+ * is smaller): a real one takes a few hundred, and a parser released while
+ * idle parses it again at every wake (ED_XML_STANZA_TOO_BIG past it). */
+#define ED_XML_MAX_HEADER_BYTES 4096
+
 typedef struct ed_xml_limits {
     size_t max_stanza_bytes;  /* bytes of one stanza incl. markup; 64 KiB */
     unsigned max_depth;       /* element depth below the stream; 32 */

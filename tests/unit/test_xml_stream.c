@@ -451,6 +451,37 @@ static void test_stream_limits(void **state)
     free(over);
 }
 
+/* The stream header is bounded by ED_XML_MAX_HEADER_BYTES whatever
+ * max_stanza_bytes says (every idle wake parses it again): a header of
+ * 2,000 namespace declarations is refused as soon as it passes the bound,
+ * finished or not; one just under it is accepted. */
+static void test_stream_header_bound(void **state)
+{
+    (void)state;
+    ed_xml_limits big = ed_xml_limits_default(); /* 64 KiB stanzas */
+    static char hb[64 * 1024];
+    const char *start = "<stream:stream xmlns='jabber:client' "
+                        "xmlns:stream='http://etherx.jabber.org/streams'";
+    size_t n = (size_t)snprintf(hb, sizeof hb, "%s", start);
+    for (int i = 0; i < 2000; i++)
+        n += (size_t)snprintf(hb + n, sizeof hb - n, " xmlns:n%d='u'", i);
+    snprintf(hb + n, sizeof hb - n, ">");
+    assert_true(strlen(hb) > 20000 && strlen(hb) < big.max_stanza_bytes);
+    expect_stream_err(hb, &big, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    hb[n] = '\0'; /* unfinished: refused by the byte count alone */
+    expect_stream_err(hb, &big, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    /* just under the bound: fine */
+    n = (size_t)snprintf(hb, sizeof hb, "%s to='", start);
+    size_t pad = ED_XML_MAX_HEADER_BYTES - n - 2; /* "'>" */
+    memset(hb + n, 'x', pad);
+    snprintf(hb + n + pad, sizeof hb - n - pad, "'>");
+    assert_int_equal(strlen(hb), ED_XML_MAX_HEADER_BYTES);
+    assert_int_equal(run_all(hb, &big, NULL), ED_OK);
+    memmove(hb + n + 1, hb + n, strlen(hb + n) + 1); /* one byte more */
+    hb[n] = 'x';
+    expect_stream_err(hb, &big, ED_XML_STANZA_TOO_BIG, "policy-violation");
+}
+
 static void test_stream_keepalive_reset(void **state)
 {
     (void)state;
@@ -734,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_stream_rejects),
         cmocka_unit_test(test_stream_split_utf8),
         cmocka_unit_test(test_stream_limits),
+        cmocka_unit_test(test_stream_header_bound),
         cmocka_unit_test(test_stream_keepalive_reset),
         cmocka_unit_test(test_stream_idle_same_events),
         cmocka_unit_test(test_stream_idle_when),

@@ -13,8 +13,13 @@
 #      log has no line that starts with the forged text, the stream error is
 #      on one line with \n escapes, and the long one is cut at 1 KiB with
 #      "…[N bytes cut]".
+#   3. (item 5) a component host server that completes the handshake, then
+#      sends STALL_COUNT service requests over STALL_SECS s and never reads:
+#      extdiscod's replies fill its output bound and it drops the rest; the
+#      "server not reading ... dropped" lines are at most MAX_LINES, and
+#      after a quiet second the next one carries the suppressed count.
 # On 16d8f94: part 1 logs one line per refused connection (~2000 lines, no
-# aggregate); part 2 logs the forged line as a line of its own and the long
+# aggregate); part 3 one per dropped reply (tens of thousands); part 2 logs the forged line as a line of its own and the long
 # text uncut up to 2 KiB without a marker.  Every process is started here
 # and stopped by PID.
 set -euo pipefail
@@ -29,7 +34,9 @@ BUILD_DIR=${1:?usage: $0 BUILD_DIR}
 PY=/usr/bin/python3
 FLOOD_MAX=2000   # refused connections
 FLOOD_SECS=5     # spread over this many seconds
-MAX_LINES=30     # log lines the flood may add (burst 10 + 1/s + margin)
+MAX_LINES=30     # log lines a flood may add (burst 10 + 1/s + margin)
+STALL_COUNT=60000  # service requests from a host that does not read
+STALL_SECS=4       # spread over this many seconds
 il_init daemon_logs
 C2S_HANDSHAKE_TIMEOUT=60s
 c2s_setup "$BUILD_DIR"
@@ -123,6 +130,44 @@ if [ -n "$long" ] && [ "${#long}" -le 1200 ] && grep -q 'xxx…\[[0-9]* bytes cu
     il_pass "a 5000-byte <text/> is cut (${#long} bytes): ...${long: -40}"
 else
     il_fail "the 5000-byte <text/> line (${#long} bytes) is not cut with a marker: ${long: -60}"
+fi
+
+# ---------------------------------------------------------------- part 3
+# Twenty services: a reply of ~2.5 kB for a request of ~130 bytes, so that
+# the 16 MiB output bound is reached within the first ~10,000 requests.
+HPORT=$(il_free_port)
+{
+    printf 'log: {level: info, syslog: false}\ndomains: [example.org]\nservices:\n'
+    for i in $(seq 1 20); do
+        printf '  - {type: stun, host: 127.0.0.%d, port: %d, transport: udp, allow_local: true}\n' \
+            "$i" "$TURN_PORT"
+    done
+    printf 'components:\n  - server: 127.0.0.1:%d\n    jid: extdisco.example.org\n' "$HPORT"
+    printf '    secret_file: component.secret\n'
+} >"$T/stall.yml"
+"$PY" "$HERE/daemon_logs.py" stall "$HPORT" extdisco.example.org comp-secret example.org \
+    "$STALL_COUNT" "$STALL_SECS" >"$T/stall.json" 2>"$T/stall.err" &
+host=$!
+IL_PIDS+=("$host")
+il_wait_port tcp "$HPORT" 10 "$host" || true
+il_start "$T/stall.log" "$EXTDISCOD" -c "$T/stall.yml"
+ed=$IL_LAST_PID
+il_wait "$host"
+sleep 0.3
+il_stop "$ed"
+SLOG=$T/stall.log
+dropped=$(grep -c 'server not reading' "$SLOG" || true)
+total=$(wc -l <"$SLOG")
+il_log "stall: $(cat "$T/stall.json" "$T/stall.err"); log $total lines, $dropped 'dropped'"
+if [ "$dropped" -ge 1 ] && [ "$total" -le $((MAX_LINES + 10)) ]; then
+    il_pass "a host that does not read: $dropped 'dropped' lines, $total in all (bound $((MAX_LINES + 10)))"
+else
+    il_fail "a host that does not read: $dropped 'dropped' lines, $total in all (want 1 .. $((MAX_LINES + 10)) in all)"
+fi
+if grep -q 'dropped (.* similar lines\? suppressed in the last' "$SLOG"; then
+    il_pass "the drops are aggregated: $(grep 'similar lines' "$SLOG" | tail -n 1)"
+else
+    il_fail "no aggregate count of the drops in the log"
 fi
 
 il_summary

@@ -132,6 +132,8 @@ size_t ed_log_escape(char *out, size_t outsz, const char *in, size_t len, size_t
     size_t limit = outsz - 1, o = 0, i = 0;
     size_t safe_o = 0, safe_i = 0; /* the last cut point leaving marker room */
     bool cut = total > len;
+    if (outsz == 0)
+        return 0;
     if (total < len)
         total = len;
     while (i < len) {

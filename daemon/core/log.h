@@ -99,7 +99,7 @@ void ed_log_limited(ed_log_limit *site, ed_log_level level, const char *fmt, ...
  * (more than len when the caller's format buffer was too small).  When the
  * escaped text does not fit in outsz - 1 bytes, or total > len, it is cut
  * at a character boundary and "…[N bytes cut]" (N: bytes of the message not
- * shown) ends it; the result never exceeds outsz - 1 bytes. */
+ * shown) ends it; the result never exceeds outsz - 1 bytes (outsz 0: nothing written). */
 size_t ed_log_escape(char *out, size_t outsz, const char *in, size_t len, size_t total);
 
 /* Tests: the clock the limiter reads (monotonic milliseconds); NULL

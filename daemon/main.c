@@ -51,7 +51,7 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
     ed_server *s = arg;
     char err[1024];
     if (!ed_server_reload(s, err, sizeof err)) {
-        ed_log_error("reload refused, keeping the running configuration: %s", err);
+        ed_log(ED_LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
         return;
     }
     if (s->components || s->cfg->ncomponents) {
@@ -67,7 +67,7 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
 static void on_term(evutil_socket_t fd, short what, void *arg)
 {
     ed_server *s = arg;
-    ed_log_info("signal %d: stopping", (int)fd);
+    ed_log(ED_LOG_INFO, "signal %d: stopping", (int)fd);
     event_base_loopbreak(s->base);
 }
 
@@ -229,8 +229,8 @@ int main(int argc, char **argv)
         ed_log_error("cannot install signal handlers");
         goto out;
     }
-    ed_log_info("extdiscod %s started with %s (%u services)", ED_VERSION, path,
-                s->cfg->nservices);
+    ed_log(ED_LOG_INFO, "extdiscod %s started with %s (%u services)", ED_VERSION, path,
+           s->cfg->nservices);
     event_base_dispatch(base);
     rc = 0;
 out:
@@ -249,6 +249,6 @@ out:
     ed_server_free(s);
     event_base_free(base);
     if (rc == 0)
-        ed_log_info("stopped");
+        ed_log(ED_LOG_INFO, "stopped");
     return rc;
 }

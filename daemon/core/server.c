@@ -66,8 +66,9 @@ bool ed_server_reload(ed_server *s, char *err, size_t errlen)
     s->reg = reg;
     ed_log_setup(cfg->log.level, cfg->log.syslog, NULL);
     size_t sent = ed_pushes_send(s->pushes, s, old_reg, reg);
-    ed_log_info("reloaded %s: %u services, %zu pushes sent", s->config_path,
-                cfg->nservices, sent);
+    /* unlimited (ed_log): every reload's result is shown */
+    ed_log(ED_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
+           cfg->nservices, sent);
     ed_registry_free(old_reg);
     ed_config_free(old_cfg);
     return true;

@@ -22,16 +22,9 @@ static const char *sub_name(int sub)
 void ed_roster_each(ed_c2s *c, const char *user, int mask,
                     void (*fn)(void *ud, const char *contact_bare), void *ud)
 {
-    ed_roster_item *v;
-    size_t n;
-    if (ed_store_roster_list(c->store, user, &v, &n) != 0) {
+    /* only the contacts: a presence costs per contact, not per roster byte */
+    if (ed_store_roster_contacts(c->store, user, mask, fn, ud) != 0)
         ed_log_error("roster: cannot read the roster of %s", user);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (v[i].sub & mask)
-            fn(ud, v[i].contact);
-    ed_roster_items_free(v, n);
 }
 
 static bool add_item(ed_elem *q, const ed_roster_item *it, bool removed)
@@ -53,6 +46,29 @@ static bool add_item(ed_elem *q, const ed_roster_item *it, bool removed)
             return false;
     }
     return true;
+}
+
+/* Bytes of it's <item/> in a roster result (0 when hidden, or when it
+ * cannot be measured: out of memory then fails the put anyway). */
+static size_t item_wire(const ed_roster_item *it)
+{
+    if (it->hidden)
+        return 0;
+    ed_elem *q = ed_elem_new("query", ED_NS_ROSTER);
+    ed_buf b = {0};
+    size_t n = 0;
+    if (q && add_item(q, it, false) && ed_xml_write(&b, ed_elem_first(q), ED_NS_ROSTER) == ED_OK)
+        n = b.len;
+    ed_buf_free(&b);
+    ed_elem_free(q);
+    return n;
+}
+
+/* The one way an item goes to the store: with its size in a result. */
+static int put_item(ed_c2s *c, const char *user, ed_roster_item *it)
+{
+    it->wire = item_wire(it);
+    return ed_store_roster_put(c->store, user, it);
 }
 
 /* Roster push of one item to every interested resource of user. */
@@ -80,7 +96,7 @@ static bool save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
 {
     if (it->hidden && it->sub == ED_SUB_NONE && !it->ask && !it->pending_in)
         return ed_store_roster_del(c->store, user, it->contact) >= 0;
-    if (ed_store_roster_put(c->store, user, it) != 1) {
+    if (put_item(c, user, it) != 1) {
         ed_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
                     ed_store_errmsg(c->store));
         return false;
@@ -231,7 +247,7 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
     it.ngroups = ng;
     free(it.name);
     it.name = name ? strdup(name) : NULL;
-    int r = ed_store_roster_put(c->store, s->jid->local, &it);
+    int r = put_item(c, s->jid->local, &it);
     if (r == 1) {
         send_result(s, iq);
         push(c, s->jid->local, &it, false);

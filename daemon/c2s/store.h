@@ -30,6 +30,11 @@
 #define ED_ROSTER_MAX_ITEMS 1000      /* per user */
 #define ED_ROSTER_MAX_GROUPS 32       /* per item */
 #define ED_ROSTER_MAX_NAME 1023       /* bytes of a name or group */
+/* Bytes all items of a roster take in a roster result (their `wire`
+ * sizes): so that the limits compose, a roster the store accepts is always
+ * deliverable in one result within a session's output queue
+ * (ED_C2S_OUT_MAX, 1 MiB) with room to spare. */
+#define ED_ROSTER_MAX_WIRE (512 * 1024)
 #define ED_STORE_BUSY_WAIT_MS 5       /* longest wait for a lock, per call */
 #define ED_STORE_BUSY_BACKOFF_MS 250  /* then calls fail at once this long */
 #define ED_STORE_OPEN_WAIT_MS 2000    /* opening, the start-up write check */
@@ -93,6 +98,8 @@ typedef struct ed_roster_item {
     bool ask;          /* subscription request sent, not answered */
     bool pending_in;   /* the contact asked us, not answered yet */
     bool hidden;       /* only a pending-in request: not shown in the roster */
+    size_t wire;       /* bytes of its <item/> in a roster result (0 when
+                        * hidden); set by the caller of a put */
     char **groups;
     size_t ngroups;
 } ed_roster_item;
@@ -104,10 +111,17 @@ void ed_roster_items_free(ed_roster_item *v, size_t n);
  * ed_roster_items_free), possibly empty.  0 ok, -1 error. */
 int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
                          size_t *n);
+/* The contacts of user whose subscription has a bit of mask (ED_SUB_*):
+ * fn per contact bare JID (borrowed for the call); names and groups are
+ * not read (presence broadcast costs per contact, not per roster byte).
+ * 0 ok, -1 error. */
+int ed_store_roster_contacts(ed_store *st, const char *user, int mask,
+                             void (*fn)(void *ud, const char *contact), void *ud);
 /* One item: 1 found (*out filled, clear it), 0 none, -1 error. */
 int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
                         ed_roster_item *out);
-/* Insert or replace it.  1 ok, 0 refused (user's roster full), -1 error. */
+/* Insert or replace it.  1 ok, 0 refused (user's roster full:
+ * ED_ROSTER_MAX_ITEMS items, or ED_ROSTER_MAX_WIRE bytes with it), -1 error. */
 int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it);
 /* 1 deleted, 0 none, -1 error. */
 int ed_store_roster_del(ed_store *st, const char *user, const char *contact);

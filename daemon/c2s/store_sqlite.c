@@ -92,6 +92,7 @@ static const char schema_v1[] =
     "  sub INTEGER NOT NULL DEFAULT 0, ask INTEGER NOT NULL DEFAULT 0,"
     "  pending_in INTEGER NOT NULL DEFAULT 0, groups TEXT NOT NULL DEFAULT '',"
     "  hidden INTEGER NOT NULL DEFAULT 0,"
+    "  wire INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (user, contact));"
     "PRAGMA user_version = 1;";
 
@@ -150,6 +151,25 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
         sqlite3_free(msg);
         goto fail;
     }
+    /* roster.wire came after version 1 (like the secrets table): older
+     * rows get an upper bound of their size (every byte escaped to 6,
+     * each group's tags, the item's own markup) */
+    sqlite3_stmt *probe = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT wire FROM roster LIMIT 0", -1, &probe, NULL) !=
+        SQLITE_OK) {
+        if (sqlite3_exec(st->db,
+                         "ALTER TABLE roster ADD COLUMN wire INTEGER NOT NULL DEFAULT 0;"
+                         "UPDATE roster SET wire = 80 + 6 * (length(contact) + "
+                         "ifnull(length(name), 0) + length(groups)) + 15 * ((groups != '') + "
+                         "length(groups) - length(replace(groups, char(10), ''))) "
+                         "WHERE hidden = 0;",
+                         NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: cannot add roster sizes: %s", path, msg ? msg : "?");
+            sqlite3_free(msg);
+            goto fail;
+        }
+    }
+    sqlite3_finalize(probe);
     struct stat sb;
     if (stat(path, &sb) == 0) {
         st->have_id = true;
@@ -431,6 +451,25 @@ fail:
     return -1;
 }
 
+int ed_store_roster_contacts(ed_store *st, const char *user, int mask,
+                             void (*fn)(void *ud, const char *contact), void *ud)
+{
+    sqlite3_stmt *q = prep(st, "SELECT contact FROM roster WHERE user = ? AND (sub & ?) != 0 "
+                               "ORDER BY contact LIMIT 1000");
+    if (!q)
+        return -1;
+    bind_texts(q, user, NULL);
+    sqlite3_bind_int(q, 2, mask);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *contact = (const char *)sqlite3_column_text(q, 0);
+        if (contact)
+            fn(ud, contact);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
                         ed_roster_item *out)
 {
@@ -453,18 +492,27 @@ int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
 
 int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it)
 {
-    /* the size limit applies to new items only */
+    /* the count limit applies to new items only; the size limit to every
+     * item that grows */
     sqlite3_stmt *q = prep(st, "SELECT (SELECT COUNT(*) FROM roster WHERE user = ?1), "
-                               "EXISTS (SELECT 1 FROM roster WHERE user = ?1 AND contact = ?2)");
+                               "EXISTS (SELECT 1 FROM roster WHERE user = ?1 AND contact = ?2), "
+                               "(SELECT ifnull(sum(wire), 0) FROM roster "
+                               " WHERE user = ?1 AND contact != ?2), "
+                               "(SELECT ifnull(sum(wire), 0) FROM roster "
+                               " WHERE user = ?1 AND contact = ?2)");
     if (!q)
         return -1;
     bind_texts(q, user, it->contact);
     int rc = sqlite3_step(q);
     int count = sqlite3_column_int(q, 0), exists = sqlite3_column_int(q, 1);
+    int64_t others = sqlite3_column_int64(q, 2), before = sqlite3_column_int64(q, 3);
     sqlite3_finalize(q);
     if (rc != SQLITE_ROW)
         return -1;
     if (!exists && count >= ED_ROSTER_MAX_ITEMS)
+        return 0;
+    size_t wire = it->hidden ? 0 : it->wire; /* not in a result */
+    if ((int64_t)wire > before && (uint64_t)others + wire > ED_ROSTER_MAX_WIRE)
         return 0;
 
     size_t glen = 1;
@@ -480,7 +528,7 @@ int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it
         strcat(groups, it->groups[i]);
     }
     q = prep(st, "INSERT OR REPLACE INTO roster (user, contact, name, sub, ask, "
-                 "pending_in, groups, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                 "pending_in, groups, hidden, wire) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!q) {
         free(groups);
         return -1;
@@ -495,6 +543,7 @@ int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it
     sqlite3_bind_int(q, 6, it->pending_in);
     sqlite3_bind_text(q, 7, groups, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 8, it->hidden);
+    sqlite3_bind_int64(q, 9, (sqlite3_int64)wire);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
     free(groups);

@@ -144,6 +144,47 @@ static void roster_limit(void **state)
     assert_int_equal(ed_store_roster_put(st, "big", &again), 1); /* updates still work */
 }
 
+static void contact_cb(void *ud, const char *contact)
+{
+    struct { int *calls; char *seen; } *u = ud;
+    (*u->calls)++;
+    snprintf(u->seen, 64, "%s", contact);
+}
+
+/* The size budget (issue 10 item 4: limits that compose): items whose
+ * result sizes add up past ED_ROSTER_MAX_WIRE are refused; an update that
+ * does not grow an item, and hidden items, always go in. */
+static void roster_wire_limit(void **state)
+{
+    ed_store *st = *state;
+    char jid[64];
+    size_t each = 40000, fit = ED_ROSTER_MAX_WIRE / each;
+    for (size_t i = 0; i < fit; i++) {
+        snprintf(jid, sizeof jid, "w%zu@localhost", i);
+        ed_roster_item it = {.contact = jid, .wire = each};
+        assert_int_equal(ed_store_roster_put(st, "wide", &it), 1);
+    }
+    ed_roster_item extra = {.contact = "one-more@localhost", .wire = each};
+    assert_int_equal(ed_store_roster_put(st, "wide", &extra), 0);
+    ed_roster_item hidden = {.contact = "asker@localhost", .hidden = true, .pending_in = true,
+                             .wire = each};
+    assert_int_equal(ed_store_roster_put(st, "wide", &hidden), 1);
+    ed_roster_item same = {.contact = "w0@localhost", .sub = ED_SUB_TO, .wire = each};
+    assert_int_equal(ed_store_roster_put(st, "wide", &same), 1); /* not larger */
+    ed_roster_item grow = {.contact = "w0@localhost", .wire = each * 2};
+    assert_int_equal(ed_store_roster_put(st, "wide", &grow), 0);
+    /* the contacts by subscription: only w0 has "to" */
+    int calls = 0;
+    char seen[64] = "";
+    struct { int *calls; char *seen; } ud = {&calls, seen};
+    assert_int_equal(ed_store_roster_contacts(st, "wide", ED_SUB_TO, contact_cb, &ud), 0);
+    assert_int_equal(calls, 1);
+    assert_string_equal(seen, "w0@localhost");
+    calls = 0;
+    assert_int_equal(ed_store_roster_contacts(st, "wide", ED_SUB_FROM, contact_cb, &ud), 0);
+    assert_int_equal(calls, 0);
+}
+
 static void newer_schema_refused(void **state)
 {
     ed_store_close(*state);
@@ -482,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(file_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(roster, setup, teardown),
         cmocka_unit_test_setup_teardown(roster_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(roster_wire_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(sasl, setup, teardown),
         cmocka_unit_test_setup_teardown(plain_timing, setup, teardown),

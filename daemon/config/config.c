@@ -273,9 +273,10 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
                         int indent, bool dash)
 {
     for (const ed_field *f = fields; f->key; f++) {
-        const char *s = *AT(obj, f->off, char *);
+        const char *s; /* read as a pointer only where the field is one */
         switch (f->type) {
         case ED_F_STR:
+            s = *AT(obj, f->off, char *);
             if (!s)
                 continue;
             key(out, indent, &dash, f->key);
@@ -309,6 +310,7 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             break;
         }
         case ED_F_STRS: {
+            s = *AT(obj, f->off, char *);
             unsigned n = *AT(obj, f->count, unsigned);
             key(out, indent, &dash, f->key);
             fputs(" [", out);
@@ -337,7 +339,8 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
         }
         case ED_F_MAP:
         case ED_F_MAP_PTR: {
-            const void *sub = f->type == ED_F_MAP ? (const void *)AT(obj, f->off, char) : s;
+            const void *sub = f->type == ED_F_MAP ? (const void *)AT(obj, f->off, char)
+                                                  : (const void *)*AT(obj, f->off, char *);
             if (!sub)
                 continue;
             key(out, indent, &dash, f->key);
@@ -346,6 +349,7 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             continue;
         }
         case ED_F_SEQ: {
+            s = *AT(obj, f->off, char *);
             unsigned n = *AT(obj, f->count, unsigned);
             key(out, indent, &dash, f->key);
             fputs(n ? "\n" : " []\n", out);

@@ -25,8 +25,8 @@
  * safe from anywhere, also while router.c walks its lists: it only marks
  * the session CLOSING/CLOSED and stops its input; ed_session_reap(), the
  * deferred close callback run from c2s.c's close event, then unregisters
- * it (router, pushes), hands the connection to io.c's closer or frees it,
- * and frees the session. */
+ * it (router, pushes), frees the transport (a flushing one goes to io.c's
+ * closer first) and frees the session. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
-/* daemon/c2s.c — the standalone XMPP server role: the TLS context, the
+/* daemon/c2s/c2s.c — the standalone XMPP server role: the TLS context, the
  * account database, the client listeners (STARTTLS, direct TLS, PROXY
- * protocol) and the set of sessions.  See c2s.h. */
+ * protocol) and the set of sessions (session.c, each over a transport.h
+ * transport).  See c2s.h. */
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>

@@ -1,5 +1,6 @@
-/* daemon/c2s_int.h — what the parts of the standalone server role share:
- * c2s.c (listeners, TLS context), session.c (one client connection),
+/* daemon/c2s/c2s_int.h — what the parts of the standalone server role share:
+ * c2s.c (listeners, TLS context), session.c (one client connection, over a
+ * transport.h transport),
  * router.c (local delivery, presence), roster.c (rosters, subscriptions).
  * Not a public interface.  Single-threaded on the server's event base. */
 #ifndef EXTDISCOD_C2S_INT_H
@@ -9,7 +10,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
@@ -18,6 +18,7 @@
 #include "c2s/sasl.h"
 #include "c2s/store.h"
 #include "c2s/throttle.h"
+#include "c2s/transport.h"
 
 
 #define ED_C2S_READ_HIGH   4096       /* bytes read per turn before parsing */
@@ -81,7 +82,8 @@ struct ed_c2s {
     ed_session *corked;  /* the bound session whose input is being read:
                           * its output goes to cork and out in one send(2)
                           * when the read is done */
-    char rbuf[ED_C2S_READ_HIGH]; /* recv(2) of bound plaintext sessions */
+    char rbuf[ED_C2S_READ_HIGH]; /* fast reads of bound plaintext sessions
+                                  * (transport_tcp.c) */
     char *domain;
     ed_xml_limits xlim;
     bool require_tls;
@@ -117,10 +119,7 @@ struct ed_session {
     ed_session *prev, *next; /* all sessions */
     ed_session *rnext;       /* next resource of the same user */
     ed_user *user;           /* set while bound */
-    struct bufferevent *bev;
-    struct event *rev;       /* bound plaintext session: reads with recv(2)
-                              * into c2s->rbuf (bev only writes); NULL
-                              * before binding and over TLS */
+    ed_transport *t;         /* the connection (transport.h) */
     ed_xml_stream *xs;
     ed_sasl_conv *sasl;
     ed_jid *jid;             /* bare after auth, full after bind */
@@ -140,7 +139,6 @@ struct ed_session {
     uint8_t busy_reads;      /* reads while bound this sweep period */
     int8_t priority;
     bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
-    bool tls : 1;            /* the stream runs over TLS */
     bool starttls_ok : 1;    /* the listener offers STARTTLS */
     bool available : 1;      /* sent initial presence, not unavailable */
     bool roster_wanted : 1;  /* asked for the roster: gets pushes */

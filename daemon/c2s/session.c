@@ -1,4 +1,4 @@
-/* daemon/session.c — one client connection of the standalone server: the
+/* daemon/c2s/session.c — one client connection of the standalone server: the
  * PROXY header, the stream (RFC 6120 §4), STARTTLS (§5), SASL (§6, in
  * session_sasl.c) and resource binding (§7); after binding every stanza goes
  * to router.c.
@@ -9,10 +9,11 @@
  * or two; reads stop at ED_C2S_READ_HIGH bytes per turn; output is
  * serialised into the c2s-wide scratch buffer.
  *
- * I/O per request (the benchmark's hot path): a bound plaintext session
- * reads with recv(2) into a c2s-wide buffer (raw_reading) and its replies
- * to one read go out with one send(2) (cork/uncork); TLS sessions and
- * everything before binding go through the bufferevent.
+ * I/O: through the session's transport (transport.h: plain TCP in
+ * transport_tcp.c, TLS in transport_tls.c), nothing else.  Per request (the
+ * benchmark's hot path) a bound plaintext session reads with one recv(2)
+ * (ed_transport_fast_reads) and its replies to one read go out with one
+ * send(2) (cork/uncork, ed_transport_send).
  *
  * Lifecycle: one state (ed_session_state, c2s_int.h), changed only by
  * ed_session_enter(), which logs every transition at debug level.  The
@@ -24,27 +25,22 @@
  * safe from anywhere, also while router.c walks its lists: it only marks
  * the session CLOSING/CLOSED and stops its input; ed_session_reap(), the
  * deferred close callback run from c2s.c's close event, then unregisters
- * it (router, pushes), hands the connection to io.c's closer or frees it,
- * and frees the session. */
-#include <errno.h>
+ * it (router, pushes), frees the transport (a flushing one goes to io.c's
+ * closer first) and frees the session. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/util.h>
-#include <openssl/err.h>
 
 #include "c2s/c2s_int.h"
-#include "core/io.h"
-#include "core/log.h"
 #include "c2s/proxy_proto.h"
+#include "core/log.h"
 
-static void on_read(struct bufferevent *bev, void *arg);
-static void on_event(struct bufferevent *bev, short what, void *arg);
 static void uncork(ed_session *s);
+static const ed_transport_cbs session_cbs;
 
 static const char *peer_str(const ed_session *s, char *buf, size_t n)
 {
@@ -55,74 +51,6 @@ static const char *peer_str(const ed_session *s, char *buf, size_t n)
     else
         snprintf(buf, n, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip, port);
     return buf;
-}
-
-static void set_read_timeout(ed_session *s, int64_t secs)
-{
-    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
-    bufferevent_set_timeouts(s->bev, &tv, NULL);
-}
-
-static void setup_bev(ed_session *s)
-{
-    bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
-    bufferevent_setwatermark(s->bev, EV_READ, 0, ED_C2S_READ_HIGH);
-    set_read_timeout(s, s->state == ED_SS_BOUND ? s->c2s->idle_timeout
-                                                : s->c2s->handshake_timeout);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
-
-/* Put TLS on top of the connection.  STARTTLS: the socket bufferevent is
- * replaced by an OpenSSL one on the same descriptor (one bufferevent per
- * connection, and the queued <proceed/> is written out first).  Direct TLS
- * after a PROXY header: the bytes already read are the start of the TLS
- * handshake, so a filter is stacked on the socket bufferevent instead. */
-static bool start_tls(ed_session *s, bool filter)
-{
-    SSL *ssl = SSL_new(s->c2s->ssl);
-    if (!ssl)
-        return false;
-    struct bufferevent *tls;
-    if (filter) {
-        tls = bufferevent_openssl_filter_new(s->c2s->base, s->bev, ssl,
-                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-    } else {
-        evutil_socket_t fd = bufferevent_getfd(s->bev);
-        struct evbuffer *out = bufferevent_get_output(s->bev);
-        /* <proceed/> (and anything before it) is tiny: the socket takes it.
-         * A socket bufferevent keeps the start of its output frozen. */
-        evbuffer_unfreeze(out, 1);
-        while (evbuffer_get_length(out) > 0)
-            if (evbuffer_write(out, fd) <= 0)
-                break;
-        if (evbuffer_get_length(out) > 0) {
-            ed_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
-                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-            SSL_free(ssl);
-            return false;
-        }
-        bufferevent_disable(s->bev, EV_READ | EV_WRITE);
-        bufferevent_setfd(s->bev, -1);
-        bufferevent_free(s->bev);
-        s->bev = NULL;
-        tls = bufferevent_openssl_socket_new(s->c2s->base, fd, ssl,
-                                             BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-        if (!tls) {
-            evutil_closesocket(fd);
-            /* a session needs a bufferevent until it is freed */
-            s->bev = bufferevent_socket_new(s->c2s->base, -1, 0);
-            return false;
-        }
-    }
-    if (!tls) {
-        SSL_free(ssl);
-        return false;
-    }
-    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-    s->bev = tls;
-    s->tls = true;
-    setup_bev(s);
-    return true;
 }
 
 ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
@@ -141,25 +69,15 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
     s->direct_tls = l->tls == ED_LISTEN_DIRECT;
     s->state = l->proxy ? ED_SS_PROXY : s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM;
     s->starttls_ok = l->tls == ED_LISTEN_STARTTLS && c->ssl;
-    if (s->direct_tls && !l->proxy) {
-        SSL *ssl = SSL_new(c->ssl);
-        s->bev = ssl ? bufferevent_openssl_socket_new(c->base, fd, ssl,
-                                                      BUFFEREVENT_SSL_ACCEPTING,
-                                                      BEV_OPT_CLOSE_ON_FREE)
-                     : NULL;
-        if (!s->bev)
-            SSL_free(ssl);
-        else
-            bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
-        s->tls = true;
-    } else {
-        s->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    }
-    if (!s->bev) {
+    s->t = s->direct_tls && !l->proxy
+               ? ed_transport_tls_new(c->base, fd, c->ssl, ED_C2S_READ_HIGH,
+                                      c->handshake_timeout, &session_cbs, s)
+               : ed_transport_tcp_new(c->base, fd, c->rbuf, sizeof c->rbuf, ED_C2S_READ_HIGH,
+                                      c->handshake_timeout, &session_cbs, s);
+    if (!s->t) {
         free(s);
         return NULL;
     }
-    setup_bev(s);
     s->next = c->sessions;
     if (c->sessions)
         c->sessions->prev = s;
@@ -170,10 +88,7 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
 
 void ed_session_free(ed_session *s)
 {
-    if (s->rev)
-        event_free(s->rev);
-    if (s->bev)
-        bufferevent_free(s->bev);
+    ed_transport_free(s->t, false, 0);
     ed_xml_stream_free(s->xs);
     ed_sasl_end(s->sasl);
     ed_jid_free(s->jid);
@@ -214,12 +129,7 @@ void ed_session_close(ed_session *s, ed_close_how how)
             c->corked = NULL; /* dropped with the connection */
     }
     ed_session_enter(s, how == ED_CLOSE_FLUSH ? ED_SS_CLOSING : ED_SS_CLOSED);
-    if (s->rev) {
-        event_free(s->rev);
-        s->rev = NULL;
-    }
-    bufferevent_disable(s->bev, how == ED_CLOSE_FLUSH ? EV_READ : EV_READ | EV_WRITE);
-    bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+    ed_transport_stop(s->t, how == ED_CLOSE_FLUSH);
     /* out of the live list, onto the close callback's */
     if (s->prev)
         s->prev->next = s->next;
@@ -244,8 +154,8 @@ void ed_session_reap(ed_c2s *c, int flush_secs)
             ed_router_unbind(s);
         ed_pushes_forget_owner(c->srv->pushes, s);
         if (s->state == ED_SS_CLOSING) {
-            ed_io_close_later(c->base, s->bev, flush_secs);
-            s->bev = NULL;
+            ed_transport_free(s->t, true, flush_secs);
+            s->t = NULL;
         }
         c->nsessions--;
         ed_session_free(s);
@@ -255,7 +165,7 @@ void ed_session_reap(ed_c2s *c, int flush_secs)
 /* Too much queued for s (with n more bytes): the client is not reading. */
 static bool out_full(ed_session *s, size_t n)
 {
-    size_t q = evbuffer_get_length(bufferevent_get_output(s->bev)) + n;
+    size_t q = ed_transport_pending(s->t) + n;
     if (s->c2s->corked == s)
         q += s->c2s->cork.len;
     if (q <= ED_C2S_OUT_MAX)
@@ -267,11 +177,11 @@ static bool out_full(ed_session *s, size_t n)
 }
 
 /* Corking.  While a bound session's input is parsed, what it is sent is
- * gathered in c2s->cork and written with one send(2) when the read is done
- * (plaintext, nothing queued before), the rest handed to the bufferevent.
- * Through the bufferevent alone every read that produced replies cost an
- * epoll_ctl to watch for writability, a loop turn, a writev and an epoll_ctl
- * to stop watching.  Only one session is corked at a time; output for other
+ * gathered in c2s->cork and handed to ed_transport_send when the read is
+ * done: over plain TCP one send(2) (nothing queued before), the rest queued.
+ * Queued writes alone cost every read that produced replies an epoll_ctl to
+ * watch for writability, a loop turn, a writev and an epoll_ctl to stop
+ * watching.  Only one session is corked at a time; output for other
  * sessions goes the usual way. */
 static void cork(ed_session *s)
 {
@@ -289,7 +199,7 @@ static void uncork(ed_session *s)
         return;
     c->corked = NULL;
     ed_buf *b = &c->cork;
-    ed_io_send(s->bev, !s->tls, b->data, b->len);
+    ed_transport_send(s->t, b->data, b->len);
     ed_buf_reset_trim(b, 4 * ED_C2S_READ_HIGH * 8); /* a big burst: not kept */
 }
 
@@ -302,7 +212,7 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n)
             ed_session_close(s, ED_CLOSE_ABORT); /* out of memory: the stream is broken */
         return;
     }
-    bufferevent_write(s->bev, data, n);
+    ed_transport_write(s->t, data, n);
 }
 
 void ed_session_send(ed_session *s, const ed_elem *stanza)
@@ -388,13 +298,13 @@ static void send_features(ed_session *s)
     ed_buf *b = &c->out;
     ed_buf_reset(b);
     ed_buf_puts(b, "<stream:features>");
-    if (!s->tls && s->starttls_ok)
+    if (!ed_transport_secure(s->t) && s->starttls_ok)
         ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" ED_NS_TLS "'><required/></starttls>"
                                       : "<starttls xmlns='" ED_NS_TLS "'/>");
     bool authed = s->state == ED_SS_AUTHED;
-    if (!authed && (s->tls || !c->require_tls)) {
+    if (!authed && (ed_transport_secure(s->t) || !c->require_tls)) {
         const char *m[3];
-        size_t n = ed_sasl_mechanisms(s->tls, m);
+        size_t n = ed_sasl_mechanisms(ed_transport_secure(s->t), m);
         ed_buf_puts(b, "<mechanisms xmlns='" ED_NS_SASL "'>");
         for (size_t i = 0; i < n; i++)
             ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
@@ -461,7 +371,7 @@ static void on_close(ed_session *s)
 static void handle_preauth(ed_session *s, ed_elem *st)
 {
     if (strcmp(st->ns, ED_NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
-        if (s->tls || !s->starttls_ok) {
+        if (ed_transport_secure(s->t) || !s->starttls_ok) {
             ed_session_send_raw(s, "<failure xmlns='" ED_NS_TLS "'/></stream:stream>",
                                 strlen("<failure xmlns='" ED_NS_TLS "'/></stream:stream>"));
             ed_session_close(s, ED_CLOSE_FLUSH);
@@ -494,7 +404,8 @@ static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
         return;
     }
     ed_session_enter(s, ED_SS_BOUND);
-    set_read_timeout(s, s->c2s->idle_timeout);
+    ed_transport_set_timeout(s->t, s->c2s->idle_timeout);
+    ed_transport_fast_reads(s->t);
     ed_elem *r = ed_iq_result(iq);
     ed_elem *b = r ? ed_elem_add(r, "bind", ED_NS_BIND) : NULL;
     ed_elem *j = b ? ed_elem_add(b, "jid", NULL) : NULL;
@@ -536,12 +447,10 @@ static void on_stanza(ed_session *s, ed_elem *st)
 /* --- reading --------------------------------------------------------------- */
 
 /* The PROXY header.  true when the stream may go on. */
-static bool read_proxy(ed_session *s, struct evbuffer *in)
+static bool read_proxy(ed_session *s)
 {
-    size_t len = evbuffer_get_length(in);
-    if (len > ED_PROXY_MAX)
-        len = ED_PROXY_MAX;
-    const unsigned char *p = evbuffer_pullup(in, (ev_ssize_t)len);
+    size_t len;
+    const unsigned char *p = (const unsigned char *)ed_transport_pullup(s->t, ED_PROXY_MAX, &len);
     ed_proxy_info info;
     size_t used = 0;
     const char *why = NULL;
@@ -563,7 +472,7 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
         }
         return false;
     }
-    evbuffer_drain(in, used);
+    ed_transport_drain(s->t, used);
     if (!info.local) {
         memcpy(&s->peer, &info.src, info.srclen);
         s->peerlen = info.srclen;
@@ -571,7 +480,7 @@ static bool read_proxy(ed_session *s, struct evbuffer *in)
     ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
     ed_session_enter(s, s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM);
     if (s->direct_tls) {
-        if (!start_tls(s, true)) {
+        if (!ed_transport_start_tls(s->t, s->c2s->ssl, true)) {
             ed_session_close(s, ED_CLOSE_ABORT);
             return false;
         }
@@ -619,9 +528,9 @@ static fed feed(ed_session *s, const char *p, size_t n)
     return FED;
 }
 
-static void read_input(ed_session *s, struct evbuffer *in)
+static void read_input(ed_session *s)
 {
-    if (s->state == ED_SS_PROXY && !read_proxy(s, in))
+    if (s->state == ED_SS_PROXY && !read_proxy(s))
         return;
     if (s->state == ED_SS_TLS_HANDSHAKE)
         ed_session_enter(s, ED_SS_STREAM); /* input: the handshake is done */
@@ -630,29 +539,25 @@ static void read_input(ed_session *s, struct evbuffer *in)
         ed_session_stream_error(s, "connection-timeout", "too slow to log in");
         return;
     }
-    size_t len;
-    while ((len = evbuffer_get_length(in)) > 0) {
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-            break;
-        fed f = feed(s, v.iov_base, v.iov_len);
-        evbuffer_drain(in, v.iov_len);
+    const char *p;
+    size_t n;
+    while ((p = ed_transport_peek(s->t, &n)) != NULL) {
+        fed f = feed(s, p, n);
+        ed_transport_drain(s->t, n);
         if (f == FED_CLOSED)
             return;
         if (f == FED_NEW_STREAM) {
             /* a new stream starts; nothing of the old one may be left */
-            evbuffer_drain(in, evbuffer_get_length(in));
+            ed_transport_drain(s->t, SIZE_MAX);
             if (ed_xml_stream_reset(s->xs) != ED_OK)
                 ed_session_close(s, ED_CLOSE_ABORT);
-            else if (s->state == ED_SS_TLS_HANDSHAKE && !start_tls(s, false))
+            else if (s->state == ED_SS_TLS_HANDSHAKE &&
+                     !ed_transport_start_tls(s->t, s->c2s->ssl, false))
                 ed_session_close(s, ED_CLOSE_ABORT);
             return;
         }
     }
 }
-
-static void read_done(ed_session *s);
-static void on_raw_read(evutil_socket_t fd, short what, void *arg);
 
 static void read_start(ed_session *s)
 {
@@ -661,64 +566,6 @@ static void read_start(ed_session *s)
     if (s->state == ED_SS_BOUND && s->busy_reads < ED_C2S_BUSY_READS)
         s->busy_reads++;
     cork(s);
-}
-
-/* Once bound over plaintext, with nothing left in the bufferevent's input:
- * read with recv(2) into c2s->rbuf and feed from there.  The bufferevent's
- * evbuffer_read costs an ioctl(FIONREAD) and a copy per read; the
- * bufferevent keeps the writing (and reports write errors).  The idle
- * timeout moves to the read event (persistent: reset by every read). */
-static void raw_reading(ed_session *s)
-{
-    if (s->rev || s->tls || s->state != ED_SS_BOUND ||
-        evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
-        return;
-    evutil_socket_t fd = bufferevent_getfd(s->bev);
-    if (fd < 0)
-        return;
-    struct event *ev = event_new(s->c2s->base, fd, EV_READ | EV_PERSIST, on_raw_read, s);
-    if (!ev)
-        return; /* keep reading through the bufferevent */
-    int64_t secs = s->c2s->idle_timeout;
-    struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
-    if (event_add(ev, &tv) != 0) {
-        event_free(ev);
-        return;
-    }
-    s->rev = ev;
-    bufferevent_disable(s->bev, EV_READ);
-}
-
-static void on_raw_read(evutil_socket_t fd, short what, void *arg)
-{
-    ed_session *s = arg;
-    if (what & EV_TIMEOUT) {
-        ed_session_stream_error(s, "connection-timeout", "idle for too long");
-        return;
-    }
-    ssize_t n = recv(fd, s->c2s->rbuf, sizeof s->c2s->rbuf, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (n <= 0) {
-        if (n < 0) {
-            char p[64];
-            ed_log_debug("c2s %s: read: %s", peer_str(s, p, sizeof p), strerror(errno));
-        }
-        ed_session_close(s, ED_CLOSE_ABORT); /* EOF or error */
-        return;
-    }
-    read_start(s);
-    feed(s, s->c2s->rbuf, (size_t)n);
-    read_done(s);
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-    ed_session *s = arg;
-    read_start(s);
-    read_input(s, bufferevent_get_input(bev));
-    raw_reading(s);
-    read_done(s);
 }
 
 static void read_done(ed_session *s)
@@ -734,26 +581,43 @@ static void read_done(ed_session *s)
         s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+/* --- what the transport tells the session -------------------------------- */
+
+static void on_readable(void *arg)
 {
     ed_session *s = arg;
-    if (what & BEV_EVENT_CONNECTED) { /* TLS handshake done */
-        if (s->state == ED_SS_TLS_HANDSHAKE)
-            ed_session_enter(s, ED_SS_STREAM);
-        return;
-    }
-    if (what & BEV_EVENT_TIMEOUT) {
-        ed_session_stream_error(s, "connection-timeout", s->state == ED_SS_BOUND
-                                                             ? "idle for too long"
-                                                             : "too slow to log in");
-        return;
-    }
-    if (what & BEV_EVENT_ERROR) {
-        unsigned long e;
+    read_start(s);
+    read_input(s);
+    read_done(s);
+}
+
+static void on_connected(void *arg)
+{
+    ed_session *s = arg; /* TLS handshake done */
+    if (s->state == ED_SS_TLS_HANDSHAKE)
+        ed_session_enter(s, ED_SS_STREAM);
+}
+
+static void on_timeout(void *arg)
+{
+    ed_session *s = arg;
+    ed_session_stream_error(s, "connection-timeout",
+                            s->state == ED_SS_BOUND ? "idle for too long" : "too slow to log in");
+}
+
+static void on_closed(void *arg, const char *why)
+{
+    ed_session *s = arg;
+    if (why) {
         char p[64];
-        while ((e = bufferevent_get_openssl_error(bev)) != 0)
-            ed_log_debug("c2s %s: TLS: %s", peer_str(s, p, sizeof p),
-                         ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+        ed_log_debug("c2s %s: %s", peer_str(s, p, sizeof p), why);
     }
     ed_session_close(s, ED_CLOSE_ABORT); /* EOF or error */
 }
+
+static const ed_transport_cbs session_cbs = {
+    .readable = on_readable,
+    .connected = on_connected,
+    .timeout = on_timeout,
+    .closed = on_closed,
+};

@@ -121,7 +121,8 @@ static void handle_auth(ed_session *s, ed_elem *st)
         s->sasl = NULL;
     }
     const char *mech = ed_elem_attr(st, "mechanism");
-    if (!s->tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
+    bool tls = ed_transport_secure(s->t);
+    if (!tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
         sasl_reply(s, "failure", "encryption-required", NULL, 0,
                    c->require_tls ? "STARTTLS first" : "PLAIN needs TLS");
         return;
@@ -136,8 +137,7 @@ static void handle_auth(ed_session *s, ed_elem *st)
         return;
     }
     const char *cond = "invalid-mechanism";
-    if (!mech || !(s->sasl = ed_sasl_start(c->sasl, mech, s->tls, c->store, c->domain,
-                                            &cond))) {
+    if (!mech || !(s->sasl = ed_sasl_start(c->sasl, mech, tls, c->store, c->domain, &cond))) {
         sasl_reply(s, "failure", cond, NULL, 0, NULL);
         return;
     }

@@ -1,4 +1,5 @@
-/* daemon/io.h — output helpers the c2s sessions and component links share. */
+/* daemon/core/io.h — output helpers the c2s transports (c2s/transport_tcp.c,
+ * c2s/transport_tls.c) and the component links share. */
 #ifndef EXTDISCOD_IO_H
 #define EXTDISCOD_IO_H
 

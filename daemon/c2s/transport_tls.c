@@ -1,0 +1,146 @@
+/* daemon/c2s/transport_tls.c — TLS under a client session (see
+ * transport.h): OpenSSL through libevent's bufferevent_openssl, from the
+ * first byte (direct TLS), stacked as a filter after a PROXY header (direct
+ * TLS behind a proxy), or swapped in for the socket bufferevent on STARTTLS
+ * (RFC 6120 §5).  Reading, writing and closing are the bufferevent
+ * operations of transport_tcp.c; what a failed connection reports comes
+ * from OpenSSL's error queue. */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+
+#include "c2s/transport.h"
+#include "core/io.h"
+#include "core/log.h"
+
+/* "TLS: " and the reasons OpenSSL queued for the failed connection,
+ * separated by "; "; NULL when there are none. */
+static const char *tls_why(ed_transport *t, char *buf, size_t n)
+{
+    unsigned long e;
+    size_t len = 0;
+    while ((e = bufferevent_get_openssl_error(t->bev)) != 0) {
+        const char *r = ERR_reason_error_string(e);
+        int w = snprintf(buf + len, n - len, "%s%s", len ? "; " : "TLS: ", r ? r : "?");
+        if (w > 0)
+            len = (size_t)w >= n - len ? n - 1 : len + (size_t)w;
+    }
+    return len ? buf : NULL;
+}
+
+static void tls_send(ed_transport *t, const char *p, size_t n)
+{
+    ed_io_send(t->bev, false, p, n); /* OpenSSL writes: no direct send(2) */
+}
+
+static void tls_fast_reads(ed_transport *t)
+{
+    (void)t; /* OpenSSL reads the socket */
+}
+
+static bool tls_start_again(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
+{
+    (void)t, (void)ctx, (void)after_proxy;
+    return false; /* already TLS */
+}
+
+const ed_transport_ops ed_transport_tls_ops = {
+    .name = "tls",
+    .secure = true,
+    .peek = ed_transport_bev_peek,
+    .pullup = ed_transport_bev_pullup,
+    .drain = ed_transport_bev_drain,
+    .write = ed_transport_bev_write,
+    .send = tls_send,
+    .pending = ed_transport_bev_pending,
+    .set_timeout = ed_transport_bev_set_timeout,
+    .fast_reads = tls_fast_reads,
+    .start_tls = tls_start_again,
+    .stop = ed_transport_bev_stop,
+    .free = ed_transport_bev_free,
+    .why = tls_why,
+};
+
+ed_transport *ed_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
+                                   size_t read_high, int64_t timeout,
+                                   const ed_transport_cbs *cbs, void *ud)
+{
+    ed_transport *t = calloc(1, sizeof *t);
+    SSL *ssl = t ? SSL_new(ctx) : NULL;
+    if (ssl)
+        t->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+    if (!t || !t->bev) {
+        SSL_free(ssl);
+        free(t);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(t->bev, 1);
+    t->ops = &ed_transport_tls_ops;
+    t->base = base;
+    t->read_high = read_high;
+    t->timeout = timeout;
+    t->cbs = *cbs;
+    t->ud = ud;
+    ed_transport_bev_setup(t);
+    return t;
+}
+
+/* Put TLS on top of a tcp transport.  STARTTLS: the socket bufferevent is
+ * replaced by an OpenSSL one on the same descriptor (one bufferevent per
+ * connection, and the queued <proceed/> is written out first).  Direct TLS
+ * after a PROXY header: the bytes already read are the start of the TLS
+ * handshake, so a filter is stacked on the socket bufferevent instead. */
+bool ed_transport_tls_start(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return false;
+    struct bufferevent *tls;
+    if (after_proxy) {
+        tls = bufferevent_openssl_filter_new(t->base, t->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        evutil_socket_t fd = bufferevent_getfd(t->bev);
+        struct evbuffer *out = bufferevent_get_output(t->bev);
+        /* <proceed/> (and anything before it) is tiny: the socket takes it.
+         * A socket bufferevent keeps the start of its output frozen. */
+        evbuffer_unfreeze(out, 1);
+        while (evbuffer_get_length(out) > 0)
+            if (evbuffer_write(out, fd) <= 0)
+                break;
+        if (evbuffer_get_length(out) > 0) {
+            ed_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+            SSL_free(ssl);
+            return false;
+        }
+        bufferevent_disable(t->bev, EV_READ | EV_WRITE);
+        bufferevent_setfd(t->bev, -1);
+        bufferevent_free(t->bev);
+        t->bev = NULL;
+        tls = bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+        if (!tls) {
+            evutil_closesocket(fd);
+            /* a transport needs a bufferevent until it is freed */
+            t->bev = bufferevent_socket_new(t->base, -1, 0);
+            return false;
+        }
+    }
+    if (!tls) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    t->bev = tls;
+    t->ops = &ed_transport_tls_ops;
+    ed_transport_bev_setup(t);
+    return true;
+}

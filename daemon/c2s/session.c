@@ -298,10 +298,12 @@ static void send_features(ed_session *s)
     ed_buf *b = &c->out;
     ed_buf_reset(b);
     ed_buf_puts(b, "<stream:features>");
-    if (!ed_transport_secure(s->t) && s->starttls_ok)
+    bool authed = s->state == ED_SS_AUTHED;
+    /* STARTTLS only before authentication (RFC 6120 §5.3.1: it comes
+     * first; once authenticated it would only be refused) */
+    if (!authed && !ed_transport_secure(s->t) && s->starttls_ok)
         ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" ED_NS_TLS "'><required/></starttls>"
                                       : "<starttls xmlns='" ED_NS_TLS "'/>");
-    bool authed = s->state == ED_SS_AUTHED;
     if (!authed && (ed_transport_secure(s->t) || !c->require_tls)) {
         const char *m[3];
         size_t n = ed_sasl_mechanisms(ed_transport_secure(s->t), m);

@@ -325,7 +325,16 @@ static void XMLCALL on_ns_start(void *ud, const XML_Char *prefix,
                                 const XML_Char *uri)
 {
     ed_xml_stream *s = ud;
-    if (s->err || s->standalone || s->depth != 0 || prefix)
+    if (s->err || s->standalone || s->depth != 0)
+        return;
+    if (check_size(s, event_end(s)))
+        return; /* a header over its byte bound says so, however it was fed */
+    if (++s->hdr_ns > ED_XML_MAX_HEADER_NS) { /* each is parsed again at a wake */
+        ed_xs_fail(s, ED_XML_TOO_MANY_ATTRS,
+                   "too many namespace declarations on the stream header");
+        return;
+    }
+    if (prefix)
         return;
     free(s->content_ns);
     s->content_ns = strdup(uri ? uri : "");
@@ -418,6 +427,7 @@ static void clear_state(ed_xml_stream *s)
     s->detail[0] = '\0';
     s->depth = 0;
     s->opened = s->closed = 0;
+    s->hdr_ns = 0;
     s->text_bytes = 0;
     s->fed = s->mark = s->close_end = 0;
     s->in_parse = 0;

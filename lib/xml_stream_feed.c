@@ -282,6 +282,7 @@ static int idle_wake(ed_xml_stream *s)
     s->quiet = 1; /* the caller had this header's event already */
     s->depth = 0;
     s->opened = 0;
+    s->hdr_ns = 0;
     s->fed = s->mark = s->total = 0;
     ed_xs_run_expat(s, s->idle_hdr, s->idle_hdr_len, 0);
     s->quiet = 0;

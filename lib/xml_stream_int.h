@@ -39,6 +39,7 @@ struct ed_xml_stream {
     char detail[160];
     unsigned depth;        /* open elements, the stream header included */
     int opened, closed;
+    unsigned hdr_ns;       /* namespace declarations on the stream header */
     ed_elem *stanza;       /* stanza under construction (a root) */
     ed_elem *cur;          /* its innermost open element */
     ed_elem *result;       /* standalone: the parsed element */

@@ -117,6 +117,10 @@ char *ed_xml_to_string(const ed_elem *e, const char *ctx_ns);
  * is smaller): a real one takes a few hundred, and a parser released while
  * idle parses it again at every wake (ED_XML_STANZA_TOO_BIG past it). */
 #define ED_XML_MAX_HEADER_BYTES 4096
+/* Namespace declarations the stream header may make (a real one makes two
+ * or three: the content namespace, stream:, perhaps db:); more is
+ * ED_XML_TOO_MANY_ATTRS.  They are what makes parsing it again costly. */
+#define ED_XML_MAX_HEADER_NS 16
 
 typedef struct ed_xml_limits {
     size_t max_stanza_bytes;  /* bytes of one stanza incl. markup; 64 KiB */

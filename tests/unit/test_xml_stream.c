@@ -454,7 +454,8 @@ static void test_stream_limits(void **state)
 /* The stream header is bounded by ED_XML_MAX_HEADER_BYTES whatever
  * max_stanza_bytes says (every idle wake parses it again): a header of
  * 2,000 namespace declarations is refused as soon as it passes the bound,
- * finished or not; one just under it is accepted. */
+ * finished or not; one just under it is accepted.  So is a header with more
+ * than ED_XML_MAX_HEADER_NS namespace declarations. */
 static void test_stream_header_bound(void **state)
 {
     (void)state;
@@ -470,6 +471,14 @@ static void test_stream_header_bound(void **state)
     expect_stream_err(hb, &big, ED_XML_STANZA_TOO_BIG, "policy-violation");
     hb[n] = '\0'; /* unfinished: refused by the byte count alone */
     expect_stream_err(hb, &big, ED_XML_STANZA_TOO_BIG, "policy-violation");
+    /* 17 namespace declarations in a small header: refused; 16 are fine */
+    n = (size_t)snprintf(hb, sizeof hb, "%s", start);
+    for (int i = 0; i < 14; i++)
+        n += (size_t)snprintf(hb + n, sizeof hb - n, " xmlns:n%d='u'", i);
+    snprintf(hb + n, sizeof hb - n, ">");
+    assert_int_equal(run_all(hb, &big, NULL), ED_OK);
+    snprintf(hb + n, sizeof hb - n, " xmlns:x='u'>");
+    expect_stream_err(hb, &big, ED_XML_TOO_MANY_ATTRS, "policy-violation");
     /* just under the bound: fine */
     n = (size_t)snprintf(hb, sizeof hb, "%s to='", start);
     size_t pad = ED_XML_MAX_HEADER_BYTES - n - 2; /* "'>" */

@@ -263,6 +263,7 @@ static void apply_limits(ed_c2s *c, const ed_config *cfg)
     c->handshake_timeout = cfg->limits.handshake_timeout;
     c->idle_timeout = cfg->limits.idle_timeout;
     c->max_connections = (size_t)cfg->limits.max_connections;
+    c->max_unauth_per_address = (unsigned)cfg->limits.max_unauth_per_address;
     c->require_tls = cfg->c2s->require_tls;
 }
 
@@ -285,9 +286,18 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
     int one = 1;
     if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!ed_session_new(c, fd, sa, (socklen_t)salen, l)) {
+    ed_session *s = ed_session_new(c, fd, sa, (socklen_t)salen, l);
+    if (!s) {
         ed_log_error("c2s: out of memory accepting a connection");
         evutil_closesocket(fd);
+        return;
+    }
+    /* a proxy listener's client is counted once its PROXY header names it */
+    if (!l->proxy && !ed_unauth_enter(c, s)) {
+        ed_log_warn("c2s: %u connections from one address are not logged in yet "
+                    "(limits.max_unauthenticated_per_address), closing another",
+                    c->max_unauth_per_address);
+        ed_session_close(s, ED_CLOSE_ABORT);
     }
 }
 
@@ -382,7 +392,12 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 {
     ed_c2s *c = arg;
     size_t released = 0;
-    for (ed_session *s = c->sessions; s; s = s->next) {
+    int64_t now = c->srv->clock();
+    for (ed_session *s = c->sessions, *next; s; s = next) {
+        next = s->next; /* closing s moves it to the closed list */
+        ed_session_check_deadline(s, now);
+        if (ed_session_closed(s))
+            continue;
         if (!s->active && !s->parser_idle && s->xs && ed_session_stream_open(s) &&
             ed_xml_stream_idle(s->xs)) {
             s->parser_idle = true;
@@ -541,6 +556,7 @@ void ed_c2s_stop(ed_c2s *c)
     if (c->sweeper)
         event_free(c->sweeper);
     ed_router_free(c);
+    ed_unauth_free(c);
     ed_store_close(c->store);
     ed_sasl_free(c->sasl);
     ed_throttle_free(c->throttle);

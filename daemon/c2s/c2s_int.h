@@ -89,6 +89,8 @@ struct ed_c2s {
     bool require_tls;
     int64_t handshake_timeout, idle_timeout;
     size_t max_connections;
+    unsigned max_unauth_per_address;
+    ed_hash *unauth;     /* sessions not bound yet, per address (unauth.c) */
 };
 
 /* A session's one state.  Changed only by ed_session_enter().  Usual
@@ -120,6 +122,8 @@ struct ed_session {
     ed_session *rnext;       /* next resource of the same user */
     ed_user *user;           /* set while bound */
     ed_transport *t;         /* the connection (transport.h) */
+    struct ed_unauth_entry *ua; /* counted against its address while not
+                                 * bound (unauth.c), else NULL */
     ed_xml_stream *xs;
     ed_sasl_conv *sasl;
     ed_jid *jid;             /* bare after auth, full after bind */
@@ -157,6 +161,11 @@ void ed_session_send_raw(ed_session *s, const char *data, size_t n);
 /* Send <stream:error> (and a header first when none went out), then close
  * with ED_CLOSE_FLUSH. */
 void ed_session_stream_error(ed_session *s, const char *cond, const char *text);
+/* The absolute handshake deadline (c2s.c's sweep, every second): a
+ * session not bound within limits.handshake_timeout of its accept is closed,
+ * whatever it is doing (trickling a PROXY header or a TLS handshake
+ * included; reads restart only the idle timer). */
+void ed_session_check_deadline(ed_session *s, int64_t now);
 /* The one state change (logged at debug level). */
 void ed_session_enter(ed_session *s, ed_session_state to);
 /* The one close path; safe from anywhere, also for a recipient while
@@ -190,6 +199,16 @@ static inline bool ed_session_online(const ed_session *s)
 }
 /* The ed_route of s for pushes. */
 ed_route ed_session_route(ed_session *s);
+
+/* --- unauth.c: sessions not bound yet, per client address ------------ */
+/* Count s against its address (s->peer).  false: the address has
+ * limits.max_unauthenticated_per_address such sessions already (or no
+ * memory), s is not counted and is to be closed. */
+bool ed_unauth_enter(ed_c2s *c, ed_session *s);
+/* s is bound or gone: no longer counted (no-op when it is not). */
+void ed_unauth_leave(ed_c2s *c, ed_session *s);
+/* At stop, after the sessions: the table and its entries. */
+void ed_unauth_free(ed_c2s *c);
 
 /* --- session_sasl.c ---------------------------------------------------- */
 /* An element in the SASL namespace from a session not yet authenticated:

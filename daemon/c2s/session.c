@@ -111,6 +111,8 @@ void ed_session_enter(ed_session *s, ed_session_state to)
 {
     if (s->state == to)
         return;
+    if (to >= ED_SS_BOUND) /* bound, or going: no longer "not logged in" */
+        ed_unauth_leave(s->c2s, s);
     if (ed_log_get_level() >= ED_LOG_DEBUG)
         ed_log_debug("c2s #%llu: %s -> %s", (unsigned long long)s->serial,
                      state_names[s->state], state_names[to]);
@@ -478,6 +480,13 @@ static bool read_proxy(ed_session *s)
     if (!info.local) {
         memcpy(&s->peer, &info.src, info.srclen);
         s->peerlen = info.srclen;
+        if (!ed_unauth_enter(s->c2s, s)) {
+            ed_log_warn("c2s %s: %u connections of this address are not logged in yet "
+                        "(limits.max_unauthenticated_per_address), closing another",
+                        peer_str(s, pb, sizeof pb), s->c2s->max_unauth_per_address);
+            ed_session_close(s, ED_CLOSE_ABORT);
+            return false;
+        }
     }
     ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
     ed_session_enter(s, s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM);
@@ -591,6 +600,24 @@ static void on_readable(void *arg)
     read_start(s);
     read_input(s);
     read_done(s);
+}
+
+void ed_session_check_deadline(ed_session *s, int64_t now)
+{
+    if (s->state >= ED_SS_BOUND || now - s->started <= s->c2s->handshake_timeout)
+        return;
+    if (s->state == ED_SS_PROXY || s->state == ED_SS_TLS_HANDSHAKE) {
+        /* no XML can go out yet: the PROXY header or the TLS handshake is
+         * still coming in (one byte at a time, perhaps) */
+        char peer[INET6_ADDRSTRLEN + 8];
+        ed_log_info("c2s #%llu (%s): %s not done within %lld s, closed",
+                    (unsigned long long)s->serial, peer_str(s, peer, sizeof peer),
+                    s->state == ED_SS_PROXY ? "PROXY header" : "TLS handshake",
+                    (long long)s->c2s->handshake_timeout);
+        ed_session_close(s, ED_CLOSE_ABORT);
+        return;
+    }
+    ed_session_stream_error(s, "connection-timeout", "too slow to log in");
 }
 
 static void on_connected(void *arg)

@@ -141,6 +141,8 @@ static const ed_field limits_fields[] = {
       .min = 1, .max = 1000000),
     F("max_pending_iqs", INT, ed_cfg_limits, max_pending_iqs, .def = 64,
       .min = 1, .max = 100000),
+    F("max_unauthenticated_per_address", INT, ed_cfg_limits, max_unauth_per_address,
+      .def = 16, .min = 1, .max = 1000000),
     F("handshake_timeout", DURATION, ed_cfg_limits, handshake_timeout,
       COUNT(ed_cfg_limits, handshake_timeout_text), .def = 30),
     F("idle_timeout", DURATION, ed_cfg_limits, idle_timeout,

@@ -157,6 +157,7 @@ typedef struct ed_cfg_limits {
     int64_t max_attrs;         /* default 64 */
     int64_t max_connections;   /* default 10000 */
     int64_t max_pending_iqs;   /* default 64 */
+    int64_t max_unauth_per_address; /* max_unauthenticated_per_address, 16 */
     char *handshake_timeout_text; /* as written, or NULL */
     char *idle_timeout_text;
     int64_t handshake_timeout; /* seconds, default 30 */

@@ -111,6 +111,12 @@ timeout 120 "$PY" "$RAW" idle "$P_STARTTLS" "$IDLE" 15 "$P_STARTTLS" >"$IL_TMP/i
 fold_lines idle "$IL_TMP/idle.out"
 grep -q . "$IL_TMP/idle.out" || { il_fail "idle case printed nothing"; tail "$IL_TMP/idle.err" >&2; }
 
+# --- issue 10 item 1: per-address limit, absolute handshake deadline ---------------
+timeout 90 "$PY" "$RAW" slow "$P_DIRECT" "$P_PROXY_DIRECT" "$P_STARTTLS" 16 4 >"$IL_TMP/slow.out" \
+    2>"$IL_TMP/slow.err" || true
+fold_lines slow "$IL_TMP/slow.out"
+grep -q . "$IL_TMP/slow.out" || { il_fail "slow case printed nothing"; tail "$IL_TMP/slow.err" >&2; }
+
 # --- the canary -------------------------------------------------------------------
 touch "$GO"
 il_wait "$CANARY"

@@ -226,9 +226,12 @@ def case_login(port, jid, pw, proxy_addr=None):
 
 def case_idle(port, n, secs, login_port):
     socks = []
-    for _ in range(n):
+    for i in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(5)
+        # many clients: 4 at most from one address, under the daemon's
+        # limits.max_unauthenticated_per_address (case_slow tests that)
+        s.bind(('127.0.%d.%d' % (2 + i // 250, 2 + i % 250), 0))
         s.connect(('127.0.0.1', port))
         socks.append(s)
     check(len(socks) == n, '%d idle connections open' % n)
@@ -256,6 +259,68 @@ def case_idle(port, n, secs, login_port):
           '(%d closed, %d with the error)' % (n, closed, timeouts))
     for s in socks:
         s.close()
+
+
+def case_slow(direct, proxy, starttls, limit, deadline):
+    """Issue 10 item 1.  (a) limit connections from 127.0.1.1 that never
+    speak are accepted, one more is closed at once; a login from 127.0.0.1
+    still works.  (b) clients that trickle a TLS ClientHello (direct TLS)
+    or a PROXY header one byte a second are closed within deadline + 3 s of
+    their accept (the deadline is absolute: the bytes do not extend it)."""
+    held = []
+    for _ in range(limit):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(('127.0.1.1', 0))
+        s.connect(('127.0.0.1', starttls))
+        held.append(s)
+    time.sleep(0.3)
+    extra = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    extra.bind(('127.0.1.1', 0))
+    extra.connect(('127.0.0.1', starttls))
+    extra.settimeout(3)
+    try:
+        gone = extra.recv(100) == b''
+    except (socket.timeout, OSError) as e:
+        gone = not isinstance(e, socket.timeout)
+    check(gone, 'one address: %d silent connections accepted, one more closed at once' % limit)
+    r, _ = run(login(starttls, 'alice@localhost', 'alice'))
+    check(r == 'success', 'a login from another address still works (%s)' % r)
+    for s in held + [extra]:
+        s.close()
+    hello = bytes.fromhex('160301020001') + b'\x00' * 64
+    hdr = b'PROXY TCP4 203.0.113.9 127.0.0.1 40000 5222\r\n'
+    slow = []
+    for k, (port, data) in enumerate([(direct, hello), (direct, hello), (proxy, hdr), (proxy, hdr)]):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(('127.0.2.%d' % (k + 1), 0))
+        s.connect(('127.0.0.1', port))
+        s.setblocking(False)
+        slow.append([s, data, time.monotonic(), None, 0])
+    end = time.monotonic() + deadline + 10
+    while time.monotonic() < end and any(x[3] is None for x in slow):
+        for x in slow:
+            if x[3] is not None:
+                continue
+            s = x[0]
+            try:
+                if x[4] < len(x[1]):
+                    s.send(x[1][x[4]:x[4] + 1])
+                    x[4] += 1
+                d = s.recv(4096)
+                if d == b'':
+                    x[3] = time.monotonic() - x[2]
+            except BlockingIOError:
+                pass
+            except OSError:
+                x[3] = time.monotonic() - x[2]
+        time.sleep(1)
+    for i, x in enumerate(slow):
+        what = 'TLS ClientHello' if i < 2 else 'PROXY header'
+        check(x[3] is not None and x[3] <= deadline + 3,
+              'a %s trickled one byte a second: closed after %s s (deadline %d s + 3)'
+              % (what, '%.1f' % x[3] if x[3] is not None else 'more than %d' % (deadline + 10),
+                 deadline))
+        x[0].close()
 
 
 def case_canary(port, ready, go):
@@ -370,6 +435,8 @@ def main():
         case_login(int(a[0]), a[1], a[2], a[3] if len(a) > 3 else None)
     elif what == 'idle':
         case_idle(int(a[0]), int(a[1]), float(a[2]), int(a[3]))
+    elif what == 'slow':
+        case_slow(int(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4]))
     elif what == 'canary':
         case_canary(int(a[0]), a[1], a[2])
     elif what == 'sic-other':

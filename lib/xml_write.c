@@ -264,7 +264,8 @@ typedef struct pfx_map {
 
 static int cmp_str(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    return x == y ? 0 : strcmp(x, y); /* parsed trees share URIs (xml_tree.c) */
 }
 
 /* Sort v[0..n) and drop duplicates. */

@@ -531,6 +531,11 @@ static size_t amp_ratio_x100(const char *in, const char *ctx)
 {
     ed_elem *w = NULL;
     assert_int_equal(ed_xml_parse(in, strlen(in), NULL, &w), ED_OK);
+    /* siblings in one namespace share one copy of its URI (one copy per
+     * element was 152 MB for a 61 kB stanza) */
+    const ed_elem *c = w->children->children, *d = c ? c->next : NULL;
+    assert_non_null(d);
+    assert_ptr_equal(c->ns, d->ns);
     ed_buf b = {0};
     assert_int_equal(ed_xml_write(&b, w->children, ctx), ED_OK);
     /* the same tree again */

@@ -24,6 +24,8 @@ struct ed_arena {
     struct ed_arena_chunk *chunks;/* extra chunks (malloc'd), newest first */
     size_t next_size;             /* size of the next chunk */
     ed_elem *root;                /* the element that owns the arena */
+    const char *ns_seen[4];       /* the last namespace URIs copied in: a
+                                   * child in one of them shares the copy */
 };
 
 ED_PRIV void *ed_arena_alloc_slow(struct ed_arena *a, size_t n, size_t align);

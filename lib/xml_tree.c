@@ -162,6 +162,7 @@ ed_elem *ed_elem_new_n(const char *name, size_t nlen, const char *ns,
     a->chunks = NULL;
     a->next_size = size < 4096 ? 4096 : size;
     a->root = NULL;
+    memset(a->ns_seen, 0, sizeof a->ns_seen);
     ed_elem *e = elem_alloc(a);
     const char *sns = ns ? ed_static_ns(ns, nslen) : "";
     if (!e || !(e->name = name ? ed_arena_strndup(a, name, nlen) : "") ||
@@ -245,10 +246,28 @@ ed_elem *ed_elem_add_n(ed_elem *parent, const char *name, size_t nlen,
     ed_elem *e = elem_alloc(a);
     if (!e || !(e->name = ed_arena_strndup(a, name, nlen)))
         return NULL;
-    if (!ns || (strlen(parent->ns) == nslen && !memcmp(parent->ns, ns, nslen)))
+    if (!ns || (strlen(parent->ns) == nslen && !memcmp(parent->ns, ns, nslen))) {
         e->ns = parent->ns;
-    else if (!(e->ns = ed_arena_strndup(a, ns, nslen)))
-        return NULL;
+    } else {
+        /* Siblings in another namespace than their parent's share one copy
+         * of the URI (<p:a/><p:a/>... with a long URI declared once cost
+         * one copy per element: 152 MB for a 61 kB stanza), and so do the
+         * elements of a few URIs that alternate; the serialiser also
+         * compares shared URIs by pointer (lib/xml_write.c). */
+        const char *hit = NULL;
+        size_t k = sizeof a->ns_seen / sizeof *a->ns_seen;
+        for (size_t i = 0; i < k && !hit; i++)
+            if (a->ns_seen[i] && strlen(a->ns_seen[i]) == nslen &&
+                !memcmp(a->ns_seen[i], ns, nslen))
+                hit = a->ns_seen[i];
+        if (!hit) {
+            if (!(hit = ed_arena_strndup(a, ns, nslen)))
+                return NULL;
+            memmove(a->ns_seen + 1, a->ns_seen, (k - 1) * sizeof *a->ns_seen);
+            a->ns_seen[0] = hit;
+        }
+        e->ns = hit;
+    }
     link_child(parent, e);
     return e;
 }

@@ -4,7 +4,10 @@
  *
  * What it holds: the name checks (NCNames, "URI|local" and xml: attribute
  * names), generated nsK prefixes for namespaced attributes, the start and
- * end tag writers and the iterative tree walk.  Text and attribute values
+ * end tag writers and the iterative tree walk; prefix mode (pK prefixes
+ * declared once on the top element) for trees that would otherwise repeat
+ * a namespace declaration past a budget, so output stays proportional to
+ * input (see ed_xml_write() in include/extdisco/xml.h for the bound).  Text and attribute values
  * go through ed_buf_xml_escape() (lib/buf.c), the one place that decides
  * which bytes need escaping.
  *
@@ -199,25 +202,225 @@ static ed_err write_node(ed_buf *out, const ed_elem *n, const char *pns)
     return write_open(out, n, pns);
 }
 
+/* Next element or text node of top's subtree in document order after n,
+ * writing the close tags of the elements it leaves (close(out, e, pfx)); NULL
+ * when the walk is done.  Iterative: no recursion on deep trees. */
+typedef ed_err (*close_fn)(ed_buf *out, const ed_elem *e, const void *ctx);
+
+static ed_err close_plain(ed_buf *out, const ed_elem *e, const void *ctx)
+{
+    (void)ctx;
+    return write_close(out, e);
+}
+
+static ed_err step(ed_buf *out, const ed_elem *top, const ed_elem **np, close_fn close,
+                   const void *ctx)
+{
+    const ed_elem *n = *np;
+    if (n->name && n->children) {
+        *np = n->children;
+        return ED_OK;
+    }
+    while (n != top && !n->next) {
+        n = n->parent;
+        if (close)
+            TRY(close(out, n, ctx));
+    }
+    *np = n == top ? NULL : n->next;
+    return ED_OK;
+}
+
 static ed_err write_tree(ed_buf *out, const ed_elem *top, const char *ctx_ns)
 {
-    /* Iterative depth-first walk: no recursion on deep trees. */
     const ed_elem *n = top;
     TRY(write_node(out, n, ctx_ns));
     for (;;) {
-        if (n->name && n->children) {
-            n = n->children;
-            TRY(write_node(out, n, n->parent->ns));
-            continue;
-        }
-        while (n != top && !n->next) {
-            n = n->parent;
-            TRY(write_close(out, n));
-        }
-        if (n == top)
+        TRY(step(out, top, &n, close_plain, NULL));
+        if (!n)
             return ED_OK;
-        n = n->next;
         TRY(write_node(out, n, n->parent->ns));
+    }
+}
+
+/* --- prefix mode ----------------------------------------------------------
+ * The default scheme above declares a namespace on every element whose ns
+ * differs from its parent's, so a tree that alternates namespaces repeats
+ * the same declaration once per element: N small elements in a namespace
+ * with a U-byte URI, declared once in the input (xmlns:p='...'), came out
+ * as N x U bytes (2,288 -> 203,967 bytes, 89x).  A tree in which the
+ * default scheme would declare some URI twice is written in prefix mode
+ * instead: every namespace other than ctx_ns and "" gets a generated prefix
+ * pK (K its index among the tree's distinct URIs in strcmp order), declared
+ * once on the top element; elements in ctx_ns or "" stay unprefixed, with
+ * xmlns='...' only where the in-scope default differs.  Trees that would
+ * declare no URI twice (every ordinary stanza) are written byte for byte as
+ * before. */
+
+typedef struct pfx_map {
+    const char **uri; /* distinct prefixed URIs, strcmp order */
+    size_t n;
+    const char *ctx;
+} pfx_map;
+
+static int cmp_str(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    return x == y ? 0 : strcmp(x, y); /* parsed trees share URIs (xml_tree.c) */
+}
+
+/* Sort v[0..n) and drop duplicates. */
+static void sort_unique(const char **v, size_t *n)
+{
+    if (*n < 2)
+        return;
+    qsort(v, *n, sizeof *v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < *n; i++)
+        if (strcmp(v[i], v[k - 1]) != 0)
+            v[k++] = v[i];
+    *n = k;
+}
+
+/* The namespace e's default scheme would declare (its ns when it differs
+ * from the parent's, for top from ctx), or NULL. */
+static const char *decl_of(const ed_elem *e, const ed_elem *top, const char *ctx)
+{
+    const char *pns = e == top ? ctx : e->parent->ns;
+    return e->ns != pns && strcmp(e->ns, pns) ? e->ns : NULL;
+}
+
+static int prefixed(const pfx_map *m, const char *ns)
+{
+    return *ns && strcmp(ns, m->ctx) != 0;
+}
+
+static size_t pfx_index(const pfx_map *m, const char *ns)
+{
+    const char **hit = bsearch(&ns, m->uri, m->n, sizeof *m->uri, cmp_str);
+    return hit ? (size_t)(hit - m->uri) : 0; /* always found */
+}
+
+/* Repeated declarations cost at most this many bytes before a tree is
+ * written in prefix mode (ordinary stanzas repeat a few: a stanza error's
+ * condition and text both declare urn:ietf:params:xml:ns:xmpp-stanzas). */
+#define ED_XML_REPEAT_BUDGET 1024
+
+/* Bytes of the declaration xmlns='ns' (unescaped URI). */
+static size_t decl_bytes(const char *ns)
+{
+    return strlen(ns) + sizeof " xmlns=''" - 1;
+}
+
+/* Decide the mode.  0: default scheme (its repeated declarations cost at
+ * most ED_XML_REPEAT_BUDGET bytes); 1: prefix mode, m filled (m->uri is
+ * stack, or malloc'd when the tree has more than nstack elements: the
+ * caller frees it then); <0: ED_ENOMEM.  Cost: one walk for an ordinary
+ * tree (its declarations total at most the budget), else two more walks
+ * and a sort. */
+static int plan(const ed_elem *top, const char *ctx, pfx_map *m, const char **stack,
+                size_t nstack)
+{
+    size_t ne = 0, total = 0;
+    const ed_elem *n = top;
+    for (; n; step(NULL, top, &n, NULL, NULL)) { /* no close_fn: no output */
+        if (!n->name)
+            continue;
+        ne++;
+        const char *d = decl_of(n, top, ctx);
+        if (d)
+            total += decl_bytes(d);
+    }
+    if (total <= ED_XML_REPEAT_BUDGET)
+        return 0;
+    const char **v = ne <= nstack ? stack : malloc(ne * sizeof *v);
+    if (!v)
+        return -1;
+    size_t k = 0;
+    for (n = top; n; step(NULL, top, &n, NULL, NULL)) {
+        const char *d = n->name ? decl_of(n, top, ctx) : NULL;
+        if (d)
+            v[k++] = d;
+    }
+    sort_unique(v, &k);
+    size_t distinct = 0;
+    for (size_t i = 0; i < k; i++)
+        distinct += decl_bytes(v[i]);
+    if (total - distinct <= ED_XML_REPEAT_BUDGET) {
+        if (v != stack)
+            free(v);
+        return 0;
+    }
+    k = 0;
+    for (n = top; n; step(NULL, top, &n, NULL, NULL))
+        if (n->name && prefixed(&(pfx_map){.ctx = ctx}, n->ns))
+            v[k++] = n->ns;
+    sort_unique(v, &k);
+    m->uri = v;
+    m->n = k;
+    m->ctx = ctx;
+    return 1;
+}
+
+static ed_err close_pfx(ed_buf *out, const ed_elem *e, const void *ctx)
+{
+    const pfx_map *m = ctx;
+    TRY(PUTS(out, "</"));
+    if (prefixed(m, e->ns))
+        TRY(ed_buf_printf(out, "p%zu:", pfx_index(m, e->ns)));
+    TRY(ed_buf_puts(out, e->name));
+    return PUTS(out, ">");
+}
+
+/* The start tag of e in prefix mode. */
+static ed_err write_open_pfx(ed_buf *out, const ed_elem *e, const ed_elem *top,
+                             const pfx_map *m)
+{
+    if (!ncname_ok(e->name, strlen(e->name)))
+        return ED_EINVAL;
+    TRY(PUTS(out, "<"));
+    if (prefixed(m, e->ns)) {
+        TRY(ed_buf_printf(out, "p%zu:", pfx_index(m, e->ns)));
+        TRY(ed_buf_puts(out, e->name));
+    } else {
+        TRY(ed_buf_puts(out, e->name));
+        /* the in-scope default: the nearest unprefixed ancestor's ns (at
+         * most max_depth steps for a parsed tree) */
+        const char *dflt = m->ctx;
+        for (const ed_elem *a = e; a != top;) {
+            a = a->parent;
+            if (!prefixed(m, a->ns)) {
+                dflt = a->ns;
+                break;
+            }
+        }
+        if (strcmp(e->ns, dflt) != 0) {
+            TRY(PUTS(out, " xmlns='"));
+            TRY(ed_buf_xml_escape(out, e->ns, strlen(e->ns), 1));
+            TRY(PUTS(out, "'"));
+        }
+    }
+    if (e == top)
+        for (size_t i = 0; i < m->n; i++) {
+            TRY(ed_buf_printf(out, " xmlns:p%zu='", i));
+            TRY(ed_buf_xml_escape(out, m->uri[i], strlen(m->uri[i]), 1));
+            TRY(PUTS(out, "'"));
+        }
+    for (size_t i = 0; i < e->nattrs; i++)
+        TRY(write_attr(out, e, i));
+    return e->children ? PUTS(out, ">") : PUTS(out, "/>");
+}
+
+static ed_err write_tree_pfx(ed_buf *out, const ed_elem *top, const pfx_map *m)
+{
+    const ed_elem *n = top;
+    for (;;) {
+        if (n->name)
+            TRY(write_open_pfx(out, n, top, m));
+        else
+            TRY(ed_buf_xml_escape(out, n->text, n->text_len, 0));
+        TRY(step(out, top, &n, close_pfx, m));
+        if (!n)
+            return ED_OK;
     }
 }
 
@@ -226,7 +429,20 @@ ed_err ed_xml_write(ed_buf *out, const ed_elem *e, const char *ctx_ns)
     if (!out || !e)
         return ED_EINVAL;
     size_t len0 = out->len;
-    ed_err err = write_tree(out, e, ctx_ns ? ctx_ns : "");
+    const char *ctx = ctx_ns ? ctx_ns : "";
+    ed_err err;
+    pfx_map m;
+    const char *stack[64];
+    int mode = e->name ? plan(e, ctx, &m, stack, 64) : 0;
+    if (mode < 0) {
+        err = ED_ENOMEM;
+    } else if (mode == 0) {
+        err = write_tree(out, e, ctx);
+    } else {
+        err = write_tree_pfx(out, e, &m);
+        if (m.uri != stack)
+            free(m.uri);
+    }
     if (err) {
         out->len = len0; /* leave the buffer as it was */
         if (out->data)

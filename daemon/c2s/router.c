@@ -4,7 +4,9 @@
  * service-unavailable where they say so).  IQs to the server or to the
  * user's own account go to roster.c or to ed_server_handle_iq() (disco,
  * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
- * other domains get remote-server-not-found. */
+ * other domains get remote-server-not-found.  A stanza whose serialisation
+ * would pass 2 x limits.max_stanza_bytes is refused with policy-violation
+ * (over_route_cap). */
 #include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,6 +380,32 @@ static void subscription(ed_session *s, const ed_elem *st, const char *contact,
         ed_router_error(s, st, "resource-constraint");
 }
 
+/* The serialised size of a stanza routed between local users is bounded:
+ * twice limits.max_stanza_bytes (what one stanza may cost on the wire),
+ * never more than half a recipient's output queue, so no stanza from one
+ * user can cut another's session ("output queue full").  The serialiser
+ * keeps output proportional to input (lib/xml_write.c); this is the hard
+ * cap on top.  Over it the sender gets policy-violation and nothing is
+ * delivered.  Cost: one more serialisation per routed stanza, into a
+ * buffer that stops at the cap. */
+static size_t route_cap(const ed_c2s *c)
+{
+    size_t cap = c->xlim.max_stanza_bytes;
+    cap = cap > ED_C2S_OUT_MAX / 4 ? ED_C2S_OUT_MAX / 2 : 2 * cap;
+    return cap ? cap : ED_C2S_OUT_MAX / 2;
+}
+
+static bool over_route_cap(ed_session *s, const ed_elem *st)
+{
+    ed_buf b = {.max = route_cap(s->c2s)};
+    ed_err e = ed_xml_write(&b, st, ED_NS_CLIENT);
+    ed_buf_free(&b);
+    if (e != ED_ELIMIT)
+        return false;
+    ed_router_error(s, st, "policy-violation");
+    return true;
+}
+
 static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
 {
     ed_c2s *c = s->c2s;
@@ -409,6 +437,8 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
             subscription(s, st, to->local, type);
         return;
     }
+    if (over_route_cap(s, st))
+        return;
     /* §3.1.2, §4.3.2, §8.5.3.1: subscription presence and probes to a full
      * JID are the server's business, as for the bare JID */
     bool sub_or_probe = presence && type &&

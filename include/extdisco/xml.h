@@ -103,7 +103,19 @@ const char *ed_elem_text(ed_elem *e);
  * declarations wherever an element's ns differs from its parent's (for the
  * root: from ctx_ns, the stream's content namespace, e.g. ED_NS_CLIENT; NULL
  * means "").  Attributes are written in order with single quotes; output is
- * deterministic. */
+ * deterministic.
+ *
+ * Output proportional to input: a tree whose repeated declarations (the
+ * same URI declared again on a sibling or below an element in another
+ * namespace) would cost more than 1 kB is written in prefix mode instead:
+ * each namespace other than ctx_ns and "" is declared once on e as pK and
+ * its elements are written pK:name (lib/xml_write.c).  So for a tree parsed
+ * from `in` bytes, with strlen(ctx_ns) <= 16 and fewer than 10^7 elements,
+ * output <= 16 * in + 1100 bytes: escaping grows a byte at most 6x
+ * (' -> &apos;), an element (>= 4 input bytes, "<a/>") gains at most 25
+ * bytes (a prefix twice or an xmlns='ctx_ns' declaration), each distinct
+ * URI is declared once, repeats cost at most 1 kB.  Measured on the shape
+ * that used to cost 89x (2,288 -> 203,967 bytes): 1.08x. */
 ed_err ed_xml_write(ed_buf *out, const ed_elem *e, const char *ctx_ns);
 
 /* Convenience: serialise to a malloc'd NUL-terminated string (caller frees),

@@ -475,7 +475,8 @@ static void test_dump_defaults(void **state)
         "turn_secrets: []\n",
         "    transport: \"udp\"\n    allow_local: false\n",
         "limits:\n  max_stanza_bytes: 65536\n  max_depth: 32\n  max_attrs: 64\n"
-        "  max_connections: 10000\n  max_pending_iqs: 64\n  handshake_timeout: 30\n"
+        "  max_connections: 10000\n  max_pending_iqs: 64\n"
+        "  max_unauthenticated_per_address: 16\n  handshake_timeout: 30\n"
         "  idle_timeout: 600\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)

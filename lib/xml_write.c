@@ -16,6 +16,8 @@
  * the buffer is left as it was.  A name that points into ed_snames[] is
  * known good and not checked again (see lib/xml_priv.h).
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,15 +232,37 @@ static ed_err step(ed_buf *out, const ed_elem *top, const ed_elem **np, close_fn
     return ED_OK;
 }
 
-static ed_err write_tree(ed_buf *out, const ed_elem *top, const char *ctx_ns)
+/* Repeated declarations cost at most this many bytes before a tree is
+ * written in prefix mode (ordinary stanzas repeat a few: a stanza error's
+ * condition and text both declare urn:ietf:params:xml:ns:xmpp-stanzas). */
+#define ED_XML_REPEAT_BUDGET 1024
+
+/* Bytes of the declaration xmlns='ns' (unescaped URI). */
+static size_t decl_bytes(const char *ns)
+{
+    return strlen(ns) + sizeof " xmlns=''" - 1;
+}
+
+/* The default scheme.  It counts the bytes of the declarations it writes:
+ * past budget it stops with *over set (the caller then plans the tree), so
+ * an ordinary tree is written in one walk and pays nothing more. */
+static ed_err write_tree(ed_buf *out, const ed_elem *top, const char *ctx_ns, size_t budget,
+                         bool *over)
 {
     const ed_elem *n = top;
-    TRY(write_node(out, n, ctx_ns));
+    const char *pns = ctx_ns;
+    size_t decl = 0;
     for (;;) {
+        if (n->name && n->ns != pns && strcmp(n->ns, pns) &&
+            (decl += decl_bytes(n->ns)) > budget) {
+            *over = true;
+            return ED_OK;
+        }
+        TRY(write_node(out, n, pns));
         TRY(step(out, top, &n, close_plain, NULL));
         if (!n)
             return ED_OK;
-        TRY(write_node(out, n, n->parent->ns));
+        pns = n->parent->ns;
     }
 }
 
@@ -300,23 +324,12 @@ static size_t pfx_index(const pfx_map *m, const char *ns)
     return hit ? (size_t)(hit - m->uri) : 0; /* always found */
 }
 
-/* Repeated declarations cost at most this many bytes before a tree is
- * written in prefix mode (ordinary stanzas repeat a few: a stanza error's
- * condition and text both declare urn:ietf:params:xml:ns:xmpp-stanzas). */
-#define ED_XML_REPEAT_BUDGET 1024
-
-/* Bytes of the declaration xmlns='ns' (unescaped URI). */
-static size_t decl_bytes(const char *ns)
-{
-    return strlen(ns) + sizeof " xmlns=''" - 1;
-}
-
 /* Decide the mode.  0: default scheme (its repeated declarations cost at
  * most ED_XML_REPEAT_BUDGET bytes); 1: prefix mode, m filled (m->uri is
  * stack, or malloc'd when the tree has more than nstack elements: the
- * caller frees it then); <0: ED_ENOMEM.  Cost: one walk for an ordinary
- * tree (its declarations total at most the budget), else two more walks
- * and a sort. */
+ * caller frees it then); <0: ED_ENOMEM.  Only called for a tree whose
+ * default-scheme declarations passed the budget (write_tree said so):
+ * three walks and a sort. */
 static int plan(const ed_elem *top, const char *ctx, pfx_map *m, const char **stack,
                 size_t nstack)
 {
@@ -430,18 +443,24 @@ ed_err ed_xml_write(ed_buf *out, const ed_elem *e, const char *ctx_ns)
         return ED_EINVAL;
     size_t len0 = out->len;
     const char *ctx = ctx_ns ? ctx_ns : "";
-    ed_err err;
-    pfx_map m;
-    const char *stack[64];
-    int mode = e->name ? plan(e, ctx, &m, stack, 64) : 0;
-    if (mode < 0) {
-        err = ED_ENOMEM;
-    } else if (mode == 0) {
-        err = write_tree(out, e, ctx);
-    } else {
-        err = write_tree_pfx(out, e, &m);
-        if (m.uri != stack)
-            free(m.uri);
+    bool over = false;
+    ed_err err = write_tree(out, e, ctx, ED_XML_REPEAT_BUDGET, &over);
+    if (!err && over) { /* many declarations: plan the tree, start over */
+        out->len = len0;
+        if (out->data)
+            out->data[len0] = '\0';
+        pfx_map m;
+        const char *stack[64];
+        int mode = plan(e, ctx, &m, stack, 64);
+        if (mode < 0) {
+            err = ED_ENOMEM;
+        } else if (mode == 0) { /* declared once each: as they are */
+            err = write_tree(out, e, ctx, SIZE_MAX, &over);
+        } else {
+            err = write_tree_pfx(out, e, &m);
+            if (m.uri != stack)
+                free(m.uri);
+        }
     }
     if (err) {
         out->len = len0; /* leave the buffer as it was */

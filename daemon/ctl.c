@@ -196,13 +196,13 @@ int main(int argc, char **argv)
     const char *jidtext = list ? NULL : argv[optind + 1];
 
     char err[1024];
-    ed_config *cfg = ed_config_load(cfgpath, err, sizeof err);
+    edd_config *cfg = edd_config_load(cfgpath, err, sizeof err);
     if (!cfg) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     int rc = 1;
-    ed_store *st = NULL;
+    edd_store *st = NULL;
     ed_jid *jid = NULL;
     if (!cfg->c2s || !cfg->c2s->database) {
         fprintf(stderr, "%s: no c2s section with a database\n", cfgpath);
@@ -221,13 +221,13 @@ int main(int argc, char **argv)
                 cfg->c2s->domain);
         goto out;
     }
-    if (!(st = ed_store_open(cfg->c2s->database, err, sizeof err))) {
+    if (!(st = edd_store_open(cfg->c2s->database, err, sizeof err))) {
         fprintf(stderr, "%s\n", err);
         goto out;
     }
-    ed_store_set_busy_wait(st, ED_STORE_OPEN_WAIT_MS); /* a command may wait */
+    edd_store_set_busy_wait(st, EDD_STORE_OPEN_WAIT_MS); /* a command may wait */
     if (del) {
-        int r = ed_store_account_del(st, jid->local);
+        int r = edd_store_account_del(st, jid->local);
         if (r == 1) {
             printf("deleted %s\n", jid->bare);
             rc = 0;
@@ -238,16 +238,16 @@ int main(int argc, char **argv)
         goto out;
     }
     char pw[PASSWORD_MAX];
-    ed_account a;
+    edd_account a;
     if (!read_password(pwfile, pw, sizeof pw))
         goto out;
-    bool made = ed_sasl_make_account(pw, 0, &a);
+    bool made = edd_sasl_make_account(pw, 0, &a);
     OPENSSL_cleanse(pw, sizeof pw);
     if (!made) {
         fprintf(stderr, "extdiscoctl: cannot derive keys (password not valid UTF-8?)\n");
         goto out;
     }
-    int r = ed_store_account_put(st, jid->local, &a, add);
+    int r = edd_store_account_put(st, jid->local, &a, add);
     OPENSSL_cleanse(&a, sizeof a);
     if (r == 1) {
         printf("%s %s\n", add ? "added" : "changed the password of", jid->bare);
@@ -261,9 +261,9 @@ out:
     /* opened (maybe created) by root: closed first (no journal left), then
      * given to the daemon's user */
     bool opened = st != NULL;
-    ed_store_close(st);
+    edd_store_close(st);
     if (opened && !give_to_user(cfg->c2s->database, cfg->user))
         rc = 1;
-    ed_config_free(cfg);
+    edd_config_free(cfg);
     return rc;
 }

@@ -8,7 +8,7 @@
  * listeners (the running daemon holds them; -n is the reload gate): the
  * `user` exists, the TLS certificate and key load and match, the
  * database's directory exists.  -n -v also prints the effective
- * configuration (ed_config_dump: defaults filled in, secrets never shown;
+ * configuration (edd_config_dump: defaults filled in, secrets never shown;
  * stdout is then a YAML file that loads as the same configuration).
  * SIGHUP reloads atomically; SIGTERM/SIGINT stop: no new connections, every
  * stream closed, the event loop runs until the last bytes are written (at
@@ -48,26 +48,26 @@ static void usage(FILE *f)
 
 static void on_hup(evutil_socket_t fd, short what, void *arg)
 {
-    ed_server *s = arg;
+    edd_server *s = arg;
     char err[1024];
-    if (!ed_server_reload(s, err, sizeof err)) {
-        ed_log(ED_LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
+    if (!edd_server_reload(s, err, sizeof err)) {
+        edd_log(EDD_LOG_ERROR, "reload refused, keeping the running configuration: %s", err);
         return;
     }
     if (s->components || s->cfg->ncomponents) {
         if (s->components)
-            ed_component_reconfigure(s->components, s);
+            edd_component_reconfigure(s->components, s);
         else
-            s->components = ed_component_start(s);
+            s->components = edd_component_start(s);
     }
     if (s->c2s)
-        ed_c2s_reconfigure(s->c2s, s);
+        edd_c2s_reconfigure(s->c2s, s);
 }
 
 static void on_term(evutil_socket_t fd, short what, void *arg)
 {
-    ed_server *s = arg;
-    ed_log(ED_LOG_INFO, "signal %d: stopping", (int)fd);
+    edd_server *s = arg;
+    edd_log(EDD_LOG_INFO, "signal %d: stopping", (int)fd);
     event_base_loopbreak(s->base);
 }
 
@@ -83,7 +83,7 @@ static void drain_poll(evutil_socket_t fd, short what, void *arg)
 
 static void drain_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    ed_log_warn("stopping: connections still flushing after %d s are closed",
+    edd_log_warn("stopping: connections still flushing after %d s are closed",
                 STOP_DEADLINE_SECS);
     event_base_loopbreak(arg);
 }
@@ -103,14 +103,14 @@ static void drain(struct event_base *base)
 
 /* What the loader cannot see in the file: the user exists; c2s.c's checks
  * (TLS material, database directory).  false with err "FILE: KEY: what". */
-static bool check_runtime(const ed_config *cfg, const char *path, char *err, size_t errlen)
+static bool check_runtime(const edd_config *cfg, const char *path, char *err, size_t errlen)
 {
     char e[900];
     if (cfg->user && !getpwnam(cfg->user)) {
         snprintf(err, errlen, "%s: user: no such user '%s'", path, cfg->user);
         return false;
     }
-    if (!ed_c2s_check(cfg, e, sizeof e)) {
+    if (!edd_c2s_check(cfg, e, sizeof e)) {
         snprintf(err, errlen, "%s: %s", path, e);
         return false;
     }
@@ -123,15 +123,15 @@ static int drop_privileges(const char *path, const char *user)
         return 0;
     struct passwd *pw = getpwnam(user);
     if (!pw) {
-        ed_log_error("%s: user: no such user '%s'", path, user);
+        edd_log_error("%s: user: no such user '%s'", path, user);
         return -1;
     }
     if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-        ed_log_error("%s: user: cannot drop privileges to %s: %s", path, user,
+        edd_log_error("%s: user: cannot drop privileges to %s: %s", path, user,
                      strerror(errno));
         return -1;
     }
-    ed_log_info("running as %s", user);
+    edd_log_info("running as %s", user);
     return 0;
 }
 
@@ -162,23 +162,23 @@ int main(int argc, char **argv)
 
     char err[1024];
     if (check) {
-        ed_config *cfg = ed_config_load(path, err, sizeof err);
-        ed_registry *reg = cfg ? ed_registry_build(cfg, err, sizeof err) : NULL;
+        edd_config *cfg = edd_config_load(path, err, sizeof err);
+        edd_registry *reg = cfg ? edd_registry_build(cfg, err, sizeof err) : NULL;
         if (!reg || !check_runtime(cfg, path, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
-            ed_registry_free(reg);
-            ed_config_free(cfg);
+            edd_registry_free(reg);
+            edd_config_free(cfg);
             return 1;
         }
         /* -v: stdout is one YAML file (the summary a comment) that loads
          * as the same configuration */
         if (verbose)
-            ed_config_dump(cfg, stdout);
+            edd_config_dump(cfg, stdout);
         printf("%s%s: OK (%u services, %u component links, %s)\n", verbose ? "# " : "", path,
                cfg->nservices, cfg->ncomponents,
                cfg->c2s ? "standalone server" : "no standalone server");
-        ed_registry_free(reg);
-        ed_config_free(cfg);
+        edd_registry_free(reg);
+        edd_config_free(cfg);
         return 0;
     }
 
@@ -188,36 +188,36 @@ int main(int argc, char **argv)
         fprintf(stderr, "extdiscod: cannot create the event loop\n");
         return 1;
     }
-    ed_log_setup(ED_LOG_INFO, false, "extdiscod");
-    ed_server *s = ed_server_new(base, path, err, sizeof err);
+    edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
+    edd_server *s = edd_server_new(base, path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "%s\n", err);
         event_base_free(base);
         return 1;
     }
-    ed_log_setup(s->cfg->log.level, s->cfg->log.syslog, "extdiscod");
+    edd_log_setup(s->cfg->log.level, s->cfg->log.syslog, "extdiscod");
 
     int rc = 1;
     struct event *hup = NULL, *term = NULL, *intr = NULL;
     if (!check_runtime(s->cfg, path, err, sizeof err)) {
-        ed_log_error("%s", err);
+        edd_log_error("%s", err);
         goto out;
     }
-    if (s->cfg->c2s && !(s->c2s = ed_c2s_start(s, err, sizeof err))) {
-        ed_log_error("%s: %s", path, err);
+    if (s->cfg->c2s && !(s->c2s = edd_c2s_start(s, err, sizeof err))) {
+        edd_log_error("%s: %s", path, err);
         goto out;
     }
     if (drop_privileges(path, s->cfg->user) != 0)
         goto out;
     /* The database was opened before the drop: it must still be writable
      * now (a real write: its file, and its directory for the journal). */
-    if (s->c2s && ed_store_check_writable(ed_c2s_store(s->c2s), s->cfg->c2s->database, err,
+    if (s->c2s && edd_store_check_writable(edd_c2s_store(s->c2s), s->cfg->c2s->database, err,
                                           sizeof err) != 0) {
-        ed_log_error("%s: c2s.database: %s", path, err);
+        edd_log_error("%s: c2s.database: %s", path, err);
         goto out;
     }
-    if (s->cfg->ncomponents && !(s->components = ed_component_start(s))) {
-        ed_log_error("cannot start the component links");
+    if (s->cfg->ncomponents && !(s->components = edd_component_start(s))) {
+        edd_log_error("cannot start the component links");
         goto out;
     }
 
@@ -226,10 +226,10 @@ int main(int argc, char **argv)
     intr = evsignal_new(base, SIGINT, on_term, s);
     if (!hup || !term || !intr || evsignal_add(hup, NULL) || evsignal_add(term, NULL) ||
         evsignal_add(intr, NULL)) {
-        ed_log_error("cannot install signal handlers");
+        edd_log_error("cannot install signal handlers");
         goto out;
     }
-    ed_log(ED_LOG_INFO, "extdiscod %s started with %s (%u services)", ED_VERSION, path,
+    edd_log(EDD_LOG_INFO, "extdiscod %s started with %s (%u services)", ED_VERSION, path,
            s->cfg->nservices);
     event_base_dispatch(base);
     rc = 0;
@@ -241,14 +241,14 @@ out:
         event_free(term);
     if (intr)
         event_free(intr);
-    ed_component_stop(s->components);
+    edd_component_stop(s->components);
     s->components = NULL;
-    ed_c2s_stop(s->c2s);
+    edd_c2s_stop(s->c2s);
     s->c2s = NULL;
     drain(base);
-    ed_server_free(s);
+    edd_server_free(s);
     event_base_free(base);
     if (rc == 0)
-        ed_log(ED_LOG_INFO, "stopped");
+        edd_log(EDD_LOG_INFO, "stopped");
     return rc;
 }

@@ -61,7 +61,7 @@ static void tls_reason(char *buf, size_t len)
         snprintf(buf, len, "unknown TLS error");
 }
 
-#define ED_TLS_FILE_MAX (1024 * 1024) /* bytes of a certificate chain or key */
+#define EDD_TLS_FILE_MAX (1024 * 1024) /* bytes of a certificate chain or key */
 
 /* The PEM bytes of c2s.tls.cert or .key, read by core/file.h (a FIFO or
  * device is refused without blocking; OpenSSL never opens the path). */
@@ -70,13 +70,13 @@ static BIO *pem_bio(const char *key, const char *path, char **buf, char *err,
 {
     char why[256];
     size_t len;
-    if (ed_file_read(path, ED_TLS_FILE_MAX, buf, &len, why, sizeof why) != 0) {
+    if (edd_file_read(path, EDD_TLS_FILE_MAX, buf, &len, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s %s: %s", key, path, why);
         return NULL;
     }
     BIO *bio = BIO_new_mem_buf(*buf, (int)len);
     if (!bio) {
-        ed_file_free(*buf, ED_TLS_FILE_MAX, 1);
+        edd_file_free(*buf, EDD_TLS_FILE_MAX, 1);
         *buf = NULL;
         snprintf(err, errlen, "%s %s: out of memory", key, path);
     }
@@ -116,7 +116,7 @@ static bool use_chain(SSL_CTX *ctx, BIO *bio)
 
 /* The server's TLS context from c2s.tls: the certificate chain, the key,
  * and that they belong together.  NULL with err naming the key on failure. */
-static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
+static SSL_CTX *make_ssl(const edd_cfg_tls *tls, char *err, size_t errlen)
 {
     char why[256], *buf = NULL;
     BIO *bio = NULL;
@@ -139,7 +139,7 @@ static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
         goto fail;
     }
     BIO_free(bio);
-    ed_file_free(buf, ED_TLS_FILE_MAX, 0);
+    edd_file_free(buf, EDD_TLS_FILE_MAX, 0);
     buf = NULL;
     if (!(bio = pem_bio("c2s.tls.key", tls->key, &buf, err, errlen)))
         goto fail;
@@ -155,11 +155,11 @@ static SSL_CTX *make_ssl(const ed_cfg_tls *tls, char *err, size_t errlen)
         goto fail;
     }
     BIO_free(bio);
-    ed_file_free(buf, ED_TLS_FILE_MAX, 1);
+    edd_file_free(buf, EDD_TLS_FILE_MAX, 1);
     return ctx;
 fail:
     BIO_free(bio);
-    ed_file_free(buf, ED_TLS_FILE_MAX, 1);
+    edd_file_free(buf, EDD_TLS_FILE_MAX, 1);
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return NULL;
@@ -178,9 +178,9 @@ static bool db_path_ok(const char *db, char *err, size_t errlen)
     return true;
 }
 
-bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
+bool edd_c2s_check(const edd_config *cfg, char *err, size_t errlen)
 {
-    const ed_cfg_c2s *cc = cfg->c2s;
+    const edd_cfg_c2s *cc = cfg->c2s;
     if (!cc)
         return true;
     if (cc->tls) {
@@ -211,7 +211,7 @@ bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen)
  * privileges to `user`, the database is opened with that user's effective
  * IDs: the files SQLite creates are that user's, and root needs no access
  * to them (the systemd unit leaves root without CAP_DAC_OVERRIDE). */
-static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
+static edd_store *open_store(const edd_config *cfg, char *err, size_t errlen)
 {
     const char *db = cfg->c2s->database;
     struct passwd *pw = NULL;
@@ -238,9 +238,9 @@ static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
     }
     if (!db_path_ok(db, err, errlen))
         return NULL;
-    ed_store *st = ed_store_open(db, e, sizeof e);
+    edd_store *st = edd_store_open(db, e, sizeof e);
     if (pw && (seteuid(0) != 0 || setegid(0) != 0)) {
-        ed_store_close(st);
+        edd_store_close(st);
         snprintf(err, errlen, "c2s.database: cannot switch back to root: %s",
                  strerror(errno));
         return NULL;
@@ -253,7 +253,7 @@ static ed_store *open_store(const ed_config *cfg, char *err, size_t errlen)
     return st;
 }
 
-static void apply_limits(ed_c2s *c, const ed_config *cfg)
+static void apply_limits(edd_c2s *c, const edd_config *cfg)
 {
     c->xlim = ed_xml_limits_default();
     c->xlim.max_stanza_bytes = (size_t)cfg->limits.max_stanza_bytes;
@@ -270,14 +270,14 @@ static void apply_limits(ed_c2s *c, const ed_config *cfg)
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
                       struct sockaddr *sa, int salen, void *arg)
 {
-    ed_listener *l = arg;
-    ed_c2s *c = l->c2s;
+    edd_listener *l = arg;
+    edd_c2s *c = l->c2s;
     if (c->nsessions >= c->max_connections) {
-        ed_log_warn("c2s: %zu connections, refusing another", c->nsessions);
+        edd_log_warn("c2s: %zu connections, refusing another", c->nsessions);
         evutil_closesocket(fd);
         return;
     }
-    if (l->tls != ED_LISTEN_NONE && !c->ssl) {
+    if (l->tls != EDD_LISTEN_NONE && !c->ssl) {
         evutil_closesocket(fd);
         return;
     }
@@ -286,32 +286,32 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd,
     int one = 1;
     if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ed_session *s = ed_session_new(c, fd, sa, (socklen_t)salen, l);
+    edd_session *s = edd_session_new(c, fd, sa, (socklen_t)salen, l);
     if (!s) {
-        ed_log_error("c2s: out of memory accepting a connection");
+        edd_log_error("c2s: out of memory accepting a connection");
         evutil_closesocket(fd);
         return;
     }
     /* a proxy listener's client is counted once its PROXY header names it */
-    if (!l->proxy && !ed_unauth_enter(c, s)) {
-        ed_log_warn("c2s: %u connections from one address are not logged in yet "
+    if (!l->proxy && !edd_unauth_enter(c, s)) {
+        edd_log_warn("c2s: %u connections from one address are not logged in yet "
                     "(limits.max_unauthenticated_per_address), closing another",
                     c->max_unauth_per_address);
-        ed_session_close(s, ED_CLOSE_ABORT);
+        edd_session_close(s, EDD_CLOSE_ABORT);
     }
 }
 
 static void reenable(evutil_socket_t fd, short what, void *arg)
 {
-    ed_listener *l = arg;
+    edd_listener *l = arg;
     evconnlistener_enable(l->ev);
 }
 
 static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
-    ed_listener *l = arg;
+    edd_listener *l = arg;
     int e = EVUTIL_SOCKET_ERROR();
-    ed_log_warn("c2s: accept: %s", evutil_socket_error_to_string(e));
+    edd_log_warn("c2s: accept: %s", evutil_socket_error_to_string(e));
     /* EMFILE and friends: pause briefly instead of spinning.  The timer is
      * the listener's, so freeing the listener (reload, stop) cancels it. */
     evconnlistener_disable(ev);
@@ -322,7 +322,7 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
         evconnlistener_enable(ev); /* no timer: keep accepting rather than stop */
 }
 
-static void listener_free(ed_listener *l)
+static void listener_free(edd_listener *l)
 {
     if (!l)
         return;
@@ -335,7 +335,7 @@ static void listener_free(ed_listener *l)
 }
 
 /* Bind c2s.listen[index] (cl).  NULL with err naming the key on failure. */
-static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned index,
+static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned index,
                                  char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -347,7 +347,7 @@ static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned in
                  cl->address);
         return NULL;
     }
-    ed_listener *l = calloc(1, sizeof *l);
+    edd_listener *l = calloc(1, sizeof *l);
     if (!l || !(l->address = strdup(cl->address))) {
         free(l);
         snprintf(err, errlen, "c2s: out of memory");
@@ -368,17 +368,17 @@ static ed_listener *listener_new(ed_c2s *c, const ed_cfg_listen *cl, unsigned in
         return NULL;
     }
     evconnlistener_set_error_cb(l->ev, on_accept_error);
-    ed_log_info("c2s: listening on %s (%s%s)", cl->address,
-                cl->tls == ED_LISTEN_DIRECT ? "direct TLS"
-                : cl->tls == ED_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
+    edd_log_info("c2s: listening on %s (%s%s)", cl->address,
+                cl->tls == EDD_LISTEN_DIRECT ? "direct TLS"
+                : cl->tls == EDD_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
                 cl->proxy_protocol ? ", PROXY protocol" : "");
     return l;
 }
 
-/* The deferred close callback (ed_session_close arms it). */
+/* The deferred close callback (edd_session_close arms it). */
 static void on_close_ev(evutil_socket_t fd, short what, void *arg)
 {
-    ed_session_reap(arg, ED_C2S_FLUSH_SECS);
+    edd_session_reap(arg, EDD_C2S_FLUSH_SECS);
 }
 
 /* Sessions that read nothing since the last sweep give back their
@@ -390,15 +390,15 @@ static void on_close_ev(evutil_socket_t fd, short what, void *arg)
  * bench/idle_rss.py.) */
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
-    ed_c2s *c = arg;
+    edd_c2s *c = arg;
     size_t released = 0;
     int64_t now = c->srv->clock();
-    for (ed_session *s = c->sessions, *next; s; s = next) {
+    for (edd_session *s = c->sessions, *next; s; s = next) {
         next = s->next; /* closing s moves it to the closed list */
-        ed_session_check_deadline(s, now);
-        if (ed_session_closed(s))
+        edd_session_check_deadline(s, now);
+        if (edd_session_closed(s))
             continue;
-        if (!s->active && !s->parser_idle && s->xs && ed_session_stream_open(s) &&
+        if (!s->active && !s->parser_idle && s->xs && edd_session_stream_open(s) &&
             ed_xml_stream_idle(s->xs)) {
             s->parser_idle = true;
             released++;
@@ -412,14 +412,14 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
 #endif
 }
 
-ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
+edd_c2s *edd_c2s_start(edd_server *srv, char *err, size_t errlen)
 {
-    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    const edd_cfg_c2s *cc = srv->cfg->c2s;
     if (!cc) {
         snprintf(err, errlen, "c2s: no c2s section");
         return NULL;
     }
-    ed_c2s *c = calloc(1, sizeof *c);
+    edd_c2s *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "c2s: out of memory");
         return NULL;
@@ -427,14 +427,14 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
     c->srv = srv;
     c->base = srv->base;
     apply_limits(c, srv->cfg);
-    if (!(c->domain = strdup(cc->domain)) || !(c->sasl = ed_sasl_new()) ||
-        !(c->throttle = ed_throttle_new(4096)) ||
+    if (!(c->domain = strdup(cc->domain)) || !(c->sasl = edd_sasl_new()) ||
+        !(c->throttle = edd_throttle_new(4096)) ||
         !(c->close_ev = event_new(c->base, -1, 0, on_close_ev, c)) ||
         !(c->sweeper = event_new(c->base, -1, EV_PERSIST, sweep, c))) {
         snprintf(err, errlen, "c2s: cannot initialise (memory or libgsasl)");
         goto fail;
     }
-    struct timeval every = {.tv_sec = ED_C2S_SWEEP_SECS, .tv_usec = 0};
+    struct timeval every = {.tv_sec = EDD_C2S_SWEEP_SECS, .tv_usec = 0};
     event_add(c->sweeper, &every);
     if (cc->tls && !(c->ssl = make_ssl(cc->tls, err, errlen)))
         goto fail;
@@ -449,7 +449,7 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
         goto fail;
     }
     for (unsigned i = 0; i < cc->nlisten; i++) {
-        if (cc->listen[i].tls != ED_LISTEN_NONE && !c->ssl) {
+        if (cc->listen[i].tls != EDD_LISTEN_NONE && !c->ssl) {
             snprintf(err, errlen, "c2s.listen[%u] %s needs c2s.tls (cert and key)", i,
                      cc->listen[i].address);
             goto fail;
@@ -460,22 +460,22 @@ ed_c2s *ed_c2s_start(ed_server *srv, char *err, size_t errlen)
     }
     return c;
 fail:
-    ed_c2s_stop(c);
+    edd_c2s_stop(c);
     return NULL;
 }
 
-void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
+void edd_c2s_reconfigure(edd_c2s *c, edd_server *srv)
 {
-    const ed_cfg_c2s *cc = srv->cfg->c2s;
+    const edd_cfg_c2s *cc = srv->cfg->c2s;
     if (!cc) {
-        ed_log_warn("c2s: the new configuration has no c2s section; "
+        edd_log_warn("c2s: the new configuration has no c2s section; "
                     "keeping the running server (restart to stop it)");
         return;
     }
     c->srv = srv;
     apply_limits(c, srv->cfg);
     if (strcmp(cc->domain, c->domain) != 0)
-        ed_log_warn("c2s: the domain changed to %s; restart to apply it", cc->domain);
+        edd_log_warn("c2s: the domain changed to %s; restart to apply it", cc->domain);
     if (cc->tls) {
         char err[512];
         SSL_CTX *ctx = make_ssl(cc->tls, err, sizeof err);
@@ -483,18 +483,18 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
             SSL_CTX_free(c->ssl); /* live sessions hold their own reference */
             c->ssl = ctx;
         } else {
-            ed_log_error("%s (keeping the old certificate)", err);
+            edd_log_error("%s (keeping the old certificate)", err);
         }
     }
     /* listeners: keep those whose address and mode are unchanged */
-    ed_listener **nl = calloc(cc->nlisten ? cc->nlisten : 1, sizeof *nl);
+    edd_listener **nl = calloc(cc->nlisten ? cc->nlisten : 1, sizeof *nl);
     if (!nl)
         return;
     size_t nn = 0;
     for (unsigned i = 0; i < cc->nlisten; i++) {
-        const ed_cfg_listen *cl = &cc->listen[i];
+        const edd_cfg_listen *cl = &cc->listen[i];
         for (size_t k = 0; k < c->nlst; k++) {
-            ed_listener *l = c->lst[k];
+            edd_listener *l = c->lst[k];
             if (l && strcmp(l->address, cl->address) == 0) {
                 l->tls = cl->tls;
                 l->proxy = cl->proxy_protocol;
@@ -504,16 +504,16 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
             }
         }
         char err[512];
-        ed_listener *l = listener_new(c, cl, i, err, sizeof err);
+        edd_listener *l = listener_new(c, cl, i, err, sizeof err);
         if (l)
             nl[nn++] = l;
         else
-            ed_log_error("%s", err);
+            edd_log_error("%s", err);
     next:;
     }
     for (size_t k = 0; k < c->nlst; k++) {
         if (c->lst[k])
-            ed_log_info("c2s: no longer listening on %s", c->lst[k]->address);
+            edd_log_info("c2s: no longer listening on %s", c->lst[k]->address);
         listener_free(c->lst[k]);
     }
     free(c->lst);
@@ -521,14 +521,14 @@ void ed_c2s_reconfigure(ed_c2s *c, ed_server *srv)
     c->nlst = nn;
 }
 
-ed_store *ed_c2s_store(ed_c2s *c)
+edd_store *edd_c2s_store(edd_c2s *c)
 {
     return c->store;
 }
 
 /* --- shutdown ----------------------------------------------------------- */
 
-void ed_c2s_stop(ed_c2s *c)
+void edd_c2s_stop(edd_c2s *c)
 {
     if (!c)
         return;
@@ -544,22 +544,22 @@ void ed_c2s_stop(ed_c2s *c)
      * at once: connections with something to write keep it for
      * C2S_STOP_FLUSH_SECS (main.c runs the loop until they are done). */
     while (c->sessions) {
-        ed_session *s = c->sessions;
-        if (ed_session_stream_open(s))
-            ed_session_stream_error(s, "system-shutdown", NULL);
+        edd_session *s = c->sessions;
+        if (edd_session_stream_open(s))
+            edd_session_stream_error(s, "system-shutdown", NULL);
         else
-            ed_session_close(s, ED_CLOSE_ABORT);
+            edd_session_close(s, EDD_CLOSE_ABORT);
     }
-    ed_session_reap(c, C2S_STOP_FLUSH_SECS);
+    edd_session_reap(c, C2S_STOP_FLUSH_SECS);
     if (c->close_ev)
         event_free(c->close_ev);
     if (c->sweeper)
         event_free(c->sweeper);
-    ed_router_free(c);
-    ed_unauth_free(c);
-    ed_store_close(c->store);
-    ed_sasl_free(c->sasl);
-    ed_throttle_free(c->throttle);
+    edd_router_free(c);
+    edd_unauth_free(c);
+    edd_store_close(c->store);
+    edd_sasl_free(c->sasl);
+    edd_throttle_free(c->throttle);
     SSL_CTX_free(c->ssl);
     ed_buf_free(&c->out);
     ed_buf_free(&c->cork);

@@ -1,4 +1,4 @@
-/* daemon/c2s.h — the standalone XMPP server role: client listeners
+/* daemon/c2s/c2s.h — the standalone XMPP server role: client listeners
  * (STARTTLS, direct TLS, optional PROXY protocol), authentication, sessions. */
 #ifndef EXTDISCOD_C2S_H
 #define EXTDISCOD_C2S_H
@@ -10,22 +10,22 @@
  * context exactly as at start, and the directory of the account database
  * exists.  true when fine or when cfg has no c2s section; false with err
  * ("KEY ...: what", e.g. "c2s.tls.key /etc/x.pem: key values mismatch"). */
-bool ed_c2s_check(const ed_config *cfg, char *err, size_t errlen);
+bool edd_c2s_check(const edd_config *cfg, char *err, size_t errlen);
 
 /* The account database the running role uses (for the check after the
  * privilege drop). */
-struct ed_store *ed_c2s_store(ed_c2s *c);
+struct edd_store *edd_c2s_store(edd_c2s *c);
 
 /* Open the account database, load the TLS certificate and bind every
  * listener of s->cfg->c2s.  NULL with err set on failure. */
-ed_c2s *ed_c2s_start(ed_server *s, char *err, size_t errlen);
+edd_c2s *edd_c2s_start(edd_server *s, char *err, size_t errlen);
 
 /* After a successful reload: pick up new limits and TLS material; listeners
  * whose address changed are re-bound (failures are logged, the old listener
  * stays). */
-void ed_c2s_reconfigure(ed_c2s *c, ed_server *s);
+void edd_c2s_reconfigure(edd_c2s *c, edd_server *s);
 
 /* Close every session and listener and free; NULL is a no-op. */
-void ed_c2s_stop(ed_c2s *c);
+void edd_c2s_stop(edd_c2s *c);
 
 #endif

@@ -1,11 +1,11 @@
-/* daemon/presence.c — presence of the standalone server's users (RFC 6121
+/* daemon/c2s/presence.c — presence of the standalone server's users (RFC 6121
  * §4): the client's own presence broadcast to its subscribers and its other
  * resources, probes answered from the contacts' available resources,
  * directed presence remembered so that its recipients learn when the user
  * goes (§4.6.3), and the presence stanzas the roster's subscription
  * handling (roster.c) sends.  Sending never frees a session here: a
  * recipient whose output overflows is only marked closed, and unbound and
- * freed by the deferred close callback (ed_session_close/ed_session_reap in
+ * freed by the deferred close callback (edd_session_close/edd_session_reap in
  * session.c), so the loops over resources below stay valid. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "c2s/c2s_int.h"
 #include "core/log.h"
 
-void ed_presence_send(ed_session *s, const char *from, const char *type,
+void edd_presence_send(edd_session *s, const char *from, const char *type,
                       const char *payload)
 {
     ed_buf *b = &s->c2s->out;
@@ -32,29 +32,29 @@ void ed_presence_send(ed_session *s, const char *from, const char *type,
         ed_buf_printf(b, ">%s</presence>", payload);
     else
         ed_buf_puts(b, "/>");
-    ed_session_send_raw(s, b->data, b->len);
+    edd_session_send_raw(s, b->data, b->len);
 }
 
 /* Presence of `from`'s resources (or unavailable) to `to`'s available ones.
  * only: when non-NULL, only this session of `to` receives. */
-void ed_presence_between(ed_c2s *c, const char *from, const char *to, bool unavail,
-                         ed_session *only)
+void edd_presence_between(edd_c2s *c, const char *from, const char *to, bool unavail,
+                         edd_session *only)
 {
-    ed_user *uf = ed_router_user(c, from), *ut = ed_router_user(c, to);
+    edd_user *uf = edd_router_user(c, from), *ut = edd_router_user(c, to);
     if (!uf || !ut)
         return;
-    for (ed_session *a = uf->res; a; a = a->rnext) {
-        if (!ed_session_online(a)) /* a closing one is as good as gone */
+    for (edd_session *a = uf->res; a; a = a->rnext) {
+        if (!edd_session_online(a)) /* a closing one is as good as gone */
             continue;
-        for (ed_session *b = ut->res; b; b = b->rnext)
+        for (edd_session *b = ut->res; b; b = b->rnext)
             if (b->available && (!only || b == only))
-                ed_presence_send(b, a->jid->full, unavail ? "unavailable" : NULL,
+                edd_presence_send(b, a->jid->full, unavail ? "unavailable" : NULL,
                                  unavail ? NULL : a->presence);
     }
 }
 
 typedef struct bcast {
-    ed_session *s;
+    edd_session *s;
     const char *type;
 } bcast;
 
@@ -62,34 +62,34 @@ typedef struct bcast {
 static void bcast_one(void *ud, const char *contact_bare)
 {
     bcast *bc = ud;
-    ed_c2s *c = bc->s->c2s;
+    edd_c2s *c = bc->s->c2s;
     const char *at = strchr(contact_bare, '@');
     if (!at || strcmp(at + 1, c->domain) != 0)
         return;
     char local[ED_JID_PART_MAX + 1];
     snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
-    ed_user *u = ed_router_user(c, local);
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+    edd_user *u = edd_router_user(c, local);
+    for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
         if (r->available && r != bc->s)
-            ed_presence_send(r, bc->s->jid->full, bc->type, bc->s->presence);
+            edd_presence_send(r, bc->s->jid->full, bc->type, bc->s->presence);
 }
 
 /* Probe answer: the contact's available resources to s. */
 static void probe_one(void *ud, const char *contact_bare)
 {
-    ed_session *s = ud;
+    edd_session *s = ud;
     const char *at = strchr(contact_bare, '@');
     if (!at || strcmp(at + 1, s->c2s->domain) != 0)
         return;
     char local[ED_JID_PART_MAX + 1];
     snprintf(local, sizeof local, "%.*s", (int)(at - contact_bare), contact_bare);
     if (strcmp(local, s->jid->local) != 0)
-        ed_presence_between(s->c2s, local, s->jid->local, false, s);
+        edd_presence_between(s->c2s, local, s->jid->local, false, s);
 }
 
 /* --- directed presence (RFC 6121 §4.6) ----------------------------------------- */
 
-void ed_presence_directed_free(ed_session *s)
+void edd_presence_directed_free(edd_session *s)
 {
     for (uint8_t i = 0; i < s->ndirected; i++)
         free(s->directed[i]);
@@ -98,7 +98,7 @@ void ed_presence_directed_free(ed_session *s)
     s->ndirected = 0;
 }
 
-static int directed_find(const ed_session *s, const char *jid)
+static int directed_find(const edd_session *s, const char *jid)
 {
     for (uint8_t i = 0; i < s->ndirected; i++)
         if (strcmp(s->directed[i], jid) == 0)
@@ -106,7 +106,7 @@ static int directed_find(const ed_session *s, const char *jid)
     return -1;
 }
 
-static void directed_forget(ed_session *s, const char *jid)
+static void directed_forget(edd_session *s, const char *jid)
 {
     int i = directed_find(s, jid);
     if (i < 0)
@@ -115,25 +115,25 @@ static void directed_forget(ed_session *s, const char *jid)
     memmove(&s->directed[i], &s->directed[i + 1],
             (size_t)(s->ndirected - i - 1) * sizeof *s->directed);
     if (--s->ndirected == 0)
-        ed_presence_directed_free(s);
+        edd_presence_directed_free(s);
 }
 
 /* s sent available presence to jid (a local user's full or bare JID). */
-static void directed_remember(ed_session *s, const char *jid)
+static void directed_remember(edd_session *s, const char *jid)
 {
     if (directed_find(s, jid) >= 0)
         return;
     char *c = strdup(jid);
     if (!c)
         return;
-    if (!s->directed && !(s->directed = calloc(ED_C2S_MAX_DIRECTED, sizeof *s->directed))) {
+    if (!s->directed && !(s->directed = calloc(EDD_C2S_MAX_DIRECTED, sizeof *s->directed))) {
         free(c);
         return;
     }
-    if (s->ndirected == ED_C2S_MAX_DIRECTED) { /* the oldest gives way */
+    if (s->ndirected == EDD_C2S_MAX_DIRECTED) { /* the oldest gives way */
         free(s->directed[0]);
         memmove(&s->directed[0], &s->directed[1],
-                (ED_C2S_MAX_DIRECTED - 1) * sizeof *s->directed);
+                (EDD_C2S_MAX_DIRECTED - 1) * sizeof *s->directed);
         s->ndirected--;
     }
     s->directed[s->ndirected++] = c;
@@ -142,9 +142,9 @@ static void directed_remember(ed_session *s, const char *jid)
 /* s becomes unavailable: the entities it sent directed presence to and
  * that do not get its presence through a subscription get unavailable
  * presence too (§4.6.3); then they are forgotten. */
-static void directed_unavailable(ed_session *s)
+static void directed_unavailable(edd_session *s)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     for (uint8_t i = 0; i < s->ndirected; i++) {
         ed_jid *t = NULL;
         const char *j = s->directed[i];
@@ -152,39 +152,39 @@ static void directed_unavailable(ed_session *s)
             ed_jid_free(t);
             continue;
         }
-        ed_roster_item it;
+        edd_roster_item it;
         bool sub = false;
-        if (ed_store_roster_get(c->store, s->jid->local, t->bare, &it) == 1) {
-            sub = it.sub & ED_SUB_FROM;
-            ed_roster_item_clear(&it);
+        if (edd_store_roster_get(c->store, s->jid->local, t->bare, &it) == 1) {
+            sub = it.sub & EDD_SUB_FROM;
+            edd_roster_item_clear(&it);
         }
-        ed_user *u = sub ? NULL : ed_router_user(c, t->local);
-        for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+        edd_user *u = sub ? NULL : edd_router_user(c, t->local);
+        for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
             if (r->available && r != s &&
                 (!t->resource || strcmp(r->jid->resource, t->resource) == 0))
-                ed_presence_send(r, s->jid->full, "unavailable", s->presence);
+                edd_presence_send(r, s->jid->full, "unavailable", s->presence);
         ed_jid_free(t);
     }
-    ed_presence_directed_free(s);
+    edd_presence_directed_free(s);
 }
 
-static void broadcast(ed_session *s, const char *type)
+static void broadcast(edd_session *s, const char *type)
 {
     bcast bc = {.s = s, .type = type};
-    ed_roster_each(s->c2s, s->jid->local, ED_SUB_FROM, bcast_one, &bc);
+    edd_roster_each(s->c2s, s->jid->local, EDD_SUB_FROM, bcast_one, &bc);
     /* and the user's own other resources */
-    for (ed_session *r = s->user->res; r; r = r->rnext)
+    for (edd_session *r = s->user->res; r; r = r->rnext)
         if (r != s && r->available)
-            ed_presence_send(r, s->jid->full, type, s->presence);
+            edd_presence_send(r, s->jid->full, type, s->presence);
     if (type && strcmp(type, "unavailable") == 0)
         directed_unavailable(s);
 }
 
 /* The payload of an available presence, serialised, or NULL. */
-static char *presence_payload(ed_c2s *c, const ed_elem *st, int8_t *prio)
+static char *presence_payload(edd_c2s *c, const ed_elem *st, int8_t *prio)
 {
     *prio = 0;
-    ed_buf b = {.max = ED_C2S_PRESENCE_MAX};
+    ed_buf b = {.max = EDD_C2S_PRESENCE_MAX};
     for (ed_elem *ch = ed_elem_first(st); ch; ch = ed_elem_next(ch, NULL, NULL)) {
         if (strcmp(ch->name, "priority") == 0 && strcmp(ch->ns, ED_NS_CLIENT) == 0) {
             long v = strtol(ed_elem_text(ch) ? ed_elem_text(ch) : "0", NULL, 10);
@@ -198,9 +198,9 @@ static char *presence_payload(ed_c2s *c, const ed_elem *st, int8_t *prio)
     return b.data; /* NULL when empty */
 }
 
-void ed_presence_from_client(ed_session *s, ed_elem *st, const char *type)
+void edd_presence_from_client(edd_session *s, ed_elem *st, const char *type)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     if (!type) {
         bool initial = !s->available;
         free(s->presence);
@@ -208,14 +208,14 @@ void ed_presence_from_client(ed_session *s, ed_elem *st, const char *type)
         s->available = true;
         broadcast(s, NULL);
         if (initial) {
-            ed_roster_each(c, s->jid->local, ED_SUB_TO, probe_one, s);
+            edd_roster_each(c, s->jid->local, EDD_SUB_TO, probe_one, s);
             /* the user's own other resources */
-            for (ed_session *r = s->user->res; r; r = r->rnext)
+            for (edd_session *r = s->user->res; r; r = r->rnext)
                 if (r != s && r->available)
-                    ed_presence_send(s, r->jid->full, NULL, r->presence);
-            ed_roster_initial(s);
-            ed_route route = ed_session_route(s);
-            ed_pushes_presence(c->srv->pushes, s->jid, true, &route);
+                    edd_presence_send(s, r->jid->full, NULL, r->presence);
+            edd_roster_initial(s);
+            edd_route route = edd_session_route(s);
+            edd_pushes_presence(c->srv->pushes, s->jid, true, &route);
         }
     } else if (strcmp(type, "unavailable") == 0) {
         if (!s->available)
@@ -227,12 +227,12 @@ void ed_presence_from_client(ed_session *s, ed_elem *st, const char *type)
         free(s->presence);
         s->presence = NULL;
         s->available = false;
-        ed_pushes_presence(c->srv->pushes, s->jid, false, NULL);
+        edd_pushes_presence(c->srv->pushes, s->jid, false, NULL);
     }
     /* other types without a `to` are meaningless: ignored (RFC 6121 §4.3) */
 }
 
-void ed_presence_directed(ed_session *s, const char *jid, const char *type)
+void edd_presence_directed(edd_session *s, const char *jid, const char *type)
 {
     if (!type)
         directed_remember(s, jid);
@@ -240,11 +240,11 @@ void ed_presence_directed(ed_session *s, const char *jid, const char *type)
         directed_forget(s, jid);
 }
 
-void ed_presence_gone(ed_session *s)
+void edd_presence_gone(edd_session *s)
 {
     free(s->presence);
     s->presence = NULL;
     broadcast(s, "unavailable");
     s->available = false;
-    ed_pushes_presence(s->c2s->srv->pushes, s->jid, false, NULL);
+    edd_pushes_presence(s->c2s->srv->pushes, s->jid, false, NULL);
 }

@@ -1,4 +1,4 @@
-/* daemon/proxy_proto.c — PROXY protocol v1 (text) and v2 (binary) headers.
+/* daemon/c2s/proxy_proto.c — PROXY protocol v1 (text) and v2 (binary) headers.
  * See proxy_proto.h.  Strict: every field is checked, a header that is not
  * exactly right is refused rather than guessed at. */
 #include <arpa/inet.h>
@@ -11,11 +11,11 @@
 static const unsigned char v2sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
                                         0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
-static ed_proxy_status bad(const char **why, const char *msg)
+static edd_proxy_status bad(const char **why, const char *msg)
 {
     if (why)
         *why = msg;
-    return ED_PROXY_BAD;
+    return EDD_PROXY_BAD;
 }
 
 /* A decimal port 0..65535 without sign or leading zeros. */
@@ -63,24 +63,24 @@ static bool parse_addr(int fam, const char *s, size_t n, unsigned port,
 }
 
 /* "PROXY TCP4 SRC DST SPORT DPORT\r\n" or "PROXY UNKNOWN ...\r\n". */
-static ed_proxy_status parse_v1(const unsigned char *buf, size_t len,
-                                ed_proxy_info *out, size_t *consumed,
+static edd_proxy_status parse_v1(const unsigned char *buf, size_t len,
+                                edd_proxy_info *out, size_t *consumed,
                                 const char **why)
 {
     size_t end = 0;
-    while (end + 1 < len && end + 2 <= ED_PROXY_V1_MAX &&
+    while (end + 1 < len && end + 2 <= EDD_PROXY_V1_MAX &&
            !(buf[end] == '\r' && buf[end + 1] == '\n'))
         end++;
     /* The CRLF must end within the first 107 bytes (the loop can stop one
      * past that with a CRLF at 106..107, which is a 108-byte line). */
-    if (end + 1 >= len || end + 2 > ED_PROXY_V1_MAX ||
+    if (end + 1 >= len || end + 2 > EDD_PROXY_V1_MAX ||
         !(buf[end] == '\r' && buf[end + 1] == '\n')) {
-        if (len >= ED_PROXY_V1_MAX)
+        if (len >= EDD_PROXY_V1_MAX)
             return bad(why, "PROXY v1 line longer than 107 bytes");
         for (size_t i = 0; i < len; i++)
             if (buf[i] == '\n' || buf[i] == '\0')
                 return bad(why, "PROXY v1 line with a stray LF or NUL");
-        return ED_PROXY_NEED_MORE;
+        return EDD_PROXY_NEED_MORE;
     }
     const char *line = (const char *)buf;
     /* fields separated by single spaces */
@@ -112,7 +112,7 @@ static ed_proxy_status parse_v1(const unsigned char *buf, size_t len,
     *consumed = end + 2;
     if (fl[1] == 7 && memcmp(f[1], "UNKNOWN", 7) == 0) {
         out->local = true;
-        return ED_PROXY_DONE;
+        return EDD_PROXY_DONE;
     }
     int fam;
     if (fl[1] == 4 && memcmp(f[1], "TCP4", 4) == 0)
@@ -129,15 +129,15 @@ static ed_proxy_status parse_v1(const unsigned char *buf, size_t len,
     if (!parse_addr(fam, f[2], fl[2], sp, &out->src, &out->srclen) ||
         !parse_addr(fam, f[3], fl[3], dp, &out->dst, &out->dstlen))
         return bad(why, "PROXY v1: bad address");
-    return ED_PROXY_DONE;
+    return EDD_PROXY_DONE;
 }
 
-static ed_proxy_status parse_v2(const unsigned char *buf, size_t len,
-                                ed_proxy_info *out, size_t *consumed,
+static edd_proxy_status parse_v2(const unsigned char *buf, size_t len,
+                                edd_proxy_info *out, size_t *consumed,
                                 const char **why)
 {
     if (len < 16)
-        return ED_PROXY_NEED_MORE;
+        return EDD_PROXY_NEED_MORE;
     unsigned ver = buf[12] >> 4, cmd = buf[12] & 0x0f;
     unsigned fam = buf[13] >> 4, proto = buf[13] & 0x0f;
     size_t alen = ((size_t)buf[14] << 8) | buf[15];
@@ -147,16 +147,16 @@ static ed_proxy_status parse_v2(const unsigned char *buf, size_t len,
         return bad(why, "PROXY v2: command is not LOCAL or PROXY");
     if (fam > 3 || proto > 2)
         return bad(why, "PROXY v2: unknown address family or protocol");
-    if (alen > 216 + ED_PROXY_V2_MAX_TLV)
+    if (alen > 216 + EDD_PROXY_V2_MAX_TLV)
         return bad(why, "PROXY v2: header too long");
     if (len < 16 + alen)
-        return ED_PROXY_NEED_MORE;
+        return EDD_PROXY_NEED_MORE;
     memset(out, 0, sizeof *out);
     out->version = 2;
     *consumed = 16 + alen;
     if (cmd == 0 || proto != 1 /* STREAM */ || (fam != 1 && fam != 2)) {
         out->local = true; /* LOCAL, or nothing we can use: keep the socket's */
-        return ED_PROXY_DONE;
+        return EDD_PROXY_DONE;
     }
     const unsigned char *a = buf + 16;
     if (fam == 1) {
@@ -182,23 +182,23 @@ static ed_proxy_status parse_v2(const unsigned char *buf, size_t len,
         memcpy(&d->sin6_port, a + 34, 2);
         out->srclen = out->dstlen = sizeof(struct sockaddr_in6);
     }
-    return ED_PROXY_DONE;
+    return EDD_PROXY_DONE;
 }
 
-ed_proxy_status ed_proxy_parse(const unsigned char *buf, size_t len,
-                               ed_proxy_info *out, size_t *consumed,
+edd_proxy_status edd_proxy_parse(const unsigned char *buf, size_t len,
+                               edd_proxy_info *out, size_t *consumed,
                                const char **why)
 {
     static const char v1sig[6] = "PROXY ";
     *consumed = 0;
     if (len == 0)
-        return ED_PROXY_NEED_MORE;
+        return EDD_PROXY_NEED_MORE;
     if (buf[0] == 'P') {
         size_t n = len < 6 ? len : 6;
         if (memcmp(buf, v1sig, n) != 0)
             return bad(why, "not a PROXY protocol header");
         if (len < 6)
-            return ED_PROXY_NEED_MORE;
+            return EDD_PROXY_NEED_MORE;
         return parse_v1(buf, len, out, consumed, why);
     }
     size_t n = len < sizeof v2sig ? len : sizeof v2sig;

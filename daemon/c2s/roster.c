@@ -1,4 +1,4 @@
-/* daemon/roster.c — rosters (RFC 6121 §2) and presence subscriptions
+/* daemon/c2s/roster.c — rosters (RFC 6121 §2) and presence subscriptions
  * (§3) between local users, persisted in the store.  Roster pushes go to
  * every resource of the user that has asked for the roster.  Contacts in
  * other domains can be kept in the roster but never get subscriptions
@@ -19,15 +19,15 @@ static const char *sub_name(int sub)
     return n[sub & 3];
 }
 
-void ed_roster_each(ed_c2s *c, const char *user, int mask,
+void edd_roster_each(edd_c2s *c, const char *user, int mask,
                     void (*fn)(void *ud, const char *contact_bare), void *ud)
 {
     /* only the contacts: a presence costs per contact, not per roster byte */
-    if (ed_store_roster_contacts(c->store, user, mask, fn, ud) != 0)
-        ed_log_error("roster: cannot read the roster of %s", user);
+    if (edd_store_roster_contacts(c->store, user, mask, fn, ud) != 0)
+        edd_log_error("roster: cannot read the roster of %s", user);
 }
 
-static bool add_item(ed_elem *q, const ed_roster_item *it, bool removed)
+static bool add_item(ed_elem *q, const edd_roster_item *it, bool removed)
 {
     ed_elem *e = ed_elem_add(q, "item", NULL);
     if (!e || ed_elem_set_attr(e, "jid", it->contact) != ED_OK)
@@ -50,7 +50,7 @@ static bool add_item(ed_elem *q, const ed_roster_item *it, bool removed)
 
 /* Bytes of it's <item/> in a roster result (0 when hidden, or when it
  * cannot be measured: out of memory then fails the put anyway). */
-static size_t item_wire(const ed_roster_item *it)
+static size_t item_wire(const edd_roster_item *it)
 {
     if (it->hidden)
         return 0;
@@ -65,26 +65,26 @@ static size_t item_wire(const ed_roster_item *it)
 }
 
 /* The one way an item goes to the store: with its size in a result. */
-static int put_item(ed_c2s *c, const char *user, ed_roster_item *it)
+static int put_item(edd_c2s *c, const char *user, edd_roster_item *it)
 {
     it->wire = item_wire(it);
-    return ed_store_roster_put(c->store, user, it);
+    return edd_store_roster_put(c->store, user, it);
 }
 
 /* Roster push of one item to every interested resource of user. */
-static void push(ed_c2s *c, const char *user, const ed_roster_item *it, bool removed)
+static void push(edd_c2s *c, const char *user, const edd_roster_item *it, bool removed)
 {
-    ed_user *u = ed_router_user(c, user);
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext) {
+    edd_user *u = edd_router_user(c, user);
+    for (edd_session *r = u ? u->res : NULL; r; r = r->rnext) {
         if (!r->roster_wanted)
             continue;
         char id[32];
         ed_elem *iq = ed_elem_new("iq", ED_NS_CLIENT);
         ed_elem *q = iq ? ed_elem_add(iq, "query", ED_NS_ROSTER) : NULL;
         if (q && ed_elem_set_attr(iq, "type", "set") == ED_OK &&
-            ed_elem_set_attr(iq, "id", ed_server_next_id(c->srv, id, sizeof id)) == ED_OK &&
+            ed_elem_set_attr(iq, "id", edd_server_next_id(c->srv, id, sizeof id)) == ED_OK &&
             ed_elem_set_attr(iq, "to", r->jid->full) == ED_OK && add_item(q, it, removed))
-            ed_session_send(r, iq);
+            edd_session_send(r, iq);
         ed_elem_free(iq);
     }
 }
@@ -92,13 +92,13 @@ static void push(ed_c2s *c, const char *user, const ed_roster_item *it, bool rem
 /* Store it (or delete it when nothing is left of a hidden item) and push.
  * false when the store refused it (disk full, database error, roster
  * full): nothing was pushed, and the caller delivers nothing either. */
-static bool save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
+static bool save(edd_c2s *c, const char *user, edd_roster_item *it, bool pushit)
 {
-    if (it->hidden && it->sub == ED_SUB_NONE && !it->ask && !it->pending_in)
-        return ed_store_roster_del(c->store, user, it->contact) >= 0;
+    if (it->hidden && it->sub == EDD_SUB_NONE && !it->ask && !it->pending_in)
+        return edd_store_roster_del(c->store, user, it->contact) >= 0;
     if (put_item(c, user, it) != 1) {
-        ed_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
-                    ed_store_errmsg(c->store));
+        edd_log_warn("roster: cannot store %s in the roster of %s: %s", it->contact, user,
+                    edd_store_errmsg(c->store));
         return false;
     }
     if (pushit && !it->hidden)
@@ -106,17 +106,17 @@ static bool save(ed_c2s *c, const char *user, ed_roster_item *it, bool pushit)
     return true;
 }
 
-static void send_result(ed_session *s, const ed_elem *iq)
+static void send_result(edd_session *s, const ed_elem *iq)
 {
     ed_elem *r = ed_iq_result(iq);
     if (r)
-        ed_session_send(s, r);
+        edd_session_send(s, r);
     ed_elem_free(r);
 }
 
 static bool valid_text(const char *t)
 {
-    if (strlen(t) > ED_ROSTER_MAX_NAME)
+    if (strlen(t) > EDD_ROSTER_MAX_NAME)
         return false;
     for (; *t; t++)
         if ((unsigned char)*t < 0x20)
@@ -124,13 +124,13 @@ static bool valid_text(const char *t)
     return true;
 }
 
-static void roster_get(ed_session *s, const ed_elem *iq)
+static void roster_get(edd_session *s, const ed_elem *iq)
 {
-    ed_c2s *c = s->c2s;
-    ed_roster_item *v;
+    edd_c2s *c = s->c2s;
+    edd_roster_item *v;
     size_t n;
-    if (ed_store_roster_list(c->store, s->jid->local, &v, &n) != 0) {
-        ed_router_error(s, iq, "internal-server-error");
+    if (edd_store_roster_list(c->store, s->jid->local, &v, &n) != 0) {
+        edd_router_error(s, iq, "internal-server-error");
         return;
     }
     ed_elem *r = ed_iq_result(iq);
@@ -139,22 +139,22 @@ static void roster_get(ed_session *s, const ed_elem *iq)
     for (size_t i = 0; ok && i < n; i++)
         if (!v[i].hidden)
             ok = add_item(q, &v[i], false);
-    ed_roster_items_free(v, n);
+    edd_roster_items_free(v, n);
     if (ok) {
-        ed_session_send(s, r);
+        edd_session_send(s, r);
         s->roster_wanted = true;
     } else {
-        ed_router_error(s, iq, "internal-server-error");
+        edd_router_error(s, iq, "internal-server-error");
     }
     ed_elem_free(r);
 }
 
-static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
+static void roster_set(edd_session *s, const ed_elem *iq, ed_elem *q)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     ed_elem *item = ed_elem_child(q, "item", ED_NS_ROSTER);
     if (!item || ed_elem_next(item, "item", ED_NS_ROSTER)) {
-        ed_router_error(s, iq, "bad-request"); /* exactly one item (§2.3.3) */
+        edd_router_error(s, iq, "bad-request"); /* exactly one item (§2.3.3) */
         return;
     }
     const char *jid = ed_elem_attr(item, "jid");
@@ -162,15 +162,15 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
     char *bare = jid ? ed_jid_normalize(jid, &e) : NULL;
     if (!bare || strchr(bare, '/')) {
         free(bare);
-        ed_router_error(s, iq, "bad-request");
+        edd_router_error(s, iq, "bad-request");
         return;
     }
     const char *subs = ed_elem_attr(item, "subscription");
-    ed_roster_item it;
-    int found = ed_store_roster_get(c->store, s->jid->local, bare, &it);
+    edd_roster_item it;
+    int found = edd_store_roster_get(c->store, s->jid->local, bare, &it);
     if (found < 0) {
         free(bare);
-        ed_router_error(s, iq, "internal-server-error");
+        edd_router_error(s, iq, "internal-server-error");
         return;
     }
     if (subs && strcmp(subs, "remove") == 0) {
@@ -182,26 +182,26 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
             int sub = it.sub;
             bool pin = it.pending_in, ask = it.ask;
             /* §2.5.2: cancel both directions first */
-            if (local && (sub & ED_SUB_TO || ask))
-                ed_roster_subscription(s, contact, "unsubscribe");
-            if (local && (sub & ED_SUB_FROM || pin))
-                ed_roster_subscription(s, contact, "unsubscribed");
-            ed_store_roster_del(c->store, s->jid->local, bare);
+            if (local && (sub & EDD_SUB_TO || ask))
+                edd_roster_subscription(s, contact, "unsubscribe");
+            if (local && (sub & EDD_SUB_FROM || pin))
+                edd_roster_subscription(s, contact, "unsubscribed");
+            edd_store_roster_del(c->store, s->jid->local, bare);
             send_result(s, iq);
             push(c, s->jid->local, &it, true);
         } else {
-            ed_router_error(s, iq, "item-not-found");
+            edd_router_error(s, iq, "item-not-found");
         }
         if (found == 1)
-            ed_roster_item_clear(&it);
+            edd_roster_item_clear(&it);
         free(bare);
         return;
     }
     if (strcmp(bare, s->jid->bare) == 0) {
         if (found == 1)
-            ed_roster_item_clear(&it);
+            edd_roster_item_clear(&it);
         free(bare);
-        ed_router_error(s, iq, "not-allowed");
+        edd_router_error(s, iq, "not-allowed");
         return;
     }
     if (found != 1) {
@@ -219,7 +219,7 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
     for (ed_elem *g = ed_elem_child(item, "group", ED_NS_ROSTER); ok && g;
          g = ed_elem_next(g, "group", ED_NS_ROSTER)) {
         const char *t = ed_elem_text(g);
-        ok = t && *t && valid_text(t) && ng < ED_ROSTER_MAX_GROUPS;
+        ok = t && *t && valid_text(t) && ng < EDD_ROSTER_MAX_GROUPS;
         for (size_t i = 0; ok && i < ng; i++)
             if (!(ok = strcmp(groups[i], t) != 0))
                 cond = "bad-request"; /* §2.3.3: the same group twice */
@@ -236,8 +236,8 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
         for (size_t i = 0; i < ng; i++)
             free(groups[i]);
         free(groups);
-        ed_roster_item_clear(&it);
-        ed_router_error(s, iq, cond);
+        edd_roster_item_clear(&it);
+        edd_router_error(s, iq, cond);
         return;
     }
     for (size_t i = 0; i < it.ngroups; i++)
@@ -253,14 +253,14 @@ static void roster_set(ed_session *s, const ed_elem *iq, ed_elem *q)
         push(c, s->jid->local, &it, false);
     } else {
         if (r < 0)
-            ed_log_error("roster: cannot store %s in the roster of %s: %s", it.contact,
-                         s->jid->local, ed_store_errmsg(c->store));
-        ed_router_error(s, iq, r == 0 ? "not-allowed" : "internal-server-error");
+            edd_log_error("roster: cannot store %s in the roster of %s: %s", it.contact,
+                         s->jid->local, edd_store_errmsg(c->store));
+        edd_router_error(s, iq, r == 0 ? "not-allowed" : "internal-server-error");
     }
-    ed_roster_item_clear(&it);
+    edd_roster_item_clear(&it);
 }
 
-void ed_roster_iq(ed_session *s, const ed_elem *iq)
+void edd_roster_iq(edd_session *s, const ed_elem *iq)
 {
     const char *type = ed_elem_attr(iq, "type");
     ed_elem *q = ed_iq_payload(iq);
@@ -269,16 +269,16 @@ void ed_roster_iq(ed_session *s, const ed_elem *iq)
     else if (type && strcmp(type, "set") == 0)
         roster_set(s, iq, q);
     else
-        ed_router_error(s, iq, "bad-request");
+        edd_router_error(s, iq, "bad-request");
 }
 
 /* --- subscriptions ------------------------------------------------------------- */
 
 /* Load user's item for contact_bare, or a fresh hidden one. */
-static bool load(ed_c2s *c, const char *user, const char *contact_bare, ed_roster_item *it,
+static bool load(edd_c2s *c, const char *user, const char *contact_bare, edd_roster_item *it,
                  bool *existed)
 {
-    int r = ed_store_roster_get(c->store, user, contact_bare, it);
+    int r = edd_store_roster_get(c->store, user, contact_bare, it);
     if (r < 0)
         return false;
     *existed = r == 1;
@@ -293,12 +293,12 @@ static bool load(ed_c2s *c, const char *user, const char *contact_bare, ed_roste
 
 /* Deliver a subscription presence from bare `from` to every available
  * resource of user `to`. */
-static void deliver_sub(ed_c2s *c, const char *from_bare, const char *to, const char *type)
+static void deliver_sub(edd_c2s *c, const char *from_bare, const char *to, const char *type)
 {
-    ed_user *u = ed_router_user(c, to);
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+    edd_user *u = edd_router_user(c, to);
+    for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
         if (r->available)
-            ed_presence_send(r, from_bare, type, NULL);
+            edd_presence_send(r, from_bare, type, NULL);
 }
 
 /* §3.1.3, §8.5.1: a subscription request to an account that does not
@@ -310,47 +310,47 @@ static void deliver_sub(ed_c2s *c, const char *from_bare, const char *to, const 
  * resources get <presence type='unsubscribed' from=contact/>.  (Prosody
  * 0.12 and ejabberd 23.01 leave the item at ask='subscribe' for ever;
  * Prosody also sends unavailable presence from the contact.) */
-static bool subscribe_nobody(ed_c2s *c, const char *user, const char *cbare)
+static bool subscribe_nobody(edd_c2s *c, const char *user, const char *cbare)
 {
-    ed_roster_item mine;
+    edd_roster_item mine;
     bool existed;
     if (!load(c, user, cbare, &mine, &existed))
         return false;
     bool ok = true;
-    if (!(mine.sub & ED_SUB_TO) && !mine.ask) {
+    if (!(mine.sub & EDD_SUB_TO) && !mine.ask) {
         mine.hidden = false;
         mine.ask = true;
         ok = save(c, user, &mine, true);
     }
     if (ok) {
         mine.hidden = false;
-        mine.sub &= ~ED_SUB_TO;
+        mine.sub &= ~EDD_SUB_TO;
         mine.ask = false;
         if ((ok = save(c, user, &mine, true)))
             deliver_sub(c, cbare, user, "unsubscribed");
     }
-    ed_roster_item_clear(&mine);
+    edd_roster_item_clear(&mine);
     return ok;
 }
 
-bool ed_roster_subscription(ed_session *s, const char *contact, const char *type)
+bool edd_roster_subscription(edd_session *s, const char *contact, const char *type)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     const char *user = s->jid->local;
     char cbare[2 * ED_JID_PART_MAX + 2];
     snprintf(cbare, sizeof cbare, "%s@%s", contact, c->domain);
     const char *ubare = s->jid->bare;
-    int exists = ed_router_account_exists(c, contact);
+    int exists = edd_router_account_exists(c, contact);
     if (exists < 0)
         return false; /* the database cannot say: the sender hears of it */
     if (!exists)
         return strcmp(type, "subscribe") != 0 || subscribe_nobody(c, user, cbare);
-    ed_roster_item mine, theirs;
+    edd_roster_item mine, theirs;
     bool mine_existed, theirs_existed;
     if (!load(c, user, cbare, &mine, &mine_existed))
         return false;
     if (!load(c, contact, ubare, &theirs, &theirs_existed)) {
-        ed_roster_item_clear(&mine);
+        edd_roster_item_clear(&mine);
         return false;
     }
     (void)theirs_existed;
@@ -360,21 +360,21 @@ bool ed_roster_subscription(ed_session *s, const char *contact, const char *type
     bool ok = true;
 
     if (strcmp(type, "subscribe") == 0) {
-        if (theirs.sub & ED_SUB_FROM) {
+        if (theirs.sub & EDD_SUB_FROM) {
             /* already approved: answer for the contact (§3.1.3) */
-            if (!(mine.sub & ED_SUB_TO)) {
+            if (!(mine.sub & EDD_SUB_TO)) {
                 mine.hidden = false;
                 mine.ask = true; /* §3.1.2: the item first, pushed */
                 ok = save(c, user, &mine, true);
             }
-            if (ok && (mine.ask || !(mine.sub & ED_SUB_TO))) {
+            if (ok && (mine.ask || !(mine.sub & EDD_SUB_TO))) {
                 mine.ask = false;
-                mine.sub |= ED_SUB_TO;
+                mine.sub |= EDD_SUB_TO;
                 ok = save(c, user, &mine, true);
             }
             if (ok) {
                 deliver_sub(c, cbare, user, "subscribed");
-                ed_presence_between(c, contact, user, false, NULL);
+                edd_presence_between(c, contact, user, false, NULL);
             }
         } else {
             /* the contact's pending request first: if it cannot be
@@ -382,7 +382,7 @@ bool ed_roster_subscription(ed_session *s, const char *contact, const char *type
             bool was_pending = theirs.pending_in;
             theirs.pending_in = true;
             ok = was_pending || save(c, contact, &theirs, false);
-            if (ok && !(mine.sub & ED_SUB_TO)) {
+            if (ok && !(mine.sub & EDD_SUB_TO)) {
                 (void)mine_existed;
                 mine.hidden = false; /* §3.1.2: the server adds the item */
                 mine.ask = true;
@@ -397,71 +397,71 @@ bool ed_roster_subscription(ed_session *s, const char *contact, const char *type
     } else if (strcmp(type, "subscribed") == 0) {
         /* s approves contact's request: s's item gains `from` */
         if (!mine.pending_in) {
-            ed_roster_item_clear(&mine);
-            ed_roster_item_clear(&theirs);
+            edd_roster_item_clear(&mine);
+            edd_roster_item_clear(&theirs);
             return true; /* no pre-approval support: ignored */
         }
         mine.pending_in = false;
-        mine.sub |= ED_SUB_FROM;
+        mine.sub |= EDD_SUB_FROM;
         mine.hidden = false;
         ok = save(c, user, &mine, true);
         if (ok && theirs.ask) {
             theirs.ask = false;
-            theirs.sub |= ED_SUB_TO;
+            theirs.sub |= EDD_SUB_TO;
             if ((ok = save(c, contact, &theirs, true))) {
                 deliver_sub(c, ubare, contact, "subscribed");
-                ed_presence_between(c, user, contact, false, NULL);
+                edd_presence_between(c, user, contact, false, NULL);
             }
         }
     } else if (strcmp(type, "unsubscribe") == 0) {
-        if (mine.sub & ED_SUB_TO || mine.ask) {
-            mine.sub &= ~ED_SUB_TO;
+        if (mine.sub & EDD_SUB_TO || mine.ask) {
+            mine.sub &= ~EDD_SUB_TO;
             mine.ask = false;
             ok = save(c, user, &mine, true);
         }
-        if (ok && (theirs.sub & ED_SUB_FROM || theirs.pending_in)) {
+        if (ok && (theirs.sub & EDD_SUB_FROM || theirs.pending_in)) {
             /* §3.3.3: unavailable presence only where the contact's
              * presence was shared; a pending request just goes away */
-            bool shared = theirs.sub & ED_SUB_FROM;
-            theirs.sub &= ~ED_SUB_FROM;
+            bool shared = theirs.sub & EDD_SUB_FROM;
+            theirs.sub &= ~EDD_SUB_FROM;
             theirs.pending_in = false;
             if ((ok = save(c, contact, &theirs, true))) {
                 deliver_sub(c, ubare, contact, "unsubscribe");
                 if (shared)
-                    ed_presence_between(c, contact, user, true, NULL);
+                    edd_presence_between(c, contact, user, true, NULL);
             }
         }
     } else if (strcmp(type, "unsubscribed") == 0) {
-        if (mine.sub & ED_SUB_FROM || mine.pending_in) {
+        if (mine.sub & EDD_SUB_FROM || mine.pending_in) {
             /* §3.2.3: a denied request gets no presence; a cancelled
              * subscription gets the user's unavailable presence */
-            bool shared = mine.sub & ED_SUB_FROM;
-            mine.sub &= ~ED_SUB_FROM;
+            bool shared = mine.sub & EDD_SUB_FROM;
+            mine.sub &= ~EDD_SUB_FROM;
             mine.pending_in = false;
             if ((ok = save(c, user, &mine, true)) && shared)
-                ed_presence_between(c, user, contact, true, NULL);
+                edd_presence_between(c, user, contact, true, NULL);
         }
-        if (ok && (theirs.sub & ED_SUB_TO || theirs.ask)) {
-            theirs.sub &= ~ED_SUB_TO;
+        if (ok && (theirs.sub & EDD_SUB_TO || theirs.ask)) {
+            theirs.sub &= ~EDD_SUB_TO;
             theirs.ask = false;
             if ((ok = save(c, contact, &theirs, true)))
                 deliver_sub(c, ubare, contact, "unsubscribed");
         }
     }
-    ed_roster_item_clear(&mine);
-    ed_roster_item_clear(&theirs);
+    edd_roster_item_clear(&mine);
+    edd_roster_item_clear(&theirs);
     return ok;
 }
 
-void ed_roster_initial(ed_session *s)
+void edd_roster_initial(edd_session *s)
 {
     /* §3.1.3: pending requests are delivered when the contact comes online */
-    ed_roster_item *v;
+    edd_roster_item *v;
     size_t n;
-    if (ed_store_roster_list(s->c2s->store, s->jid->local, &v, &n) != 0)
+    if (edd_store_roster_list(s->c2s->store, s->jid->local, &v, &n) != 0)
         return;
     for (size_t i = 0; i < n; i++)
         if (v[i].pending_in)
-            ed_presence_send(s, v[i].contact, "subscribe", NULL);
-    ed_roster_items_free(v, n);
+            edd_presence_send(s, v[i].contact, "subscribe", NULL);
+    edd_roster_items_free(v, n);
 }

@@ -1,8 +1,8 @@
-/* daemon/router.c — stanzas from bound sessions: the account table (bound
+/* daemon/c2s/router.c — stanzas from bound sessions: the account table (bound
  * resources per user) and delivery between local users (presence itself:
  * presence.c) by the rules of RFC 6121 §8.5 (bare and full JIDs,
  * service-unavailable where they say so).  IQs to the server or to the
- * user's own account go to roster.c or to ed_server_handle_iq() (disco,
+ * user's own account go to roster.c or to edd_server_handle_iq() (disco,
  * ping, XEP-0215, XEP-0279 with the client's address).  No s2s: stanzas for
  * other domains get remote-server-not-found.  A stanza whose serialisation
  * would pass 2 x limits.max_stanza_bytes is refused with policy-violation
@@ -17,27 +17,27 @@
 
 /* --- the account table ----------------------------------------------------- */
 
-ed_user *ed_router_user(ed_c2s *c, const char *local)
+edd_user *edd_router_user(edd_c2s *c, const char *local)
 {
-    return c->users ? ED_HASH_ENTRY(ed_hash_get(c->users, local), ed_user, node) : NULL;
+    return c->users ? EDD_HASH_ENTRY(edd_hash_get(c->users, local), edd_user, node) : NULL;
 }
 
-static void user_free(ed_c2s *c, ed_user *u)
+static void user_free(edd_c2s *c, edd_user *u)
 {
-    ed_hash_remove(c->users, &u->node);
+    edd_hash_remove(c->users, &u->node);
     free(u->local);
     free(u);
 }
 
-static ed_user *user_get_or_add(ed_c2s *c, const char *local)
+static edd_user *user_get_or_add(edd_c2s *c, const char *local)
 {
     if (!c->users) { /* users are bounded by the sessions: no bound here */
-        unsigned char key[ED_HASH_KEY_LEN];
-        ed_hash_random_key(key);
-        if (!(c->users = ed_hash_new(key, 0)))
+        unsigned char key[EDD_HASH_KEY_LEN];
+        edd_hash_random_key(key);
+        if (!(c->users = edd_hash_new(key, 0)))
             return NULL;
     }
-    ed_user *u = ed_router_user(c, local);
+    edd_user *u = edd_router_user(c, local);
     if (u)
         return u;
     u = calloc(1, sizeof *u);
@@ -46,7 +46,7 @@ static ed_user *user_get_or_add(ed_c2s *c, const char *local)
         return NULL;
     }
     u->node.key = u->local;
-    if (ed_hash_put(c->users, &u->node) != ED_OK) { /* not reached: no bound */
+    if (edd_hash_put(c->users, &u->node) != ED_OK) { /* not reached: no bound */
         free(u->local);
         free(u);
         return NULL;
@@ -54,38 +54,38 @@ static ed_user *user_get_or_add(ed_c2s *c, const char *local)
     return u;
 }
 
-void ed_router_free(ed_c2s *c)
+void edd_router_free(edd_c2s *c)
 {
     if (!c->users)
         return;
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, c->users);
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));)
-        user_free(c, ED_HASH_ENTRY(n, ed_user, node));
-    ed_hash_free(c->users);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, c->users);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));)
+        user_free(c, EDD_HASH_ENTRY(n, edd_user, node));
+    edd_hash_free(c->users);
     c->users = NULL;
 }
 
-int ed_router_account_exists(ed_c2s *c, const char *local)
+int edd_router_account_exists(edd_c2s *c, const char *local)
 {
-    if (ed_router_user(c, local))
+    if (edd_router_user(c, local))
         return 1;
-    ed_account a;
-    int r = ed_store_account_get(c->store, local, &a);
+    edd_account a;
+    int r = edd_store_account_get(c->store, local, &a);
     return r < 0 ? -1 : r == 1;
 }
 
-static ed_session *find_resource(ed_user *u, const char *resource)
+static edd_session *find_resource(edd_user *u, const char *resource)
 {
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+    for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
         if (strcmp(r->jid->resource, resource) == 0)
             return r;
     return NULL;
 }
 
-bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
+bool edd_router_bind(edd_session *s, const char *resource, const char **condition)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     ed_jid *full = NULL;
     char gen[24];
     if (!resource) { /* RFC 6120 §7.6.2.1: the server generates one */
@@ -99,26 +99,26 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
         *condition = "bad-request";
         return false;
     }
-    ed_user *u = user_get_or_add(c, full->local);
+    edd_user *u = user_get_or_add(c, full->local);
     if (!u) {
         ed_jid_free(full);
         *condition = "internal-server-error";
         return false;
     }
-    ed_session *old = find_resource(u, full->resource);
+    edd_session *old = find_resource(u, full->resource);
     if (old) { /* RFC 6120 §7.7.2.2: the new session wins */
-        ed_session_stream_error(old, "conflict", "replaced by a new session");
+        edd_session_stream_error(old, "conflict", "replaced by a new session");
         /* the new session takes old's place now (not when old's close is
          * done): we are in s's own input, no list of ours is being walked;
          * the unbind frees the user record when old was the last resource */
-        ed_router_unbind(old);
+        edd_router_unbind(old);
         if (!(u = user_get_or_add(c, full->local))) {
             ed_jid_free(full);
             *condition = "internal-server-error";
             return false;
         }
     }
-    if (u->nres >= ED_C2S_MAX_RESOURCES) {
+    if (u->nres >= EDD_C2S_MAX_RESOURCES) {
         ed_jid_free(full);
         *condition = "resource-constraint";
         return false;
@@ -132,15 +132,15 @@ bool ed_router_bind(ed_session *s, const char *resource, const char **condition)
     return true;
 }
 
-void ed_router_unbind(ed_session *s)
+void edd_router_unbind(edd_session *s)
 {
     if (!s->user)
         return;
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     if (s->available)
-        ed_presence_gone(s);
-    ed_user *u = s->user;
-    for (ed_session **pp = &u->res; *pp; pp = &(*pp)->rnext) {
+        edd_presence_gone(s);
+    edd_user *u = s->user;
+    for (edd_session **pp = &u->res; *pp; pp = &(*pp)->rnext) {
         if (*pp == s) {
             *pp = s->rnext;
             break;
@@ -164,12 +164,12 @@ typedef struct pend_ent {
     int64_t sent;
 } pend_ent;
 
-struct ed_pending_iqs {
+struct edd_pending_iqs {
     uint32_t n, cap;
     pend_ent e[];
 };
 
-void ed_router_pending_free(ed_session *s)
+void edd_router_pending_free(edd_session *s)
 {
     free(s->pending);
     s->pending = NULL;
@@ -179,30 +179,30 @@ void ed_router_pending_free(ed_session *s)
  * let the peer asked answer another of the asker's IQs, which it can). */
 static uint64_t iq_id_key(const ed_elem *st)
 {
-    static const unsigned char zero[ED_HASH_KEY_LEN];
+    static const unsigned char zero[EDD_HASH_KEY_LEN];
     const char *id = ed_elem_attr(st, "id");
-    return id ? ed_hash_siphash13(zero, id, strlen(id)) : 0;
+    return id ? edd_hash_siphash13(zero, id, strlen(id)) : 0;
 }
 
-static void pending_remove(ed_session *s, uint32_t i)
+static void pending_remove(edd_session *s, uint32_t i)
 {
-    ed_pending_iqs *p = s->pending;
+    edd_pending_iqs *p = s->pending;
     p->e[i] = p->e[--p->n];
     if (p->n == 0)
-        ed_router_pending_free(s);
+        edd_router_pending_free(s);
 }
 
 /* s sends the IQ request st to session to: count it.  false when s already
  * has limits.max_pending_iqs unanswered (after dropping the expired). */
-static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
+static bool pending_add(edd_session *s, const ed_elem *st, const edd_session *to)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     int64_t max = c->srv->cfg->limits.max_pending_iqs;
     int64_t now = c->srv->clock();
-    ed_pending_iqs *p = s->pending;
+    edd_pending_iqs *p = s->pending;
     if (p && p->n >= max) {
         for (uint32_t i = p->n; i-- > 0;)
-            if (now - p->e[i].sent > ED_C2S_IQ_PENDING_SECS) {
+            if (now - p->e[i].sent > EDD_C2S_IQ_PENDING_SECS) {
                 pending_remove(s, i);
                 if (!(p = s->pending))
                     break;
@@ -210,7 +210,7 @@ static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
     }
     if (p && p->n >= max) {
         if (!s->pending_logged) {
-            ed_log_warn("c2s: %s has %u IQs awaiting replies (limits.max_pending_iqs); "
+            edd_log_warn("c2s: %s has %u IQs awaiting replies (limits.max_pending_iqs); "
                         "answering more with resource-constraint", s->jid->full, p->n);
             s->pending_logged = true;
         }
@@ -220,7 +220,7 @@ static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
         uint32_t cap = p ? p->cap * 2 : 4;
         if (cap > max)
             cap = (uint32_t)max;
-        ed_pending_iqs *np = realloc(p, sizeof *np + cap * sizeof np->e[0]);
+        edd_pending_iqs *np = realloc(p, sizeof *np + cap * sizeof np->e[0]);
         if (!np)
             return true; /* out of memory: deliver it uncounted */
         if (!p)
@@ -233,9 +233,9 @@ static bool pending_add(ed_session *s, const ed_elem *st, const ed_session *to)
 }
 
 /* from answers (result or error) the IQ st of session to. */
-static void pending_answered(ed_session *to, const ed_elem *st, const ed_session *from)
+static void pending_answered(edd_session *to, const ed_elem *st, const edd_session *from)
 {
-    ed_pending_iqs *p = to->pending;
+    edd_pending_iqs *p = to->pending;
     if (!p)
         return;
     uint64_t id = iq_id_key(st);
@@ -248,7 +248,7 @@ static void pending_answered(ed_session *to, const ed_elem *st, const ed_session
 
 /* --- delivery --------------------------------------------------------------- */
 
-void ed_router_error(ed_session *s, const ed_elem *st, const char *cond)
+void edd_router_error(edd_session *s, const ed_elem *st, const char *cond)
 {
     const char *type = ed_elem_attr(st, "type");
     if (type && strcmp(type, "error") == 0)
@@ -257,35 +257,35 @@ void ed_router_error(ed_session *s, const ed_elem *st, const char *cond)
         return;
     ed_elem *e = ed_stanza_error(st, cond, NULL, NULL);
     if (e)
-        ed_session_send(s, e);
+        edd_session_send(s, e);
     ed_elem_free(e);
 }
 
-static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain)
+static void server_iq(edd_session *s, ed_elem *st, const char *to, bool to_domain)
 {
-    ed_c2s *c = s->c2s;
-    ed_iq_ctx ctx = {
+    edd_c2s *c = s->c2s;
+    edd_iq_ctx ctx = {
         .from = s->jid,
         .to = to,
         .to_domain = to_domain,
         .peer = (const struct sockaddr *)&s->peer,
         .peerlen = s->peerlen,
-        .route = ed_session_route(s),
+        .route = edd_session_route(s),
         .online = s->available,
     };
     ed_elem *reply = NULL;
-    switch (ed_server_handle_iq(c->srv, st, &ctx, &reply)) {
-    case ED_IQ_REPLIED:
+    switch (edd_server_handle_iq(c->srv, st, &ctx, &reply)) {
+    case EDD_IQ_REPLIED:
         if (reply)
-            ed_session_send(s, reply);
+            edd_session_send(s, reply);
         else
-            ed_router_error(s, st, "internal-server-error");
+            edd_router_error(s, st, "internal-server-error");
         ed_elem_free(reply);
         break;
-    case ED_IQ_CONSUMED:
+    case EDD_IQ_CONSUMED:
         break;
-    case ED_IQ_UNHANDLED:
-        ed_router_error(s, st, "service-unavailable");
+    case EDD_IQ_UNHANDLED:
+        edd_router_error(s, st, "service-unavailable");
         break;
     }
 }
@@ -293,7 +293,7 @@ static void server_iq(ed_session *s, ed_elem *st, const char *to, bool to_domain
 /* disco#info/items of the user's own bare JID, answered for the account
  * (RFC 6121 §8.5.1, XEP-0030): an account, with no items; the server's
  * features (XEP-0215, XEP-0279) are on the domain. */
-static void account_disco(ed_session *s, const ed_elem *st, bool info)
+static void account_disco(edd_session *s, const ed_elem *st, bool info)
 {
     ed_elem *r = ed_iq_result(st);
     ed_elem *q = r ? ed_elem_add(r, "query", info ? ED_NS_DISCO_INFO : ED_NS_DISCO_ITEMS) : NULL;
@@ -305,29 +305,29 @@ static void account_disco(ed_session *s, const ed_elem *st, bool info)
              ed_elem_set_attr(f, "var", ED_NS_DISCO_INFO) == ED_OK;
     }
     if (ok)
-        ed_session_send(s, r);
+        edd_session_send(s, r);
     else
-        ed_router_error(s, st, "internal-server-error");
+        edd_router_error(s, st, "internal-server-error");
     ed_elem_free(r);
 }
 
 /* IQs the server answers for the account itself (no `to`, or the user's
  * own bare JID). */
-static void own_iq(ed_session *s, ed_elem *st, const char *to)
+static void own_iq(edd_session *s, ed_elem *st, const char *to)
 {
     const char *type = ed_elem_attr(st, "type");
     if (type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
         return; /* e.g. answers to roster and service pushes */
     ed_elem *p = ed_iq_payload(st);
     if (p && strcmp(p->ns, ED_NS_ROSTER) == 0 && strcmp(p->name, "query") == 0) {
-        ed_roster_iq(s, st);
+        edd_roster_iq(s, st);
     } else if (p && strcmp(p->ns, ED_NS_SESSION) == 0 && strcmp(p->name, "session") == 0) {
         ed_elem *r = ed_iq_result(st);
         if (r)
-            ed_session_send(s, r);
+            edd_session_send(s, r);
         ed_elem_free(r);
     } else if (p && strcmp(p->ns, ED_NS_BIND) == 0) {
-        ed_router_error(s, st, "not-allowed");
+        edd_router_error(s, st, "not-allowed");
     } else if (to && p && strcmp(p->name, "query") == 0 && type && strcmp(type, "get") == 0 &&
                !ed_elem_attr(p, "node") &&
                (strcmp(p->ns, ED_NS_DISCO_INFO) == 0 || strcmp(p->ns, ED_NS_DISCO_ITEMS) == 0)) {
@@ -344,7 +344,7 @@ static bool is_sic(const ed_elem *st)
 }
 
 /* Message to a local bare JID (RFC 6121 §8.5.2). */
-static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
+static void message_to_bare(edd_session *s, ed_elem *st, edd_user *u)
 {
     const char *type = ed_elem_attr(st, "type");
     if (!type)
@@ -352,32 +352,32 @@ static void message_to_bare(ed_session *s, ed_elem *st, ed_user *u)
     if (strcmp(type, "error") == 0)
         return;
     if (strcmp(type, "groupchat") == 0) {
-        ed_router_error(s, st, "service-unavailable");
+        edd_router_error(s, st, "service-unavailable");
         return;
     }
     int best = -1;
-    for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
-        if (ed_session_online(r) && r->priority >= 0 && r->priority > best)
+    for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
+        if (edd_session_online(r) && r->priority >= 0 && r->priority > best)
             best = r->priority;
     if (best < 0) {
         /* no offline storage: normal and chat bounce, headline is dropped */
         if (strcmp(type, "headline") != 0)
-            ed_router_error(s, st, "service-unavailable");
+            edd_router_error(s, st, "service-unavailable");
         return;
     }
     bool headline = strcmp(type, "headline") == 0;
-    for (ed_session *r = u->res; r; r = r->rnext)
-        if (ed_session_online(r) && r->priority >= 0 && (headline || r->priority == best))
-            ed_session_send(r, st);
+    for (edd_session *r = u->res; r; r = r->rnext)
+        if (edd_session_online(r) && r->priority >= 0 && (headline || r->priority == best))
+            edd_session_send(r, st);
 }
 
 /* A subscription presence handled by roster.c; a change the store refused
  * (disk full) was delivered to nobody: the sender learns it. */
-static void subscription(ed_session *s, const ed_elem *st, const char *contact,
+static void subscription(edd_session *s, const ed_elem *st, const char *contact,
                          const char *type)
 {
-    if (!ed_roster_subscription(s, contact, type))
-        ed_router_error(s, st, "resource-constraint");
+    if (!edd_roster_subscription(s, contact, type))
+        edd_router_error(s, st, "resource-constraint");
 }
 
 /* The serialised size of a stanza routed between local users is bounded:
@@ -388,31 +388,31 @@ static void subscription(ed_session *s, const ed_elem *st, const char *contact,
  * cap on top.  Over it the sender gets policy-violation and nothing is
  * delivered.  Cost: one more serialisation per routed stanza, into a
  * buffer that stops at the cap. */
-static size_t route_cap(const ed_c2s *c)
+static size_t route_cap(const edd_c2s *c)
 {
     size_t cap = c->xlim.max_stanza_bytes;
-    cap = cap > ED_C2S_OUT_MAX / 4 ? ED_C2S_OUT_MAX / 2 : 2 * cap;
-    return cap ? cap : ED_C2S_OUT_MAX / 2;
+    cap = cap > EDD_C2S_OUT_MAX / 4 ? EDD_C2S_OUT_MAX / 2 : 2 * cap;
+    return cap ? cap : EDD_C2S_OUT_MAX / 2;
 }
 
-static bool over_route_cap(ed_session *s, const ed_elem *st)
+static bool over_route_cap(edd_session *s, const ed_elem *st)
 {
     ed_buf b = {.max = route_cap(s->c2s)};
     ed_err e = ed_xml_write(&b, st, ED_NS_CLIENT);
     ed_buf_free(&b);
     if (e != ED_ELIMIT)
         return false;
-    ed_router_error(s, st, "policy-violation");
+    edd_router_error(s, st, "policy-violation");
     return true;
 }
 
-static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
+static void to_local_user(edd_session *s, ed_elem *st, const ed_jid *to)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     const char *kind = st->name;
     const char *type = ed_elem_attr(st, "type");
     bool own = strcmp(to->local, s->jid->local) == 0;
-    ed_user *u = ed_router_user(c, to->local);
+    edd_user *u = edd_router_user(c, to->local);
     bool presence = kind[0] == 'p', message = kind[0] == 'm';
     bool iq_request = kind[0] == 'i' && type &&
                       (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
@@ -422,17 +422,17 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
         server_iq(s, st, ed_elem_attr(st, "to"), false);
         return;
     }
-    int exists = u || own ? 1 : ed_router_account_exists(c, to->local);
+    int exists = u || own ? 1 : edd_router_account_exists(c, to->local);
     if (exists < 0) {
         /* the database cannot say (locked, failing): not "no such
          * account", which would answer a subscribe with unsubscribed */
         if (!presence || (type && strcmp(type, "subscribe") == 0))
-            ed_router_error(s, st, "resource-constraint");
+            edd_router_error(s, st, "resource-constraint");
         return;
     }
     if (!exists) {
         if (!presence) /* §8.5.1: no such account */
-            ed_router_error(s, st, "service-unavailable");
+            edd_router_error(s, st, "service-unavailable");
         else if (type && strcmp(type, "subscribe") == 0) /* §3.1.3: unsubscribed */
             subscription(s, st, to->local, type);
         return;
@@ -446,23 +446,23 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
                          strcmp(type, "unsubscribe") == 0 || strcmp(type, "unsubscribed") == 0 ||
                          strcmp(type, "probe") == 0);
     if (presence && !own)
-        ed_presence_directed(s, to->full, type);
+        edd_presence_directed(s, to->full, type);
     if (to->resource && !sub_or_probe) {
-        ed_session *r = find_resource(u, to->resource);
+        edd_session *r = find_resource(u, to->resource);
         if (r && (!presence || r != s)) {
             if (iq_request && !pending_add(s, st, r)) {
-                ed_router_error(s, st, "resource-constraint");
+                edd_router_error(s, st, "resource-constraint");
                 return;
             }
             if (kind[0] == 'i' && !iq_request)
                 pending_answered(r, st, s);
-            ed_session_send(r, st);
+            edd_session_send(r, st);
             return;
         }
         /* §8.5.3.2: no such resource */
         if (message) {
             if (type && strcmp(type, "groupchat") == 0)
-                ed_router_error(s, st, "service-unavailable");
+                edd_router_error(s, st, "service-unavailable");
             else
                 message_to_bare(s, st, u);
         } else if (presence) {
@@ -471,7 +471,7 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
             if (type)
                 subscription(s, st, to->local, type);
         } else if (iq_request) {
-            ed_router_error(s, st, "service-unavailable");
+            edd_router_error(s, st, "service-unavailable");
         }
         return;
     }
@@ -484,39 +484,39 @@ static void to_local_user(ed_session *s, ed_elem *st, const ed_jid *to)
             if (!own)
                 subscription(s, st, to->local, type);
         } else if (type && strcmp(type, "probe") == 0) {
-            ed_roster_item it;
-            if (!own && ed_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {
-                if (it.sub & ED_SUB_FROM)
-                    ed_presence_between(c, to->local, s->jid->local, false, s);
-                ed_roster_item_clear(&it);
+            edd_roster_item it;
+            if (!own && edd_store_roster_get(c->store, to->local, s->jid->bare, &it) == 1) {
+                if (it.sub & EDD_SUB_FROM)
+                    edd_presence_between(c, to->local, s->jid->local, false, s);
+                edd_roster_item_clear(&it);
             }
         } else if (!type || strcmp(type, "unavailable") == 0) {
-            for (ed_session *r = u ? u->res : NULL; r; r = r->rnext)
+            for (edd_session *r = u ? u->res : NULL; r; r = r->rnext)
                 if (r->available && r != s)
-                    ed_session_send(r, st);
+                    edd_session_send(r, st);
         }
     } else if (own) {
         own_iq(s, st, ed_elem_attr(st, "to"));
     } else if (iq_request) {
-        ed_router_error(s, st, "service-unavailable");
+        edd_router_error(s, st, "service-unavailable");
     }
 }
 
 /* A stanza to the server's bare domain. */
-static void to_server(ed_session *s, ed_elem *st, const char *tos, const char *type)
+static void to_server(edd_session *s, ed_elem *st, const char *tos, const char *type)
 {
     if (st->name[0] == 'i') {
         server_iq(s, st, tos, true);
     } else if (st->name[0] == 'm' && (!type || (strcmp(type, "error") != 0 &&
                                                  strcmp(type, "headline") != 0))) {
-        ed_router_error(s, st, "service-unavailable"); /* normal (no type) too */
+        edd_router_error(s, st, "service-unavailable"); /* normal (no type) too */
     }
     /* presence to the server: nothing to do */
 }
 
-void ed_router_stanza(ed_session *s, ed_elem *st)
+void edd_router_stanza(edd_session *s, ed_elem *st)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     const char *from = ed_elem_attr(st, "from");
     if (from && strcmp(from, s->jid->full) != 0) { /* the same string needs no parse */
         ed_jid *f = NULL;
@@ -525,14 +525,14 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
                    (!f->resource && ed_jid_eq_bare(f, s->jid)));
         ed_jid_free(f);
         if (!ok) {
-            ed_session_stream_error(s, "invalid-from", "not your JID");
+            edd_session_stream_error(s, "invalid-from", "not your JID");
             return;
         }
     }
     if (ed_elem_set_attr(st, "from", s->jid->full) != ED_OK ||
         (s->lang && !ed_elem_attr(st, "xml:lang") &&
          ed_elem_set_attr(st, "xml:lang", s->lang) != ED_OK)) { /* RFC 6120 §8.1.5 */
-        ed_session_close(s, ED_CLOSE_ABORT);
+        edd_session_close(s, EDD_CLOSE_ABORT);
         return;
     }
     const char *tos = ed_elem_attr(st, "to");
@@ -541,12 +541,12 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
         bool request = type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
         bool reply = type && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0);
         if (!request && !reply) {
-            ed_router_error(s, st, "bad-request");
+            edd_router_error(s, st, "bad-request");
             return;
         }
         if (!ed_elem_attr(st, "id")) {
             if (request)
-                ed_router_error(s, st, "bad-request");
+                edd_router_error(s, st, "bad-request");
             return; /* a reply without id answers nothing */
         }
     }
@@ -554,7 +554,7 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
         if (st->name[0] == 'i')
             own_iq(s, st, NULL);
         else if (st->name[0] == 'p')
-            ed_presence_from_client(s, st, type);
+            edd_presence_from_client(s, st, type);
         else
             message_to_bare(s, st, s->user); /* RFC 6120 §10.3.1 */
         return;
@@ -566,23 +566,23 @@ void ed_router_stanza(ed_session *s, ed_elem *st)
     ed_jid *to = NULL;
     if (ed_jid_parse(tos, strlen(tos), &to) != ED_OK) {
         if (st->name[0] != 'p')
-            ed_router_error(s, st, "jid-malformed");
+            edd_router_error(s, st, "jid-malformed");
         ed_jid_free(to);
         return;
     }
     if (strcmp(to->domain, c->domain) != 0) {
         if (st->name[0] != 'p')
-            ed_router_error(s, st, "remote-server-not-found"); /* no s2s */
+            edd_router_error(s, st, "remote-server-not-found"); /* no s2s */
     } else if (!to->local) {
         if (to->resource) {
             if (st->name[0] == 'i')
-                ed_router_error(s, st, "service-unavailable");
+                edd_router_error(s, st, "service-unavailable");
         } else {
             to_server(s, st, tos, type);
         }
     } else if (!to->resource && strcmp(to->local, s->jid->local) == 0 &&
                st->name[0] == 'p' && !type) {
-        ed_presence_from_client(s, st, NULL); /* presence to one's own bare JID */
+        edd_presence_from_client(s, st, NULL); /* presence to one's own bare JID */
     } else {
         to_local_user(s, st, to);
     }

@@ -1,4 +1,4 @@
-/* daemon/sasl.c — libgsasl server side (see sasl.h). */
+/* daemon/c2s/sasl.c — libgsasl server side (see sasl.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,24 +16,24 @@
 #define FAKE_KEY_NAME "scram-fake-salt-key"
 #define DB_ERROR_LOG_EVERY 10 /* s */
 
-struct ed_sasl {
+struct edd_sasl {
     Gsasl *ctx;
     unsigned char fake_key[32]; /* for the salts of unknown users */
-    const ed_store *key_from;   /* the store fake_key was read from, or NULL */
+    const edd_store *key_from;   /* the store fake_key was read from, or NULL */
     time_t db_error_logged;     /* rate limit of the database error line */
     unsigned db_errors;         /* lookups failed since it was logged */
 };
 
-struct ed_sasl_conv {
-    ed_sasl *sasl;
+struct edd_sasl_conv {
+    edd_sasl *sasl;
     Gsasl_session *sess;
-    ed_store *st;
+    edd_store *st;
     const char *domain;
     bool sha256;        /* SCRAM-SHA-256 (else SHA-1; PLAIN uses 256) */
     int looked_up;      /* 0 not yet, 1 found, -1 unknown user, -2 error */
     bool db_error;
     char user[ED_JID_PART_MAX + 1];
-    ed_account acct;
+    edd_account acct;
 };
 
 static bool b64(const unsigned char *in, size_t n, char *out, size_t outsz)
@@ -54,13 +54,13 @@ static bool b64(const unsigned char *in, size_t n, char *out, size_t outsz)
  * as a real user's is.  Until it can be read (a locked database) the key is
  * a random one of this process: the exchange then fails with
  * temporary-auth-failure for existing and unknown users alike. */
-static void load_fake_key(ed_sasl *s, ed_store *st)
+static void load_fake_key(edd_sasl *s, edd_store *st)
 {
     if (s->key_from == st)
         return;
     unsigned char fresh[sizeof s->fake_key], got[sizeof s->fake_key];
     if (gsasl_random((char *)fresh, sizeof fresh) == GSASL_OK &&
-        ed_store_secret(st, FAKE_KEY_NAME, fresh, sizeof fresh, got) == 1) {
+        edd_store_secret(st, FAKE_KEY_NAME, fresh, sizeof fresh, got) == 1) {
         memcpy(s->fake_key, got, sizeof got);
         s->key_from = st;
     }
@@ -71,15 +71,15 @@ static void load_fake_key(ed_sasl *s, ed_store *st)
 /* A failed lookup is logged at most every DB_ERROR_LOG_EVERY seconds (an
  * outside party can cause one per login attempt); a lock held by another
  * process is the store's to log. */
-static void db_error(ed_sasl *s, ed_store *st, const char *user)
+static void db_error(edd_sasl *s, edd_store *st, const char *user)
 {
     s->db_errors++;
     time_t now = time(NULL);
-    if (ed_store_busy(st) ||
+    if (edd_store_busy(st) ||
         (s->db_error_logged && now - s->db_error_logged < DB_ERROR_LOG_EVERY))
         return;
-    ed_log_error("sasl: account database error looking up %s: %s (%u lookup%s failed "
-                 "since the last report)", user, ed_store_errmsg(st), s->db_errors,
+    edd_log_error("sasl: account database error looking up %s: %s (%u lookup%s failed "
+                 "since the last report)", user, edd_store_errmsg(st), s->db_errors,
                  s->db_errors == 1 ? "" : "s");
     s->db_error_logged = now;
     s->db_errors = 0;
@@ -87,7 +87,7 @@ static void db_error(ed_sasl *s, ed_store *st, const char *user)
 
 /* Normalise the SASL username (a JID local part, nodeprep: the same for
  * every mechanism) and load the account. */
-static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
+static void lookup(edd_sasl_conv *c, Gsasl_session *sess)
 {
     if (c->looked_up)
         return;
@@ -101,7 +101,7 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
     } else {
         snprintf(c->user, sizeof c->user, "%s", j->local);
         ed_jid_free(j);
-        int r = ed_store_account_get(c->st, c->user, &c->acct);
+        int r = edd_store_account_get(c->st, c->user, &c->acct);
         if (r == 1) {
             c->looked_up = 1;
             return;
@@ -115,7 +115,7 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
     /* Unknown user: a salt of the same form as a real one (16 bytes),
      * HMAC(persistent server secret, user), so stable across restarts; the
      * iteration count every account gets (extdiscoctl makes them all with
-     * ED_SASL_DEFAULT_ITER: one derived per user would tell the fakes
+     * EDD_SASL_DEFAULT_ITER: one derived per user would tell the fakes
      * apart); random keys that never match.  PLAIN derives from this
      * account like from a real one (the same PBKDF2 work either way). */
     unsigned char mac[32];
@@ -123,7 +123,7 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
     HMAC(EVP_sha256(), c->sasl->fake_key, sizeof c->sasl->fake_key,
          (const unsigned char *)c->user, strlen(c->user), mac, &maclen);
     memset(&c->acct, 0, sizeof c->acct);
-    c->acct.iter = ED_SASL_DEFAULT_ITER;
+    c->acct.iter = EDD_SASL_DEFAULT_ITER;
     b64(mac, 16, c->acct.salt, sizeof c->acct.salt);
     OPENSSL_cleanse(mac, sizeof mac);
     unsigned char rnd[32];
@@ -137,7 +137,7 @@ static void lookup(ed_sasl_conv *c, Gsasl_session *sess)
 
 static int callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
 {
-    ed_sasl_conv *c = gsasl_session_hook_get(sess);
+    edd_sasl_conv *c = gsasl_session_hook_get(sess);
     if (!c)
         return GSASL_NO_CALLBACK;
     char buf[16];
@@ -162,7 +162,7 @@ static int callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
         const char *pw = gsasl_property_fast(sess, GSASL_PASSWORD);
         /* the derivation runs for unknown users too (their fake account):
          * a failure takes as long whether the account exists or not */
-        bool match = pw && ed_sasl_check_password(&c->acct, pw);
+        bool match = pw && edd_sasl_check_password(&c->acct, pw);
         return match && c->looked_up == 1 ? GSASL_OK : GSASL_AUTHENTICATION_ERROR;
     }
     default:
@@ -170,21 +170,21 @@ static int callback(Gsasl *ctx, Gsasl_session *sess, Gsasl_property prop)
     }
 }
 
-ed_sasl *ed_sasl_new(void)
+edd_sasl *edd_sasl_new(void)
 {
-    ed_sasl *s = calloc(1, sizeof *s);
+    edd_sasl *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     if (gsasl_init(&s->ctx) != GSASL_OK ||
         gsasl_random((char *)s->fake_key, sizeof s->fake_key) != GSASL_OK) {
-        ed_sasl_free(s);
+        edd_sasl_free(s);
         return NULL;
     }
     gsasl_callback_set(s->ctx, callback);
     return s;
 }
 
-void ed_sasl_free(ed_sasl *s)
+void edd_sasl_free(edd_sasl *s)
 {
     if (!s)
         return;
@@ -194,7 +194,7 @@ void ed_sasl_free(ed_sasl *s)
     free(s);
 }
 
-size_t ed_sasl_mechanisms(bool tls, const char **out)
+size_t edd_sasl_mechanisms(bool tls, const char **out)
 {
     size_t n = 0;
     out[n++] = "SCRAM-SHA-256";
@@ -204,11 +204,11 @@ size_t ed_sasl_mechanisms(bool tls, const char **out)
     return n;
 }
 
-ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st,
+edd_sasl_conv *edd_sasl_start(edd_sasl *s, const char *mech, bool tls, edd_store *st,
                             const char *domain, const char **condition)
 {
     const char *mechs[3];
-    size_t n = ed_sasl_mechanisms(tls, mechs);
+    size_t n = edd_sasl_mechanisms(tls, mechs);
     bool offered = false;
     for (size_t i = 0; i < n; i++)
         offered |= strcmp(mechs[i], mech) == 0;
@@ -216,7 +216,7 @@ ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st
         *condition = "invalid-mechanism";
         return NULL;
     }
-    ed_sasl_conv *c = calloc(1, sizeof *c);
+    edd_sasl_conv *c = calloc(1, sizeof *c);
     if (!c) {
         *condition = "temporary-auth-failure";
         return NULL;
@@ -240,7 +240,7 @@ ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st
  * or a bare JID whose prepared local part and domain are the user's and the
  * served domain: "ALICE@LocalHost" for an authcid "alice" (RFC 6120 §6.3.8:
  * the authzid is a JID, compared after normalisation like the authcid). */
-static bool authzid_ok(ed_sasl_conv *c, const char *authzid)
+static bool authzid_ok(edd_sasl_conv *c, const char *authzid)
 {
     if (!authzid || !*authzid || strcmp(authzid, c->user) == 0)
         return true;
@@ -255,7 +255,7 @@ static bool authzid_ok(ed_sasl_conv *c, const char *authzid)
     return ok;
 }
 
-ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
+edd_sasl_status edd_sasl_step(edd_sasl_conv *c, const char *in, size_t inlen,
                             char **out, size_t *outlen, const char **condition)
 {
     *out = NULL;
@@ -268,26 +268,26 @@ ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
             if (!(*out = malloc(ol))) {
                 gsasl_free(o);
                 *condition = "temporary-auth-failure";
-                return ED_SASL_FAILURE;
+                return EDD_SASL_FAILURE;
             }
             memcpy(*out, o, ol);
             *outlen = ol;
         }
         gsasl_free(o);
         if (rc == GSASL_NEEDS_MORE)
-            return ED_SASL_CONTINUE;
+            return EDD_SASL_CONTINUE;
         /* authenticated: an authzid, if any, must name the user */
         if (c->looked_up != 1) {
             *condition = "not-authorized";
         } else if (!authzid_ok(c, gsasl_property_fast(c->sess, GSASL_AUTHZID))) {
             *condition = "invalid-authzid";
         } else {
-            return ED_SASL_SUCCESS;
+            return EDD_SASL_SUCCESS;
         }
         free(*out);
         *out = NULL;
         *outlen = 0;
-        return ED_SASL_FAILURE;
+        return EDD_SASL_FAILURE;
     }
     gsasl_free(o);
     if (c->db_error)
@@ -297,16 +297,16 @@ ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
         *condition = "malformed-request";
     else
         *condition = "not-authorized";
-    ed_log_debug("sasl: step failed for '%s': %s", c->user, gsasl_strerror(rc));
-    return ED_SASL_FAILURE;
+    edd_log_debug("sasl: step failed for '%s': %s", c->user, gsasl_strerror(rc));
+    return EDD_SASL_FAILURE;
 }
 
-const char *ed_sasl_user(const ed_sasl_conv *c)
+const char *edd_sasl_user(const edd_sasl_conv *c)
 {
     return c->user;
 }
 
-void ed_sasl_end(ed_sasl_conv *c)
+void edd_sasl_end(edd_sasl_conv *c)
 {
     if (!c)
         return;
@@ -336,10 +336,10 @@ static char *prep_password(const char *password)
     return p;
 }
 
-bool ed_sasl_make_account(const char *password, unsigned iter, ed_account *out)
+bool edd_sasl_make_account(const char *password, unsigned iter, edd_account *out)
 {
     memset(out, 0, sizeof *out);
-    out->iter = iter ? iter : ED_SASL_DEFAULT_ITER;
+    out->iter = iter ? iter : EDD_SASL_DEFAULT_ITER;
     char salt[16];
     unsigned char st1[20], sv1[20], st256[32], sv256[32];
     char *pw = prep_password(password);
@@ -358,14 +358,14 @@ bool ed_sasl_make_account(const char *password, unsigned iter, ed_account *out)
     return ok;
 }
 
-bool ed_sasl_check_password(const ed_account *a, const char *password)
+bool edd_sasl_check_password(const edd_account *a, const char *password)
 {
     char *salt = NULL;
     size_t saltlen = 0;
     if (gsasl_base64_from(a->salt, strlen(a->salt), &salt, &saltlen) != GSASL_OK)
         return false;
     unsigned char stored[32], server[32];
-    char enc[ED_STORE_KEY_MAX];
+    char enc[EDD_STORE_KEY_MAX];
     char *pw = prep_password(password);
     bool ok = pw && derive(GSASL_HASH_SHA256, pw, a->iter, salt, saltlen, stored, server) &&
               b64(stored, sizeof stored, enc, sizeof enc) &&

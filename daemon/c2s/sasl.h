@@ -1,4 +1,4 @@
-/* daemon/sasl.h — SASL for the standalone server, through libgsasl:
+/* daemon/c2s/sasl.h — SASL for the standalone server, through libgsasl:
  * SCRAM-SHA-256 and SCRAM-SHA-1 checked against the StoredKey/ServerKey of
  * the account database (the password is never stored), PLAIN (only offered
  * over TLS) checked by deriving the SCRAM-SHA-256 key from the password.
@@ -20,49 +20,49 @@
 
 #include "c2s/store.h"
 
-#define ED_SASL_DEFAULT_ITER 4096
-#define ED_SASL_MAX_MSG 4096 /* bytes of one decoded client message */
+#define EDD_SASL_DEFAULT_ITER 4096
+#define EDD_SASL_MAX_MSG 4096 /* bytes of one decoded client message */
 
-typedef struct ed_sasl ed_sasl;
-typedef struct ed_sasl_conv ed_sasl_conv;
+typedef struct edd_sasl edd_sasl;
+typedef struct edd_sasl_conv edd_sasl_conv;
 
 /* The gsasl context.  NULL on failure. */
-ed_sasl *ed_sasl_new(void);
-void ed_sasl_free(ed_sasl *s); /* NULL is a no-op */
+edd_sasl *edd_sasl_new(void);
+void edd_sasl_free(edd_sasl *s); /* NULL is a no-op */
 
 /* The mechanisms offered, best first: SCRAM-SHA-256, SCRAM-SHA-1 and, with
  * tls, PLAIN.  Static strings; returns the count (at most 3). */
-size_t ed_sasl_mechanisms(bool tls, const char **out);
+size_t edd_sasl_mechanisms(bool tls, const char **out);
 
-typedef enum ed_sasl_status {
-    ED_SASL_CONTINUE = 0, /* send a <challenge/> with *out */
-    ED_SASL_SUCCESS,      /* send <success/> with *out (may be empty) */
-    ED_SASL_FAILURE       /* send <failure><*condition/></failure> */
-} ed_sasl_status;
+typedef enum edd_sasl_status {
+    EDD_SASL_CONTINUE = 0, /* send a <challenge/> with *out */
+    EDD_SASL_SUCCESS,      /* send <success/> with *out (may be empty) */
+    EDD_SASL_FAILURE       /* send <failure><*condition/></failure> */
+} edd_sasl_status;
 
 /* Begin an exchange for mech.  NULL with *condition set ("invalid-mechanism"
  * or "temporary-auth-failure") on failure.  The store and domain are
  * borrowed and must outlive the exchange. */
-ed_sasl_conv *ed_sasl_start(ed_sasl *s, const char *mech, bool tls, ed_store *st,
+edd_sasl_conv *edd_sasl_start(edd_sasl *s, const char *mech, bool tls, edd_store *st,
                             const char *domain, const char **condition);
 
 /* One step with the client's decoded message (in may be NULL when inlen is
  * 0).  *out is malloc'd (caller frees; may be NULL with *outlen 0).
- * On ED_SASL_FAILURE *condition is an RFC 6120 §6.5 condition. */
-ed_sasl_status ed_sasl_step(ed_sasl_conv *c, const char *in, size_t inlen,
+ * On EDD_SASL_FAILURE *condition is an RFC 6120 §6.5 condition. */
+edd_sasl_status edd_sasl_step(edd_sasl_conv *c, const char *in, size_t inlen,
                             char **out, size_t *outlen, const char **condition);
 
-/* After ED_SASL_SUCCESS: the authenticated user's prepared local part. */
-const char *ed_sasl_user(const ed_sasl_conv *c);
+/* After EDD_SASL_SUCCESS: the authenticated user's prepared local part. */
+const char *edd_sasl_user(const edd_sasl_conv *c);
 
-void ed_sasl_end(ed_sasl_conv *c); /* NULL is a no-op */
+void edd_sasl_end(edd_sasl_conv *c); /* NULL is a no-op */
 
 /* New salt and the SHA-1 and SHA-256 keys for password (extdiscoctl).
- * iter 0 means ED_SASL_DEFAULT_ITER.  false on failure (bad UTF-8 after
+ * iter 0 means EDD_SASL_DEFAULT_ITER.  false on failure (bad UTF-8 after
  * SASLprep, allocation). */
-bool ed_sasl_make_account(const char *password, unsigned iter, ed_account *out);
+bool edd_sasl_make_account(const char *password, unsigned iter, edd_account *out);
 
 /* Does password match the account's SCRAM-SHA-256 key (constant time)? */
-bool ed_sasl_check_password(const ed_account *a, const char *password);
+bool edd_sasl_check_password(const edd_account *a, const char *password);
 
 #endif

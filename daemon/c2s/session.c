@@ -6,24 +6,24 @@
  * Memory: nothing big is allocated up front.  The XML parser is created
  * when the first stream byte arrives, and c2s.c's sweep releases its expat
  * state (ed_xml_stream_idle) once the session has been quiet for a second
- * or two; reads stop at ED_C2S_READ_HIGH bytes per turn; output is
+ * or two; reads stop at EDD_C2S_READ_HIGH bytes per turn; output is
  * serialised into the c2s-wide scratch buffer.
  *
  * I/O: through the session's transport (transport.h: plain TCP in
  * transport_tcp.c, TLS in transport_tls.c), nothing else.  Per request (the
  * benchmark's hot path) a bound plaintext session reads with one recv(2)
- * (ed_transport_fast_reads) and its replies to one read go out with one
- * send(2) (cork/uncork, ed_transport_send).
+ * (edd_transport_fast_reads) and its replies to one read go out with one
+ * send(2) (cork/uncork, edd_transport_send).
  *
- * Lifecycle: one state (ed_session_state, c2s_int.h), changed only by
- * ed_session_enter(), which logs every transition at debug level.  The
+ * Lifecycle: one state (edd_session_state, c2s_int.h), changed only by
+ * edd_session_enter(), which logs every transition at debug level.  The
  * parser hands events back (ed_xml_stream_next), so each stanza is handled
  * with nothing of the parser on the stack; a stanza that starts a new
  * stream (<starttls/>, SASL success) moves the state to one that waits for
  * a header, and the rest of the read is dropped with the old stream.
- * Closing: one path, ed_session_close() (flush what is queued, or abort),
+ * Closing: one path, edd_session_close() (flush what is queued, or abort),
  * safe from anywhere, also while router.c walks its lists: it only marks
- * the session CLOSING/CLOSED and stops its input; ed_session_reap(), the
+ * the session CLOSING/CLOSED and stops its input; edd_session_reap(), the
  * deferred close callback run from c2s.c's close event, then unregisters
  * it (router, pushes), frees the transport (a flushing one goes to io.c's
  * closer first) and frees the session. */
@@ -39,10 +39,10 @@
 #include "c2s/proxy_proto.h"
 #include "core/log.h"
 
-static void uncork(ed_session *s);
-static const ed_transport_cbs session_cbs;
+static void uncork(edd_session *s);
+static const edd_transport_cbs session_cbs;
 
-static const char *peer_str(const ed_session *s, char *buf, size_t n)
+static const char *peer_str(const edd_session *s, char *buf, size_t n)
 {
     char ip[ED_SIC_IP_MAX];
     int port = 0;
@@ -53,10 +53,10 @@ static const char *peer_str(const ed_session *s, char *buf, size_t n)
     return buf;
 }
 
-ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
-                           socklen_t salen, const ed_listener *l)
+edd_session *edd_session_new(edd_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,
+                           socklen_t salen, const edd_listener *l)
 {
-    ed_session *s = calloc(1, sizeof *s);
+    edd_session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->c2s = c;
@@ -66,13 +66,13 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
     s->peerlen = salen;
     s->started = c->srv->clock();
     s->serial = ++c->serial;
-    s->direct_tls = l->tls == ED_LISTEN_DIRECT;
-    s->state = l->proxy ? ED_SS_PROXY : s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM;
-    s->starttls_ok = l->tls == ED_LISTEN_STARTTLS && c->ssl;
+    s->direct_tls = l->tls == EDD_LISTEN_DIRECT;
+    s->state = l->proxy ? EDD_SS_PROXY : s->direct_tls ? EDD_SS_TLS_HANDSHAKE : EDD_SS_STREAM;
+    s->starttls_ok = l->tls == EDD_LISTEN_STARTTLS && c->ssl;
     s->t = s->direct_tls && !l->proxy
-               ? ed_transport_tls_new(c->base, fd, c->ssl, ED_C2S_READ_HIGH,
+               ? edd_transport_tls_new(c->base, fd, c->ssl, EDD_C2S_READ_HIGH,
                                       c->handshake_timeout, &session_cbs, s)
-               : ed_transport_tcp_new(c->base, fd, c->rbuf, sizeof c->rbuf, ED_C2S_READ_HIGH,
+               : edd_transport_tcp_new(c->base, fd, c->rbuf, sizeof c->rbuf, EDD_C2S_READ_HIGH,
                                       c->handshake_timeout, &session_cbs, s);
     if (!s->t) {
         free(s);
@@ -86,52 +86,52 @@ ed_session *ed_session_new(ed_c2s *c, evutil_socket_t fd, const struct sockaddr 
     return s;
 }
 
-void ed_session_free(ed_session *s)
+void edd_session_free(edd_session *s)
 {
-    ed_transport_free(s->t, false, 0);
+    edd_transport_free(s->t, false, 0);
     ed_xml_stream_free(s->xs);
-    ed_sasl_end(s->sasl);
+    edd_sasl_end(s->sasl);
     ed_jid_free(s->jid);
     free(s->presence);
     free(s->lang);
-    ed_router_pending_free(s);
-    ed_presence_directed_free(s);
+    edd_router_pending_free(s);
+    edd_presence_directed_free(s);
     free(s);
 }
 
 static const char *const state_names[] = {
-    [ED_SS_PROXY] = "proxy",           [ED_SS_TLS_HANDSHAKE] = "tls-handshake",
-    [ED_SS_STREAM] = "stream",         [ED_SS_AUTH_STREAM] = "auth-stream",
-    [ED_SS_OPEN] = "open",             [ED_SS_AUTHED] = "authed",
-    [ED_SS_BOUND] = "bound",           [ED_SS_CLOSING] = "closing",
-    [ED_SS_CLOSED] = "closed",
+    [EDD_SS_PROXY] = "proxy",           [EDD_SS_TLS_HANDSHAKE] = "tls-handshake",
+    [EDD_SS_STREAM] = "stream",         [EDD_SS_AUTH_STREAM] = "auth-stream",
+    [EDD_SS_OPEN] = "open",             [EDD_SS_AUTHED] = "authed",
+    [EDD_SS_BOUND] = "bound",           [EDD_SS_CLOSING] = "closing",
+    [EDD_SS_CLOSED] = "closed",
 };
 
-void ed_session_enter(ed_session *s, ed_session_state to)
+void edd_session_enter(edd_session *s, edd_session_state to)
 {
     if (s->state == to)
         return;
-    if (to >= ED_SS_BOUND) /* bound, or going: no longer "not logged in" */
-        ed_unauth_leave(s->c2s, s);
-    if (ed_log_get_level() >= ED_LOG_DEBUG)
-        ed_log_debug("c2s #%llu: %s -> %s", (unsigned long long)s->serial,
+    if (to >= EDD_SS_BOUND) /* bound, or going: no longer "not logged in" */
+        edd_unauth_leave(s->c2s, s);
+    if (edd_log_get_level() >= EDD_LOG_DEBUG)
+        edd_log_debug("c2s #%llu: %s -> %s", (unsigned long long)s->serial,
                      state_names[s->state], state_names[to]);
     s->state = to;
 }
 
-void ed_session_close(ed_session *s, ed_close_how how)
+void edd_session_close(edd_session *s, edd_close_how how)
 {
-    if (ed_session_closed(s))
+    if (edd_session_closed(s))
         return;
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     if (c->corked == s) {
-        if (how == ED_CLOSE_FLUSH)
+        if (how == EDD_CLOSE_FLUSH)
             uncork(s); /* what was sent so far goes out before the close */
         else
             c->corked = NULL; /* dropped with the connection */
     }
-    ed_session_enter(s, how == ED_CLOSE_FLUSH ? ED_SS_CLOSING : ED_SS_CLOSED);
-    ed_transport_stop(s->t, how == ED_CLOSE_FLUSH);
+    edd_session_enter(s, how == EDD_CLOSE_FLUSH ? EDD_SS_CLOSING : EDD_SS_CLOSED);
+    edd_transport_stop(s->t, how == EDD_CLOSE_FLUSH);
     /* out of the live list, onto the close callback's */
     if (s->prev)
         s->prev->next = s->next;
@@ -145,88 +145,88 @@ void ed_session_close(ed_session *s, ed_close_how how)
     event_active(c->close_ev, EV_TIMEOUT, 0);
 }
 
-void ed_session_reap(ed_c2s *c, int flush_secs)
+void edd_session_reap(edd_c2s *c, int flush_secs)
 {
     /* Unbinding sends unavailable presence, which may close more sessions
      * (their output overflows): they join the list; each only once. */
     while (c->closed) {
-        ed_session *s = c->closed;
+        edd_session *s = c->closed;
         c->closed = s->next;
         if (s->user)
-            ed_router_unbind(s);
-        ed_pushes_forget_owner(c->srv->pushes, s);
-        if (s->state == ED_SS_CLOSING) {
-            ed_transport_free(s->t, true, flush_secs);
+            edd_router_unbind(s);
+        edd_pushes_forget_owner(c->srv->pushes, s);
+        if (s->state == EDD_SS_CLOSING) {
+            edd_transport_free(s->t, true, flush_secs);
             s->t = NULL;
         }
         c->nsessions--;
-        ed_session_free(s);
+        edd_session_free(s);
     }
 }
 
 /* Too much queued for s (with n more bytes): the client is not reading. */
-static bool out_full(ed_session *s, size_t n)
+static bool out_full(edd_session *s, size_t n)
 {
-    size_t q = ed_transport_pending(s->t) + n;
+    size_t q = edd_transport_pending(s->t) + n;
     if (s->c2s->corked == s)
         q += s->c2s->cork.len;
-    if (q <= ED_C2S_OUT_MAX)
+    if (q <= EDD_C2S_OUT_MAX)
         return false;
     char p[64];
-    ed_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
-    ed_session_close(s, ED_CLOSE_ABORT);
+    edd_log_warn("c2s %s: output queue full, closing", peer_str(s, p, sizeof p));
+    edd_session_close(s, EDD_CLOSE_ABORT);
     return true;
 }
 
 /* Corking.  While a bound session's input is parsed, what it is sent is
- * gathered in c2s->cork and handed to ed_transport_send when the read is
+ * gathered in c2s->cork and handed to edd_transport_send when the read is
  * done: over plain TCP one send(2) (nothing queued before), the rest queued.
  * Queued writes alone cost every read that produced replies an epoll_ctl to
  * watch for writability, a loop turn, a writev and an epoll_ctl to stop
  * watching.  Only one session is corked at a time; output for other
  * sessions goes the usual way. */
-static void cork(ed_session *s)
+static void cork(edd_session *s)
 {
-    ed_c2s *c = s->c2s;
-    if (c->corked || s->state != ED_SS_BOUND)
+    edd_c2s *c = s->c2s;
+    if (c->corked || s->state != EDD_SS_BOUND)
         return;
     c->corked = s;
     ed_buf_reset(&c->cork);
 }
 
-static void uncork(ed_session *s)
+static void uncork(edd_session *s)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     if (c->corked != s)
         return;
     c->corked = NULL;
     ed_buf *b = &c->cork;
-    ed_transport_send(s->t, b->data, b->len);
-    ed_buf_reset_trim(b, 4 * ED_C2S_READ_HIGH * 8); /* a big burst: not kept */
+    edd_transport_send(s->t, b->data, b->len);
+    ed_buf_reset_trim(b, 4 * EDD_C2S_READ_HIGH * 8); /* a big burst: not kept */
 }
 
-void ed_session_send_raw(ed_session *s, const char *data, size_t n)
+void edd_session_send_raw(edd_session *s, const char *data, size_t n)
 {
-    if (ed_session_closed(s) || out_full(s, n))
+    if (edd_session_closed(s) || out_full(s, n))
         return;
     if (s->c2s->corked == s) {
         if (ed_buf_append(&s->c2s->cork, data, n) != ED_OK)
-            ed_session_close(s, ED_CLOSE_ABORT); /* out of memory: the stream is broken */
+            edd_session_close(s, EDD_CLOSE_ABORT); /* out of memory: the stream is broken */
         return;
     }
-    ed_transport_write(s->t, data, n);
+    edd_transport_write(s->t, data, n);
 }
 
-void ed_session_send(ed_session *s, const ed_elem *stanza)
+void edd_session_send(edd_session *s, const ed_elem *stanza)
 {
-    ed_c2s *c = s->c2s;
-    if (ed_session_closed(s))
+    edd_c2s *c = s->c2s;
+    if (edd_session_closed(s))
         return;
     if (c->corked == s) { /* straight into the cork, no copy */
         size_t before = c->cork.len;
         if (ed_xml_write(&c->cork, stanza, ED_NS_CLIENT) != ED_OK) {
             ed_buf_truncate(&c->cork, before);
-            ed_log_error("c2s: cannot serialise a stanza");
+            edd_log_error("c2s: cannot serialise a stanza");
             return;
         }
         if (out_full(s, 0)) /* the cork counts what was just written */
@@ -236,28 +236,28 @@ void ed_session_send(ed_session *s, const ed_elem *stanza)
     ed_buf *b = &c->out;
     ed_buf_reset(b);
     if (ed_xml_write(b, stanza, ED_NS_CLIENT) != ED_OK) {
-        ed_log_error("c2s: cannot serialise a stanza");
+        edd_log_error("c2s: cannot serialise a stanza");
         return;
     }
-    ed_session_send_raw(s, b->data, b->len);
+    edd_session_send_raw(s, b->data, b->len);
 }
 
 static void route_send(void *owner, const ed_elem *stanza)
 {
-    ed_session_send(owner, stanza);
+    edd_session_send(owner, stanza);
 }
 
-ed_route ed_session_route(ed_session *s)
+edd_route edd_session_route(edd_session *s)
 {
-    ed_route r = {.owner = s, .send = route_send};
+    edd_route r = {.owner = s, .send = route_send};
     return r;
 }
 
 /* --- stream ---------------------------------------------------------------- */
 
-static void send_header(ed_session *s)
+static void send_header(edd_session *s)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     unsigned char rnd[8];
     evutil_secure_rng_get_bytes(rnd, sizeof rnd);
     ed_buf *b = &c->out;
@@ -269,17 +269,17 @@ static void send_header(ed_session *s)
     ed_buf_puts(b, "' from='");
     ed_buf_xml_escape(b, c->domain, strlen(c->domain), 1);
     ed_buf_puts(b, "' version='1.0' xml:lang='en'>");
-    ed_session_send_raw(s, b->data, b->len);
+    edd_session_send_raw(s, b->data, b->len);
 }
 
-void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
+void edd_session_stream_error(edd_session *s, const char *cond, const char *text)
 {
-    if (ed_session_closed(s))
+    if (edd_session_closed(s))
         return;
     char p[64];
-    ed_log_info("c2s %s: stream error %s%s%s", peer_str(s, p, sizeof p), cond,
+    edd_log_info("c2s %s: stream error %s%s%s", peer_str(s, p, sizeof p), cond,
                 text ? ": " : "", text ? text : "");
-    if (!ed_session_stream_open(s))
+    if (!edd_session_stream_open(s))
         send_header(s); /* an error before our header: the header first */
     ed_buf *b = &s->c2s->out;
     ed_buf_reset(b);
@@ -290,25 +290,25 @@ void ed_session_stream_error(ed_session *s, const char *cond, const char *text)
         ed_buf_puts(b, "</text>");
     }
     ed_buf_puts(b, "</stream:error></stream:stream>");
-    ed_session_send_raw(s, b->data, b->len);
-    ed_session_close(s, ED_CLOSE_FLUSH);
+    edd_session_send_raw(s, b->data, b->len);
+    edd_session_close(s, EDD_CLOSE_FLUSH);
 }
 
-static void send_features(ed_session *s)
+static void send_features(edd_session *s)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     ed_buf *b = &c->out;
     ed_buf_reset(b);
     ed_buf_puts(b, "<stream:features>");
-    bool authed = s->state == ED_SS_AUTHED;
+    bool authed = s->state == EDD_SS_AUTHED;
     /* STARTTLS only before authentication (RFC 6120 §5.3.1: it comes
      * first; once authenticated it would only be refused) */
-    if (!authed && !ed_transport_secure(s->t) && s->starttls_ok)
+    if (!authed && !edd_transport_secure(s->t) && s->starttls_ok)
         ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" ED_NS_TLS "'><required/></starttls>"
                                       : "<starttls xmlns='" ED_NS_TLS "'/>");
-    if (!authed && (ed_transport_secure(s->t) || !c->require_tls)) {
+    if (!authed && (edd_transport_secure(s->t) || !c->require_tls)) {
         const char *m[3];
-        size_t n = ed_sasl_mechanisms(ed_transport_secure(s->t), m);
+        size_t n = edd_sasl_mechanisms(edd_transport_secure(s->t), m);
         ed_buf_puts(b, "<mechanisms xmlns='" ED_NS_SASL "'>");
         for (size_t i = 0; i < n; i++)
             ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);
@@ -318,34 +318,34 @@ static void send_features(ed_session *s)
         ed_buf_puts(b, "<bind xmlns='" ED_NS_BIND "'/><session xmlns='" ED_NS_SESSION
                        "'><optional/></session>");
     ed_buf_puts(b, "</stream:features>");
-    ed_session_send_raw(s, b->data, b->len);
+    edd_session_send_raw(s, b->data, b->len);
 }
 
 /* A plausible language tag (BCP 47 shape: letters, digits, '-'; at most
- * ED_C2S_LANG_MAX bytes); anything else is not stamped on stanzas. */
+ * EDD_C2S_LANG_MAX bytes); anything else is not stamped on stanzas. */
 static bool valid_lang(const char *t)
 {
     size_t n = 0;
     for (; t[n]; n++)
-        if (n >= ED_C2S_LANG_MAX ||
+        if (n >= EDD_C2S_LANG_MAX ||
             !((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' && t[n] <= 'Z') ||
               (t[n] >= '0' && t[n] <= '9') || (t[n] == '-' && n > 0)))
             return false;
     return n > 0;
 }
 
-static void on_open(ed_session *s, const ed_elem *hdr, const char *content_ns)
+static void on_open(edd_session *s, const ed_elem *hdr, const char *content_ns)
 {
     send_header(s);
-    ed_session_enter(s, s->state == ED_SS_AUTH_STREAM ? ED_SS_AUTHED : ED_SS_OPEN);
+    edd_session_enter(s, s->state == EDD_SS_AUTH_STREAM ? EDD_SS_AUTHED : EDD_SS_OPEN);
     const char *to = ed_elem_attr(hdr, "to");
     const char *version = ed_elem_attr(hdr, "version");
     if (strcmp(content_ns, ED_NS_CLIENT) != 0) {
-        ed_session_stream_error(s, "invalid-namespace", "the content namespace must be jabber:client");
+        edd_session_stream_error(s, "invalid-namespace", "the content namespace must be jabber:client");
         return;
     }
     if (!version || atoi(version) < 1) {
-        ed_session_stream_error(s, "unsupported-version", "XMPP 1.0 is required");
+        edd_session_stream_error(s, "unsupported-version", "XMPP 1.0 is required");
         return;
     }
     ed_err e;
@@ -353,7 +353,7 @@ static void on_open(ed_session *s, const ed_elem *hdr, const char *content_ns)
     bool ok = norm && strcmp(norm, s->c2s->domain) == 0;
     free(norm);
     if (!ok) {
-        ed_session_stream_error(s, "host-unknown", "this server serves another domain");
+        edd_session_stream_error(s, "host-unknown", "this server serves another domain");
         return;
     }
     /* RFC 6120 §4.7.4: the stream's default language, stamped on the
@@ -364,63 +364,63 @@ static void on_open(ed_session *s, const ed_elem *hdr, const char *content_ns)
     send_features(s);
 }
 
-static void on_close(ed_session *s)
+static void on_close(edd_session *s)
 {
-    ed_session_send_raw(s, "</stream:stream>", 16);
-    ed_session_close(s, ED_CLOSE_FLUSH);
+    edd_session_send_raw(s, "</stream:stream>", 16);
+    edd_session_close(s, EDD_CLOSE_FLUSH);
 }
 
 /* --- before binding ---------------------------------------------------------- */
 
-static void handle_preauth(ed_session *s, ed_elem *st)
+static void handle_preauth(edd_session *s, ed_elem *st)
 {
     if (strcmp(st->ns, ED_NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
-        if (ed_transport_secure(s->t) || !s->starttls_ok) {
-            ed_session_send_raw(s, "<failure xmlns='" ED_NS_TLS "'/></stream:stream>",
+        if (edd_transport_secure(s->t) || !s->starttls_ok) {
+            edd_session_send_raw(s, "<failure xmlns='" ED_NS_TLS "'/></stream:stream>",
                                 strlen("<failure xmlns='" ED_NS_TLS "'/></stream:stream>"));
-            ed_session_close(s, ED_CLOSE_FLUSH);
+            edd_session_close(s, EDD_CLOSE_FLUSH);
             return;
         }
         static const char proceed[] = "<proceed xmlns='" ED_NS_TLS "'/>";
-        ed_session_send_raw(s, proceed, sizeof proceed - 1);
-        ed_session_enter(s, ED_SS_TLS_HANDSHAKE); /* read_input goes on */
+        edd_session_send_raw(s, proceed, sizeof proceed - 1);
+        edd_session_enter(s, EDD_SS_TLS_HANDSHAKE); /* read_input goes on */
         return;
     }
     if (strcmp(st->ns, ED_NS_SASL) == 0) {
-        ed_session_sasl(s, st);
+        edd_session_sasl(s, st);
         return;
     }
-    ed_session_stream_error(s, "not-authorized", "authenticate first");
+    edd_session_stream_error(s, "not-authorized", "authenticate first");
 }
 
-static void handle_bind(ed_session *s, ed_elem *iq, ed_elem *bind)
+static void handle_bind(edd_session *s, ed_elem *iq, ed_elem *bind)
 {
     ed_elem *res = ed_elem_child(bind, "resource", ED_NS_BIND);
     const char *want = res ? ed_elem_text(res) : NULL;
     const char *cond = NULL;
     if (want && !*want)
         want = NULL; /* the server names it */
-    if (!ed_router_bind(s, want, &cond)) {
+    if (!edd_router_bind(s, want, &cond)) {
         ed_elem *e = ed_stanza_error(iq, cond, NULL, NULL);
         if (e)
-            ed_session_send(s, e);
+            edd_session_send(s, e);
         ed_elem_free(e);
         return;
     }
-    ed_session_enter(s, ED_SS_BOUND);
-    ed_transport_set_timeout(s->t, s->c2s->idle_timeout);
-    ed_transport_fast_reads(s->t);
+    edd_session_enter(s, EDD_SS_BOUND);
+    edd_transport_set_timeout(s->t, s->c2s->idle_timeout);
+    edd_transport_fast_reads(s->t);
     ed_elem *r = ed_iq_result(iq);
     ed_elem *b = r ? ed_elem_add(r, "bind", ED_NS_BIND) : NULL;
     ed_elem *j = b ? ed_elem_add(b, "jid", NULL) : NULL;
     if (j && ed_elem_add_text(j, s->jid->full, strlen(s->jid->full)) == ED_OK)
-        ed_session_send(s, r);
+        edd_session_send(s, r);
     ed_elem_free(r);
     char p[64];
-    ed_log_info("c2s %s: bound %s", peer_str(s, p, sizeof p), s->jid->full);
+    edd_log_info("c2s %s: bound %s", peer_str(s, p, sizeof p), s->jid->full);
 }
 
-static void handle_prebind(ed_session *s, ed_elem *st)
+static void handle_prebind(edd_session *s, ed_elem *st)
 {
     const char *type = ed_elem_attr(st, "type");
     ed_elem *p = strcmp(st->name, "iq") == 0 && strcmp(st->ns, ED_NS_CLIENT) == 0
@@ -430,69 +430,69 @@ static void handle_prebind(ed_session *s, ed_elem *st)
         handle_bind(s, st, p);
         return;
     }
-    ed_session_stream_error(s, "not-authorized", "bind a resource first");
+    edd_session_stream_error(s, "not-authorized", "bind a resource first");
 }
 
-static void on_stanza(ed_session *s, ed_elem *st)
+static void on_stanza(edd_session *s, ed_elem *st)
 {
-    if (s->state == ED_SS_OPEN)
+    if (s->state == EDD_SS_OPEN)
         handle_preauth(s, st);
-    else if (s->state == ED_SS_AUTHED)
+    else if (s->state == EDD_SS_AUTHED)
         handle_prebind(s, st);
     else if (strcmp(st->ns, ED_NS_CLIENT) != 0 ||
              (strcmp(st->name, "iq") && strcmp(st->name, "message") &&
               strcmp(st->name, "presence")))
-        ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+        edd_session_stream_error(s, "unsupported-stanza-type", NULL);
     else
-        ed_router_stanza(s, st);
+        edd_router_stanza(s, st);
     ed_elem_free(st);
 }
 
 /* --- reading --------------------------------------------------------------- */
 
 /* The PROXY header.  true when the stream may go on. */
-static bool read_proxy(ed_session *s)
+static bool read_proxy(edd_session *s)
 {
     size_t len;
-    const unsigned char *p = (const unsigned char *)ed_transport_pullup(s->t, ED_PROXY_MAX, &len);
-    ed_proxy_info info;
+    const unsigned char *p = (const unsigned char *)edd_transport_pullup(s->t, EDD_PROXY_MAX, &len);
+    edd_proxy_info info;
     size_t used = 0;
     const char *why = NULL;
-    ed_proxy_status st = p ? ed_proxy_parse(p, len, &info, &used, &why) : ED_PROXY_BAD;
-    if (st == ED_PROXY_NEED_MORE) {
-        if (len < ED_PROXY_MAX)
+    edd_proxy_status st = p ? edd_proxy_parse(p, len, &info, &used, &why) : EDD_PROXY_BAD;
+    if (st == EDD_PROXY_NEED_MORE) {
+        if (len < EDD_PROXY_MAX)
             return false;
-        st = ED_PROXY_BAD;
+        st = EDD_PROXY_BAD;
         why = "PROXY header too long";
     }
     char pb[64];
-    if (st == ED_PROXY_BAD) {
-        ed_log_info("c2s %s: %s", peer_str(s, pb, sizeof pb), why ? why : "bad PROXY header");
+    if (st == EDD_PROXY_BAD) {
+        edd_log_info("c2s %s: %s", peer_str(s, pb, sizeof pb), why ? why : "bad PROXY header");
         if (s->direct_tls) {
-            ed_session_close(s, ED_CLOSE_ABORT); /* the client speaks TLS: nothing to say */
+            edd_session_close(s, EDD_CLOSE_ABORT); /* the client speaks TLS: nothing to say */
         } else {
-            ed_session_enter(s, ED_SS_STREAM);
-            ed_session_stream_error(s, "bad-format", "a PROXY protocol header was expected");
+            edd_session_enter(s, EDD_SS_STREAM);
+            edd_session_stream_error(s, "bad-format", "a PROXY protocol header was expected");
         }
         return false;
     }
-    ed_transport_drain(s->t, used);
+    edd_transport_drain(s->t, used);
     if (!info.local) {
         memcpy(&s->peer, &info.src, info.srclen);
         s->peerlen = info.srclen;
-        if (!ed_unauth_enter(s->c2s, s)) {
-            ed_log_warn("c2s %s: %u connections of this address are not logged in yet "
+        if (!edd_unauth_enter(s->c2s, s)) {
+            edd_log_warn("c2s %s: %u connections of this address are not logged in yet "
                         "(limits.max_unauthenticated_per_address), closing another",
                         peer_str(s, pb, sizeof pb), s->c2s->max_unauth_per_address);
-            ed_session_close(s, ED_CLOSE_ABORT);
+            edd_session_close(s, EDD_CLOSE_ABORT);
             return false;
         }
     }
-    ed_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
-    ed_session_enter(s, s->direct_tls ? ED_SS_TLS_HANDSHAKE : ED_SS_STREAM);
+    edd_log_debug("c2s: PROXY v%d: client %s", info.version, peer_str(s, pb, sizeof pb));
+    edd_session_enter(s, s->direct_tls ? EDD_SS_TLS_HANDSHAKE : EDD_SS_STREAM);
     if (s->direct_tls) {
-        if (!ed_transport_start_tls(s->t, s->c2s->ssl, true)) {
-            ed_session_close(s, ED_CLOSE_ABORT);
+        if (!edd_transport_start_tls(s->t, s->c2s->ssl, true)) {
+            edd_session_close(s, EDD_CLOSE_ABORT);
             return false;
         }
         /* the filter reads what is left in the lower buffer */
@@ -509,10 +509,10 @@ typedef enum { FED, FED_CLOSED, FED_NEW_STREAM } fed;
  * event started a new stream (<proceed/> or <success/> sent: the state
  * waits for a header again), after which nothing more of the old stream is
  * looked at. */
-static fed feed(ed_session *s, const char *p, size_t n)
+static fed feed(edd_session *s, const char *p, size_t n)
 {
     if (!s->xs && !(s->xs = ed_xml_stream_new(&s->c2s->xlim))) {
-        ed_session_close(s, ED_CLOSE_ABORT);
+        edd_session_close(s, EDD_CLOSE_ABORT);
         return FED_CLOSED;
     }
     ed_err e = ed_xml_stream_feed(s->xs, p, n);
@@ -525,70 +525,70 @@ static fed feed(ed_session *s, const char *p, size_t n)
             on_stanza(s, ev.elem);
         else
             on_close(s);
-        if (ed_session_closed(s))
+        if (edd_session_closed(s))
             return FED_CLOSED;
-        if (s->state == ED_SS_TLS_HANDSHAKE || s->state == ED_SS_AUTH_STREAM)
+        if (s->state == EDD_SS_TLS_HANDSHAKE || s->state == EDD_SS_AUTH_STREAM)
             return FED_NEW_STREAM;
     }
     if (e != ED_OK) {
         const char *cond = ed_err_stream_condition(e);
-        ed_session_stream_error(s, cond ? cond : "not-well-formed",
+        edd_session_stream_error(s, cond ? cond : "not-well-formed",
                                 ed_xml_stream_error_detail(s->xs));
         return FED_CLOSED;
     }
     return FED;
 }
 
-static void read_input(ed_session *s)
+static void read_input(edd_session *s)
 {
-    if (s->state == ED_SS_PROXY && !read_proxy(s))
+    if (s->state == EDD_SS_PROXY && !read_proxy(s))
         return;
-    if (s->state == ED_SS_TLS_HANDSHAKE)
-        ed_session_enter(s, ED_SS_STREAM); /* input: the handshake is done */
-    if (s->state != ED_SS_BOUND &&
+    if (s->state == EDD_SS_TLS_HANDSHAKE)
+        edd_session_enter(s, EDD_SS_STREAM); /* input: the handshake is done */
+    if (s->state != EDD_SS_BOUND &&
         s->c2s->srv->clock() - s->started > s->c2s->handshake_timeout) {
-        ed_session_stream_error(s, "connection-timeout", "too slow to log in");
+        edd_session_stream_error(s, "connection-timeout", "too slow to log in");
         return;
     }
     const char *p;
     size_t n;
-    while ((p = ed_transport_peek(s->t, &n)) != NULL) {
+    while ((p = edd_transport_peek(s->t, &n)) != NULL) {
         fed f = feed(s, p, n);
-        ed_transport_drain(s->t, n);
+        edd_transport_drain(s->t, n);
         if (f == FED_CLOSED)
             return;
         if (f == FED_NEW_STREAM) {
             /* a new stream starts; nothing of the old one may be left */
-            ed_transport_drain(s->t, SIZE_MAX);
+            edd_transport_drain(s->t, SIZE_MAX);
             if (ed_xml_stream_reset(s->xs) != ED_OK)
-                ed_session_close(s, ED_CLOSE_ABORT);
-            else if (s->state == ED_SS_TLS_HANDSHAKE &&
-                     !ed_transport_start_tls(s->t, s->c2s->ssl, false))
-                ed_session_close(s, ED_CLOSE_ABORT);
+                edd_session_close(s, EDD_CLOSE_ABORT);
+            else if (s->state == EDD_SS_TLS_HANDSHAKE &&
+                     !edd_transport_start_tls(s->t, s->c2s->ssl, false))
+                edd_session_close(s, EDD_CLOSE_ABORT);
             return;
         }
     }
 }
 
-static void read_start(ed_session *s)
+static void read_start(edd_session *s)
 {
     s->active = true;
     s->parser_idle = false;
-    if (s->state == ED_SS_BOUND && s->busy_reads < ED_C2S_BUSY_READS)
+    if (s->state == EDD_SS_BOUND && s->busy_reads < EDD_C2S_BUSY_READS)
         s->busy_reads++;
     cork(s);
 }
 
-static void read_done(ed_session *s)
+static void read_done(edd_session *s)
 {
     uncork(s);
     /* An unused parser costs several KiB: give its expat state back at
-     * once, unless the session is busy (ED_C2S_BUSY_READS reads since it
+     * once, unless the session is busy (EDD_C2S_BUSY_READS reads since it
      * was bound, within one sweep period: it keeps the parser until the
      * sweep finds it quiet).  A login costs a few cheap rebuilds; in return
      * short-lived parsers do not end up strewn between the long-lived
      * blocks of other sessions, which would keep whole pages resident. */
-    if (ed_session_stream_open(s) && s->xs && s->busy_reads < ED_C2S_BUSY_READS)
+    if (edd_session_stream_open(s) && s->xs && s->busy_reads < EDD_C2S_BUSY_READS)
         s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 
@@ -596,55 +596,55 @@ static void read_done(ed_session *s)
 
 static void on_readable(void *arg)
 {
-    ed_session *s = arg;
+    edd_session *s = arg;
     read_start(s);
     read_input(s);
     read_done(s);
 }
 
-void ed_session_check_deadline(ed_session *s, int64_t now)
+void edd_session_check_deadline(edd_session *s, int64_t now)
 {
-    if (s->state >= ED_SS_BOUND || now - s->started <= s->c2s->handshake_timeout)
+    if (s->state >= EDD_SS_BOUND || now - s->started <= s->c2s->handshake_timeout)
         return;
-    if (s->state == ED_SS_PROXY || s->state == ED_SS_TLS_HANDSHAKE) {
+    if (s->state == EDD_SS_PROXY || s->state == EDD_SS_TLS_HANDSHAKE) {
         /* no XML can go out yet: the PROXY header or the TLS handshake is
          * still coming in (one byte at a time, perhaps) */
         char peer[INET6_ADDRSTRLEN + 8];
-        ed_log_info("c2s #%llu (%s): %s not done within %lld s, closed",
+        edd_log_info("c2s #%llu (%s): %s not done within %lld s, closed",
                     (unsigned long long)s->serial, peer_str(s, peer, sizeof peer),
-                    s->state == ED_SS_PROXY ? "PROXY header" : "TLS handshake",
+                    s->state == EDD_SS_PROXY ? "PROXY header" : "TLS handshake",
                     (long long)s->c2s->handshake_timeout);
-        ed_session_close(s, ED_CLOSE_ABORT);
+        edd_session_close(s, EDD_CLOSE_ABORT);
         return;
     }
-    ed_session_stream_error(s, "connection-timeout", "too slow to log in");
+    edd_session_stream_error(s, "connection-timeout", "too slow to log in");
 }
 
 static void on_connected(void *arg)
 {
-    ed_session *s = arg; /* TLS handshake done */
-    if (s->state == ED_SS_TLS_HANDSHAKE)
-        ed_session_enter(s, ED_SS_STREAM);
+    edd_session *s = arg; /* TLS handshake done */
+    if (s->state == EDD_SS_TLS_HANDSHAKE)
+        edd_session_enter(s, EDD_SS_STREAM);
 }
 
 static void on_timeout(void *arg)
 {
-    ed_session *s = arg;
-    ed_session_stream_error(s, "connection-timeout",
-                            s->state == ED_SS_BOUND ? "idle for too long" : "too slow to log in");
+    edd_session *s = arg;
+    edd_session_stream_error(s, "connection-timeout",
+                            s->state == EDD_SS_BOUND ? "idle for too long" : "too slow to log in");
 }
 
 static void on_closed(void *arg, const char *why)
 {
-    ed_session *s = arg;
+    edd_session *s = arg;
     if (why) {
         char p[64];
-        ed_log_debug("c2s %s: %s", peer_str(s, p, sizeof p), why);
+        edd_log_debug("c2s %s: %s", peer_str(s, p, sizeof p), why);
     }
-    ed_session_close(s, ED_CLOSE_ABORT); /* EOF or error */
+    edd_session_close(s, EDD_CLOSE_ABORT); /* EOF or error */
 }
 
-static const ed_transport_cbs session_cbs = {
+static const edd_transport_cbs session_cbs = {
     .readable = on_readable,
     .connected = on_connected,
     .timeout = on_timeout,

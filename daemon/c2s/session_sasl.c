@@ -1,4 +1,4 @@
-/* daemon/session_sasl.c — SASL (RFC 6120 §6) for a c2s session, through
+/* daemon/c2s/session_sasl.c — SASL (RFC 6120 §6) for a c2s session, through
  * sasl.c (libgsasl; SCRAM keys from the store): <auth/>, <response/>,
  * <abort/>, failed-login throttling per address.  The rest of the session
  * is session.c's. */
@@ -11,7 +11,7 @@
 #include "c2s/c2s_int.h"
 #include "core/log.h"
 
-static void sasl_reply(ed_session *s, const char *name, const char *cond,
+static void sasl_reply(edd_session *s, const char *name, const char *cond,
                        const char *data, size_t n, const char *text)
 {
     ed_buf *b = &s->c2s->out;
@@ -29,7 +29,7 @@ static void sasl_reply(ed_session *s, const char *name, const char *cond,
         char *enc = NULL;
         size_t el = 0;
         if (gsasl_base64_to(data, n, &enc, &el) != GSASL_OK) {
-            ed_session_close(s, ED_CLOSE_ABORT);
+            edd_session_close(s, EDD_CLOSE_ABORT);
             return;
         }
         ed_buf_puts(b, ">");
@@ -39,10 +39,10 @@ static void sasl_reply(ed_session *s, const char *name, const char *cond,
     } else {
         ed_buf_puts(b, "/>");
     }
-    ed_session_send_raw(s, b->data, b->len);
+    edd_session_send_raw(s, b->data, b->len);
 }
 
-static const char *peer_ip(const ed_session *s, char *ip)
+static const char *peer_ip(const edd_session *s, char *ip)
 {
     int port;
     if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
@@ -50,45 +50,45 @@ static const char *peer_ip(const ed_session *s, char *ip)
     return ip;
 }
 
-static void sasl_failed(ed_session *s, const char *cond, const char *text)
+static void sasl_failed(edd_session *s, const char *cond, const char *text)
 {
-    ed_c2s *c = s->c2s;
-    ed_sasl_end(s->sasl);
+    edd_c2s *c = s->c2s;
+    edd_sasl_end(s->sasl);
     s->sasl = NULL;
     sasl_reply(s, "failure", cond, NULL, 0, text);
     if (strcmp(cond, "not-authorized") == 0) {
         char ip[ED_SIC_IP_MAX];
-        ed_throttle_failed(c->throttle, peer_ip(s, ip), c->srv->clock());
-        ed_log_info("c2s %s: authentication failed", ip);
+        edd_throttle_failed(c->throttle, peer_ip(s, ip), c->srv->clock());
+        edd_log_info("c2s %s: authentication failed", ip);
     }
-    if (++s->auth_failures >= ED_C2S_MAX_AUTH_FAILURES)
-        ed_session_stream_error(s, "policy-violation", "too many failed authentication attempts");
+    if (++s->auth_failures >= EDD_C2S_MAX_AUTH_FAILURES)
+        edd_session_stream_error(s, "policy-violation", "too many failed authentication attempts");
 }
 
-static void sasl_step(ed_session *s, const char *in, size_t inlen)
+static void sasl_step(edd_session *s, const char *in, size_t inlen)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     char *out = NULL;
     size_t outlen = 0;
     const char *cond = NULL;
-    ed_sasl_status st = ed_sasl_step(s->sasl, in, inlen, &out, &outlen, &cond);
-    if (st == ED_SASL_CONTINUE) {
+    edd_sasl_status st = edd_sasl_step(s->sasl, in, inlen, &out, &outlen, &cond);
+    if (st == EDD_SASL_CONTINUE) {
         sasl_reply(s, "challenge", NULL, out ? out : "", outlen, NULL);
-    } else if (st == ED_SASL_SUCCESS) {
+    } else if (st == EDD_SASL_SUCCESS) {
         ed_jid *j = NULL;
-        if (ed_jid_make(ed_sasl_user(s->sasl), c->domain, NULL, &j) != ED_OK) {
+        if (ed_jid_make(edd_sasl_user(s->sasl), c->domain, NULL, &j) != ED_OK) {
             free(out);
             sasl_failed(s, "not-authorized", NULL);
             return;
         }
         char ip[ED_SIC_IP_MAX];
-        ed_throttle_succeeded(c->throttle, peer_ip(s, ip));
+        edd_throttle_succeeded(c->throttle, peer_ip(s, ip));
         sasl_reply(s, "success", NULL, out, outlen, NULL);
-        ed_log_info("c2s %s: %s authenticated", ip, j->bare);
-        ed_sasl_end(s->sasl);
+        edd_log_info("c2s %s: %s authenticated", ip, j->bare);
+        edd_sasl_end(s->sasl);
         s->sasl = NULL;
         s->jid = j;
-        ed_session_enter(s, ED_SS_AUTH_STREAM); /* session.c resets the stream */
+        edd_session_enter(s, EDD_SS_AUTH_STREAM); /* session.c resets the stream */
     } else {
         sasl_failed(s, cond, NULL);
     }
@@ -108,27 +108,27 @@ static bool sasl_data(ed_elem *e, char **out, size_t *outlen, bool *present)
     if (!*t || strcmp(t, "=") == 0)
         return true;
     size_t n = strlen(t);
-    if (n > ED_SASL_MAX_MSG * 4 / 3 + 4)
+    if (n > EDD_SASL_MAX_MSG * 4 / 3 + 4)
         return false;
     return gsasl_base64_from(t, n, out, outlen) == GSASL_OK;
 }
 
-static void handle_auth(ed_session *s, ed_elem *st)
+static void handle_auth(edd_session *s, ed_elem *st)
 {
-    ed_c2s *c = s->c2s;
+    edd_c2s *c = s->c2s;
     if (s->sasl) {
-        ed_sasl_end(s->sasl);
+        edd_sasl_end(s->sasl);
         s->sasl = NULL;
     }
     const char *mech = ed_elem_attr(st, "mechanism");
-    bool tls = ed_transport_secure(s->t);
+    bool tls = edd_transport_secure(s->t);
     if (!tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
         sasl_reply(s, "failure", "encryption-required", NULL, 0,
                    c->require_tls ? "STARTTLS first" : "PLAIN needs TLS");
         return;
     }
     char ip[ED_SIC_IP_MAX];
-    int64_t wait = ed_throttle_wait(c->throttle, peer_ip(s, ip), c->srv->clock());
+    int64_t wait = edd_throttle_wait(c->throttle, peer_ip(s, ip), c->srv->clock());
     if (wait > 0) {
         char text[80];
         snprintf(text, sizeof text, "too many failed logins; try again in %lld s",
@@ -137,7 +137,7 @@ static void handle_auth(ed_session *s, ed_elem *st)
         return;
     }
     const char *cond = "invalid-mechanism";
-    if (!mech || !(s->sasl = ed_sasl_start(c->sasl, mech, tls, c->store, c->domain, &cond))) {
+    if (!mech || !(s->sasl = edd_sasl_start(c->sasl, mech, tls, c->store, c->domain, &cond))) {
         sasl_reply(s, "failure", cond, NULL, 0, NULL);
         return;
     }
@@ -155,7 +155,7 @@ static void handle_auth(ed_session *s, ed_elem *st)
     gsasl_free(data);
 }
 
-static void handle_response(ed_session *s, ed_elem *st)
+static void handle_response(edd_session *s, ed_elem *st)
 {
     if (!s->sasl) {
         sasl_reply(s, "failure", "malformed-request", NULL, 0, "no exchange in progress");
@@ -172,17 +172,17 @@ static void handle_response(ed_session *s, ed_elem *st)
     gsasl_free(data);
 }
 
-void ed_session_sasl(ed_session *s, ed_elem *st)
+void edd_session_sasl(edd_session *s, ed_elem *st)
 {
     if (strcmp(st->name, "auth") == 0) {
         handle_auth(s, st);
     } else if (strcmp(st->name, "response") == 0) {
         handle_response(s, st);
     } else if (strcmp(st->name, "abort") == 0) {
-        ed_sasl_end(s->sasl);
+        edd_sasl_end(s->sasl);
         s->sasl = NULL;
         sasl_reply(s, "failure", "aborted", NULL, 0, NULL);
     } else {
-        ed_session_stream_error(s, "unsupported-stanza-type", NULL);
+        edd_session_stream_error(s, "unsupported-stanza-type", NULL);
     }
 }

@@ -1,12 +1,12 @@
-/* daemon/store_sqlite.c — accounts and rosters in SQLite (see store.h).
+/* daemon/c2s/store_sqlite.c — accounts and rosters in SQLite (see store.h).
  *
  * A lock held by another process (extdiscoctl, a backup, sqlite3 BEGIN
  * EXCLUSIVE) must not stall extdiscod's event loop: the busy handler waits
- * at most busy_wait_ms (ED_STORE_BUSY_WAIT_MS) and then makes every call
- * fail at once for ED_STORE_BUSY_BACKOFF_MS, so that a burst of calls
+ * at most busy_wait_ms (EDD_STORE_BUSY_WAIT_MS) and then makes every call
+ * fail at once for EDD_STORE_BUSY_BACKOFF_MS, so that a burst of calls
  * (logins, a presence broadcast) costs the loop one short wait, not one
  * wait each.  The lock is logged once and then at most every
- * ED_STORE_LOG_EVERY_MS with the number of calls refused meanwhile. */
+ * EDD_STORE_LOG_EVERY_MS with the number of calls refused meanwhile. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +20,10 @@
 #include "core/log.h"
 #include "c2s/store.h"
 
-#define ED_STORE_LOG_EVERY_MS 10000
-#define ED_STORE_CHECK_FILE_MS 1000
+#define EDD_STORE_LOG_EVERY_MS 10000
+#define EDD_STORE_CHECK_FILE_MS 1000
 
-struct ed_store {
+struct edd_store {
     sqlite3 *db;
     char *path;
     unsigned busy_wait_ms;   /* longest wait for a lock */
@@ -46,15 +46,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void note_busy(ed_store *st, int64_t now)
+static void note_busy(edd_store *st, int64_t now)
 {
     st->busy_refused++;
-    if (st->busy_logged && now - st->busy_logged < ED_STORE_LOG_EVERY_MS)
+    if (st->busy_logged && now - st->busy_logged < EDD_STORE_LOG_EVERY_MS)
         return;
-    ed_log_warn("database %s is locked by another process: %u call%s refused (each waits "
+    edd_log_warn("database %s is locked by another process: %u call%s refused (each waits "
                 "at most %u ms, then calls fail at once for %u ms)", st->path,
                 st->busy_refused, st->busy_refused == 1 ? "" : "s", st->busy_wait_ms,
-                ED_STORE_BUSY_BACKOFF_MS);
+                EDD_STORE_BUSY_BACKOFF_MS);
     st->busy_logged = now;
     st->busy_refused = 0;
 }
@@ -62,13 +62,13 @@ static void note_busy(ed_store *st, int64_t now)
 /* sqlite3_busy_handler: nonzero to try again. */
 static int on_busy(void *arg, int count)
 {
-    ed_store *st = arg;
+    edd_store *st = arg;
     int64_t now = now_ms();
     if (count == 0)
         st->wait_start = now;
     if (now < st->busy_until || now - st->wait_start >= (int64_t)st->busy_wait_ms) {
         if (now >= st->busy_until)
-            st->busy_until = now + ED_STORE_BUSY_BACKOFF_MS;
+            st->busy_until = now + EDD_STORE_BUSY_BACKOFF_MS;
         st->busy = true;
         note_busy(st, now);
         return 0;
@@ -103,9 +103,9 @@ static const char schema_secrets[] =
     "CREATE TABLE IF NOT EXISTS secrets ("
     "  name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);";
 
-static ed_store *store_open(const char *path, char *err, size_t errlen)
+static edd_store *store_open(const char *path, char *err, size_t errlen)
 {
-    ed_store *st = calloc(1, sizeof *st);
+    edd_store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         snprintf(err, errlen, "%s: out of memory", path);
         free(st);
@@ -118,7 +118,7 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
         goto fail;
     }
     /* opening happens before the loop runs: it may wait for a lock */
-    st->busy_wait_ms = ED_STORE_OPEN_WAIT_MS;
+    st->busy_wait_ms = EDD_STORE_OPEN_WAIT_MS;
     sqlite3_busy_handler(st->db, on_busy, st);
     sqlite3_stmt *q;
     int version = -1;
@@ -131,9 +131,9 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         goto fail;
     }
-    if (version > ED_STORE_SCHEMA_VERSION) {
+    if (version > EDD_STORE_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: schema version %d is newer than this program's (%d)",
-                 path, version, ED_STORE_SCHEMA_VERSION);
+                 path, version, EDD_STORE_SCHEMA_VERSION);
         goto fail;
     }
     if (version < 1) {
@@ -176,29 +176,29 @@ static ed_store *store_open(const char *path, char *err, size_t errlen)
         st->dev = sb.st_dev;
         st->ino = sb.st_ino;
     }
-    st->busy_wait_ms = ED_STORE_BUSY_WAIT_MS;
+    st->busy_wait_ms = EDD_STORE_BUSY_WAIT_MS;
     st->busy_logged = 0;
     st->busy_refused = 0;
     st->busy_until = 0;
     return st;
 fail:
-    ed_store_close(st);
+    edd_store_close(st);
     return NULL;
 }
 
-ed_store *ed_store_open(const char *path, char *err, size_t errlen)
+edd_store *edd_store_open(const char *path, char *err, size_t errlen)
 {
     /* the file holds SCRAM keys: owner-only, and so are the journal files
      * SQLite creates next to it (umask is per process: restored at once) */
     mode_t old_mask = umask(077);
-    ed_store *st = store_open(path, err, errlen);
+    edd_store *st = store_open(path, err, errlen);
     umask(old_mask);
     if (st)
         chmod(path, 0600); /* an older, wider file; fails harmlessly if not ours */
     return st;
 }
 
-void ed_store_close(ed_store *st)
+void edd_store_close(edd_store *st)
 {
     if (!st)
         return;
@@ -207,22 +207,22 @@ void ed_store_close(ed_store *st)
     free(st);
 }
 
-void ed_store_set_busy_wait(ed_store *st, unsigned ms)
+void edd_store_set_busy_wait(edd_store *st, unsigned ms)
 {
     st->busy_wait_ms = ms;
 }
 
-bool ed_store_busy(const ed_store *st)
+bool edd_store_busy(const edd_store *st)
 {
     return st->busy;
 }
 
 /* Is the file at the path still the one opened?  Checked at most every
- * ED_STORE_CHECK_FILE_MS, logged once per change (store.h). */
-static void check_file(ed_store *st)
+ * EDD_STORE_CHECK_FILE_MS, logged once per change (store.h). */
+static void check_file(edd_store *st)
 {
     int64_t now = now_ms();
-    if (!st->have_id || (st->file_checked && now - st->file_checked < ED_STORE_CHECK_FILE_MS))
+    if (!st->have_id || (st->file_checked && now - st->file_checked < EDD_STORE_CHECK_FILE_MS))
         return;
     st->file_checked = now;
     struct stat sb;
@@ -230,16 +230,16 @@ static void check_file(ed_store *st)
     bool gone = (rc != 0 && errno == ENOENT) ||
                 (rc == 0 && (sb.st_dev != st->dev || sb.st_ino != st->ino));
     if (gone && !st->file_gone)
-        ed_log_error("database %s was %s while extdiscod runs: extdiscod keeps using the "
+        edd_log_error("database %s was %s while extdiscod runs: extdiscod keeps using the "
                      "file it opened (accounts and roster changes in a new file are not "
                      "seen, changes made now are lost with the old file); restore it and "
                      "restart extdiscod", st->path, rc != 0 ? "deleted" : "replaced");
     else if (!gone && st->file_gone && rc == 0)
-        ed_log_info("database %s: the file opened is back at its path", st->path);
+        edd_log_info("database %s: the file opened is back at its path", st->path);
     st->file_gone = gone;
 }
 
-static sqlite3_stmt *prep(ed_store *st, const char *sql)
+static sqlite3_stmt *prep(edd_store *st, const char *sql)
 {
     st->busy = false;
     sqlite3_stmt *q = NULL;
@@ -264,7 +264,7 @@ static bool copy_col(sqlite3_stmt *q, int col, char *dst, size_t n)
     return true;
 }
 
-int ed_store_account_get(ed_store *st, const char *user, ed_account *out)
+int edd_store_account_get(edd_store *st, const char *user, edd_account *out)
 {
     check_file(st);
     sqlite3_stmt *q = prep(st, "SELECT salt, iter, sha1_stored, sha1_server, "
@@ -291,7 +291,7 @@ int ed_store_account_get(ed_store *st, const char *user, ed_account *out)
     return ret;
 }
 
-int ed_store_account_put(ed_store *st, const char *user, const ed_account *a,
+int edd_store_account_put(edd_store *st, const char *user, const edd_account *a,
                          bool create)
 {
     sqlite3_stmt *q = prep(st, create
@@ -315,7 +315,7 @@ int ed_store_account_put(ed_store *st, const char *user, const ed_account *a,
     return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
-static int exec_user(ed_store *st, const char *sql, const char *a, const char *b)
+static int exec_user(edd_store *st, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *q = prep(st, sql);
     if (!q)
@@ -328,7 +328,7 @@ static int exec_user(ed_store *st, const char *sql, const char *a, const char *b
     return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
-int ed_store_account_del(ed_store *st, const char *user)
+int edd_store_account_del(edd_store *st, const char *user)
 {
     st->busy = false;
     if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -342,7 +342,7 @@ int ed_store_account_del(ed_store *st, const char *user)
 
 /* --- roster ---------------------------------------------------------------- */
 
-void ed_roster_item_clear(ed_roster_item *it)
+void edd_roster_item_clear(edd_roster_item *it)
 {
     free(it->contact);
     free(it->name);
@@ -352,10 +352,10 @@ void ed_roster_item_clear(ed_roster_item *it)
     memset(it, 0, sizeof *it);
 }
 
-void ed_roster_items_free(ed_roster_item *v, size_t n)
+void edd_roster_items_free(edd_roster_item *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        ed_roster_item_clear(&v[i]);
+        edd_roster_item_clear(&v[i]);
     free(v);
 }
 
@@ -367,15 +367,15 @@ static char *dup_col(sqlite3_stmt *q, int col)
 
 /* Groups are stored joined by LF (names with control characters are
  * refused before they get here). */
-static bool split_groups(const char *s, ed_roster_item *it)
+static bool split_groups(const char *s, edd_roster_item *it)
 {
     if (!s || !*s)
         return true;
     size_t n = 1;
     for (const char *p = s; *p; p++)
         n += *p == '\n';
-    if (n > ED_ROSTER_MAX_GROUPS)
-        n = ED_ROSTER_MAX_GROUPS;
+    if (n > EDD_ROSTER_MAX_GROUPS)
+        n = EDD_ROSTER_MAX_GROUPS;
     it->groups = calloc(n, sizeof *it->groups);
     if (!it->groups)
         return false;
@@ -393,7 +393,7 @@ static bool split_groups(const char *s, ed_roster_item *it)
     return true;
 }
 
-static bool row_to_item(sqlite3_stmt *q, ed_roster_item *it)
+static bool row_to_item(sqlite3_stmt *q, edd_roster_item *it)
 {
     memset(it, 0, sizeof *it);
     it->contact = dup_col(q, 0);
@@ -408,7 +408,7 @@ static bool row_to_item(sqlite3_stmt *q, ed_roster_item *it)
 
 #define ROSTER_COLS "contact, name, sub, ask, pending_in, groups, hidden"
 
-int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
+int edd_store_roster_list(edd_store *st, const char *user, edd_roster_item **out,
                          size_t *n)
 {
     *out = NULL;
@@ -419,26 +419,26 @@ int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
         return -1;
     bind_texts(q, user, NULL);
     size_t cap = 0;
-    ed_roster_item *v = NULL;
+    edd_roster_item *v = NULL;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 8;
-            ed_roster_item *nv = realloc(v, nc * sizeof *nv);
+            edd_roster_item *nv = realloc(v, nc * sizeof *nv);
             if (!nv)
                 goto fail;
             v = nv;
             cap = nc;
         }
         if (!row_to_item(q, &v[*n])) {
-            ed_roster_item_clear(&v[*n]);
+            edd_roster_item_clear(&v[*n]);
             goto fail;
         }
         (*n)++;
     }
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
-        ed_roster_items_free(v, *n);
+        edd_roster_items_free(v, *n);
         *n = 0;
         return -1;
     }
@@ -446,12 +446,12 @@ int ed_store_roster_list(ed_store *st, const char *user, ed_roster_item **out,
     return 0;
 fail:
     sqlite3_finalize(q);
-    ed_roster_items_free(v, *n);
+    edd_roster_items_free(v, *n);
     *n = 0;
     return -1;
 }
 
-int ed_store_roster_contacts(ed_store *st, const char *user, int mask,
+int edd_store_roster_contacts(edd_store *st, const char *user, int mask,
                              void (*fn)(void *ud, const char *contact), void *ud)
 {
     sqlite3_stmt *q = prep(st, "SELECT contact FROM roster WHERE user = ? AND (sub & ?) != 0 "
@@ -470,8 +470,8 @@ int ed_store_roster_contacts(ed_store *st, const char *user, int mask,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
-                        ed_roster_item *out)
+int edd_store_roster_get(edd_store *st, const char *user, const char *contact,
+                        edd_roster_item *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *q = prep(st, "SELECT " ROSTER_COLS " FROM roster WHERE user = ? "
@@ -485,12 +485,12 @@ int ed_store_roster_get(ed_store *st, const char *user, const char *contact,
     else
         ret = rc == SQLITE_DONE ? 0 : -1;
     if (ret < 0)
-        ed_roster_item_clear(out);
+        edd_roster_item_clear(out);
     sqlite3_finalize(q);
     return ret;
 }
 
-int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it)
+int edd_store_roster_put(edd_store *st, const char *user, const edd_roster_item *it)
 {
     /* the count limit applies to new items only; the size limit to every
      * item that grows */
@@ -509,10 +509,10 @@ int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it
     sqlite3_finalize(q);
     if (rc != SQLITE_ROW)
         return -1;
-    if (!exists && count >= ED_ROSTER_MAX_ITEMS)
+    if (!exists && count >= EDD_ROSTER_MAX_ITEMS)
         return 0;
     size_t wire = it->hidden ? 0 : it->wire; /* not in a result */
-    if ((int64_t)wire > before && (uint64_t)others + wire > ED_ROSTER_MAX_WIRE)
+    if ((int64_t)wire > before && (uint64_t)others + wire > EDD_ROSTER_MAX_WIRE)
         return 0;
 
     size_t glen = 1;
@@ -550,23 +550,23 @@ int ed_store_roster_put(ed_store *st, const char *user, const ed_roster_item *it
     return rc == SQLITE_DONE ? 1 : -1;
 }
 
-int ed_store_roster_del(ed_store *st, const char *user, const char *contact)
+int edd_store_roster_del(edd_store *st, const char *user, const char *contact)
 {
     return exec_user(st, "DELETE FROM roster WHERE user = ? AND contact = ?", user,
                      contact);
 }
 
-int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t errlen)
+int edd_store_check_writable(edd_store *st, const char *path, char *err, size_t errlen)
 {
     /* a real write that changes nothing (the schema version it already
      * has): SQLite must write the file and create its journal in the
      * directory; an empty transaction would touch neither */
     char sql[96];
     snprintf(sql, sizeof sql, "BEGIN IMMEDIATE; PRAGMA user_version = %d; COMMIT;",
-             ED_STORE_SCHEMA_VERSION);
+             EDD_STORE_SCHEMA_VERSION);
     mode_t old_mask = umask(077);
     unsigned wait = st->busy_wait_ms; /* before the loop runs: may wait */
-    st->busy_wait_ms = ED_STORE_OPEN_WAIT_MS;
+    st->busy_wait_ms = EDD_STORE_OPEN_WAIT_MS;
     st->busy_until = 0;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     st->busy_wait_ms = wait;
@@ -580,7 +580,7 @@ int ed_store_check_writable(ed_store *st, const char *path, char *err, size_t er
 }
 
 /* The secret's value into out: 1, 0 none, -1 error (or another size). */
-static int secret_get(ed_store *st, const char *name, size_t n, unsigned char *out)
+static int secret_get(edd_store *st, const char *name, size_t n, unsigned char *out)
 {
     sqlite3_stmt *q = prep(st, "SELECT value FROM secrets WHERE name = ?");
     if (!q)
@@ -598,7 +598,7 @@ static int secret_get(ed_store *st, const char *name, size_t n, unsigned char *o
     return ret;
 }
 
-int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
+int edd_store_secret(edd_store *st, const char *name, const unsigned char *fresh,
                     size_t n, unsigned char *out)
 {
     /* read first: a write (and its fsync) only the first time */
@@ -617,7 +617,7 @@ int ed_store_secret(ed_store *st, const char *name, const unsigned char *fresh,
     return secret_get(st, name, n, out) == 1 ? 1 : -1; /* another process may have won */
 }
 
-const char *ed_store_errmsg(ed_store *st)
+const char *edd_store_errmsg(edd_store *st)
 {
     return st && st->db ? sqlite3_errmsg(st->db) : "no database";
 }

@@ -1,4 +1,4 @@
-/* daemon/throttle.c — see throttle.h.  A linear table: it is consulted only
+/* daemon/c2s/throttle.c — see throttle.h.  A linear table: it is consulted only
  * when a client authenticates, which costs a PBKDF2 anyway. */
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +14,21 @@ typedef struct slot {
     int64_t until;       /* locked out until then */
 } slot;
 
-struct ed_throttle {
+struct edd_throttle {
     slot *v;
     size_t n, max;
 };
 
-ed_throttle *ed_throttle_new(size_t max)
+edd_throttle *edd_throttle_new(size_t max)
 {
-    ed_throttle *t = calloc(1, sizeof *t);
+    edd_throttle *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->max = max ? max : 4096;
     return t;
 }
 
-void ed_throttle_free(ed_throttle *t)
+void edd_throttle_free(edd_throttle *t)
 {
     if (!t)
         return;
@@ -36,7 +36,7 @@ void ed_throttle_free(ed_throttle *t)
     free(t);
 }
 
-static slot *find(ed_throttle *t, const char *addr)
+static slot *find(edd_throttle *t, const char *addr)
 {
     for (size_t i = 0; i < t->n; i++)
         if (strcmp(t->v[i].addr, addr) == 0)
@@ -44,29 +44,29 @@ static slot *find(ed_throttle *t, const char *addr)
     return NULL;
 }
 
-static void drop(ed_throttle *t, slot *s)
+static void drop(edd_throttle *t, slot *s)
 {
     *s = t->v[--t->n];
 }
 
-int64_t ed_throttle_wait(ed_throttle *t, const char *addr, int64_t now)
+int64_t edd_throttle_wait(edd_throttle *t, const char *addr, int64_t now)
 {
     slot *s = find(t, addr);
     if (!s)
         return 0;
-    if (now - s->last >= ED_THROTTLE_FORGET) {
+    if (now - s->last >= EDD_THROTTLE_FORGET) {
         drop(t, s);
         return 0;
     }
     return s->until > now ? s->until - now : 0;
 }
 
-void ed_throttle_failed(ed_throttle *t, const char *addr, int64_t now)
+void edd_throttle_failed(edd_throttle *t, const char *addr, int64_t now)
 {
     if (strlen(addr) >= ADDR_MAX)
         return;
     slot *s = find(t, addr);
-    if (s && now - s->last >= ED_THROTTLE_FORGET) {
+    if (s && now - s->last >= EDD_THROTTLE_FORGET) {
         s->failures = 0;
         s->until = 0;
     }
@@ -90,16 +90,16 @@ void ed_throttle_failed(ed_throttle *t, const char *addr, int64_t now)
     }
     s->failures++;
     s->last = now;
-    if (s->failures > ED_THROTTLE_FREE) {
-        unsigned k = s->failures - ED_THROTTLE_FREE - 1;
-        int64_t delay = k >= 16 ? ED_THROTTLE_MAX : (int64_t)ED_THROTTLE_BASE << k;
-        if (delay > ED_THROTTLE_MAX)
-            delay = ED_THROTTLE_MAX;
+    if (s->failures > EDD_THROTTLE_FREE) {
+        unsigned k = s->failures - EDD_THROTTLE_FREE - 1;
+        int64_t delay = k >= 16 ? EDD_THROTTLE_MAX : (int64_t)EDD_THROTTLE_BASE << k;
+        if (delay > EDD_THROTTLE_MAX)
+            delay = EDD_THROTTLE_MAX;
         s->until = now + delay;
     }
 }
 
-void ed_throttle_succeeded(ed_throttle *t, const char *addr)
+void edd_throttle_succeeded(edd_throttle *t, const char *addr)
 {
     slot *s = find(t, addr);
     if (s)

@@ -5,7 +5,7 @@
  * and what the bufferevent had read is consumed, reads go straight to
  * recv(2) into the c2s-wide buffer (the bufferevent's evbuffer_read costs
  * an ioctl(FIONREAD) and a copy per read) and a read's replies go out with
- * one send(2) (io.c's ed_io_send).  The bufferevent keeps the writing (and
+ * one send(2) (io.c's edd_io_send).  The bufferevent keeps the writing (and
  * reports write errors); the read timeout moves to the read event
  * (persistent: reset by every read). */
 #include <errno.h>
@@ -24,7 +24,7 @@
 
 /* --- the bufferevent-backed operations --------------------------------- */
 
-const char *ed_transport_bev_peek(ed_transport *t, size_t *n)
+const char *edd_transport_bev_peek(edd_transport *t, size_t *n)
 {
     struct evbuffer *in = bufferevent_get_input(t->bev);
     struct evbuffer_iovec v;
@@ -36,7 +36,7 @@ const char *ed_transport_bev_peek(ed_transport *t, size_t *n)
     return v.iov_base;
 }
 
-const char *ed_transport_bev_pullup(ed_transport *t, size_t max, size_t *n)
+const char *edd_transport_bev_pullup(edd_transport *t, size_t max, size_t *n)
 {
     struct evbuffer *in = bufferevent_get_input(t->bev);
     size_t len = evbuffer_get_length(in);
@@ -46,30 +46,30 @@ const char *ed_transport_bev_pullup(ed_transport *t, size_t max, size_t *n)
     return (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 }
 
-void ed_transport_bev_drain(ed_transport *t, size_t n)
+void edd_transport_bev_drain(edd_transport *t, size_t n)
 {
     struct evbuffer *in = bufferevent_get_input(t->bev);
     evbuffer_drain(in, n == SIZE_MAX ? evbuffer_get_length(in) : n);
 }
 
-void ed_transport_bev_write(ed_transport *t, const char *p, size_t n)
+void edd_transport_bev_write(edd_transport *t, const char *p, size_t n)
 {
     bufferevent_write(t->bev, p, n);
 }
 
-size_t ed_transport_bev_pending(const ed_transport *t)
+size_t edd_transport_bev_pending(const edd_transport *t)
 {
     return evbuffer_get_length(bufferevent_get_output(t->bev));
 }
 
-void ed_transport_bev_set_timeout(ed_transport *t, int64_t secs)
+void edd_transport_bev_set_timeout(edd_transport *t, int64_t secs)
 {
     t->timeout = secs;
     struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
     bufferevent_set_timeouts(t->bev, &tv, NULL);
 }
 
-void ed_transport_bev_stop(ed_transport *t, bool flush)
+void edd_transport_bev_stop(edd_transport *t, bool flush)
 {
     t->stopped = true;
     if (t->rev) {
@@ -82,24 +82,24 @@ void ed_transport_bev_stop(ed_transport *t, bool flush)
     bufferevent_setcb(t->bev, NULL, NULL, NULL, NULL);
 }
 
-void ed_transport_bev_free(ed_transport *t, bool flush, int flush_secs)
+void edd_transport_bev_free(edd_transport *t, bool flush, int flush_secs)
 {
     if (t->rev)
         event_free(t->rev);
     if (t->bev) {
         if (flush)
-            ed_io_close_later(t->base, t->bev, flush_secs);
+            edd_io_close_later(t->base, t->bev, flush_secs);
         else
             bufferevent_free(t->bev);
     }
     free(t);
 }
 
-static void fast_reading(ed_transport *t);
+static void fast_reading(edd_transport *t);
 
 static void on_bev_read(struct bufferevent *bev, void *arg)
 {
-    ed_transport *t = arg;
+    edd_transport *t = arg;
     t->cbs.readable(t->ud);
     if (t->fast && !t->stopped)
         fast_reading(t);
@@ -107,7 +107,7 @@ static void on_bev_read(struct bufferevent *bev, void *arg)
 
 static void on_bev_event(struct bufferevent *bev, short what, void *arg)
 {
-    ed_transport *t = arg;
+    edd_transport *t = arg;
     if (what & BEV_EVENT_CONNECTED) { /* TLS handshake done */
         t->cbs.connected(t->ud);
         return;
@@ -122,41 +122,41 @@ static void on_bev_event(struct bufferevent *bev, short what, void *arg)
     t->cbs.closed(t->ud, why); /* EOF or error */
 }
 
-void ed_transport_bev_setup(ed_transport *t)
+void edd_transport_bev_setup(edd_transport *t)
 {
     bufferevent_setcb(t->bev, on_bev_read, NULL, on_bev_event, t);
     bufferevent_setwatermark(t->bev, EV_READ, 0, t->read_high);
-    ed_transport_bev_set_timeout(t, t->timeout);
+    edd_transport_bev_set_timeout(t, t->timeout);
     bufferevent_enable(t->bev, EV_READ | EV_WRITE);
 }
 
 /* --- plain TCP ------------------------------------------------------------ */
 
-static const char *tcp_peek(ed_transport *t, size_t *n)
+static const char *tcp_peek(edd_transport *t, size_t *n)
 {
     if (!t->rev)
-        return ed_transport_bev_peek(t, n);
+        return edd_transport_bev_peek(t, n);
     *n = t->rlen - t->roff;
     return *n ? t->rbuf + t->roff : NULL;
 }
 
-static void tcp_drain(ed_transport *t, size_t n)
+static void tcp_drain(edd_transport *t, size_t n)
 {
     if (!t->rev) {
-        ed_transport_bev_drain(t, n);
+        edd_transport_bev_drain(t, n);
         return;
     }
     t->roff = n >= t->rlen - t->roff ? t->rlen : t->roff + n;
 }
 
-static void tcp_send(ed_transport *t, const char *p, size_t n)
+static void tcp_send(edd_transport *t, const char *p, size_t n)
 {
-    ed_io_send(t->bev, true, p, n);
+    edd_io_send(t->bev, true, p, n);
 }
 
-static void tcp_set_timeout(ed_transport *t, int64_t secs)
+static void tcp_set_timeout(edd_transport *t, int64_t secs)
 {
-    ed_transport_bev_set_timeout(t, secs);
+    edd_transport_bev_set_timeout(t, secs);
     if (t->rev) {
         struct timeval tv = {.tv_sec = secs > 0 ? secs : 1, .tv_usec = 0};
         event_add(t->rev, &tv);
@@ -165,7 +165,7 @@ static void tcp_set_timeout(ed_transport *t, int64_t secs)
 
 static void on_fast_read(evutil_socket_t fd, short what, void *arg)
 {
-    ed_transport *t = arg;
+    edd_transport *t = arg;
     if (what & EV_TIMEOUT) {
         t->cbs.timeout(t->ud);
         return;
@@ -187,7 +187,7 @@ static void on_fast_read(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Switch to recv(2) once nothing is left in the bufferevent's input. */
-static void fast_reading(ed_transport *t)
+static void fast_reading(edd_transport *t)
 {
     if (t->rev || t->ops->secure || evbuffer_get_length(bufferevent_get_input(t->bev)) > 0)
         return;
@@ -206,33 +206,33 @@ static void fast_reading(ed_transport *t)
     bufferevent_disable(t->bev, EV_READ);
 }
 
-static void tcp_fast_reads(ed_transport *t)
+static void tcp_fast_reads(edd_transport *t)
 {
     t->fast = true; /* on_bev_read switches when the read is done */
 }
 
-static const ed_transport_ops tcp_ops = {
+static const edd_transport_ops tcp_ops = {
     .name = "tcp",
     .secure = false,
     .peek = tcp_peek,
-    .pullup = ed_transport_bev_pullup,
+    .pullup = edd_transport_bev_pullup,
     .drain = tcp_drain,
-    .write = ed_transport_bev_write,
+    .write = edd_transport_bev_write,
     .send = tcp_send,
-    .pending = ed_transport_bev_pending,
+    .pending = edd_transport_bev_pending,
     .set_timeout = tcp_set_timeout,
     .fast_reads = tcp_fast_reads,
-    .start_tls = ed_transport_tls_start,
-    .stop = ed_transport_bev_stop,
-    .free = ed_transport_bev_free,
+    .start_tls = edd_transport_tls_start,
+    .stop = edd_transport_bev_stop,
+    .free = edd_transport_bev_free,
     .why = NULL,
 };
 
-ed_transport *ed_transport_tcp_new(struct event_base *base, evutil_socket_t fd,
+edd_transport *edd_transport_tcp_new(struct event_base *base, evutil_socket_t fd,
                                    char *rbuf, size_t rbufsz, size_t read_high,
-                                   int64_t timeout, const ed_transport_cbs *cbs, void *ud)
+                                   int64_t timeout, const edd_transport_cbs *cbs, void *ud)
 {
-    ed_transport *t = calloc(1, sizeof *t);
+    edd_transport *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     if (!(t->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE))) {
@@ -247,6 +247,6 @@ ed_transport *ed_transport_tcp_new(struct event_base *base, evutil_socket_t fd,
     t->timeout = timeout;
     t->cbs = *cbs;
     t->ud = ud;
-    ed_transport_bev_setup(t);
+    edd_transport_bev_setup(t);
     return t;
 }

@@ -21,7 +21,7 @@
 
 /* "TLS: " and the reasons OpenSSL queued for the failed connection,
  * separated by "; "; NULL when there are none. */
-static const char *tls_why(ed_transport *t, char *buf, size_t n)
+static const char *tls_why(edd_transport *t, char *buf, size_t n)
 {
     unsigned long e;
     size_t len = 0;
@@ -34,44 +34,44 @@ static const char *tls_why(ed_transport *t, char *buf, size_t n)
     return len ? buf : NULL;
 }
 
-static void tls_send(ed_transport *t, const char *p, size_t n)
+static void tls_send(edd_transport *t, const char *p, size_t n)
 {
-    ed_io_send(t->bev, false, p, n); /* OpenSSL writes: no direct send(2) */
+    edd_io_send(t->bev, false, p, n); /* OpenSSL writes: no direct send(2) */
 }
 
-static void tls_fast_reads(ed_transport *t)
+static void tls_fast_reads(edd_transport *t)
 {
     (void)t; /* OpenSSL reads the socket */
 }
 
-static bool tls_start_again(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
+static bool tls_start_again(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
     (void)t, (void)ctx, (void)after_proxy;
     return false; /* already TLS */
 }
 
-const ed_transport_ops ed_transport_tls_ops = {
+const edd_transport_ops edd_transport_tls_ops = {
     .name = "tls",
     .secure = true,
-    .peek = ed_transport_bev_peek,
-    .pullup = ed_transport_bev_pullup,
-    .drain = ed_transport_bev_drain,
-    .write = ed_transport_bev_write,
+    .peek = edd_transport_bev_peek,
+    .pullup = edd_transport_bev_pullup,
+    .drain = edd_transport_bev_drain,
+    .write = edd_transport_bev_write,
     .send = tls_send,
-    .pending = ed_transport_bev_pending,
-    .set_timeout = ed_transport_bev_set_timeout,
+    .pending = edd_transport_bev_pending,
+    .set_timeout = edd_transport_bev_set_timeout,
     .fast_reads = tls_fast_reads,
     .start_tls = tls_start_again,
-    .stop = ed_transport_bev_stop,
-    .free = ed_transport_bev_free,
+    .stop = edd_transport_bev_stop,
+    .free = edd_transport_bev_free,
     .why = tls_why,
 };
 
-ed_transport *ed_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
+edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
                                    size_t read_high, int64_t timeout,
-                                   const ed_transport_cbs *cbs, void *ud)
+                                   const edd_transport_cbs *cbs, void *ud)
 {
-    ed_transport *t = calloc(1, sizeof *t);
+    edd_transport *t = calloc(1, sizeof *t);
     SSL *ssl = t ? SSL_new(ctx) : NULL;
     if (ssl)
         t->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
@@ -82,13 +82,13 @@ ed_transport *ed_transport_tls_new(struct event_base *base, evutil_socket_t fd, 
         return NULL;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(t->bev, 1);
-    t->ops = &ed_transport_tls_ops;
+    t->ops = &edd_transport_tls_ops;
     t->base = base;
     t->read_high = read_high;
     t->timeout = timeout;
     t->cbs = *cbs;
     t->ud = ud;
-    ed_transport_bev_setup(t);
+    edd_transport_bev_setup(t);
     return t;
 }
 
@@ -97,7 +97,7 @@ ed_transport *ed_transport_tls_new(struct event_base *base, evutil_socket_t fd, 
  * connection, and the queued <proceed/> is written out first).  Direct TLS
  * after a PROXY header: the bytes already read are the start of the TLS
  * handshake, so a filter is stacked on the socket bufferevent instead. */
-bool ed_transport_tls_start(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
+bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
@@ -116,7 +116,7 @@ bool ed_transport_tls_start(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
             if (evbuffer_write(out, fd) <= 0)
                 break;
         if (evbuffer_get_length(out) > 0) {
-            ed_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+            edd_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
                         evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
             SSL_free(ssl);
             return false;
@@ -140,7 +140,7 @@ bool ed_transport_tls_start(ed_transport *t, SSL_CTX *ctx, bool after_proxy)
     }
     bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
     t->bev = tls;
-    t->ops = &ed_transport_tls_ops;
-    ed_transport_bev_setup(t);
+    t->ops = &edd_transport_tls_ops;
+    edd_transport_bev_setup(t);
     return true;
 }

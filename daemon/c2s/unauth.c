@@ -10,13 +10,13 @@
 
 #include "c2s/c2s_int.h"
 
-struct ed_unauth_entry {
-    ed_hash_node node; /* key: addr */
+struct edd_unauth_entry {
+    edd_hash_node node; /* key: addr */
     unsigned count;
     char addr[ED_SIC_IP_MAX];
 };
 
-bool ed_unauth_enter(ed_c2s *c, ed_session *s)
+bool edd_unauth_enter(edd_c2s *c, edd_session *s)
 {
     if (s->ua)
         return true;
@@ -25,19 +25,19 @@ bool ed_unauth_enter(ed_c2s *c, ed_session *s)
     if (ed_sic_format_peer((const struct sockaddr *)&s->peer, s->peerlen, ip, &port) != ED_OK)
         return true; /* not an IP address (a UNIX socket): not counted */
     if (!c->unauth) {
-        unsigned char key[ED_HASH_KEY_LEN];
-        ed_hash_random_key(key);
-        if (!(c->unauth = ed_hash_new(key, 0)))
+        unsigned char key[EDD_HASH_KEY_LEN];
+        edd_hash_random_key(key);
+        if (!(c->unauth = edd_hash_new(key, 0)))
             return false;
     }
-    struct ed_unauth_entry *e =
-        ED_HASH_ENTRY(ed_hash_get(c->unauth, ip), struct ed_unauth_entry, node);
+    struct edd_unauth_entry *e =
+        EDD_HASH_ENTRY(edd_hash_get(c->unauth, ip), struct edd_unauth_entry, node);
     if (!e) {
         if (!(e = calloc(1, sizeof *e)))
             return false;
         memcpy(e->addr, ip, sizeof e->addr);
         e->node.key = e->addr;
-        if (ed_hash_put(c->unauth, &e->node) != ED_OK) {
+        if (edd_hash_put(c->unauth, &e->node) != ED_OK) {
             free(e);
             return false;
         }
@@ -49,28 +49,28 @@ bool ed_unauth_enter(ed_c2s *c, ed_session *s)
     return true;
 }
 
-void ed_unauth_leave(ed_c2s *c, ed_session *s)
+void edd_unauth_leave(edd_c2s *c, edd_session *s)
 {
-    struct ed_unauth_entry *e = s->ua;
+    struct edd_unauth_entry *e = s->ua;
     if (!e)
         return;
     s->ua = NULL;
     if (--e->count == 0) {
-        ed_hash_remove(c->unauth, &e->node);
+        edd_hash_remove(c->unauth, &e->node);
         free(e);
     }
 }
 
-void ed_unauth_free(ed_c2s *c)
+void edd_unauth_free(edd_c2s *c)
 {
     if (!c->unauth)
         return;
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, c->unauth);
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));) {
-        ed_hash_remove(c->unauth, n);
-        free(ED_HASH_ENTRY(n, struct ed_unauth_entry, node));
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, c->unauth);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));) {
+        edd_hash_remove(c->unauth, n);
+        free(EDD_HASH_ENTRY(n, struct edd_unauth_entry, node));
     }
-    ed_hash_free(c->unauth);
+    edd_hash_free(c->unauth);
     c->unauth = NULL;
 }

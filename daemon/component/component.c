@@ -1,6 +1,6 @@
-/* daemon/component.c — what arrives on a ready XEP-0114 link.
+/* daemon/component/component.c — what arrives on a ready XEP-0114 link.
  *
- *   - IQs to the component JID: answered by ed_server_handle_iq (disco,
+ *   - IQs to the component JID: answered by edd_server_handle_iq (disco,
  *     ping, XEP-0215); anything else get/set -> service-unavailable.
  *   - XEP-0355 namespace delegation: the host server wraps a client's IQ to
  *     its own domain in <delegation><forwarded><iq xmlns='jabber:client'/>
@@ -15,7 +15,7 @@
  *     directed presence from a client to the component counts the same.
  *     Both feed the push table.  The permission/delegation advertisement
  *     messages are logged when they come from a domain of the link.
- *   - Pushes go out through ed_link_route_send: from the domain the user
+ *   - Pushes go out through edd_link_route_send: from the domain the user
  *     asked (needs validate_from_addresses = false in Prosody / check_from:
  *     false in ejabberd), or from the component JID once the server has
  *     refused that (stream error invalid-from, see component_link.c).
@@ -50,9 +50,9 @@ static bool sub_of(const char *jid, const char *d)
  * example.org); a link whose JID is a subdomain of none speaks for every
  * served domain (one server, any component name).  With several links a
  * host thus speaks only for its own domain(s). */
-static bool link_domain(const ed_link *l, const char *d)
+static bool link_domain(const edd_link *l, const char *d)
 {
-    const ed_config *cfg = l->set->s->cfg;
+    const edd_config *cfg = l->set->s->cfg;
     bool served = false, any_parent = false;
     for (unsigned i = 0; i < cfg->ndomains; i++) {
         bool parent = sub_of(l->jid, cfg->domains[i]);
@@ -67,25 +67,25 @@ static bool link_domain(const ed_link *l, const char *d)
 }
 
 /* Send and free (NULL: nothing). */
-static void send_free(ed_link *l, ed_elem *st)
+static void send_free(edd_link *l, ed_elem *st)
 {
     if (st) {
-        ed_link_send(l, st);
+        edd_link_send(l, st);
         ed_elem_free(st);
     }
 }
 
-void ed_link_route_send(void *owner, const ed_elem *stanza)
+void edd_link_route_send(void *owner, const ed_elem *stanza)
 {
-    ed_link *l = owner;
+    edd_link *l = owner;
     const char *from = ed_elem_attr(stanza, "from");
     if (!l->push_from_component || !from || strcmp(from, l->jid) == 0) {
-        ed_link_send(l, stanza);
+        edd_link_send(l, stanza);
         return;
     }
     ed_elem *c = ed_elem_copy(NULL, stanza);
     if (c && ed_elem_set_attr(c, "from", l->jid) == ED_OK)
-        ed_link_send(l, c);
+        edd_link_send(l, c);
     ed_elem_free(c);
 }
 
@@ -109,7 +109,7 @@ static size_t size_bound(const ed_elem *e, size_t cap, unsigned depth)
 
 /* Over the request limit?  Measured as serialised (the server's wrapping
  * excluded); serialised only when the cheap upper bound is over it. */
-static bool too_big(ed_link *l, const ed_elem *iq)
+static bool too_big(edd_link *l, const ed_elem *iq)
 {
     int64_t max = l->set->s->cfg->limits.max_stanza_bytes;
     if (max <= 0 || size_bound(iq, (size_t)max, 0) <= (size_t)max)
@@ -122,7 +122,7 @@ static bool too_big(ed_link *l, const ed_elem *iq)
 /* Nested deeper (iq = level 1, as on a client stream) or with more
  * attributes on one element than the request limits allow?  An iterative
  * walk that stops at the first excess. */
-static const char *over_shape(const ed_server *s, const ed_elem *iq)
+static const char *over_shape(const edd_server *s, const ed_elem *iq)
 {
     int64_t maxd = s->cfg->limits.max_depth, maxa = s->cfg->limits.max_attrs;
     const ed_elem *e = iq;
@@ -157,35 +157,35 @@ static const char *over_shape(const ed_server *s, const ed_elem *iq)
 }
 
 /* Answer one IQ get/set with ctx; NULL only on allocation failure. */
-static ed_elem *answer(ed_link *l, const ed_elem *iq, const ed_iq_ctx *ctx, bool *consumed)
+static ed_elem *answer(edd_link *l, const ed_elem *iq, const edd_iq_ctx *ctx, bool *consumed)
 {
-    ed_server *s = l->set->s;
+    edd_server *s = l->set->s;
     ed_elem *reply = NULL;
     *consumed = false;
     const char *type = ed_elem_attr(iq, "type");
     if (type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)) {
         const char *why = too_big(l, iq) ? "stanza too big" : over_shape(s, iq);
         if (why) {
-            ed_log_debug("component %s: request %s from %s refused: %s", l->jid,
+            edd_log_debug("component %s: request %s from %s refused: %s", l->jid,
                          ed_elem_attr(iq, "id") ? ed_elem_attr(iq, "id") : "(no id)",
                          ctx->from->full, why);
             return ed_stanza_error(iq, "policy-violation", "modify", why);
         }
     }
-    switch (ed_server_handle_iq(s, iq, ctx, &reply)) {
-    case ED_IQ_REPLIED:
+    switch (edd_server_handle_iq(s, iq, ctx, &reply)) {
+    case EDD_IQ_REPLIED:
         return reply ? reply : ed_stanza_error(iq, "internal-server-error", NULL, NULL);
-    case ED_IQ_CONSUMED:
+    case EDD_IQ_CONSUMED:
         *consumed = true;
         return NULL;
-    case ED_IQ_UNHANDLED:
+    case EDD_IQ_UNHANDLED:
     default:
         return ed_stanza_error(iq, "service-unavailable", NULL, NULL);
     }
 }
 
 /* XEP-0355: outer is <iq type='set' from=DOMAIN><delegation><forwarded><iq/>. */
-static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
+static void delegated(edd_link *l, const ed_elem *outer, const ed_elem *deleg)
 {
     const char *ofrom = ed_elem_attr(outer, "from");
     const char *type = ed_elem_attr(outer, "type");
@@ -196,12 +196,12 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
         return;
     }
     if (!ofrom || !link_domain(l, ofrom)) {
-        ed_log_warn("component %s: delegation from %s refused (not a domain of this link)",
+        edd_log_warn("component %s: delegation from %s refused (not a domain of this link)",
                     l->jid, ofrom ? ofrom : "(none)");
         send_free(l, ed_stanza_error(outer, "forbidden", NULL, NULL));
         return;
     }
-    ed_link_delegated(l); /* the server delegates to us: it is set up */
+    edd_link_delegated(l); /* the server delegates to us: it is set up */
     ed_elem *fwd = ed_elem_child(deleg, "forwarded", ED_NS_FORWARD);
     ed_elem *inner = fwd ? ed_elem_child(fwd, "iq", NULL) : NULL;
     const char *ifrom = inner ? ed_elem_attr(inner, "from") : NULL;
@@ -219,11 +219,11 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
         return;
     }
     const char *ito = ed_elem_attr(inner, "to");
-    ed_iq_ctx ctx = {
+    edd_iq_ctx ctx = {
         .from = from,
         .to = ito ? ito : ofrom,
         .to_domain = true,
-        .route = {l, ed_link_route_send},
+        .route = {l, edd_link_route_send},
         .online = false, /* presence (privilege or directed) says so */
     };
     bool consumed;
@@ -247,7 +247,7 @@ static void delegated(ed_link *l, const ed_elem *outer, const ed_elem *deleg)
 /* A push (id "ed-N") bounced by the server because the resource is gone:
  * the requester is offline even though no unavailable presence came
  * (ejabberd 23.01 forwards no presence when a client just disconnects). */
-static void push_bounced(ed_link *l, const ed_elem *iq, const ed_jid *from)
+static void push_bounced(edd_link *l, const ed_elem *iq, const ed_jid *from)
 {
     const char *id = ed_elem_attr(iq, "id");
     ed_elem *err = ed_elem_child(iq, "error", NULL);
@@ -259,16 +259,16 @@ static void push_bounced(ed_link *l, const ed_elem *iq, const ed_jid *from)
         if (strcmp(c->name, "service-unavailable") == 0 ||
             strcmp(c->name, "recipient-unavailable") == 0 ||
             strcmp(c->name, "item-not-found") == 0) {
-            ed_route route = {l, ed_link_route_send};
-            ed_pushes_presence(l->set->s->pushes, from, false, &route);
-            ed_log_info("component %s: push to %s bounced (%s): offline", l->jid,
+            edd_route route = {l, edd_link_route_send};
+            edd_pushes_presence(l->set->s->pushes, from, false, &route);
+            edd_log_info("component %s: push to %s bounced (%s): offline", l->jid,
                         from->full, c->name);
         }
         return;
     }
 }
 
-static void on_iq(ed_link *l, const ed_elem *iq)
+static void on_iq(edd_link *l, const ed_elem *iq)
 {
     const char *type = ed_elem_attr(iq, "type");
     const char *from = ed_elem_attr(iq, "from");
@@ -288,11 +288,11 @@ static void on_iq(ed_link *l, const ed_elem *iq)
     }
     if (strcmp(type, "error") == 0)
         push_bounced(l, iq, jfrom);
-    ed_iq_ctx ctx = {
+    edd_iq_ctx ctx = {
         .from = jfrom,
         .to = ed_elem_attr(iq, "to"),
         .to_domain = false,
-        .route = {l, ed_link_route_send},
+        .route = {l, edd_link_route_send},
         .online = false,
     };
     bool consumed;
@@ -302,7 +302,7 @@ static void on_iq(ed_link *l, const ed_elem *iq)
         send_free(l, reply);
 }
 
-static void on_presence(ed_link *l, const ed_elem *pr)
+static void on_presence(edd_link *l, const ed_elem *pr)
 {
     const char *from = ed_elem_attr(pr, "from");
     const char *type = ed_elem_attr(pr, "type");
@@ -316,17 +316,17 @@ static void on_presence(ed_link *l, const ed_elem *pr)
     ed_jid *j = NULL;
     if (!from || ed_jid_parse(from, strlen(from), &j) != ED_OK)
         return;
-    ed_route route = {l, ed_link_route_send};
-    ed_pushes_presence(l->set->s->pushes, j, available, &route);
-    ed_log_debug("component %s: %s is %s", l->jid, j->full, available ? "online" : "offline");
+    edd_route route = {l, edd_link_route_send};
+    edd_pushes_presence(l->set->s->pushes, j, available, &route);
+    edd_log_debug("component %s: %s is %s", l->jid, j->full, available ? "online" : "offline");
     ed_jid_free(j);
 }
 
-static void log_advertisement(ed_link *l, const ed_elem *msg)
+static void log_advertisement(edd_link *l, const ed_elem *msg)
 {
     const char *from = ed_elem_attr(msg, "from");
     if (!from || !link_domain(l, from)) {
-        ed_log_debug("component %s: message from %s ignored (not the server of a domain "
+        edd_log_debug("component %s: message from %s ignored (not the server of a domain "
                      "of this link)", l->jid, from ? from : "(none)");
         return;
     }
@@ -336,8 +336,8 @@ static void log_advertisement(ed_link *l, const ed_elem *msg)
                  d = ed_elem_next(d, "delegated", NULL)) {
                 const char *ns = ed_elem_attr(d, "namespace");
                 if (ns && strncmp(ns, "urn:xmpp:extdisco:", 18) == 0)
-                    ed_link_delegated(l);
-                ed_log_info("component %s: %s delegates %s to us (%s)", l->jid,
+                    edd_link_delegated(l);
+                edd_log_info("component %s: %s delegates %s to us (%s)", l->jid,
                             ed_elem_attr(msg, "from") ? ed_elem_attr(msg, "from") : "?",
                             ns ? ns : "?", c->ns);
             }
@@ -347,7 +347,7 @@ static void log_advertisement(ed_link *l, const ed_elem *msg)
                  p = ed_elem_next(p, "perm", NULL)) {
                 const char *acc = ed_elem_attr(p, "access");
                 const char *ty = ed_elem_attr(p, "type");
-                ed_log_info("component %s: %s grants %s permission %s (%s)", l->jid,
+                edd_log_info("component %s: %s grants %s permission %s (%s)", l->jid,
                             ed_elem_attr(msg, "from") ? ed_elem_attr(msg, "from") : "?",
                             acc ? acc : "?", ty ? ty : "(iq)", c->ns);
             }
@@ -355,7 +355,7 @@ static void log_advertisement(ed_link *l, const ed_elem *msg)
     }
 }
 
-void ed_link_stanza(ed_link *l, ed_elem *st)
+void edd_link_stanza(edd_link *l, ed_elem *st)
 {
     if (strcmp(st->name, "iq") == 0)
         on_iq(l, st);
@@ -364,5 +364,5 @@ void ed_link_stanza(ed_link *l, ed_elem *st)
     else if (strcmp(st->name, "message") == 0)
         log_advertisement(l, st);
     else
-        ed_log_debug("component %s: ignoring <%s/> from the server", l->jid, st->name);
+        edd_log_debug("component %s: ignoring <%s/> from the server", l->jid, st->name);
 }

@@ -1,4 +1,4 @@
-/* daemon/component_int.h — shared between the two halves of the component
+/* daemon/component/component_int.h — shared between the two halves of the component
  * role: component_link.c (the XEP-0114 connection state machine: connect,
  * handshake, keepalive, reconnect with backoff) and component.c (what
  * arrives on a ready link: IQs, XEP-0355 delegation, XEP-0356 privilege and
@@ -16,7 +16,7 @@
 
 /* Bytes queued towards the host server beyond which stanzas are dropped
  * (the server is not reading: pushes must never pile up without bound). */
-#define ED_LINK_MAX_OUTPUT (16u * 1024 * 1024)
+#define EDD_LINK_MAX_OUTPUT (16u * 1024 * 1024)
 /* Stanzas from the host server may be bigger than what extdiscod accepts
  * as a request (the server wraps client IQs in <delegation/> and applies
  * its own client limits); a request over cfg->limits.max_stanza_bytes gets
@@ -24,37 +24,37 @@
  * least this many bytes.  Depth and attributes are bounded on the link by
  * those bytes only: a request over limits.max_depth or max_attrs gets
  * policy-violation too (component.c), the link stays. */
-#define ED_LINK_MIN_PARSER_BYTES (1024u * 1024)
-#define ED_LINK_KEEPALIVE_SECS 60
-#define ED_LINK_BACKOFF_MIN 1
-#define ED_LINK_BACKOFF_MAX 60
+#define EDD_LINK_MIN_PARSER_BYTES (1024u * 1024)
+#define EDD_LINK_KEEPALIVE_SECS 60
+#define EDD_LINK_BACKOFF_MIN 1
+#define EDD_LINK_BACKOFF_MAX 60
 /* A link that stayed up this long starts the backoff over at its next
  * drop; one closed sooner (a server that accepts the handshake and closes)
  * keeps doubling it. */
-#define ED_LINK_STABLE_SECS 30
+#define EDD_LINK_STABLE_SECS 30
 /* A ready link the server has not delegated an extdisco namespace to by
  * then gets one warning with what to check on the host server. */
-#define ED_LINK_DELEGATION_WARN_SECS 10
+#define EDD_LINK_DELEGATION_WARN_SECS 10
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
-#define ED_LINK_STOP_FLUSH_SECS 2
+#define EDD_LINK_STOP_FLUSH_SECS 2
 
-typedef enum ed_link_state {
-    ED_LINK_WAITING = 0, /* reconnect timer armed */
-    ED_LINK_CONNECTING,  /* TCP connect in progress */
-    ED_LINK_OPENING,     /* stream header sent, waiting for the server's */
-    ED_LINK_HANDSHAKE,   /* <handshake/> sent, waiting for the empty one */
-    ED_LINK_READY        /* authenticated: stanzas flow */
-} ed_link_state;
+typedef enum edd_link_state {
+    EDD_LINK_WAITING = 0, /* reconnect timer armed */
+    EDD_LINK_CONNECTING,  /* TCP connect in progress */
+    EDD_LINK_OPENING,     /* stream header sent, waiting for the server's */
+    EDD_LINK_HANDSHAKE,   /* <handshake/> sent, waiting for the empty one */
+    EDD_LINK_READY        /* authenticated: stanzas flow */
+} edd_link_state;
 
-typedef struct ed_link {
-    struct ed_component_set *set;
+typedef struct edd_link {
+    struct edd_component_set *set;
     /* copied from the configuration entry (survive a reload) */
     char *host;
     int port;
     char *jid;         /* the component's JID */
     char *secret;      /* never logged; wiped on free */
-    ed_link_state state;
+    edd_link_state state;
     struct bufferevent *bev;
     struct event *rev;       /* ready link: reads with recv(2) (bev writes) */
     ed_xml_stream *xs;
@@ -62,7 +62,7 @@ typedef struct ed_link {
     bool limits_pending;     /* a reload changed them: swap xs when idle */
     struct event *retry;     /* reconnect / handshake timeout timer */
     struct event *keepalive; /* whitespace ping while ready */
-    struct event *deleg_check; /* ED_LINK_DELEGATION_WARN_SECS after ready */
+    struct event *deleg_check; /* EDD_LINK_DELEGATION_WARN_SECS after ready */
     bool delegated;          /* since ready: the server delegated (or
                               * advertised delegating) urn:xmpp:extdisco:* */
     unsigned backoff;        /* seconds of the next reconnect delay */
@@ -73,29 +73,29 @@ typedef struct ed_link {
     ed_buf scratch;          /* size checks of incoming requests */
     ed_buf out;              /* replies gathered while a read is parsed, */
     bool corked;             /* then sent with one send(2) */
-} ed_link;
+} edd_link;
 
-struct ed_component_set {
-    ed_server *s;
-    ed_link **links;
+struct edd_component_set {
+    edd_server *s;
+    edd_link **links;
     size_t n;
 };
 
 /* component_link.c */
 /* Serialise stanza and queue it on l (dropped, with a log line, when the
- * link is not ready or its output is over ED_LINK_MAX_OUTPUT). */
-void ed_link_send(ed_link *l, const ed_elem *stanza);
+ * link is not ready or its output is over EDD_LINK_MAX_OUTPUT). */
+void edd_link_send(edd_link *l, const ed_elem *stanza);
 /* Drop the connection (after bad input or a stream error) and schedule a
  * reconnect with backoff. */
-void ed_link_fail(ed_link *l, const char *why);
+void edd_link_fail(edd_link *l, const char *why);
 
 /* component.c */
 /* The server delegates an extdisco namespace to l (advertised, or a
  * delegated request arrived): no "never delegated" warning for this link. */
-static inline void ed_link_delegated(ed_link *l) { l->delegated = true; }
+static inline void edd_link_delegated(edd_link *l) { l->delegated = true; }
 /* A stanza on a ready link; ownership stays with the caller. */
-void ed_link_stanza(ed_link *l, ed_elem *stanza);
-/* The ed_route send function of a link (owner = the ed_link). */
-void ed_link_route_send(void *owner, const ed_elem *stanza);
+void edd_link_stanza(edd_link *l, ed_elem *stanza);
+/* The edd_route send function of a link (owner = the edd_link). */
+void edd_link_route_send(void *owner, const ed_elem *stanza);
 
 #endif

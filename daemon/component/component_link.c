@@ -1,13 +1,13 @@
-/* daemon/component_link.c — XEP-0114 links to host servers: connect, open
+/* daemon/component/component_link.c — XEP-0114 links to host servers: connect, open
  * the jabber:component:accept stream, handshake (lower-case hex
  * SHA-1(stream id + secret)), whitespace keepalive, and reconnect with
  * capped exponential backoff (1 s doubling to 60 s; started over only after
- * a link stayed up ED_LINK_STABLE_SECS) and jitter from the OS when the link
+ * a link stayed up EDD_LINK_STABLE_SECS) and jitter from the OS when the link
  * drops, the server restarts, the handshake is refused or the server sends
  * bad XML.  What arrives on a ready link is component.c's.
  *
- * One state per link (ed_link_state), changed only by link_enter() (logged
- * at debug level); one way down, ed_link_fail() (teardown, then a
+ * One state per link (edd_link_state), changed only by link_enter() (logged
+ * at debug level); one way down, edd_link_fail() (teardown, then a
  * reconnect).  The parser hands its events back (ed_xml_stream_next), so
  * an event that ends the link drops it right there, after the parser has
  * returned: no flags carried across a feed. */
@@ -34,37 +34,37 @@
 #include "core/io.h"
 #include "core/log.h"
 
-static void link_connect(ed_link *l);
-static void swap_parser(ed_link *l);
+static void link_connect(edd_link *l);
+static void swap_parser(edd_link *l);
 
-static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns);
-static bool on_stanza(ed_link *l, ed_elem *stanza);
+static bool on_open(edd_link *l, const ed_elem *header, const char *content_ns);
+static bool on_stanza(edd_link *l, ed_elem *stanza);
 
 static const char *const link_state_names[] = {
-    [ED_LINK_WAITING] = "waiting",     [ED_LINK_CONNECTING] = "connecting",
-    [ED_LINK_OPENING] = "opening",     [ED_LINK_HANDSHAKE] = "handshake",
-    [ED_LINK_READY] = "ready",
+    [EDD_LINK_WAITING] = "waiting",     [EDD_LINK_CONNECTING] = "connecting",
+    [EDD_LINK_OPENING] = "opening",     [EDD_LINK_HANDSHAKE] = "handshake",
+    [EDD_LINK_READY] = "ready",
 };
 
 /* The one state change of a link (logged at debug level). */
-static void link_enter(ed_link *l, ed_link_state to)
+static void link_enter(edd_link *l, edd_link_state to)
 {
     if (l->state == to)
         return;
-    if (ed_log_get_level() >= ED_LOG_DEBUG)
-        ed_log_debug("component %s: %s -> %s", l->jid, link_state_names[l->state],
+    if (edd_log_get_level() >= EDD_LOG_DEBUG)
+        edd_log_debug("component %s: %s -> %s", l->jid, link_state_names[l->state],
                      link_state_names[to]);
     l->state = to;
 }
 
-static ed_xml_limits link_limits(const ed_server *s)
+static ed_xml_limits link_limits(const edd_server *s)
 {
     ed_xml_limits lim = ed_xml_limits_default();
-    const ed_cfg_limits *c = &s->cfg->limits;
+    const edd_cfg_limits *c = &s->cfg->limits;
     size_t max = c->max_stanza_bytes > 0 ? (size_t)c->max_stanza_bytes : lim.max_stanza_bytes;
     /* The server's wrapping adds a little; its own client limits apply
      * before; keep the parser's bound well above the request bound. */
-    lim.max_stanza_bytes = max * 4 > ED_LINK_MIN_PARSER_BYTES ? max * 4 : ED_LINK_MIN_PARSER_BYTES;
+    lim.max_stanza_bytes = max * 4 > EDD_LINK_MIN_PARSER_BYTES ? max * 4 : EDD_LINK_MIN_PARSER_BYTES;
     lim.max_text_bytes = lim.max_stanza_bytes;
     /* The server is authenticated and the bytes bound the memory: a client's
      * stanza over the request limits for depth or attributes must not break
@@ -98,11 +98,11 @@ static unsigned jitter(unsigned secs_ms)
 }
 
 /* Close the socket and parser; the link object stays. */
-static void link_teardown(ed_link *l)
+static void link_teardown(edd_link *l)
 {
-    ed_server *s = l->set->s;
-    if (l->state == ED_LINK_READY)
-        ed_pushes_forget_owner(s->pushes, l);
+    edd_server *s = l->set->s;
+    if (l->state == EDD_LINK_READY)
+        edd_pushes_forget_owner(s->pushes, l);
     if (l->rev) {
         event_free(l->rev);
         l->rev = NULL;
@@ -117,69 +117,69 @@ static void link_teardown(ed_link *l)
         event_del(l->deleg_check);
     if (l->retry)
         event_del(l->retry);
-    link_enter(l, ED_LINK_WAITING);
+    link_enter(l, EDD_LINK_WAITING);
 }
 
-/* A link ready for ED_LINK_DELEGATION_WARN_SECS that no request reached by
+/* A link ready for EDD_LINK_DELEGATION_WARN_SECS that no request reached by
  * delegation and no delegation advertisement named: clients asking their
  * own server get service-unavailable, and nothing else would say why. */
 static void on_deleg_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    ed_link *l = arg;
-    if (l->state != ED_LINK_READY || l->delegated)
+    edd_link *l = arg;
+    if (l->state != EDD_LINK_READY || l->delegated)
         return;
-    ed_log_warn("component %s: connected to %s:%d for %d s, but the server has not delegated "
+    edd_log_warn("component %s: connected to %s:%d for %d s, but the server has not delegated "
                 "urn:xmpp:extdisco:2 to it: clients asking their own server for STUN/TURN "
                 "services get service-unavailable. Check the host server: Prosody needs "
                 "modules_enabled = { \"delegation\"; \"privilege\" } on this Component "
                 "(prosody-modules) and the namespaces in its delegations; ejabberd needs "
                 "mod_delegation with urn:xmpp:extdisco:2 and :1 for this component, and "
                 "mod_privilege (examples/prosody, examples/ejabberd)",
-                l->jid, l->host, l->port, ED_LINK_DELEGATION_WARN_SECS);
+                l->jid, l->host, l->port, EDD_LINK_DELEGATION_WARN_SECS);
 }
 
-static void schedule_reconnect(ed_link *l)
+static void schedule_reconnect(edd_link *l)
 {
     /* delay in [b/2, b] with b = backoff (capped), then double b. */
-    unsigned b = l->backoff ? l->backoff : ED_LINK_BACKOFF_MIN;
+    unsigned b = l->backoff ? l->backoff : EDD_LINK_BACKOFF_MIN;
     unsigned ms = b * 1000u / 2 + jitter(b * 1000u / 2 + 1);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    l->backoff = b * 2 > ED_LINK_BACKOFF_MAX ? ED_LINK_BACKOFF_MAX : b * 2;
-    link_enter(l, ED_LINK_WAITING);
+    l->backoff = b * 2 > EDD_LINK_BACKOFF_MAX ? EDD_LINK_BACKOFF_MAX : b * 2;
+    link_enter(l, EDD_LINK_WAITING);
     event_add(l->retry, &tv);
-    ed_log_info("component %s: reconnecting to %s:%d in %u.%03u s", l->jid, l->host,
+    edd_log_info("component %s: reconnecting to %s:%d in %u.%03u s", l->jid, l->host,
                 l->port, ms / 1000, ms % 1000);
 }
 
-void ed_link_fail(ed_link *l, const char *why)
+void edd_link_fail(edd_link *l, const char *why)
 {
     /* A link that worked for a while starts the backoff over; one the
      * server closes right after the handshake keeps doubling it. */
-    if (l->state == ED_LINK_READY && mono_secs() - l->ready_since >= ED_LINK_STABLE_SECS)
+    if (l->state == EDD_LINK_READY && mono_secs() - l->ready_since >= EDD_LINK_STABLE_SECS)
         l->backoff = 0;
     if (why)
-        ed_log_warn("component %s: link to %s:%d lost: %s", l->jid, l->host, l->port, why);
+        edd_log_warn("component %s: link to %s:%d lost: %s", l->jid, l->host, l->port, why);
     link_teardown(l);
     schedule_reconnect(l);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-    ed_link *l = arg;
-    if (l->state == ED_LINK_WAITING) {
+    edd_link *l = arg;
+    if (l->state == EDD_LINK_WAITING) {
         link_connect(l);
-    } else if (l->state != ED_LINK_READY) {
+    } else if (l->state != EDD_LINK_READY) {
         /* the handshake timer ran out */
-        ed_link_fail(l, "no handshake within the handshake timeout");
+        edd_link_fail(l, "no handshake within the handshake timeout");
     }
 }
 
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
-    ed_link *l = arg;
-    if (l->state == ED_LINK_READY && l->bev &&
+    edd_link *l = arg;
+    if (l->state == EDD_LINK_READY && l->bev &&
         evbuffer_get_length(bufferevent_get_output(l->bev)) == 0)
         bufferevent_write(l->bev, " ", 1);
 }
@@ -189,15 +189,15 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
  * take it all, through the bufferevent).  Through the bufferevent alone every
  * read cost an epoll_ctl to watch for writability, a loop turn, a writev
  * and an epoll_ctl to stop watching. */
-static void uncork(ed_link *l)
+static void uncork(edd_link *l)
 {
     ed_buf *b = &l->out;
     l->corked = false;
-    ed_io_send(l->bev, true, b->data, b->len);
+    edd_io_send(l->bev, true, b->data, b->len);
     ed_buf_reset_trim(b, 256u * 1024); /* a big burst: not kept */
 }
 
-static void write_raw(ed_link *l, const char *p, size_t n)
+static void write_raw(edd_link *l, const char *p, size_t n)
 {
     if (!l->bev)
         return;
@@ -206,15 +206,15 @@ static void write_raw(ed_link *l, const char *p, size_t n)
     bufferevent_write(l->bev, p, n);
 }
 
-void ed_link_send(ed_link *l, const ed_elem *stanza)
+void edd_link_send(edd_link *l, const ed_elem *stanza)
 {
-    if (l->state != ED_LINK_READY || !l->bev) {
-        ed_log_debug("component %s: link not ready, %s dropped", l->jid, stanza->name);
+    if (l->state != EDD_LINK_READY || !l->bev) {
+        edd_log_debug("component %s: link not ready, %s dropped", l->jid, stanza->name);
         return;
     }
     size_t queued = evbuffer_get_length(bufferevent_get_output(l->bev)) + l->out.len;
-    if (queued > ED_LINK_MAX_OUTPUT) {
-        ed_log_warn("component %s: server not reading (%zu bytes queued), %s dropped",
+    if (queued > EDD_LINK_MAX_OUTPUT) {
+        edd_log_warn("component %s: server not reading (%zu bytes queued), %s dropped",
                     l->jid, queued, stanza->name);
         return;
     }
@@ -223,7 +223,7 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
     size_t before = l->out.len;
     if (ed_xml_write(&l->out, stanza, stanza->ns) != ED_OK) {
         ed_buf_truncate(&l->out, before);
-        ed_log_error("component %s: cannot serialise a %s", l->jid, stanza->name);
+        edd_log_error("component %s: cannot serialise a %s", l->jid, stanza->name);
         return;
     }
     if (!l->corked)
@@ -234,7 +234,7 @@ void ed_link_send(ed_link *l, const ed_elem *stanza)
  * handled with the parser off the stack.  false when the link was dropped
  * (bad XML, or an event that ends it: what was gathered for the server is
  * not sent). */
-static bool feed(ed_link *l, const char *p, size_t n)
+static bool feed(edd_link *l, const char *p, size_t n)
 {
     ed_err err = ed_xml_stream_feed(l->xs, p, n);
     ed_xml_event ev;
@@ -245,13 +245,13 @@ static bool feed(ed_link *l, const char *p, size_t n)
         } else if (ev.type == ED_XML_EV_STANZA) {
             go_on = on_stanza(l, ev.elem);
         } else {
-            ed_log_warn("component %s: the server closed the stream", l->jid);
+            edd_log_warn("component %s: the server closed the stream", l->jid);
             go_on = false;
         }
         if (!go_on) {
             l->corked = false;
             ed_buf_reset(&l->out);
-            ed_link_fail(l, NULL);
+            edd_link_fail(l, NULL);
             return false;
         }
     }
@@ -260,13 +260,13 @@ static bool feed(ed_link *l, const char *p, size_t n)
     l->corked = false;
     ed_buf_reset(&l->out);
     if (!l->garbage_logged) {
-        ed_log_error("component %s: bad XML from the server %s:%d (%s: %s); "
+        edd_log_error("component %s: bad XML from the server %s:%d (%s: %s); "
                      "reconnecting",
                      l->jid, l->host, l->port, ed_strerror(err),
                      ed_xml_stream_error_detail(l->xs));
         l->garbage_logged = true;
     }
-    ed_link_fail(l, NULL);
+    edd_link_fail(l, NULL);
     return false;
 }
 
@@ -275,13 +275,13 @@ static bool feed(ed_link *l, const char *p, size_t n)
  * read errors are reported here, write errors still by the bufferevent. */
 static void on_raw_read(evutil_socket_t fd, short what, void *arg)
 {
-    ed_link *l = arg;
+    edd_link *l = arg;
     char buf[16384];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
-        ed_link_fail(l, n == 0 ? "connection closed by the server"
+        edd_link_fail(l, n == 0 ? "connection closed by the server"
                                : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         return;
     }
@@ -293,9 +293,9 @@ static void on_raw_read(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void raw_reading(ed_link *l)
+static void raw_reading(edd_link *l)
 {
-    if (l->rev || l->state != ED_LINK_READY || !l->bev ||
+    if (l->rev || l->state != EDD_LINK_READY || !l->bev ||
         evbuffer_get_length(bufferevent_get_input(l->bev)) > 0)
         return;
     evutil_socket_t fd = bufferevent_getfd(l->bev);
@@ -313,7 +313,7 @@ static void raw_reading(ed_link *l)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    ed_link *l = arg;
+    edd_link *l = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     struct evbuffer_iovec v;
     l->corked = true;
@@ -331,7 +331,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    ed_link *l = arg;
+    edd_link *l = arg;
     if (what & BEV_EVENT_CONNECTED) {
         int fd = bufferevent_getfd(bev);
         int one = 1;
@@ -342,24 +342,24 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                             " xmlns:stream='http://etherx.jabber.org/streams' to='") ||
             ed_buf_xml_escape(&h, l->jid, strlen(l->jid), 1) || ed_buf_puts(&h, "'>")) {
             ed_buf_free(&h);
-            ed_link_fail(l, "out of memory");
+            edd_link_fail(l, "out of memory");
             return;
         }
-        link_enter(l, ED_LINK_OPENING);
+        link_enter(l, EDD_LINK_OPENING);
         write_raw(l, h.data, h.len);
         ed_buf_free(&h);
         return;
     }
     if (what & BEV_EVENT_EOF)
-        ed_link_fail(l, "connection closed by the server");
+        edd_link_fail(l, "connection closed by the server");
     else if (what & BEV_EVENT_ERROR)
-        ed_link_fail(l, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+        edd_link_fail(l, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     else if (what & BEV_EVENT_TIMEOUT)
-        ed_link_fail(l, "timeout");
+        edd_link_fail(l, "timeout");
 }
 
 /* The parser for a new stream, with the current limits. */
-static bool stream_parser(ed_link *l)
+static bool stream_parser(edd_link *l)
 {
     ed_xml_limits lim = link_limits(l->set->s);
     l->limits_pending = false;
@@ -378,7 +378,7 @@ static bool stream_parser(ed_link *l)
  * a parser with the new ones at once, primed with a stream header of our
  * own (its OPEN event is taken here); mid-stanza, after a later read; a
  * link not ready, at its next stream (stream_parser). */
-static void swap_parser(ed_link *l)
+static void swap_parser(edd_link *l)
 {
     static const char hdr[] = "<stream:stream xmlns='jabber:component:accept'"
                               " xmlns:stream='http://etherx.jabber.org/streams'>";
@@ -387,7 +387,7 @@ static void swap_parser(ed_link *l)
         l->limits_pending = false;
         return;
     }
-    if (l->state != ED_LINK_READY || ed_xml_stream_idle(l->xs) != 1)
+    if (l->state != EDD_LINK_READY || ed_xml_stream_idle(l->xs) != 1)
         return; /* later */
     ed_xml_stream *xs = ed_xml_stream_new(&lim);
     ed_xml_event ev;
@@ -402,13 +402,13 @@ static void swap_parser(ed_link *l)
     l->xs = xs;
     l->lim = lim;
     l->limits_pending = false;
-    ed_log_info("component %s: new limits in effect (link stanzas up to %zu bytes)", l->jid,
+    edd_log_info("component %s: new limits in effect (link stanzas up to %zu bytes)", l->jid,
                 lim.max_stanza_bytes);
 }
 
-static void link_connect(ed_link *l)
+static void link_connect(edd_link *l)
 {
-    ed_server *s = l->set->s;
+    edd_server *s = l->set->s;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -418,7 +418,7 @@ static void link_connect(ed_link *l)
      * resolved synchronously, once per attempt. */
     int gai = getaddrinfo(l->host, port, &hints, &res);
     if (gai != 0 || !res) {
-        ed_log_warn("component %s: cannot resolve %s: %s", l->jid, l->host, gai_strerror(gai));
+        edd_log_warn("component %s: cannot resolve %s: %s", l->jid, l->host, gai_strerror(gai));
         schedule_reconnect(l);
         return;
     }
@@ -435,7 +435,7 @@ static void link_connect(ed_link *l)
     }
     bufferevent_setcb(l->bev, on_read, NULL, on_event, l);
     bufferevent_enable(l->bev, EV_READ | EV_WRITE);
-    link_enter(l, ED_LINK_CONNECTING);
+    link_enter(l, EDD_LINK_CONNECTING);
     /* One timer covers connect + stream open + handshake. */
     int64_t hs = s->cfg->limits.handshake_timeout > 0 ? s->cfg->limits.handshake_timeout : 30;
     struct timeval tv = {(time_t)hs, 0};
@@ -443,18 +443,18 @@ static void link_connect(ed_link *l)
     int rc = bufferevent_socket_connect(l->bev, res->ai_addr, (int)res->ai_addrlen);
     freeaddrinfo(res);
     if (rc != 0)
-        ed_link_fail(l, "connect failed");
+        edd_link_fail(l, "connect failed");
 }
 
 /* --- parser events: false drops the link --------------------------------- */
 
-static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns)
+static bool on_open(edd_link *l, const ed_elem *header, const char *content_ns)
 {
-    if (l->state != ED_LINK_OPENING)
+    if (l->state != EDD_LINK_OPENING)
         return false;
     const char *id = ed_elem_attr(header, "id");
     if (!id || !*id || strcmp(content_ns, ED_NS_COMPONENT) != 0) {
-        ed_log_error("component %s: the server's stream header has %s", l->jid,
+        edd_log_error("component %s: the server's stream header has %s", l->jid,
                      !id || !*id ? "no id" : "the wrong namespace");
         return false;
     }
@@ -473,13 +473,13 @@ static bool on_open(ed_link *l, const ed_elem *header, const char *content_ns)
     for (unsigned i = 0; i < mdlen; i++)
         p += (size_t)snprintf(hs + p, sizeof hs - p, "%02x", md[i]);
     p += (size_t)snprintf(hs + p, sizeof hs - p, "</handshake>");
-    link_enter(l, ED_LINK_HANDSHAKE);
+    link_enter(l, EDD_LINK_HANDSHAKE);
     write_raw(l, hs, p);
     OPENSSL_cleanse(hs, sizeof hs);
     return true;
 }
 
-static void stream_error(ed_link *l, ed_elem *e)
+static void stream_error(edd_link *l, ed_elem *e)
 {
     const char *cond = "undefined-condition";
     const char *text = NULL;
@@ -491,15 +491,15 @@ static void stream_error(ed_link *l, ed_elem *e)
         else
             cond = c->name;
     }
-    ed_log_error("component %s: stream error from %s:%d: %s%s%s", l->jid, l->host, l->port,
+    edd_log_error("component %s: stream error from %s:%d: %s%s%s", l->jid, l->host, l->port,
                  cond, text ? ": " : "", text ? text : "");
     if (strcmp(cond, "not-authorized") == 0)
-        ed_log_error("component %s: handshake refused: check the secret and the "
+        edd_log_error("component %s: handshake refused: check the secret and the "
                      "component's name in the server configuration", l->jid);
     if (strcmp(cond, "invalid-from") == 0 && !l->push_from_component) {
         /* Prosody (validate_from_addresses) and ejabberd (check_from) refuse
          * stanzas from the served domain unless configured otherwise. */
-        ed_log_error("component %s: the server refuses pushes from the user's domain; "
+        edd_log_error("component %s: the server refuses pushes from the user's domain; "
                      "sending them from %s from now on (allow it with "
                      "validate_from_addresses = false in Prosody, check_from: false "
                      "in ejabberd)", l->jid, l->jid);
@@ -508,32 +508,32 @@ static void stream_error(ed_link *l, ed_elem *e)
 }
 
 /* The stanza is freed here. */
-static bool on_stanza(ed_link *l, ed_elem *stanza)
+static bool on_stanza(edd_link *l, ed_elem *stanza)
 {
     bool go_on = true;
     if (strcmp(stanza->name, "error") == 0 && strcmp(stanza->ns, ED_NS_STREAMS) == 0) {
         stream_error(l, stanza);
         go_on = false;
-    } else if (l->state == ED_LINK_HANDSHAKE) {
+    } else if (l->state == EDD_LINK_HANDSHAKE) {
         if (strcmp(stanza->name, "handshake") == 0 && !ed_elem_first(stanza)) {
-            link_enter(l, ED_LINK_READY);
-            l->ready_since = mono_secs(); /* backoff reset: ed_link_fail */
+            link_enter(l, EDD_LINK_READY);
+            l->ready_since = mono_secs(); /* backoff reset: edd_link_fail */
             l->garbage_logged = false;
             l->connects++;
             event_del(l->retry);
-            struct timeval tv = {ED_LINK_KEEPALIVE_SECS, 0};
+            struct timeval tv = {EDD_LINK_KEEPALIVE_SECS, 0};
             event_add(l->keepalive, &tv);
             l->delegated = false;
-            struct timeval dv = {ED_LINK_DELEGATION_WARN_SECS, 0};
+            struct timeval dv = {EDD_LINK_DELEGATION_WARN_SECS, 0};
             event_add(l->deleg_check, &dv);
-            ed_log_info("component %s: connected to %s:%d", l->jid, l->host, l->port);
+            edd_log_info("component %s: connected to %s:%d", l->jid, l->host, l->port);
         } else {
-            ed_log_error("component %s: expected <handshake/>, got <%s/>", l->jid,
+            edd_log_error("component %s: expected <handshake/>, got <%s/>", l->jid,
                          stanza->name);
             go_on = false;
         }
-    } else if (l->state == ED_LINK_READY) {
-        ed_link_stanza(l, stanza);
+    } else if (l->state == EDD_LINK_READY) {
+        edd_link_stanza(l, stanza);
     } else {
         go_on = false;
     }
@@ -547,14 +547,14 @@ static bool on_stanza(ed_link *l, ed_elem *stanza)
 /* polite: an open stream is closed with </stream:stream>, written by a
  * closer after l is gone (a bufferevent's output cannot be written by
  * hand: libevent keeps it frozen for its own write callback). */
-static void link_free(ed_link *l, bool polite)
+static void link_free(edd_link *l, bool polite)
 {
     if (!l)
         return;
-    if (polite && l->bev && l->state >= ED_LINK_OPENING) {
+    if (polite && l->bev && l->state >= EDD_LINK_OPENING) {
         static const char close_tag[] = "</stream:stream>";
-        if (l->state == ED_LINK_READY)
-            ed_pushes_forget_owner(l->set->s->pushes, l);
+        if (l->state == EDD_LINK_READY)
+            edd_pushes_forget_owner(l->set->s->pushes, l);
         if (l->corked)
             uncork(l);
         bufferevent_write(l->bev, close_tag, sizeof close_tag - 1);
@@ -562,9 +562,9 @@ static void link_free(ed_link *l, bool polite)
             event_free(l->rev);
             l->rev = NULL;
         }
-        ed_io_close_later(l->set->s->base, l->bev, ED_LINK_STOP_FLUSH_SECS);
+        edd_io_close_later(l->set->s->base, l->bev, EDD_LINK_STOP_FLUSH_SECS);
         l->bev = NULL;
-        link_enter(l, ED_LINK_WAITING);
+        link_enter(l, EDD_LINK_WAITING);
     }
     link_teardown(l);
     if (l->retry)
@@ -585,9 +585,9 @@ static void link_free(ed_link *l, bool polite)
     free(l);
 }
 
-static ed_link *link_new(ed_component_set *set, const ed_cfg_component *c)
+static edd_link *link_new(edd_component_set *set, const edd_cfg_component *c)
 {
-    ed_link *l = calloc(1, sizeof *l);
+    edd_link *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
     l->set = set;
@@ -608,21 +608,21 @@ static ed_link *link_new(ed_component_set *set, const ed_cfg_component *c)
     return l;
 }
 
-static bool same_link(const ed_link *l, const ed_cfg_component *c)
+static bool same_link(const edd_link *l, const edd_cfg_component *c)
 {
     return l->port == c->port && strcmp(l->host, c->host) == 0 &&
            strcmp(l->jid, c->jid) == 0 && strcmp(l->secret, c->secret ? c->secret : "") == 0;
 }
 
-ed_component_set *ed_component_start(ed_server *s)
+edd_component_set *edd_component_start(edd_server *s)
 {
-    ed_component_set *set = calloc(1, sizeof *set);
+    edd_component_set *set = calloc(1, sizeof *set);
     if (!set)
         return NULL;
     set->s = s;
     /* links cannot tell when a requester leaves; presence comes from
      * anyone the host server federates with (pushes.c) */
-    ed_pushes_attach(s->pushes, s, ed_link_route_send);
+    edd_pushes_attach(s->pushes, s, edd_link_route_send);
     unsigned n = s->cfg->ncomponents;
     set->links = calloc(n ? n : 1, sizeof *set->links);
     if (!set->links) {
@@ -630,31 +630,31 @@ ed_component_set *ed_component_start(ed_server *s)
         return NULL;
     }
     for (unsigned i = 0; i < n; i++) {
-        ed_link *l = link_new(set, &s->cfg->components[i]);
+        edd_link *l = link_new(set, &s->cfg->components[i]);
         if (!l) {
-            ed_component_stop(set);
+            edd_component_stop(set);
             return NULL;
         }
         set->links[set->n++] = l;
-        ed_log_info("component %s: connecting to %s:%d", l->jid, l->host, l->port);
+        edd_log_info("component %s: connecting to %s:%d", l->jid, l->host, l->port);
         link_connect(l);
     }
     return set;
 }
 
-void ed_component_reconfigure(ed_component_set *set, ed_server *s)
+void edd_component_reconfigure(edd_component_set *set, edd_server *s)
 {
     if (!set)
         return;
     set->s = s;
     unsigned n = s->cfg->ncomponents;
-    ed_link **nl = calloc(n ? n : 1, sizeof *nl);
+    edd_link **nl = calloc(n ? n : 1, sizeof *nl);
     if (!nl) {
-        ed_log_error("components: out of memory; keeping the current links");
+        edd_log_error("components: out of memory; keeping the current links");
         return;
     }
     for (unsigned i = 0; i < n; i++) {
-        const ed_cfg_component *c = &s->cfg->components[i];
+        const edd_cfg_component *c = &s->cfg->components[i];
         for (size_t k = 0; k < set->n; k++) {
             if (set->links[k] && same_link(set->links[k], c)) {
                 nl[i] = set->links[k];
@@ -665,7 +665,7 @@ void ed_component_reconfigure(ed_component_set *set, ed_server *s)
     }
     for (size_t k = 0; k < set->n; k++) {
         if (set->links[k]) {
-            ed_log_info("component %s: no longer configured (or changed), closing",
+            edd_log_info("component %s: no longer configured (or changed), closing",
                         set->links[k]->jid);
             link_free(set->links[k], true);
         }
@@ -681,15 +681,15 @@ void ed_component_reconfigure(ed_component_set *set, ed_server *s)
         }
         nl[i] = link_new(set, &s->cfg->components[i]);
         if (!nl[i]) {
-            ed_log_error("component %s: out of memory", s->cfg->components[i].jid);
+            edd_log_error("component %s: out of memory", s->cfg->components[i].jid);
             continue;
         }
-        ed_log_info("component %s: connecting to %s:%d", nl[i]->jid, nl[i]->host, nl[i]->port);
+        edd_log_info("component %s: connecting to %s:%d", nl[i]->jid, nl[i]->host, nl[i]->port);
         link_connect(nl[i]);
     }
 }
 
-void ed_component_stop(ed_component_set *set)
+void edd_component_stop(edd_component_set *set)
 {
     if (!set)
         return;

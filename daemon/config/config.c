@@ -1,4 +1,4 @@
-/* daemon/config.c — extdiscod's configuration: the schema (what the file
+/* daemon/config/config.c — extdiscod's configuration: the schema (what the file
  * may hold, with types, limits and defaults: one table per struct of
  * config.h), the load sequence (read the file, one pass of config_yaml.c
  * into the structs, the semantic checks of config_check.c), free, and the
@@ -15,165 +15,165 @@
 /* ------------------------------------------------------------------ */
 /* Schema                                                               */
 
-/* One field: key, type, member of struct st, then options (ed_field). */
+/* One field: key, type, member of struct st, then options (edd_field). */
 #define F(key_, type_, st, member, ...) \
-    { .key = key_, .type = ED_F_##type_, .off = offsetof(st, member), __VA_ARGS__ }
+    { .key = key_, .type = EDD_F_##type_, .off = offsetof(st, member), __VA_ARGS__ }
 #define COUNT(st, member) .count = offsetof(st, member)
 #define SUB(st, fields) .sub = fields, .size = sizeof(st)
 #define END { .key = NULL }
 
 /* Enums are read and written as int. */
-_Static_assert(sizeof(ed_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(ed_hmac_alg) == sizeof(int), "enum size");
 _Static_assert(sizeof(ed_turn_user_mode) == sizeof(int), "enum size");
-_Static_assert(sizeof(ed_listen_tls) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_listen_tls) == sizeof(int), "enum size");
 
-static const ed_enum_name levels[] = {
-    { "error", ED_LOG_ERROR }, { "warn", ED_LOG_WARN },
-    { "info", ED_LOG_INFO },   { "debug", ED_LOG_DEBUG }, { NULL, 0 },
+static const edd_enum_name levels[] = {
+    { "error", EDD_LOG_ERROR }, { "warn", EDD_LOG_WARN },
+    { "info", EDD_LOG_INFO },   { "debug", EDD_LOG_DEBUG }, { NULL, 0 },
 };
-static const ed_enum_name algs[] = {
+static const edd_enum_name algs[] = {
     { "sha1", ED_HMAC_SHA1 }, { "sha256", ED_HMAC_SHA256 }, { NULL, 0 },
 };
-static const ed_enum_name user_modes[] = {
+static const edd_enum_name user_modes[] = {
     { "token", ED_TURN_USER_TOKEN }, { "jid", ED_TURN_USER_JID },
     { "none", ED_TURN_USER_NONE }, { NULL, 0 },
 };
-static const ed_enum_name listen_tls[] = {
-    { "starttls", ED_LISTEN_STARTTLS }, { "direct", ED_LISTEN_DIRECT },
-    { "none", ED_LISTEN_NONE }, { NULL, 0 },
+static const edd_enum_name listen_tls[] = {
+    { "starttls", EDD_LISTEN_STARTTLS }, { "direct", EDD_LISTEN_DIRECT },
+    { "none", EDD_LISTEN_NONE }, { NULL, 0 },
 };
 
-static const ed_field log_fields[] = {
-    F("level", ENUM, ed_cfg_log, level, .names = levels, .def = ED_LOG_INFO),
-    F("syslog", BOOL, ed_cfg_log, syslog),
+static const edd_field log_fields[] = {
+    F("level", ENUM, edd_cfg_log, level, .names = levels, .def = EDD_LOG_INFO),
+    F("syslog", BOOL, edd_cfg_log, syslog),
     END
 };
 
-static const ed_field access_fields[] = {
-    F("services", STRS, ed_cfg_access, services.entries,
-      COUNT(ed_cfg_access, services.nentries), .max = ED_CONFIG_MAX_LIST),
-    F("credentials", STRS, ed_cfg_access, credentials.entries,
-      COUNT(ed_cfg_access, credentials.nentries), .max = ED_CONFIG_MAX_LIST),
+static const edd_field access_fields[] = {
+    F("services", STRS, edd_cfg_access, services.entries,
+      COUNT(edd_cfg_access, services.nentries), .max = EDD_CONFIG_MAX_LIST),
+    F("credentials", STRS, edd_cfg_access, credentials.entries,
+      COUNT(edd_cfg_access, credentials.nentries), .max = EDD_CONFIG_MAX_LIST),
     END
 };
 
-static const ed_field turn_secret_fields[] = {
-    F("name", STR, ed_cfg_turn_secret, name, .required = true),
-    F("secret_files", STRS, ed_cfg_turn_secret, secret_files,
-      COUNT(ed_cfg_turn_secret, nsecret_files), .required = true, .min = 1, .max = 16,
+static const edd_field turn_secret_fields[] = {
+    F("name", STR, edd_cfg_turn_secret, name, .required = true),
+    F("secret_files", STRS, edd_cfg_turn_secret, secret_files,
+      COUNT(edd_cfg_turn_secret, nsecret_files), .required = true, .min = 1, .max = 16,
       .secret_file = true),
-    F("ttl", DURATION, ed_cfg_turn_secret, ttl, COUNT(ed_cfg_turn_secret, ttl_text),
+    F("ttl", DURATION, edd_cfg_turn_secret, ttl, COUNT(edd_cfg_turn_secret, ttl_text),
       .def = ED_TURN_DEFAULT_TTL),
-    F("algorithm", ENUM, ed_cfg_turn_secret, algorithm, .names = algs),
-    F("separator", STR, ed_cfg_turn_secret, separator, .sdef = ":"),
-    F("user", ENUM, ed_cfg_turn_secret, user, .names = user_modes),
+    F("algorithm", ENUM, edd_cfg_turn_secret, algorithm, .names = algs),
+    F("separator", STR, edd_cfg_turn_secret, separator, .sdef = ":"),
+    F("user", ENUM, edd_cfg_turn_secret, user, .names = user_modes),
     END
 };
 
-static const ed_field form_field_fields[] = {
-    F("var", STR, ed_cfg_form_field, var, .required = true),
-    F("type", STR, ed_cfg_form_field, type),
-    F("label", STR, ed_cfg_form_field, label),
-    F("values", STRS, ed_cfg_form_field, values, COUNT(ed_cfg_form_field, nvalues),
-      .max = ED_CONFIG_MAX_LIST),
+static const edd_field form_field_fields[] = {
+    F("var", STR, edd_cfg_form_field, var, .required = true),
+    F("type", STR, edd_cfg_form_field, type),
+    F("label", STR, edd_cfg_form_field, label),
+    F("values", STRS, edd_cfg_form_field, values, COUNT(edd_cfg_form_field, nvalues),
+      .max = EDD_CONFIG_MAX_LIST),
     END
 };
-static const ed_field form_fields[] = {
-    F("form_type", STR, ed_cfg_form, form_type),
-    F("fields", SEQ, ed_cfg_form, fields, COUNT(ed_cfg_form, nfields),
-      SUB(ed_cfg_form_field, form_field_fields), .max = ED_CONFIG_MAX_LIST),
-    END
-};
-
-static const ed_field service_fields[] = {
-    F("type", STR, ed_cfg_service, type, .required = true),
-    F("host", STR, ed_cfg_service, host, .required = true),
-    F("port", INT, ed_cfg_service, port, .min = 1, .max = 65535),
-    F("transport", STR, ed_cfg_service, transport),
-    F("name", STR, ed_cfg_service, name),
-    F("names", NAMES, ed_cfg_service, names, COUNT(ed_cfg_service, nnames)),
-    F("restricted", TRISTATE, ed_cfg_service, restricted, .def = -1),
-    F("credentials", STR, ed_cfg_service, credentials),
-    F("username", STR, ed_cfg_service, username),
-    F("password_file", STR, ed_cfg_service, password_file, .secret_file = true),
-    F("extended", MAP_PTR, ed_cfg_service, extended, SUB(ed_cfg_form, form_fields)),
-    F("allow_local", BOOL, ed_cfg_service, allow_local),
+static const edd_field form_fields[] = {
+    F("form_type", STR, edd_cfg_form, form_type),
+    F("fields", SEQ, edd_cfg_form, fields, COUNT(edd_cfg_form, nfields),
+      SUB(edd_cfg_form_field, form_field_fields), .max = EDD_CONFIG_MAX_LIST),
     END
 };
 
-static const ed_field component_fields[] = {
-    F("server", STR, ed_cfg_component, server, .required = true),
-    F("jid", STR, ed_cfg_component, jid, .required = true),
-    F("secret_file", STR, ed_cfg_component, secret_file, .required = true,
+static const edd_field service_fields[] = {
+    F("type", STR, edd_cfg_service, type, .required = true),
+    F("host", STR, edd_cfg_service, host, .required = true),
+    F("port", INT, edd_cfg_service, port, .min = 1, .max = 65535),
+    F("transport", STR, edd_cfg_service, transport),
+    F("name", STR, edd_cfg_service, name),
+    F("names", NAMES, edd_cfg_service, names, COUNT(edd_cfg_service, nnames)),
+    F("restricted", TRISTATE, edd_cfg_service, restricted, .def = -1),
+    F("credentials", STR, edd_cfg_service, credentials),
+    F("username", STR, edd_cfg_service, username),
+    F("password_file", STR, edd_cfg_service, password_file, .secret_file = true),
+    F("extended", MAP_PTR, edd_cfg_service, extended, SUB(edd_cfg_form, form_fields)),
+    F("allow_local", BOOL, edd_cfg_service, allow_local),
+    END
+};
+
+static const edd_field component_fields[] = {
+    F("server", STR, edd_cfg_component, server, .required = true),
+    F("jid", STR, edd_cfg_component, jid, .required = true),
+    F("secret_file", STR, edd_cfg_component, secret_file, .required = true,
       .secret_file = true),
     END
 };
 
-static const ed_field tls_fields[] = {
-    F("cert", STR, ed_cfg_tls, cert, .required = true),
-    F("key", STR, ed_cfg_tls, key, .required = true),
+static const edd_field tls_fields[] = {
+    F("cert", STR, edd_cfg_tls, cert, .required = true),
+    F("key", STR, edd_cfg_tls, key, .required = true),
     END
 };
-static const ed_field listen_fields[] = {
-    F("address", STR, ed_cfg_listen, address, .required = true),
-    F("tls", ENUM, ed_cfg_listen, tls, .names = listen_tls),
-    F("proxy_protocol", BOOL, ed_cfg_listen, proxy_protocol),
+static const edd_field listen_fields[] = {
+    F("address", STR, edd_cfg_listen, address, .required = true),
+    F("tls", ENUM, edd_cfg_listen, tls, .names = listen_tls),
+    F("proxy_protocol", BOOL, edd_cfg_listen, proxy_protocol),
     END
 };
 /* `database` is required too, but checked last (config_check.c). */
-static const ed_field c2s_fields[] = {
-    F("domain", STR, ed_cfg_c2s, domain, .required = true),
-    F("database", STR, ed_cfg_c2s, database),
-    F("tls", MAP_PTR, ed_cfg_c2s, tls, SUB(ed_cfg_tls, tls_fields)),
-    F("require_tls", BOOL, ed_cfg_c2s, require_tls, .def = true),
-    F("listen", SEQ, ed_cfg_c2s, listen, COUNT(ed_cfg_c2s, nlisten),
-      SUB(ed_cfg_listen, listen_fields), .required = true, .min = 1, .max = 64),
+static const edd_field c2s_fields[] = {
+    F("domain", STR, edd_cfg_c2s, domain, .required = true),
+    F("database", STR, edd_cfg_c2s, database),
+    F("tls", MAP_PTR, edd_cfg_c2s, tls, SUB(edd_cfg_tls, tls_fields)),
+    F("require_tls", BOOL, edd_cfg_c2s, require_tls, .def = true),
+    F("listen", SEQ, edd_cfg_c2s, listen, COUNT(edd_cfg_c2s, nlisten),
+      SUB(edd_cfg_listen, listen_fields), .required = true, .min = 1, .max = 64),
     END
 };
 
-static const ed_field limits_fields[] = {
-    F("max_stanza_bytes", INT, ed_cfg_limits, max_stanza_bytes, .def = 65536,
+static const edd_field limits_fields[] = {
+    F("max_stanza_bytes", INT, edd_cfg_limits, max_stanza_bytes, .def = 65536,
       .min = 1024, .max = 16 << 20),
-    F("max_depth", INT, ed_cfg_limits, max_depth, .def = 32, .min = 4, .max = 1000),
-    F("max_attrs", INT, ed_cfg_limits, max_attrs, .def = 64, .min = 4, .max = 1000),
-    F("max_connections", INT, ed_cfg_limits, max_connections, .def = 10000,
+    F("max_depth", INT, edd_cfg_limits, max_depth, .def = 32, .min = 4, .max = 1000),
+    F("max_attrs", INT, edd_cfg_limits, max_attrs, .def = 64, .min = 4, .max = 1000),
+    F("max_connections", INT, edd_cfg_limits, max_connections, .def = 10000,
       .min = 1, .max = 1000000),
-    F("max_pending_iqs", INT, ed_cfg_limits, max_pending_iqs, .def = 64,
+    F("max_pending_iqs", INT, edd_cfg_limits, max_pending_iqs, .def = 64,
       .min = 1, .max = 100000),
-    F("max_unauthenticated_per_address", INT, ed_cfg_limits, max_unauth_per_address,
+    F("max_unauthenticated_per_address", INT, edd_cfg_limits, max_unauth_per_address,
       .def = 16, .min = 1, .max = 1000000),
-    F("handshake_timeout", DURATION, ed_cfg_limits, handshake_timeout,
-      COUNT(ed_cfg_limits, handshake_timeout_text), .def = 30),
-    F("idle_timeout", DURATION, ed_cfg_limits, idle_timeout,
-      COUNT(ed_cfg_limits, idle_timeout_text), .def = 600),
+    F("handshake_timeout", DURATION, edd_cfg_limits, handshake_timeout,
+      COUNT(edd_cfg_limits, handshake_timeout_text), .def = 30),
+    F("idle_timeout", DURATION, edd_cfg_limits, idle_timeout,
+      COUNT(edd_cfg_limits, idle_timeout_text), .def = 600),
     END
 };
 
-const ed_field ed_config_schema[] = {
-    F("log", MAP, ed_config, log, .sub = log_fields),
-    F("user", STR, ed_config, user),
-    F("domains", STRS, ed_config, domains, COUNT(ed_config, ndomains),
-      .required = true, .max = ED_CONFIG_MAX_LIST),
-    F("access", MAP, ed_config, access, .sub = access_fields),
-    F("default_lang", STR, ed_config, default_lang, .sdef = "en"),
-    F("serve_v1", BOOL, ed_config, serve_v1, .def = true),
-    F("inline_credentials", BOOL, ed_config, inline_credentials, .def = true),
-    F("turn_secrets", SEQ, ed_config, turn_secrets, COUNT(ed_config, nturn_secrets),
-      SUB(ed_cfg_turn_secret, turn_secret_fields), .max = 64),
-    F("services", SEQ, ed_config, services, COUNT(ed_config, nservices),
-      SUB(ed_cfg_service, service_fields), .max = ED_CONFIG_MAX_LIST),
-    F("components", SEQ, ed_config, components, COUNT(ed_config, ncomponents),
-      SUB(ed_cfg_component, component_fields), .max = 64),
-    F("c2s", MAP_PTR, ed_config, c2s, SUB(ed_cfg_c2s, c2s_fields)),
-    F("limits", MAP, ed_config, limits, .sub = limits_fields),
+const edd_field edd_config_schema[] = {
+    F("log", MAP, edd_config, log, .sub = log_fields),
+    F("user", STR, edd_config, user),
+    F("domains", STRS, edd_config, domains, COUNT(edd_config, ndomains),
+      .required = true, .max = EDD_CONFIG_MAX_LIST),
+    F("access", MAP, edd_config, access, .sub = access_fields),
+    F("default_lang", STR, edd_config, default_lang, .sdef = "en"),
+    F("serve_v1", BOOL, edd_config, serve_v1, .def = true),
+    F("inline_credentials", BOOL, edd_config, inline_credentials, .def = true),
+    F("turn_secrets", SEQ, edd_config, turn_secrets, COUNT(edd_config, nturn_secrets),
+      SUB(edd_cfg_turn_secret, turn_secret_fields), .max = 64),
+    F("services", SEQ, edd_config, services, COUNT(edd_config, nservices),
+      SUB(edd_cfg_service, service_fields), .max = EDD_CONFIG_MAX_LIST),
+    F("components", SEQ, edd_config, components, COUNT(edd_config, ncomponents),
+      SUB(edd_cfg_component, component_fields), .max = 64),
+    F("c2s", MAP_PTR, edd_config, c2s, SUB(edd_cfg_c2s, c2s_fields)),
+    F("limits", MAP, edd_config, limits, .sub = limits_fields),
     END
 };
 
 /* ------------------------------------------------------------------ */
 /* Loading                                                              */
 
-void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
+void edd_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -183,58 +183,58 @@ void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Read the whole file (at most ED_CONFIG_MAX_FILE bytes; a FIFO, directory
+/* Read the whole file (at most EDD_CONFIG_MAX_FILE bytes; a FIFO, directory
  * or device is refused without blocking, core/file.h).  Problems with the
  * file as a whole have no line: err is "FILE: what". */
 static unsigned char *read_file(const char *path, size_t *len, char *err,
                                 size_t errlen)
 {
     char *buf, why[256];
-    int r = ed_file_read(path, ED_CONFIG_MAX_FILE, &buf, len, why, sizeof why);
+    int r = edd_file_read(path, EDD_CONFIG_MAX_FILE, &buf, len, why, sizeof why);
     if (r != 0) {
-        ed_set_err(err, errlen, "%s: %s%s", path, r == -2 ? "cannot open: " : "", why);
+        edd_set_err(err, errlen, "%s: %s%s", path, r == -2 ? "cannot open: " : "", why);
         return NULL;
     }
     return (unsigned char *)buf;
 }
 
-ed_config *ed_config_load(const char *path, char *err, size_t errlen)
+edd_config *edd_config_load(const char *path, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
     if (!path) {
-        ed_set_err(err, errlen, "no configuration file given");
+        edd_set_err(err, errlen, "no configuration file given");
         return NULL;
     }
     size_t len = 0;
     unsigned char *data = read_file(path, &len, err, errlen);
     if (!data)
         return NULL;
-    ed_config *cfg = calloc(1, sizeof *cfg);
+    edd_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         free(data);
-        ed_set_err(err, errlen, "%s: out of memory", path);
+        edd_set_err(err, errlen, "%s: out of memory", path);
         return NULL;
     }
-    ed_ymap m;
+    edd_ymap m;
     memset(&m, 0, sizeof m);
-    bool ok = ed_yaml_read(&m, path, data, len, ed_config_schema, cfg, err, errlen) &&
-              ed_config_resolve(cfg, &m, err, errlen);
-    ed_ymap_free(&m);
+    bool ok = edd_yaml_read(&m, path, data, len, edd_config_schema, cfg, err, errlen) &&
+              edd_config_resolve(cfg, &m, err, errlen);
+    edd_ymap_free(&m);
     free(data);
     if (!ok) {
-        ed_config_free(cfg);
+        edd_config_free(cfg);
         return NULL;
     }
     return cfg;
 }
 
-void ed_config_free(ed_config *cfg)
+void edd_config_free(edd_config *cfg)
 {
     if (!cfg)
         return;
-    ed_config_free_resolved(cfg);
-    ed_fields_free(ed_config_schema, cfg);
+    edd_config_free_resolved(cfg);
+    edd_fields_free(edd_config_schema, cfg);
     free(cfg);
 }
 
@@ -271,13 +271,13 @@ static void key(FILE *out, int indent, bool *dash, const char *k)
     }
 }
 
-static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
+static void dump_fields(FILE *out, const edd_field *fields, const void *obj,
                         int indent, bool dash)
 {
-    for (const ed_field *f = fields; f->key; f++) {
+    for (const edd_field *f = fields; f->key; f++) {
         const char *s; /* read as a pointer only where the field is one */
         switch (f->type) {
-        case ED_F_STR:
+        case EDD_F_STR:
             s = *AT(obj, f->off, char *);
             if (!s)
                 continue;
@@ -285,16 +285,16 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             fputc(' ', out);
             q(out, s);
             break;
-        case ED_F_INT:
-        case ED_F_DURATION:
+        case EDD_F_INT:
+        case EDD_F_DURATION:
             key(out, indent, &dash, f->key);
             fprintf(out, " %lld", (long long)*AT(obj, f->off, int64_t));
             break;
-        case ED_F_BOOL:
+        case EDD_F_BOOL:
             key(out, indent, &dash, f->key);
             fputs(*AT(obj, f->off, bool) ? " true" : " false", out);
             break;
-        case ED_F_TRISTATE: {
+        case EDD_F_TRISTATE: {
             int v = *AT(obj, f->off, int);
             if (v < 0)
                 continue;
@@ -302,16 +302,16 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             fputs(v ? " true" : " false", out);
             break;
         }
-        case ED_F_ENUM: {
+        case EDD_F_ENUM: {
             int v = *AT(obj, f->off, int);
-            const ed_enum_name *e = f->names;
+            const edd_enum_name *e = f->names;
             while (e->name && e->value != v)
                 e++;
             key(out, indent, &dash, f->key);
             fprintf(out, " %s", e->name ? e->name : "?");
             break;
         }
-        case ED_F_STRS: {
+        case EDD_F_STRS: {
             s = *AT(obj, f->off, char *);
             unsigned n = *AT(obj, f->count, unsigned);
             key(out, indent, &dash, f->key);
@@ -323,8 +323,8 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             fputc(']', out);
             break;
         }
-        case ED_F_NAMES: {
-            const ed_cfg_name *nm = *AT(obj, f->off, ed_cfg_name *);
+        case EDD_F_NAMES: {
+            const edd_cfg_name *nm = *AT(obj, f->off, edd_cfg_name *);
             size_t n = *AT(obj, f->count, size_t);
             if (n == 0)
                 continue;
@@ -339,9 +339,9 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             fputc('}', out);
             break;
         }
-        case ED_F_MAP:
-        case ED_F_MAP_PTR: {
-            const void *sub = f->type == ED_F_MAP ? (const void *)AT(obj, f->off, char)
+        case EDD_F_MAP:
+        case EDD_F_MAP_PTR: {
+            const void *sub = f->type == EDD_F_MAP ? (const void *)AT(obj, f->off, char)
                                                   : (const void *)*AT(obj, f->off, char *);
             if (!sub)
                 continue;
@@ -350,7 +350,7 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
             dump_fields(out, f->sub, sub, indent + 2, false);
             continue;
         }
-        case ED_F_SEQ: {
+        case EDD_F_SEQ: {
             s = *AT(obj, f->off, char *);
             unsigned n = *AT(obj, f->count, unsigned);
             key(out, indent, &dash, f->key);
@@ -366,7 +366,7 @@ static void dump_fields(FILE *out, const ed_field *fields, const void *obj,
     }
 }
 
-void ed_config_dump(const ed_config *cfg, FILE *out)
+void edd_config_dump(const edd_config *cfg, FILE *out)
 {
     if (!cfg || !out)
         return;
@@ -374,5 +374,5 @@ void ed_config_dump(const ed_config *cfg, FILE *out)
     q(out, cfg->path ? cfg->path : "?");
     fputs("\n# defaults filled in, paths absolute, durations in seconds;"
           " secrets are never shown\n", out);
-    dump_fields(out, ed_config_schema, cfg, 0, false);
+    dump_fields(out, edd_config_schema, cfg, 0, false);
 }

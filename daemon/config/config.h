@@ -1,6 +1,6 @@
-/* daemon/config.h — extdiscod's YAML configuration (docs/extdiscod.yml.5).
+/* daemon/config/config.h — extdiscod's YAML configuration (docs/extdiscod.yml.5).
  *
- * ed_config_load() reads the file in one pass with libyaml straight into
+ * edd_config_load() reads the file in one pass with libyaml straight into
  * these structs, checks every value (types, unknown keys, durations, hosts,
  * service rules, references), fills in the defaults, resolves
  * relative paths against the directory of the configuration file and reads
@@ -11,8 +11,8 @@
  * No global state: a configuration is a plain value.  A reload loads a new
  * one (and builds a new registry from it) and swaps only on success.
  *
- * Ownership: everything reachable from an ed_config is owned by it and freed
- * by ed_config_free(); secrets are wiped before they are freed.  Do not
+ * Ownership: everything reachable from an edd_config is owned by it and freed
+ * by edd_config_free(); secrets are wiped before they are freed.  Do not
  * modify or reallocate its members.  Members marked "resolved" are computed
  * by the loader from the values of the file. */
 #ifndef EXTDISCOD_CONFIG_H
@@ -31,42 +31,42 @@ extern "C" {
 #endif
 
 /* Limits of the loader itself. */
-#define ED_CONFIG_MAX_FILE      (1024 * 1024) /* bytes of YAML */
-#define ED_CONFIG_MAX_NODES     20000         /* YAML nodes */
-#define ED_CONFIG_MAX_LIST      256           /* entries of any list */
-#define ED_CONFIG_MAX_STR       1023          /* bytes of any string */
-#define ED_CONFIG_MAX_SECRET    4096          /* bytes of a secret file */
-#define ED_CONFIG_MAX_DURATION  (10 * 366 * 86400LL) /* 10 years */
+#define EDD_CONFIG_MAX_FILE      (1024 * 1024) /* bytes of YAML */
+#define EDD_CONFIG_MAX_NODES     20000         /* YAML nodes */
+#define EDD_CONFIG_MAX_LIST      256           /* entries of any list */
+#define EDD_CONFIG_MAX_STR       1023          /* bytes of any string */
+#define EDD_CONFIG_MAX_SECRET    4096          /* bytes of a secret file */
+#define EDD_CONFIG_MAX_DURATION  (10 * 366 * 86400LL) /* 10 years */
 
-typedef enum ed_listen_tls {
-    ED_LISTEN_STARTTLS = 0, /* plain connect, STARTTLS offered */
-    ED_LISTEN_DIRECT,       /* XEP-0368 direct TLS */
-    ED_LISTEN_NONE          /* no TLS at all (tests, loopback) */
-} ed_listen_tls;
+typedef enum edd_listen_tls {
+    EDD_LISTEN_STARTTLS = 0, /* plain connect, STARTTLS offered */
+    EDD_LISTEN_DIRECT,       /* XEP-0368 direct TLS */
+    EDD_LISTEN_NONE          /* no TLS at all (tests, loopback) */
+} edd_listen_tls;
 
-typedef struct ed_cfg_log {
-    ed_log_level level; /* default info */
+typedef struct edd_cfg_log {
+    edd_log_level level; /* default info */
     bool syslog;        /* default false: stderr */
-} ed_cfg_log;
+} edd_cfg_log;
 
 /* An access list: "*" (anyone), domains (every JID whose domain is exactly
  * that domain; subdomains do NOT match) and bare JIDs (exactly that JID).
  * Entries are normalised (ed_jid_normalize) by the loader. */
-typedef struct ed_cfg_acl {
+typedef struct edd_cfg_acl {
     char **entries;
     unsigned nentries;
-} ed_cfg_acl;
+} edd_cfg_acl;
 
-typedef struct ed_cfg_access {
-    ed_cfg_acl services;    /* who may list services */
-    ed_cfg_acl credentials; /* who may receive credentials */
+typedef struct edd_cfg_access {
+    edd_cfg_acl services;    /* who may list services */
+    edd_cfg_acl credentials; /* who may receive credentials */
     /* resolved: false when the key was absent; the list is then filled
      * with a copy of `domains` (the users of the served domains). */
     bool services_set;
     bool credentials_set;
-} ed_cfg_access;
+} edd_cfg_access;
 
-typedef struct ed_cfg_turn_secret {
+typedef struct edd_cfg_turn_secret {
     char *name;
     char **secret_files; /* resolved to absolute paths; newest first */
     unsigned nsecret_files;
@@ -78,28 +78,28 @@ typedef struct ed_cfg_turn_secret {
     /* resolved: the secrets, same order as secret_files; never log them */
     char **secrets;
     size_t *secret_lens;
-} ed_cfg_turn_secret;
+} edd_cfg_turn_secret;
 
-typedef struct ed_cfg_name {
+typedef struct edd_cfg_name {
     char *lang;
     char *text;
-} ed_cfg_name;
+} edd_cfg_name;
 
-typedef struct ed_cfg_form_field {
+typedef struct edd_cfg_form_field {
     char *var;
     char *type;  /* NULL when absent */
     char *label; /* NULL when absent */
     char **values;
     unsigned nvalues;
-} ed_cfg_form_field;
+} edd_cfg_form_field;
 
-typedef struct ed_cfg_form {
+typedef struct edd_cfg_form {
     char *form_type; /* NULL when absent */
-    ed_cfg_form_field *fields;
+    edd_cfg_form_field *fields;
     unsigned nfields;
-} ed_cfg_form;
+} edd_cfg_form;
 
-typedef struct ed_cfg_service {
+typedef struct edd_cfg_service {
     char *type;
     char *host;
     int64_t port;
@@ -109,16 +109,16 @@ typedef struct ed_cfg_service {
     char *credentials;   /* name of a turn_secrets entry or NULL */
     char *username;      /* static username or NULL */
     char *password_file; /* resolved to an absolute path, or NULL */
-    ed_cfg_form *extended; /* NULL when absent */
+    edd_cfg_form *extended; /* NULL when absent */
     bool allow_local;
-    ed_cfg_name *names;  /* from the `names` mapping, in file order */
+    edd_cfg_name *names;  /* from the `names` mapping, in file order */
     size_t nnames;
     /* resolved */
     char *password;      /* the static password; never log it */
-    int credentials_index; /* index into ed_config.turn_secrets, or -1 */
-} ed_cfg_service;
+    int credentials_index; /* index into edd_config.turn_secrets, or -1 */
+} edd_cfg_service;
 
-typedef struct ed_cfg_component {
+typedef struct edd_cfg_component {
     char *server;        /* "host:port" as written */
     char *jid;           /* the component's domain JID, normalised */
     char *secret_file;   /* resolved to an absolute path */
@@ -126,32 +126,32 @@ typedef struct ed_cfg_component {
     char *secret;        /* never log it */
     char *host;          /* from server, without brackets */
     int port;
-} ed_cfg_component;
+} edd_cfg_component;
 
-typedef struct ed_cfg_tls {
+typedef struct edd_cfg_tls {
     char *cert; /* resolved to absolute paths */
     char *key;
-} ed_cfg_tls;
+} edd_cfg_tls;
 
-typedef struct ed_cfg_listen {
+typedef struct edd_cfg_listen {
     char *address;        /* as written: "127.0.0.1:5222", "[::1]:5222" */
-    ed_listen_tls tls;    /* default starttls */
+    edd_listen_tls tls;    /* default starttls */
     bool proxy_protocol;  /* expect a PROXY protocol header first */
     /* resolved from address */
     char *host;           /* numeric address without brackets */
     int port;
-} ed_cfg_listen;
+} edd_cfg_listen;
 
-typedef struct ed_cfg_c2s {
+typedef struct edd_cfg_c2s {
     char *domain;        /* normalised; must be one of `domains` */
     char *database;      /* resolved to an absolute path, or NULL */
-    ed_cfg_tls *tls;     /* NULL when absent */
+    edd_cfg_tls *tls;     /* NULL when absent */
     bool require_tls;    /* default true */
-    ed_cfg_listen *listen;
+    edd_cfg_listen *listen;
     unsigned nlisten;
-} ed_cfg_c2s;
+} edd_cfg_c2s;
 
-typedef struct ed_cfg_limits {
+typedef struct edd_cfg_limits {
     int64_t max_stanza_bytes;  /* default 65536 */
     int64_t max_depth;         /* default 32 */
     int64_t max_attrs;         /* default 64 */
@@ -162,53 +162,53 @@ typedef struct ed_cfg_limits {
     char *idle_timeout_text;
     int64_t handshake_timeout; /* seconds, default 30 */
     int64_t idle_timeout;      /* seconds, default 600 */
-} ed_cfg_limits;
+} edd_cfg_limits;
 
-typedef struct ed_config {
-    ed_cfg_log log;
+typedef struct edd_config {
+    edd_cfg_log log;
     char *user;              /* drop privileges to this user, or NULL */
     char **domains;          /* normalised, at least one */
     unsigned ndomains;
-    ed_cfg_access access;    /* lists always filled (defaults applied) */
+    edd_cfg_access access;    /* lists always filled (defaults applied) */
     char *default_lang;      /* resolved default "en" */
     bool serve_v1;           /* default true */
     bool inline_credentials; /* default true */
-    ed_cfg_turn_secret *turn_secrets;
+    edd_cfg_turn_secret *turn_secrets;
     unsigned nturn_secrets;
-    ed_cfg_service *services; /* at least one */
+    edd_cfg_service *services; /* at least one */
     unsigned nservices;
-    ed_cfg_component *components;
+    edd_cfg_component *components;
     unsigned ncomponents;
-    ed_cfg_c2s *c2s;         /* NULL: no standalone mode */
-    ed_cfg_limits limits;    /* defaults applied */
+    edd_cfg_c2s *c2s;         /* NULL: no standalone mode */
+    edd_cfg_limits limits;    /* defaults applied */
     /* resolved */
     char *path;              /* absolute path of the file loaded */
     char *dir;               /* its directory; base of relative paths */
-} ed_config;
+} edd_config;
 
 /* Load and check path.  NULL on failure with err (errlen bytes, always
  * NUL-terminated when errlen > 0) set to "FILE:LINE: what" (or "FILE:
  * what" for the file as a whole, e.g. when it cannot be opened).  The result is
- * freed with ed_config_free(). */
-ed_config *ed_config_load(const char *path, char *err, size_t errlen);
+ * freed with edd_config_free(). */
+edd_config *edd_config_load(const char *path, char *err, size_t errlen);
 
 /* Wipe the secrets and free everything; NULL is a no-op. */
-void ed_config_free(ed_config *cfg);
+void edd_config_free(edd_config *cfg);
 
 /* printf into the caller's error buffer err (errlen bytes; nothing when err
  * is NULL or errlen 0); the loader's and the registry's way of reporting. */
-void ed_set_err(char *err, size_t errlen, const char *fmt, ...)
+void edd_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Write the effective configuration (defaults filled in, names normalised,
  * paths absolute, durations in seconds) as YAML to out: `extdiscod -n -v`.
  * Secrets are never written, only the files they are read from (marked
  * "# contents: <redacted>").  The output loads as the same configuration. */
-void ed_config_dump(const ed_config *cfg, FILE *out);
+void edd_config_dump(const edd_config *cfg, FILE *out);
 
 /* Parse a duration: "90s", "10m", "12h", "1d" or plain seconds, 1 ..
- * ED_CONFIG_MAX_DURATION.  false on anything else. */
-bool ed_config_parse_duration(const char *s, int64_t *out);
+ * EDD_CONFIG_MAX_DURATION.  false on anything else. */
+bool edd_config_parse_duration(const char *s, int64_t *out);
 
 #ifdef __cplusplus
 }

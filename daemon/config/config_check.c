@@ -1,4 +1,4 @@
-/* daemon/config_check.c — the semantic half of the configuration loader,
+/* daemon/config/config_check.c — the semantic half of the configuration loader,
  * after the one pass of config_yaml.c has filled the structs (types, ranges
  * and defaults are the schema's): normalisation, relative paths, secret
  * files, references, and the rules a service set must follow so that real
@@ -24,15 +24,15 @@
 #define P 128 /* path buffer for messages */
 
 typedef struct ctx {
-    ed_config *cfg;
-    const ed_ymap *m;
+    edd_config *cfg;
+    const edd_ymap *m;
     char *err;
     size_t errlen;
 } ctx;
 
-#define FAIL(path, ...) ed_cfg_fail(c->m, c->err, c->errlen, (path), __VA_ARGS__)
+#define FAIL(path, ...) edd_cfg_fail(c->m, c->err, c->errlen, (path), __VA_ARGS__)
 
-void ed_secret_free(char *s, size_t len)
+void edd_secret_free(char *s, size_t len)
 {
     if (!s)
         return;
@@ -112,25 +112,25 @@ static bool resolve_path(ctx *c, char **p, const char *path)
 }
 
 /* Read a secret file: regular (a FIFO or device is refused without
- * blocking, core/file.h), at most ED_CONFIG_MAX_SECRET bytes, trailing CR/LF
+ * blocking, core/file.h), at most EDD_CONFIG_MAX_SECRET bytes, trailing CR/LF
  * stripped, not empty.  The message names the path, never content.  *out is
- * ED_CONFIG_MAX_SECRET + 2 bytes (ed_secret_free). */
+ * EDD_CONFIG_MAX_SECRET + 2 bytes (edd_secret_free). */
 static bool read_secret(ctx *c, const char *file, const char *path, char **out,
                         size_t *outlen)
 {
     char *buf, why[256];
     size_t n;
-    if (ed_file_read(file, ED_CONFIG_MAX_SECRET, &buf, &n, why, sizeof why) != 0)
+    if (edd_file_read(file, EDD_CONFIG_MAX_SECRET, &buf, &n, why, sizeof why) != 0)
         return FAIL(path, "cannot read secret file %s: %s", file, why);
     if (memchr(buf, '\0', n)) {
-        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+        edd_secret_free(buf, EDD_CONFIG_MAX_SECRET + 2);
         return FAIL(path, "secret file %s contains a NUL byte", file);
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
     if (n == 0) {
-        ed_secret_free(buf, ED_CONFIG_MAX_SECRET + 2);
+        edd_secret_free(buf, EDD_CONFIG_MAX_SECRET + 2);
         return FAIL(path, "secret file %s is empty", file);
     }
     *out = buf;
@@ -157,9 +157,9 @@ static bool norm_domain(ctx *c, char **s, const char *path)
 
 static bool check_top(ctx *c)
 {
-    ed_config *cfg = c->cfg;
+    edd_config *cfg = c->cfg;
     char path[P];
-    if (!ed_is_lang_tag(cfg->default_lang))
+    if (!edd_is_lang_tag(cfg->default_lang))
         return FAIL("default_lang", "'%s' is not a language tag", cfg->default_lang);
     if (cfg->ndomains == 0)
         return FAIL("domains", "no domains configured");
@@ -174,7 +174,7 @@ static bool check_top(ctx *c)
     return true;
 }
 
-static bool check_acl(ctx *c, ed_cfg_acl *acl, bool set, const char *name)
+static bool check_acl(ctx *c, edd_cfg_acl *acl, bool set, const char *name)
 {
     char path[P];
     if (!set) {
@@ -209,7 +209,7 @@ static bool check_turn_secrets(ctx *c)
 {
     char path[P];
     for (unsigned i = 0; i < c->cfg->nturn_secrets; i++) {
-        ed_cfg_turn_secret *t = &c->cfg->turn_secrets[i];
+        edd_cfg_turn_secret *t = &c->cfg->turn_secrets[i];
         snprintf(path, sizeof path, "turn_secrets[%u].name", i);
         for (unsigned k = 0; k < i; k++)
             if (strcmp(c->cfg->turn_secrets[k].name, t->name) == 0)
@@ -240,7 +240,7 @@ static bool is_tls_type(const char *type)
 
 /* The identity the library matches and diffs by (ed_service_same_identity),
  * borrowing s's strings: duplicates are what clients and pushes see as one. */
-static ed_service identity_of(const ed_cfg_service *s)
+static ed_service identity_of(const edd_cfg_service *s)
 {
     ed_service v;
     ed_service_init(&v);
@@ -253,7 +253,7 @@ static ed_service identity_of(const ed_cfg_service *s)
 
 static bool check_service(ctx *c, unsigned i)
 {
-    ed_cfg_service *s = &c->cfg->services[i];
+    edd_cfg_service *s = &c->cfg->services[i];
     char path[32], sub[2 * P];
     snprintf(path, sizeof path, "services[%u]", i);
 #define SUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
@@ -357,7 +357,7 @@ static bool check_components(ctx *c)
 {
     char path[P];
     for (unsigned i = 0; i < c->cfg->ncomponents; i++) {
-        ed_cfg_component *co = &c->cfg->components[i];
+        edd_cfg_component *co = &c->cfg->components[i];
         snprintf(path, sizeof path, "components[%u].server", i);
         if (!parse_hostport(co->server, false, &co->host, &co->port))
             return FAIL(path, "bad server address '%s' (expected HOST:PORT or [IPV6]:PORT)",
@@ -370,7 +370,7 @@ static bool check_components(ctx *c)
          * (conflict, reconnect, conflict).  The same JID on different
          * servers (e.g. the nodes of a cluster) is fine. */
         for (unsigned k = 0; k < i; k++) {
-            const ed_cfg_component *o = &c->cfg->components[k];
+            const edd_cfg_component *o = &c->cfg->components[k];
             if (o->port == co->port && same_host(o->host, co->host) &&
                 strcmp(o->jid, co->jid) == 0) {
                 snprintf(path, sizeof path, "components[%u]", i);
@@ -390,7 +390,7 @@ static bool check_components(ctx *c)
 
 /* Would binding b fail because a is bound?  Same port and family, and the
  * same address or either one the wildcard (0.0.0.0 or ::). */
-static bool listen_overlap(const ed_cfg_listen *a, const ed_cfg_listen *b)
+static bool listen_overlap(const edd_cfg_listen *a, const edd_cfg_listen *b)
 {
     unsigned char x[16], y[16];
     static const unsigned char any[16] = {0};
@@ -409,7 +409,7 @@ static bool listen_overlap(const ed_cfg_listen *a, const ed_cfg_listen *b)
 
 static bool check_c2s(ctx *c)
 {
-    ed_cfg_c2s *s = c->cfg->c2s;
+    edd_cfg_c2s *s = c->cfg->c2s;
     char path[P];
     if (!s)
         return true;
@@ -426,12 +426,12 @@ static bool check_c2s(ctx *c)
                    !resolve_path(c, &s->tls->key, "c2s.tls.key")))
         return false;
     for (unsigned i = 0; i < s->nlisten; i++) {
-        ed_cfg_listen *l = &s->listen[i];
+        edd_cfg_listen *l = &s->listen[i];
         snprintf(path, sizeof path, "c2s.listen[%u].address", i);
         if (!parse_hostport(l->address, true, &l->host, &l->port))
             return FAIL(path, "bad listen address '%s' (expected IP:PORT or [IPV6]:PORT)",
                         l->address);
-        if (l->tls != ED_LISTEN_NONE && !s->tls) {
+        if (l->tls != EDD_LISTEN_NONE && !s->tls) {
             snprintf(path, sizeof path, "c2s.listen[%u]", i);
             return FAIL(path, "TLS listener but no c2s.tls (cert and key)");
         }
@@ -444,15 +444,15 @@ static bool check_c2s(ctx *c)
     }
     /* last, so that the listener checks above keep their messages */
     if (!s->database) {
-        const ed_ymap_entry *e = ed_ymap_find(c->m, "c2s");
-        return ed_cfg_fail_at(c->m, c->err, c->errlen, e ? e->key_line : 1, "c2s",
+        const edd_ymap_entry *e = edd_ymap_find(c->m, "c2s");
+        return edd_cfg_fail_at(c->m, c->err, c->errlen, e ? e->key_line : 1, "c2s",
                               "missing required key 'database' (the account "
                               "database of the standalone server)");
     }
     return true;
 }
 
-bool ed_config_resolve(ed_config *cfg, const ed_ymap *m, char *err, size_t errlen)
+bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t errlen)
 {
     ctx cc = { cfg, m, err, errlen };
     ctx *c = &cc;
@@ -470,8 +470,8 @@ bool ed_config_resolve(ed_config *cfg, const ed_ymap *m, char *err, size_t errle
     else if (slash)
         *slash = '\0';
 
-    cfg->access.services_set = ed_ymap_has(m, "access.services");
-    cfg->access.credentials_set = ed_ymap_has(m, "access.credentials");
+    cfg->access.services_set = edd_ymap_has(m, "access.services");
+    cfg->access.credentials_set = edd_ymap_has(m, "access.credentials");
     if (!check_top(c) ||
         !check_acl(c, &cfg->access.services, cfg->access.services_set, "services") ||
         !check_acl(c, &cfg->access.credentials, cfg->access.credentials_set,
@@ -490,31 +490,31 @@ bool ed_config_resolve(ed_config *cfg, const ed_ymap *m, char *err, size_t errle
     return true;
 }
 
-void ed_config_free_resolved(ed_config *cfg)
+void edd_config_free_resolved(edd_config *cfg)
 {
     free(cfg->path);
     free(cfg->dir);
     cfg->path = cfg->dir = NULL;
     for (unsigned i = 0; cfg->turn_secrets && i < cfg->nturn_secrets; i++) {
-        ed_cfg_turn_secret *t = &cfg->turn_secrets[i];
+        edd_cfg_turn_secret *t = &cfg->turn_secrets[i];
         for (unsigned k = 0; t->secrets && t->secret_lens && k < t->nsecret_files; k++)
             if (t->secrets[k])
-                ed_secret_free(t->secrets[k], t->secret_lens[k]);
+                edd_secret_free(t->secrets[k], t->secret_lens[k]);
         free(t->secrets); /* entries NULL unless both arrays exist */
         free(t->secret_lens);
         t->secrets = NULL;
         t->secret_lens = NULL;
     }
     for (unsigned i = 0; cfg->services && i < cfg->nservices; i++) {
-        ed_cfg_service *s = &cfg->services[i];
+        edd_cfg_service *s = &cfg->services[i];
         if (s->password)
-            ed_secret_free(s->password, strlen(s->password));
+            edd_secret_free(s->password, strlen(s->password));
         s->password = NULL;
     }
     for (unsigned i = 0; cfg->components && i < cfg->ncomponents; i++) {
-        ed_cfg_component *co = &cfg->components[i];
+        edd_cfg_component *co = &cfg->components[i];
         if (co->secret)
-            ed_secret_free(co->secret, strlen(co->secret));
+            edd_secret_free(co->secret, strlen(co->secret));
         free(co->host);
         co->secret = co->host = NULL;
     }

@@ -1,4 +1,4 @@
-/* daemon/config_yaml.c — the one pass that reads the configuration file
+/* daemon/config/config_yaml.c — the one pass that reads the configuration file
  * into the structs.
  *
  * libyaml parses the file into its node tree (every node knows its line);
@@ -26,7 +26,7 @@
 /* Messages and the line map                                            */
 
 __attribute__((format(printf, 6, 0)))
-static void vfail_at(const ed_ymap *m, char *err, size_t errlen, int line,
+static void vfail_at(const edd_ymap *m, char *err, size_t errlen, int line,
                      const char *path, const char *fmt, va_list ap)
 {
     if (!err || errlen == 0)
@@ -40,7 +40,7 @@ static void vfail_at(const ed_ymap *m, char *err, size_t errlen, int line,
         vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 }
 
-bool ed_cfg_fail_at(const ed_ymap *m, char *err, size_t errlen, int line,
+bool edd_cfg_fail_at(const edd_ymap *m, char *err, size_t errlen, int line,
                     const char *path, const char *fmt, ...)
 {
     va_list ap;
@@ -50,17 +50,17 @@ bool ed_cfg_fail_at(const ed_ymap *m, char *err, size_t errlen, int line,
     return false;
 }
 
-bool ed_cfg_fail(const ed_ymap *m, char *err, size_t errlen, const char *path,
+bool edd_cfg_fail(const edd_ymap *m, char *err, size_t errlen, const char *path,
                  const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vfail_at(m, err, errlen, ed_ymap_line(m, path), path, fmt, ap);
+    vfail_at(m, err, errlen, edd_ymap_line(m, path), path, fmt, ap);
     va_end(ap);
     return false;
 }
 
-const ed_ymap_entry *ed_ymap_find(const ed_ymap *m, const char *path)
+const edd_ymap_entry *edd_ymap_find(const edd_ymap *m, const char *path)
 {
     for (size_t i = 0; i < m->n; i++)
         if (strcmp(m->v[i].path, path) == 0)
@@ -68,22 +68,22 @@ const ed_ymap_entry *ed_ymap_find(const ed_ymap *m, const char *path)
     return NULL;
 }
 
-bool ed_ymap_has(const ed_ymap *m, const char *fmt, ...)
+bool edd_ymap_has(const edd_ymap *m, const char *fmt, ...)
 {
     char path[PATH_MAX_LEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
-    return ed_ymap_find(m, path) != NULL;
+    return edd_ymap_find(m, path) != NULL;
 }
 
-int ed_ymap_line(const ed_ymap *m, const char *path)
+int edd_ymap_line(const edd_ymap *m, const char *path)
 {
     char p[PATH_MAX_LEN];
     snprintf(p, sizeof p, "%s", path ? path : "");
     for (;;) {
-        const ed_ymap_entry *e = ed_ymap_find(m, p);
+        const edd_ymap_entry *e = edd_ymap_find(m, p);
         if (e)
             return e->line;
         /* strip the last component: ".key" or "[i]" */
@@ -97,11 +97,11 @@ int ed_ymap_line(const ed_ymap *m, const char *path)
     return 1;
 }
 
-static bool add_entry(ed_ymap *m, const char *path, int line, int key_line)
+static bool add_entry(edd_ymap *m, const char *path, int line, int key_line)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
-        ed_ymap_entry *v = realloc(m->v, cap * sizeof *v);
+        edd_ymap_entry *v = realloc(m->v, cap * sizeof *v);
         if (!v)
             return false;
         m->v = v;
@@ -110,11 +110,11 @@ static bool add_entry(ed_ymap *m, const char *path, int line, int key_line)
     char *p = strdup(path);
     if (!p)
         return false;
-    m->v[m->n++] = (ed_ymap_entry){ p, line, key_line };
+    m->v[m->n++] = (edd_ymap_entry){ p, line, key_line };
     return true;
 }
 
-void ed_ymap_free(ed_ymap *m)
+void edd_ymap_free(edd_ymap *m)
 {
     if (!m)
         return;
@@ -159,7 +159,7 @@ static bool parse_bool(const char *s, bool *out)
     return false;
 }
 
-bool ed_is_lang_tag(const char *s)
+bool edd_is_lang_tag(const char *s)
 {
     size_t part = 0;
     bool first = true;
@@ -182,14 +182,14 @@ bool ed_is_lang_tag(const char *s)
     }
 }
 
-bool ed_config_parse_duration(const char *s, int64_t *out)
+bool edd_config_parse_duration(const char *s, int64_t *out)
 {
     if (!s || !*s)
         return false;
     int64_t v = 0;
     const char *p = s;
     for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > ED_CONFIG_MAX_DURATION)
+        if (v > EDD_CONFIG_MAX_DURATION)
             return false;
         v = v * 10 + (*p - '0');
     }
@@ -207,7 +207,7 @@ bool ed_config_parse_duration(const char *s, int64_t *out)
         if (p[1])
             return false;
     }
-    if (v > ED_CONFIG_MAX_DURATION / mul)
+    if (v > EDD_CONFIG_MAX_DURATION / mul)
         return false;
     v *= mul;
     if (v < 1)
@@ -221,27 +221,27 @@ bool ed_config_parse_duration(const char *s, int64_t *out)
 
 #define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
 
-bool ed_fields_init(const ed_field *fields, void *obj)
+bool edd_fields_init(const edd_field *fields, void *obj)
 {
-    for (const ed_field *f = fields; f->key; f++) {
+    for (const edd_field *f = fields; f->key; f++) {
         switch (f->type) {
-        case ED_F_INT:
-        case ED_F_DURATION:
+        case EDD_F_INT:
+        case EDD_F_DURATION:
             *AT(obj, f->off, int64_t) = f->def;
             break;
-        case ED_F_BOOL:
+        case EDD_F_BOOL:
             *AT(obj, f->off, bool) = f->def != 0;
             break;
-        case ED_F_TRISTATE:
-        case ED_F_ENUM:
+        case EDD_F_TRISTATE:
+        case EDD_F_ENUM:
             *AT(obj, f->off, int) = (int)f->def;
             break;
-        case ED_F_STR:
+        case EDD_F_STR:
             if (f->sdef && !(*AT(obj, f->off, char *) = strdup(f->sdef)))
                 return false;
             break;
-        case ED_F_MAP:
-            if (!ed_fields_init(f->sub, AT(obj, f->off, char)))
+        case EDD_F_MAP:
+            if (!edd_fields_init(f->sub, AT(obj, f->off, char)))
                 return false;
             break;
         default:
@@ -251,20 +251,20 @@ bool ed_fields_init(const ed_field *fields, void *obj)
     return true;
 }
 
-void ed_fields_free(const ed_field *fields, void *obj)
+void edd_fields_free(const edd_field *fields, void *obj)
 {
-    for (const ed_field *f = fields; f->key; f++) {
+    for (const edd_field *f = fields; f->key; f++) {
         char **s = AT(obj, f->off, char *);
         switch (f->type) {
-        case ED_F_STR:
+        case EDD_F_STR:
             free(*s);
             *s = NULL;
             break;
-        case ED_F_DURATION:
+        case EDD_F_DURATION:
             free(*AT(obj, f->count, char *));
             *AT(obj, f->count, char *) = NULL;
             break;
-        case ED_F_STRS: {
+        case EDD_F_STRS: {
             unsigned *n = AT(obj, f->count, unsigned);
             for (unsigned i = 0; *s && i < *n; i++)
                 free(((char **)*s)[i]);
@@ -273,26 +273,26 @@ void ed_fields_free(const ed_field *fields, void *obj)
             *n = 0;
             break;
         }
-        case ED_F_MAP:
-            ed_fields_free(f->sub, AT(obj, f->off, char));
+        case EDD_F_MAP:
+            edd_fields_free(f->sub, AT(obj, f->off, char));
             break;
-        case ED_F_MAP_PTR:
+        case EDD_F_MAP_PTR:
             if (*s)
-                ed_fields_free(f->sub, *s);
+                edd_fields_free(f->sub, *s);
             free(*s);
             *s = NULL;
             break;
-        case ED_F_SEQ: {
+        case EDD_F_SEQ: {
             unsigned *n = AT(obj, f->count, unsigned);
             for (unsigned i = 0; *s && i < *n; i++)
-                ed_fields_free(f->sub, *s + (size_t)i * f->size);
+                edd_fields_free(f->sub, *s + (size_t)i * f->size);
             free(*s);
             *s = NULL;
             *n = 0;
             break;
         }
-        case ED_F_NAMES: {
-            ed_cfg_name **names = AT(obj, f->off, ed_cfg_name *);
+        case EDD_F_NAMES: {
+            edd_cfg_name **names = AT(obj, f->off, edd_cfg_name *);
             size_t *n = AT(obj, f->count, size_t);
             for (size_t i = 0; *names && i < *n; i++) {
                 free((*names)[i].lang);
@@ -313,7 +313,7 @@ void ed_fields_free(const ed_field *fields, void *obj)
 /* The walk                                                             */
 
 typedef struct walk {
-    ed_ymap *m;
+    edd_ymap *m;
     yaml_document_t *doc;
     unsigned char *seen; /* per node: visited (detects aliases) */
     size_t nnodes;
@@ -322,7 +322,7 @@ typedef struct walk {
 } walk;
 
 #define FAIL_AT(line, path, ...) \
-    ed_cfg_fail_at(w->m, w->err, w->errlen, (line), (path), __VA_ARGS__)
+    edd_cfg_fail_at(w->m, w->err, w->errlen, (line), (path), __VA_ARGS__)
 #define OOM() FAIL_AT(1, "", "out of memory")
 
 static int node_line(const yaml_node_t *n)
@@ -378,7 +378,7 @@ static bool take(walk *w, const yaml_node_t *n, const char *path, int line)
     return true;
 }
 
-/* A string of 1 .. ED_CONFIG_MAX_STR bytes into *out. */
+/* A string of 1 .. EDD_CONFIG_MAX_STR bytes into *out. */
 static bool read_str(walk *w, const yaml_node_t *n, const char *path, int line,
                      char **out)
 {
@@ -387,8 +387,8 @@ static bool read_str(walk *w, const yaml_node_t *n, const char *path, int line,
     size_t len = n->data.scalar.length;
     if (len == 0)
         return FAIL_AT(line, path, "must not be empty");
-    if (len > ED_CONFIG_MAX_STR)
-        return FAIL_AT(line, path, "longer than %u bytes", ED_CONFIG_MAX_STR);
+    if (len > EDD_CONFIG_MAX_STR)
+        return FAIL_AT(line, path, "longer than %u bytes", EDD_CONFIG_MAX_STR);
     char *s = strdup((const char *)n->data.scalar.value);
     if (!s)
         return OOM();
@@ -397,10 +397,10 @@ static bool read_str(walk *w, const yaml_node_t *n, const char *path, int line,
     return true;
 }
 
-static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+static bool read_value(walk *w, yaml_node_t *n, const edd_field *f, void *obj,
                        const char *path, int line);
 
-static bool read_mapping(walk *w, yaml_node_t *n, const ed_field *fields,
+static bool read_mapping(walk *w, yaml_node_t *n, const edd_field *fields,
                          void *obj, const char *path, int line)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -444,7 +444,7 @@ static bool read_mapping(walk *w, yaml_node_t *n, const ed_field *fields,
 }
 
 /* A list: STRS (strings) or SEQ (structs). */
-static bool read_list(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+static bool read_list(walk *w, yaml_node_t *n, const edd_field *f, void *obj,
                       const char *path, int line)
 {
     if (n->type != YAML_SEQUENCE_NODE)
@@ -455,7 +455,7 @@ static bool read_list(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
     if (cnt < (size_t)f->min)
         return FAIL_AT(line, path, "needs at least %lld %s", (long long)f->min,
                        f->min == 1 ? "entry" : "entries");
-    size_t size = f->type == ED_F_SEQ ? f->size : sizeof(char *);
+    size_t size = f->type == EDD_F_SEQ ? f->size : sizeof(char *);
     char *arr = calloc(cnt ? cnt : 1, size);
     if (!arr)
         return OOM();
@@ -475,10 +475,10 @@ static bool read_list(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
             return OOM();
         if (!take(w, e, sub, eline))
             return false;
-        if (f->type == ED_F_STRS) {
+        if (f->type == EDD_F_STRS) {
             if (!read_str(w, e, sub, eline, (char **)(void *)elem))
                 return false;
-        } else if (!ed_fields_init(f->sub, elem)) {
+        } else if (!edd_fields_init(f->sub, elem)) {
             return OOM();
         } else if (!read_mapping(w, e, f->sub, elem, sub, eline)) {
             return false;
@@ -488,16 +488,16 @@ static bool read_list(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
 }
 
 /* `names`: a mapping from language tags to non-empty strings. */
-static bool read_names(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+static bool read_names(walk *w, yaml_node_t *n, const edd_field *f, void *obj,
                        const char *path, int line)
 {
     if (n->type != YAML_MAPPING_NODE)
         return fail_kind(w, n, path, line, "a mapping of language: name");
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    ed_cfg_name *names = calloc(cnt ? cnt : 1, sizeof *names);
+    edd_cfg_name *names = calloc(cnt ? cnt : 1, sizeof *names);
     if (!names)
         return OOM();
-    *AT(obj, f->off, ed_cfg_name *) = names;
+    *AT(obj, f->off, edd_cfg_name *) = names;
     *AT(obj, f->count, size_t) = cnt;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
@@ -510,7 +510,7 @@ static bool read_names(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
         int r = snprintf(sub, sizeof sub, "%s.%.64s", path, key);
         if (r < 0 || (size_t)r >= sizeof sub)
             return FAIL_AT(node_line(k), path, "nested too deeply");
-        if (!ed_is_lang_tag(key) || strlen(key) != k->data.scalar.length)
+        if (!edd_is_lang_tag(key) || strlen(key) != k->data.scalar.length)
             return FAIL_AT(node_line(k), sub, "not a language tag");
         for (size_t j = 0; j < i; j++)
             if (strcmp(names[j].lang, key) == 0)
@@ -520,7 +520,7 @@ static bool read_names(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
         if (!take(w, v, sub, node_line(v)))
             return false;
         if (v->type != YAML_SCALAR_NODE || v->data.scalar.length == 0 ||
-            v->data.scalar.length > ED_CONFIG_MAX_STR)
+            v->data.scalar.length > EDD_CONFIG_MAX_STR)
             return fail_kind(w, v, sub, node_line(v), "a name");
         if (!add_entry(w->m, sub, node_line(v), node_line(k)) ||
             !(names[i].lang = strdup(key)) ||
@@ -530,7 +530,7 @@ static bool read_names(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
     return true;
 }
 
-static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
+static bool read_value(walk *w, yaml_node_t *n, const edd_field *f, void *obj,
                        const char *path, int line)
 {
     if (!take(w, n, path, line))
@@ -541,9 +541,9 @@ static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
     int64_t v;
 
     switch (f->type) {
-    case ED_F_STR:
+    case EDD_F_STR:
         return read_str(w, n, path, line, AT(obj, f->off, char *));
-    case ED_F_INT:
+    case EDD_F_INT:
         if (!s || !is_decimal_int(s, len, &v))
             return fail_kind(w, n, path, line, "an integer");
         if (f->max > f->min && (v < f->min || v > f->max))
@@ -551,24 +551,24 @@ static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
                            (long long)f->min, (long long)f->max);
         *AT(obj, f->off, int64_t) = v;
         return true;
-    case ED_F_BOOL:
-    case ED_F_TRISTATE:
+    case EDD_F_BOOL:
+    case EDD_F_TRISTATE:
         if (!s || !parse_bool(s, &b))
             return fail_kind(w, n, path, line, "true or false");
-        if (f->type == ED_F_BOOL)
+        if (f->type == EDD_F_BOOL)
             *AT(obj, f->off, bool) = b;
         else
             *AT(obj, f->off, int) = b;
         return true;
-    case ED_F_ENUM: {
+    case EDD_F_ENUM: {
         char list[256] = "", got[64];
         size_t used = 0;
-        for (const ed_enum_name *e = f->names; s && e->name; e++)
+        for (const edd_enum_name *e = f->names; s && e->name; e++)
             if (strcmp(s, e->name) == 0) {
                 *AT(obj, f->off, int) = e->value;
                 return true;
             }
-        for (const ed_enum_name *e = f->names; e->name && used < sizeof list; e++) {
+        for (const edd_enum_name *e = f->names; e->name && used < sizeof list; e++) {
             int r = snprintf(list + used, sizeof list - used, "%s%s",
                              e == f->names ? "" : ", ", e->name);
             if (r < 0)
@@ -578,30 +578,30 @@ static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
         describe(n, got, sizeof got);
         return FAIL_AT(line, path, "expected one of %s; %s", list, got);
     }
-    case ED_F_DURATION: {
+    case EDD_F_DURATION: {
         char **text = AT(obj, f->count, char *);
         if (!read_str(w, n, path, line, text))
             return false;
-        if (!ed_config_parse_duration(*text, AT(obj, f->off, int64_t)))
+        if (!edd_config_parse_duration(*text, AT(obj, f->off, int64_t)))
             return FAIL_AT(line, path,
                            "bad duration '%s' (use 90s, 10m, 12h, 1d or seconds)", *text);
         return true;
     }
-    case ED_F_STRS:
-    case ED_F_SEQ:
+    case EDD_F_STRS:
+    case EDD_F_SEQ:
         return read_list(w, n, f, obj, path, line);
-    case ED_F_MAP:
+    case EDD_F_MAP:
         return read_mapping(w, n, f->sub, AT(obj, f->off, char), path, line);
-    case ED_F_MAP_PTR: {
+    case EDD_F_MAP_PTR: {
         char *sub = calloc(1, f->size);
         if (!sub)
             return OOM();
         *AT(obj, f->off, char *) = sub;
-        if (!ed_fields_init(f->sub, sub))
+        if (!edd_fields_init(f->sub, sub))
             return OOM();
         return read_mapping(w, n, f->sub, sub, path, line);
     }
-    case ED_F_NAMES:
+    case EDD_F_NAMES:
         return read_names(w, n, f, obj, path, line);
     }
     return FAIL_AT(line, path, "internal error: unsupported schema type");
@@ -610,7 +610,7 @@ static bool read_value(walk *w, yaml_node_t *n, const ed_field *f, void *obj,
 /* ------------------------------------------------------------------ */
 /* Parse, then walk                                                     */
 
-static bool load_document(ed_ymap *m, yaml_parser_t *parser, yaml_document_t *doc,
+static bool load_document(edd_ymap *m, yaml_parser_t *parser, yaml_document_t *doc,
                           char *err, size_t errlen)
 {
     if (!yaml_parser_load(parser, doc)) {
@@ -618,21 +618,21 @@ static bool load_document(ed_ymap *m, yaml_parser_t *parser, yaml_document_t *do
         const char *what = parser->problem ? parser->problem : "syntax error";
         if (parser->error == YAML_MEMORY_ERROR)
             what = "out of memory";
-        return ed_cfg_fail_at(m, err, errlen, line, "", "YAML syntax error: %s", what);
+        return edd_cfg_fail_at(m, err, errlen, line, "", "YAML syntax error: %s", what);
     }
     return true;
 }
 
-bool ed_yaml_read(ed_ymap *m, const char *file, const unsigned char *data,
-                  size_t len, const ed_field *schema, void *obj, char *err,
+bool edd_yaml_read(edd_ymap *m, const char *file, const unsigned char *data,
+                  size_t len, const edd_field *schema, void *obj, char *err,
                   size_t errlen)
 {
     m->file = file;
-    if (!ed_fields_init(schema, obj))
-        return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
+    if (!edd_fields_init(schema, obj))
+        return edd_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
-        return ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
+        return edd_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
     yaml_parser_set_input_string(&parser, data, len);
     yaml_document_t doc, next;
     if (!load_document(m, &parser, &doc, err, errlen)) {
@@ -643,7 +643,7 @@ bool ed_yaml_read(ed_ymap *m, const char *file, const unsigned char *data,
     walk w = { m, &doc, NULL, (size_t)(doc.nodes.top - doc.nodes.start), err, errlen };
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        ed_cfg_fail_at(m, err, errlen, 1, "", "the file holds no configuration");
+        edd_cfg_fail_at(m, err, errlen, 1, "", "the file holds no configuration");
         goto out;
     }
     /* A second document would be silently ignored: refuse it. */
@@ -653,17 +653,17 @@ bool ed_yaml_read(ed_ymap *m, const char *file, const unsigned char *data,
     int nline = (int)next.start_mark.line + 1;
     yaml_document_delete(&next);
     if (nroot) {
-        ed_cfg_fail_at(m, err, errlen, nline, "", "more than one YAML document");
+        edd_cfg_fail_at(m, err, errlen, nline, "", "more than one YAML document");
         goto out;
     }
-    if (w.nnodes > ED_CONFIG_MAX_NODES) {
-        ed_cfg_fail_at(m, err, errlen, 1, "", "too many YAML nodes (at most %d)",
-                       ED_CONFIG_MAX_NODES);
+    if (w.nnodes > EDD_CONFIG_MAX_NODES) {
+        edd_cfg_fail_at(m, err, errlen, 1, "", "too many YAML nodes (at most %d)",
+                       EDD_CONFIG_MAX_NODES);
         goto out;
     }
     if (!(w.seen = calloc(w.nnodes ? w.nnodes : 1, 1)) ||
         !add_entry(m, "", node_line(root), node_line(root))) {
-        ed_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
+        edd_cfg_fail_at(m, err, errlen, 1, "", "out of memory");
         goto out;
     }
     ok = take(&w, root, "", node_line(root)) &&

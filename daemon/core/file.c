@@ -10,7 +10,7 @@
 
 #include "core/file.h"
 
-void ed_file_free(char *buf, size_t max, int wipe)
+void edd_file_free(char *buf, size_t max, int wipe)
 {
     if (!buf)
         return;
@@ -19,7 +19,7 @@ void ed_file_free(char *buf, size_t max, int wipe)
     free(buf);
 }
 
-int ed_file_read(const char *path, size_t max, char **out, size_t *len, char *why,
+int edd_file_read(const char *path, size_t max, char **out, size_t *len, char *why,
                  size_t whylen)
 {
     *out = NULL;
@@ -62,7 +62,7 @@ int ed_file_read(const char *path, size_t max, char **out, size_t *len, char *wh
         if (r < 0) {
             snprintf(why, whylen, "read error: %s", strerror(errno));
             close(fd);
-            ed_file_free(buf, max, 1);
+            edd_file_free(buf, max, 1);
             return -1;
         }
         if (r == 0)
@@ -72,7 +72,7 @@ int ed_file_read(const char *path, size_t max, char **out, size_t *len, char *wh
     close(fd);
     if (n > max) {
         snprintf(why, whylen, "larger than %zu bytes", max);
-        ed_file_free(buf, max, 1);
+        edd_file_free(buf, max, 1);
         return -1;
     }
     buf[n] = '\0';

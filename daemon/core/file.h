@@ -13,15 +13,15 @@
 /* Read the regular file at path, at most max bytes (max < SIZE_MAX - 2).
  * On success *out is a new NUL-terminated buffer of exactly max + 2 bytes
  * holding *len bytes (the caller frees it; wipe it first when it held a
- * secret: ed_file_free(buf, max, 1)) and 0 is returned.  On failure *out
+ * secret: edd_file_free(buf, max, 1)) and 0 is returned.  On failure *out
  * is NULL and why says what, without the path: -2 when open(2) failed (why
  * is strerror, e.g. "No such file or directory"), else -1 with "not a
  * regular file", "larger than N bytes", "read error: strerror" or "out of
  * memory".  Anything read before a failure is wiped. */
-int ed_file_read(const char *path, size_t max, char **out, size_t *len, char *why,
+int edd_file_read(const char *path, size_t max, char **out, size_t *len, char *why,
                  size_t whylen);
 
-/* Free a buffer from ed_file_read(path, max, ...), wiping it when wipe. */
-void ed_file_free(char *buf, size_t max, int wipe);
+/* Free a buffer from edd_file_read(path, max, ...), wiping it when wipe. */
+void edd_file_free(char *buf, size_t max, int wipe);
 
 #endif

@@ -1,4 +1,4 @@
-/* daemon/handler.c — answer IQs addressed to a served domain or to the
+/* daemon/core/handler.c — answer IQs addressed to a served domain or to the
  * component: XEP-0030 disco#info/items, XEP-0199 ping, XEP-0215 (recording
  * the requesters the responder's outcome names for pushes) and, where the
  * role knows the client's address, XEP-0279.  Every role (component link, c2s session) comes through here. */
@@ -17,7 +17,7 @@ static bool add_feature(ed_elem *q, const char *var)
 }
 
 /* Is ns one this process answers for ctx? */
-static bool serves(const ed_server *s, const ed_iq_ctx *ctx, const char *ns)
+static bool serves(const edd_server *s, const edd_iq_ctx *ctx, const char *ns)
 {
     if (strcmp(ns, ED_NS_EXTDISCO2) == 0)
         return true;
@@ -28,8 +28,8 @@ static bool serves(const ed_server *s, const ed_iq_ctx *ctx, const char *ns)
     return false;
 }
 
-static ed_elem *disco_info(ed_server *s, const ed_elem *iq, const ed_elem *q,
-                           const ed_iq_ctx *ctx)
+static ed_elem *disco_info(edd_server *s, const ed_elem *iq, const ed_elem *q,
+                           const edd_iq_ctx *ctx)
 {
     const char *node = ed_elem_attr(q, "node");
     ed_elem *r = ed_iq_result(iq);
@@ -75,27 +75,27 @@ oom:
     return NULL;
 }
 
-ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
-                                  const ed_iq_ctx *ctx, ed_elem **reply)
+edd_iq_outcome edd_server_handle_iq(edd_server *s, const ed_elem *iq,
+                                  const edd_iq_ctx *ctx, ed_elem **reply)
 {
     *reply = NULL;
     const char *type = ed_elem_attr(iq, "type");
     if (!type)
-        return ED_IQ_UNHANDLED;
+        return EDD_IQ_UNHANDLED;
     if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0)
-        return ED_IQ_CONSUMED; /* push acknowledgements and the like */
+        return EDD_IQ_CONSUMED; /* push acknowledgements and the like */
     bool get = strcmp(type, "get") == 0;
     ed_elem *p = ed_iq_payload(iq);
     if (!p || (!get && strcmp(type, "set") != 0)) {
         *reply = ed_stanza_error(iq, "bad-request", NULL, NULL);
-        return ED_IQ_REPLIED;
+        return EDD_IQ_REPLIED;
     }
     s->requests++;
 
     if (strcmp(p->ns, ED_NS_DISCO_INFO) == 0 && strcmp(p->name, "query") == 0) {
         *reply = get ? disco_info(s, iq, p, ctx)
                      : ed_stanza_error(iq, "not-allowed", NULL, NULL);
-        return ED_IQ_REPLIED;
+        return EDD_IQ_REPLIED;
     }
     if ((strcmp(p->ns, ED_NS_DISCO_ITEMS) == 0 && strcmp(p->name, "query") == 0) ||
         (strcmp(p->ns, ED_NS_PING) == 0 && strcmp(p->name, "ping") == 0)) {
@@ -107,34 +107,34 @@ ed_iq_outcome ed_server_handle_iq(ed_server *s, const ed_elem *iq,
             if (q && node)
                 ed_elem_set_attr(q, "node", node);
         }
-        return ED_IQ_REPLIED;
+        return EDD_IQ_REPLIED;
     }
 
     size_t ndefs;
-    const ed_service_def *defs = ed_registry_defs(s->reg, &ndefs);
-    ed_xep0215_policy pol = ed_registry_policy_for(s->reg, ctx->from);
+    const ed_service_def *defs = edd_registry_defs(s->reg, &ndefs);
+    ed_xep0215_policy pol = edd_registry_policy_for(s->reg, ctx->from);
     ed_xep0215_outcome out;
     *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &out);
     if (out.record && ctx->route.send)
-        ed_pushes_record(s->pushes, ctx->from, out.version, out.type, out.lang, ctx->to,
+        edd_pushes_record(s->pushes, ctx->from, out.version, out.type, out.lang, ctx->to,
                          &ctx->route, ctx->online);
     if (*reply) {
         if (out.status != ED_XEP0215_RESULT)
-            ed_log_debug("xep0215: %s from %s refused (%s): %s", p->name, ctx->from->full,
+            edd_log_debug("xep0215: %s from %s refused (%s): %s", p->name, ctx->from->full,
                          ed_xep0215_status_condition(out.status), ed_strerror(out.err));
-        return ED_IQ_REPLIED;
+        return EDD_IQ_REPLIED;
     }
     ed_err err = out.err;
     if (err != ED_SVC_NOT_EXTDISCO) {
-        ed_log_error("xep0215: cannot answer %s: %s", ctx->from->full, ed_strerror(err));
+        edd_log_error("xep0215: cannot answer %s: %s", ctx->from->full, ed_strerror(err));
         *reply = ed_stanza_error(iq, "internal-server-error", NULL, NULL);
-        return ED_IQ_REPLIED;
+        return EDD_IQ_REPLIED;
     }
     if (ctx->peer) {
         *reply = ed_xep0279_respond(iq, ctx->from, s->cfg->c2s ? s->cfg->c2s->domain : NULL,
                                     ctx->peer, ctx->peerlen, &err);
         if (*reply)
-            return ED_IQ_REPLIED;
+            return EDD_IQ_REPLIED;
     }
-    return ED_IQ_UNHANDLED;
+    return EDD_IQ_UNHANDLED;
 }

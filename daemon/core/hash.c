@@ -1,4 +1,4 @@
-/* daemon/hash.c — the string-keyed hash table of hash.h: chained buckets
+/* daemon/core/hash.c — the string-keyed hash table of hash.h: chained buckets
  * (a power of two of them), SipHash-1-3 under the caller's key, each node
  * keeping its hash so that growing rehashes nothing and a chain walk
  * compares strings only when the 64-bit hashes agree. */
@@ -11,8 +11,8 @@
 
 #include "core/hash.h"
 
-struct ed_hash {
-    ed_hash_node **b;
+struct edd_hash {
+    edd_hash_node **b;
     size_t nb;       /* a power of two */
     size_t maxb;     /* nb stops growing here */
     size_t count;
@@ -78,20 +78,20 @@ static uint64_t sip13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t 
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t ed_hash_siphash13(const unsigned char key[ED_HASH_KEY_LEN], const void *data,
+uint64_t edd_hash_siphash13(const unsigned char key[EDD_HASH_KEY_LEN], const void *data,
                            size_t len)
 {
     return sip13(load64(key), load64(key + 8), data, len);
 }
 
-static uint64_t hash_of(const ed_hash *h, const char *key)
+static uint64_t hash_of(const edd_hash *h, const char *key)
 {
     return sip13(h->k0, h->k1, (const unsigned char *)key, strlen(key));
 }
 
-void ed_hash_random_key(unsigned char key[ED_HASH_KEY_LEN])
+void edd_hash_random_key(unsigned char key[EDD_HASH_KEY_LEN])
 {
-    if (getrandom(key, ED_HASH_KEY_LEN, GRND_NONBLOCK) == (ssize_t)ED_HASH_KEY_LEN)
+    if (getrandom(key, EDD_HASH_KEY_LEN, GRND_NONBLOCK) == (ssize_t)EDD_HASH_KEY_LEN)
         return;
     /* early boot (EAGAIN) or no getrandom(2): not for long, not guessable
      * from outside to the nanosecond */
@@ -106,8 +106,8 @@ void ed_hash_random_key(unsigned char key[ED_HASH_KEY_LEN])
     s.pid = getpid();
     s.stack = &s;
     s.buf = key;
-    static const unsigned char fixed[ED_HASH_KEY_LEN] = "extdisco hashkey";
-    uint64_t a = ed_hash_siphash13(fixed, &s, sizeof s);
+    static const unsigned char fixed[EDD_HASH_KEY_LEN] = "extdisco hashkey";
+    uint64_t a = edd_hash_siphash13(fixed, &s, sizeof s);
     uint64_t b = sip13(a, ~a, (const unsigned char *)&s, sizeof s);
     memcpy(key, &a, 8);
     memcpy(key + 8, &b, 8);
@@ -115,18 +115,18 @@ void ed_hash_random_key(unsigned char key[ED_HASH_KEY_LEN])
 
 /* --- the table ---------------------------------------------------------------- */
 
-ed_hash *ed_hash_new(const unsigned char key[ED_HASH_KEY_LEN], size_t max_entries)
+edd_hash *edd_hash_new(const unsigned char key[EDD_HASH_KEY_LEN], size_t max_entries)
 {
-    ed_hash *h = calloc(1, sizeof *h);
+    edd_hash *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->k0 = load64(key);
     h->k1 = load64(key + 8);
     h->max = max_entries ? max_entries : SIZE_MAX;
-    h->maxb = ED_HASH_MIN_BUCKETS;
-    while (h->maxb < ED_HASH_MAX_BUCKETS && h->maxb < h->max)
+    h->maxb = EDD_HASH_MIN_BUCKETS;
+    while (h->maxb < EDD_HASH_MAX_BUCKETS && h->maxb < h->max)
         h->maxb *= 2;
-    h->nb = ED_HASH_MIN_BUCKETS;
+    h->nb = EDD_HASH_MIN_BUCKETS;
     if (!(h->b = calloc(h->nb, sizeof *h->b))) {
         free(h);
         return NULL;
@@ -134,7 +134,7 @@ ed_hash *ed_hash_new(const unsigned char key[ED_HASH_KEY_LEN], size_t max_entrie
     return h;
 }
 
-void ed_hash_free(ed_hash *h)
+void edd_hash_free(edd_hash *h)
 {
     if (!h)
         return;
@@ -142,25 +142,25 @@ void ed_hash_free(ed_hash *h)
     free(h);
 }
 
-ed_hash_node *ed_hash_get(const ed_hash *h, const char *key)
+edd_hash_node *edd_hash_get(const edd_hash *h, const char *key)
 {
     uint64_t hv = hash_of(h, key);
-    for (ed_hash_node *n = h->b[hv & (h->nb - 1)]; n; n = n->next)
+    for (edd_hash_node *n = h->b[hv & (h->nb - 1)]; n; n = n->next)
         if (n->hash == hv && strcmp(n->key, key) == 0)
             return n;
     return NULL;
 }
 
-static void grow(ed_hash *h)
+static void grow(edd_hash *h)
 {
     size_t nb = h->nb * 2;
-    ed_hash_node **b = calloc(nb, sizeof *b);
+    edd_hash_node **b = calloc(nb, sizeof *b);
     if (!b)
         return; /* keep the longer chains */
     for (size_t i = 0; i < h->nb; i++) {
-        ed_hash_node *n = h->b[i];
+        edd_hash_node *n = h->b[i];
         while (n) {
-            ed_hash_node *next = n->next;
+            edd_hash_node *next = n->next;
             size_t k = n->hash & (nb - 1);
             n->next = b[k];
             b[k] = n;
@@ -172,12 +172,12 @@ static void grow(ed_hash *h)
     h->nb = nb;
 }
 
-ed_err ed_hash_put(ed_hash *h, ed_hash_node *n)
+ed_err edd_hash_put(edd_hash *h, edd_hash_node *n)
 {
     if (h->count >= h->max)
         return ED_ELIMIT;
     n->hash = hash_of(h, n->key);
-    ed_hash_node **head = &h->b[n->hash & (h->nb - 1)];
+    edd_hash_node **head = &h->b[n->hash & (h->nb - 1)];
     n->next = *head;
     *head = n;
     if (++h->count > h->nb && h->nb < h->maxb)
@@ -185,9 +185,9 @@ ed_err ed_hash_put(ed_hash *h, ed_hash_node *n)
     return ED_OK;
 }
 
-void ed_hash_remove(ed_hash *h, ed_hash_node *n)
+void edd_hash_remove(edd_hash *h, edd_hash_node *n)
 {
-    for (ed_hash_node **pp = &h->b[n->hash & (h->nb - 1)]; *pp; pp = &(*pp)->next) {
+    for (edd_hash_node **pp = &h->b[n->hash & (h->nb - 1)]; *pp; pp = &(*pp)->next) {
         if (*pp == n) {
             *pp = n->next;
             n->next = NULL;
@@ -197,41 +197,41 @@ void ed_hash_remove(ed_hash *h, ed_hash_node *n)
     }
 }
 
-size_t ed_hash_count(const ed_hash *h)
+size_t edd_hash_count(const edd_hash *h)
 {
     return h->count;
 }
 
-void ed_hash_iter_init(ed_hash_iter *it, const ed_hash *h)
+void edd_hash_iter_init(edd_hash_iter *it, const edd_hash *h)
 {
     it->h = h;
     it->bucket = 0;
     it->next = NULL;
 }
 
-ed_hash_node *ed_hash_iter_next(ed_hash_iter *it)
+edd_hash_node *edd_hash_iter_next(edd_hash_iter *it)
 {
     while (!it->next) {
         if (it->bucket >= it->h->nb)
             return NULL;
         it->next = it->h->b[it->bucket++];
     }
-    ed_hash_node *n = it->next;
+    edd_hash_node *n = it->next;
     it->next = n->next; /* taken now: the caller may remove n */
     return n;
 }
 
-size_t ed_hash_buckets(const ed_hash *h)
+size_t edd_hash_buckets(const edd_hash *h)
 {
     return h->nb;
 }
 
-size_t ed_hash_longest_chain(const ed_hash *h)
+size_t edd_hash_longest_chain(const edd_hash *h)
 {
     size_t longest = 0;
     for (size_t i = 0; i < h->nb; i++) {
         size_t len = 0;
-        for (const ed_hash_node *n = h->b[i]; n; n = n->next)
+        for (const edd_hash_node *n = h->b[i]; n; n = n->next)
             len++;
         if (len > longest)
             longest = len;

@@ -1,4 +1,4 @@
-/* daemon/io.c — see io.h.  One send(2) for a whole read's replies saves an
+/* daemon/core/io.c — see io.h.  One send(2) for a whole read's replies saves an
  * epoll_ctl to watch for writability, a loop turn, a writev and an
  * epoll_ctl to stop watching.  The closer lets a stream's last bytes (a
  * </stream:stream>, a stream error) reach the peer before the socket is
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-void ed_io_send(struct bufferevent *bev, bool direct, const char *p, size_t n)
+void edd_io_send(struct bufferevent *bev, bool direct, const char *p, size_t n)
 {
     size_t off = 0;
     if (!bev || n == 0)
@@ -53,7 +53,7 @@ static void closer_timeout(evutil_socket_t fd, short what, void *arg)
     closer_free(arg);
 }
 
-void ed_io_close_later(struct event_base *base, struct bufferevent *bev, int secs)
+void edd_io_close_later(struct event_base *base, struct bufferevent *bev, int secs)
 {
     struct timeval tv = {.tv_sec = secs, .tv_usec = 0};
     closer *k = NULL;

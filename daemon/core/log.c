@@ -1,5 +1,5 @@
 /* daemon/core/log.c — see log.h.  Formatting, then escaping and the length
- * cap (ed_log_escape), then the sink; the per-site limiter (token bucket,
+ * cap (edd_log_escape), then the sink; the per-site limiter (token bucket,
  * integer milli-lines) decides before anything is formatted, so a
  * suppressed line costs a clock read. */
 #include "core/log.h"
@@ -10,17 +10,17 @@
 #include <syslog.h>
 #include <time.h>
 
-static ed_log_level log_level = ED_LOG_INFO;
+static edd_log_level log_level = EDD_LOG_INFO;
 static bool log_syslog;
 static const char *log_ident = "extdiscod";
 static uint64_t (*log_clock)(void);
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
-void ed_log_setup(ed_log_level level, bool use_syslog, const char *ident)
+void edd_log_setup(edd_log_level level, bool use_syslog, const char *ident)
 {
-    if (level > ED_LOG_DEBUG)
-        level = ED_LOG_DEBUG;
+    if (level > EDD_LOG_DEBUG)
+        level = EDD_LOG_DEBUG;
     log_level = level;
     log_ident = ident ? ident : "extdiscod";
     if (use_syslog && !log_syslog)
@@ -30,23 +30,23 @@ void ed_log_setup(ed_log_level level, bool use_syslog, const char *ident)
     log_syslog = use_syslog;
 }
 
-ed_log_level ed_log_get_level(void)
+edd_log_level edd_log_get_level(void)
 {
     return log_level;
 }
 
-const char *ed_log_level_name(ed_log_level level)
+const char *edd_log_level_name(edd_log_level level)
 {
-    if ((unsigned)level > ED_LOG_DEBUG)
+    if ((unsigned)level > EDD_LOG_DEBUG)
         return "unknown";
     return level_names[level];
 }
 
-bool ed_log_level_parse(const char *s, ed_log_level *out)
+bool edd_log_level_parse(const char *s, edd_log_level *out)
 {
-    for (unsigned i = 0; s && i <= ED_LOG_DEBUG; i++) {
+    for (unsigned i = 0; s && i <= EDD_LOG_DEBUG; i++) {
         if (strcmp(s, level_names[i]) == 0) {
-            *out = (ed_log_level)i;
+            *out = (edd_log_level)i;
             return true;
         }
     }
@@ -126,7 +126,7 @@ static size_t escape_one(const unsigned char *in, size_t n, char *piece, size_t 
     return len;
 }
 
-size_t ed_log_escape(char *out, size_t outsz, const char *in, size_t len, size_t total)
+size_t edd_log_escape(char *out, size_t outsz, const char *in, size_t len, size_t total)
 {
     const unsigned char *u = (const unsigned char *)in;
     size_t limit = outsz - 1, o = 0, i = 0;
@@ -163,13 +163,13 @@ size_t ed_log_escape(char *out, size_t outsz, const char *in, size_t len, size_t
 
 /* ------------------------------------------------------------ limiter */
 
-bool ed_log_limit_take(ed_log_limit *l, uint64_t now_ms, uint64_t *suppressed,
+bool edd_log_limit_take(edd_log_limit *l, uint64_t now_ms, uint64_t *suppressed,
                        uint64_t *span_ms)
 {
-    const uint64_t cap = (uint64_t)ED_LOG_BURST * 1000u;
+    const uint64_t cap = (uint64_t)EDD_LOG_BURST * 1000u;
     if (now_ms > l->last_ms) { /* a clock that steps back refills nothing */
         uint64_t dt = now_ms - l->last_ms;
-        uint64_t refill = dt >= cap ? cap : dt * ED_LOG_RATE; /* ms x lines/s */
+        uint64_t refill = dt >= cap ? cap : dt * EDD_LOG_RATE; /* ms x lines/s */
         l->used = refill >= l->used ? 0 : l->used - refill;
         l->last_ms = now_ms;
     }
@@ -185,7 +185,7 @@ bool ed_log_limit_take(ed_log_limit *l, uint64_t now_ms, uint64_t *suppressed,
     return true;
 }
 
-void ed_log_set_clock(uint64_t (*now_ms)(void))
+void edd_log_set_clock(uint64_t (*now_ms)(void))
 {
     log_clock = now_ms;
 }
@@ -201,22 +201,22 @@ static uint64_t clock_now_ms(void)
 
 /* ------------------------------------------------------------ sink */
 
-static bool level_on(ed_log_level level)
+static bool level_on(edd_log_level level)
 {
-    return (unsigned)level <= ED_LOG_DEBUG && level <= log_level;
+    return (unsigned)level <= EDD_LOG_DEBUG && level <= log_level;
 }
 
 /* Format, escape and cap, then write one line; note (ours, already safe,
  * may be NULL) is appended after the cap. */
-static void emit(ed_log_level level, const char *note, const char *fmt, va_list ap)
+static void emit(edd_log_level level, const char *note, const char *fmt, va_list ap)
 {
     static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-    char msg[2 * ED_LOG_LINE_MAX];
+    char msg[2 * EDD_LOG_LINE_MAX];
     int m = vsnprintf(msg, sizeof msg, fmt, ap);
     size_t total = m < 0 ? 0 : (size_t)m;
     size_t len = total < sizeof msg ? total : sizeof msg - 1;
-    char esc[ED_LOG_LINE_MAX + 1];
-    ed_log_escape(esc, sizeof esc, msg, len, total);
+    char esc[EDD_LOG_LINE_MAX + 1];
+    edd_log_escape(esc, sizeof esc, msg, len, total);
     if (!note)
         note = "";
     if (log_syslog) {
@@ -225,7 +225,7 @@ static void emit(ed_log_level level, const char *note, const char *fmt, va_list 
     }
     /* One buffered line per message so concurrent writers do not interleave
      * within a line. */
-    char line[ED_LOG_LINE_MAX + 256];
+    char line[EDD_LOG_LINE_MAX + 256];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -243,24 +243,24 @@ static void emit(ed_log_level level, const char *note, const char *fmt, va_list 
     fwrite(line, 1, out, stderr);
 }
 
-void ed_vlog(ed_log_level level, const char *fmt, va_list ap)
+void edd_vlog(edd_log_level level, const char *fmt, va_list ap)
 {
     if (level_on(level))
         emit(level, NULL, fmt, ap);
 }
 
-void ed_log(ed_log_level level, const char *fmt, ...)
+void edd_log(edd_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ed_vlog(level, fmt, ap);
+    edd_vlog(level, fmt, ap);
     va_end(ap);
 }
 
-void ed_log_limited(ed_log_limit *site, ed_log_level level, const char *fmt, ...)
+void edd_log_limited(edd_log_limit *site, edd_log_level level, const char *fmt, ...)
 {
     uint64_t suppressed, span;
-    if (!level_on(level) || !ed_log_limit_take(site, clock_now_ms(), &suppressed, &span))
+    if (!level_on(level) || !edd_log_limit_take(site, clock_now_ms(), &suppressed, &span))
         return;
     char note[96];
     if (suppressed)

@@ -1,4 +1,4 @@
-/* daemon/pushes.c — who asked for services, who is online, and the pushes a
+/* daemon/core/pushes.c — who asked for services, who is online, and the pushes a
  * reload sends them (XEP-0215 §3.2: only to requesters with presence).
  *
  * A table keyed by full JID (hash.h, under a random key).  An entry exists while the JID is online or
@@ -6,9 +6,9 @@
  * replies (Psi sends none, Conversations an error) are consumed by the
  * handler without being matched.
  *
- * Attached to the server (ed_pushes_attach, component mode), presence is
+ * Attached to the server (edd_pushes_attach, component mode), presence is
  * kept only for JIDs the access policy lets list services, and the entries
- * of component links expire when idle (ED_PUSHES_IDLE_SECS without a request
+ * of component links expire when idle (EDD_PUSHES_IDLE_SECS without a request
  * or available presence): a host server that never says a client left, or
  * that forwards presence from every federated domain, cannot fill the table
  * for good. */
@@ -23,7 +23,7 @@
 #include "core/server.h"
 
 typedef struct entry {
-    ed_hash_node node; /* in ed_pushes.tab, keyed by full */
+    edd_hash_node node; /* in edd_pushes.tab, keyed by full */
     char *full;
     char *type;    /* filter of the last request, NULL = all */
     char *self;    /* from of pushes: the address the request went to */
@@ -31,17 +31,17 @@ typedef struct entry {
     int version;   /* 0 = never asked */
     bool online;
     int64_t seen;  /* last request or available presence (attached only) */
-    ed_route route;
+    edd_route route;
     ed_jid *jid;
 } entry;
 
-struct ed_pushes {
-    ed_hash *tab;      /* the entries (owned: freed with the table) */
+struct edd_pushes {
+    edd_hash *tab;      /* the entries (owned: freed with the table) */
     size_t max;
     bool full_warned;  /* "table full" logged; again only after room was made */
-    /* ed_pushes_attach: clock and policy; entries routed through `expiring`
+    /* edd_pushes_attach: clock and policy; entries routed through `expiring`
      * expire when idle */
-    const ed_server *srv;
+    const edd_server *srv;
     void (*expiring)(void *owner, const ed_elem *stanza);
     int64_t last_sweep; /* when the full table was last scanned for idle ones */
     bool swept;         /* last_sweep is set */
@@ -50,15 +50,15 @@ struct ed_pushes {
 /* Idle expired entries scanned for at most once this often while full. */
 #define SWEEP_EVERY_SECS 60
 
-ed_pushes *ed_pushes_new(size_t max_entries)
+edd_pushes *edd_pushes_new(size_t max_entries)
 {
-    ed_pushes *p = calloc(1, sizeof *p);
+    edd_pushes *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->max = max_entries ? max_entries : 1000000;
-    unsigned char key[ED_HASH_KEY_LEN];
-    ed_hash_random_key(key);
-    if (!(p->tab = ed_hash_new(key, p->max))) {
+    unsigned char key[EDD_HASH_KEY_LEN];
+    edd_hash_random_key(key);
+    if (!(p->tab = edd_hash_new(key, p->max))) {
         free(p);
         return NULL;
     }
@@ -77,69 +77,69 @@ static void entry_free(entry *e)
 
 /* Take e out of the table and free it (e: the entry the caller's
  * iteration is on, or any when none is). */
-static void drop(ed_pushes *p, entry *e)
+static void drop(edd_pushes *p, entry *e)
 {
-    ed_hash_remove(p->tab, &e->node);
+    edd_hash_remove(p->tab, &e->node);
     entry_free(e);
     p->full_warned = false;
 }
 
-void ed_pushes_free(ed_pushes *p)
+void edd_pushes_free(edd_pushes *p)
 {
     if (!p)
         return;
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, p->tab);
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));)
-        drop(p, ED_HASH_ENTRY(n, entry, node));
-    ed_hash_free(p->tab);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, p->tab);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));)
+        drop(p, EDD_HASH_ENTRY(n, entry, node));
+    edd_hash_free(p->tab);
     free(p);
 }
 
-static entry *lookup(const ed_pushes *p, const char *full)
+static entry *lookup(const edd_pushes *p, const char *full)
 {
-    return ED_HASH_ENTRY(ed_hash_get(p->tab, full), entry, node);
+    return EDD_HASH_ENTRY(edd_hash_get(p->tab, full), entry, node);
 }
 
-static int64_t now_of(const ed_pushes *p)
+static int64_t now_of(const edd_pushes *p)
 {
     return p->srv && p->srv->clock ? p->srv->clock() : (int64_t)time(NULL);
 }
 
-static bool idle(const ed_pushes *p, const entry *e, int64_t now)
+static bool idle(const edd_pushes *p, const entry *e, int64_t now)
 {
     return p->expiring && e->route.send == p->expiring &&
-           now - e->seen > (int64_t)ED_PUSHES_IDLE_SECS;
+           now - e->seen > (int64_t)EDD_PUSHES_IDLE_SECS;
 }
 
 /* Drop every idle entry; returns how many. */
-static size_t sweep(ed_pushes *p, int64_t now)
+static size_t sweep(edd_pushes *p, int64_t now)
 {
     size_t n = 0;
     if (!p->expiring)
         return 0;
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, p->tab);
-    for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
-        entry *e = ED_HASH_ENTRY(hn, entry, node);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, p->tab);
+    for (edd_hash_node *hn; (hn = edd_hash_iter_next(&it));) {
+        entry *e = EDD_HASH_ENTRY(hn, entry, node);
         if (idle(p, e, now)) {
             drop(p, e);
             n++;
         }
     }
     if (n) {
-        ed_log_info("push table: %zu entries idle for over %d h dropped", n,
-                    (int)(ED_PUSHES_IDLE_SECS / 3600));
+        edd_log_info("push table: %zu entries idle for over %d h dropped", n,
+                    (int)(EDD_PUSHES_IDLE_SECS / 3600));
     }
     return n;
 }
 
-static entry *get_or_add(ed_pushes *p, const ed_jid *full)
+static entry *get_or_add(edd_pushes *p, const ed_jid *full)
 {
     entry *e = lookup(p, full->full);
     if (e)
         return e;
-    if (ed_hash_count(p->tab) >= p->max && p->expiring) {
+    if (edd_hash_count(p->tab) >= p->max && p->expiring) {
         int64_t now = now_of(p);
         if (!p->swept || now - p->last_sweep >= SWEEP_EVERY_SECS ||
             now < p->last_sweep) {
@@ -148,9 +148,9 @@ static entry *get_or_add(ed_pushes *p, const ed_jid *full)
             sweep(p, now);
         }
     }
-    if (ed_hash_count(p->tab) >= p->max) {
+    if (edd_hash_count(p->tab) >= p->max) {
         if (!p->full_warned)
-            ed_log_warn("push table full (%zu entries): %s and later new requesters get no "
+            edd_log_warn("push table full (%zu entries): %s and later new requesters get no "
                         "pushes until some go offline", p->max, full->full);
         p->full_warned = true;
         return NULL;
@@ -162,14 +162,14 @@ static entry *get_or_add(ed_pushes *p, const ed_jid *full)
         return NULL;
     }
     e->node.key = e->full;
-    if (ed_hash_put(p->tab, &e->node) != ED_OK) { /* not reached: count < max */
+    if (edd_hash_put(p->tab, &e->node) != ED_OK) { /* not reached: count < max */
         entry_free(e);
         return NULL;
     }
     return e;
 }
 
-static void remove_entry(ed_pushes *p, const char *full)
+static void remove_entry(edd_pushes *p, const char *full)
 {
     entry *e = lookup(p, full);
     if (e)
@@ -188,9 +188,9 @@ static bool set_str(char **dst, const char *src)
     return true;
 }
 
-void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
+void edd_pushes_record(edd_pushes *p, const ed_jid *full, int version,
                       const char *type_filter, const char *lang, const char *self,
-                      const ed_route *route, bool online)
+                      const edd_route *route, bool online)
 {
     if (!full->resource)
         return; /* pushes go to a resource; a bare requester has none */
@@ -210,8 +210,8 @@ void ed_pushes_record(ed_pushes *p, const ed_jid *full, int version,
         e->seen = now_of(p);
 }
 
-void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
-                        const ed_route *route)
+void edd_pushes_presence(edd_pushes *p, const ed_jid *full, bool available,
+                        const edd_route *route)
 {
     if (!full->resource)
         return;
@@ -219,7 +219,7 @@ void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
         remove_entry(p, full->full);
         return;
     }
-    if (p->srv && !ed_registry_policy_for(p->srv->reg, full).may_list)
+    if (p->srv && !edd_registry_policy_for(p->srv->reg, full).may_list)
         return; /* could never get a push: not worth an entry */
     entry *e = get_or_add(p, full);
     if (!e)
@@ -231,7 +231,7 @@ void ed_pushes_presence(ed_pushes *p, const ed_jid *full, bool available,
         e->seen = now_of(p);
 }
 
-void ed_pushes_attach(ed_pushes *p, const ed_server *s,
+void edd_pushes_attach(edd_pushes *p, const edd_server *s,
                       void (*send)(void *owner, const ed_elem *stanza))
 {
     p->srv = s;
@@ -239,40 +239,40 @@ void ed_pushes_attach(ed_pushes *p, const ed_server *s,
     p->swept = false;
 }
 
-void ed_pushes_forget_owner(ed_pushes *p, void *owner)
+void edd_pushes_forget_owner(edd_pushes *p, void *owner)
 {
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, p->tab);
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));) {
-        entry *e = ED_HASH_ENTRY(n, entry, node);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, p->tab);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));) {
+        entry *e = EDD_HASH_ENTRY(n, entry, node);
         if (e->route.owner == owner)
             drop(p, e);
     }
 }
 
-size_t ed_pushes_count(const ed_pushes *p, size_t *online)
+size_t edd_pushes_count(const edd_pushes *p, size_t *online)
 {
     if (online) {
         size_t n = 0;
-        ed_hash_iter it;
-        ed_hash_iter_init(&it, p->tab);
-        for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
-            const entry *e = ED_HASH_ENTRY(hn, entry, node);
+        edd_hash_iter it;
+        edd_hash_iter_init(&it, p->tab);
+        for (edd_hash_node *hn; (hn = edd_hash_iter_next(&it));) {
+            const entry *e = EDD_HASH_ENTRY(hn, entry, node);
             n += e->online && e->version;
         }
         *online = n;
     }
-    return ed_hash_count(p->tab);
+    return edd_hash_count(p->tab);
 }
 
 /* The records a requester sees in registry r, for the diff: no minted
  * credentials (they differ on every call); static ones with creds
  * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
-static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t now,
+static ed_service *public_view(const edd_registry *r, const ed_jid *who, int64_t now,
                                ed_xep0215_creds creds, size_t *n)
 {
     size_t nd;
-    const ed_service_def *defs = ed_registry_defs(r, &nd);
+    const ed_service_def *defs = edd_registry_defs(r, &nd);
     ed_service *v = calloc(nd ? nd : 1, sizeof *v);
     if (!v)
         return NULL;
@@ -287,14 +287,14 @@ static ed_service *public_view(const ed_registry *r, const ed_jid *who, int64_t 
 }
 
 /* Give add/modify entries the credentials the requester would get now. */
-static bool add_credentials(ed_service *chg, size_t n, const ed_registry *nw,
+static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
                             const ed_jid *who, int64_t now)
 {
-    ed_xep0215_policy pol = ed_registry_policy_for(nw, who);
+    ed_xep0215_policy pol = edd_registry_policy_for(nw, who);
     if (!pol.may_credentials || !pol.inline_credentials)
         return true;
     size_t nd;
-    const ed_service_def *defs = ed_registry_defs(nw, &nd);
+    const ed_service_def *defs = edd_registry_defs(nw, &nd);
     for (size_t i = 0; i < n; i++) {
         if (chg[i].action == ED_ACTION_DELETE)
             continue;
@@ -313,22 +313,22 @@ static bool add_credentials(ed_service *chg, size_t n, const ed_registry *nw,
     return true;
 }
 
-size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
-                      const ed_registry *nw)
+size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
+                      const edd_registry *nw)
 {
     size_t sent = 0;
     int64_t now = s->clock();
     sweep(p, now_of(p)); /* no pushes to long-idle entries */
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, p->tab);
-    for (ed_hash_node *hn; (hn = ed_hash_iter_next(&it));) {
-        entry *e = ED_HASH_ENTRY(hn, entry, node);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, p->tab);
+    for (edd_hash_node *hn; (hn = edd_hash_iter_next(&it));) {
+        entry *e = EDD_HASH_ENTRY(hn, entry, node);
         if (!e->online || !e->version || !e->route.send)
             continue;
         size_t no = 0, nn = 0, nc = 0;
         /* static credentials take part in the diff only for a requester
          * who gets credentials inline (else the push would leak them) */
-        ed_xep0215_policy pol = ed_registry_policy_for(nw, e->jid);
+        ed_xep0215_policy pol = edd_registry_policy_for(nw, e->jid);
         ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
                                      ? ED_XEP0215_CREDS_STATIC
                                      : ED_XEP0215_CREDS_NONE;
@@ -347,7 +347,7 @@ size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
             if (lang && pol.default_lang && strcasecmp(lang, pol.default_lang) == 0)
                 lang = NULL;
             ed_elem *push = ed_xep0215_push(e->self, e->full,
-                                            ed_server_next_id(s, id, sizeof id),
+                                            edd_server_next_id(s, id, sizeof id),
                                             e->version, e->type, lang, chg, nc);
             if (push) {
                 /* sends never close synchronously (a full queue dooms a
@@ -357,7 +357,7 @@ size_t ed_pushes_send(ed_pushes *p, ed_server *s, const ed_registry *old,
                 sent++;
             }
         } else if (!ok) {
-            ed_log_warn("could not compute the push for %s", e->full);
+            edd_log_warn("could not compute the push for %s", e->full);
         }
         ed_services_free(chg, nc);
     }

@@ -1,4 +1,4 @@
-/* daemon/registry.c — see registry.h. */
+/* daemon/core/registry.c — see registry.h. */
 #include "core/registry.h"
 
 #include <stdarg.h>
@@ -11,7 +11,7 @@ typedef struct acl {
     size_t n;
 } acl;
 
-struct ed_registry {
+struct edd_registry {
     ed_service_def *defs;
     size_t ndefs;
     ed_turn_rest **rests;
@@ -56,7 +56,7 @@ static bool dup_opt(char **dst, const char *src)
     return *dst != NULL;
 }
 
-static ed_form *form_build(const ed_cfg_form *cf)
+static ed_form *form_build(const edd_cfg_form *cf)
 {
     ed_form *f = calloc(1, sizeof *f);
     if (!f)
@@ -74,7 +74,7 @@ static ed_form *form_build(const ed_cfg_form *cf)
         ff->nvalues = 1;
     }
     for (unsigned i = 0; i < cf->nfields; i++) {
-        const ed_cfg_form_field *src = &cf->fields[i];
+        const edd_cfg_form_field *src = &cf->fields[i];
         ed_form_field *ff = &f->fields[f->nfields++];
         if (!dup_opt(&ff->var, src->var) || !dup_opt(&ff->type, src->type) ||
             !dup_opt(&ff->label, src->label))
@@ -101,7 +101,7 @@ static void wipe_password(ed_service *s)
 }
 
 /* The public record of one configured service. */
-static ed_err service_build(const ed_cfg_service *cs, ed_service *s)
+static ed_err service_build(const edd_cfg_service *cs, ed_service *s)
 {
     ed_service_init(s);
     s->port = (int)cs->port;
@@ -128,16 +128,16 @@ static ed_err service_build(const ed_cfg_service *cs, ed_service *s)
     return ed_service_validate(s);
 }
 
-ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
+edd_registry *edd_registry_build(const edd_config *cfg, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
     if (!cfg) {
-        ed_set_err(err, errlen, "no configuration");
+        edd_set_err(err, errlen, "no configuration");
         return NULL;
     }
     const char *file = cfg->path ? cfg->path : "(config)";
-    ed_registry *reg = calloc(1, sizeof *reg);
+    edd_registry *reg = calloc(1, sizeof *reg);
     if (!reg)
         goto nomem;
     reg->serve_v1 = cfg->serve_v1;
@@ -156,7 +156,7 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
             goto nomem;
     }
     for (unsigned i = 0; i < cfg->nturn_secrets; i++) {
-        const ed_cfg_turn_secret *t = &cfg->turn_secrets[i];
+        const edd_cfg_turn_secret *t = &cfg->turn_secrets[i];
         ed_turn_rest_config rc = {
             .secrets = (const char *const *)t->secrets,
             .secret_lens = t->secret_lens,
@@ -168,7 +168,7 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
         };
         ed_err e = ed_turn_rest_new(&rc, &reg->rests[i]);
         if (e != ED_OK) {
-            ed_set_err(err, errlen, "%s: turn_secrets[%u] (%s): %s", file, i,
+            edd_set_err(err, errlen, "%s: turn_secrets[%u] (%s): %s", file, i,
                     t->name, ed_strerror(e));
             goto fail;
         }
@@ -179,18 +179,18 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
     if (!reg->defs)
         goto nomem;
     for (unsigned i = 0; i < cfg->nservices; i++) {
-        const ed_cfg_service *cs = &cfg->services[i];
+        const edd_cfg_service *cs = &cfg->services[i];
         ed_service_def *d = &reg->defs[i];
         reg->ndefs = i + 1;
         ed_err e = service_build(cs, &d->svc);
         if (e != ED_OK) {
-            ed_set_err(err, errlen, "%s: services[%u] (%s %s:%lld): %s", file, i,
+            edd_set_err(err, errlen, "%s: services[%u] (%s %s:%lld): %s", file, i,
                     cs->type, cs->host, (long long)cs->port, ed_strerror(e));
             goto fail;
         }
         if (cs->credentials_index >= 0) {
             if ((size_t)cs->credentials_index >= reg->nrests) {
-                ed_set_err(err, errlen, "%s: services[%u]: bad credentials reference",
+                edd_set_err(err, errlen, "%s: services[%u]: bad credentials reference",
                         file, i);
                 goto fail;
             }
@@ -199,13 +199,13 @@ ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen)
     }
     return reg;
 nomem:
-    ed_set_err(err, errlen, "%s: out of memory", file);
+    edd_set_err(err, errlen, "%s: out of memory", file);
 fail:
-    ed_registry_free(reg);
+    edd_registry_free(reg);
     return NULL;
 }
 
-void ed_registry_free(ed_registry *reg)
+void edd_registry_free(edd_registry *reg)
 {
     if (!reg)
         return;
@@ -224,7 +224,7 @@ void ed_registry_free(ed_registry *reg)
     free(reg);
 }
 
-const ed_service_def *ed_registry_defs(const ed_registry *reg, size_t *n)
+const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n)
 {
     if (!reg) {
         if (n)
@@ -252,7 +252,7 @@ static bool acl_match(const acl *a, const ed_jid *j)
     return false;
 }
 
-bool ed_registry_is_local(const ed_registry *reg, const ed_jid *requester)
+bool edd_registry_is_local(const edd_registry *reg, const ed_jid *requester)
 {
     if (!reg || !requester)
         return false;
@@ -262,7 +262,7 @@ bool ed_registry_is_local(const ed_registry *reg, const ed_jid *requester)
     return false;
 }
 
-ed_xep0215_policy ed_registry_policy_for(const ed_registry *reg,
+ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
                                          const ed_jid *requester)
 {
     ed_xep0215_policy p;

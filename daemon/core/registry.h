@@ -1,8 +1,8 @@
-/* daemon/registry.h — the service registry built from a configuration: the
+/* daemon/core/registry.h — the service registry built from a configuration: the
  * ed_service_def array the XEP-0215 responder answers from, the TURN REST
  * minters behind it, and the access policy.
  *
- * A registry is independent of the ed_config it was built from: it copies
+ * A registry is independent of the edd_config it was built from: it copies
  * what it needs (secrets go into ed_turn_rest objects, which wipe them on
  * free), so the configuration may be freed right after the build.  No
  * global state: a reload builds a new config and registry and swaps them in
@@ -22,19 +22,19 @@
 extern "C" {
 #endif
 
-typedef struct ed_registry ed_registry;
+typedef struct edd_registry edd_registry;
 
 /* Build from cfg.  NULL on failure with err (errlen bytes) set to
  * "FILE:LINE: what" when the problem is in a service, else "FILE: what".
- * The result is freed with ed_registry_free(). */
-ed_registry *ed_registry_build(const ed_config *cfg, char *err, size_t errlen);
+ * The result is freed with edd_registry_free(). */
+edd_registry *edd_registry_build(const edd_config *cfg, char *err, size_t errlen);
 
 /* Wipes the static passwords, frees the TURN REST objects; NULL is a no-op. */
-void ed_registry_free(ed_registry *reg);
+void edd_registry_free(edd_registry *reg);
 
 /* The service set, in configuration order.  Owned by reg; *n receives the
  * count. */
-const ed_service_def *ed_registry_defs(const ed_registry *reg, size_t *n);
+const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n);
 
 /* The policy for requester (NULL: an unknown requester, nothing allowed):
  * may_list / may_credentials from the access lists, inline_credentials =
@@ -45,11 +45,11 @@ const ed_service_def *ed_registry_defs(const ed_registry *reg, size_t *n);
  * every JID whose domain is exactly that domain (users and the domain
  * itself; subdomains do NOT match); a bare-JID entry matches that bare JID
  * (any resource). */
-ed_xep0215_policy ed_registry_policy_for(const ed_registry *reg,
+ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
                                          const ed_jid *requester);
 
 /* Whether requester is in one of the served domains (exact match). */
-bool ed_registry_is_local(const ed_registry *reg, const ed_jid *requester);
+bool edd_registry_is_local(const edd_registry *reg, const ed_jid *requester);
 
 #ifdef __cplusplus
 }

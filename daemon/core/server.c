@@ -1,4 +1,4 @@
-/* daemon/server.c — the configuration and registry one process runs with,
+/* daemon/core/server.c — the configuration and registry one process runs with,
  * and the atomic reload: a new file is loaded and checked completely, and
  * only then swapped in; a failed reload changes nothing. */
 #include <inttypes.h>
@@ -15,25 +15,25 @@ static int64_t wall_clock(void)
     return (int64_t)time(NULL);
 }
 
-static bool load(const char *path, ed_config **cfg, ed_registry **reg, char *err,
+static bool load(const char *path, edd_config **cfg, edd_registry **reg, char *err,
                  size_t errlen)
 {
-    *cfg = ed_config_load(path, err, errlen);
+    *cfg = edd_config_load(path, err, errlen);
     if (!*cfg)
         return false;
-    *reg = ed_registry_build(*cfg, err, errlen);
+    *reg = edd_registry_build(*cfg, err, errlen);
     if (!*reg) {
-        ed_config_free(*cfg);
+        edd_config_free(*cfg);
         *cfg = NULL;
         return false;
     }
     return true;
 }
 
-ed_server *ed_server_new(struct event_base *base, const char *path, char *err,
+edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
                          size_t errlen)
 {
-    ed_server *s = calloc(1, sizeof *s);
+    edd_server *s = calloc(1, sizeof *s);
     if (!s || !(s->config_path = strdup(path))) {
         snprintf(err, errlen, "%s: out of memory", path);
         free(s);
@@ -42,50 +42,50 @@ ed_server *ed_server_new(struct event_base *base, const char *path, char *err,
     s->base = base;
     s->clock = wall_clock;
     if (!load(path, &s->cfg, &s->reg, err, errlen)) {
-        ed_server_free(s);
+        edd_server_free(s);
         return NULL;
     }
-    s->pushes = ed_pushes_new(0);
+    s->pushes = edd_pushes_new(0);
     if (!s->pushes) {
         snprintf(err, errlen, "%s: out of memory", path);
-        ed_server_free(s);
+        edd_server_free(s);
         return NULL;
     }
     return s;
 }
 
-bool ed_server_reload(ed_server *s, char *err, size_t errlen)
+bool edd_server_reload(edd_server *s, char *err, size_t errlen)
 {
-    ed_config *cfg;
-    ed_registry *reg;
+    edd_config *cfg;
+    edd_registry *reg;
     if (!load(s->config_path, &cfg, &reg, err, errlen))
         return false;
-    ed_config *old_cfg = s->cfg;
-    ed_registry *old_reg = s->reg;
+    edd_config *old_cfg = s->cfg;
+    edd_registry *old_reg = s->reg;
     s->cfg = cfg;
     s->reg = reg;
-    ed_log_setup(cfg->log.level, cfg->log.syslog, NULL);
-    size_t sent = ed_pushes_send(s->pushes, s, old_reg, reg);
-    /* unlimited (ed_log): every reload's result is shown */
-    ed_log(ED_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
+    edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);
+    size_t sent = edd_pushes_send(s->pushes, s, old_reg, reg);
+    /* unlimited (edd_log): every reload's result is shown */
+    edd_log(EDD_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
            cfg->nservices, sent);
-    ed_registry_free(old_reg);
-    ed_config_free(old_cfg);
+    edd_registry_free(old_reg);
+    edd_config_free(old_cfg);
     return true;
 }
 
-void ed_server_free(ed_server *s)
+void edd_server_free(edd_server *s)
 {
     if (!s)
         return;
-    ed_pushes_free(s->pushes);
-    ed_registry_free(s->reg);
-    ed_config_free(s->cfg);
+    edd_pushes_free(s->pushes);
+    edd_registry_free(s->reg);
+    edd_config_free(s->cfg);
     free(s->config_path);
     free(s);
 }
 
-const char *ed_server_next_id(ed_server *s, char *buf, size_t len)
+const char *edd_server_next_id(edd_server *s, char *buf, size_t len)
 {
     snprintf(buf, len, "ed-%" PRIu64, ++s->next_id);
     return buf;

@@ -1,5 +1,5 @@
 /* tests/unit/test_config.c — extdiscod's configuration loader and service
- * registry (daemon/config.c, daemon/registry.c): the example loads with the
+ * registry (daemon/config/config.c, daemon/core/registry.c): the example loads with the
  * expected values, every bad fixture in tests/config/ is refused with its
  * exact "FILE:LINE: message", the dump (extdiscod -n -v) shows defaults,
  * no secret and loads again, the registry mints working credentials, and
@@ -46,7 +46,7 @@ static void test_example_loads(void **state)
 {
     (void)state;
     char err[512] = "unset";
-    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    edd_config *c = edd_config_load(EXAMPLE, err, sizeof err);
     if (!c)
         fail_msg("example refused: %s", err);
     assert_string_equal(err, "");
@@ -56,7 +56,7 @@ static void test_example_loads(void **state)
     char buf[PATH_MAX + 64];
     assert_string_equal(c->dir, exdir);
 
-    assert_int_equal(c->log.level, ED_LOG_INFO);
+    assert_int_equal(c->log.level, EDD_LOG_INFO);
     assert_false(c->log.syslog);
     assert_string_equal(c->user, "extdisco");
     assert_int_equal(c->ndomains, 1);
@@ -71,7 +71,7 @@ static void test_example_loads(void **state)
     assert_true(c->inline_credentials);
 
     assert_int_equal(c->nturn_secrets, 1);
-    const ed_cfg_turn_secret *t = &c->turn_secrets[0];
+    const edd_cfg_turn_secret *t = &c->turn_secrets[0];
     assert_string_equal(t->name, "main");
     assert_int_equal(t->nsecret_files, 2);
     /* relative to the config file's directory, then absolute */
@@ -88,7 +88,7 @@ static void test_example_loads(void **state)
     assert_int_equal(t->secret_lens[1], 26);
 
     assert_int_equal(c->nservices, 4);
-    const ed_cfg_service *s = &c->services[0];
+    const edd_cfg_service *s = &c->services[0];
     assert_string_equal(s->type, "stun");
     assert_string_equal(s->host, "turn.example.org");
     assert_int_equal(s->port, 3478);
@@ -138,10 +138,10 @@ static void test_example_loads(void **state)
     assert_int_equal(c->c2s->nlisten, 3);
     assert_string_equal(c->c2s->listen[0].host, "127.0.0.1");
     assert_int_equal(c->c2s->listen[0].port, 5222);
-    assert_int_equal(c->c2s->listen[0].tls, ED_LISTEN_STARTTLS);
+    assert_int_equal(c->c2s->listen[0].tls, EDD_LISTEN_STARTTLS);
     assert_false(c->c2s->listen[0].proxy_protocol);
     assert_string_equal(c->c2s->listen[1].host, "::1");
-    assert_int_equal(c->c2s->listen[2].tls, ED_LISTEN_DIRECT);
+    assert_int_equal(c->c2s->listen[2].tls, EDD_LISTEN_DIRECT);
     assert_int_equal(c->c2s->listen[2].port, 5223);
 
     assert_int_equal(c->limits.max_stanza_bytes, 65536);
@@ -153,7 +153,7 @@ static void test_example_loads(void **state)
     (void)secdir;
     free(exdir);
     free(secdir);
-    ed_config_free(c);
+    edd_config_free(c);
 }
 
 /* Defaults of everything optional. */
@@ -161,10 +161,10 @@ static void test_minimal_defaults(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    edd_config *c = edd_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
-    assert_int_equal(c->log.level, ED_LOG_INFO);
+    assert_int_equal(c->log.level, EDD_LOG_INFO);
     assert_null(c->user);
     assert_string_equal(c->default_lang, "en");
     assert_true(c->serve_v1);
@@ -184,9 +184,9 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->limits.max_pending_iqs, 64);
     assert_int_equal(c->limits.handshake_timeout, 30);
     assert_int_equal(c->limits.idle_timeout, 600);
-    ed_config_free(c);
+    edd_config_free(c);
 
-    c = ed_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
+    c = edd_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
     assert_string_equal(c->services[0].host, "127.0.0.1");
@@ -195,17 +195,17 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->turn_secrets[0].algorithm, ED_HMAC_SHA256);
     assert_int_equal(c->turn_secrets[0].user, ED_TURN_USER_JID);
     assert_false(c->c2s->require_tls);
-    assert_int_equal(c->c2s->listen[0].tls, ED_LISTEN_NONE);
+    assert_int_equal(c->c2s->listen[0].tls, EDD_LISTEN_NONE);
     assert_int_equal(c->ncomponents, 0);
-    ed_config_free(c);
+    edd_config_free(c);
 
-    c = ed_config_load(CONFDIR "/good-hosts.yml", err, sizeof err);
+    c = edd_config_load(CONFDIR "/good-hosts.yml", err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
     assert_int_equal(c->nservices, 3);
     assert_string_equal(c->services[0].host, "2001:db8::1");
     assert_string_equal(c->services[2].host, "localhost");
-    ed_config_free(c);
+    edd_config_free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -324,9 +324,9 @@ static void test_bad_fixtures(void **state)
         expand(msg, sizeof msg, bc->msg, dir);
         snprintf(want, sizeof want, "%s:%d: %s", path, bc->line, msg);
         memset(err, 'x', sizeof err);
-        ed_config *c = ed_config_load(path, err, sizeof err);
+        edd_config *c = edd_config_load(path, err, sizeof err);
         if (c) {
-            ed_config_free(c);
+            edd_config_free(c);
             fail_msg("%s was accepted", bc->file);
         }
         if (strcmp(err, want) != 0)
@@ -361,50 +361,50 @@ static void test_missing_file_and_truncated_err(void **state)
 {
     (void)state;
     char err[256];
-    assert_null(ed_config_load(CONFDIR "/does-not-exist.yml", err, sizeof err));
+    assert_null(edd_config_load(CONFDIR "/does-not-exist.yml", err, sizeof err));
     /* the file as a whole: no line number */
     assert_string_equal(err, CONFDIR "/does-not-exist.yml: cannot open: "
                              "No such file or directory");
     /* a tiny buffer is still NUL-terminated */
     char small[8];
-    assert_null(ed_config_load(CONFDIR "/bad-bool.yml", small, sizeof small));
+    assert_null(edd_config_load(CONFDIR "/bad-bool.yml", small, sizeof small));
     assert_int_equal(strlen(small), 7);
     /* no buffer at all is allowed */
-    assert_null(ed_config_load(CONFDIR "/bad-bool.yml", NULL, 0));
+    assert_null(edd_config_load(CONFDIR "/bad-bool.yml", NULL, 0));
 }
 
 static void test_durations(void **state)
 {
     (void)state;
     int64_t v = 0;
-    assert_true(ed_config_parse_duration("90s", &v));
+    assert_true(edd_config_parse_duration("90s", &v));
     assert_int_equal(v, 90);
-    assert_true(ed_config_parse_duration("10m", &v));
+    assert_true(edd_config_parse_duration("10m", &v));
     assert_int_equal(v, 600);
-    assert_true(ed_config_parse_duration("12h", &v));
+    assert_true(edd_config_parse_duration("12h", &v));
     assert_int_equal(v, 43200);
-    assert_true(ed_config_parse_duration("1d", &v));
+    assert_true(edd_config_parse_duration("1d", &v));
     assert_int_equal(v, 86400);
-    assert_true(ed_config_parse_duration("3600", &v));
+    assert_true(edd_config_parse_duration("3600", &v));
     assert_int_equal(v, 3600);
     v = 7;
     const char *bad[] = { "", "0", "0s", "h", "12x", "1h2", "-5", " 5", "5 ",
                           "12hh", "99999999999999999999", "4000d", "1.5h" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (ed_config_parse_duration(bad[i], &v))
+        if (edd_config_parse_duration(bad[i], &v))
             fail_msg("'%s' accepted", bad[i]);
     }
     assert_int_equal(v, 7); /* untouched on failure */
-    assert_false(ed_config_parse_duration(NULL, &v));
+    assert_false(edd_config_parse_duration(NULL, &v));
 }
 
-static char *dump_text(const ed_config *c)
+static char *dump_text(const edd_config *c)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
-    ed_config_dump(c, f);
+    edd_config_dump(c, f);
     assert_int_equal(fclose(f), 0);
     assert_non_null(text);
     return text;
@@ -416,7 +416,7 @@ static void test_dump_redacts(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    edd_config *c = edd_config_load(EXAMPLE, err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
     char *text = dump_text(c);
@@ -446,7 +446,7 @@ static void test_dump_redacts(void **state)
     assert_non_null(f);
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
-    ed_config *again = ed_config_load(tmp, err, sizeof err);
+    edd_config *again = edd_config_load(tmp, err, sizeof err);
     unlink(tmp);
     if (!again)
         fail_msg("the dump does not load: %s", err);
@@ -454,9 +454,9 @@ static void test_dump_redacts(void **state)
     assert_string_equal(strchr(text2, '\n'), strchr(text, '\n'));
     assert_string_equal(again->services[3].password, "s3cr3t-static-password");
     free(text2);
-    ed_config_free(again);
+    edd_config_free(again);
     free(text);
-    ed_config_free(c);
+    edd_config_free(c);
 }
 
 /* The dump of the smallest file shows every default. */
@@ -464,7 +464,7 @@ static void test_dump_defaults(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    edd_config *c = edd_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
     char *text = dump_text(c);
@@ -485,7 +485,7 @@ static void test_dump_defaults(void **state)
     assert_null(strstr(text, "component-secret-xyz"));
     assert_null(strstr(text, "restricted")); /* absent stays absent */
     free(text);
-    ed_config_free(c);
+    edd_config_free(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -495,17 +495,17 @@ static void test_registry_defs(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    edd_config *c = edd_config_load(EXAMPLE, err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
-    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    edd_registry *r = edd_registry_build(c, err, sizeof err);
     if (!r)
         fail_msg("registry: %s", err);
     /* the registry is independent of the configuration */
-    ed_config_free(c);
+    edd_config_free(c);
 
     size_t n = 0;
-    const ed_service_def *d = ed_registry_defs(r, &n);
+    const ed_service_def *d = edd_registry_defs(r, &n);
     assert_int_equal(n, 4);
     assert_string_equal(d[0].svc.type, "stun");
     assert_string_equal(d[0].svc.host, "turn.example.org");
@@ -570,20 +570,20 @@ static void test_registry_defs(void **state)
     assert_string_equal(out.password, "s3cr3t-static-password");
     ed_service_clear(&out);
     ed_jid_free(alice);
-    ed_registry_free(r);
+    edd_registry_free(r);
 }
 
 static void test_registry_policy(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    edd_config *c = edd_config_load(EXAMPLE, err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
-    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    edd_registry *r = edd_registry_build(c, err, sizeof err);
     if (!r)
         fail_msg("registry: %s", err);
-    ed_config_free(c);
+    edd_config_free(c);
 
     static const struct {
         const char *jid;
@@ -599,7 +599,7 @@ static void test_registry_policy(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ed_jid *j = jid(cases[i].jid);
-        ed_xep0215_policy p = ed_registry_policy_for(r, j);
+        ed_xep0215_policy p = edd_registry_policy_for(r, j);
         if (p.may_list != cases[i].list || p.may_credentials != cases[i].creds)
             fail_msg("%s: list %d creds %d", cases[i].jid, p.may_list, p.may_credentials);
         assert_int_equal(p.inline_credentials, cases[i].creds);
@@ -609,31 +609,31 @@ static void test_registry_policy(void **state)
     }
     ed_jid *local = jid("alice@example.org");
     ed_jid *foreign = jid("alice@partner.example");
-    assert_true(ed_registry_is_local(r, local));
-    assert_false(ed_registry_is_local(r, foreign));
+    assert_true(edd_registry_is_local(r, local));
+    assert_false(edd_registry_is_local(r, foreign));
     ed_jid_free(local);
     ed_jid_free(foreign);
-    ed_xep0215_policy p = ed_registry_policy_for(r, NULL);
+    ed_xep0215_policy p = edd_registry_policy_for(r, NULL);
     assert_false(p.may_list);
     assert_false(p.may_credentials);
     assert_false(p.inline_credentials);
-    ed_registry_free(r);
+    edd_registry_free(r);
 
     /* defaults: the users of `domains` */
-    c = ed_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    c = edd_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
     assert_non_null(c);
-    r = ed_registry_build(c, err, sizeof err);
+    r = edd_registry_build(c, err, sizeof err);
     assert_non_null(r);
-    ed_config_free(c);
+    edd_config_free(c);
     ed_jid *a = jid("someone@example.org");
     ed_jid *b = jid("someone@partner.example");
-    p = ed_registry_policy_for(r, a);
+    p = edd_registry_policy_for(r, a);
     assert_true(p.may_list && p.may_credentials && p.inline_credentials);
-    p = ed_registry_policy_for(r, b);
+    p = edd_registry_policy_for(r, b);
     assert_false(p.may_list || p.may_credentials || p.inline_credentials);
     ed_jid_free(a);
     ed_jid_free(b);
-    ed_registry_free(r);
+    edd_registry_free(r);
 }
 
 /* A reload that fails leaves the running registry untouched. */
@@ -641,34 +641,34 @@ static void test_reload_keeps_old(void **state)
 {
     (void)state;
     char err[512];
-    ed_config *c = ed_config_load(EXAMPLE, err, sizeof err);
+    edd_config *c = edd_config_load(EXAMPLE, err, sizeof err);
     assert_non_null(c);
-    ed_registry *r = ed_registry_build(c, err, sizeof err);
+    edd_registry *r = edd_registry_build(c, err, sizeof err);
     assert_non_null(r);
 
-    ed_config *c2 = ed_config_load(CONFDIR "/bad-turns-udp.yml", err, sizeof err);
+    edd_config *c2 = edd_config_load(CONFDIR "/bad-turns-udp.yml", err, sizeof err);
     assert_null(c2);
     assert_non_null(strstr(err, "turns over udp"));
 
     size_t n = 0;
-    const ed_service_def *d = ed_registry_defs(r, &n);
+    const ed_service_def *d = edd_registry_defs(r, &n);
     assert_int_equal(n, 4);
     ed_turn_cred cred;
     assert_int_equal(ed_turn_rest_mint(d[1].rest, NULL, 1700000000, &cred), ED_OK);
 
     /* a second, independent load of the same file works side by side */
-    c2 = ed_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
+    c2 = edd_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
     assert_non_null(c2);
-    ed_registry *r2 = ed_registry_build(c2, err, sizeof err);
+    edd_registry *r2 = edd_registry_build(c2, err, sizeof err);
     assert_non_null(r2);
-    ed_registry_free(r);
-    ed_config_free(c);
-    d = ed_registry_defs(r2, &n);
+    edd_registry_free(r);
+    edd_config_free(c);
+    d = edd_registry_defs(r2, &n);
     assert_int_equal(n, 1);
     assert_string_equal(d[0].svc.host, "127.0.0.1");
     assert_int_equal(ed_turn_rest_ttl(d[0].rest), 3600);
-    ed_registry_free(r2);
-    ed_config_free(c2);
+    edd_registry_free(r2);
+    edd_config_free(c2);
 }
 
 int main(void)

@@ -62,7 +62,7 @@ static void refused_rc(const char *path, size_t max, int rc, const char *why_exp
     char *buf = (char *)1, why[256] = "";
     size_t len = 7;
     alarm(5);
-    assert_int_equal(ed_file_read(path, max, &buf, &len, why, sizeof why), rc);
+    assert_int_equal(edd_file_read(path, max, &buf, &len, why, sizeof why), rc);
     alarm(0);
     assert_null(buf);
     assert_int_equal(len, 0);
@@ -80,21 +80,21 @@ static void test_regular(void **state)
     char p[128], *buf, why[256];
     size_t len;
     put("ten", 10, p, sizeof p);
-    assert_int_equal(ed_file_read(p, 100, &buf, &len, why, sizeof why), 0);
+    assert_int_equal(edd_file_read(p, 100, &buf, &len, why, sizeof why), 0);
     assert_int_equal(len, 10);
     assert_memory_equal(buf, "abcdefghij", 10);
     assert_int_equal(buf[10], '\0');
-    ed_file_free(buf, 100, 1);
+    edd_file_free(buf, 100, 1);
     /* exactly max bytes is accepted, max + 1 is not */
-    assert_int_equal(ed_file_read(p, 10, &buf, &len, why, sizeof why), 0);
+    assert_int_equal(edd_file_read(p, 10, &buf, &len, why, sizeof why), 0);
     assert_int_equal(len, 10);
-    ed_file_free(buf, 10, 0);
+    edd_file_free(buf, 10, 0);
     refused(p, 9, "larger than 9 bytes");
     put("empty", 0, p, sizeof p);
-    assert_int_equal(ed_file_read(p, 10, &buf, &len, why, sizeof why), 0);
+    assert_int_equal(edd_file_read(p, 10, &buf, &len, why, sizeof why), 0);
     assert_int_equal(len, 0);
     assert_int_equal(buf[0], '\0');
-    ed_file_free(buf, 10, 0);
+    edd_file_free(buf, 10, 0);
 }
 
 static void test_fifo(void **state)

@@ -1,9 +1,9 @@
-/* Unit tests of daemon/hash.c: SipHash-1-3 against CPython's (the same
+/* Unit tests of daemon/core/hash.c: SipHash-1-3 against CPython's (the same
  * function under an all-zero key), insert / lookup / remove, growth of the
  * bucket array, iteration that removes as it goes, many keys aimed at one
  * bucket (found by brute force under a known key: they chain, stay
  * correct, and spread out under another key), and the bounds on entries
- * and buckets (built with ED_HASH_MAX_BUCKETS 1024, see daemon/meson.build). */
+ * and buckets (built with EDD_HASH_MAX_BUCKETS 1024, see daemon/meson.build). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,13 +18,13 @@
 
 typedef struct item {
     int val;
-    ed_hash_node node;   /* not first: ED_HASH_ENTRY must do the offset */
+    edd_hash_node node;   /* not first: EDD_HASH_ENTRY must do the offset */
     char key[40];
     bool seen;
 } item;
 
-static const unsigned char K1[ED_HASH_KEY_LEN] = "0123456789abcdef";
-static const unsigned char K2[ED_HASH_KEY_LEN] = "fedcba9876543210";
+static const unsigned char K1[EDD_HASH_KEY_LEN] = "0123456789abcdef";
+static const unsigned char K2[EDD_HASH_KEY_LEN] = "fedcba9876543210";
 
 /* n items with keys PREFIX<i>SUFFIX */
 static item *items_new(size_t n, const char *prefix, const char *suffix)
@@ -39,9 +39,9 @@ static item *items_new(size_t n, const char *prefix, const char *suffix)
     return v;
 }
 
-static item *get(const ed_hash *h, const char *key)
+static item *get(const edd_hash *h, const char *key)
 {
-    return ED_HASH_ENTRY(ed_hash_get(h, key), item, node);
+    return EDD_HASH_ENTRY(edd_hash_get(h, key), item, node);
 }
 
 static void test_siphash13(void **state)
@@ -79,19 +79,19 @@ static void test_siphash13(void **state)
         {"0123456789abcdefg", 0x3323a4f8b8d9776bULL},
         {"0123456789abcdefgh", 0x5b5c74d6eb3b75ccULL},
     };
-    static const unsigned char zero[ED_HASH_KEY_LEN];
+    static const unsigned char zero[EDD_HASH_KEY_LEN];
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        assert_int_equal(ed_hash_siphash13(zero, v[i].in, strlen(v[i].in)), v[i].want);
+        assert_int_equal(edd_hash_siphash13(zero, v[i].in, strlen(v[i].in)), v[i].want);
     /* the key matters */
-    assert_int_not_equal(ed_hash_siphash13(K1, "abc", 3), ed_hash_siphash13(K2, "abc", 3));
+    assert_int_not_equal(edd_hash_siphash13(K1, "abc", 3), edd_hash_siphash13(K2, "abc", 3));
 }
 
 static void test_random_key(void **state)
 {
     (void)state;
-    unsigned char a[ED_HASH_KEY_LEN], b[ED_HASH_KEY_LEN];
-    ed_hash_random_key(a);
-    ed_hash_random_key(b);
+    unsigned char a[EDD_HASH_KEY_LEN], b[EDD_HASH_KEY_LEN];
+    edd_hash_random_key(a);
+    edd_hash_random_key(b);
     assert_memory_not_equal(a, b, sizeof a);
 }
 
@@ -99,14 +99,14 @@ static void test_put_get_remove(void **state)
 {
     (void)state;
     enum { N = 1000 };
-    ed_hash *h = ed_hash_new(K1, 0);
+    edd_hash *h = edd_hash_new(K1, 0);
     assert_non_null(h);
     item *v = items_new(N, "user", "@example.org/res");
     for (size_t i = 0; i < N; i++) {
-        assert_null(ed_hash_get(h, v[i].key));
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
+        assert_null(edd_hash_get(h, v[i].key));
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
     }
-    assert_int_equal(ed_hash_count(h), N);
+    assert_int_equal(edd_hash_count(h), N);
     for (size_t i = 0; i < N; i++) {
         char k[40];
         snprintf(k, sizeof k, "user%zu@example.org/res", i); /* another copy */
@@ -118,46 +118,46 @@ static void test_put_get_remove(void **state)
     assert_null(get(h, "user1@example.org/re"));
     assert_null(get(h, ""));
     for (size_t i = 0; i < N; i += 2)
-        ed_hash_remove(h, &v[i].node);
-    assert_int_equal(ed_hash_count(h), N / 2);
+        edd_hash_remove(h, &v[i].node);
+    assert_int_equal(edd_hash_count(h), N / 2);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), i % 2 ? &v[i] : NULL);
     /* back in, and the empty key is a key like any other */
     for (size_t i = 0; i < N; i += 2)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
     item empty = {.node.key = "", .val = -1};
-    assert_int_equal(ed_hash_put(h, &empty.node), ED_OK);
+    assert_int_equal(edd_hash_put(h, &empty.node), ED_OK);
     assert_ptr_equal(get(h, ""), &empty);
-    assert_int_equal(ed_hash_count(h), N + 1);
-    ed_hash_remove(h, &empty.node);
+    assert_int_equal(edd_hash_count(h), N + 1);
+    edd_hash_remove(h, &empty.node);
     assert_null(get(h, ""));
-    ed_hash_free(h);
+    edd_hash_free(h);
     free(v);
-    ed_hash_free(NULL);
+    edd_hash_free(NULL);
 }
 
 static void test_growth(void **state)
 {
     (void)state;
     enum { N = 1000 };
-    ed_hash *h = ed_hash_new(K1, 0);
+    edd_hash *h = edd_hash_new(K1, 0);
     assert_non_null(h);
-    assert_int_equal(ed_hash_buckets(h), ED_HASH_MIN_BUCKETS);
+    assert_int_equal(edd_hash_buckets(h), EDD_HASH_MIN_BUCKETS);
     item *v = items_new(N, "", "");
-    size_t last = ed_hash_buckets(h);
+    size_t last = edd_hash_buckets(h);
     for (size_t i = 0; i < N; i++) {
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
-        size_t nb = ed_hash_buckets(h);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
+        size_t nb = edd_hash_buckets(h);
         assert_true(nb == last || nb == 2 * last); /* doubles, one step at a time */
-        assert_true(ed_hash_count(h) <= nb);       /* load factor at most 1 */
+        assert_true(edd_hash_count(h) <= nb);       /* load factor at most 1 */
         last = nb;
     }
-    assert_int_equal(ed_hash_buckets(h), 1024);
+    assert_int_equal(edd_hash_buckets(h), 1024);
     /* a keyed hash spreads sequential keys: no long chain */
-    assert_true(ed_hash_longest_chain(h) <= 8);
+    assert_true(edd_hash_longest_chain(h) <= 8);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), &v[i]);
-    ed_hash_free(h);
+    edd_hash_free(h);
     free(v);
 }
 
@@ -165,47 +165,47 @@ static void test_iterate_remove(void **state)
 {
     (void)state;
     enum { N = 700 };
-    ed_hash *h = ed_hash_new(K2, 0);
+    edd_hash *h = edd_hash_new(K2, 0);
     assert_non_null(h);
     item *v = items_new(N, "k", "");
     for (size_t i = 0; i < N; i++)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
 
     /* every node once; the odd ones removed on the way (and scribbled on,
      * as freeing would) */
-    ed_hash_iter it;
-    ed_hash_iter_init(&it, h);
+    edd_hash_iter it;
+    edd_hash_iter_init(&it, h);
     size_t visited = 0;
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));) {
-        item *e = ED_HASH_ENTRY(n, item, node);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));) {
+        item *e = EDD_HASH_ENTRY(n, item, node);
         assert_false(e->seen);
         e->seen = true;
         visited++;
         if (e->val % 2) {
-            ed_hash_remove(h, n);
+            edd_hash_remove(h, n);
             memset(n, 0xa5, sizeof *n);
         }
         assert_true(visited <= N);
     }
     assert_int_equal(visited, N);
-    assert_int_equal(ed_hash_count(h), N / 2);
+    assert_int_equal(edd_hash_count(h), N / 2);
     for (size_t i = 0; i < N; i++) {
         assert_true(v[i].seen);
         assert_ptr_equal(get(h, v[i].key), i % 2 ? NULL : &v[i]);
     }
 
     /* drain: remove everything while iterating */
-    ed_hash_iter_init(&it, h);
+    edd_hash_iter_init(&it, h);
     visited = 0;
-    for (ed_hash_node *n; (n = ed_hash_iter_next(&it));) {
-        ed_hash_remove(h, n);
+    for (edd_hash_node *n; (n = edd_hash_iter_next(&it));) {
+        edd_hash_remove(h, n);
         visited++;
     }
     assert_int_equal(visited, N / 2);
-    assert_int_equal(ed_hash_count(h), 0);
-    ed_hash_iter_init(&it, h);
-    assert_null(ed_hash_iter_next(&it));
-    ed_hash_free(h);
+    assert_int_equal(edd_hash_count(h), 0);
+    edd_hash_iter_init(&it, h);
+    assert_null(edd_hash_iter_next(&it));
+    edd_hash_free(h);
     free(v);
 }
 
@@ -221,7 +221,7 @@ static void test_colliding_keys(void **state)
     for (unsigned long t = 0; found < N && t < 50000000UL; t++) {
         char k[40];
         int len = snprintf(k, sizeof k, "flood%lu@example.org/x", t);
-        if ((ed_hash_siphash13(K1, k, (size_t)len) & MASK) == 0) {
+        if ((edd_hash_siphash13(K1, k, (size_t)len) & MASK) == 0) {
             memcpy(v[found].key, k, (size_t)len + 1);
             v[found].node.key = v[found].key;
             v[found].val = (int)found;
@@ -231,31 +231,31 @@ static void test_colliding_keys(void **state)
     assert_int_equal(found, N);
 
     /* under K1 they share one chain and everything still works */
-    ed_hash *h = ed_hash_new(K1, 0);
+    edd_hash *h = edd_hash_new(K1, 0);
     assert_non_null(h);
     for (size_t i = 0; i < N; i++)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
-    assert_int_equal(ed_hash_buckets(h), 256);
-    assert_int_equal(ed_hash_longest_chain(h), N);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
+    assert_int_equal(edd_hash_buckets(h), 256);
+    assert_int_equal(edd_hash_longest_chain(h), N);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), &v[i]);
     for (size_t i = 0; i < N; i += 3) /* from the chain's head, middle, tail */
-        ed_hash_remove(h, &v[i].node);
+        edd_hash_remove(h, &v[i].node);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), i % 3 ? &v[i] : NULL);
-    assert_int_equal(ed_hash_longest_chain(h), N - (N + 2) / 3);
-    ed_hash_free(h);
+    assert_int_equal(edd_hash_longest_chain(h), N - (N + 2) / 3);
+    edd_hash_free(h);
 
     /* under another key (what an attacker who does not know ours gets) they
      * spread like any keys */
-    h = ed_hash_new(K2, 0);
+    h = edd_hash_new(K2, 0);
     assert_non_null(h);
     for (size_t i = 0; i < N; i++)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
-    assert_true(ed_hash_longest_chain(h) <= 8);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
+    assert_true(edd_hash_longest_chain(h) <= 8);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), &v[i]);
-    ed_hash_free(h);
+    edd_hash_free(h);
     free(v);
 }
 
@@ -263,47 +263,47 @@ static void test_bound(void **state)
 {
     (void)state;
     enum { MAX = 100 };
-    ed_hash *h = ed_hash_new(K1, MAX);
+    edd_hash *h = edd_hash_new(K1, MAX);
     assert_non_null(h);
     item *v = items_new(MAX + 5, "b", "");
     for (size_t i = 0; i < MAX; i++)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
     for (size_t i = MAX; i < MAX + 5; i++) {
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_ELIMIT);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_ELIMIT);
         assert_null(get(h, v[i].key)); /* not added */
     }
-    assert_int_equal(ed_hash_count(h), MAX);
-    assert_int_equal(ed_hash_buckets(h), 128); /* the bound needs no more */
-    ed_hash_remove(h, &v[0].node);
-    assert_int_equal(ed_hash_put(h, &v[MAX].node), ED_OK); /* room made */
-    assert_int_equal(ed_hash_put(h, &v[0].node), ED_ELIMIT);
+    assert_int_equal(edd_hash_count(h), MAX);
+    assert_int_equal(edd_hash_buckets(h), 128); /* the bound needs no more */
+    edd_hash_remove(h, &v[0].node);
+    assert_int_equal(edd_hash_put(h, &v[MAX].node), ED_OK); /* room made */
+    assert_int_equal(edd_hash_put(h, &v[0].node), ED_ELIMIT);
     for (size_t i = 1; i <= MAX; i++)
         assert_ptr_equal(get(h, v[i].key), &v[i]);
-    ed_hash_free(h);
+    edd_hash_free(h);
 
     /* a one-entry bound keeps the minimum of buckets */
-    h = ed_hash_new(K1, 1);
+    h = edd_hash_new(K1, 1);
     assert_non_null(h);
-    assert_int_equal(ed_hash_put(h, &v[1].node), ED_OK);
-    assert_int_equal(ed_hash_put(h, &v[2].node), ED_ELIMIT);
-    assert_int_equal(ed_hash_buckets(h), ED_HASH_MIN_BUCKETS);
-    ed_hash_free(h);
+    assert_int_equal(edd_hash_put(h, &v[1].node), ED_OK);
+    assert_int_equal(edd_hash_put(h, &v[2].node), ED_ELIMIT);
+    assert_int_equal(edd_hash_buckets(h), EDD_HASH_MIN_BUCKETS);
+    edd_hash_free(h);
     free(v);
 
-    /* no entry bound: the buckets stop at ED_HASH_MAX_BUCKETS (1024 in this
+    /* no entry bound: the buckets stop at EDD_HASH_MAX_BUCKETS (1024 in this
      * test's build) and the chains grow instead */
     enum { N = 5000 };
-    assert_int_equal(ED_HASH_MAX_BUCKETS, 1024);
-    h = ed_hash_new(K1, 0);
+    assert_int_equal(EDD_HASH_MAX_BUCKETS, 1024);
+    h = edd_hash_new(K1, 0);
     assert_non_null(h);
     v = items_new(N, "unbounded", "");
     for (size_t i = 0; i < N; i++)
-        assert_int_equal(ed_hash_put(h, &v[i].node), ED_OK);
-    assert_int_equal(ed_hash_buckets(h), 1024);
-    assert_int_equal(ed_hash_count(h), N);
+        assert_int_equal(edd_hash_put(h, &v[i].node), ED_OK);
+    assert_int_equal(edd_hash_buckets(h), 1024);
+    assert_int_equal(edd_hash_count(h), N);
     for (size_t i = 0; i < N; i++)
         assert_ptr_equal(get(h, v[i].key), &v[i]);
-    ed_hash_free(h);
+    edd_hash_free(h);
     free(v);
 }
 

@@ -17,11 +17,11 @@
 
 #include "core/log.h"
 
-static char out[ED_LOG_LINE_MAX + 1];
+static char out[EDD_LOG_LINE_MAX + 1];
 
 static const char *esc(const char *in, size_t len)
 {
-    ed_log_escape(out, sizeof out, in, len, len);
+    edd_log_escape(out, sizeof out, in, len, len);
     return out;
 }
 #define ESC(lit) esc(lit, sizeof lit - 1)
@@ -68,7 +68,7 @@ static void test_escape_forged_line(void **state)
 {
     (void)state;
     const char *in = "stream error: bye\n2026-12-02T05:00:00Z extdiscod[error] forged\r\n";
-    ed_log_escape(out, sizeof out, in, strlen(in), strlen(in));
+    edd_log_escape(out, sizeof out, in, strlen(in), strlen(in));
     assert_null(strchr(out, '\n'));
     assert_null(strchr(out, '\r'));
     assert_string_equal(out, "stream error: bye\\n2026-12-02T05:00:00Z extdiscod[error] "
@@ -94,73 +94,73 @@ static void test_escape_cap(void **state)
     size_t shown;
 
     memset(big, 'a', sizeof big);
-    size_t n = ed_log_escape(out, sizeof out, big, sizeof big, sizeof big);
+    size_t n = edd_log_escape(out, sizeof out, big, sizeof big, sizeof big);
     assert_int_equal(n, strlen(out));
-    assert_true(n <= ED_LOG_LINE_MAX);
-    assert_true(n >= ED_LOG_LINE_MAX - 40);
+    assert_true(n <= EDD_LOG_LINE_MAX);
+    assert_true(n >= EDD_LOG_LINE_MAX - 40);
     assert_int_equal(cut_count(out, &shown) + shown, sizeof big);
 
     /* never inside a UTF-8 sequence: 1666 x U+20AC */
     for (size_t i = 0; i + 3 <= sizeof big; i += 3)
         memcpy(big + i, "\xe2\x82\xac", 3);
-    n = ed_log_escape(out, sizeof out, big, 4998, 4998);
-    assert_true(n <= ED_LOG_LINE_MAX);
+    n = edd_log_escape(out, sizeof out, big, 4998, 4998);
+    assert_true(n <= EDD_LOG_LINE_MAX);
     size_t cut = cut_count(out, &shown);
     assert_int_equal(shown % 3, 0);
     assert_int_equal(cut + shown, 4998);
 
     /* never inside an escape: 2000 newlines, 2 bytes each when shown */
     memset(big, '\n', 2000);
-    n = ed_log_escape(out, sizeof out, big, 2000, 2000);
-    assert_true(n <= ED_LOG_LINE_MAX);
+    n = edd_log_escape(out, sizeof out, big, 2000, 2000);
+    assert_true(n <= EDD_LOG_LINE_MAX);
     assert_null(strchr(out, '\n'));
     cut = cut_count(out, &shown);
     assert_int_equal(shown % 2, 0);
     assert_int_equal(cut + shown / 2, 2000);
 
     /* the caller's buffer was too small: total > len, marked although it fits */
-    n = ed_log_escape(out, sizeof out, "abc", 3, 4000);
+    n = edd_log_escape(out, sizeof out, "abc", 3, 4000);
     assert_string_equal(out, "abc\xe2\x80\xa6[3997 bytes cut]");
 
     /* exactly at the cap: no marker */
-    memset(big, 'b', ED_LOG_LINE_MAX);
-    n = ed_log_escape(out, sizeof out, big, ED_LOG_LINE_MAX, ED_LOG_LINE_MAX);
-    assert_int_equal(n, ED_LOG_LINE_MAX);
+    memset(big, 'b', EDD_LOG_LINE_MAX);
+    n = edd_log_escape(out, sizeof out, big, EDD_LOG_LINE_MAX, EDD_LOG_LINE_MAX);
+    assert_int_equal(n, EDD_LOG_LINE_MAX);
     assert_null(strstr(out, "bytes cut"));
 }
 
 static void test_limit_bucket(void **state)
 {
     (void)state;
-    ed_log_limit l = { 0 };
+    edd_log_limit l = { 0 };
     uint64_t sup, span;
     unsigned ok = 0;
     for (int i = 0; i < 100; i++) /* 100 at t = 5 s: the burst passes */
-        ok += ed_log_limit_take(&l, 5000, &sup, &span);
-    assert_int_equal(ok, ED_LOG_BURST);
-    assert_false(ed_log_limit_take(&l, 5999, &sup, &span)); /* 91st suppressed */
-    assert_true(ed_log_limit_take(&l, 6000, &sup, &span));  /* 1 s later: one */
+        ok += edd_log_limit_take(&l, 5000, &sup, &span);
+    assert_int_equal(ok, EDD_LOG_BURST);
+    assert_false(edd_log_limit_take(&l, 5999, &sup, &span)); /* 91st suppressed */
+    assert_true(edd_log_limit_take(&l, 6000, &sup, &span));  /* 1 s later: one */
     assert_int_equal(sup, 91);
     assert_int_equal(span, 1000);
-    assert_false(ed_log_limit_take(&l, 6000, &sup, &span));
-    assert_true(ed_log_limit_take(&l, 7000, &sup, &span));
+    assert_false(edd_log_limit_take(&l, 6000, &sup, &span));
+    assert_true(edd_log_limit_take(&l, 7000, &sup, &span));
     assert_int_equal(sup, 1);
     assert_int_equal(span, 1000);
-    assert_true(ed_log_limit_take(&l, 8000, &sup, &span)); /* nothing suppressed */
+    assert_true(edd_log_limit_take(&l, 8000, &sup, &span)); /* nothing suppressed */
     assert_int_equal(sup, 0);
     assert_int_equal(span, 0);
     /* quiet for a minute: the whole burst again, no more */
     ok = 0;
     for (int i = 0; i < 50; i++)
-        ok += ed_log_limit_take(&l, 68000, &sup, &span);
-    assert_int_equal(ok, ED_LOG_BURST);
+        ok += edd_log_limit_take(&l, 68000, &sup, &span);
+    assert_int_equal(ok, EDD_LOG_BURST);
     /* a clock that steps back refills nothing and does not wrap */
-    assert_false(ed_log_limit_take(&l, 1000, &sup, &span));
+    assert_false(edd_log_limit_take(&l, 1000, &sup, &span));
     /* steady 1000 calls/s for 100 s: about 1 line/s */
     ok = 0;
     for (uint64_t t = 100000; t < 200000; t++)
-        ok += ed_log_limit_take(&l, t, &sup, &span);
-    assert_in_range(ok, 99, 100 + ED_LOG_BURST);
+        ok += edd_log_limit_take(&l, t, &sup, &span);
+    assert_in_range(ok, 99, 100 + EDD_LOG_BURST);
 }
 
 /* ------------------------------------------------ through the sink */
@@ -203,19 +203,19 @@ static char *capture_end(size_t *lines)
 
 static void flood_site_a(void)
 {
-    ed_log_warn("c2s: %d connections, refusing another", 2);
+    edd_log_warn("c2s: %d connections, refusing another", 2);
 }
 
 static void flood_site_b(void)
 {
-    ed_log_info("site b %s", "x");
+    edd_log_info("site b %s", "x");
 }
 
 static void test_sink_rate_limited(void **state)
 {
     (void)state;
-    ed_log_setup(ED_LOG_INFO, false, "extdiscod");
-    ed_log_set_clock(fake_clock);
+    edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
+    edd_log_set_clock(fake_clock);
     fake_now = 1000000;
     size_t lines;
 
@@ -226,7 +226,7 @@ static void test_sink_rate_limited(void **state)
         flood_site_a();
     flood_site_b();
     char *s = capture_end(&lines);
-    assert_in_range(lines, ED_LOG_BURST + 1 + 4, ED_LOG_BURST + 1 + 5);
+    assert_in_range(lines, EDD_LOG_BURST + 1 + 4, EDD_LOG_BURST + 1 + 5);
     assert_non_null(strstr(s, "extdiscod[info] site b x\n"));
     assert_non_null(strstr(s, "extdiscod[warn] c2s: 2 connections, refusing another "
                               "(990 similar lines suppressed in the last 0.9 s)\n"));
@@ -241,35 +241,35 @@ static void test_sink_rate_limited(void **state)
     assert_non_null(strstr(s, "lines suppressed in the last"));
     free(s);
 
-    /* lines below the threshold spend nothing; ed_log() is not limited */
-    ed_log_setup(ED_LOG_WARN, false, "extdiscod");
+    /* lines below the threshold spend nothing; edd_log() is not limited */
+    edd_log_setup(EDD_LOG_WARN, false, "extdiscod");
     capture_start();
     for (int i = 0; i < 100; i++)
         flood_site_b();
     for (int i = 0; i < 100; i++)
-        ed_log(ED_LOG_INFO, "always %d", i);
+        edd_log(EDD_LOG_INFO, "always %d", i);
     for (int i = 0; i < 100; i++)
-        ed_log(ED_LOG_ERROR, "always %d", i);
+        edd_log(EDD_LOG_ERROR, "always %d", i);
     s = capture_end(&lines);
     assert_int_equal(lines, 100);
     free(s);
-    ed_log_setup(ED_LOG_INFO, false, "extdiscod");
+    edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
     capture_start();
     flood_site_b();
     s = capture_end(&lines);
     assert_int_equal(lines, 1);
     assert_null(strstr(s, "suppressed"));
     free(s);
-    ed_log_set_clock(NULL);
+    edd_log_set_clock(NULL);
 }
 
 static void test_sink_escaped_and_capped(void **state)
 {
     (void)state;
-    ed_log_setup(ED_LOG_INFO, false, "extdiscod");
+    edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
     size_t lines;
     capture_start();
-    ed_log_error("component x: stream error: %s",
+    edd_log_error("component x: stream error: %s",
                  "bye\nextdiscod: error: forged\r\x1b[2K\xff");
     char *s = capture_end(&lines);
     assert_int_equal(lines, 1);
@@ -280,10 +280,10 @@ static void test_sink_escaped_and_capped(void **state)
     static char big[10000];
     memset(big, 'z', sizeof big - 1);
     capture_start();
-    ed_log(ED_LOG_INFO, "long: %s", big);
+    edd_log(EDD_LOG_INFO, "long: %s", big);
     s = capture_end(&lines);
     assert_int_equal(lines, 1);
-    assert_true(strlen(s) <= ED_LOG_LINE_MAX + 64);
+    assert_true(strlen(s) <= EDD_LOG_LINE_MAX + 64);
     size_t shown;
     const char *msg = strstr(s, "long: ");
     assert_non_null(msg);

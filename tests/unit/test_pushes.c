@@ -1,4 +1,4 @@
-/* Unit tests of daemon/pushes.c (with the real daemon/server.c reload):
+/* Unit tests of daemon/core/pushes.c (with the real daemon/core/server.c reload):
  * who gets a XEP-0215 push when the configuration changes (§3.2: only
  * requesters that are online, with their own type filter and namespace
  * version), what the push carries (credentials minted for the requester),
@@ -7,7 +7,7 @@
  * to the server (component mode): presence only from JIDs the policy lets
  * list services, and idle expiry of the component's entries (a fake clock:
  * when the table is full, at most one scan a minute, and before a reload's
- * pushes).  Through daemon/handler.c: which XEP-0215 requests are recorded
+ * pushes).  Through daemon/core/handler.c: which XEP-0215 requests are recorded
  * (from the responder's outcome). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,7 +113,7 @@ static int setup(void **state)
     snprintf(conf, sizeof conf, "%s/extdiscod.yml", dir);
     write_config(false, false);
     char err[256] = "";
-    ed_server *s = ed_server_new(NULL, conf, err, sizeof err);
+    edd_server *s = edd_server_new(NULL, conf, err, sizeof err);
     if (!s)
         fail_msg("%s", err);
     s->clock = fixed_clock;
@@ -123,16 +123,16 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    ed_server_free(*state);
+    edd_server_free(*state);
     unlink(conf);
     rmdir(dir);
     return 0;
 }
 
-static void reload(ed_server *s)
+static void reload(edd_server *s)
 {
     char err[256] = "";
-    if (!ed_server_reload(s, err, sizeof err))
+    if (!edd_server_reload(s, err, sizeof err))
         fail_msg("%s", err);
 }
 
@@ -140,18 +140,18 @@ static void reload(ed_server *s)
  * namespace version and filter, with credentials minted for it. */
 static void test_reload_pushes_to_online_requesters(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     sink alice = {0}, bob = {0}, carol = {0}, dave = {0};
-    ed_route ra = {&alice, sink_send}, rb = {&bob, sink_send}, rc = {&carol, sink_send},
+    edd_route ra = {&alice, sink_send}, rb = {&bob, sink_send}, rc = {&carol, sink_send},
              rd = {&dave, sink_send};
     ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
            *c = jid("carol@localhost/r3"), *d = jid("dave@localhost/r4");
-    ed_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, true);
-    ed_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false); /* no presence */
-    ed_pushes_record(s->pushes, c, 2, "stun", NULL, "localhost", &rc, true);
-    ed_pushes_record(s->pushes, d, 1, "turn", "de", "localhost", &rd, true);
+    edd_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, true);
+    edd_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false); /* no presence */
+    edd_pushes_record(s->pushes, c, 2, "stun", NULL, "localhost", &rc, true);
+    edd_pushes_record(s->pushes, d, 1, "turn", "de", "localhost", &rd, true);
     size_t online = 0;
-    assert_int_equal(ed_pushes_count(s->pushes, &online), 4);
+    assert_int_equal(edd_pushes_count(s->pushes, &online), 4);
     assert_int_equal(online, 3);
 
     write_config(true, false);
@@ -191,7 +191,7 @@ static void test_reload_pushes_to_online_requesters(void **state)
 
     /* moving the STUN port: a delete and an add for carol's filter, and
      * bob, once online, gets pushes too */
-    ed_pushes_presence(s->pushes, b, true, &rb);
+    edd_pushes_presence(s->pushes, b, true, &rb);
     write_config(true, true);
     reload(s);
     assert_int_equal(carol.n, 1);
@@ -211,9 +211,9 @@ static void test_reload_pushes_to_online_requesters(void **state)
     ed_elem_free(iq);
 
     /* a closed session's requesters are gone; unavailable presence too */
-    ed_pushes_forget_owner(s->pushes, &alice);
-    ed_pushes_presence(s->pushes, d, false, &rd);
-    assert_int_equal(ed_pushes_count(s->pushes, &online), 2);
+    edd_pushes_forget_owner(s->pushes, &alice);
+    edd_pushes_presence(s->pushes, d, false, &rd);
+    assert_int_equal(edd_pushes_count(s->pushes, &online), 2);
     write_config(false, false);
     reload(s);
     assert_int_equal(alice.n, 2);
@@ -234,17 +234,17 @@ static void test_reload_pushes_to_online_requesters(void **state)
  * result with its version, filter (a blank one: none) and language; not a
  * <credentials/> result, an IQ-set, a malformed or a refused request.  A
  * reload's push then shows what was recorded. */
-static ed_iq_outcome ask(ed_server *s, const char *who, sink *k, const char *xml,
+static edd_iq_outcome ask(edd_server *s, const char *who, sink *k, const char *xml,
                          const char *want_type)
 {
     ed_jid *j = jid(who);
     ed_elem *iq = NULL;
     assert_int_equal(ed_xml_parse(xml, strlen(xml), NULL, &iq), ED_OK);
-    ed_iq_ctx ctx = {.from = j, .to = "localhost", .to_domain = true,
+    edd_iq_ctx ctx = {.from = j, .to = "localhost", .to_domain = true,
                      .route = {k, sink_send}, .online = true};
     ed_elem *reply = NULL;
-    ed_iq_outcome o = ed_server_handle_iq(s, iq, &ctx, &reply);
-    assert_int_equal(o, ED_IQ_REPLIED);
+    edd_iq_outcome o = edd_server_handle_iq(s, iq, &ctx, &reply);
+    assert_int_equal(o, EDD_IQ_REPLIED);
     assert_non_null(reply);
     assert_string_equal(ed_elem_attr(reply, "type"), want_type);
     ed_elem_free(reply);
@@ -255,7 +255,7 @@ static ed_iq_outcome ask(ed_server *s, const char *who, sink *k, const char *xml
 
 static void test_handler_records_from_outcome(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     sink alice = {0}, bob = {0}, carol = {0}, dave = {0}, erin = {0};
     ask(s, "alice@localhost/r1", &alice,
         "<iq type='get' id='a1' to='localhost' xml:lang='de'>"
@@ -272,7 +272,7 @@ static void test_handler_records_from_outcome(void **state)
         "<iq type='get' id='e1' to='localhost'><services xmlns='" NS2 "'/><x xmlns='y'/></iq>",
         "error");
     size_t online = 0;
-    assert_int_equal(ed_pushes_count(s->pushes, &online), 2); /* alice and bob */
+    assert_int_equal(edd_pushes_count(s->pushes, &online), 2); /* alice and bob */
     assert_int_equal(online, 2);
 
     write_config(true, false); /* adds turn/tcp, named */
@@ -305,13 +305,13 @@ static void test_handler_records_from_outcome(void **state)
 /* Changing a static password is a `modify` carrying the new one. */
 static void test_static_credentials_change(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     sink k = {0};
-    ed_route r = {&k, sink_send};
+    edd_route r = {&k, sink_send};
     ed_jid *j = jid("alice@localhost/r1");
     write_config_pw(false, false, "old-pass");
     reload(s);
-    ed_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
+    edd_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
     write_config_pw(false, false, "new-pass");
     reload(s);
     assert_int_equal(k.n, 1);
@@ -334,13 +334,13 @@ static void test_static_credentials_change(void **state)
 /* A bare JID cannot receive pushes, so it is not remembered. */
 static void test_bare_requester_ignored(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     sink k = {0};
-    ed_route r = {&k, sink_send};
+    edd_route r = {&k, sink_send};
     ed_jid *j = jid("alice@localhost");
-    ed_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
-    ed_pushes_presence(s->pushes, j, true, &r);
-    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
+    edd_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
+    edd_pushes_presence(s->pushes, j, true, &r);
+    assert_int_equal(edd_pushes_count(s->pushes, NULL), 0);
     ed_jid_free(j);
 }
 
@@ -359,10 +359,10 @@ static int count_lines(FILE *f, const char *needle)
 static void test_entry_cap(void **state)
 {
     (void)state;
-    ed_pushes *p = ed_pushes_new(3);
+    edd_pushes *p = edd_pushes_new(3);
     assert_non_null(p);
     sink k = {0};
-    ed_route r = {&k, sink_send};
+    edd_route r = {&k, sink_send};
     ed_jid *j[6];
     char buf[64];
     FILE *log = tmpfile();
@@ -371,21 +371,21 @@ static void test_entry_cap(void **state)
     int saved = dup(2);
     assert_true(saved >= 0);
     assert_true(dup2(fileno(log), 2) >= 0);
-    ed_log_setup(ED_LOG_INFO, false, NULL);
+    edd_log_setup(EDD_LOG_INFO, false, NULL);
     for (int i = 0; i < 6; i++) {
         snprintf(buf, sizeof buf, "u%d@localhost/r", i);
         j[i] = jid(buf);
-        ed_pushes_record(p, j[i], 2, NULL, NULL, "localhost", &r, true);
+        edd_pushes_record(p, j[i], 2, NULL, NULL, "localhost", &r, true);
     }
     /* asking again while full: the same three, still no new ones */
-    ed_pushes_record(p, j[0], 2, "turn", NULL, "localhost", &r, true);
-    ed_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true);
-    assert_int_equal(ed_pushes_count(p, NULL), 3);
-    ed_pushes_presence(p, j[1], false, &r); /* room for one */
-    ed_pushes_record(p, j[5], 2, NULL, NULL, "localhost", &r, true);
-    ed_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true); /* full again */
+    edd_pushes_record(p, j[0], 2, "turn", NULL, "localhost", &r, true);
+    edd_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true);
+    assert_int_equal(edd_pushes_count(p, NULL), 3);
+    edd_pushes_presence(p, j[1], false, &r); /* room for one */
+    edd_pushes_record(p, j[5], 2, NULL, NULL, "localhost", &r, true);
+    edd_pushes_record(p, j[4], 2, NULL, NULL, "localhost", &r, true); /* full again */
     size_t online = 0;
-    assert_int_equal(ed_pushes_count(p, &online), 3);
+    assert_int_equal(edd_pushes_count(p, &online), 3);
     assert_int_equal(online, 3);
     fflush(stderr);
     assert_true(dup2(saved, 2) >= 0);
@@ -395,7 +395,7 @@ static void test_entry_cap(void **state)
     fclose(log);
     for (int i = 0; i < 6; i++)
         ed_jid_free(j[i]);
-    ed_pushes_free(p);
+    edd_pushes_free(p);
 }
 
 /* Attached: available presence from a JID that may not list services (a
@@ -403,111 +403,111 @@ static void test_entry_cap(void **state)
  * still removes. */
 static void test_presence_only_from_allowed(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     sink k = {0};
-    ed_route r = {&k, link_send};
+    edd_route r = {&k, link_send};
     ed_jid *evil = jid("mallory@remote.test/r"), *bob = jid("bob@localhost/r");
-    ed_pushes_attach(s->pushes, s, link_send);
-    ed_pushes_presence(s->pushes, evil, true, &r);
-    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
-    ed_pushes_presence(s->pushes, bob, true, &r);
-    assert_int_equal(ed_pushes_count(s->pushes, NULL), 1);
-    ed_pushes_presence(s->pushes, bob, false, &r);
-    assert_int_equal(ed_pushes_count(s->pushes, NULL), 0);
+    edd_pushes_attach(s->pushes, s, link_send);
+    edd_pushes_presence(s->pushes, evil, true, &r);
+    assert_int_equal(edd_pushes_count(s->pushes, NULL), 0);
+    edd_pushes_presence(s->pushes, bob, true, &r);
+    assert_int_equal(edd_pushes_count(s->pushes, NULL), 1);
+    edd_pushes_presence(s->pushes, bob, false, &r);
+    assert_int_equal(edd_pushes_count(s->pushes, NULL), 0);
     ed_jid_free(evil);
     ed_jid_free(bob);
 }
 
-/* Full table: entries idle over ED_PUSHES_IDLE_SECS make room, scanned for
+/* Full table: entries idle over EDD_PUSHES_IDLE_SECS make room, scanned for
  * at most once a minute; other routes' entries (c2s) never expire.  The old
  * entries are not online, the new ones are: the online count tells which
  * are in. */
 static void test_idle_expiry_when_full(void **state)
 {
-    ed_server *s = *state;
-    const int64_t T = 1700000000, IDLE = ED_PUSHES_IDLE_SECS;
+    edd_server *s = *state;
+    const int64_t T = 1700000000, IDLE = EDD_PUSHES_IDLE_SECS;
     s->clock = fake_clock;
-    ed_pushes *p = ed_pushes_new(4);
+    edd_pushes *p = edd_pushes_new(4);
     assert_non_null(p);
-    ed_pushes_attach(p, s, link_send);
+    edd_pushes_attach(p, s, link_send);
     sink k = {0}, kc = {0};
-    ed_route rl = {&k, link_send}, rc = {&kc, sink_send};
+    edd_route rl = {&k, link_send}, rc = {&kc, sink_send};
     ed_jid *a = jid("a@localhost/r"), *b = jid("b@localhost/r"), *c = jid("c@localhost/r"),
            *d = jid("d@localhost/r"), *e = jid("e@localhost/r"), *f = jid("f@localhost/r"),
            *g = jid("g@localhost/r"), *h = jid("h@localhost/r");
     size_t online = 0;
     fake_now = T;
-    ed_pushes_record(p, a, 2, NULL, NULL, "localhost", &rl, false);
-    ed_pushes_record(p, b, 2, NULL, NULL, "localhost", &rl, false);
-    ed_pushes_record(p, g, 2, NULL, NULL, "localhost", &rc, true); /* c2s: stays */
+    edd_pushes_record(p, a, 2, NULL, NULL, "localhost", &rl, false);
+    edd_pushes_record(p, b, 2, NULL, NULL, "localhost", &rl, false);
+    edd_pushes_record(p, g, 2, NULL, NULL, "localhost", &rc, true); /* c2s: stays */
     fake_now = T + 100;
-    ed_pushes_record(p, c, 2, NULL, NULL, "localhost", &rl, false);
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, c, 2, NULL, NULL, "localhost", &rl, false);
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 1);
     /* a day later, a and b just within: d refused (the scan found nothing) */
     fake_now = T + IDLE;
-    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 1);
     /* a and b idle now, but the last scan was 10 s ago: refused */
     fake_now = T + IDLE + 10;
-    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 1);
     /* a minute after that scan: a and b go, d and e come in */
     fake_now = T + IDLE + 61;
-    ed_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
-    ed_pushes_record(p, e, 2, NULL, NULL, "localhost", &rl, true);
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, d, 2, NULL, NULL, "localhost", &rl, true);
+    edd_pushes_record(p, e, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 3);
     /* c (asked at T + 100) idle too, the last scan 49 s ago: f refused */
     fake_now = T + IDLE + 110;
-    ed_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true);
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true);
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 3);
     fake_now = T + IDLE + 122;
-    ed_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true); /* c goes */
-    ed_pushes_record(p, h, 2, NULL, NULL, "localhost", &rl, true); /* full */
-    assert_int_equal(ed_pushes_count(p, &online), 4);
+    edd_pushes_record(p, f, 2, NULL, NULL, "localhost", &rl, true); /* c goes */
+    edd_pushes_record(p, h, 2, NULL, NULL, "localhost", &rl, true); /* full */
+    assert_int_equal(edd_pushes_count(p, &online), 4);
     assert_int_equal(online, 4);
     /* g (c2s, idle for a day) is still there: d, e, f, g */
-    ed_pushes_forget_owner(p, &kc);
-    assert_int_equal(ed_pushes_count(p, NULL), 3);
-    ed_pushes_forget_owner(p, &k);
-    assert_int_equal(ed_pushes_count(p, NULL), 0);
+    edd_pushes_forget_owner(p, &kc);
+    assert_int_equal(edd_pushes_count(p, NULL), 3);
+    edd_pushes_forget_owner(p, &k);
+    assert_int_equal(edd_pushes_count(p, NULL), 0);
     ed_jid *all[] = {a, b, c, d, e, f, g, h};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         ed_jid_free(all[i]);
-    ed_pushes_free(p);
+    edd_pushes_free(p);
 }
 
 /* A reload pushes to no long-idle component entry (and forgets it); a
  * recent presence keeps one alive; c2s entries do not expire. */
 static void test_idle_no_push_on_reload(void **state)
 {
-    ed_server *s = *state;
+    edd_server *s = *state;
     const int64_t T = 1700000000;
     s->clock = fake_clock;
-    ed_pushes_attach(s->pushes, s, link_send);
+    edd_pushes_attach(s->pushes, s, link_send);
     sink ka = {0}, kb = {0}, kc = {0};
-    ed_route ra = {&ka, link_send}, rb = {&kb, link_send}, rc = {&kc, sink_send};
+    edd_route ra = {&ka, link_send}, rb = {&kb, link_send}, rc = {&kc, sink_send};
     ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
            *c = jid("carol@localhost/r3");
     fake_now = T;
-    ed_pushes_presence(s->pushes, a, true, &ra);
-    ed_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, false);
-    ed_pushes_presence(s->pushes, b, true, &rb);
-    ed_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false);
-    ed_pushes_record(s->pushes, c, 2, NULL, NULL, "localhost", &rc, true);
+    edd_pushes_presence(s->pushes, a, true, &ra);
+    edd_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, false);
+    edd_pushes_presence(s->pushes, b, true, &rb);
+    edd_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, false);
+    edd_pushes_record(s->pushes, c, 2, NULL, NULL, "localhost", &rc, true);
     fake_now = T + 20 * 3600;
-    ed_pushes_presence(s->pushes, b, true, &rb); /* bob is still around */
+    edd_pushes_presence(s->pushes, b, true, &rb); /* bob is still around */
     fake_now = T + 25 * 3600;
     write_config(true, false);
     reload(s);
     assert_int_equal(ka.n, 0); /* idle for 25 h: no push */
     assert_int_equal(kb.n, 1);
     assert_int_equal(kc.n, 1);
-    assert_int_equal(ed_pushes_count(s->pushes, NULL), 2);
+    assert_int_equal(edd_pushes_count(s->pushes, NULL), 2);
     free(kb.last);
     free(kc.last);
     ed_jid_free(a);

@@ -18,7 +18,7 @@
 #include "c2s/transport.h"
 
 typedef struct rec {
-    ed_transport *t;
+    edd_transport *t;
     char got[256];
     size_t ngot;
     const char *last_piece; /* where the last peek pointed */
@@ -34,19 +34,19 @@ static void on_readable(void *ud)
     const char *p;
     size_t n;
     r->readable++;
-    while ((p = ed_transport_peek(r->t, &n)) != NULL) {
+    while ((p = edd_transport_peek(r->t, &n)) != NULL) {
         r->last_piece = p;
         if (r->leave_some)
             n = 1;
         assert_true(r->ngot + n <= sizeof r->got);
         memcpy(r->got + r->ngot, p, n);
         r->ngot += n;
-        ed_transport_drain(r->t, n);
+        edd_transport_drain(r->t, n);
         if (r->leave_some)
             break;
     }
     if (r->ask_fast)
-        ed_transport_fast_reads(r->t);
+        edd_transport_fast_reads(r->t);
 }
 
 static void on_connected(void *ud)
@@ -67,7 +67,7 @@ static void on_closed(void *ud, const char *why)
     r->closed_why = why != NULL;
 }
 
-static const ed_transport_cbs cbs = {on_readable, on_connected, on_timeout, on_closed};
+static const edd_transport_cbs cbs = {on_readable, on_connected, on_timeout, on_closed};
 
 typedef struct fixture {
     struct event_base *base;
@@ -83,7 +83,7 @@ static int setup(void **state)
     assert_non_null(f.base = event_base_new());
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sv), 0);
     assert_int_equal(evutil_make_socket_nonblocking(f.sv[0]), 0);
-    f.r.t = ed_transport_tcp_new(f.base, f.sv[0], f.rbuf, sizeof f.rbuf, 4096, 30, &cbs, &f.r);
+    f.r.t = edd_transport_tcp_new(f.base, f.sv[0], f.rbuf, sizeof f.rbuf, 4096, 30, &cbs, &f.r);
     assert_non_null(f.r.t);
     *state = &f;
     return 0;
@@ -92,7 +92,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    ed_transport_free(f->r.t, false, 0);
+    edd_transport_free(f->r.t, false, 0);
     close(f->sv[1]);
     event_base_free(f->base);
     return 0;
@@ -112,7 +112,7 @@ static bool in_rbuf(fixture *f, const char *p)
 static void reads_then_fast(void **state)
 {
     fixture *f = *state;
-    assert_false(ed_transport_secure(f->r.t));
+    assert_false(edd_transport_secure(f->r.t));
     peer_says(f, "<a/>");
     assert_int_equal(f->r.readable, 1);
     assert_int_equal(f->r.ngot, 4);
@@ -128,7 +128,7 @@ static void reads_then_fast(void **state)
     peer_says(f, "<d/>");
     f->r.leave_some = false;
     size_t n;
-    assert_null(ed_transport_peek(f->r.t, &n));
+    assert_null(edd_transport_peek(f->r.t, &n));
     assert_int_equal(n, 0);
     assert_int_equal(f->r.ngot, 13);
     /* EOF */
@@ -158,16 +158,16 @@ static void fast_waits_for_buffered(void **state)
 static void send_and_pending(void **state)
 {
     fixture *f = *state;
-    ed_transport_send(f->r.t, "reply", 5); /* direct: nothing is queued */
-    assert_int_equal(ed_transport_pending(f->r.t), 0);
+    edd_transport_send(f->r.t, "reply", 5); /* direct: nothing is queued */
+    assert_int_equal(edd_transport_pending(f->r.t), 0);
     char buf[16];
     assert_int_equal(read(f->sv[1], buf, sizeof buf), 5);
     assert_memory_equal(buf, "reply", 5);
-    ed_transport_write(f->r.t, "queued", 6); /* queued for the loop */
-    assert_int_equal(ed_transport_pending(f->r.t), 6);
-    ed_transport_send(f->r.t, "after", 5); /* behind what is queued */
-    assert_int_equal(ed_transport_pending(f->r.t), 11);
-    for (int i = 0; i < 10 && ed_transport_pending(f->r.t) > 0; i++)
+    edd_transport_write(f->r.t, "queued", 6); /* queued for the loop */
+    assert_int_equal(edd_transport_pending(f->r.t), 6);
+    edd_transport_send(f->r.t, "after", 5); /* behind what is queued */
+    assert_int_equal(edd_transport_pending(f->r.t), 11);
+    for (int i = 0; i < 10 && edd_transport_pending(f->r.t) > 0; i++)
         event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
     assert_int_equal(read(f->sv[1], buf, sizeof buf), 11);
     assert_memory_equal(buf, "queuedafter", 11);
@@ -176,11 +176,11 @@ static void send_and_pending(void **state)
 static void stop_then_flush(void **state)
 {
     fixture *f = *state;
-    ed_transport_write(f->r.t, "bye", 3);
-    ed_transport_stop(f->r.t, true);
+    edd_transport_write(f->r.t, "bye", 3);
+    edd_transport_stop(f->r.t, true);
     peer_says(f, "ignored"); /* stopped: no more callbacks */
     assert_int_equal(f->r.readable, 0);
-    ed_transport_free(f->r.t, true, 5); /* io.c's closer writes, then closes */
+    edd_transport_free(f->r.t, true, 5); /* io.c's closer writes, then closes */
     f->r.t = NULL;
     for (int i = 0; i < 10; i++)
         event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -196,7 +196,7 @@ static void fast_read_timeout(void **state)
     fixture *f = *state;
     f->r.ask_fast = true;
     peer_says(f, "<a/>");
-    ed_transport_set_timeout(f->r.t, 1); /* also moves the read event's */
+    edd_transport_set_timeout(f->r.t, 1); /* also moves the read event's */
     event_base_loop(f->base, EVLOOP_ONCE); /* blocks until the timeout */
     assert_int_equal(f->r.timeouts, 1);
 }

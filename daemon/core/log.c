@@ -209,6 +209,8 @@ static bool level_on(edd_log_level level)
 /* Format, escape and cap, then write one line; note (ours, already safe,
  * may be NULL) is appended after the cap. */
 static void emit(edd_log_level level, const char *note, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void emit(edd_log_level level, const char *note, const char *fmt, va_list ap)
 {
     static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
     char msg[2 * EDD_LOG_LINE_MAX];

@@ -188,6 +188,7 @@ limits:
   handshake_timeout: 120s
   idle_timeout: 30m
   max_connections: 20000
+  max_unauthenticated_per_address: 100000  # one load generator, one address
 """)
 
 

@@ -329,6 +329,7 @@ services:
      restricted: true}
 limits:
   max_connections: 20000
+  max_unauthenticated_per_address: 100000  # one load generator, one address
 EOF
 }
 

@@ -4,7 +4,9 @@
  * re-woken by the next feed, as extdiscod does for quiet sessions.
  *
  * Input: the first SEED_BYTES bytes seed a chunking plan (a small PRNG:
- * chunk sizes 1..N with N from the seed, and after each feed an
+ * chunk sizes 1..N with N from the seed, in some plans half the chunks
+ * stretched to end just after a '>' as a client's reads usually do, which
+ * is where the parser can be released; and after each feed an
  * ed_xml_stream_idle() call with a probability from the seed); the rest is
  * the stream's bytes.  They are parsed twice with the daemon's c2s limits
  * (ed_xml_limits_default(), text bounded like the stanza as in daemon/c2s.c):
@@ -32,6 +34,7 @@ typedef struct {
     uint64_t s;
     size_t max_chunk; /* 1..64 */
     unsigned idle_pct; /* 0..100 */
+    int to_gt;         /* stretch chunks to the next '>' half the time */
 } plan;
 
 static uint64_t plan_next(plan *p)
@@ -127,6 +130,11 @@ static void parse(const uint8_t *data, size_t size, plan *pl, run *r)
             size_t want = 1 + (size_t)(plan_next(pl) % pl->max_chunk);
             if (want < n)
                 n = want;
+            if (pl->to_gt && plan_next(pl) % 2) {
+                const void *gt = memchr(data + off + n - 1, '>', size - off - n + 1);
+                if (gt)
+                    n = (size_t)((const uint8_t *)gt - (data + off)) + 1;
+            }
         }
         err = feed(s, r, data + off, n);
         off += n;
@@ -164,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pl.s = pl.s << 8 | data[i];
     pl.max_chunk = 1 + data[0] % 64;
     pl.idle_pct = data[1] % 101;
+    pl.to_gt = data[2] & 1;
     data += SEED_BYTES;
     size -= SEED_BYTES;
 
@@ -173,9 +182,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *a = whole.log.data ? whole.log.data : "";
     const char *b = parts.log.data ? parts.log.data : "";
     if (whole.events != parts.events || strcmp(a, b)) {
-        fprintf(stderr, "chunking/idle changed the result (max chunk %zu, idle %u%%):\n"
+        fprintf(stderr, "chunking/idle changed the result (max chunk %zu, idle %u%%, to '>' %d):\n"
                         "--- whole\n%s--- chunked\n%s",
-                pl.max_chunk, pl.idle_pct, a, b);
+                pl.max_chunk, pl.idle_pct, pl.to_gt, a, b);
         __builtin_trap();
     }
     ed_buf_free(&whole.log);

@@ -349,7 +349,10 @@ if il_wait_port tcp "$P_PLAIN" 10 "$E_PID"; then
     r=$(timeout 30 "$PY" - "$P_PLAIN" <<'PYEOF'
 import socket, sys, time
 port = int(sys.argv[1])
-held = [socket.create_connection(('127.0.0.1', port), timeout=2) for _ in range(60)]
+# from 60 addresses: limits.max_unauthenticated_per_address would close
+# the 17th connection of one address at once, freeing its descriptor
+held = [socket.create_connection(('127.0.0.1', port), timeout=2,
+                                 source_address=('127.0.3.%d' % (i + 1), 0)) for i in range(60)]
 time.sleep(1.0)
 for s in held:
     s.close()

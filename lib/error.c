@@ -49,6 +49,7 @@ const char *ed_strerror(ed_err err)
     case ED_SVC_V1_OFF: return "urn:xmpp:extdisco:1 is not served";
     case ED_SVC_FORBIDDEN: return "the access policy refuses this requester";
     case ED_SVC_NO_MATCH: return "no service matches the credentials request";
+    case ED_SVC_BAD_URI: return "not a usable stun:, stuns:, turn: or turns: URI";
 
     case ED_SIC_BAD_ADDRESS: return "bad or unsupported IP address";
 

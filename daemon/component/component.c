@@ -223,7 +223,7 @@ static void delegated(edd_link *l, const ed_elem *outer, const ed_elem *deleg)
         .from = from,
         .to = ito ? ito : ofrom,
         .to_domain = true,
-        .route = {l, edd_link_route_send},
+        .route = {.owner = l, .send = edd_link_route_send},
         .online = false, /* presence (privilege or directed) says so */
     };
     bool consumed;
@@ -259,7 +259,7 @@ static void push_bounced(edd_link *l, const ed_elem *iq, const ed_jid *from)
         if (strcmp(c->name, "service-unavailable") == 0 ||
             strcmp(c->name, "recipient-unavailable") == 0 ||
             strcmp(c->name, "item-not-found") == 0) {
-            edd_route route = {l, edd_link_route_send};
+            edd_route route = {.owner = l, .send = edd_link_route_send};
             edd_pushes_presence(l->set->s->pushes, from, false, &route);
             edd_log_info("component %s: push to %s bounced (%s): offline", l->jid,
                         from->full, c->name);
@@ -292,7 +292,7 @@ static void on_iq(edd_link *l, const ed_elem *iq)
         .from = jfrom,
         .to = ed_elem_attr(iq, "to"),
         .to_domain = false,
-        .route = {l, edd_link_route_send},
+        .route = {.owner = l, .send = edd_link_route_send},
         .online = false,
     };
     bool consumed;
@@ -316,7 +316,7 @@ static void on_presence(edd_link *l, const ed_elem *pr)
     ed_jid *j = NULL;
     if (!from || ed_jid_parse(from, strlen(from), &j) != ED_OK)
         return;
-    edd_route route = {l, edd_link_route_send};
+    edd_route route = {.owner = l, .send = edd_link_route_send};
     edd_pushes_presence(l->set->s->pushes, j, available, &route);
     edd_log_debug("component %s: %s is %s", l->jid, j->full, available ? "online" : "offline");
     ed_jid_free(j);

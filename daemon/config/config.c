@@ -27,6 +27,9 @@ _Static_assert(sizeof(edd_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(ed_hmac_alg) == sizeof(int), "enum size");
 _Static_assert(sizeof(ed_turn_user_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(edd_listen_tls) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_provider_preset) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_provider_method) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_provider_auth) == sizeof(int), "enum size");
 
 static const edd_enum_name levels[] = {
     { "error", EDD_LOG_ERROR }, { "warn", EDD_LOG_WARN },
@@ -42,6 +45,18 @@ static const edd_enum_name user_modes[] = {
 static const edd_enum_name listen_tls[] = {
     { "starttls", EDD_LISTEN_STARTTLS }, { "direct", EDD_LISTEN_DIRECT },
     { "none", EDD_LISTEN_NONE }, { NULL, 0 },
+};
+
+static const edd_enum_name presets[] = {
+    { "cloudflare", EDD_PROVIDER_CLOUDFLARE }, { "twilio", EDD_PROVIDER_TWILIO },
+    { "generic", EDD_PROVIDER_GENERIC }, { NULL, 0 },
+};
+static const edd_enum_name methods[] = {
+    { "POST", EDD_PROVIDER_POST }, { "GET", EDD_PROVIDER_GET }, { NULL, 0 },
+};
+static const edd_enum_name auths[] = {
+    { "bearer", EDD_PROVIDER_AUTH_BEARER }, { "basic", EDD_PROVIDER_AUTH_BASIC },
+    { "header", EDD_PROVIDER_AUTH_HEADER }, { "none", EDD_PROVIDER_AUTH_NONE }, { NULL, 0 },
 };
 
 static const edd_field log_fields[] = {
@@ -99,6 +114,59 @@ static const edd_field service_fields[] = {
     F("password_file", STR, edd_cfg_service, password_file, .secret_file = true),
     F("extended", MAP_PTR, edd_cfg_service, extended, SUB(edd_cfg_form, form_fields)),
     F("allow_local", BOOL, edd_cfg_service, allow_local),
+    F("networks", STRS, edd_cfg_service, networks, COUNT(edd_cfg_service, nnetworks),
+      .max = EDD_CONFIG_MAX_NETWORKS),
+    END
+};
+
+static const edd_field network_fields[] = {
+    F("name", STR, edd_cfg_network, name, .required = true),
+    F("addresses", STRS, edd_cfg_network, addresses, COUNT(edd_cfg_network, naddresses),
+      .max = EDD_CONFIG_MAX_LIST),
+    F("domains", STRS, edd_cfg_network, domains, COUNT(edd_cfg_network, ndomains),
+      .max = EDD_CONFIG_MAX_LIST),
+    END
+};
+
+static const edd_field provider_response_fields[] = {
+    F("ice_servers", STR, edd_cfg_provider_response, ice_servers, .sdef = "iceServers"),
+    F("urls", STR, edd_cfg_provider_response, urls, .sdef = "urls"),
+    F("url", STR, edd_cfg_provider_response, url, .sdef = "url"),
+    F("username", STR, edd_cfg_provider_response, username, .sdef = "username"),
+    F("credential", STR, edd_cfg_provider_response, credential, .sdef = "credential"),
+    F("ttl", STR, edd_cfg_provider_response, ttl),
+    END
+};
+
+static const edd_field provider_fields[] = {
+    F("name", STR, edd_cfg_provider, name, .required = true),
+    F("preset", ENUM, edd_cfg_provider, preset, .names = presets, .required = true),
+    F("url", STR, edd_cfg_provider, url),
+    F("key_id", STR, edd_cfg_provider, key_id),
+    F("key_user", STR, edd_cfg_provider, key_user),
+    F("api_key_file", STR, edd_cfg_provider, api_key_file, .secret_file = true),
+    F("method", ENUM, edd_cfg_provider, method, .names = methods),
+    F("auth", ENUM, edd_cfg_provider, auth, .names = auths),
+    F("auth_header", STR, edd_cfg_provider, auth_header),
+    F("body", STR, edd_cfg_provider, body),
+    F("content_type", STR, edd_cfg_provider, content_type),
+    F("response", MAP_PTR, edd_cfg_provider, response,
+      SUB(edd_cfg_provider_response, provider_response_fields)),
+    F("ttl", DURATION, edd_cfg_provider, ttl, COUNT(edd_cfg_provider, ttl_text),
+      .def = 86400),
+    F("cache_percent", INT, edd_cfg_provider, cache_percent, .def = 50, .min = 10,
+      .max = 90),
+    F("timeout", DURATION, edd_cfg_provider, timeout, COUNT(edd_cfg_provider, timeout_text),
+      .def = 10),
+    F("retry_min", DURATION, edd_cfg_provider, retry_min,
+      COUNT(edd_cfg_provider, retry_min_text), .def = 5),
+    F("retry_max", DURATION, edd_cfg_provider, retry_max,
+      COUNT(edd_cfg_provider, retry_max_text), .def = 300),
+    F("ca_file", STR, edd_cfg_provider, ca_file),
+    F("max_response_bytes", INT, edd_cfg_provider, max_response_bytes, .def = 65536,
+      .min = 1024, .max = 1 << 20),
+    F("networks", STRS, edd_cfg_provider, networks, COUNT(edd_cfg_provider, nnetworks),
+      .max = EDD_CONFIG_MAX_NETWORKS),
     END
 };
 
@@ -163,6 +231,10 @@ const edd_field edd_config_schema[] = {
       SUB(edd_cfg_turn_secret, turn_secret_fields), .max = 64),
     F("services", SEQ, edd_config, services, COUNT(edd_config, nservices),
       SUB(edd_cfg_service, service_fields), .max = EDD_CONFIG_MAX_LIST),
+    F("networks", SEQ, edd_config, networks, COUNT(edd_config, nnetworks),
+      SUB(edd_cfg_network, network_fields), .max = EDD_CONFIG_MAX_NETWORKS),
+    F("turn_providers", SEQ, edd_config, turn_providers, COUNT(edd_config, nturn_providers),
+      SUB(edd_cfg_provider, provider_fields), .max = 16),
     F("components", SEQ, edd_config, components, COUNT(edd_config, ncomponents),
       SUB(edd_cfg_component, component_fields), .max = 64),
     F("c2s", MAP_PTR, edd_config, c2s, SUB(edd_cfg_c2s, c2s_fields)),

@@ -80,6 +80,87 @@ typedef struct edd_cfg_turn_secret {
     size_t *secret_lens;
 } edd_cfg_turn_secret;
 
+/* A client network (per-network service sets): a client belongs to the
+ * first network of `networks:` whose rules it meets; a service or provider
+ * with `networks:` is offered only to clients of those networks.  Rules: the
+ * client's address in one of `addresses` (CIDR; only where the role knows
+ * the address: standalone, the TCP peer or the PROXY header's source), and
+ * the requester's domain in `domains`; an empty list does not restrict. */
+#define EDD_CONFIG_MAX_NETWORKS 64
+
+typedef struct edd_cfg_network {
+    char *name;
+    char **addresses;    /* "10.0.0.0/8", "2001:db8::/32", a bare address */
+    unsigned naddresses;
+    char **domains;      /* normalised */
+    unsigned ndomains;
+} edd_cfg_network;
+
+typedef enum edd_provider_preset {
+    EDD_PROVIDER_CLOUDFLARE = 0, /* Cloudflare Realtime TURN */
+    EDD_PROVIDER_TWILIO,         /* Twilio Network Traversal Service */
+    EDD_PROVIDER_GENERIC         /* any JSON API: url, method, auth, body, response */
+} edd_provider_preset;
+
+typedef enum edd_provider_method {
+    EDD_PROVIDER_POST = 0,
+    EDD_PROVIDER_GET
+} edd_provider_method;
+
+typedef enum edd_provider_auth {
+    EDD_PROVIDER_AUTH_BEARER = 0, /* Authorization: Bearer KEY */
+    EDD_PROVIDER_AUTH_BASIC,      /* Authorization: Basic base64(key_user:KEY) */
+    EDD_PROVIDER_AUTH_HEADER,     /* auth_header: KEY */
+    EDD_PROVIDER_AUTH_NONE
+} edd_provider_auth;
+
+/* Where the ICE servers are in a JSON response: dot-separated member paths
+ * from the top object ("iceServers", "data.ice_servers"); urls, url,
+ * username and credential are members of each server; ttl (optional) is a
+ * path from the top object to a number or a numeric string. */
+typedef struct edd_cfg_provider_response {
+    char *ice_servers;
+    char *urls;
+    char *url;           /* singular fallback (Twilio writes both) */
+    char *username;
+    char *credential;
+    char *ttl;           /* NULL: the configured ttl */
+} edd_cfg_provider_response;
+
+/* An HTTP credential provider (`turn_providers:`, daemon/providers/). */
+typedef struct edd_cfg_provider {
+    char *name;
+    edd_provider_preset preset;
+    char *url;           /* presets: the API base (default: the vendor's);
+                            generic: the whole URL (required) */
+    char *key_id;        /* cloudflare: TURN key id; twilio: account SID */
+    char *key_user;      /* basic auth user (twilio: default the account SID) */
+    char *api_key_file;  /* resolved to an absolute path, or NULL (auth none) */
+    edd_provider_method method;  /* generic; presets POST */
+    edd_provider_auth auth;      /* generic; cloudflare bearer, twilio basic */
+    char *auth_header;   /* auth header: its name */
+    char *body;          /* generic: request body, "{ttl}" replaced */
+    char *content_type;  /* generic: of the body (default application/json) */
+    edd_cfg_provider_response *response; /* generic; NULL: the defaults */
+    char *ttl_text;
+    int64_t ttl;         /* seconds asked for (default 1d) */
+    int64_t cache_percent; /* serve a result for this % of its TTL, then refresh */
+    char *timeout_text;
+    int64_t timeout;     /* whole request, seconds (default 10) */
+    char *retry_min_text, *retry_max_text;
+    int64_t retry_min;   /* first back-off after an error (default 5s) */
+    int64_t retry_max;   /* back-off cap (default 5m) */
+    char *ca_file;       /* resolved; NULL: the system's CAs */
+    int64_t max_response_bytes; /* default 65536 */
+    char **networks;     /* names of `networks` entries; none: everyone */
+    unsigned nnetworks;
+    /* resolved */
+    char *request_url;   /* the URL requested */
+    char *api_key;       /* the key; never log it */
+    size_t api_key_len;
+    uint64_t network_mask; /* bit i: networks[i] of the config; 0: everyone */
+} edd_cfg_provider;
+
 typedef struct edd_cfg_name {
     char *lang;
     char *text;
@@ -113,7 +194,10 @@ typedef struct edd_cfg_service {
     bool allow_local;
     edd_cfg_name *names;  /* from the `names` mapping, in file order */
     size_t nnames;
+    char **networks;     /* names of `networks` entries; none: everyone */
+    unsigned nnetworks;
     /* resolved */
+    uint64_t network_mask; /* bit i: networks[i] of the config; 0: everyone */
     char *password;      /* the static password; never log it */
     int credentials_index; /* index into edd_config.turn_secrets, or -1 */
 } edd_cfg_service;
@@ -175,8 +259,12 @@ typedef struct edd_config {
     bool inline_credentials; /* default true */
     edd_cfg_turn_secret *turn_secrets;
     unsigned nturn_secrets;
-    edd_cfg_service *services; /* at least one */
+    edd_cfg_service *services; /* at least one, unless turn_providers */
     unsigned nservices;
+    edd_cfg_network *networks;
+    unsigned nnetworks;
+    edd_cfg_provider *turn_providers;
+    unsigned nturn_providers;
     edd_cfg_component *components;
     unsigned ncomponents;
     edd_cfg_c2s *c2s;         /* NULL: no standalone mode */

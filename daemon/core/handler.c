@@ -110,14 +110,19 @@ edd_iq_outcome edd_server_handle_iq(edd_server *s, const ed_elem *iq,
         return EDD_IQ_REPLIED;
     }
 
-    size_t ndefs;
-    const ed_service_def *defs = edd_registry_defs(s->reg, &ndefs);
+    size_t ndefs; /* this requester's networks' services (netscope.h), providers' too */
+    const ed_service_def *defs =
+        edd_server_services_for(s, ctx->from, ctx->peer, ctx->peerlen, &ndefs);
     ed_xep0215_policy pol = edd_registry_policy_for(s->reg, ctx->from);
     ed_xep0215_outcome out;
     *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &out);
-    if (out.record && ctx->route.send)
+    if (out.record && ctx->route.send) {
+        edd_route route = ctx->route; /* pushes choose by its address too */
+        route.peer = ctx->peer;
+        route.peerlen = ctx->peerlen;
         edd_pushes_record(s->pushes, ctx->from, out.version, out.type, out.lang, ctx->to,
-                         &ctx->route, ctx->online);
+                         &route, ctx->online);
+    }
     if (*reply) {
         if (out.status != ED_XEP0215_RESULT)
             edd_log_debug("xep0215: %s from %s refused (%s): %s", p->name, ctx->from->full,

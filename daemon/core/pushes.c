@@ -268,33 +268,55 @@ size_t edd_pushes_count(const edd_pushes *p, size_t *online)
 /* The records a requester sees in registry r, for the diff: no minted
  * credentials (they differ on every call); static ones with creds
  * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
-static ed_service *public_view(const edd_registry *r, const ed_jid *who, int64_t now,
-                               ed_xep0215_creds creds, size_t *n)
+/* The defs of registry r with providers' x that `e` is offered (its
+ * networks, netscope.h): a new array of shallow copies, NULL on failure. */
+static ed_service_def *select_for(const edd_registry *r, const edd_defset *x,
+                                  const entry *e, size_t *n)
 {
-    size_t nd;
-    const ed_service_def *defs = edd_registry_defs(r, &nd);
-    ed_service *v = calloc(nd ? nd : 1, sizeof *v);
-    if (!v)
+    size_t nr;
+    edd_registry_defs(r, &nr);
+    size_t cap = nr + (x ? x->n : 0);
+    ed_service_def *v = calloc(cap ? cap : 1, sizeof *v);
+    if (v)
+        *n = edd_registry_select(r, x, e->jid, e->route.peer, e->route.peerlen, v, cap);
+    return v;
+}
+
+static ed_service *public_view(const edd_registry *r, const edd_defset *x, const entry *e,
+                               int64_t now, ed_xep0215_creds creds, size_t *n)
+{
+    size_t nd = 0;
+    const ed_jid *who = e->jid;
+    ed_service_def *defs = select_for(r, x, e, &nd);
+    ed_service *v = defs ? calloc(nd ? nd : 1, sizeof *v) : NULL;
+    if (!v) {
+        free(defs);
         return NULL;
+    }
     for (size_t i = 0; i < nd; i++) {
         if (ed_xep0215_materialize_creds(&defs[i], who, now, creds, &v[i]) != ED_OK) {
             ed_services_free(v, i);
+            free(defs);
             return NULL;
         }
     }
+    free(defs);
     *n = nd;
     return v;
 }
 
 /* Give add/modify entries the credentials the requester would get now. */
 static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
-                            const ed_jid *who, int64_t now)
+                            const edd_defset *nwx, const entry *e, int64_t now)
 {
+    const ed_jid *who = e->jid;
     ed_xep0215_policy pol = edd_registry_policy_for(nw, who);
     if (!pol.may_credentials || !pol.inline_credentials)
         return true;
-    size_t nd;
-    const ed_service_def *defs = edd_registry_defs(nw, &nd);
+    size_t nd = 0;
+    ed_service_def *defs = select_for(nw, nwx, e, &nd);
+    if (!defs)
+        return false;
     for (size_t i = 0; i < n; i++) {
         if (chg[i].action == ED_ACTION_DELETE)
             continue;
@@ -302,19 +324,23 @@ static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
             if (!ed_service_same_identity(&defs[k].svc, &chg[i]))
                 continue;
             ed_service full;
-            if (ed_xep0215_materialize(&defs[k], who, now, true, &full) != ED_OK)
+            if (ed_xep0215_materialize(&defs[k], who, now, true, &full) != ED_OK) {
+                free(defs);
                 return false;
+            }
             full.action = chg[i].action;
             ed_service_clear(&chg[i]);
             chg[i] = full;
             break;
         }
     }
+    free(defs);
     return true;
 }
 
 size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
-                      const edd_registry *nw)
+                      const edd_defset *oldx, const edd_registry *nw,
+                      const edd_defset *nwx)
 {
     size_t sent = 0;
     int64_t now = s->clock();
@@ -332,12 +358,12 @@ size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
         ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
                                      ? ED_XEP0215_CREDS_STATIC
                                      : ED_XEP0215_CREDS_NONE;
-        ed_service *ov = public_view(old, e->jid, now, creds, &no);
-        ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
+        ed_service *ov = public_view(old, oldx, e, now, creds, &no);
+        ed_service *nv = public_view(nw, nwx, e, now, creds, &nn);
         ed_service *chg = NULL;
         bool ok = ov && nv &&
                   ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
-                  add_credentials(chg, nc, nw, e->jid, now);
+                  add_credentials(chg, nc, nw, nwx, e, now);
         ed_services_free(ov, no);
         ed_services_free(nv, nn);
         if (ok && nc > 0 && pol.may_list) {

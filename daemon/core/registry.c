@@ -1,5 +1,6 @@
 /* daemon/core/registry.c — see registry.h. */
 #include "core/registry.h"
+#include "core/netscope.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@ typedef struct acl {
 
 struct edd_registry {
     ed_service_def *defs;
+    uint64_t *masks;      /* per def: its networks (0: everyone) */
     size_t ndefs;
+    edd_netscope *nets;
     ed_turn_rest **rests;
     size_t nrests;
     acl services;
@@ -176,12 +179,14 @@ edd_registry *edd_registry_build(const edd_config *cfg, char *err, size_t errlen
     }
 
     reg->defs = calloc(cfg->nservices ? cfg->nservices : 1, sizeof *reg->defs);
-    if (!reg->defs)
+    reg->masks = calloc(cfg->nservices ? cfg->nservices : 1, sizeof *reg->masks);
+    if (!reg->defs || !reg->masks || !(reg->nets = edd_netscope_build(cfg)))
         goto nomem;
     for (unsigned i = 0; i < cfg->nservices; i++) {
         const edd_cfg_service *cs = &cfg->services[i];
         ed_service_def *d = &reg->defs[i];
         reg->ndefs = i + 1;
+        reg->masks[i] = cs->network_mask;
         ed_err e = service_build(cs, &d->svc);
         if (e != ED_OK) {
             edd_set_err(err, errlen, "%s: services[%u] (%s %s:%lld): %s", file, i,
@@ -214,6 +219,8 @@ void edd_registry_free(edd_registry *reg)
         ed_service_clear(&reg->defs[i].svc);
     }
     free(reg->defs);
+    free(reg->masks);
+    edd_netscope_free(reg->nets);
     for (size_t i = 0; i < reg->nrests; i++)
         ed_turn_rest_free(reg->rests[i]);
     free(reg->rests);
@@ -234,6 +241,28 @@ const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n)
     if (n)
         *n = reg->ndefs;
     return reg->defs;
+}
+
+size_t edd_registry_select(const edd_registry *reg, const edd_defset *extra,
+                           const ed_jid *who, const struct sockaddr *peer,
+                           socklen_t peerlen, ed_service_def *out, size_t cap)
+{
+    if (!reg)
+        return 0;
+    bool scoped = false; /* skip classifying when nothing is limited */
+    for (size_t i = 0; !scoped && i < reg->ndefs; i++)
+        scoped = reg->masks[i] != 0;
+    for (size_t i = 0; !scoped && extra && i < extra->n; i++)
+        scoped = extra->masks[i] != 0;
+    int net = scoped ? edd_netscope_classify(reg->nets, who, peer, peerlen) : -1;
+    size_t n = 0;
+    for (size_t i = 0; i < reg->ndefs && n < cap; i++)
+        if (edd_netscope_allows(reg->masks[i], net))
+            out[n++] = reg->defs[i];
+    for (size_t i = 0; extra && i < extra->n && n < cap; i++)
+        if (edd_netscope_allows(extra->masks[i], net))
+            out[n++] = extra->defs[i];
+    return n;
 }
 
 static bool acl_match(const acl *a, const ed_jid *j)

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "extdisco/jid.h"
 #include "extdisco/xep0215.h"
@@ -47,6 +49,25 @@ const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n);
  * (any resource). */
 ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
                                          const ed_jid *requester);
+
+/* Services from elsewhere (HTTP credential providers, daemon/providers/):
+ * defs[i] is offered to the networks of masks[i] (0: everyone).  Owned by
+ * whoever built it. */
+typedef struct edd_defset {
+    ed_service_def *defs;
+    uint64_t *masks;
+    size_t n;
+} edd_defset;
+
+/* The services requester `who` at peer (NULL: unknown, e.g. component
+ * mode) is offered: the registry's, then extra's (may be NULL), each only
+ * when its networks include the requester's (netscope.h).  Shallow copies
+ * into out (cap entries; cap >= edd_registry_defs() count + extra->n is
+ * always enough): they borrow from reg and extra, which must outlive them.
+ * Returns the count. */
+size_t edd_registry_select(const edd_registry *reg, const edd_defset *extra,
+                           const ed_jid *who, const struct sockaddr *peer,
+                           socklen_t peerlen, ed_service_def *out, size_t cap);
 
 /* Whether requester is in one of the served domains (exact match). */
 bool edd_registry_is_local(const edd_registry *reg, const ed_jid *requester);

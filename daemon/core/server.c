@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/server.h"
+#include "providers/providers.h"
 
 static int64_t wall_clock(void)
 {
@@ -30,6 +31,36 @@ static bool load(const char *path, edd_config **cfg, edd_registry **reg, char *e
     return true;
 }
 
+/* A provider's result changed: push the difference. */
+static void providers_changed(void *arg, const edd_defset *old, const edd_defset *nw)
+{
+    edd_server *s = arg;
+    size_t sent = edd_pushes_send(s->pushes, s, s->reg, old, s->reg, nw);
+    if (sent)
+        edd_log_info("turn_providers: %zu pushes sent", sent);
+}
+
+const ed_service_def *edd_server_services_for(edd_server *s, const ed_jid *who,
+                                              const struct sockaddr *peer,
+                                              socklen_t peerlen, size_t *n)
+{
+    size_t nreg;
+    edd_registry_defs(s->reg, &nreg);
+    const edd_defset *x = s->prov ? edd_providers_defs(s->prov) : NULL;
+    size_t need = nreg + (x ? x->n : 0);
+    if (need > s->scratch_cap) {
+        ed_service_def *v = realloc(s->scratch, need * sizeof *v);
+        if (!v) {
+            *n = 0;
+            return NULL;
+        }
+        s->scratch = v;
+        s->scratch_cap = need;
+    }
+    *n = edd_registry_select(s->reg, x, who, peer, peerlen, s->scratch, s->scratch_cap);
+    return s->scratch;
+}
+
 edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
                          size_t errlen)
 {
@@ -46,7 +77,9 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
         return NULL;
     }
     s->pushes = edd_pushes_new(0);
-    if (!s->pushes) {
+    edd_defset *none = NULL;
+    if (!s->pushes || !(s->prov = edd_providers_new(base, s->clock, providers_changed, s)) ||
+        !edd_providers_apply(s->prov, s->cfg, &none)) {
         snprintf(err, errlen, "%s: out of memory", path);
         edd_server_free(s);
         return NULL;
@@ -60,12 +93,20 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
     edd_registry *reg;
     if (!load(s->config_path, &cfg, &reg, err, errlen))
         return false;
+    edd_defset *oldx = NULL;
+    if (!edd_providers_apply(s->prov, cfg, &oldx)) {
+        snprintf(err, errlen, "%s: out of memory (turn_providers)", s->config_path);
+        edd_registry_free(reg);
+        edd_config_free(cfg);
+        return false;
+    }
     edd_config *old_cfg = s->cfg;
     edd_registry *old_reg = s->reg;
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);
-    size_t sent = edd_pushes_send(s->pushes, s, old_reg, reg);
+    size_t sent = edd_pushes_send(s->pushes, s, old_reg, oldx, reg, edd_providers_defs(s->prov));
+    edd_defset_free(oldx);
     /* unlimited (edd_log): every reload's result is shown */
     edd_log(EDD_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
            cfg->nservices, sent);
@@ -79,6 +120,8 @@ void edd_server_free(edd_server *s)
     if (!s)
         return;
     edd_pushes_free(s->pushes);
+    edd_providers_free(s->prov);
+    free(s->scratch);
     edd_registry_free(s->reg);
     edd_config_free(s->cfg);
     free(s->config_path);

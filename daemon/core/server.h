@@ -22,6 +22,7 @@
 #include "core/registry.h"
 
 typedef struct edd_pushes edd_pushes;
+typedef struct edd_providers edd_providers;
 typedef struct edd_component_set edd_component_set;
 typedef struct edd_c2s edd_c2s;
 
@@ -33,6 +34,11 @@ typedef struct edd_route {
     /* Serialise and queue stanza towards its `to`; never blocks, never
      * waits for a reply.  The stanza stays owned by the caller. */
     void (*send)(void *owner, const ed_elem *stanza);
+    /* The requester's address where the role knows it (c2s: the TCP peer or
+     * the PROXY source; it lives as long as owner), else NULL: what the
+     * per-network service sets (netscope.h) of its pushes are chosen by. */
+    const struct sockaddr *peer;
+    socklen_t peerlen;
 } edd_route;
 
 typedef struct edd_server {
@@ -46,6 +52,9 @@ typedef struct edd_server {
     edd_component_set *components; /* component.c, NULL when none */
     edd_c2s *c2s;          /* c2s.c, NULL when no standalone mode */
     uint64_t requests;    /* IQs answered (for stats / logs) */
+    edd_providers *prov;   /* HTTP credential providers (daemon/providers/) */
+    ed_service_def *scratch; /* edd_server_services_for()'s answer */
+    size_t scratch_cap;
 } edd_server;
 
 /* Load path, build the registry.  NULL with err ("FILE:LINE: what") on
@@ -60,6 +69,14 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
 bool edd_server_reload(edd_server *s, char *err, size_t errlen);
 
 void edd_server_free(edd_server *s);
+
+/* The services requester `who` at peer (NULL: unknown) is offered now: the
+ * registry's and the providers' cached ones, limited by networks
+ * (edd_registry_select).  Borrowed until the next call, reload or provider
+ * change; *n receives the count (0 and NULL when out of memory). */
+const ed_service_def *edd_server_services_for(edd_server *s, const ed_jid *who,
+                                              const struct sockaddr *peer,
+                                              socklen_t peerlen, size_t *n);
 
 /* A fresh stanza id "ed-N" in buf (at least 24 bytes). */
 const char *edd_server_next_id(edd_server *s, char *buf, size_t len);
@@ -123,10 +140,13 @@ void edd_pushes_presence(edd_pushes *p, const ed_jid *full, bool available,
  * closed). */
 void edd_pushes_forget_owner(edd_pushes *p, void *owner);
 
-/* Push what changed between registries old and nw to every requester that
- * is online; returns how many pushes were sent. */
+/* Push what changed between the service sets (registry old with the
+ * providers' oldx, registry nw with nwx; oldx/nwx may be NULL) to every
+ * requester that is online, each seeing its own networks' services;
+ * returns how many pushes were sent. */
 size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
-                      const edd_registry *nw);
+                      const edd_defset *oldx, const edd_registry *nw,
+                      const edd_defset *nwx);
 
 /* Number of remembered requesters, and how many are online. */
 size_t edd_pushes_count(const edd_pushes *p, size_t *online);

@@ -61,6 +61,7 @@ typedef enum ed_err {
     ED_SVC_V1_OFF,         /* urn:xmpp:extdisco:1 is not served */
     ED_SVC_FORBIDDEN,      /* the access policy refuses this requester */
     ED_SVC_NO_MATCH,       /* no service matches a <credentials/> request */
+    ED_SVC_BAD_URI,        /* not a stun:/stuns:/turn:/turns: URI (RFC 7064/7065) a client can use */
 
     /* XEP-0279 (lib/xep0279.c) */
     ED_SIC_BAD_ADDRESS = 500, /* peer address not AF_INET/AF_INET6 or malformed reply */

@@ -94,6 +94,21 @@ ed_err ed_service_validate(const ed_service *s);
  * resolved). */
 bool ed_host_is_local(const char *host);
 
+/* An RFC 7064 (stun:, stuns:) or RFC 7065 (turn:, turns:) URI as a service
+ * record, the way ICE server lists (RTCIceServer.urls) name their servers:
+ * type = the scheme (lower case), host (an IPv6 literal without its
+ * brackets), port (default 3478, 5349 for stuns/turns), transport from
+ * "?transport=udp|tcp" (any case; default udp for stun/turn, tcp for
+ * stuns/turns).  "?transport=" is accepted on stun: too (deployed lists
+ * write it).  Refused with ED_SVC_BAD_URI: another scheme, user info, a path
+ * or fragment, another query parameter, a transport other than udp/tcp,
+ * stuns/turns over udp (DTLS: XEP-0215 cannot say it, clients drop it), a
+ * port outside 1..65535, over 1023 bytes; a bad host is ED_SVC_BAD_HOST.
+ * Nothing else of out is set (no credentials, restricted absent).  out is
+ * initialised by the call; clear it with ed_service_clear() (also after an
+ * error). */
+ed_err ed_service_from_uri(const char *uri, ed_service *out);
+
 /* Parse a <service/> element (any namespace) liberally: accepts boolean
  * 1/0/true/false, action remove, fractional-second expires, ignores unknown
  * attributes and children.  Missing host/type or a malformed value gives the

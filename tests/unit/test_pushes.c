@@ -142,8 +142,8 @@ static void test_reload_pushes_to_online_requesters(void **state)
 {
     edd_server *s = *state;
     sink alice = {0}, bob = {0}, carol = {0}, dave = {0};
-    edd_route ra = {&alice, sink_send}, rb = {&bob, sink_send}, rc = {&carol, sink_send},
-             rd = {&dave, sink_send};
+    edd_route ra = {.owner = &alice, .send = sink_send}, rb = {.owner = &bob, .send = sink_send}, rc = {.owner = &carol, .send = sink_send},
+             rd = {.owner = &dave, .send = sink_send};
     ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
            *c = jid("carol@localhost/r3"), *d = jid("dave@localhost/r4");
     edd_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, true);
@@ -241,7 +241,7 @@ static edd_iq_outcome ask(edd_server *s, const char *who, sink *k, const char *x
     ed_elem *iq = NULL;
     assert_int_equal(ed_xml_parse(xml, strlen(xml), NULL, &iq), ED_OK);
     edd_iq_ctx ctx = {.from = j, .to = "localhost", .to_domain = true,
-                     .route = {k, sink_send}, .online = true};
+                     .route = {.owner = k, .send = sink_send}, .online = true};
     ed_elem *reply = NULL;
     edd_iq_outcome o = edd_server_handle_iq(s, iq, &ctx, &reply);
     assert_int_equal(o, EDD_IQ_REPLIED);
@@ -307,7 +307,7 @@ static void test_static_credentials_change(void **state)
 {
     edd_server *s = *state;
     sink k = {0};
-    edd_route r = {&k, sink_send};
+    edd_route r = {.owner = &k, .send = sink_send};
     ed_jid *j = jid("alice@localhost/r1");
     write_config_pw(false, false, "old-pass");
     reload(s);
@@ -336,7 +336,7 @@ static void test_bare_requester_ignored(void **state)
 {
     edd_server *s = *state;
     sink k = {0};
-    edd_route r = {&k, sink_send};
+    edd_route r = {.owner = &k, .send = sink_send};
     ed_jid *j = jid("alice@localhost");
     edd_pushes_record(s->pushes, j, 2, NULL, NULL, "localhost", &r, true);
     edd_pushes_presence(s->pushes, j, true, &r);
@@ -362,7 +362,7 @@ static void test_entry_cap(void **state)
     edd_pushes *p = edd_pushes_new(3);
     assert_non_null(p);
     sink k = {0};
-    edd_route r = {&k, sink_send};
+    edd_route r = {.owner = &k, .send = sink_send};
     ed_jid *j[6];
     char buf[64];
     FILE *log = tmpfile();
@@ -405,7 +405,7 @@ static void test_presence_only_from_allowed(void **state)
 {
     edd_server *s = *state;
     sink k = {0};
-    edd_route r = {&k, link_send};
+    edd_route r = {.owner = &k, .send = link_send};
     ed_jid *evil = jid("mallory@remote.test/r"), *bob = jid("bob@localhost/r");
     edd_pushes_attach(s->pushes, s, link_send);
     edd_pushes_presence(s->pushes, evil, true, &r);
@@ -431,7 +431,7 @@ static void test_idle_expiry_when_full(void **state)
     assert_non_null(p);
     edd_pushes_attach(p, s, link_send);
     sink k = {0}, kc = {0};
-    edd_route rl = {&k, link_send}, rc = {&kc, sink_send};
+    edd_route rl = {.owner = &k, .send = link_send}, rc = {.owner = &kc, .send = sink_send};
     ed_jid *a = jid("a@localhost/r"), *b = jid("b@localhost/r"), *c = jid("c@localhost/r"),
            *d = jid("d@localhost/r"), *e = jid("e@localhost/r"), *f = jid("f@localhost/r"),
            *g = jid("g@localhost/r"), *h = jid("h@localhost/r");
@@ -490,7 +490,7 @@ static void test_idle_no_push_on_reload(void **state)
     s->clock = fake_clock;
     edd_pushes_attach(s->pushes, s, link_send);
     sink ka = {0}, kb = {0}, kc = {0};
-    edd_route ra = {&ka, link_send}, rb = {&kb, link_send}, rc = {&kc, sink_send};
+    edd_route ra = {.owner = &ka, .send = link_send}, rb = {.owner = &kb, .send = link_send}, rc = {.owner = &kc, .send = sink_send};
     ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2"),
            *c = jid("carol@localhost/r3");
     fake_now = T;

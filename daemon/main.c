@@ -174,8 +174,8 @@ int main(int argc, char **argv)
          * as the same configuration */
         if (verbose)
             edd_config_dump(cfg, stdout);
-        printf("%s%s: OK (%u services, %u component links, %s)\n", verbose ? "# " : "", path,
-               cfg->nservices, cfg->ncomponents,
+        printf("%s%s: OK (%u services, %u turn providers, %u component links, %s)\n",
+               verbose ? "# " : "", path, cfg->nservices, cfg->nturn_providers, cfg->ncomponents,
                cfg->c2s ? "standalone server" : "no standalone server");
         edd_registry_free(reg);
         edd_config_free(cfg);

@@ -453,12 +453,21 @@ static bool check_provider(ctx *c, unsigned i)
             return FAIL(SUB("name"), "duplicate turn_providers name '%s'", p->name);
     bool generic = p->preset == EDD_PROVIDER_GENERIC;
     if (!generic) {
-        static const char *const only_generic[] = {"method", "auth", "auth_header", "body",
-                                                   "content_type", "response"};
+        static const char *const only_generic[] = {"auth_header", "body", "content_type",
+                                                   "response"};
         for (size_t k = 0; k < sizeof only_generic / sizeof *only_generic; k++)
             if (edd_ymap_has(c->m, "%s.%s", path, only_generic[k]))
                 return FAIL(SUB(only_generic[k]),
                             "set by the preset (only a generic provider takes it)");
+        /* method and auth may be written as the preset has them (the dump
+         * of -n -v does) */
+        edd_provider_auth want = p->preset == EDD_PROVIDER_CLOUDFLARE ? EDD_PROVIDER_AUTH_BEARER
+                                                                      : EDD_PROVIDER_AUTH_BASIC;
+        if (edd_ymap_has(c->m, "%s.method", path) && p->method != EDD_PROVIDER_POST)
+            return FAIL(SUB("method"), "the preset sends POST");
+        if (edd_ymap_has(c->m, "%s.auth", path) && p->auth != want)
+            return FAIL(SUB("auth"), "the preset authenticates with %s",
+                        want == EDD_PROVIDER_AUTH_BEARER ? "bearer" : "basic");
         if (!p->key_id)
             return FAIL(path, "missing required key 'key_id' (%s)",
                         p->preset == EDD_PROVIDER_CLOUDFLARE ? "the TURN key id"

@@ -301,7 +301,77 @@ static const bad_case bad_cases[] = {
       "YAML syntax error: did not find expected ',' or ']'" },
     { "bad-limits-range.yml", 13, "limits.max_depth: must be between 4 and 1000" },
     { "bad-names-alias.yml", 8, "services[0].names.fr: YAML aliases are not supported" },
+    { "bad-provider-http.yml", 7,
+      "turn_providers[0].url: 'http://rtc.live.cloudflare.com/v1' is not an https:// URL "
+      "(keys never go out in clear)" },
+    { "bad-provider-keyid.yml", 3,
+      "turn_providers[0]: missing required key 'key_id' (the account SID)" },
+    { "bad-provider-preset-key.yml", 7,
+      "turn_providers[0].body: set by the preset (only a generic provider takes it)" },
+    { "bad-provider-nokey.yml", 6,
+      "turn_providers[0].api_key_file: cannot read secret file @DIR@/secrets/missing.key: "
+      "No such file or directory" },
+    { "bad-provider-percent.yml", 7,
+      "turn_providers[0].cache_percent: must be between 10 and 90" },
+    { "bad-network-cidr.yml", 4,
+      "networks[0].addresses[1]: '192.168.1.1/24' is not an address or CIDR block (like "
+      "10.0.0.0/8 or 2001:db8::/32, host bits zero)" },
+    { "bad-network-ref.yml", 9,
+      "services[0].networks[1]: unknown network 'external' (no networks entry has that name)" },
 };
+
+/* turn_providers and networks: presets' URLs, the key read from its file,
+ * network names as masks, domains normalised. */
+static void test_good_providers(void **state)
+{
+    (void)state;
+    char err[1024];
+    edd_config *c = edd_config_load(CONFDIR "/good-providers.yml", err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_int_equal(c->nservices, 0);
+    assert_int_equal(c->nnetworks, 3);
+    assert_string_equal(c->networks[1].domains[0], "corp.example.org");
+    assert_int_equal(c->nturn_providers, 3);
+    const edd_cfg_provider *cf = &c->turn_providers[0], *tw = &c->turn_providers[1],
+                           *gen = &c->turn_providers[2];
+    assert_string_equal(cf->request_url, "https://rtc.live.cloudflare.com/v1/turn/keys/"
+                                         "0123abcd/credentials/generate-ice-servers");
+    assert_int_equal(cf->auth, EDD_PROVIDER_AUTH_BEARER);
+    assert_int_equal(cf->method, EDD_PROVIDER_POST);
+    assert_int_equal(cf->ttl, 12 * 3600);
+    assert_int_equal(cf->cache_percent, 50);
+    assert_int_equal(cf->retry_min, 5);
+    assert_int_equal(cf->retry_max, 300);
+    assert_int_equal(cf->network_mask, 4);
+    assert_string_equal(cf->api_key, "turn-api-token-test");
+    assert_string_equal(tw->request_url,
+                        "https://api.twilio.com/2010-04-01/Accounts/AC0123/Tokens.json");
+    assert_int_equal(tw->auth, EDD_PROVIDER_AUTH_BASIC);
+    assert_int_equal(tw->network_mask, 2);
+    assert_int_equal(tw->cache_percent, 80);
+    assert_string_equal(gen->request_url, "https://turn-api.example.org/v2/ice?region=eu");
+    assert_int_equal(gen->method, EDD_PROVIDER_GET);
+    assert_int_equal(gen->auth, EDD_PROVIDER_AUTH_HEADER);
+    assert_string_equal(gen->response->ice_servers, "data.servers");
+    assert_string_equal(gen->response->urls, "urls"); /* the default */
+    assert_int_equal(gen->network_mask, 1);
+    assert_int_equal(gen->timeout, 3);
+    /* the dump names the key's file, never the key */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    edd_config_dump(c, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "api_key_file:"));
+    assert_null(strstr(buf, "turn-api-token-test"));
+    free(buf);
+    /* a registry builds without static services */
+    edd_registry *r = edd_registry_build(c, err, sizeof err);
+    assert_non_null(r);
+    edd_registry_free(r);
+    edd_config_free(c);
+}
 
 static void expand(char *out, size_t outlen, const char *msg, const char *dir)
 {
@@ -682,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_dump_redacts),
         cmocka_unit_test(test_dump_defaults),
+        cmocka_unit_test(test_good_providers),
         cmocka_unit_test(test_registry_defs),
         cmocka_unit_test(test_registry_policy),
         cmocka_unit_test(test_reload_keeps_old),

@@ -525,8 +525,8 @@ static bool check_provider(ctx *c, unsigned i)
                     (long long)p->retry_max);
     if (p->timeout > 300)
         return FAIL(SUB("timeout"), "at most 5m");
-    if (p->ttl < 60)
-        return FAIL(SUB("ttl"), "at least 60s");
+    if (p->ttl < 10)
+        return FAIL(SUB("ttl"), "at least 10s");
     if (p->ca_file && !resolve_path(c, &p->ca_file, SUB("ca_file")))
         return false;
     if (!network_mask(c, p->networks, p->nnetworks, path, &p->network_mask))

@@ -128,8 +128,8 @@ static void on_done(void *arg, long status, const char *body, size_t len, const 
     int64_t ttl = l.ttl > 0 ? l.ttl : p->ttl;
     if (ttl > p->ttl)
         ttl = p->ttl; /* never serve past what was asked for */
-    if (ttl < 60)
-        ttl = 60;
+    if (ttl < 10)
+        ttl = 10;
     ed_service_def *defs;
     size_t n, skipped;
     bool ok = edd_prov_to_defs(&l, now + ttl, &defs, &n, &skipped);

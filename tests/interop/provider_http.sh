@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# tests/interop/provider_http.sh BUILD_DIR — HTTP credential providers and
+# per-network service sets, extdiscod standalone on loopback:
+#   - a local HTTPS server (test CA) speaking Cloudflare's and Twilio's
+#     documented TURN credential APIs (provider_server.py) is the provider;
+#     the requests are checked (method, path, auth header, body);
+#   - real slixmpp clients (provider_client.py) get the returned ICE servers
+#     as services with credentials, per network: 127.0.0.2 vs 127.0.0.3, and
+#     through a PROXY header (198.51.100.7 vs 203.0.113.9);
+#   - refresh ahead of expiry, a hanging server (requests still answered at
+#     once from the cache), 500s with back-off and one warning, expiry of
+#     the cache (answered without those services), recovery, 429, malformed
+#     JSON, a wrong key (401: answered without, logged once);
+#   - no key in the log (debug level) or in any reply.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/interop/peers.sh
+. "$HERE/peers.sh"
+
+BUILD_DIR=${1:?usage: $0 BUILD_DIR}
+PY=/usr/bin/python3
+il_init provider_http
+peer_extdiscod_find "$BUILD_DIR" || exit 1
+T=$IL_TMP
+LOG=$T/extdiscod.log
+REQS=$T/requests.jsonl
+STATE=$T/state.json
+: >"$REQS"
+echo '{}' >"$STATE"
+
+# --- test CA and the provider's certificate for 127.0.0.1 -------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=extdisco test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$T/api.key" -out "$T/api.csr" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
+openssl x509 -req -in "$T/api.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+    -days 2 -extfile "$T/san.ext" -out "$T/api.pem" 2>/dev/null
+peer_cert_make "$T" localhost
+
+CF_KEY_ID=k$RANDOM$RANDOM
+CF_TOKEN=cftoken-$RANDOM$RANDOM$RANDOM-secret
+TW_SID=AC$RANDOM$RANDOM
+TW_TOKEN=twtoken-$RANDOM$RANDOM$RANDOM-secret
+WRONG=wrongkey-$RANDOM$RANDOM-secret
+printf '%s\n' "$CF_TOKEN" >"$T/cf.key"
+printf '%s\n' "$TW_TOKEN" >"$T/tw.key"
+printf 'turn-%s\n' "$RANDOM$RANDOM" >"$T/turn.secret"
+TW_BASIC=$(printf '%s:%s' "$TW_SID" "$TW_TOKEN" | base64 -w0)
+
+read -r HP P_TLS P_PROXY <<<"$(il_free_ports 3)"
+il_start "$T/provider_server.log" "$PY" "$HERE/provider_server.py" "$HP" "$T/api.pem" \
+    "$T/api.key" "$STATE" "$REQS" "$CF_KEY_ID" "$CF_TOKEN" "$TW_SID" "$TW_TOKEN"
+SRV_PID=$IL_LAST_PID
+il_wait_port tcp "$HP" 10 "$SRV_PID" || { cat "$T/provider_server.log"; exit 1; }
+
+write_config() { # TW_KEY_FILE
+    cat >"$T/extdiscod.yml.new" <<YAML
+log: {level: debug, syslog: false}
+domains: [localhost]
+turn_secrets:
+  - {name: dev, secret_files: [turn.secret], ttl: 1h}
+networks:
+  - {name: internal, addresses: [127.0.0.2/32, 198.51.100.0/24]}
+  - {name: public}
+services:
+  - {type: stun, host: 127.0.0.1, port: 3478, transport: udp, allow_local: true}
+  - {type: turn, host: turn.internal.example, port: 3478, transport: udp, credentials: dev, networks: [internal]}
+  - {type: turn, host: turn.public.example, port: 3478, transport: udp, credentials: dev, networks: [public]}
+turn_providers:
+  - name: cf
+    preset: cloudflare
+    key_id: $CF_KEY_ID
+    api_key_file: cf.key
+    url: https://127.0.0.1:$HP/v1
+    ca_file: ca.pem
+    ttl: 20s
+    cache_percent: 25
+    timeout: 3s
+    retry_min: 1s
+    retry_max: 4s
+    networks: [public]
+  - name: tw
+    preset: twilio
+    key_id: $TW_SID
+    api_key_file: $1
+    url: https://127.0.0.1:$HP/2010-04-01
+    ca_file: ca.pem
+    ttl: 1h
+    networks: [internal]
+$(peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:$P_TLS=starttls" \
+    "127.0.0.1:$P_PROXY=starttls,proxy")
+YAML
+    mv "$T/extdiscod.yml.new" "$T/extdiscod.yml"
+}
+write_config tw.key
+CFG=$T/extdiscod.yml
+"$EXTDISCOCTL" -c "$CFG" adduser alice@localhost <<<"alice" >/dev/null
+peer_extdiscod_start "$CFG" "$LOG" "$P_TLS" || { echo "FAIL: extdiscod did not start"; cat "$LOG"; exit 1; }
+D_PID=$PEER_ED_PID
+
+fetched() { [ "$(grep -c "turn_providers $1: fetched" "$LOG" || true)" -ge "${2:-1}" ]; }
+cf_reqs() { grep -c '/credentials/generate-ice-servers' "$REQS" || true; }
+cf_at_least() { [ "$(cf_reqs)" -ge "$1" ]; }
+# ask NAME ARGS...: one client, its JSON lines in $T/NAME.out
+ask() {
+    local name=$1
+    shift
+    timeout 60 "$PY" "$HERE/provider_client.py" 127.0.0.1 "$@" >"$T/$name.out" 2>"$T/$name.err" ||
+        { il_fail "$name: client failed"; tail -n 5 "$T/$name.err" >&2; }
+}
+# has NAME JQ-EXPR [LINE]: the test on the answer's services
+has() {
+    local name=$1 expr=$2 line=${3:-1}
+    sed -n "${line}p" "$T/$name.out" | jq -e "$expr" >/dev/null 2>&1
+}
+check() { # NAME DESCRIPTION JQ-EXPR [LINE]
+    if has "$1" "$3" "${4:-1}"; then il_pass "$1: $2"; else
+        il_fail "$1: $2"; sed -n "${4:-1}p" "$T/$1.out" | cut -c1-1500; fi
+}
+CF_TURN='(.services | any(.type == "turn" and .host == "turn.cloudflare.com" and .port == "3478" and .transport == "udp"))'
+TW_TURN='(.services | any(.type == "turn" and .host == "global.turn.twilio.com"))'
+
+# --- first fetch: the requests as the APIs document them ---------------------
+if il_wait_for 15 fetched cf && il_wait_for 15 fetched tw; then
+    il_pass "both providers fetched at start"
+else
+    il_fail "providers fetched at start"; tail -n 20 "$LOG"
+fi
+cfr=$(grep -m1 '/credentials/generate-ice-servers' "$REQS" || true)
+if jq -e --arg p "/v1/turn/keys/$CF_KEY_ID/credentials/generate-ice-servers" \
+        --arg a "Bearer $CF_TOKEN" \
+        '.method == "POST" and .path == $p and .authorization == $a and
+         .content_type == "application/json" and (.body | fromjson | .ttl == 20)' \
+        <<<"$cfr" >/dev/null; then
+    il_pass "cloudflare request: POST $(jq -r .path <<<"$cfr"), bearer token, body $(jq -r .body <<<"$cfr")"
+else
+    il_fail "cloudflare request: $cfr"
+fi
+twr=$(grep -m1 'Tokens.json' "$REQS" || true)
+if jq -e --arg p "/2010-04-01/Accounts/$TW_SID/Tokens.json" --arg a "Basic $TW_BASIC" \
+        '.method == "POST" and .path == $p and .authorization == $a and
+         .content_type == "application/x-www-form-urlencoded" and .body == "Ttl=3600"' \
+        <<<"$twr" >/dev/null; then
+    il_pass "twilio request: POST $(jq -r .path <<<"$twr"), basic auth, body $(jq -r .body <<<"$twr")"
+else
+    il_fail "twilio request: $twr"
+fi
+
+# --- per-network sets: address and PROXY source -------------------------------
+ask public "$P_TLS" alice@localhost alice --src 127.0.0.3
+check public "127.0.0.3 gets Cloudflare's TURN with credentials, restricted, expires" \
+    "$CF_TURN and (.services | any(.host == \"turn.cloudflare.com\" and (.username | startswith(\"cf-user-\")) and (.password | startswith(\"cf-cred-\")) and .restricted == \"true\" and .expires != null))"
+check public "127.0.0.3 gets stun.cloudflare.com (3478 and 53)" \
+    '[.services[] | select(.host == "stun.cloudflare.com")] | length == 2'
+check public "127.0.0.3: turns:turn.cloudflare.com:5349 as turns/tcp" \
+    '.services | any(.type == "turns" and .port == "5349" and .transport == "tcp")'
+check public "127.0.0.3 gets the public static TURN, not the internal one nor Twilio" \
+    "(.services | any(.host == \"turn.public.example\")) and (.services | all(.host != \"turn.internal.example\")) and ($TW_TURN | not)"
+ask internal "$P_TLS" alice@localhost alice --src 127.0.0.2
+check internal "127.0.0.2 gets Twilio's TURN (tw-user-*) and the internal TURN, not Cloudflare" \
+    "$TW_TURN and (.services | any(.host == \"global.turn.twilio.com\" and (.username | startswith(\"tw-user-\")))) and (.services | any(.host == \"turn.internal.example\")) and ($CF_TURN | not)"
+check internal "twilio's turn:...:443?transport=tcp is turn/tcp 443" \
+    '.services | any(.host == "global.turn.twilio.com" and .port == "443" and .transport == "tcp")'
+ask proxy_int "$P_PROXY" alice@localhost alice --proxy 198.51.100.7
+check proxy_int "PROXY source 198.51.100.7 (internal) gets Twilio and the internal TURN" \
+    "$TW_TURN and (.services | any(.host == \"turn.internal.example\")) and ($CF_TURN | not)"
+ask proxy_pub "$P_PROXY" alice@localhost alice --proxy 203.0.113.9
+check proxy_pub "PROXY source 203.0.113.9 (public) gets Cloudflare and the public TURN" \
+    "$CF_TURN and (.services | any(.host == \"turn.public.example\")) and ($TW_TURN | not)"
+
+# --- refresh ahead of expiry ----------------------------------------------------
+# ttl 20 s, cache_percent 25: a new fetch 5 s after each, long before expiry
+if il_wait_for 30 cf_at_least 3; then
+    gaps=$(grep 'generate-ice-servers' "$REQS" | jq -s -r '[.[0:3][] | .t] | "\(.[1] - .[0]) \(.[2] - .[1])"')
+    read -r g1 g2 <<<"$gaps"
+    if awk -v a="$g1" -v b="$g2" 'BEGIN { exit !(a >= 4 && a < 10 && b >= 4 && b < 10) }'; then
+        il_pass "refreshed ahead of expiry: fetches ${g1%.*}/${g2%.*} s apart (ttl 20 s, 25 %)"
+    else
+        il_fail "refresh gaps $g1 $g2 (want about 5 s)"
+    fi
+else
+    il_fail "no refresh within 30 s ($(cf_reqs) requests)"
+fi
+ask refreshed "$P_TLS" alice@localhost alice --src 127.0.0.3
+n_cf=$(jq -r '[.services[] | select(.host == "turn.cloudflare.com") | .username][0]' "$T/refreshed.out")
+if [ "${n_cf%%-ttl*}" != "cf-user-1" ] && [[ $n_cf == cf-user-* ]]; then
+    il_pass "the refreshed credentials are served ($n_cf)"
+else
+    il_fail "refreshed credentials: $n_cf"
+fi
+
+# --- a hanging server: requests still answered at once ---------------------------
+before=$(cf_reqs)
+echo '{"cf": "hang"}' >"$STATE"
+il_wait_for 15 cf_at_least $((before + 1)) ||
+    il_fail "no request reached the hanging server"
+ask slow "$P_TLS" alice@localhost alice --src 127.0.0.3 --count 3 --every 0.5
+if [ "$(jq -s '[.[] | select(.ms < 1000 and ([.services[] | select(.host == "turn.cloudflare.com")] | length) == 4)] | length' "$T/slow.out")" -eq 3 ]; then
+    il_pass "while the server hangs, 3 requests answered at once from the cache ($(jq -s -r '[.[].ms] | map(tostring) | join(", ")' "$T/slow.out") ms)"
+else
+    il_fail "answers while the server hangs: $(cat "$T/slow.out")"
+fi
+if il_wait_for 10 grep -q 'turn_providers cf: fetch failed: timeout; serving the cached result' "$LOG"; then
+    il_pass "the hang ends in a timeout (3 s), logged once, the cache still served"
+else
+    il_fail "no timeout line"; grep 'turn_providers cf' "$LOG" | tail -n 5
+fi
+
+# --- 500s: back-off, one warning, the cache until it expires --------------------
+echo '{"cf": "500"}' >"$STATE"
+mark=$(date +%s.%N)
+sleep 12
+ask expired "$P_TLS" alice@localhost alice --src 127.0.0.3
+times=$(jq -s -r --argjson m "$mark" '[.[] | select(.path | test("generate-ice-servers")) | select(.t > $m) | .t] | map(tostring) | join(" ")' "$REQS")
+read -r -a ts <<<"$times"
+gaps_ok=1
+prev_gap=0
+for ((i = 1; i < ${#ts[@]}; i++)); do
+    gap=$(awk -v a="${ts[i - 1]}" -v b="${ts[i]}" 'BEGIN { printf "%.1f", b - a }')
+    awk -v g="$gap" -v p="$prev_gap" 'BEGIN { exit !(g + 0.5 >= p && g <= 5.5) }' || gaps_ok=0
+    prev_gap=$gap
+done
+if [ "${#ts[@]}" -ge 2 ] && [ "${#ts[@]}" -le 6 ] && [ "$gaps_ok" -eq 1 ]; then
+    il_pass "500s: ${#ts[@]} retries in 12 s, gaps growing to the 4 s cap"
+else
+    il_fail "500s: retries at $times"
+fi
+warns=$(grep -c 'turn_providers cf: fetch failed:' "$LOG" || true)
+if [ "$warns" -eq 1 ] && grep -q 'turn_providers cf: fetch failed again.*HTTP 500' "$LOG"; then
+    il_pass "one warning for the whole failing streak (the 500s at debug level)"
+else
+    il_fail "$warns warnings for one failing streak"; grep 'turn_providers cf' "$LOG" | tail -n 8
+fi
+if grep -q 'turn_providers cf: cached credentials expire' "$LOG" &&
+    has expired "(.services | any(.host == \"turn.public.example\")) and ([.services[] | select(.host | test(\"cloudflare\"))] | length == 0) and .ms < 1000"; then
+    il_pass "past the cache's life: answered at once without Cloudflare's services ($(jq -r .ms "$T/expired.out") ms)"
+else
+    il_fail "after expiry: $(cat "$T/expired.out")"; grep 'turn_providers cf' "$LOG" | tail -n 3
+fi
+
+# --- recovery, 429, malformed JSON ----------------------------------------------
+echo '{}' >"$STATE"
+if il_wait_for 15 grep -q 'turn_providers cf: fetched after [0-9]* failed attempts' "$LOG"; then
+    il_pass "recovered: $(grep -o 'turn_providers cf: fetched after [0-9]* failed attempts' "$LOG" | tail -n1)"
+else
+    il_fail "no recovery"
+fi
+ask recovered "$P_TLS" alice@localhost alice --src 127.0.0.3
+check recovered "Cloudflare's services are back" "$CF_TURN"
+echo '{"cf": "429"}' >"$STATE"
+il_wait_for 15 grep -q 'turn_providers cf: fetch failed: HTTP 429 (rate limited)' "$LOG" &&
+    il_pass "429 logged as rate limited" || il_fail "no 429 line"
+echo '{"cf": "malformed"}' >"$STATE"
+il_wait_for 15 grep -q 'turn_providers cf: fetch failed again.*malformed response: malformed JSON' "$LOG" &&
+    il_pass "a body that is not JSON is refused" || il_fail "no malformed-JSON line"
+echo '{}' >"$STATE"
+
+# --- a wrong key: 401, answered without, logged once -------------------------------
+printf '%s\n' "$WRONG" >"$T/tw-wrong.key"
+write_config tw-wrong.key
+kill -HUP "$D_PID"
+if il_wait_for 15 grep -q 'turn_providers tw: fetch failed: HTTP 401 (is the API key right?)' "$LOG"; then
+    il_pass "a wrong key: HTTP 401 logged"
+else
+    il_fail "no 401 line"; grep 'turn_providers tw' "$LOG" | tail -n 5
+fi
+ask nokey "$P_TLS" alice@localhost alice --src 127.0.0.2 --count 2 --every 0.2
+if [ "$(jq -s "[.[] | select(.ms < 1000 and ($TW_TURN | not) and (.services | any(.host == \"turn.internal.example\")))] | length" "$T/nokey.out")" -eq 2 ]; then
+    il_pass "without Twilio's credentials: answered at once with the rest"
+else
+    il_fail "answers without Twilio: $(cat "$T/nokey.out")"
+fi
+n=$(grep -c 'turn_providers tw: no credentials fetched yet' "$LOG" || true)
+[ "$n" -eq 1 ] && il_pass "'answering without' logged once for two requests" ||
+    il_fail "'answering without' logged $n times"
+
+# --- no key anywhere ---------------------------------------------------------------
+leak=0
+for f in "$LOG" "$T"/*.out; do
+    if grep -qF -e "$CF_TOKEN" -e "$TW_TOKEN" -e "$WRONG" -e "$TW_BASIC" "$f"; then
+        leak=1; il_fail "a key appears in ${f##*/}"
+    fi
+done
+[ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level) or any reply"
+kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
+il_summary

@@ -251,6 +251,21 @@ else
 fi
 ask recovered "$P_TLS" alice@localhost alice --src 127.0.0.3
 check recovered "Cloudflare's services are back" "$CF_TURN"
+# a provider's new result with another URL set is pushed (XEP-0215 §3.2)
+READY=$T/push.ready
+timeout 60 "$PY" "$HERE/provider_client.py" 127.0.0.1 "$P_TLS" alice@localhost alice \
+    --src 127.0.0.3 --wait-push 20 --ready "$READY" >"$T/push.out" 2>"$T/push.err" &
+PUSH_PID=$!
+IL_PIDS+=("$PUSH_PID")
+il_wait_for 20 test -e "$READY" || il_fail "push client not ready"
+echo '{"cf": "more"}' >"$STATE"
+il_wait "$PUSH_PID"
+if tail -n1 "$T/push.out" | jq -e '.push | length == 1 and .[0].host == "turn.cloudflare.com" and .[0].port == "443" and .[0].type == "turns" and .[0].action == "add" and (.[0].username | startswith("cf-user-")) and .[0].expires != null' >/dev/null; then
+    il_pass "a new URL from the provider is pushed (add, with credentials) to the online requester"
+else
+    il_fail "push on a provider change: $(tail -n1 "$T/push.out")"
+fi
+echo '{}' >"$STATE"
 echo '{"cf": "429"}' >"$STATE"
 il_wait_for 15 grep -q 'turn_providers cf: fetch failed: HTTP 429 (rate limited)' "$LOG" &&
     il_pass "429 logged as rate limited" || il_fail "no 429 line"

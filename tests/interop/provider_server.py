@@ -21,7 +21,8 @@ the test machine:
 
 Every request is logged as one JSON line to LOGFILE (time, method, path,
 authorization, content type, body).  STATEFILE (JSON, read at each request)
-sets each API's behaviour: "ok", "401", "429", "500", "malformed" (a body
+sets each API's behaviour: "ok", "more" (Cloudflare: one more TURN URL,
+turns 443), "401", "429", "500", "malformed" (a body
 that is not JSON), "hang" (answer after 60 s).  Credentials carry a counter
 (cf-user-N / tw-user-N), so a refresh is visible in the replies."""
 import base64
@@ -120,6 +121,8 @@ class H(BaseHTTPRequestHandler):
                          'turns:turn.cloudflare.com:5349?transport=tcp',
                          'turn:turn.cloudflare.com:53?transport=udp'],
                 'username': 'cf-user-%d-ttl%d' % (n, ttl), 'credential': 'cf-cred-%d' % n}
+        if mode('cf') == 'more':
+            turn['urls'].append('turns:turn.cloudflare.com:443?transport=tcp')
         if single:
             turn['urls'].insert(0, 'stun:stun.cloudflare.com:3478')
             self.reply(201, {'iceServers': turn})

@@ -84,6 +84,7 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
         edd_server_free(s);
         return NULL;
     }
+    edd_defset_free(none); /* the empty set from before the first apply */
     return s;
 }
 

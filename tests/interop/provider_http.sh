@@ -302,4 +302,12 @@ for f in "$LOG" "$T"/*.out; do
 done
 [ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level) or any reply"
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
+# a stop with fetches cached and a provider failing: everything freed (a
+# sanitizer build reports leaks and errors into the log)
+il_stop "$D_PID" 10
+if grep -q -e 'Sanitizer' -e 'runtime error' "$LOG"; then
+    il_fail "sanitizer report"; grep -A15 -e 'Sanitizer' -e 'runtime error' "$LOG" | head -n 40
+else
+    il_pass "stopped cleanly (no sanitizer report)"
+fi
 il_summary

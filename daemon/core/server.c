@@ -31,10 +31,29 @@ static bool load(const char *path, edd_config **cfg, edd_registry **reg, char *e
     return true;
 }
 
-/* A provider's result changed: push the difference. */
+/* Would no requester see a difference between a and b?  Same services in
+ * the same order for the same networks, comparing what a push compares
+ * (credentials with an expiry are not compared: every refresh changes
+ * them). */
+static bool same_public(const edd_defset *a, const edd_defset *b)
+{
+    if (!a || !b || a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->masks[i] != b->masks[i] ||
+            !ed_service_same_content(&a->defs[i].svc, &b->defs[i].svc))
+            return false;
+    return true;
+}
+
+/* A provider's result changed: push the difference (none for a refresh
+ * that only renews the credentials, the usual case: no walk of the push
+ * table then). */
 static void providers_changed(void *arg, const edd_defset *old, const edd_defset *nw)
 {
     edd_server *s = arg;
+    if (same_public(old, nw))
+        return;
     size_t sent = edd_pushes_send(s->pushes, s, s->reg, old, s->reg, nw);
     if (sent)
         edd_log_info("turn_providers: %zu pushes sent", sent);

@@ -15,6 +15,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 # shellcheck source=tests/interop/peers.sh
 . "$HERE/peers.sh"
+# shellcheck source=tests/interop/provider_common.sh
+. "$HERE/provider_common.sh"
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR}
 PY=/usr/bin/python3
@@ -29,26 +31,14 @@ T=$IL_TMP
 chmod 755 "$T"
 LOG=$T/extdiscod.log
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=extdisco test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$T/api.key" -out "$T/api.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
-openssl x509 -req -in "$T/api.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-    -days 2 -extfile "$T/san.ext" -out "$T/api.pem" 2>/dev/null
-
 CF_KEY_ID=k$RANDOM
 CF_TOKEN=cftoken-$RANDOM$RANDOM-secret
 COMP_SECRET=comp-$RANDOM$RANDOM
 printf '%s\n' "$CF_TOKEN" >"$T/cf.key"
 printf '%s\n' "$COMP_SECRET" >"$T/component.secret"
 printf 'corp-pass-%s\n' "$RANDOM" >"$T/corp.pass"
-echo '{}' >"$T/state.json"
 read -r HP C2S_PORT COMP_PORT <<<"$(il_free_ports 3)"
-
-il_start "$T/provider_server.log" "$PY" "$HERE/provider_server.py" "$HP" "$T/api.pem" \
-    "$T/api.key" "$T/state.json" "$T/requests.jsonl" "$CF_KEY_ID" "$CF_TOKEN" ACx twx
-il_wait_port tcp "$HP" 10 "$IL_LAST_PID" || exit 1
+prov_server_start "$T" "$HP" "$CF_KEY_ID" "$CF_TOKEN" ACx twx || { echo "FAIL: provider server"; exit 1; }
 
 # Prosody: the test settings and a second domain delegating to extdiscod
 peer_prosody_example_config "$T/prosody" "$C2S_PORT" "$COMP_PORT" "$COMP_SECRET" \

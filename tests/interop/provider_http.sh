@@ -19,6 +19,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 # shellcheck source=tests/interop/peers.sh
 . "$HERE/peers.sh"
+# shellcheck source=tests/interop/provider_common.sh
+. "$HERE/provider_common.sh"
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR}
 PY=/usr/bin/python3
@@ -28,17 +30,8 @@ T=$IL_TMP
 LOG=$T/extdiscod.log
 REQS=$T/requests.jsonl
 STATE=$T/state.json
-: >"$REQS"
 echo '{}' >"$STATE"
 
-# --- test CA and the provider's certificate for 127.0.0.1 -------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj "/CN=extdisco test CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-    -keyout "$T/api.key" -out "$T/api.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T/san.ext"
-openssl x509 -req -in "$T/api.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-    -days 2 -extfile "$T/san.ext" -out "$T/api.pem" 2>/dev/null
 peer_cert_make "$T" localhost
 
 CF_KEY_ID=k$RANDOM$RANDOM
@@ -52,10 +45,8 @@ printf 'turn-%s\n' "$RANDOM$RANDOM" >"$T/turn.secret"
 TW_BASIC=$(printf '%s:%s' "$TW_SID" "$TW_TOKEN" | base64 -w0)
 
 read -r HP P_TLS P_PROXY <<<"$(il_free_ports 3)"
-il_start "$T/provider_server.log" "$PY" "$HERE/provider_server.py" "$HP" "$T/api.pem" \
-    "$T/api.key" "$STATE" "$REQS" "$CF_KEY_ID" "$CF_TOKEN" "$TW_SID" "$TW_TOKEN"
-SRV_PID=$IL_LAST_PID
-il_wait_port tcp "$HP" 10 "$SRV_PID" || { cat "$T/provider_server.log"; exit 1; }
+prov_server_start "$T" "$HP" "$CF_KEY_ID" "$CF_TOKEN" "$TW_SID" "$TW_TOKEN" ||
+    { echo "FAIL: provider server"; exit 1; }
 
 write_config() { # TW_KEY_FILE
     cat >"$T/extdiscod.yml.new" <<YAML

@@ -125,7 +125,8 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);
-    size_t sent = edd_pushes_send(s->pushes, s, old_reg, oldx, reg, edd_providers_defs(s->prov));
+    size_t sent = edd_pushes_send(s->pushes, s, old_reg, oldx, reg,
+                                  edd_providers_current(s->prov));
     edd_defset_free(oldx);
     /* unlimited (edd_log): every reload's result is shown */
     edd_log(EDD_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,

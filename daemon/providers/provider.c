@@ -53,8 +53,6 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
     if (p->inflight)
         return;
     p->inflight = edd_http_start(p->env.http, &p->req, on_done, p);
-    if (p->env.fetches)
-        ++*p->env.fetches;
     if (!p->inflight) {
         edd_log_error("turn_providers %s: cannot start a request (out of memory)", p->name);
         arm(p->refresh, p->retry_min);

@@ -22,7 +22,6 @@ typedef struct edd_prov_env {
     /* the provider's services changed (new result, or the old one expired) */
     void (*changed)(void *arg);
     void *arg;
-    uint64_t *fetches; /* counter of fetches started */
 } edd_prov_env;
 
 /* From a checked configuration entry; the first fetch starts at once (from

@@ -20,7 +20,6 @@ struct edd_providers {
     edd_provider **v;
     size_t n;
     edd_defset *merged;   /* never NULL after new */
-    uint64_t fetches;
     bool any_missing;     /* some provider may need its "answering without" line */
 };
 
@@ -124,7 +123,7 @@ bool edd_providers_apply(edd_providers *p, const edd_config *cfg, edd_defset **o
     bool *kept = calloc(p->n ? p->n : 1, sizeof *kept);
     if (!nv || !kept)
         goto fail;
-    edd_prov_env env = { p->base, p->http, p->clock, on_changed, p, &p->fetches };
+    edd_prov_env env = { p->base, p->http, p->clock, on_changed, p };
     for (unsigned i = 0; i < cfg->nturn_providers; i++) {
         const edd_cfg_provider *c = &cfg->turn_providers[i];
         for (size_t k = 0; !nv[i] && k < p->n; k++) {
@@ -179,7 +178,7 @@ const edd_defset *edd_providers_defs(edd_providers *p)
     return p->merged;
 }
 
-uint64_t edd_providers_fetches(const edd_providers *p)
+const edd_defset *edd_providers_current(const edd_providers *p)
 {
-    return p->fetches;
+    return p->merged;
 }

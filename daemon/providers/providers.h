@@ -51,15 +51,16 @@ void edd_providers_free(edd_providers *p);
  * `changed` is NOT called.  false (nothing changed) when out of memory. */
 bool edd_providers_apply(edd_providers *p, const edd_config *cfg, edd_defset **old);
 
-/* The merged set now (never NULL; borrowed until the next change).  The
- * first time a provider without a usable result is passed over since it
- * lost (or never had) one, one line is logged. */
+/* The merged set now, for answering a request (never NULL; borrowed until
+ * the next change).  The first time a request passes over a provider
+ * without a usable result since it lost (or never had) one, one line is
+ * logged. */
 const edd_defset *edd_providers_defs(edd_providers *p);
+
+/* The same without logging (pushes, tests). */
+const edd_defset *edd_providers_current(const edd_providers *p);
 
 /* Deep-copied sets (what edd_providers_apply hands back). */
 void edd_defset_free(edd_defset *d);
-
-/* For tests and logs: fetches started, and the providers configured. */
-uint64_t edd_providers_fetches(const edd_providers *p);
 
 #endif

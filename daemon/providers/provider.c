@@ -19,7 +19,7 @@ struct edd_provider {
     edd_prov_request req;
     int64_t ttl, cache_percent, retry_min, retry_max;
     uint64_t mask;
-    edd_http_req *inflight;
+    edd_fetch_req *inflight;
     struct event *refresh; /* the next fetch */
     struct event *expire;  /* the cached result stops being served */
     ed_service_def *defs;  /* the cached result (have) */
@@ -52,7 +52,7 @@ static void on_refresh(evutil_socket_t fd, short what, void *arg)
     edd_provider *p = arg;
     if (p->inflight)
         return;
-    p->inflight = edd_http_start(p->env.http, &p->req, on_done, p);
+    p->inflight = edd_fetch_start(p->env.http, &p->req, on_done, p);
     if (!p->inflight) {
         edd_log_error("turn_providers %s: cannot start a request (out of memory)", p->name);
         arm(p->refresh, p->retry_min);
@@ -190,7 +190,7 @@ void edd_provider_free(edd_provider *p)
 {
     if (!p)
         return;
-    edd_http_cancel(p->inflight);
+    edd_fetch_cancel(p->inflight);
     if (p->refresh)
         event_free(p->refresh);
     if (p->expire)

@@ -8,7 +8,7 @@
 
 #include <event2/event.h>
 
-#include "providers/http.h"
+#include "providers/fetch.h"
 #include "providers/providers.h"
 #include "providers/request.h"
 
@@ -17,7 +17,7 @@ typedef struct edd_provider edd_provider;
 /* What a provider needs from its set. */
 typedef struct edd_prov_env {
     struct event_base *base;
-    edd_http *http;
+    edd_fetch *http;
     int64_t (*clock)(void);
     /* the provider's services changed (new result, or the old one expired) */
     void (*changed)(void *arg);

@@ -16,7 +16,7 @@ struct edd_providers {
     int64_t (*clock)(void);
     edd_providers_changed_fn changed;
     void *arg;
-    edd_http *http;
+    edd_fetch *http;
     edd_provider **v;
     size_t n;
     edd_defset *merged;   /* never NULL after new */
@@ -109,7 +109,7 @@ void edd_providers_free(edd_providers *p)
     for (size_t i = 0; i < p->n; i++)
         edd_provider_free(p->v[i]);
     free(p->v);
-    edd_http_free(p->http);
+    edd_fetch_free(p->http);
     edd_defset_free(p->merged);
     free(p);
 }
@@ -117,7 +117,7 @@ void edd_providers_free(edd_providers *p)
 bool edd_providers_apply(edd_providers *p, const edd_config *cfg, edd_defset **old)
 {
     *old = NULL;
-    if (cfg->nturn_providers && !p->http && !(p->http = edd_http_new(p->base)))
+    if (cfg->nturn_providers && !p->http && !(p->http = edd_fetch_new(p->base)))
         return false;
     edd_provider **nv = calloc(cfg->nturn_providers ? cfg->nturn_providers : 1, sizeof *nv);
     bool *kept = calloc(p->n ? p->n : 1, sizeof *kept);

@@ -4,7 +4,7 @@
  * credentials come from an HTTPS call made with an API key.
  *
  * The set of providers of one server.  Each provider fetches in the
- * background on the server's libevent loop (http.c: libcurl's multi
+ * background on the server's libevent loop (fetch.c: libcurl's multi
  * interface driven by libevent; nothing ever waits on the network), keeps
  * the last good result for cache_percent of its TTL, refreshes ahead of
  * expiry, backs off on errors (retry_min doubling up to retry_max) and

@@ -7,8 +7,8 @@
  *   generic     url, method, auth (bearer, basic, a named header, none),
  *               body with "{ttl}" replaced by N, content_type
  * and the response mapping each preset reads (response.h).  Pure: no I/O. */
-#ifndef EXTDISCOD_REQUEST_H
-#define EXTDISCOD_REQUEST_H
+#ifndef EXTDISCOD_PROVIDERS_REQUEST_H
+#define EXTDISCOD_PROVIDERS_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,13 +1,12 @@
 /* daemon/providers/response.c — see response.h. */
 #include "providers/response.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
+#include <jansson.h>
 
 static bool fail(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -23,38 +22,41 @@ static bool fail(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /* The member at a dot-separated path from o, or NULL. */
-static json_object *at_path(json_object *o, const char *path)
+static json_t *at_path(json_t *o, const char *path)
 {
     char seg[256];
     const char *p = path;
     while (o && *p) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n == 0 || n >= sizeof seg || !json_object_is_type(o, json_type_object))
+        if (n == 0 || n >= sizeof seg || !json_is_object(o))
             return NULL;
         memcpy(seg, p, n);
         seg[n] = '\0';
-        json_object *next = NULL;
-        if (!json_object_object_get_ex(o, seg, &next))
-            return NULL;
-        o = next;
+        o = json_object_get(o, seg);
         p = dot ? dot + 1 : p + n;
     }
     return o;
 }
 
+/* The member key of object o, or NULL (key NULL: none). */
+static json_t *member(json_t *o, const char *key)
+{
+    return key ? json_object_get(o, key) : NULL;
+}
+
 /* A string member (absent: *out NULL, true). */
-static bool opt_string(json_object *srv, const char *key, char **out, const char *what,
+static bool opt_string(json_t *srv, const char *key, char **out, const char *what,
                        char *why, size_t whylen)
 {
     *out = NULL;
-    json_object *v;
-    if (!key || !json_object_object_get_ex(srv, key, &v) || json_object_is_type(v, json_type_null))
+    json_t *v = member(srv, key);
+    if (!v || json_is_null(v))
         return true;
-    if (!json_object_is_type(v, json_type_string))
+    if (!json_is_string(v))
         return fail(why, whylen, "%s is not a string", what);
-    size_t len = (size_t)json_object_get_string_len(v);
-    const char *s = json_object_get_string(v);
+    size_t len = json_string_length(v);
+    const char *s = json_string_value(v);
     if (len == 0 || len > EDD_PROV_MAX_STRING || memchr(s, '\0', len))
         return fail(why, whylen, "%s is empty, too long or holds a NUL", what);
     if (!(*out = strndup(s, len)))
@@ -83,14 +85,14 @@ void edd_ice_list_clear(edd_ice_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static bool add_url(edd_ice_server *s, json_object *u, size_t *total, char *why, size_t whylen)
+static bool add_url(edd_ice_server *s, json_t *u, size_t *total, char *why, size_t whylen)
 {
-    if (!json_object_is_type(u, json_type_string))
+    if (!json_is_string(u))
         return fail(why, whylen, "a URL is not a string");
     if (++*total > EDD_PROV_MAX_URLS)
         return fail(why, whylen, "more than %d URLs", EDD_PROV_MAX_URLS);
-    size_t len = (size_t)json_object_get_string_len(u);
-    const char *str = json_object_get_string(u);
+    size_t len = json_string_length(u);
+    const char *str = json_string_value(u);
     if (len == 0 || len > EDD_PROV_MAX_STRING || memchr(str, '\0', len))
         return fail(why, whylen, "a URL is empty, too long or holds a NUL");
     char **v = realloc(s->urls, (s->nurls + 1) * sizeof *v);
@@ -103,21 +105,20 @@ static bool add_url(edd_ice_server *s, json_object *u, size_t *total, char *why,
     return true;
 }
 
-static bool parse_server(json_object *o, const edd_prov_map *m, edd_ice_server *s,
+static bool parse_server(json_t *o, const edd_prov_map *m, edd_ice_server *s,
                          size_t *total, char *why, size_t whylen)
 {
-    if (!json_object_is_type(o, json_type_object))
+    if (!json_is_object(o))
         return fail(why, whylen, "an ICE server is not an object");
-    json_object *u = NULL;
-    if (!(m->urls && json_object_object_get_ex(o, m->urls, &u)) &&
-        !(m->url && json_object_object_get_ex(o, m->url, &u)))
-        u = NULL;
-    if (u && json_object_is_type(u, json_type_array)) {
-        size_t n = json_object_array_length(u);
+    json_t *u = member(o, m->urls);
+    if (!u)
+        u = member(o, m->url);
+    if (u && json_is_array(u)) {
+        size_t n = json_array_size(u);
         for (size_t i = 0; i < n; i++)
-            if (!add_url(s, json_object_array_get_idx(u, i), total, why, whylen))
+            if (!add_url(s, json_array_get(u, i), total, why, whylen))
                 return false;
-    } else if (u && !json_object_is_type(u, json_type_null)) {
+    } else if (u && !json_is_null(u)) {
         if (!add_url(s, u, total, why, whylen))
             return false;
     }
@@ -126,19 +127,20 @@ static bool parse_server(json_object *o, const edd_prov_map *m, edd_ice_server *
 }
 
 /* A TTL: a positive integer, as a number or a decimal string. */
-static bool parse_ttl(json_object *t, int64_t *out)
+static bool parse_ttl(json_t *t, int64_t *out)
 {
-    if (json_object_is_type(t, json_type_int)) {
-        errno = 0;
-        int64_t v = json_object_get_int64(t);
-        if (errno || v <= 0)
+    if (json_is_integer(t)) {
+        json_int_t v = json_integer_value(t);
+        if (v <= 0)
             return false;
-        *out = v;
+        *out = (int64_t)v;
         return true;
     }
-    if (json_object_is_type(t, json_type_string)) {
-        const char *s = json_object_get_string(t);
-        size_t n = strlen(s);
+    if (json_is_string(t)) {
+        const char *s = json_string_value(t);
+        size_t n = json_string_length(t);
+        if (strlen(s) != n)
+            return false;
         if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
             return false;
         *out = strtoll(s, NULL, 10);
@@ -151,41 +153,24 @@ bool edd_prov_parse(const char *body, size_t len, const edd_prov_map *map,
                     edd_ice_list *out, char *why, size_t whylen)
 {
     memset(out, 0, sizeof *out);
-    if (len > INT32_MAX)
-        return fail(why, whylen, "response too large");
-    json_tokener *tok = json_tokener_new_ex(EDD_PROV_MAX_DEPTH);
-    if (!tok)
-        return fail(why, whylen, "out of memory");
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *root = json_tokener_parse_ex(tok, body, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    /* the whole body is one document (trailing whitespace allowed) */
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!root || jerr != json_tokener_success) {
-        json_object_put(root);
-        return fail(why, whylen, "malformed JSON (%s)",
-                    jerr == json_tokener_continue ? "truncated"
-                                                  : json_tokener_error_desc(jerr));
-    }
-    for (size_t i = used; i < len; i++)
-        if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t') {
-            json_object_put(root);
-            return fail(why, whylen, "malformed JSON (data after the document)");
-        }
+    json_error_t jerr;
+    /* one document, nothing after it (but white space); no NUL in
+     * strings; UTF-8 checked by jansson */
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(why, whylen, "malformed JSON (%s at byte %d)", jerr.text, jerr.position);
     bool ok = false;
-    json_object *list = json_object_is_type(root, json_type_object)
-                            ? at_path(root, map->ice_servers) : NULL;
+    json_t *list = json_is_object(root) ? at_path(root, map->ice_servers) : NULL;
     if (!list) {
         fail(why, whylen, "no '%s' in the response", map->ice_servers);
         goto done;
     }
-    bool single = json_object_is_type(list, json_type_object);
-    if (!single && !json_object_is_type(list, json_type_array)) {
+    bool single = json_is_object(list);
+    if (!single && !json_is_array(list)) {
         fail(why, whylen, "'%s' is not a list", map->ice_servers);
         goto done;
     }
-    size_t n = single ? 1 : json_object_array_length(list);
+    size_t n = single ? 1 : json_array_size(list);
     if (n > EDD_PROV_MAX_SERVERS) {
         fail(why, whylen, "more than %d ICE servers", EDD_PROV_MAX_SERVERS);
         goto done;
@@ -198,7 +183,7 @@ bool edd_prov_parse(const char *body, size_t len, const edd_prov_map *map,
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         edd_ice_server *s = &out->v[out->n];
-        if (!parse_server(single ? list : json_object_array_get_idx(list, i), map, s, &total,
+        if (!parse_server(single ? list : json_array_get(list, i), map, s, &total,
                           why, whylen)) {
             server_clear(s);
             goto done;
@@ -209,7 +194,7 @@ bool edd_prov_parse(const char *body, size_t len, const edd_prov_map *map,
             server_clear(s);
     }
     if (map->ttl) {
-        json_object *t = at_path(root, map->ttl);
+        json_t *t = at_path(root, map->ttl);
         if (t && !parse_ttl(t, &out->ttl)) {
             fail(why, whylen, "'%s' is not a positive number of seconds", map->ttl);
             goto done;
@@ -217,7 +202,7 @@ bool edd_prov_parse(const char *body, size_t len, const edd_prov_map *map,
     }
     ok = true;
 done:
-    json_object_put(root);
+    json_decref(root);
     if (!ok)
         edd_ice_list_clear(out);
     return ok;

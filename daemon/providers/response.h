@@ -1,5 +1,6 @@
 /* daemon/providers/response.h — a provider's JSON response as ICE servers
- * (json-c, with a depth limit), and those as XEP-0215 services.
+ * (jansson: one document, valid UTF-8, no NUL in strings, no duplicate
+ * keys), and those as XEP-0215 services.
  *
  * Both presets answer with a list of RTCIceServer-like objects:
  *   Cloudflare: {"iceServers": [{"urls": [...], "username", "credential"}, ...]}
@@ -7,8 +8,8 @@
  *   Twilio:     {"ice_servers": [{"url", "urls", "username"?, "credential"?}], "ttl": "86400", ...}
  * and a generic provider names its members (edd_prov_map).  Pure: no I/O;
  * the fuzz target tests/fuzz/fuzz_provider.c feeds it arbitrary bytes. */
-#ifndef EXTDISCOD_RESPONSE_H
-#define EXTDISCOD_RESPONSE_H
+#ifndef EXTDISCOD_PROVIDERS_RESPONSE_H
+#define EXTDISCOD_PROVIDERS_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,7 +22,6 @@
 #define EDD_PROV_MAX_SERVERS 32
 #define EDD_PROV_MAX_URLS    64   /* in all */
 #define EDD_PROV_MAX_STRING  513  /* bytes of a URL, username or credential */
-#define EDD_PROV_MAX_DEPTH   16
 
 typedef struct edd_ice_server {
     char **urls;

@@ -131,7 +131,7 @@ static void malformed(void **state)
                 "username is not a string");
     parse_fails(&TW, "{\"ice_servers\": [], \"ttl\": \"-3\"}", "positive");
     parse_fails(&TW, "{\"ice_servers\": [], \"ttl\": \"12abc\"}", "positive");
-    /* depth bound */
+    /* nested and cut short */
     char deep[200] = "{\"iceServers\":";
     for (int i = 0; i < 40; i++)
         strcat(deep, "[");

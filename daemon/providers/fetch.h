@@ -1,4 +1,4 @@
-/* daemon/providers/http.h — asynchronous HTTPS requests on a libevent loop,
+/* daemon/providers/fetch.h — asynchronous HTTPS requests on a libevent loop,
  * with libcurl's multi interface (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION):
  * curl tells which sockets to watch and when to time out, libevent watches,
  * curl_multi_socket_action() does the work.  Name resolution runs in
@@ -10,8 +10,8 @@
  * The request's secrets (an auth header, a basic-auth user:key) are wiped
  * from this module's copies when a request ends; libcurl's verbose output
  * is never enabled and no header or body is ever logged. */
-#ifndef EXTDISCOD_HTTP_H
-#define EXTDISCOD_HTTP_H
+#ifndef EXTDISCOD_PROVIDERS_FETCH_H
+#define EXTDISCOD_PROVIDERS_FETCH_H
 
 #include <stddef.h>
 
@@ -19,27 +19,27 @@
 
 #include "providers/request.h"
 
-typedef struct edd_http edd_http;
-typedef struct edd_http_req edd_http_req;
+typedef struct edd_fetch edd_fetch;
+typedef struct edd_fetch_req edd_fetch_req;
 
 /* status: the HTTP status (0 when there was no response); body/len: the
  * response body (not NUL-terminated past len; valid during the call only);
  * error: NULL, or why the request failed without a usable response
  * ("timeout", "response larger than N bytes", libcurl's reason).  The
  * request is over when this runs: do not cancel it. */
-typedef void (*edd_http_done_fn)(void *arg, long status, const char *body, size_t len,
+typedef void (*edd_fetch_done_fn)(void *arg, long status, const char *body, size_t len,
                                  const char *error);
 
-edd_http *edd_http_new(struct event_base *base);
+edd_fetch *edd_fetch_new(struct event_base *base);
 /* Cancels what is in flight (no callbacks); NULL is a no-op. */
-void edd_http_free(edd_http *h);
+void edd_fetch_free(edd_fetch *h);
 
 /* Start r (copied: r may go right after).  NULL when it cannot even start
  * (no memory): done is then never called. */
-edd_http_req *edd_http_start(edd_http *h, const edd_prov_request *r,
-                             edd_http_done_fn done, void *arg);
+edd_fetch_req *edd_fetch_start(edd_fetch *h, const edd_prov_request *r,
+                             edd_fetch_done_fn done, void *arg);
 
 /* Stop a request in flight; done is not called. */
-void edd_http_cancel(edd_http_req *q);
+void edd_fetch_cancel(edd_fetch_req *q);
 
 #endif

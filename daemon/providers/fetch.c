@@ -1,10 +1,10 @@
-/* daemon/providers/http.c — see http.h.  The libcurl multi interface on a
+/* daemon/providers/fetch.c — see fetch.h.  The libcurl multi interface on a
  * libevent loop, as in libcurl's hiperfifo example: curl's socket callback
  * adds, changes or removes one libevent event per socket; its timer
  * callback arms one libevent timer; both events call
  * curl_multi_socket_action(), after which finished transfers are read with
  * curl_multi_info_read() and reported. */
-#include "providers/http.h"
+#include "providers/fetch.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,15 +13,15 @@
 
 #include <curl/curl.h>
 
-struct edd_http {
+struct edd_fetch {
     struct event_base *base;
     CURLM *multi;
     struct event *timer;
-    edd_http_req *reqs;   /* in flight, doubly linked */
+    edd_fetch_req *reqs;   /* in flight, doubly linked */
 };
 
-struct edd_http_req {
-    edd_http *h;
+struct edd_fetch_req {
+    edd_fetch *h;
     CURL *easy;
     struct curl_slist *headers;
     char *userpwd;         /* secret: wiped */
@@ -30,9 +30,9 @@ struct edd_http_req {
     size_t resp_len, resp_cap, max_bytes;
     bool too_big;
     char errbuf[CURL_ERROR_SIZE];
-    edd_http_done_fn done;
+    edd_fetch_done_fn done;
     void *arg;
-    edd_http_req *prev, *next;
+    edd_fetch_req *prev, *next;
 };
 
 /* One watched socket. */
@@ -49,9 +49,9 @@ static void wipe_slist(struct curl_slist *l)
     curl_slist_free_all(l);
 }
 
-static void req_free(edd_http_req *q)
+static void req_free(edd_fetch_req *q)
 {
-    edd_http *h = q->h;
+    edd_fetch *h = q->h;
     if (q->prev)
         q->prev->next = q->next;
     else
@@ -73,14 +73,14 @@ static void req_free(edd_http_req *q)
 }
 
 /* Report every finished transfer. */
-static void check_done(edd_http *h)
+static void check_done(edd_fetch *h)
 {
     CURLMsg *m;
     int left;
     while ((m = curl_multi_info_read(h->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        edd_http_req *q = NULL;
+        edd_fetch_req *q = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
         if (!q)
             continue;
@@ -99,7 +99,7 @@ static void check_done(edd_http *h)
             err = why;
         }
         /* the request is over before its owner hears of it */
-        edd_http_done_fn done = q->done;
+        edd_fetch_done_fn done = q->done;
         void *arg = q->arg;
         char *body = q->resp;
         size_t len = q->resp_len;
@@ -112,7 +112,7 @@ static void check_done(edd_http *h)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-    edd_http *h = arg;
+    edd_fetch *h = arg;
     int running;
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(h);
@@ -120,7 +120,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 static void on_sock(evutil_socket_t fd, short what, void *arg)
 {
-    edd_http *h = arg;
+    edd_fetch *h = arg;
     int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
     int running;
     curl_multi_socket_action(h->multi, fd, flags, &running);
@@ -129,7 +129,7 @@ static void on_sock(evutil_socket_t fd, short what, void *arg)
 
 static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
 {
-    edd_http *h = userp;
+    edd_fetch *h = userp;
     sock *s = sockp;
     if (what == CURL_POLL_REMOVE) {
         if (s) {
@@ -157,7 +157,7 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp
 
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
-    edd_http *h = userp;
+    edd_fetch *h = userp;
     if (timeout_ms < 0) {
         evtimer_del(h->timer);
         return 0;
@@ -168,7 +168,7 @@ static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 
 static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
 {
-    edd_http_req *q = userp;
+    edd_fetch_req *q = userp;
     size_t len = size * n;
     if (len > q->max_bytes - q->resp_len) {
         q->too_big = true;
@@ -190,7 +190,7 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
     return len;
 }
 
-edd_http *edd_http_new(struct event_base *base)
+edd_fetch *edd_fetch_new(struct event_base *base)
 {
     static bool inited;
     if (!inited) {
@@ -198,12 +198,12 @@ edd_http *edd_http_new(struct event_base *base)
             return NULL;
         inited = true;
     }
-    edd_http *h = calloc(1, sizeof *h);
+    edd_fetch *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->base = base;
     if (!(h->multi = curl_multi_init()) || !(h->timer = evtimer_new(base, on_timer, h))) {
-        edd_http_free(h);
+        edd_fetch_free(h);
         return NULL;
     }
     curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
@@ -213,7 +213,7 @@ edd_http *edd_http_new(struct event_base *base)
     return h;
 }
 
-void edd_http_free(edd_http *h)
+void edd_fetch_free(edd_fetch *h)
 {
     if (!h)
         return;
@@ -226,16 +226,16 @@ void edd_http_free(edd_http *h)
     free(h);
 }
 
-void edd_http_cancel(edd_http_req *q)
+void edd_fetch_cancel(edd_fetch_req *q)
 {
     if (q)
         req_free(q);
 }
 
-edd_http_req *edd_http_start(edd_http *h, const edd_prov_request *r,
-                             edd_http_done_fn done, void *arg)
+edd_fetch_req *edd_fetch_start(edd_fetch *h, const edd_prov_request *r,
+                             edd_fetch_done_fn done, void *arg)
 {
-    edd_http_req *q = calloc(1, sizeof *q);
+    edd_fetch_req *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->h = h;

@@ -6,7 +6,8 @@
  * Memory: nothing big is allocated up front.  The XML parser is created
  * when the first stream byte arrives, and c2s.c's sweep releases its expat
  * state (ed_xml_stream_idle) once the session has been quiet for a second
- * or two; reads stop at EDD_C2S_READ_HIGH bytes per turn; output is
+ * or two; reads stop at EDD_C2S_READ_HIGH bytes per turn (about 32 KiB
+ * under TLS, see transport_tls.c); output is
  * serialised into the c2s-wide scratch buffer.
  *
  * I/O: through the session's transport (transport.h: plain TCP in

@@ -25,7 +25,11 @@ grep -q '^  max_stanza_bytes: 65536$' "$CFG" || { il_fail "config not rewritten"
 c2s_start
 
 out=$IL_TMP/amplify.out
-timeout 120 /usr/bin/python3 "$HERE/c2s_amplify.py" "$P_DIRECT" "$D_PID" >"$out" 2>"$IL_TMP/amplify.err" || true
+# Under ASan freed memory stays in the allocator's quarantine: RSS cannot
+# shrink back there, so that one check is made in the plain build only.
+SANITIZED=0
+grep -q __asan_init "$EXTDISCOD" && SANITIZED=1
+timeout 120 /usr/bin/python3 "$HERE/c2s_amplify.py" "$P_DIRECT" "$D_PID" "$SANITIZED" >"$out" 2>"$IL_TMP/amplify.err" || true
 while IFS= read -r line; do
     case $line in
         ok:*) il_pass "${line#ok: }" ;;
@@ -33,7 +37,7 @@ while IFS= read -r line; do
         info:*) il_log "${line#info: }" ;;
     esac
 done <"$out"
-[ "$(grep -c '^ok:' "$out")" -ge 10 ] || {
+[ "$(grep -c '^ok:' "$out")" -ge $((10 - SANITIZED)) ] || {
     il_fail "amplify script stopped early ($(grep -c '^ok:' "$out") checks passed)"
     tail -5 "$IL_TMP/amplify.err" >&2
 }

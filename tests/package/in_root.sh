@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# tests/package/in_root.sh DEBDIR — run by check.sh inside the scratch root
+# (overlay of this machine's root, private mount and network namespaces).
+# Installs the packages, checks them as an operator would use them, purges
+# them.  Every check prints "ok: ..." or fails the run with "FAIL: ...".
+set -euo pipefail
+debdir=$1
+cd "$debdir"
+export DEBIAN_FRONTEND=noninteractive
+log=/tmp/pkgcheck
+mkdir -p $log
+n=0
+ok() { n=$((n + 1)); echo "ok: $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# cmd, expected output: exact match
+expect() {
+    local want=$1 got
+    shift
+    got=$("$@" 2>&1) || fail "$* exited $?: $got"
+    [ "$got" = "$want" ] || fail "$*: got '$got', want '$want'"
+}
+# as the unit runs extdiscod: User=extdisco, no capabilities, no new privileges
+as_unit() {
+    setpriv --reuid=extdisco --regid=extdisco --clear-groups --no-new-privs \
+        --bounding-set=-all --inh-caps=-all "$@"
+}
+
+debs=(extdiscod_*.deb extdisco_*.deb libextdisco0_*.deb libextdisco-client0_*.deb libextdisco-dev_*.deb)
+pkgs=(extdiscod extdisco libextdisco0 libextdisco-client0 libextdisco-dev)
+ver=$(dpkg-deb -f extdiscod_*.deb Version)
+cfg=/etc/extdisco/extdiscod.yml
+
+user_before=no
+getent passwd extdisco >/dev/null && user_before=yes
+dpkg -i "${debs[@]}" >$log/dpkg-i.log 2>&1 || { cat $log/dpkg-i.log >&2; fail "dpkg -i"; }
+for p in "${pkgs[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p")" = "install ok installed" ] || fail "$p not installed"
+done
+ok "dpkg -i ${pkgs[*]} ($ver)"
+
+# --- the user, the state directory, the conffile, the secrets
+IFS=: read -r _ _ uid gid _ home shell < <(getent passwd extdisco) || fail "no user extdisco"
+[ "$uid" -lt 1000 ] && [ "$uid" -gt 0 ] || fail "extdisco has uid $uid, not a system uid"
+[ "$(getent group extdisco | cut -d: -f3)" = "$gid" ] || fail "extdisco's primary group is not extdisco"
+[ "$home" = /var/lib/extdisco ] || fail "extdisco's home is $home"
+case $shell in */nologin|/bin/false) ;; *) fail "extdisco's shell is $shell" ;; esac
+ok "system user extdisco (uid $uid, home $home, shell $shell; existed before: $user_before)"
+expect "extdisco:extdisco 700" stat -c '%U:%G %a' /var/lib/extdisco
+ok "/var/lib/extdisco extdisco:extdisco 0700"
+dpkg-query -W -f='${Conffiles}\n' extdiscod | grep -q "^ $cfg " || fail "$cfg is not a conffile"
+expect "root:root 644" stat -c '%U:%G %a' $cfg
+ok "$cfg is a conffile (root:root 0644; it holds no secret)"
+for s in component turn; do
+    f=/etc/extdisco/$s.secret
+    expect "root:extdisco 640 33" stat -c '%U:%G %a %s' "$f"
+    grep -qxE '[A-Za-z0-9]{32}' "$f" || fail "$f: not 32 random alphanumerics"
+done
+cmp -s /etc/extdisco/component.secret /etc/extdisco/turn.secret && fail "the two secrets are equal"
+ok "component.secret, turn.secret: 32 random characters, root:extdisco 0640"
+
+# --- the default configuration passes -n, as root and as the unit's user
+summary="$cfg: OK (4 services, 1 component links, no standalone server)"
+expect "$summary" extdiscod -n
+expect "$summary" as_unit extdiscod -n -c $cfg
+ok "extdiscod -n accepts the installed default: $summary"
+dump=$(extdiscod -n -v)
+for s in component turn; do
+    grep -qF "$(cat /etc/extdisco/$s.secret)" <<<"$dump" && fail "extdiscod -n -v prints $s.secret"
+done
+ok "extdiscod -n -v shows no secret"
+expect "extdiscod $ver" extdiscod -V
+extdisco --help >/dev/null 2>&1 || fail "extdisco --help"
+extdiscoctl --help >/dev/null 2>&1 || fail "extdiscoctl --help"
+ok "installed programs run (extdiscod -V: $ver)"
+for m in man1/extdisco.1 man8/extdiscod.8 man8/extdiscoctl.8 man5/extdiscod.yml.5; do
+    [ -s /usr/share/man/$m.gz ] || fail "no /usr/share/man/$m.gz"
+    [ "$(man -w "${m#*/}" 2>/dev/null)" = /usr/share/man/$m.gz ] || fail "man -w ${m#*/}"
+done
+ok "man pages extdisco(1), extdiscod(8), extdiscoctl(8), extdiscod.yml(5)"
+
+# --- the unit
+unit=/lib/systemd/system/extdiscod.service
+[ -f $unit ] || fail "no $unit"
+out=$(systemd-analyze verify $unit 2>&1) || fail "systemd-analyze verify: $out"
+[ -z "$out" ] || fail "systemd-analyze verify says: $out"
+ok "systemd-analyze verify $unit: no complaint"
+# exposure 0 (best) .. 10 (worst); the hardened unit stays below 2.0
+sec=$(systemd-analyze security --offline=yes --threshold=20 $unit 2>&1) ||
+    { echo "$sec" >&2; fail "systemd-analyze security: exposure above 2.0"; }
+ok "systemd-analyze security: $(grep -o 'Overall exposure level.*' <<<"$sec")"
+grep -qx 'WantedBy=multi-user.target' $unit || fail "unit has no [Install]"
+[ ! -e /etc/systemd/system/multi-user.target.wants/extdiscod.service ] ||
+    fail "extdiscod.service was enabled on install (it serves example.org until configured)"
+ok "extdiscod.service installed, not enabled"
+
+# --- libextdisco-dev: a program through pkg-config, against the shared libraries
+cat >/tmp/prog.c <<'C'
+#include <stdio.h>
+#include "extdisco/client.h"
+#include "extdisco/extdisco.h"
+int main(void)
+{
+    ed_client_opts o = {.jid = "user@example.org", .password = "pw"};
+    ed_client *c = ed_client_new(&o);
+    ed_jid *j = NULL;
+    int good = c && ed_jid_parse("user@example.org", 16, &j) == ED_OK;
+    ed_jid_free(j);
+    ed_client_free(c);
+    puts(good ? "ok" : "FAIL");
+    return !good;
+}
+C
+# shellcheck disable=SC2046
+cc -o /tmp/prog /tmp/prog.c $(pkg-config --cflags --libs extdisco-client) 2>$log/cc.log ||
+    { cat $log/cc.log >&2; fail "building against libextdisco-dev"; }
+expect ok /tmp/prog
+ldd /tmp/prog | grep -qE 'libextdisco-client.so.0 => (/usr)?/lib/' || fail "not linked to the installed library"
+ok "libextdisco-dev: pkg-config extdisco-client builds a program, it runs on libextdisco0 + libextdisco-client0"
+
+# --- the daemon as the unit starts it (wait for a log line, bounded)
+dpid=
+stop_daemon() {
+    [ -n "$dpid" ] || return 0
+    kill -TERM "$dpid" 2>/dev/null || true
+    local i rc=0
+    for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$dpid" 2>/dev/null; then kill -KILL "$dpid"; wait "$dpid" || true; dpid=; return 1; fi
+    wait "$dpid" || rc=$?
+    dpid=
+    return $rc
+}
+trap 'stop_daemon || true' EXIT
+start_daemon() {  # LOG
+    (umask 0077; cd /; exec setpriv --reuid=extdisco --regid=extdisco --clear-groups \
+        --no-new-privs --bounding-set=-all --inh-caps=-all \
+        /usr/sbin/extdiscod -c $cfg) >"$1" 2>&1 &
+    dpid=$!
+}
+wait_log() {  # LOG PATTERN
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -qE "$2" "$1" && return 0
+        kill -0 "$dpid" 2>/dev/null || { cat "$1" >&2; fail "extdiscod exited"; }
+        sleep 0.1
+    done
+    cat "$1" >&2
+    fail "no '$2' in the log within 20 s"
+}
+
+# default (component mode): nothing listens on 127.0.0.1:5347 in this
+# network namespace; the daemon runs, retries, reloads and stops cleanly
+start_daemon $log/component.log
+wait_log $log/component.log "started with $cfg \(4 services\)"
+wait_log $log/component.log "127.0.0.1:5347"
+kill -HUP "$dpid"
+wait_log $log/component.log "reloaded $cfg: 4 services"
+stop_daemon || fail "extdiscod did not exit 0 on SIGTERM: $(tail -n 3 $log/component.log)"
+ok "default config: extdiscod as user extdisco starts, tries 127.0.0.1:5347, reloads on SIGHUP, exits 0 on SIGTERM"
+
+# standalone, as README "Deploying" says (examples/extdiscod-standalone.yml)
+ex=/usr/share/doc/extdiscod/examples/extdiscod-standalone.yml
+cp $cfg /tmp/default.yml
+if [ -f $ex ]; then cp $ex $cfg; else zcat $ex.gz >$cfg; fi
+sed -i 's/syslog: true/syslog: false/' $cfg  # no syslog in here: the log to check
+install -d -m 0750 -g extdisco /etc/extdisco/tls
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=example.org -addext subjectAltName=DNS:example.org \
+    -keyout /etc/extdisco/tls/privkey.pem -out /etc/extdisco/tls/fullchain.pem >$log/openssl.log 2>&1 ||
+    { cat $log/openssl.log >&2; fail openssl; }
+chgrp extdisco /etc/extdisco/tls/privkey.pem
+chmod 0640 /etc/extdisco/tls/privkey.pem
+echo 'correct horse' | extdiscoctl adduser alice@example.org >$log/ctl.log 2>&1 ||
+    { cat $log/ctl.log >&2; fail "extdiscoctl adduser"; }
+expect "extdisco:extdisco" stat -c '%U:%G' /var/lib/extdisco/accounts.sqlite
+expect "$cfg: OK (4 services, 0 component links, standalone server)" as_unit extdiscod -n
+start_daemon $log/standalone.log
+wait_log $log/standalone.log "started with $cfg \(4 services\)"
+client=(extdisco --jid alice@example.org --server 127.0.0.1:5222
+        --ca-file /etc/extdisco/tls/fullchain.pem --json)
+out=$(echo 'correct horse' | "${client[@]}" services 2>$log/client.log) ||
+    { cat $log/client.log >&2; fail "extdisco services against the installed daemon"; }
+[ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services: $out"
+[ "$(jq -r '[.services[] | select(.type == "turn") | .username != null] | all' <<<"$out")" = true ] ||
+    fail "no TURN credentials: $out"
+out=$(echo 'correct horse' | "${client[@]}" ip 2>$log/client.log) ||
+    { cat $log/client.log >&2; fail "extdisco ip"; }
+[ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco ip: $out"
+out=$(echo 'correct horse' | "${client[@]/5222/5223}" --direct-tls ip 2>$log/client.log) ||
+    { cat $log/client.log >&2; fail "extdisco --direct-tls ip"; }
+[ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco --direct-tls ip: $out"
+stop_daemon || fail "extdiscod (standalone) did not exit 0 on SIGTERM"
+ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services with TURN credentials and its address over STARTTLS (5222) and direct TLS (5223)"
+cp /tmp/default.yml $cfg
+rm -rf /etc/extdisco/tls
+
+# --- reinstall: secrets kept, a changed conffile kept
+sums=$(sha256sum /etc/extdisco/*.secret)
+echo '# changed by the operator' >>$cfg
+dpkg -i extdiscod_*.deb >$log/dpkg-re.log 2>&1 || { cat $log/dpkg-re.log >&2; fail "dpkg -i again"; }
+[ "$(sha256sum /etc/extdisco/*.secret)" = "$sums" ] || fail "reinstall changed the secrets"
+[ "$(tail -n 1 $cfg)" = '# changed by the operator' ] || fail "reinstall lost the changed conffile"
+[ -e /var/lib/extdisco/accounts.sqlite ] || fail "reinstall lost the account database"
+ok "reinstall keeps the secrets, the changed conffile and the database"
+
+# --- purge
+dpkg --purge "${pkgs[@]}" >$log/dpkg-purge.log 2>&1 || { cat $log/dpkg-purge.log >&2; fail "dpkg --purge"; }
+for p in "${pkgs[@]}"; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case $st in ''|'unknown ok not-installed'|'purge ok not-installed') ;; *) fail "$p still: $st" ;; esac
+done
+for f in /etc/extdisco /var/lib/extdisco /usr/sbin/extdiscod /usr/bin/extdisco $unit \
+         /usr/lib/sysusers.d/extdiscod.conf /usr/include/extdisco; do
+    [ ! -e $f ] || fail "$f left after purge"
+done
+ls /usr/lib/*/libextdisco* >/dev/null 2>&1 && fail "libraries left after purge"
+getent passwd extdisco >/dev/null || fail "purge removed the user (Debian keeps system users)"
+ok "dpkg --purge removes every file, /etc/extdisco and /var/lib/extdisco; the user stays"
+echo "package check: $n checks passed"

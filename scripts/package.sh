@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 src=$PWD
 out=${1:-build-deb}
 case $out in /*) ;; *) out=$src/$out ;; esac
+out=${out%/}
+case $out in ''|"$src"|"$src"/.|/*/..*|/tmp|"$HOME") echo "package: refusing OUTDIR $out (it is emptied)" >&2; exit 2 ;; esac
 
 fail() { echo "package: $*" >&2; exit 1; }
 for t in dpkg-buildpackage dpkg-source dh lintian; do
@@ -45,8 +47,8 @@ grep -A20 '^dpkg-gensymbols: warning' "$tmp/build.log" >&2 || true
 
 rm -rf "$out" && mkdir -p "$out"
 cp "$tmp"/*.deb "$tmp"/*.dsc "$tmp"/*.tar.* "$tmp"/*.changes "$tmp"/*.buildinfo "$tmp/build.log" "$out"/
-echo "package: built in $((t1 - t0)) s (DEB_BUILD_OPTIONS=$DEB_BUILD_OPTIONS):" \
-    $(cd "$out" && ls ./*.deb | sed 's|^\./||' | grep -v dbgsym)
+debs=$(cd "$out" && printf '%s ' *.deb | sed -E 's/[^ ]*-dbgsym_[^ ]* //g')
+echo "package: built in $((t1 - t0)) s (DEB_BUILD_OPTIONS=$DEB_BUILD_OPTIONS): $debs"
 
 # lintian: errors fail; everything it says is shown
 rc=0

@@ -33,6 +33,12 @@ for t in chroot mount ip systemd-analyze; do
     command -v "$t" >/dev/null || fail "$t missing (bash scripts/deps.sh installs it)"
 done
 ip link set lo up
+# the overlay's lower layer is the root file system alone: the system's
+# files must all be on it
+for d in /usr /etc /var /var/lib; do
+    [ "$(findmnt -n -o TARGET --target "$d")" = / ] ||
+        fail "$d is a separate mount: the scratch root (an overlay of /) would miss it"
+done
 top=$(mktemp -d "${TMPDIR:-/tmp}/extdisco-pkgroot.XXXXXX")
 mount -t tmpfs -o mode=0700 tmpfs "$top"
 mkdir "$top/upper" "$top/work" "$top/root"

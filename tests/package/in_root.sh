@@ -40,7 +40,7 @@ ok "dpkg -i ${pkgs[*]} ($ver)"
 
 # --- the user, the state directory, the conffile, the secrets
 IFS=: read -r _ _ uid gid _ home shell < <(getent passwd extdisco) || fail "no user extdisco"
-[ "$uid" -lt 1000 ] && [ "$uid" -gt 0 ] || fail "extdisco has uid $uid, not a system uid"
+if [ "$uid" -ge 1000 ] || [ "$uid" -eq 0 ]; then fail "extdisco has uid $uid, not a system uid"; fi
 [ "$(getent group extdisco | cut -d: -f3)" = "$gid" ] || fail "extdisco's primary group is not extdisco"
 [ "$home" = /var/lib/extdisco ] || fail "extdisco's home is $home"
 case $shell in */nologin|/bin/false) ;; *) fail "extdisco's shell is $shell" ;; esac
@@ -210,7 +210,7 @@ for p in "${pkgs[@]}"; do
 done
 for f in /etc/extdisco /var/lib/extdisco /usr/sbin/extdiscod /usr/bin/extdisco $unit \
          /usr/lib/sysusers.d/extdiscod.conf /usr/include/extdisco; do
-    [ ! -e $f ] || fail "$f left after purge"
+    [ ! -e "$f" ] || fail "$f left after purge"
 done
 ls /usr/lib/*/libextdisco* >/dev/null 2>&1 && fail "libraries left after purge"
 getent passwd extdisco >/dev/null || fail "purge removed the user (Debian keeps system users)"

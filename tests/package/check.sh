@@ -10,10 +10,13 @@
 # there: dpkg -i, the user, the state directory, the conffile and the
 # secrets, `extdiscod -n` on the default configuration (as root and as the
 # unit's user), systemd-analyze verify and security of the unit, the -dev
-# package through pkg-config, the daemon started as the unit starts it in
-# the default component mode and in standalone mode following the README's
-# "Deploying" steps (the installed client asks it), a reinstall that keeps
-# secrets and a changed conffile, then the purge.  Needs root (namespaces,
+# package through pkg-config, the daemon started as the unit starts it
+# (user extdisco, no capabilities, no new privileges): on the default
+# configuration alone, in standalone mode and in component mode beside
+# Debian's Prosody, both set up as the README's "Deploying" says, the
+# installed client asking it (TURN credentials checked against turn.secret
+# as coturn would), a reinstall that keeps secrets and a changed conffile,
+# then the purge.  Needs root (namespaces,
 # mounts); fails otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

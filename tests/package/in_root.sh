@@ -25,6 +25,19 @@ as_unit() {
         --bounding-set=-all --inh-caps=-all "$@"
 }
 
+# every TURN credential in a services JSON is what coturn with
+# static-auth-secret=turn.secret accepts: base64(HMAC-SHA1(secret, username))
+coturn_accepts() {
+    local u p n=0
+    while IFS=$'\t' read -r u p; do
+        [ "$(printf %s "$u" | openssl dgst -sha1 -hmac "$(cat /etc/extdisco/turn.secret)" -binary |
+             base64)" = "$p" ] || return 1
+        n=$((n + 1))
+    done < <(jq -r '.services[] | select(.type == "turn" or .type == "turns") |
+                    [.username, .password] | @tsv' <<<"$1")
+    [ $n -eq 3 ]
+}
+
 debs=(extdiscod_*.deb extdisco_*.deb libextdisco0_*.deb libextdisco-client0_*.deb libextdisco-dev_*.deb)
 pkgs=(extdiscod extdisco libextdisco0 libextdisco-client0 libextdisco-dev)
 ver=$(dpkg-deb -f extdiscod_*.deb Version)
@@ -180,8 +193,7 @@ client=(extdisco --jid alice@example.org --server 127.0.0.1:5222
 out=$(echo 'correct horse' | "${client[@]}" services 2>$log/client.log) ||
     { cat $log/client.log >&2; fail "extdisco services against the installed daemon"; }
 [ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services: $out"
-[ "$(jq -r '[.services[] | select(.type == "turn") | .username != null] | all' <<<"$out")" = true ] ||
-    fail "no TURN credentials: $out"
+coturn_accepts "$out" || fail "TURN credentials not signed with turn.secret: $out"
 out=$(echo 'correct horse' | "${client[@]}" ip 2>$log/client.log) ||
     { cat $log/client.log >&2; fail "extdisco ip"; }
 [ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco ip: $out"
@@ -189,9 +201,59 @@ out=$(echo 'correct horse' | "${client[@]/5222/5223}" --direct-tls ip 2>$log/cli
     { cat $log/client.log >&2; fail "extdisco --direct-tls ip"; }
 [ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco --direct-tls ip: $out"
 stop_daemon || fail "extdiscod (standalone) did not exit 0 on SIGTERM"
-ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services with TURN credentials and its address over STARTTLS (5222) and direct TLS (5223)"
+ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services, TURN credentials signed with turn.secret, and its address over STARTTLS (5222) and direct TLS (5223)"
 cp /tmp/default.yml $cfg
 rm -rf /etc/extdisco/tls
+
+# component mode with Prosody, as README "Deploying" says: Debian's prosody
+# and prosody-modules with examples/prosody/prosody.cfg.lua, its
+# component_secret the content of /etc/extdisco/component.secret, and
+# extdiscod on the installed default configuration, unchanged
+[ -x /usr/bin/prosody ] || fail "prosody is not installed (bash scripts/deps.sh installs it)"
+pex=/usr/share/doc/extdiscod/examples/prosody/prosody.cfg.lua
+if [ -f $pex ]; then cp $pex /etc/prosody/prosody.cfg.lua; else zcat $pex.gz >/etc/prosody/prosody.cfg.lua; fi
+sed -i "s|^\(\s*component_secret = \).*|\1\"$(cat /etc/extdisco/component.secret)\"|" /etc/prosody/prosody.cfg.lua
+grep -qF "component_secret = \"$(cat /etc/extdisco/component.secret)\"" /etc/prosody/prosody.cfg.lua ||
+    fail "component_secret not set in prosody.cfg.lua"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=example.org -addext subjectAltName=DNS:example.org \
+    -keyout /etc/prosody/certs/example.org.key -out /etc/prosody/certs/example.org.crt >$log/openssl.log 2>&1 ||
+    { cat $log/openssl.log >&2; fail openssl; }
+chgrp prosody /etc/prosody/certs/example.org.key
+chmod 0640 /etc/prosody/certs/example.org.key
+install -d -o prosody -g prosody /run/prosody /var/log/prosody /var/lib/prosody
+prosodyctl register alice example.org 'correct horse' >$log/prosodyctl.log 2>&1 ||
+    { cat $log/prosodyctl.log >&2; fail "prosodyctl register"; }
+ppid=
+stop_prosody() {
+    [ -n "$ppid" ] || return 0
+    kill -TERM "$ppid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$ppid" 2>/dev/null || true
+    wait "$ppid" 2>/dev/null || true
+    ppid=
+}
+trap 'stop_daemon || true; stop_prosody' EXIT
+# as Debian's prosody.service runs it (User=prosody)
+(cd /; exec setpriv --reuid=prosody --regid=prosody --init-groups prosody -F) >$log/prosody.out 2>&1 &
+ppid=$!
+for ((i = 0; i < 200; i++)); do
+    ss -Hltn 'sport = :5347' | grep -q . && ss -Hltn 'sport = :5222' | grep -q . && break
+    kill -0 "$ppid" 2>/dev/null || { cat $log/prosody.out /var/log/prosody/prosody.* >&2; fail "prosody exited"; }
+    sleep 0.1
+done
+[ "$i" -lt 200 ] || { cat /var/log/prosody/prosody.* >&2; fail "prosody does not listen on 5222 and 5347"; }
+start_daemon $log/prosody-link.log
+wait_log $log/prosody-link.log "delegates urn:xmpp:extdisco:2 to us"
+out=$(echo 'correct horse' | extdisco --jid alice@example.org --server 127.0.0.1:5222 \
+      --ca-file /etc/prosody/certs/example.org.crt --json services 2>$log/client.log) ||
+    { cat $log/client.log $log/prosody-link.log >&2; fail "extdisco services through Prosody"; }
+[ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services through Prosody: $out"
+coturn_accepts "$out" || fail "TURN credentials through Prosody not signed with turn.secret: $out"
+stop_daemon || fail "extdiscod (component) did not exit 0 on SIGTERM"
+stop_prosody
+ok "component mode (README Deploying): Prosody with examples/prosody and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation, TURN credentials signed with turn.secret"
 
 # --- reinstall: secrets kept, a changed conffile kept
 sums=$(sha256sum /etc/extdisco/*.secret)

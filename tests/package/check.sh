@@ -15,8 +15,9 @@
 # configuration alone, in standalone mode and in component mode beside
 # Debian's Prosody, both set up as the README's "Deploying" says, the
 # installed client asking it (TURN credentials checked against turn.secret
-# as coturn would), a reinstall that keeps secrets and a changed conffile,
-# then the purge.  Needs root (namespaces,
+# as coturn would), every system call of those runs (strace) allowed by the
+# unit's SystemCallFilter, a reinstall that keeps secrets and a changed
+# conffile, then the purge.  Needs root (namespaces,
 # mounts); fails otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

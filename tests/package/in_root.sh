@@ -19,10 +19,12 @@ expect() {
     got=$("$@" 2>&1) || fail "$* exited $?: $got"
     [ "$got" = "$want" ] || fail "$*: got '$got', want '$want'"
 }
-# as the unit runs extdiscod: User=extdisco, no capabilities, no new privileges
+# as the unit runs extdiscod: User=extdisco, no capabilities, no new
+# privileges; every run is traced (strace), and the system calls it made are
+# checked against the unit's SystemCallFilter at the end
 as_unit() {
-    setpriv --reuid=extdisco --regid=extdisco --clear-groups --no-new-privs \
-        --bounding-set=-all --inh-caps=-all "$@"
+    strace -f -qq -o "$(mktemp $log/strace.XXXXXX)" setpriv --reuid=extdisco --regid=extdisco --clear-groups \
+        --no-new-privs --bounding-set=-all --inh-caps=-all "$@"
 }
 
 # every TURN credential in a services JSON is what coturn with
@@ -60,7 +62,7 @@ case $shell in */nologin|/bin/false) ;; *) fail "extdisco's shell is $shell" ;; 
 ok "system user extdisco (uid $uid, home $home, shell $shell; existed before: $user_before)"
 expect "extdisco:extdisco 700" stat -c '%U:%G %a' /var/lib/extdisco
 ok "/var/lib/extdisco extdisco:extdisco 0700"
-dpkg-query -W -f='${Conffiles}\n' extdiscod | grep -q "^ $cfg " || fail "$cfg is not a conffile"
+grep -q "^ $cfg " <<<"$(dpkg-query -W -f='${Conffiles}\n' extdiscod)" || fail "$cfg is not a conffile"
 expect "root:root 644" stat -c '%U:%G %a' $cfg
 ok "$cfg is a conffile (root:root 0644; it holds no secret)"
 for s in component turn; do
@@ -74,7 +76,7 @@ ok "component.secret, turn.secret: 32 random characters, root:extdisco 0640"
 # --- the default configuration passes -n, as root and as the unit's user
 summary="$cfg: OK (4 services, 1 component links, no standalone server)"
 expect "$summary" extdiscod -n
-expect "$summary" as_unit extdiscod -n -c $cfg
+expect "$summary" as_unit /usr/sbin/extdiscod -n -c $cfg
 ok "extdiscod -n accepts the installed default: $summary"
 dump=$(extdiscod -n -v)
 for s in component turn; do
@@ -127,33 +129,49 @@ C
 cc -o /tmp/prog /tmp/prog.c $(pkg-config --cflags --libs extdisco-client) 2>$log/cc.log ||
     { cat $log/cc.log >&2; fail "building against libextdisco-dev"; }
 expect ok /tmp/prog
-ldd /tmp/prog | grep -qE 'libextdisco-client.so.0 => (/usr)?/lib/' || fail "not linked to the installed library"
+lddo=$(ldd /tmp/prog)
+grep -qE 'libextdisco-client.so.0 => (/usr)?/lib/' <<<"$lddo" || fail "not linked to the installed library: $lddo"
 ok "libextdisco-dev: pkg-config extdisco-client builds a program, it runs on libextdisco0 + libextdisco-client0"
 
 # --- the daemon as the unit starts it (wait for a log line, bounded)
-dpid=
+# dpid: the daemon, tpid: strace, whose child it is (strace exits with the
+# daemon's status once it is gone)
+dpid='' tpid=''
 stop_daemon() {
-    [ -n "$dpid" ] || return 0
-    kill -TERM "$dpid" 2>/dev/null || true
+    [ -n "$tpid" ] || return 0
+    [ -z "$dpid" ] || kill -TERM "$dpid" 2>/dev/null || true
     local i rc=0
-    for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$dpid" 2>/dev/null; then kill -KILL "$dpid"; wait "$dpid" || true; dpid=; return 1; fi
-    wait "$dpid" || rc=$?
-    dpid=
+    for ((i = 0; i < 100; i++)); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$tpid" 2>/dev/null; then
+        [ -z "$dpid" ] || kill -KILL "$dpid" 2>/dev/null || true
+        wait "$tpid" || true
+        dpid='' tpid=''
+        return 1
+    fi
+    wait "$tpid" || rc=$?
+    dpid='' tpid=''
     return $rc
 }
 trap 'stop_daemon || true' EXIT
 start_daemon() {  # LOG
-    (umask 0077; cd /; exec setpriv --reuid=extdisco --regid=extdisco --clear-groups \
-        --no-new-privs --bounding-set=-all --inh-caps=-all \
+    local i st
+    st=$(mktemp $log/strace.XXXXXX)
+    (umask 0077; cd /; exec strace -f -qq -o "$st" setpriv --reuid=extdisco \
+        --regid=extdisco --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
         /usr/sbin/extdiscod -c $cfg) >"$1" 2>&1 &
-    dpid=$!
+    tpid=$! dpid=''
+    for ((i = 0; i < 100; i++)); do
+        dpid=$(pgrep -P "$tpid" || true)
+        [ -z "$dpid" ] || return 0
+        sleep 0.1
+    done
+    fail "extdiscod did not start under strace: $(cat "$1")"
 }
 wait_log() {  # LOG PATTERN
     local i
     for ((i = 0; i < 200; i++)); do
         grep -qE "$2" "$1" && return 0
-        kill -0 "$dpid" 2>/dev/null || { cat "$1" >&2; fail "extdiscod exited"; }
+        kill -0 "$tpid" 2>/dev/null || { cat "$1" >&2; fail "extdiscod exited"; }
         sleep 0.1
     done
     cat "$1" >&2
@@ -185,7 +203,7 @@ chmod 0640 /etc/extdisco/tls/privkey.pem
 echo 'correct horse' | extdiscoctl adduser alice@example.org >$log/ctl.log 2>&1 ||
     { cat $log/ctl.log >&2; fail "extdiscoctl adduser"; }
 expect "extdisco:extdisco" stat -c '%U:%G' /var/lib/extdisco/accounts.sqlite
-expect "$cfg: OK (4 services, 0 component links, standalone server)" as_unit extdiscod -n
+expect "$cfg: OK (4 services, 0 component links, standalone server)" as_unit /usr/sbin/extdiscod -n
 start_daemon $log/standalone.log
 wait_log $log/standalone.log "started with $cfg \(4 services\)"
 client=(extdisco --jid alice@example.org --server 127.0.0.1:5222
@@ -239,7 +257,7 @@ trap 'stop_daemon || true; stop_prosody' EXIT
 (cd /; exec setpriv --reuid=prosody --regid=prosody --init-groups prosody -F) >$log/prosody.out 2>&1 &
 ppid=$!
 for ((i = 0; i < 200; i++)); do
-    ss -Hltn 'sport = :5347' | grep -q . && ss -Hltn 'sport = :5222' | grep -q . && break
+    [ -n "$(ss -Hltn 'sport = :5347')" ] && [ -n "$(ss -Hltn 'sport = :5222')" ] && break
     kill -0 "$ppid" 2>/dev/null || { cat $log/prosody.out /var/log/prosody/prosody.* >&2; fail "prosody exited"; }
     sleep 0.1
 done
@@ -254,6 +272,35 @@ coturn_accepts "$out" || fail "TURN credentials through Prosody not signed with 
 stop_daemon || fail "extdiscod (component) did not exit 0 on SIGTERM"
 stop_prosody
 ok "component mode (README Deploying): Prosody with examples/prosody and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation, TURN credentials signed with turn.secret"
+
+# --- the unit's SystemCallFilter allows every system call extdiscod made
+# above (-n, the default, standalone, beside Prosody; from its execve on).
+# A denied call would fail with EPERM (SystemCallErrorNumber) under systemd.
+expand_set() {  # @SET -> its system calls, nested sets expanded
+    local l
+    systemd-analyze syscall-filter "$1" | tail -n +2 | sed -E 's/^ +//; /^#/d; /^$/d' |
+        while read -r l; do
+            case $l in @*) expand_set "$l" ;; *) echo "$l" ;; esac
+        done
+}
+allowed=() denied=()
+while read -r l; do
+    l=${l#SystemCallFilter=}
+    case $l in ~*) read -ra w <<<"${l#\~}"; denied+=("${w[@]}") ;; *) read -ra w <<<"$l"; allowed+=("${w[@]}") ;; esac
+done < <(grep '^SystemCallFilter=' $unit)
+[ ${#allowed[@]} -gt 0 ] || fail "no SystemCallFilter= in $unit"
+for g in "${allowed[@]}"; do case $g in @*) expand_set "$g" ;; *) echo "$g" ;; esac; done | sort -u >$log/allow
+for g in "${denied[@]}"; do case $g in @*) expand_set "$g" ;; *) echo "$g" ;; esac; done | sort -u >$log/deny
+comm -23 $log/allow $log/deny >$log/permitted
+traces=("$log"/strace.*)
+[ ${#traces[@]} -ge 5 ] || fail "only ${#traces[@]} traced runs"
+for t in "${traces[@]}"; do
+    grep -q 'execve("/usr/sbin/extdiscod", .* = 0$' "$t" || fail "$t: no execve of extdiscod"
+    sed -n '/execve("\/usr\/sbin\/extdiscod", .* = 0$/,$p' "$t" | sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p'
+done | sort -u >$log/used
+bad=$(comm -23 $log/used $log/permitted | tr '\n' ' ')
+[ -z "$bad" ] || fail "extdiscod made system calls the unit's SystemCallFilter denies: $bad"
+ok "SystemCallFilter ($(grep '^SystemCallFilter=' $unit | tr '\n' ' ')): allows all $(wc -l <$log/used) system calls extdiscod made in ${#traces[@]} traced runs"
 
 # --- reinstall: secrets kept, a changed conffile kept
 sums=$(sha256sum /etc/extdisco/*.secret)

@@ -87,6 +87,14 @@ expect "extdiscod $ver" extdiscod -V
 extdisco --help >/dev/null 2>&1 || fail "extdisco --help"
 extdiscoctl --help >/dev/null 2>&1 || fail "extdiscoctl --help"
 ok "installed programs run (extdiscod -V: $ver)"
+for b in /usr/sbin/extdiscod /usr/sbin/extdiscoctl /usr/bin/extdisco; do
+    h=$(readelf -dlhW $b)
+    if ! { grep -q 'Type: *DYN' <<<"$h" && grep -q 'FLAGS_1.*PIE' <<<"$h"; }; then fail "$b is not PIE"; fi
+    if ! { grep -q 'GNU_RELRO' <<<"$h" && grep -q 'BIND_NOW' <<<"$h"; }; then fail "$b: no full RELRO"; fi
+    grep -q '_chk@' <<<"$(nm -D $b)" || fail "$b: no _FORTIFY_SOURCE functions"
+    grep -q 'GNU_STACK.* RW ' <<<"$h" || fail "$b: executable stack"
+done
+ok "extdiscod, extdiscoctl, extdisco: PIE, full RELRO (BIND_NOW), fortified, no executable stack"
 for m in man1/extdisco.1 man8/extdiscod.8 man8/extdiscoctl.8 man5/extdiscod.yml.5; do
     [ -s /usr/share/man/$m.gz ] || fail "no /usr/share/man/$m.gz"
     [ "$(man -w "${m#*/}" 2>/dev/null)" = /usr/share/man/$m.gz ] || fail "man -w ${m#*/}"

@@ -248,6 +248,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 chgrp prosody /etc/prosody/certs/example.org.key
 chmod 0640 /etc/prosody/certs/example.org.key
 install -d -o prosody -g prosody /run/prosody /var/log/prosody /var/lib/prosody
+rm -rf /var/lib/prosody/example%2eorg /var/lib/prosody/extdisco%2eexample%2eorg  # a fresh host
 prosodyctl register alice example.org 'correct horse' >$log/prosodyctl.log 2>&1 ||
     { cat $log/prosodyctl.log >&2; fail "prosodyctl register"; }
 ppid=

@@ -13,11 +13,12 @@
 # package through pkg-config, the daemon started as the unit starts it
 # (user extdisco, no capabilities, no new privileges): on the default
 # configuration alone, in standalone mode and in component mode beside
-# Debian's Prosody, both set up as the README's "Deploying" says, the
-# installed client asking it (TURN credentials checked against turn.secret
-# as coturn would), every system call of those runs (strace) allowed by the
-# unit's SystemCallFilter, a reinstall that keeps secrets and a changed
-# conffile, then the purge.  Needs root (namespaces,
+# Debian's Prosody, both set up as the README's "Deploying" says with
+# Debian's coturn as the TURN server, the installed client asking it
+# (services, ip, and `extdisco check`: real STUN/TURN exchanges with coturn
+# on the credentials minted from the generated turn.secret), every system
+# call of those runs (strace) allowed by the unit's SystemCallFilter, a
+# reinstall that keeps secrets and a changed conffile, then the purge.  Needs root (namespaces,
 # mounts); fails otherwise.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

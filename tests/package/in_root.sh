@@ -196,26 +196,106 @@ wait_log $log/component.log "reloaded $cfg: 4 services"
 stop_daemon || fail "extdiscod did not exit 0 on SIGTERM: $(tail -n 3 $log/component.log)"
 ok "default config: extdiscod as user extdisco starts, tries 127.0.0.1:5347, reloads on SIGHUP, exits 0 on SIGTERM"
 
+# --- the peers of the README's deployment, on loopback in this network
+# namespace: one self-signed certificate for example.org and
+# turn.example.org (given to the client as --ca-file), turn.example.org
+# resolving to 127.0.0.1, and Debian's coturn as the TURN server that the
+# services name (3478 udp/tcp, 5349 TLS), configured as README "Deploying"
+# says (use-auth-secret, static-auth-secret = turn.secret) and run as
+# Debian's coturn.service runs it (User=turnserver)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=example.org -addext subjectAltName=DNS:example.org,DNS:turn.example.org \
+    -keyout /tmp/key.pem -out /tmp/cert.pem >$log/openssl.log 2>&1 ||
+    { cat $log/openssl.log >&2; fail openssl; }
+echo '127.0.0.1 turn.example.org' >>/etc/hosts
+put_pair() {  # CERT KEY GROUP: the certificate, the key root:GROUP 0640
+    install -m 0644 /tmp/cert.pem "$1"
+    install -m 0640 -g "$3" /tmp/key.pem "$2"
+}
+# PID listens on every PROTO:PORT (udp, tcp) within 20 s
+wait_listen() {
+    local pid=$1 i p up
+    shift
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        up=1
+        for p in "$@"; do
+            [ -n "$(ss -Hln "--${p%%:*}" "sport = :${p#*:}")" ] || up=0
+        done
+        [ $up = 0 ] || return 0
+        sleep 0.1
+    done
+    return 1
+}
+# stop the background process whose PID the variable NAME holds
+stop_bg() {
+    local pid=${!1} i
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    printf -v "$1" ''
+}
+cpid='' ppid=''
+trap 'stop_daemon || true; stop_bg ppid; stop_bg cpid' EXIT
+[ -x /usr/bin/turnserver ] || fail "coturn is not installed (bash scripts/deps.sh installs it)"
+install -d -m 0755 /etc/coturn
+put_pair /etc/coturn/cert.pem /etc/coturn/key.pem turnserver
+install -d -o turnserver -g turnserver $log/turn
+cat >/etc/turnserver.conf <<TURN
+listening-ip=127.0.0.1
+relay-ip=127.0.0.1
+listening-port=3478
+tls-listening-port=5349
+min-port=49152
+max-port=49407
+use-auth-secret
+static-auth-secret=$(cat /etc/extdisco/turn.secret)
+realm=example.org
+cert=/etc/coturn/cert.pem
+pkey=/etc/coturn/key.pem
+no-dtls
+no-cli
+no-rfc5780
+no-stun-backward-compatibility
+allow-loopback-peers
+userdb=$log/turn/turndb
+log-file=$log/turn/turnserver.log
+simple-log
+no-stdout-log
+TURN
+(cd /; exec setpriv --reuid=turnserver --regid=turnserver --init-groups \
+    turnserver -c /etc/turnserver.conf --pidfile=) >$log/turnserver.out 2>&1 &
+cpid=$!
+wait_listen "$cpid" udp:3478 tcp:3478 tcp:5349 ||
+    { cat $log/turnserver.out $log/turn/* >&2 2>/dev/null; fail "coturn does not listen on 3478 udp/tcp and 5349"; }
+client=(extdisco --jid alice@example.org --server 127.0.0.1:5222 --ca-file /tmp/cert.pem --json)
+# `extdisco check` as README says: every service works with coturn
+check_all() {  # WHAT; prints what was checked
+    local out rc=0
+    out=$(echo 'correct horse' | "${client[@]}" check 2>$log/check.log) || rc=$?
+    if [ $rc -ne 0 ] ||
+       [ "$(jq -c '[.summary.services, .summary.ok, .summary.failed]' <<<"$out")" != '[4,4,0]' ]; then
+        cat $log/check.log >&2
+        fail "$1: extdisco check exited $rc: $out"
+    fi
+    jq -r '[.services[] | "\(.service.type)/\(.service.transport): \(.summary)"] | join("; ")' <<<"$out"
+}
+
 # standalone, as README "Deploying" says (examples/extdiscod-standalone.yml)
 ex=/usr/share/doc/extdiscod/examples/extdiscod-standalone.yml
 cp $cfg /tmp/default.yml
 if [ -f $ex ]; then cp $ex $cfg; else zcat $ex.gz >$cfg; fi
 sed -i 's/syslog: true/syslog: false/' $cfg  # no syslog in here: the log to check
 install -d -m 0750 -g extdisco /etc/extdisco/tls
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=example.org -addext subjectAltName=DNS:example.org \
-    -keyout /etc/extdisco/tls/privkey.pem -out /etc/extdisco/tls/fullchain.pem >$log/openssl.log 2>&1 ||
-    { cat $log/openssl.log >&2; fail openssl; }
-chgrp extdisco /etc/extdisco/tls/privkey.pem
-chmod 0640 /etc/extdisco/tls/privkey.pem
+put_pair /etc/extdisco/tls/fullchain.pem /etc/extdisco/tls/privkey.pem extdisco
 echo 'correct horse' | extdiscoctl adduser alice@example.org >$log/ctl.log 2>&1 ||
     { cat $log/ctl.log >&2; fail "extdiscoctl adduser"; }
 expect "extdisco:extdisco" stat -c '%U:%G' /var/lib/extdisco/accounts.sqlite
 expect "$cfg: OK (4 services, 0 component links, standalone server)" as_unit /usr/sbin/extdiscod -n
 start_daemon $log/standalone.log
 wait_log $log/standalone.log "started with $cfg \(4 services\)"
-client=(extdisco --jid alice@example.org --server 127.0.0.1:5222
-        --ca-file /etc/extdisco/tls/fullchain.pem --json)
 out=$(echo 'correct horse' | "${client[@]}" services 2>$log/client.log) ||
     { cat $log/client.log >&2; fail "extdisco services against the installed daemon"; }
 [ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services: $out"
@@ -226,8 +306,9 @@ out=$(echo 'correct horse' | "${client[@]}" ip 2>$log/client.log) ||
 out=$(echo 'correct horse' | "${client[@]/5222/5223}" --direct-tls ip 2>$log/client.log) ||
     { cat $log/client.log >&2; fail "extdisco --direct-tls ip"; }
 [ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco --direct-tls ip: $out"
+checked=$(check_all standalone)
 stop_daemon || fail "extdiscod (standalone) did not exit 0 on SIGTERM"
-ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services, TURN credentials signed with turn.secret, and its address over STARTTLS (5222) and direct TLS (5223)"
+ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services (TURN credentials signed with turn.secret) and its address over STARTTLS (5222) and direct TLS (5223); extdisco check with coturn: $checked"
 cp /tmp/default.yml $cfg
 rm -rf /etc/extdisco/tls
 
@@ -241,46 +322,27 @@ if [ -f $pex ]; then cp $pex /etc/prosody/prosody.cfg.lua; else zcat $pex.gz >/e
 sed -i "s|^\(\s*component_secret = \).*|\1\"$(cat /etc/extdisco/component.secret)\"|" /etc/prosody/prosody.cfg.lua
 grep -qF "component_secret = \"$(cat /etc/extdisco/component.secret)\"" /etc/prosody/prosody.cfg.lua ||
     fail "component_secret not set in prosody.cfg.lua"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=example.org -addext subjectAltName=DNS:example.org \
-    -keyout /etc/prosody/certs/example.org.key -out /etc/prosody/certs/example.org.crt >$log/openssl.log 2>&1 ||
-    { cat $log/openssl.log >&2; fail openssl; }
-chgrp prosody /etc/prosody/certs/example.org.key
-chmod 0640 /etc/prosody/certs/example.org.key
+put_pair /etc/prosody/certs/example.org.crt /etc/prosody/certs/example.org.key prosody
 install -d -o prosody -g prosody /run/prosody /var/log/prosody /var/lib/prosody
 rm -rf /var/lib/prosody/example%2eorg /var/lib/prosody/extdisco%2eexample%2eorg  # a fresh host
 prosodyctl register alice example.org 'correct horse' >$log/prosodyctl.log 2>&1 ||
     { cat $log/prosodyctl.log >&2; fail "prosodyctl register"; }
-ppid=
-stop_prosody() {
-    [ -n "$ppid" ] || return 0
-    kill -TERM "$ppid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$ppid" 2>/dev/null || true
-    wait "$ppid" 2>/dev/null || true
-    ppid=
-}
-trap 'stop_daemon || true; stop_prosody' EXIT
 # as Debian's prosody.service runs it (User=prosody)
 (cd /; exec setpriv --reuid=prosody --regid=prosody --init-groups prosody -F) >$log/prosody.out 2>&1 &
 ppid=$!
-for ((i = 0; i < 200; i++)); do
-    [ -n "$(ss -Hltn 'sport = :5347')" ] && [ -n "$(ss -Hltn 'sport = :5222')" ] && break
-    kill -0 "$ppid" 2>/dev/null || { cat $log/prosody.out /var/log/prosody/prosody.* >&2; fail "prosody exited"; }
-    sleep 0.1
-done
-[ "$i" -lt 200 ] || { cat /var/log/prosody/prosody.* >&2; fail "prosody does not listen on 5222 and 5347"; }
+wait_listen "$ppid" tcp:5222 tcp:5347 ||
+    { cat $log/prosody.out /var/log/prosody/prosody.* >&2; fail "prosody does not listen on 5222 and 5347"; }
 start_daemon $log/prosody-link.log
 wait_log $log/prosody-link.log "delegates urn:xmpp:extdisco:2 to us"
-out=$(echo 'correct horse' | extdisco --jid alice@example.org --server 127.0.0.1:5222 \
-      --ca-file /etc/prosody/certs/example.org.crt --json services 2>$log/client.log) ||
+out=$(echo 'correct horse' | "${client[@]}" services 2>$log/client.log) ||
     { cat $log/client.log $log/prosody-link.log >&2; fail "extdisco services through Prosody"; }
 [ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services through Prosody: $out"
 coturn_accepts "$out" || fail "TURN credentials through Prosody not signed with turn.secret: $out"
+checked=$(check_all "beside Prosody")
 stop_daemon || fail "extdiscod (component) did not exit 0 on SIGTERM"
-stop_prosody
-ok "component mode (README Deploying): Prosody with examples/prosody and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation, TURN credentials signed with turn.secret"
+stop_bg ppid
+stop_bg cpid
+ok "component mode (README Deploying): Prosody with examples/prosody and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation (TURN credentials signed with turn.secret); extdisco check with coturn: $checked"
 
 # --- the unit's SystemCallFilter allows every system call extdiscod made
 # above (-n, the default, standalone, beside Prosody; from its execve on).

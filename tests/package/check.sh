@@ -64,7 +64,9 @@ rm -f "$r"/tmp/debs/*-dbgsym_*.deb
 cp "$here/in_root.sh" "$r/tmp/in_root.sh"
 
 rc=0
-chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+# bounded: every wait in there is, and this is the backstop (TERM runs its
+# EXIT trap, which stops what it started)
+timeout -k 30 600 chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root LANG=C.UTF-8 TERM=dumb bash /tmp/in_root.sh /tmp/debs || rc=$?
 # the namespace and its mounts go with this process
 exit $rc

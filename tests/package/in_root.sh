@@ -147,12 +147,15 @@ ok "libextdisco-dev: pkg-config extdisco-client builds a program, it runs on lib
 dpid='' tpid=''
 stop_daemon() {
     [ -n "$tpid" ] || return 0
-    [ -z "$dpid" ] || kill -TERM "$dpid" 2>/dev/null || true
     local i rc=0
+    [ -z "$dpid" ] || kill -TERM "$dpid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$tpid" 2>/dev/null; then
-        [ -z "$dpid" ] || kill -KILL "$dpid" 2>/dev/null || true
-        wait "$tpid" || true
+        # not gone in 10 s: kill it (or, not identified, strace's children)
+        if [ -n "$dpid" ]; then kill -KILL "$dpid" 2>/dev/null || true; else pkill -KILL -P "$tpid" || true; fi
+        for ((i = 0; i < 50; i++)); do kill -0 "$tpid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$tpid" 2>/dev/null || true
+        wait "$tpid" 2>/dev/null || true
         dpid='' tpid=''
         return 1
     fi
@@ -162,18 +165,25 @@ stop_daemon() {
 }
 trap 'stop_daemon || true' EXIT
 start_daemon() {  # LOG
-    local i st
+    local i p st
     st=$(mktemp $log/strace.XXXXXX)
     (umask 0077; cd /; exec strace -f -qq -o "$st" setpriv --reuid=extdisco \
         --regid=extdisco --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
         /usr/sbin/extdiscod -c $cfg) >"$1" 2>&1 &
     tpid=$! dpid=''
-    for ((i = 0; i < 100; i++)); do
-        dpid=$(pgrep -P "$tpid" || true)
-        [ -z "$dpid" ] || return 0
+    # the daemon is the child of strace that runs /usr/sbin/extdiscod (strace
+    # forks short-lived children of its own at start)
+    for ((i = 0; i < 200; i++)); do
+        for p in $(pgrep -P "$tpid" || true); do
+            if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = /usr/sbin/extdiscod ]; then
+                dpid=$p
+                return 0
+            fi
+        done
+        kill -0 "$tpid" 2>/dev/null || { cat "$1" >&2; fail "extdiscod exited at once"; }
         sleep 0.1
     done
-    fail "extdiscod did not start under strace: $(cat "$1")"
+    fail "extdiscod did not start within 20 s: $(cat "$1")"
 }
 wait_log() {  # LOG PATTERN
     local i

@@ -29,11 +29,17 @@ if [ -z "${EXTDISCO_PKG_NS:-}" ]; then
     debdir=$(cd "$debdir" 2>/dev/null && pwd) || fail "no $debdir: run scripts/package.sh (make package) first"
     [ "$(id -u)" -eq 0 ] || fail "must run as root (mount and network namespaces, dpkg in the scratch root)"
     ls "$debdir"/extdiscod_*.deb >/dev/null 2>&1 || fail "no extdiscod_*.deb in $debdir"
-    EXTDISCO_PKG_NS=1 exec unshare --mount --net --propagation private bash "$0" "$debdir"
+    # the mount point of the scratch root (empty again once the namespace,
+    # which holds its mounts, is gone)
+    top=$(mktemp -d "${TMPDIR:-/tmp}/extdisco-pkgroot.XXXXXX")
+    rc=0
+    EXTDISCO_PKG_NS=1 unshare --mount --net --propagation private bash "$0" "$debdir" "$top" || rc=$?
+    rmdir "$top" || true
+    exit $rc
 fi
 
 # --- in the private namespaces
-debdir=$1
+debdir=$1 top=$2
 for t in chroot mount ip systemd-analyze; do
     command -v "$t" >/dev/null || fail "$t missing (bash scripts/deps.sh installs it)"
 done
@@ -44,7 +50,6 @@ for d in /usr /etc /var /var/lib; do
     [ "$(findmnt -n -o TARGET --target "$d")" = / ] ||
         fail "$d is a separate mount: the scratch root (an overlay of /) would miss it"
 done
-top=$(mktemp -d "${TMPDIR:-/tmp}/extdisco-pkgroot.XXXXXX")
 mount -t tmpfs -o mode=0700 tmpfs "$top"
 mkdir "$top/upper" "$top/work" "$top/root"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$top/upper,workdir=$top/work" "$top/root"

@@ -13,7 +13,8 @@
 # package through pkg-config, the daemon started as the unit starts it
 # (user extdisco, no capabilities, no new privileges): on the default
 # configuration alone, in standalone mode and in component mode beside
-# Debian's Prosody, both set up as the README's "Deploying" says with
+# Debian's Prosody and beside its ejabberd, set up as the README's
+# "Deploying" says with
 # Debian's coturn as the TURN server, the installed client asking it
 # (services, ip, and `extdisco check`: real STUN/TURN exchanges with coturn
 # on the credentials minted from the generated turn.secret), every system

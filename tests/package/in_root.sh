@@ -351,8 +351,61 @@ coturn_accepts "$out" || fail "TURN credentials through Prosody not signed with 
 checked=$(check_all "beside Prosody")
 stop_daemon || fail "extdiscod (component) did not exit 0 on SIGTERM"
 stop_bg ppid
-stop_bg cpid
 ok "component mode (README Deploying): Prosody with examples/prosody and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation (TURN credentials signed with turn.secret); extdisco check with coturn: $checked"
+
+# component mode with ejabberd, as README "Deploying" says: Debian's
+# ejabberd with examples/ejabberd/ejabberd.yml, the service password the
+# content of /etc/extdisco/component.secret, the certificate in certfiles;
+# epmd and ejabberd run as Debian's epmd.service and ejabberd.service run
+# them (User=epmd, User=ejabberd with ejabberdctl foreground); extdiscod
+# again on the unchanged default configuration
+[ -x /usr/sbin/ejabberdctl ] || fail "ejabberd is not installed (bash scripts/deps.sh installs it)"
+eex=/usr/share/doc/extdiscod/examples/ejabberd/ejabberd.yml
+if [ -f $eex ]; then cp $eex /etc/ejabberd/ejabberd.yml; else zcat $eex.gz >/etc/ejabberd/ejabberd.yml; fi
+sed -i -e "s|password: \"CHANGE-ME[^\"]*\"|password: \"$(cat /etc/extdisco/component.secret)\"|" \
+    -e 's|^# certfiles:|certfiles:|' -e 's|^#   - /etc/ejabberd/example.org.pem|  - /etc/ejabberd/example.org.pem|' \
+    /etc/ejabberd/ejabberd.yml
+grep -qF "password: \"$(cat /etc/extdisco/component.secret)\"" /etc/ejabberd/ejabberd.yml ||
+    fail "the service password not set in ejabberd.yml"
+grep -qx '  - /etc/ejabberd/example.org.pem' /etc/ejabberd/ejabberd.yml || fail "certfiles not set in ejabberd.yml"
+cat /tmp/cert.pem /tmp/key.pem >/etc/ejabberd/example.org.pem
+chgrp ejabberd /etc/ejabberd/example.org.pem
+chmod 0640 /etc/ejabberd/example.org.pem
+install -d -o ejabberd -g ejabberd /run/ejabberd /var/log/ejabberd
+as_ejabberd() { (cd /; exec setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME=/var/lib/ejabberd "$@"); }
+epid='' ejpid=''
+stop_ejabberd() {
+    [ -n "$ejpid" ] || return 0
+    local i
+    timeout 60 setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME=/var/lib/ejabberd \
+        ejabberdctl stop >/dev/null 2>&1 || true
+    for ((i = 0; i < 300; i++)); do kill -0 "$ejpid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$ejpid" 2>/dev/null; then pkill -KILL -P "$ejpid" || true; fi
+    stop_bg ejpid
+}
+trap 'stop_daemon || true; stop_ejabberd; stop_bg epid; stop_bg ppid; stop_bg cpid' EXIT
+(cd /; exec setpriv --reuid=epmd --regid=epmd --init-groups epmd -address 127.0.0.1) >$log/epmd.out 2>&1 &
+epid=$!
+wait_listen "$epid" tcp:4369 || { cat $log/epmd.out >&2; fail "epmd does not listen on 4369"; }
+as_ejabberd ejabberdctl foreground >$log/ejabberd.out 2>&1 &
+ejpid=$!
+# ejabberd takes a while (Erlang, Mnesia): 60 s at most
+for ((i = 0; i < 3; i++)); do wait_listen "$ejpid" tcp:5222 tcp:5347 && break; done
+[ "$i" -lt 3 ] || { tail -n 40 $log/ejabberd.out /var/log/ejabberd/ejabberd.log >&2; fail "ejabberd does not listen on 5222 and 5347"; }
+out=$(timeout 60 setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME=/var/lib/ejabberd \
+      ejabberdctl register alice example.org 'correct horse' 2>&1) || fail "ejabberdctl register: $out"
+start_daemon $log/ejabberd-link.log
+wait_log $log/ejabberd-link.log "delegates urn:xmpp:extdisco:2 to us"
+out=$(echo 'correct horse' | "${client[@]}" services 2>$log/client.log) ||
+    { cat $log/client.log $log/ejabberd-link.log >&2; fail "extdisco services through ejabberd"; }
+[ "$(jq '.services | length' <<<"$out")" = 4 ] || fail "extdisco services through ejabberd: $out"
+coturn_accepts "$out" || fail "TURN credentials through ejabberd not signed with turn.secret: $out"
+checked=$(check_all "beside ejabberd")
+stop_daemon || fail "extdiscod (component, ejabberd) did not exit 0 on SIGTERM"
+stop_ejabberd
+stop_bg epid
+ok "component mode (README Deploying): ejabberd with examples/ejabberd and the generated component.secret, extdiscod on the unchanged default config as user extdisco; alice@example.org gets the 4 default services through delegation (TURN credentials signed with turn.secret); extdisco check with coturn: $checked"
+stop_bg cpid
 
 # --- the unit's SystemCallFilter allows every system call extdiscod made
 # above (-n, the default, standalone, beside Prosody; from its execve on).

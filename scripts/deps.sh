@@ -14,6 +14,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl
   libclang-rt-14-dev
+  debhelper lintian systemd iproute2 man-db strace
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -130,8 +130,8 @@ static void count_minted(const edd_server *s, const ed_xep0215_outcome *out)
     size_t n = out->nminted < ED_XEP0215_MAX_MINTED ? out->nminted : ED_XEP0215_MAX_MINTED;
     for (size_t i = 0; i < n; i++) {
         int k = edd_registry_rest_index(s->reg, out->minted[i]);
-        if (k >= 0 && (unsigned)k < s->cfg->nturn_secrets)
-            edd_m_minted_add(s->cfg->turn_secrets[k].name, s->cfg->turn_secrets[k].algorithm, 1);
+        if (k >= 0 && k < EDD_M_MAX_SECRET_SETS)
+            edd_metrics_g.minted_now[k]++; /* named at the next fold */
     }
 }
 

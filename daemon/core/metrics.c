@@ -2,6 +2,7 @@
  * credential table and the service-health provider hook.  See metrics.h. */
 #include <string.h>
 
+#include "config/config.h"
 #include "core/metrics.h"
 
 edd_metrics edd_metrics_g;
@@ -75,6 +76,14 @@ void edd_m_minted_add(const char *name, ed_hmac_alg alg, uint64_t n)
         t[i].alg = alg;
     }
     t[i].n += n; /* i == EDD_M_MAX_SECRET_SETS: "other" */
+}
+
+void edd_m_minted_fold(const edd_cfg_turn_secret *tsets, unsigned ntsets)
+{
+    for (unsigned k = 0; k < ntsets && k < EDD_M_MAX_SECRET_SETS; k++) {
+        edd_m_minted_add(tsets[k].name, tsets[k].algorithm, edd_metrics_g.minted_now[k]);
+        edd_metrics_g.minted_now[k] = 0;
+    }
 }
 
 static edd_health_foreach_fn health_fn;

@@ -87,6 +87,10 @@ typedef struct edd_metrics {
     uint64_t requests[EDD_MP_N][EDD_MO_N];
     edd_histogram duration[EDD_MP_N];
     edd_m_minted minted[EDD_M_MAX_SECRET_SETS + 1]; /* last: "other" */
+    /* mints since the running configuration was loaded, by its
+     * turn_secrets index (the hot path: one add); folded into minted[] by
+     * name when the configuration is replaced or /metrics is read */
+    uint64_t minted_now[EDD_M_MAX_SECRET_SETS];
     uint64_t pushes;                   /* push stanzas sent */
     uint64_t push_changes[EDD_MPA_N];  /* services in them, by action */
     uint64_t logins_ok, logins_failed; /* c2s SASL */
@@ -123,6 +127,13 @@ edd_m_outcome edd_m_outcome_of(const char *condition);
  * algorithm alg (the name is copied into the table on first use; n = 0
  * only makes sure the row exists). */
 void edd_m_minted_add(const char *name, ed_hmac_alg alg, uint64_t n);
+
+/* Move minted_now[] into minted[] under the names and algorithms of the
+ * configuration they were counted with (ntsets entries of tsets; index k
+ * is turn_secrets[k]), then zero it.  At reload (with the old
+ * configuration) and before /metrics is written. */
+struct edd_cfg_turn_secret;
+void edd_m_minted_fold(const struct edd_cfg_turn_secret *tsets, unsigned ntsets);
 
 /* --- service health (the health-check role) ----------------------------- */
 

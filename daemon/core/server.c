@@ -79,6 +79,8 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
     edd_metrics_g.config_loaded = real_now();
     edd_config *old_cfg = s->cfg;
     edd_registry *old_reg = s->reg;
+    /* credentials counted by turn_secrets index: named by the old file */
+    edd_m_minted_fold(old_cfg->turn_secrets, old_cfg->nturn_secrets);
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);

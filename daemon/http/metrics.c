@@ -81,8 +81,10 @@ static void requests(struct evbuffer *b)
 
 static void minted(struct evbuffer *b, const edd_server *s)
 {
-    for (unsigned i = 0; i < s->cfg->nturn_secrets; i++) /* rows from the start */
+    /* rows from the start (n = 0), and the mints counted by index */
+    for (unsigned i = 0; i < s->cfg->nturn_secrets; i++)
         edd_m_minted_add(s->cfg->turn_secrets[i].name, s->cfg->turn_secrets[i].algorithm, 0);
+    edd_m_minted_fold(s->cfg->turn_secrets, s->cfg->nturn_secrets);
     family(b, "extdisco_credentials_minted_total", "counter",
            "TURN REST credentials minted into replies, by turn_secrets entry and HMAC algorithm.");
     const edd_m_minted *t = edd_metrics_g.minted;

@@ -3,7 +3,8 @@
  * under its protocol and outcome (result or the error condition), with one
  * handling-time sample; TURN REST credentials are counted per turn_secrets
  * entry and algorithm (one mint per reply, whatever the number of services
- * sharing the signer); nothing is counted while the metrics are off; the
+ * sharing the signer; by index on the hot path, named at a reload or a
+ * fold); nothing is counted while the metrics are off; the
  * health provider hook walks the provider's rows. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "core/metrics.h"
 #include "core/server.h"
 
@@ -169,9 +171,19 @@ static void test_counts_by_protocol_and_outcome(void **state)
     assert_int_equal(samples, 14);
     assert_int_equal(m->duration[EDD_MP_SERVICES].count, 3);
     /* two services results (turn/udp and turn/tcp share one mint each) and
-     * one credentials result */
+     * one credentials result, counted by turn_secrets index; a reload names
+     * them with the configuration they were counted under */
+    assert_int_equal(m->minted_now[0], 3);
+    assert_int_equal(minted("dev"), 0);
+    char err[256];
+    assert_true(edd_server_reload(s, err, sizeof err));
+    assert_int_equal(m->minted_now[0], 0);
     assert_int_equal(minted("dev"), 3);
     assert_int_equal(m->minted[0].alg, ED_HMAC_SHA256);
+    assert_int_equal(m->reloads_ok, 1);
+    ask(s, "<iq type='get' id='15'><services xmlns='" NS2 "'/></iq>", false, "result");
+    edd_m_minted_fold(s->cfg->turn_secrets, s->cfg->nturn_secrets);
+    assert_int_equal(minted("dev"), 4);
 }
 
 static void test_off_counts_nothing(void **state)
@@ -182,7 +194,7 @@ static void test_off_counts_nothing(void **state)
     ask(s, "<iq type='get' id='1'><services xmlns='" NS2 "'/></iq>", false, "result");
     ask(s, "<iq type='get' id='2'><credentials xmlns='" NS2 "'/></iq>", false, "error");
     assert_int_equal(total(), 0);
-    assert_int_equal(minted("dev"), 0);
+    assert_int_equal(edd_metrics_g.minted_now[0], 0);
 }
 
 static void test_outcome_names(void **state)

@@ -576,6 +576,7 @@ void edd_c2s_info_get(const edd_c2s *c, edd_c2s_info *out)
     for (size_t i = 0; i < c->nlst; i++)
         if (c->lst[i] && c->lst[i]->ev)
             out->listeners++;
+    out->throttled = edd_throttle_locked(c->throttle, c->srv->clock());
     for (const edd_session *s = c->sessions; s; s = s->next) {
         if (edd_session_closed(s) || !s->t)
             continue;

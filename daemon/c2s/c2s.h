@@ -31,6 +31,7 @@ typedef struct edd_c2s_info {
     size_t configured;     /* configured (c2s.listen) */
     size_t plain, tls;     /* open connections without / with TLS */
     size_t bound;          /* of them: resource bound (logged in) */
+    size_t throttled;      /* client addresses locked out of logins now */
 } edd_c2s_info;
 /* Fill out from c (a walk over the connections: for /metrics, not for a
  * hot path). */

@@ -139,6 +139,9 @@ static void c2s(struct evbuffer *b, const edd_server *s)
     family(b, "extdisco_c2s_logins_throttled_total", "counter",
            "Login attempts refused because the client address is throttled after failures.");
     evbuffer_add_printf(b, "extdisco_c2s_logins_throttled_total %" PRIu64 "\n", m->logins_throttled);
+    family(b, "extdisco_c2s_throttled_addresses", "gauge",
+           "Client addresses locked out of logins now after failed attempts.");
+    evbuffer_add_printf(b, "extdisco_c2s_throttled_addresses %zu\n", ci.throttled);
 }
 
 typedef struct link_ctx {

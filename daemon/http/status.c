@@ -192,13 +192,14 @@ void edd_http_status(struct evhttp_request *req, edd_server *s, void *ud)
     if (s->cfg->c2s) {
         edd_c2s_info ci;
         edd_c2s_info_get(s->c2s, &ci);
-        c2s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        c2s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                         "listeners_open", (json_int_t)ci.listeners,
                         "listeners_configured", (json_int_t)ci.configured,
                         "connections", (json_int_t)(ci.plain + ci.tls),
                         "connections_tls", (json_int_t)ci.tls, "sessions_bound", (json_int_t)ci.bound,
                         "logins_ok", (json_int_t)m->logins_ok,
-                        "logins_failed", (json_int_t)m->logins_failed);
+                        "logins_failed", (json_int_t)m->logins_failed,
+                        "throttled_addresses", (json_int_t)ci.throttled);
     }
     size_t online = 0, requesters = s->pushes ? edd_pushes_count(s->pushes, &online) : 0;
     json_t *root = json_pack(

@@ -76,7 +76,8 @@ instructions() {
             { echo "metrics_ab: no /health with metrics on" >&2; return 1; }
     fi
     "$LOADGEN" -p "$port" -d localhost -u bench -w bench -U "$CONNS" -c "$CONNS" -r "$reqs" \
-        -f 1 -k "$kind" --mech SCRAM-SHA-256 --timeout 300 >"$dir/lg.out" 2>&1 ||
+        -f 1 -k "$kind" --mech SCRAM-SHA-256 --turn-host turn.example.net --turn-port 3478 \
+        --timeout 300 >"$dir/lg.out" 2>&1 ||
         { cat "$dir/lg.out" >&2; return 1; }
     if [ "$mode" = on ]; then # the requests were counted
         curl -sf --max-time 20 "http://127.0.0.1:$hport/metrics" >"$dir/metrics.txt"

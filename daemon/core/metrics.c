@@ -13,6 +13,12 @@ const uint64_t edd_m_duration_bounds_ns[EDD_M_DURATION_BOUNDS] = {
     1000000, 2500000, 5000000, 10000000, 25000000, 100000000,
 };
 
+/* 1 ms .. 5 s: a STUN/TURN exchange over the network. */
+const uint64_t edd_m_check_bounds_ns[EDD_M_DURATION_BOUNDS] = {
+    1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+    100000000, 250000000, 500000000, 1000000000, 2500000000u, 5000000000u,
+};
+
 static const char *const proto_names[EDD_MP_N] = {
     [EDD_MP_SERVICES] = "services", [EDD_MP_CREDENTIALS] = "credentials",
     [EDD_MP_SIC] = "sic",           [EDD_MP_DISCO] = "disco",

@@ -51,10 +51,13 @@ typedef enum edd_m_outcome {
     EDD_MO_N
 } edd_m_outcome;
 
-/* Request handling time histogram: upper bounds in nanoseconds (the
- * exposition writes seconds); one more bucket for +Inf. */
+/* Histograms of durations: EDD_M_DURATION_BOUNDS upper bounds in
+ * nanoseconds (the exposition writes seconds) and one more bucket for +Inf.
+ * Request handling times use edd_m_duration_bounds_ns (10 us .. 100 ms),
+ * health checks edd_m_check_bounds_ns (1 ms .. 5 s). */
 #define EDD_M_DURATION_BOUNDS 12
 extern const uint64_t edd_m_duration_bounds_ns[EDD_M_DURATION_BOUNDS];
+extern const uint64_t edd_m_check_bounds_ns[EDD_M_DURATION_BOUNDS];
 
 typedef struct edd_histogram {
     uint64_t bucket[EDD_M_DURATION_BOUNDS + 1]; /* not cumulative; last: +Inf */
@@ -62,14 +65,26 @@ typedef struct edd_histogram {
     uint64_t count;
 } edd_histogram;
 
-static inline void edd_histogram_add(edd_histogram *h, uint64_t ns)
+static inline void edd_histogram_observe(edd_histogram *h, const uint64_t *bounds, uint64_t ns)
 {
     unsigned i = 0;
-    while (i < EDD_M_DURATION_BOUNDS && ns > edd_m_duration_bounds_ns[i])
+    while (i < EDD_M_DURATION_BOUNDS && ns > bounds[i])
         i++;
     h->bucket[i]++;
     h->sum_ns += ns;
     h->count++;
+}
+
+/* A request's handling time. */
+static inline void edd_histogram_add(edd_histogram *h, uint64_t ns)
+{
+    edd_histogram_observe(h, edd_m_duration_bounds_ns, ns);
+}
+
+/* A health check's duration (the histogram of an edd_health_row). */
+static inline void edd_histogram_add_check(edd_histogram *h, uint64_t ns)
+{
+    edd_histogram_observe(h, edd_m_check_bounds_ns, ns);
 }
 
 /* TURN REST credentials minted, per turn_secrets name and algorithm. */
@@ -147,7 +162,9 @@ typedef struct edd_health_row {
     const char *transport; /* "udp", "tcp", or NULL */
     int up;                /* 1 up, 0 down, -1 not checked yet */
     uint64_t state_changes;
-    const edd_histogram *check_duration; /* NULL when none */
+    const edd_histogram *check_duration; /* filled with
+                                          * edd_histogram_add_check(); NULL
+                                          * when none */
     double last_check;     /* Unix time of the last check, 0: none */
 } edd_health_row;
 

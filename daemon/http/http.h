@@ -66,6 +66,10 @@ void edd_http_send(struct evhttp_request *req, int code, const char *reason,
 /* Open HTTP connections (for /metrics). */
 size_t edd_http_connections(const edd_http *h);
 
+/* The whole /metrics exposition appended to b (http/metrics.c). */
+struct evbuffer;
+void edd_http_metrics_write(struct evbuffer *b, const edd_server *s);
+
 /* Built-in routes (http/metrics.c, http/status.c). */
 void edd_http_metrics(struct evhttp_request *req, edd_server *s, void *ud);
 void edd_http_health(struct evhttp_request *req, edd_server *s, void *ud);

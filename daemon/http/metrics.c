@@ -46,13 +46,13 @@ static void family(struct evbuffer *b, const char *name, const char *type, const
 }
 
 static void histogram(struct evbuffer *b, const char *name, const char *labels,
-                      const edd_histogram *h)
+                      const edd_histogram *h, const uint64_t *bounds)
 {
     uint64_t cum = 0;
     for (unsigned i = 0; i < EDD_M_DURATION_BOUNDS; i++) {
         cum += h->bucket[i];
         evbuffer_add_printf(b, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, labels,
-                            *labels ? "," : "", (double)edd_m_duration_bounds_ns[i] / 1e9, cum);
+                            *labels ? "," : "", (double)bounds[i] / 1e9, cum);
     }
     cum += h->bucket[EDD_M_DURATION_BOUNDS];
     evbuffer_add_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels,
@@ -75,7 +75,8 @@ static void requests(struct evbuffer *b)
     for (unsigned p = 0; p < EDD_MP_N; p++) {
         char l[64];
         snprintf(l, sizeof l, "protocol=\"%s\"", edd_m_proto_name(p));
-        histogram(b, "extdisco_request_duration_seconds", l, &m->duration[p]);
+        histogram(b, "extdisco_request_duration_seconds", l, &m->duration[p],
+                  edd_m_duration_bounds_ns);
     }
 }
 
@@ -247,7 +248,8 @@ static void health_row(void *ud, const edd_health_row *r)
         evbuffer_add(l, "", 1); /* NUL-terminated for pullup */
         /* health_labels writes "{...\"": drop the brace for histogram() */
         const char *txt = (const char *)evbuffer_pullup(l, -1);
-        histogram(c->b, "extdisco_service_check_duration_seconds", txt + 1, r->check_duration);
+        histogram(c->b, "extdisco_service_check_duration_seconds", txt + 1, r->check_duration,
+                  edd_m_check_bounds_ns);
         evbuffer_free(l);
     }
 }
@@ -348,14 +350,8 @@ static void process(struct evbuffer *b)
     }
 }
 
-void edd_http_metrics(struct evhttp_request *req, edd_server *s, void *ud)
+void edd_http_metrics_write(struct evbuffer *b, const edd_server *s)
 {
-    (void)ud;
-    struct evbuffer *b = evbuffer_new();
-    if (!b) {
-        edd_http_send(req, HTTP_INTERNAL, "Internal Server Error", NULL, NULL);
-        return;
-    }
     requests(b);
     minted(b, s);
     pushes(b, s);
@@ -364,6 +360,17 @@ void edd_http_metrics(struct evhttp_request *req, edd_server *s, void *ud)
     health(b);
     config_and_http(b, s);
     process(b);
+}
+
+void edd_http_metrics(struct evhttp_request *req, edd_server *s, void *ud)
+{
+    (void)ud;
+    struct evbuffer *b = evbuffer_new();
+    if (!b) {
+        edd_http_send(req, HTTP_INTERNAL, "Internal Server Error", NULL, NULL);
+        return;
+    }
+    edd_http_metrics_write(b, s);
     edd_http_send(req, HTTP_OK, "OK", "text/plain; version=0.0.4; charset=utf-8", b);
     evbuffer_free(b);
 }

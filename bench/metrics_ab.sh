@@ -11,7 +11,12 @@
 # the difference.  A release build is expected (meson setup build-rel
 # --buildtype=release).
 #
+# Each pair (off, on) is measured BENCH_REPEAT times, alternating; the
+# medians are compared (heap layout moves string and buffer addresses a
+# little between configurations, which moves the count by ~100-200).
+#
 # Environment: BENCH_KINDS="services" BENCH_CONNS=8 BENCH_R1=200 BENCH_R2=1200
+#              BENCH_REPEAT=3
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$here/build-rel}" && pwd)
@@ -22,6 +27,7 @@ KINDS=${BENCH_KINDS:-services}
 CONNS=${BENCH_CONNS:-8}
 R1=${BENCH_R1:-200}
 R2=${BENCH_R2:-1200}
+REPEAT=${BENCH_REPEAT:-3}
 EXTDISCOD=$build/daemon/extdiscod
 CTL=$build/daemon/extdiscoctl
 LOADGEN=$build/bench/loadgen
@@ -88,19 +94,23 @@ instructions() {
     awk '/^summary:/ { print $2 }' "$dir/cg.out"
 }
 
-printf '%-12s %-4s %14s %14s %12s\n' kind mode "Ir($R1)" "Ir($R2)" "Ir/request"
+printf '%-12s %-4s %3s %14s %14s %12s\n' kind mode run "Ir($R1)" "Ir($R2)" "Ir/request"
 declare -A PER
 for kind in $KINDS; do
-    for mode in off on; do
-        a=$(instructions "$mode" "$kind" "$R1")
-        b=$(instructions "$mode" "$kind" "$R2")
-        PER[$kind.$mode]=$(awk -v a="$a" -v b="$b" -v n=$((CONNS * (R2 - R1))) 'BEGIN { printf "%.0f", (b - a) / n }')
-        printf '%-12s %-4s %14s %14s %12s\n' "$kind" "$mode" "$a" "$b" "${PER[$kind.$mode]}"
+    for ((rep = 1; rep <= REPEAT; rep++)); do
+        for mode in off on; do # alternating, so that drift hits both
+            a=$(instructions "$mode" "$kind" "$R1")
+            b=$(instructions "$mode" "$kind" "$R2")
+            v=$(awk -v a="$a" -v b="$b" -v n=$((CONNS * (R2 - R1))) 'BEGIN { printf "%.0f", (b - a) / n }')
+            PER[$kind.$mode]="${PER[$kind.$mode]:-} $v"
+            printf '%-12s %-4s %3d %14s %14s %12s\n' "$kind" "$mode" "$rep" "$a" "$b" "$v"
+        done
     done
 done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 for kind in $KINDS; do
-    off=${PER[$kind.off]} on=${PER[$kind.on]}
-    awk -v k="$kind" -v a="$off" -v b="$on" \
-        'BEGIN { printf "%-12s metrics on - off: %+d instructions per request (%+.2f %%)\n", k, b - a, (b - a) * 100 / a }'
+    off=$(median <<<"${PER[$kind.off]}") on=$(median <<<"${PER[$kind.on]}")
+    awk -v k="$kind" -v a="$off" -v b="$on" -v ra="${PER[$kind.off]}" -v rb="${PER[$kind.on]}" \
+        'BEGIN { printf "%-12s medians off %d, on %d: %+d instructions per request (%+.2f %%)  [off:%s; on:%s]\n", k, a, b, b - a, (b - a) * 100 / a, ra, rb }'
 done

@@ -18,6 +18,9 @@
 #     and the connection closed; a slowloris client is cut at http.timeout;
 #     during an HTTP flood slixmpp's requests are all answered, quickly;
 #   - no secret, password or JID in /metrics or /status;
+#   - a refused reload is counted and makes the example alert
+#     ExtdiscoReloadFailed pending in Prometheus; the good file again counts
+#     as a successful reload;
 #   - extdiscoctl status prints the tables.
 #
 #   tests/interop/metrics_prometheus.sh BUILD_DIR
@@ -330,6 +333,36 @@ if il_wait_for 15 q_is 'extdisco_component_link_reconnects_total{job="extdisco"}
     il_pass "Prometheus: extdisco_component_link_reconnects_total 1"
 else
     il_fail "reconnects: $(q 'extdisco_component_link_reconnects_total{job="extdisco"}')"
+fi
+
+# --- a refused reload: the counters, and the example alert in Prometheus ----
+metric() { curl -s --max-time 5 "${AUTH[@]}" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+cp "$T/extdiscod.yml" "$T/extdiscod.yml.good"
+printf 'services: [not, a, list, of, maps]\n' >>"$T/extdiscod.yml"
+kill -HUP "$ED_PID"
+reload_failed() { [ "$(metric 'extdisco_config_reloads_total{result="failed"}')" = 1 ]; }
+if il_wait_for 10 reload_failed && [ "$(metric extdisco_config_last_reload_successful)" = 0 ]; then
+    il_pass "a refused reload: reloads_total{result=failed} 1, last_reload_successful 0"
+else
+    il_fail "refused reload not counted: $(curl -s "${AUTH[@]}" "$URL/metrics" | grep extdisco_config)"
+fi
+alert_pending() {
+    curl -s --max-time 5 "$PROM/api/v1/query" --data-urlencode 'query=ALERTS{alertname="ExtdiscoReloadFailed"}' |
+        jq -e '.data.result | length == 1' >/dev/null
+}
+if il_wait_for 20 alert_pending; then
+    il_pass "Prometheus evaluates examples/prometheus/alerts.yml: ExtdiscoReloadFailed pending"
+else
+    il_fail "ExtdiscoReloadFailed not pending: $(curl -s "$PROM/api/v1/rules" | head -c 400)"
+fi
+cp "$T/extdiscod.yml.good" "$T/extdiscod.yml"
+kill -HUP "$ED_PID"
+reload_ok() { [ "$(metric 'extdisco_config_reloads_total{result="ok"}')" = 1 ]; }
+if il_wait_for 10 reload_ok && [ "$(metric extdisco_config_last_reload_successful)" = 1 ] &&
+   [ "$(code "${AUTH[@]}" "$URL/metrics")" = 200 ]; then
+    il_pass "the good file again: reloads_total{result=ok} 1, last_reload_successful 1, token still accepted"
+else
+    il_fail "reload after the fix: $(curl -s "${AUTH[@]}" "$URL/metrics" | grep extdisco_config)"
 fi
 
 il_stop "$PROM_PID" 10

@@ -135,6 +135,10 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
     size_t i;
     for (i = 0; i < h->maxconns && h->conns[i].bev; i++)
         ;
+    /* Never full here: the listeners pause at the limit below, and
+     * libevent's accept loop stops as soon as its listener is disabled.
+     * (Were it full, the connection would still be served, only not cut
+     * at its deadline: evhttp's own idle timeout would end it.) */
     if (i < h->maxconns) {
         bufferevent_incref(bev);
         h->conns[i].bev = bev;
@@ -233,8 +237,8 @@ void edd_http_send(struct evhttp_request *req, int code, const char *reason,
     evhttp_send_reply(req, code, reason, body);
 }
 
-static void send_text(struct evhttp_request *req, int code, const char *reason,
-                      const char *text)
+void edd_http_send_text(struct evhttp_request *req, int code, const char *reason,
+                        const char *text)
 {
     struct evbuffer *b = evbuffer_new();
     if (b)
@@ -252,7 +256,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     const struct sockaddr *peer = evcon ? evhttp_connection_get_addr(evcon) : NULL;
     conn_answered(h, req);
     if (!cfg || !allowed(cfg, peer)) {
-        send_text(req, 403, "Forbidden", "forbidden");
+        edd_http_send_text(req, 403, "Forbidden", "forbidden");
         return;
     }
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -264,13 +268,13 @@ static void on_request(struct evhttp_request *req, void *arg)
             break;
         }
     if (!r) {
-        send_text(req, HTTP_NOTFOUND, "Not Found", "not found");
+        edd_http_send_text(req, HTTP_NOTFOUND, "Not Found", "not found");
         return;
     }
     if (!(r->flags & EDD_HTTP_PUBLIC) && !token_ok(cfg, req)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                           "Bearer realm=\"extdiscod\"");
-        send_text(req, 401, "Unauthorized", "unauthorized");
+        edd_http_send_text(req, 401, "Unauthorized", "unauthorized");
         return;
     }
     r->fn(req, h->s, r->ud);

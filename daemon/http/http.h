@@ -63,6 +63,10 @@ void edd_http_stop(edd_http *h);
 void edd_http_send(struct evhttp_request *req, int code, const char *reason,
                    const char *ctype, struct evbuffer *body);
 
+/* edd_http_send() with text and a newline as text/plain. */
+void edd_http_send_text(struct evhttp_request *req, int code, const char *reason,
+                        const char *text);
+
 /* Open HTTP connections (for /metrics). */
 size_t edd_http_connections(const edd_http *h);
 

@@ -64,22 +64,11 @@ bool edd_http_is_ready(const edd_server *s, char *why, size_t whylen)
     return true;
 }
 
-static void reply_text(struct evhttp_request *req, int code, const char *reason,
-                       const char *text)
-{
-    struct evbuffer *b = evbuffer_new();
-    if (b)
-        evbuffer_add_printf(b, "%s\n", text);
-    edd_http_send(req, code, reason, "text/plain; charset=utf-8", b);
-    if (b)
-        evbuffer_free(b);
-}
-
 void edd_http_health(struct evhttp_request *req, edd_server *s, void *ud)
 {
     (void)s;
     (void)ud;
-    reply_text(req, HTTP_OK, "OK", "ok");
+    edd_http_send_text(req, HTTP_OK, "OK", "ok");
 }
 
 void edd_http_ready(struct evhttp_request *req, edd_server *s, void *ud)
@@ -87,10 +76,10 @@ void edd_http_ready(struct evhttp_request *req, edd_server *s, void *ud)
     (void)ud;
     char why[300], text[320];
     if (edd_http_is_ready(s, why, sizeof why)) {
-        reply_text(req, HTTP_OK, "OK", "ready");
+        edd_http_send_text(req, HTTP_OK, "OK", "ready");
     } else {
         snprintf(text, sizeof text, "not ready: %s", why);
-        reply_text(req, 503, "Service Unavailable", text);
+        edd_http_send_text(req, 503, "Service Unavailable", text);
     }
 }
 

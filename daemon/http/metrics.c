@@ -216,9 +216,10 @@ typedef struct health_ctx {
     int what;
 } health_ctx;
 
+/* The labels of a health row, without the braces. */
 static void health_labels(struct evbuffer *b, const edd_health_row *r)
 {
-    ADDS(b, "{type=\"");
+    ADDS(b, "type=\"");
     label(b, r->type);
     ADDS(b, "\",host=\"");
     label(b, r->host);
@@ -233,11 +234,11 @@ static void health_row(void *ud, const edd_health_row *r)
     if (c->what == 0) {
         if (r->up < 0)
             return; /* not checked yet: no sample */
-        ADDS(c->b, "extdisco_service_up");
+        ADDS(c->b, "extdisco_service_up{");
         health_labels(c->b, r);
         evbuffer_add_printf(c->b, "} %d\n", r->up);
     } else if (c->what == 1) {
-        ADDS(c->b, "extdisco_service_state_changes_total");
+        ADDS(c->b, "extdisco_service_state_changes_total{");
         health_labels(c->b, r);
         evbuffer_add_printf(c->b, "} %" PRIu64 "\n", r->state_changes);
     } else if (r->check_duration) {
@@ -245,11 +246,11 @@ static void health_row(void *ud, const edd_health_row *r)
         if (!l)
             return;
         health_labels(l, r);
-        evbuffer_add(l, "", 1); /* NUL-terminated for pullup */
-        /* health_labels writes "{...\"": drop the brace for histogram() */
+        evbuffer_add(l, "", 1); /* NUL-terminated for histogram() */
         const char *txt = (const char *)evbuffer_pullup(l, -1);
-        histogram(c->b, "extdisco_service_check_duration_seconds", txt + 1, r->check_duration,
-                  edd_m_check_bounds_ns);
+        if (txt)
+            histogram(c->b, "extdisco_service_check_duration_seconds", txt, r->check_duration,
+                      edd_m_check_bounds_ns);
         evbuffer_free(l);
     }
 }

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ typedef struct route {
 typedef struct conn {
     struct bufferevent *bev; /* our reference; NULL: free slot */
     int64_t deadline;        /* monotonic seconds */
+    bool nodelay;            /* TCP_NODELAY set (at its first request) */
 } conn;
 
 typedef struct bound {
@@ -144,6 +146,7 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
         bufferevent_incref(bev);
         h->conns[i].bev = bev;
         h->conns[i].deadline = mono() + h->timeout;
+        h->conns[i].nodelay = false;
         h->nconns++;
     }
     if (h->nconns >= h->maxconns) {
@@ -156,15 +159,25 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
     return bev;
 }
 
-/* A request was answered on the connection of bev: its deadline restarts
- * (keep-alive idle time). */
+/* A request is being answered on its connection: the deadline restarts
+ * (keep-alive idle time).  The first time, TCP_NODELAY: evhttp writes the
+ * headers and the body separately, and Nagle would hold the body of every
+ * kept-alive answer for the client's delayed ACK (40 ms). */
 static void conn_answered(edd_http *h, struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
     struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
     for (size_t i = 0; bev && i < h->maxconns; i++)
         if (h->conns[i].bev == bev) {
-            h->conns[i].deadline = mono() + h->timeout;
+            conn *c = &h->conns[i];
+            c->deadline = mono() + h->timeout;
+            if (!c->nodelay) {
+                int one = 1;
+                evutil_socket_t fd = bufferevent_getfd(bev);
+                if (fd >= 0)
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                c->nodelay = true;
+            }
             break;
         }
 }

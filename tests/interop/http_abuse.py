@@ -10,10 +10,13 @@ and its timing is the test's.
   http_abuse.py bigheader HOST PORT BYTES
       one request with a header of BYTES bytes; prints the status line and
       whether the server closed the connection
-  http_abuse.py flood HOST PORT SECS CONNS
+  http_abuse.py flood HOST PORT SECS CONNS [IDLE]
       CONNS threads, each opening connections and sending GET /metrics
-      (no token: 401) as fast as it can for SECS, plus CONNS idle
-      connections held open; prints how many requests were answered
+      (no token: 401) as fast as it can for SECS, plus IDLE (default CONNS)
+      idle connections held open; prints how many requests were answered
+  http_abuse.py hold HOST PORT N SECS
+      opens N connections that send nothing and keeps them SECS (or until
+      the server closes them); prints how many the server closed
 """
 import json
 import socket
@@ -69,12 +72,39 @@ def bigheader(host, port, n):
     print(json.dumps({"status": line, "closed": closed}))
 
 
-def flood(host, port, secs, conns):
+def hold(host, port, n, secs):
+    socks = []
+    for _ in range(n):
+        try:
+            socks.append(socket.create_connection((host, port), timeout=2))
+        except OSError:
+            pass
+    stop = time.monotonic() + secs
+    closed = set()
+    while time.monotonic() < stop and len(closed) < len(socks):
+        for i, s in enumerate(socks):
+            if i in closed:
+                continue
+            s.settimeout(0.01)
+            try:
+                if s.recv(1) == b"":
+                    closed.add(i)
+            except socket.timeout:
+                pass
+            except OSError:
+                closed.add(i)
+        time.sleep(0.1)
+    for s in socks:
+        s.close()
+    print(json.dumps({"opened": len(socks), "closed_by_server": len(closed)}))
+
+
+def flood(host, port, secs, conns, nidle=None):
     stop = time.monotonic() + secs
     count = [0]
     lock = threading.Lock()
     idle = []
-    for _ in range(conns):
+    for _ in range(conns if nidle is None else nidle):
         try:
             idle.append(socket.create_connection((host, port), timeout=2))
         except OSError:
@@ -116,7 +146,10 @@ def main():
     elif mode == "bigheader":
         bigheader(host, port, int(sys.argv[4]))
     elif mode == "flood":
-        flood(host, port, float(sys.argv[4]), int(sys.argv[5]))
+        flood(host, port, float(sys.argv[4]), int(sys.argv[5]),
+              int(sys.argv[6]) if len(sys.argv) > 6 else None)
+    elif mode == "hold":
+        hold(host, port, int(sys.argv[4]), float(sys.argv[5]))
     else:
         sys.exit("unknown mode " + mode)
 

@@ -16,7 +16,9 @@
 #   - access: a wrong or missing token gets 401, an address outside
 #     http.allow 403 (from 127.0.0.2); an oversized header block is refused
 #     and the connection closed; a slowloris client is cut at http.timeout;
-#     during an HTTP flood slixmpp's requests are all answered, quickly;
+#     silent connections past http.max_connections pause accepting until
+#     they are cut; during an HTTP flood slixmpp's requests are all
+#     answered, quickly;
 #   - no secret, password or JID in /metrics or /status;
 #   - a refused reload is counted and makes the example alert
 #     ExtdiscoReloadFailed pending in Prometheus; the good file again counts
@@ -96,6 +98,8 @@ expect_code() { # NAME WANT CURL-ARGS...
     if [ "$got" = "$want" ]; then il_pass "$name: HTTP $got"; else il_fail "$name: HTTP $got, want $want"; fi
 }
 ready_is() { [ "$(code "$URL/ready")" = "$1" ]; }
+# metric NAME: its value in /metrics (NAME with labels as written there)
+metric() { curl -s --max-time 5 "${AUTH[@]}" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
 if il_wait_for 30 ready_is 200; then
     il_pass "/ready 200 once the link to Prosody is up with its delegation"
@@ -263,8 +267,33 @@ else
     il_fail "slowloris: $out"
 fi
 
+# --- the connection limit ------------------------------------------------------
+# 30 silent connections against http.max_connections 24: the listener stops
+# accepting at 24; a real request waits in the kernel's queue until the
+# silent ones are cut at http.timeout (3 s), then it is answered.
+limit0=$(metric extdisco_http_connection_limit_reached_total)
+cut0=$(metric extdisco_http_connections_cut_total)
+"$PY" "$HERE/http_abuse.py" hold 127.0.0.1 "$HTTP_PORT" 30 12 >"$T/hold.json" 2>"$T/hold.err" &
+HOLD_PID=$!
+IL_PIDS+=("$HOLD_PID")
+sleep 1
+t0=$(date +%s.%N)
+hc=$(code --max-time 15 "$URL/health")
+waited=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+il_wait "$HOLD_PID"
+limit1=$(metric extdisco_http_connection_limit_reached_total)
+cut1=$(metric extdisco_http_connections_cut_total)
+if [ "$hc" = 200 ] && awk -v w="$waited" 'BEGIN { exit !(w >= 1 && w < 10) }' &&
+   [ "$((limit1 - limit0))" -ge 1 ] && [ "$((cut1 - cut0))" -ge 24 ]; then
+    il_pass "30 silent connections, limit 24: accepting paused ($((limit1 - limit0))x), $((cut1 - cut0)) cut at http.timeout, a probe answered after ${waited} s ($(cat "$T/hold.json"))"
+else
+    il_fail "connection limit: probe HTTP $hc after ${waited} s, limit reached +$((limit1 - limit0)), cut +$((cut1 - cut0)), $(cat "$T/hold.json")"
+fi
+
 # --- the XMPP side during an HTTP flood ----------------------------------------
-"$PY" "$HERE/http_abuse.py" flood 127.0.0.1 "$HTTP_PORT" 10 12 >"$T/flood.json" 2>"$T/flood.err" &
+# 12 clients sending /metrics requests back to back (401: no token), within
+# the connection limit, so that the listener is as busy as it can be.
+"$PY" "$HERE/http_abuse.py" flood 127.0.0.1 "$HTTP_PORT" 10 12 0 >"$T/flood.json" 2>"$T/flood.err" &
 FLOOD_PID=$!
 IL_PIDS+=("$FLOOD_PID")
 sleep 1
@@ -336,7 +365,6 @@ else
 fi
 
 # --- a refused reload: the counters, and the example alert in Prometheus ----
-metric() { curl -s --max-time 5 "${AUTH[@]}" "$URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 cp "$T/extdiscod.yml" "$T/extdiscod.yml.good"
 printf 'services: [not, a, list, of, maps]\n' >>"$T/extdiscod.yml"
 kill -HUP "$ED_PID"

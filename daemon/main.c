@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -28,7 +29,9 @@
 #include "c2s/c2s.h"
 #include "component/component.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
+#include "http/http.h"
 #include "c2s/store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
@@ -62,6 +65,12 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
     }
     if (s->c2s)
         edd_c2s_reconfigure(s->c2s, s);
+    if (s->http) {
+        edd_http_reconfigure(s->http, s);
+    } else if (s->cfg->http) {
+        if (!(s->http = edd_http_start(s, err, sizeof err)))
+            edd_log_error("%s", err);
+    }
 }
 
 static void on_term(evutil_socket_t fd, short what, void *arg)
@@ -189,6 +198,9 @@ int main(int argc, char **argv)
         return 1;
     }
     edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
+    struct timespec start_ts;
+    clock_gettime(CLOCK_REALTIME, &start_ts);
+    edd_metrics_g.start_time = (double)start_ts.tv_sec + (double)start_ts.tv_nsec / 1e9;
     edd_server *s = edd_server_new(base, path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "%s\n", err);
@@ -204,6 +216,11 @@ int main(int argc, char **argv)
         goto out;
     }
     if (s->cfg->c2s && !(s->c2s = edd_c2s_start(s, err, sizeof err))) {
+        edd_log_error("%s: %s", path, err);
+        goto out;
+    }
+    /* bound before the drop, like the c2s listeners */
+    if (s->cfg->http && !(s->http = edd_http_start(s, err, sizeof err))) {
         edd_log_error("%s: %s", path, err);
         goto out;
     }
@@ -241,6 +258,8 @@ out:
         event_free(term);
     if (intr)
         event_free(intr);
+    edd_http_stop(s->http);
+    s->http = NULL;
     edd_component_stop(s->components);
     s->components = NULL;
     edd_c2s_stop(s->c2s);

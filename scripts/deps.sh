@@ -9,10 +9,10 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential meson ninja-build pkg-config clang
   libevent-dev libssl-dev libexpat1-dev libgsasl-dev libidn-dev
-  libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev
+  libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev libjansson-dev
 )
 TEST_PKGS=(
-  prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl
+  prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl prometheus
   libclang-rt-14-dev
   debhelper lintian systemd iproute2 man-db strace
 )
@@ -50,6 +50,6 @@ fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # Debian starts these services where it can; the project runs its own.
-for svc in prosody ejabberd coturn; do
+for svc in prosody ejabberd coturn prometheus; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done

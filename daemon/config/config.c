@@ -150,6 +150,17 @@ static const edd_field limits_fields[] = {
     END
 };
 
+static const edd_field http_fields[] = {
+    F("listen", STRS, edd_cfg_http, listen, COUNT(edd_cfg_http, nlisten), .max = 16),
+    F("allow", STRS, edd_cfg_http, allow, COUNT(edd_cfg_http, nallow), .max = EDD_CONFIG_MAX_LIST),
+    F("token_file", STR, edd_cfg_http, token_file, .secret_file = true),
+    F("max_connections", INT, edd_cfg_http, max_connections, .def = 64, .min = 1, .max = 10000),
+    F("max_header_bytes", INT, edd_cfg_http, max_header_bytes, .def = 8192,
+      .min = 512, .max = 65536),
+    F("timeout", DURATION, edd_cfg_http, timeout, COUNT(edd_cfg_http, timeout_text), .def = 10),
+    END
+};
+
 const edd_field edd_config_schema[] = {
     F("log", MAP, edd_config, log, .sub = log_fields),
     F("user", STR, edd_config, user),
@@ -167,6 +178,7 @@ const edd_field edd_config_schema[] = {
       SUB(edd_cfg_component, component_fields), .max = 64),
     F("c2s", MAP_PTR, edd_config, c2s, SUB(edd_cfg_c2s, c2s_fields)),
     F("limits", MAP, edd_config, limits, .sub = limits_fields),
+    F("http", MAP_PTR, edd_config, http, SUB(edd_cfg_http, http_fields)),
     END
 };
 

@@ -164,6 +164,35 @@ typedef struct edd_cfg_limits {
     int64_t idle_timeout;      /* seconds, default 600 */
 } edd_cfg_limits;
 
+/* One client-address range of http.allow ("10.0.0.0/8", "::1"). */
+typedef struct edd_cfg_cidr {
+    int family;                /* AF_INET or AF_INET6 */
+    unsigned char addr[16];    /* network address (host bits cleared) */
+    unsigned prefix;           /* 0..32 or 0..128 */
+} edd_cfg_cidr;
+
+/* The HTTP listener (daemon/http/): /metrics, /health, /ready, /status. */
+#define EDD_HTTP_DEFAULT_LISTEN "127.0.0.1:9215"
+typedef struct edd_cfg_http {
+    char **listen;           /* "IP:PORT" / "[IPV6]:PORT"; default
+                              * EDD_HTTP_DEFAULT_LISTEN (loopback) */
+    unsigned nlisten;
+    char **allow;            /* client address ranges; none: any client */
+    unsigned nallow;
+    char *token_file;        /* bearer token file (absolute), or NULL */
+    int64_t max_connections; /* default 64 */
+    int64_t max_header_bytes;/* request line + headers, default 8192 */
+    char *timeout_text;      /* as written, or NULL */
+    int64_t timeout;         /* seconds, default 10: a request's deadline
+                              * from its first byte, and keep-alive idle */
+    /* resolved */
+    char **hosts;            /* listen[i] without brackets */
+    int *ports;
+    edd_cfg_cidr *cidrs;     /* allow[i] parsed */
+    char *token;             /* never log it */
+    size_t token_len;
+} edd_cfg_http;
+
 typedef struct edd_config {
     edd_cfg_log log;
     char *user;              /* drop privileges to this user, or NULL */
@@ -181,6 +210,7 @@ typedef struct edd_config {
     unsigned ncomponents;
     edd_cfg_c2s *c2s;         /* NULL: no standalone mode */
     edd_cfg_limits limits;    /* defaults applied */
+    edd_cfg_http *http;       /* NULL: no HTTP listener */
     /* resolved */
     char *path;              /* absolute path of the file loaded */
     char *dir;               /* its directory; base of relative paths */

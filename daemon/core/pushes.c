@@ -20,6 +20,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
 
 typedef struct entry {
@@ -355,6 +356,11 @@ size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
                 e->route.send(e->route.owner, push);
                 ed_elem_free(push);
                 sent++;
+                edd_metrics_g.pushes++;
+                for (size_t i = 0; i < nc; i++)
+                    edd_metrics_g.push_changes[chg[i].action == ED_ACTION_DELETE ? EDD_MPA_DELETE
+                                               : chg[i].action == ED_ACTION_MODIFY ? EDD_MPA_MODIFY
+                                                                                   : EDD_MPA_ADD]++;
             }
         } else if (!ok) {
             edd_log_warn("could not compute the push for %s", e->full);

@@ -278,3 +278,11 @@ ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
     p.inline_credentials = reg->inline_credentials && p.may_credentials;
     return p;
 }
+
+int edd_registry_rest_index(const edd_registry *reg, const ed_turn_rest *rest)
+{
+    for (size_t i = 0; reg && i < reg->nrests; i++)
+        if (reg->rests[i] == rest)
+            return (int)i;
+    return -1;
+}

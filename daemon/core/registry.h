@@ -48,6 +48,10 @@ const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n);
 ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
                                          const ed_jid *requester);
 
+/* The index in the configuration's turn_secrets of the TURN REST signer
+ * rest (as named by an ed_xep0215_outcome), or -1 when it is not reg's. */
+int edd_registry_rest_index(const edd_registry *reg, const ed_turn_rest *rest);
+
 /* Whether requester is in one of the served domains (exact match). */
 bool edd_registry_is_local(const edd_registry *reg, const ed_jid *requester);
 

@@ -8,11 +8,20 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
 
 static int64_t wall_clock(void)
 {
     return (int64_t)time(NULL);
+}
+
+/* Unix time with sub-second part (for the metrics' timestamps). */
+static double real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static bool load(const char *path, edd_config **cfg, edd_registry **reg, char *err,
@@ -45,6 +54,8 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
         edd_server_free(s);
         return NULL;
     }
+    edd_metrics_g.config_loaded = real_now();
+    edd_metrics_g.last_reload_ok = true;
     s->pushes = edd_pushes_new(0);
     if (!s->pushes) {
         snprintf(err, errlen, "%s: out of memory", path);
@@ -58,10 +69,18 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
 {
     edd_config *cfg;
     edd_registry *reg;
-    if (!load(s->config_path, &cfg, &reg, err, errlen))
+    if (!load(s->config_path, &cfg, &reg, err, errlen)) {
+        edd_metrics_g.reloads_failed++;
+        edd_metrics_g.last_reload_ok = false;
         return false;
+    }
+    edd_metrics_g.reloads_ok++;
+    edd_metrics_g.last_reload_ok = true;
+    edd_metrics_g.config_loaded = real_now();
     edd_config *old_cfg = s->cfg;
     edd_registry *old_reg = s->reg;
+    /* credentials counted by turn_secrets index: named by the old file */
+    edd_m_minted_fold(old_cfg->turn_secrets, old_cfg->nturn_secrets);
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);

@@ -24,6 +24,7 @@
 typedef struct edd_pushes edd_pushes;
 typedef struct edd_component_set edd_component_set;
 typedef struct edd_c2s edd_c2s;
+typedef struct edd_http edd_http;
 
 /* How to reach a requester later (for a push).  Filled by the role that
  * received the request; owner is the c2s session or component link.  A role
@@ -45,6 +46,7 @@ typedef struct edd_server {
     int64_t (*clock)(void); /* Unix seconds; time(NULL) unless a test sets it */
     edd_component_set *components; /* component.c, NULL when none */
     edd_c2s *c2s;          /* c2s.c, NULL when no standalone mode */
+    edd_http *http;        /* http/http.c, NULL when no `http:` section */
     uint64_t requests;    /* IQs answered (for stats / logs) */
 } edd_server;
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -301,6 +302,17 @@ static const bad_case bad_cases[] = {
       "YAML syntax error: did not find expected ',' or ']'" },
     { "bad-limits-range.yml", 13, "limits.max_depth: must be between 4 and 1000" },
     { "bad-names-alias.yml", 8, "services[0].names.fr: YAML aliases are not supported" },
+    { "bad-http-listen.yml", 7,
+      "http.listen[1]: bad listen address 'localhost:9216' (expected IP:PORT or [IPV6]:PORT)" },
+    { "bad-http-listen-dup.yml", 7,
+      "http.listen[1]: '127.0.0.1:9215' is the same address as http.listen[0]" },
+    { "bad-http-listen-empty.yml", 7,
+      "http.listen: no address to listen on (leave the key out for the default 127.0.0.1:9215)" },
+    { "bad-http-allow.yml", 7,
+      "http.allow[1]: bad address range '10.0.0.0/33' (expected IP, IP/PREFIX)" },
+    { "bad-http-token.yml", 7,
+      "http.token_file: cannot read secret file @DIR@/secrets/missing.token: No such file "
+      "or directory" },
 };
 
 static void expand(char *out, size_t outlen, const char *msg, const char *dir)
@@ -637,6 +649,59 @@ static void test_registry_policy(void **state)
 }
 
 /* A reload that fails leaves the running registry untouched. */
+/* The http section: defaults (loopback), addresses, ranges with their
+ * host bits cleared, the token read from its file and never dumped. */
+static void test_http(void **state)
+{
+    (void)state;
+    char err[512];
+    edd_config *c = edd_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_null(c->http);
+    edd_config_free(c);
+
+    c = edd_config_load(CONFDIR "/good-http-defaults.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_non_null(c->http);
+    assert_int_equal(c->http->nlisten, 1);
+    assert_string_equal(c->http->listen[0], "127.0.0.1:9215");
+    assert_string_equal(c->http->hosts[0], "127.0.0.1");
+    assert_int_equal(c->http->ports[0], 9215);
+    assert_int_equal(c->http->nallow, 0);
+    assert_null(c->http->token);
+    assert_int_equal(c->http->max_connections, 64);
+    assert_int_equal(c->http->max_header_bytes, 8192);
+    assert_int_equal(c->http->timeout, 10);
+    edd_config_free(c);
+
+    c = edd_config_load(CONFDIR "/good-http.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    const edd_cfg_http *h = c->http;
+    assert_int_equal(h->nlisten, 2);
+    assert_string_equal(h->hosts[0], "::1");
+    assert_int_equal(h->ports[1], 9216);
+    assert_int_equal(h->nallow, 3);
+    assert_int_equal(h->cidrs[0].family, AF_INET);
+    assert_int_equal(h->cidrs[0].prefix, 8);
+    assert_int_equal(h->cidrs[1].family, AF_INET6);
+    assert_int_equal(h->cidrs[1].prefix, 64);
+    assert_int_equal(h->cidrs[1].addr[15], 0); /* host bits cleared */
+    assert_int_equal(h->cidrs[2].prefix, 32);
+    assert_non_null(h->token);
+    assert_string_equal(h->token, "http-test-token-1");
+    assert_int_equal(h->token_len, 17);
+    assert_int_equal(h->max_connections, 8);
+    assert_int_equal(h->timeout, 60);
+    char *d = dump_text(c);
+    assert_null(strstr(d, "http-test-token-1"));
+    assert_non_null(strstr(d, "http.token\"  # contents: <redacted>"));
+    free(d);
+    edd_config_free(c);
+}
+
 static void test_reload_keeps_old(void **state)
 {
     (void)state;
@@ -685,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_registry_defs),
         cmocka_unit_test(test_registry_policy),
         cmocka_unit_test(test_reload_keeps_old),
+        cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@
 #include "component/component.h"
 #include "core/log.h"
 #include "core/server.h"
+#include "health/health.h"
 #include "c2s/store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
@@ -62,6 +63,12 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
     }
     if (s->c2s)
         edd_c2s_reconfigure(s->c2s, s);
+}
+
+static void on_usr1(evutil_socket_t fd, short what, void *arg)
+{
+    edd_server *s = arg;
+    edd_health_dump(s->health);
 }
 
 static void on_term(evutil_socket_t fd, short what, void *arg)
@@ -198,7 +205,7 @@ int main(int argc, char **argv)
     edd_log_setup(s->cfg->log.level, s->cfg->log.syslog, "extdiscod");
 
     int rc = 1;
-    struct event *hup = NULL, *term = NULL, *intr = NULL;
+    struct event *hup = NULL, *term = NULL, *intr = NULL, *usr1 = NULL;
     if (!check_runtime(s->cfg, path, err, sizeof err)) {
         edd_log_error("%s", err);
         goto out;
@@ -221,11 +228,18 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    /* health checks of the announced services (health/health.h) */
+    if (!(s->health = edd_health_new(s))) {
+        edd_log_error("cannot start the health checks (out of memory)");
+        goto out;
+    }
+
     hup = evsignal_new(base, SIGHUP, on_hup, s);
     term = evsignal_new(base, SIGTERM, on_term, s);
     intr = evsignal_new(base, SIGINT, on_term, s);
-    if (!hup || !term || !intr || evsignal_add(hup, NULL) || evsignal_add(term, NULL) ||
-        evsignal_add(intr, NULL)) {
+    usr1 = evsignal_new(base, SIGUSR1, on_usr1, s);
+    if (!hup || !term || !intr || !usr1 || evsignal_add(hup, NULL) ||
+        evsignal_add(term, NULL) || evsignal_add(intr, NULL) || evsignal_add(usr1, NULL)) {
         edd_log_error("cannot install signal handlers");
         goto out;
     }
@@ -241,6 +255,10 @@ out:
         event_free(term);
     if (intr)
         event_free(intr);
+    if (usr1)
+        event_free(usr1);
+    edd_health_free(s->health); /* no probe outlives the loop */
+    s->health = NULL;
     edd_component_stop(s->components);
     s->components = NULL;
     edd_c2s_stop(s->c2s);

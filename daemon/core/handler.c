@@ -111,7 +111,7 @@ edd_iq_outcome edd_server_handle_iq(edd_server *s, const ed_elem *iq,
     }
 
     size_t ndefs;
-    const ed_service_def *defs = edd_registry_defs(s->reg, &ndefs);
+    const ed_service_def *defs = edd_server_defs(s, &ndefs);
     ed_xep0215_policy pol = edd_registry_policy_for(s->reg, ctx->from);
     ed_xep0215_outcome out;
     *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &out);

@@ -201,28 +201,28 @@ static void recompute(edd_health *h, bool push)
         types[i] = h->e[i]->type;
     }
     edd_health_compute_served(h->n, st, types, served, fo);
-    size_t nn = 0;
+    /* fail-open transitions, once per type (the type's first entry says
+     * it), judged on the flags of before this change */
     for (size_t i = 0; i < h->n; i++) {
         entry *e = h->e[i];
-        if (fo[i] && !e->failopen) {
-            /* once per type: the first entry of the type says it */
-            bool first = true;
-            for (size_t k = 0; k < i; k++)
-                if (strcmp(h->e[k]->type, e->type) == 0 && fo[k] && !h->e[k]->failopen)
-                    first = false;
-            if (first)
-                edd_log(EDD_LOG_ERROR, "health: every %s service is down; "
-                        "announcing all of them anyway (fail open)", e->type);
-        } else if (!fo[i] && e->failopen) {
-            bool first = true;
-            for (size_t k = 0; k < i; k++)
-                if (strcmp(h->e[k]->type, e->type) == 0 && !fo[k] && h->e[k]->failopen)
-                    first = false;
-            if (first)
-                edd_log(EDD_LOG_INFO, "health: %s services no longer all down: "
-                        "fail open ends", e->type);
-        }
-        e->failopen = fo[i];
+        if (fo[i] == e->failopen)
+            continue;
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            if (strcmp(h->e[k]->type, e->type) == 0 && fo[k] != h->e[k]->failopen)
+                first = false;
+        if (!first)
+            continue;
+        if (fo[i])
+            edd_log(EDD_LOG_ERROR, "health: every %s service is down; "
+                    "announcing all of them anyway (fail open)", e->type);
+        else
+            edd_log(EDD_LOG_INFO, "health: %s services no longer all down: "
+                    "fail open ends", e->type);
+    }
+    size_t nn = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        h->e[i]->failopen = fo[i];
         if (served[i])
             nw[nn++] = defs[h->e[i]->idx];
     }
@@ -270,6 +270,10 @@ static void on_done(void *arg, const ed_check_result *r)
         else
             snprintf(e->reason, sizeof e->reason, "%s: %s", r->step, r->error_reason);
     }
+    /* where the probe went (tests check that it is a configured address) */
+    edd_log_debug("health: %s checked at %s: %s%s%s", e->label,
+                  r->server[0] ? r->server : "(no address)", r->ok ? "ok" : "failed",
+                  r->ok ? "" : ": ", r->ok ? "" : e->reason);
     edd_health_state before = e->st.state;
     bool changed = edd_hstate_step(&e->st, r->ok, e->fall, e->rise);
     if (changed) {

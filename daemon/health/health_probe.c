@@ -3,8 +3,8 @@
  * (evdns_getaddrinfo; never blocks the loop), a UDP socket with an event,
  * or a bufferevent for TCP and TLS (bufferevent_openssl, certificate and
  * host name verified, SNI unless the host is an IP literal), one timer for
- * the probe's deadline and the engine's retransmissions.  The first address
- * the name resolves to is probed.  One probe in flight per service; every
+ * the probe's deadline and the engine's retransmissions.  The addresses of
+ * a name are tried in order while they refuse, as `extdisco check` does.  One probe in flight per service; every
  * cost is bounded by the engine (one message buffer) and the timeout. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +37,8 @@ struct edd_hprobe {
     const char *phase;               /* "resolve", "connect", "tls", or NULL
                                         once the engine runs */
     struct evdns_getaddrinfo_request *dnsreq;
+    struct evutil_addrinfo *ais, *ai; /* the addresses, the one in use */
+    char *cuser, *cpass;             /* copies, for the next address */
     evutil_socket_t fd;              /* UDP */
     struct event *rd;                /* UDP readable */
     struct bufferevent *bev;         /* TCP/TLS */
@@ -78,9 +80,24 @@ static void release(edd_hprobe *p)
     p->timer = NULL;
 }
 
+static void wipe_free(char *v)
+{
+    if (v) {
+        explicit_bzero(v, strlen(v));
+        free(v);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void arm(edd_hprobe *p, int64_t at);
+
 static void free_probe(edd_hprobe *p)
 {
     release(p);
+    if (p->ais)
+        evutil_freeaddrinfo(p->ais);
+    wipe_free(p->cuser);
+    wipe_free(p->cpass);
     if (p->finish_ev)
         event_free(p->finish_ev);
     ed_probe_free(p->eng);
@@ -97,10 +114,33 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 /* The engine is done (or the driver failed it): release the transport now,
  * tell the owner from a fresh loop iteration (never from inside a
  * bufferevent callback or the start function). */
+static void connect_to(edd_hprobe *p, struct evutil_addrinfo *ai);
+
 static void finish(edd_hprobe *p)
 {
     if (p->finished)
         return;
+    /* As `extdisco check` does: only a refused address passes the turn to
+     * the next one (e.g. a name with an IPv6 address nothing listens on). */
+    if (p->ai && p->ai->ai_next &&
+        ed_probe_result(p->eng)->fail == ED_CHECK_FAIL_REFUSED) {
+        int64_t now = mono_ms();
+        ed_probe *eng = now < p->deadline
+            ? ed_probe_new(p->t, p->cuser, p->cpass, now, (int)(p->deadline - now))
+            : NULL;
+        if (eng) {
+            release(p);
+            p->timer = evtimer_new(p->base, on_timer, p);
+            if (p->timer) {
+                ed_probe_free(p->eng);
+                p->eng = eng;
+                arm(p, p->deadline);
+                connect_to(p, p->ai->ai_next);
+                return;
+            }
+            ed_probe_free(eng);
+        }
+    }
     p->finished = true;
     release(p);
     event_active(p->finish_ev, 0, 0);
@@ -287,8 +327,9 @@ static bool is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-static void connect_to(edd_hprobe *p, const struct evutil_addrinfo *ai)
+static void connect_to(edd_hprobe *p, struct evutil_addrinfo *ai)
 {
+    p->ai = ai;
     ed_check_result *r = ed_probe_result(p->eng);
     ed_probe_addr_str(ai->ai_addr, r->server, sizeof r->server);
     p->phase = "connect";
@@ -362,7 +403,9 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
                       p->host, evutil_gai_strerror(result));
         finish(p);
     } else {
+        p->ais = res; /* freed with p */
         connect_to(p, res);
+        return;
     }
     if (res)
         evutil_freeaddrinfo(res);
@@ -388,6 +431,11 @@ edd_hprobe *edd_hprobe_start(struct event_base *base, struct evdns_base *dns,
     p->deadline = p->start + spec->timeout_ms;
     p->eng = ed_probe_new(spec->transport, spec->username, spec->password, p->start,
                           spec->timeout_ms);
+    if (spec->username && (!(p->cuser = strdup(spec->username)) ||
+                           !(p->cpass = strdup(spec->password ? spec->password : "")))) {
+        free_probe(p);
+        return NULL;
+    }
     p->timer = evtimer_new(base, on_timer, p);
     p->finish_ev = event_new(base, -1, 0, on_finish, p);
     if (!p->eng || !p->timer || !p->finish_ev) {

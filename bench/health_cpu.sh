@@ -11,7 +11,8 @@
 # Every probe stays on loopback.
 #
 #   HEALTH_SECS (default 60): the CPU window, after a 12 s warm-up
-#   HEALTH_REQS (default 400): requests per loadgen connection (20 conns)
+#   HEALTH_REQS (default 4000): requests per loadgen connection (20 conns:
+#   about 10 s of load, a whole check interval, per configuration)
 # Prints one RESULT line per configuration.  Not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +22,7 @@ build=$(cd "${1:-build}" && pwd)
 # shellcheck source=../tests/interop/peers.sh
 . "$here/tests/interop/peers.sh"
 SECS=${HEALTH_SECS:-60}
-REQS=${HEALTH_REQS:-400}
+REQS=${HEALTH_REQS:-4000}
 EXTDISCOD=$build/daemon/extdiscod
 CTL=$build/daemon/extdiscoctl
 LOADGEN=$build/bench/loadgen
@@ -98,7 +99,6 @@ t1_on=$(ticks "$PID_on"); t1_off=$(ticks "$PID_off")
 s1=$(date +%s%N)
 el=$(( (s1 - s0) / 1000000 ))
 down=$(grep -c ' down: ' "$T/on/out.log" || true)
-checks=$(grep -c 'allocate\|binding' "$T/on/out.log" || true)
 for name in on off; do
     a=t0_$name b=t1_$name
     d=$(( ${!b} - ${!a} ))

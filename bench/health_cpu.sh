@@ -11,8 +11,8 @@
 # Every probe stays on loopback.
 #
 #   HEALTH_SECS (default 60): the CPU window, after a 12 s warm-up
-#   HEALTH_REQS (default 4000): requests per loadgen connection (20 conns:
-#   about 10 s of load, a whole check interval, per configuration)
+#   HEALTH_REQS (default 2000): requests per loadgen connection (20 conns:
+#   about 5 s of load per round); HEALTH_ROUNDS (3) rounds, on/off alternating
 # Prints one RESULT line per configuration.  Not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ build=$(cd "${1:-build}" && pwd)
 # shellcheck source=../tests/interop/peers.sh
 . "$here/tests/interop/peers.sh"
 SECS=${HEALTH_SECS:-60}
-REQS=${HEALTH_REQS:-4000}
+REQS=${HEALTH_REQS:-2000}
 EXTDISCOD=$build/daemon/extdiscod
 CTL=$build/daemon/extdiscoctl
 LOADGEN=$build/bench/loadgen
@@ -111,11 +111,27 @@ echo "coturn: $allocs successful allocations during the run; services marked dow
 kill -USR1 "$PID_on"
 sleep 0.5
 
+# Latency: rounds alternate on/off (the machine's load drifts; a single
+# pair is noise), then the median of each side.
+ROUNDS=${HEALTH_ROUNDS:-3}
+for ((r = 1; r <= ROUNDS; r++)); do
+    for name in on off; do
+        port_var=PORT_$name pid_var=PID_$name
+        "$LOADGEN" -p "${!port_var}" -d bench.test -U "$NUSERS" -c 20 -r "$REQS" -f 4 \
+            -k services --mech SCRAM-SHA-256 --turn-host 127.0.0.1 \
+            --turn-port "$PEER_TURN_PORT" --pid "${!pid_var}" --timeout 120 \
+            >"$T/lg-$name-$r.out" 2>"$T/lg-$name-$r.err" || true
+        line=$(grep '^RESULT' "$T/lg-$name-$r.out" ||
+               echo "RESULT (none: $(tail -n 2 "$T/lg-$name-$r.err"))")
+        echo "RESULT latency round=$r checks=$name ${line#RESULT }"
+        sed -n 's/.* p50_us=\([0-9]*\) p99_us=\([0-9]*\).* cpu_us_per_req=\([0-9.]*\).*/\1 \2 \3/p' \
+            "$T/lg-$name-$r.out" >>"$T/lat-$name"
+    done
+done
 for name in on off; do
-    port_var=PORT_$name pid_var=PID_$name
-    "$LOADGEN" -p "${!port_var}" -d bench.test -U "$NUSERS" -c 20 -r "$REQS" -f 4 -k services \
-        --mech SCRAM-SHA-256 --turn-host 127.0.0.1 --turn-port "$PEER_TURN_PORT" \
-        --pid "${!pid_var}" --timeout 120 >"$T/lg-$name.out" 2>"$T/lg-$name.err" || true
-    line=$(grep '^RESULT' "$T/lg-$name.out" || echo "RESULT (none: $(tail -n 2 "$T/lg-$name.err"))")
-    echo "RESULT latency checks=$name ${line#RESULT }"
+    med() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "?") }'; }
+    echo "RESULT latency-median checks=$name rounds=$ROUNDS" \
+        "p50_us=$(cut -d' ' -f1 "$T/lat-$name" | med)" \
+        "p99_us=$(cut -d' ' -f2 "$T/lat-$name" | med)" \
+        "cpu_us_per_req=$(cut -d' ' -f3 "$T/lat-$name" | med)"
 done

@@ -10,8 +10,8 @@ sees while extdiscod's health checks withdraw and restore services.
   health_client.py listen   HOST PORT JID PASSWORD READYFILE STOPFILE
         presence + <services/> (so that it gets pushes), touches READYFILE,
         then prints every push entry as it arrives:
-        "PUSH <seconds since start> type transport host port action",
-        acknowledges each push, and ends when STOPFILE exists (at most 240 s)
+        "PUSH <seconds since start> type transport host port action" (and
+        the stanza itself: "PUSHXML <iq .../>"), acknowledges each push, and ends when STOPFILE exists (at most 240 s)
 
 Exit status 0 when the session worked, 1 otherwise."""
 import asyncio
@@ -86,6 +86,7 @@ async def listen(host, port, jid, pw, readyfile, stopfile):
     def on_push(iq):
         if iq['type'] != 'set':
             return
+        print('PUSHXML %s' % str(iq).replace('\n', ''), flush=True)
         for s in iq.xml.findall('{%s}services/{%s}service' % (NS2, NS2)):
             print('PUSH %.1f %s %s' % (time.monotonic() - t0, fields(s), s.get('action')),
                   flush=True)

@@ -277,7 +277,9 @@ else
     il_pass "no push for A's turns (served throughout: fail open)"
 fi
 echo "--- the push sequence the client saw (seconds since login) ---"
-grep '^PUSH' "$T/listen.out" || true
+grep '^PUSH ' "$T/listen.out" || true
+echo "--- the first and the last push stanza ---"
+grep '^PUSHXML' "$T/listen.out" | sed -n '1p;$p' | cut -c9- || true
 echo "---"
 
 # --- reloads ------------------------------------------------------------------------

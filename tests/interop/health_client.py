@@ -17,38 +17,15 @@ Exit status 0 when the session worked, 1 otherwise."""
 import asyncio
 import logging
 import os
-import ssl
 import sys
 import time
-import xml.etree.ElementTree as ET
 
 import slixmpp
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from c2s_client import client, online, raw_iq  # noqa: E402  (the same session helpers)
+
 NS2 = 'urn:xmpp:extdisco:2'
-
-
-def client(jid, password, host, port):
-    c = slixmpp.ClientXMPP(jid, password)
-    c.ssl_context.check_hostname = False
-    c.ssl_context.verify_mode = ssl.CERT_NONE
-    c.connect_args = (host, int(port))
-    return c
-
-
-async def online(c, timeout=15):
-    started = asyncio.get_event_loop().create_future()
-    c.add_event_handler('session_start', lambda _: started.done() or started.set_result(True))
-    c.add_event_handler('failed_all_auth', lambda _: started.done() or started.set_result(False))
-    c.connect(address=c.connect_args, force_starttls=True, disable_starttls=False)
-    return await asyncio.wait_for(started, timeout)
-
-
-def raw_iq(c, itype, to, payload_xml):
-    iq = c.Iq()
-    iq['type'] = itype
-    iq['to'] = to
-    iq.append(ET.fromstring(payload_xml))
-    return iq
 
 
 def fields(s):

@@ -115,6 +115,8 @@ bool ed_check_transport_from(const char *type, const char *transport,
 }
 
 static void vfail(ed_check_result *res, ed_check_fail f, const char *step,
+                  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void vfail(ed_check_result *res, ed_check_fail f, const char *step,
                   const char *fmt, va_list ap)
 {
     res->ok = false;

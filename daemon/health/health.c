@@ -132,6 +132,11 @@ static entry *entry_new(edd_health *h, const edd_cfg_service *cs, size_t idx)
              cs->transport ? cs->transport : "-", cs->host, e->port);
     e->probeable = ed_check_transport_from(cs->type, cs->transport, &e->tr, &e->is_turn);
     e->enabled = cs->eff.enabled > 0 && e->probeable;
+    if (e->enabled && edd_health_reserved_name(cs->host)) {
+        e->enabled = false;
+        edd_log(EDD_LOG_INFO, "health: %s: a name reserved for examples and tests "
+                "(RFC 2606, 6761): not checked", e->label);
+    }
     e->interval = cs->eff.interval;
     e->timeout = cs->eff.timeout;
     e->fall = (int)cs->eff.fall;

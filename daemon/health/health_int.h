@@ -32,6 +32,12 @@ void edd_health_compute_served(size_t n, const edd_health_state *states,
                                const char *const *types, bool *served,
                                bool *failopen);
 
+/* A name reserved for documentation and testing (RFC 2606, RFC 6761:
+ * .example, .invalid, .test, example.com/net/org and names under them, any
+ * case, optional root dot).  Such services are not checked: no DNS query is
+ * ever sent for a name that cannot name a real server. */
+bool edd_health_reserved_name(const char *host);
+
 /* ---- health_probe.c: one probe on the event loop ---- */
 
 typedef struct edd_hprobe edd_hprobe;

@@ -2,6 +2,7 @@
  * fall/rise state machine of one service and the served set with fail
  * open per type.  No I/O, no clock (tests/unit/test_health.c). */
 #include <string.h>
+#include <strings.h>
 
 #include "health/health_int.h"
 
@@ -64,4 +65,24 @@ void edd_health_compute_served(size_t n, const edd_health_state *states,
                 failopen[k] = true;
             }
     }
+}
+
+/* A name reserved for documentation and testing (RFC 2606, RFC 6761:
+ * .example, .invalid, .test, example.com/net/org and names under them)
+ * never names a real server: such a service is not checked, so that no DNS
+ * query is ever sent for it (sample and test configurations use them). */
+bool edd_health_reserved_name(const char *host)
+{
+    static const char *const doms[] = { "example", "invalid", "test", "example.com",
+                                        "example.net", "example.org" };
+    size_t n = strlen(host);
+    if (n && host[n - 1] == '.')
+        n--;
+    for (size_t i = 0; i < sizeof doms / sizeof *doms; i++) {
+        size_t l = strlen(doms[i]);
+        if (n >= l && strncasecmp(host + n - l, doms[i], l) == 0 &&
+            (n == l || host[n - l - 1] == '.'))
+            return true;
+    }
+    return false;
 }

@@ -3,7 +3,8 @@
  * a row and not before, a success in between restarts the count, down ->
  * up after `rise` successes in a row) and the served set with fail open
  * per type (all of one type down: all of that type served and marked fail
- * open; another type unaffected; one back up ends it). */
+ * open; another type unaffected; one back up ends it); the names reserved
+ * for examples and tests that are never checked. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -101,6 +102,23 @@ static void served_and_fail_open(void **state)
     assert_string_equal(edd_health_state_name(EDD_HEALTH_UNKNOWN), "unknown");
 }
 
+static void reserved_names(void **state)
+{
+    (void)state;
+    assert_true(edd_health_reserved_name("turn.example.org"));
+    assert_true(edd_health_reserved_name("EXAMPLE.COM"));
+    assert_true(edd_health_reserved_name("a.b.example.net."));
+    assert_true(edd_health_reserved_name("turn.internal.example"));
+    assert_true(edd_health_reserved_name("sa.test"));
+    assert_true(edd_health_reserved_name("x.invalid"));
+    assert_false(edd_health_reserved_name("notexample.org"));
+    assert_false(edd_health_reserved_name("example.org.uk"));
+    assert_false(edd_health_reserved_name("turn.example.de"));
+    assert_false(edd_health_reserved_name("localhost"));
+    assert_false(edd_health_reserved_name("127.0.0.1"));
+    assert_false(edd_health_reserved_name("testing"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +127,7 @@ int main(void)
         cmocka_unit_test(unknown_down_after_fall),
         cmocka_unit_test(rise_counts_successes_in_a_row),
         cmocka_unit_test(served_and_fail_open),
+        cmocka_unit_test(reserved_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

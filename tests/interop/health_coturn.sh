@@ -283,8 +283,8 @@ else
 fi
 echo "--- the push sequence the client saw (seconds since login) ---"
 grep '^PUSH ' "$T/listen.out" || true
-echo "--- push stanzas: the first (down), the first add of a TURN service (up), the last ---"
-{ grep '^PUSHXML' "$T/listen.out" | sed -n '1p'
+echo "--- push stanzas: the first delete (down), the first add of a TURN service (up), the last ---"
+{ grep '^PUSHXML.*action="delete"' "$T/listen.out" | sed -n '1p'
   grep '^PUSHXML.*action="add" type="turn"' "$T/listen.out" | sed -n '1p'
   grep '^PUSHXML' "$T/listen.out" | sed -n '$p'; } | cut -c9- || true
 echo "---"

@@ -99,6 +99,25 @@ typedef struct edd_cfg_form {
     unsigned nfields;
 } edd_cfg_form;
 
+/* Health checks (`check:` at the top: defaults for every service; `check:`
+ * on a service: its own values, each absent one taken from the top).
+ * daemon/health/ runs them. */
+typedef struct edd_cfg_check {
+    int enabled;          /* TRISTATE: -1 absent; top default 1 */
+    char *interval_text;  /* as written, or NULL */
+    int64_t interval;     /* seconds; top default 30; 0 in a service: absent */
+    char *timeout_text;
+    int64_t timeout;      /* seconds; top default 5 */
+    int64_t fall;         /* failures in a row to mark down; top default 3 */
+    int64_t rise;         /* successes in a row to mark up; top default 2 */
+    char *ca_file;        /* top only: trusted CAs (PEM) for stuns/turns
+                             instead of the system's; resolved absolute */
+} edd_cfg_check;
+
+#define EDD_CHECK_MAX_INTERVAL 86400 /* seconds */
+#define EDD_CHECK_MAX_TIMEOUT  60
+#define EDD_CHECK_MAX_COUNT    100   /* fall, rise */
+
 typedef struct edd_cfg_service {
     char *type;
     char *host;
@@ -113,7 +132,10 @@ typedef struct edd_cfg_service {
     bool allow_local;
     edd_cfg_name *names;  /* from the `names` mapping, in file order */
     size_t nnames;
+    edd_cfg_check *check; /* NULL when absent */
     /* resolved */
+    edd_cfg_check eff;   /* the effective check: this service's values over
+                            the top's (ca_file borrowed from the top) */
     char *password;      /* the static password; never log it */
     int credentials_index; /* index into edd_config.turn_secrets, or -1 */
 } edd_cfg_service;
@@ -211,6 +233,7 @@ typedef struct edd_config {
     edd_cfg_c2s *c2s;         /* NULL: no standalone mode */
     edd_cfg_limits limits;    /* defaults applied */
     edd_cfg_http *http;       /* NULL: no HTTP listener */
+    edd_cfg_check check;      /* health-check defaults (defaults applied) */
     /* resolved */
     char *path;              /* absolute path of the file loaded */
     char *dir;               /* its directory; base of relative paths */

@@ -251,6 +251,51 @@ static ed_service identity_of(const edd_cfg_service *s)
     return v;
 }
 
+/* The check's values (top: path "check"; a service: "services[N].check"):
+ * ranges the schema cannot say (durations) and timeout <= interval. */
+static bool check_ranges(ctx *c, const edd_cfg_check *k, const char *path,
+                         const edd_cfg_check *eff)
+{
+    char sub[2 * P];
+#define KSUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
+    if (k->interval_text && k->interval > EDD_CHECK_MAX_INTERVAL)
+        return FAIL(KSUB("interval"), "%s is over the maximum of %d seconds",
+                    k->interval_text, EDD_CHECK_MAX_INTERVAL);
+    if (k->timeout_text && k->timeout > EDD_CHECK_MAX_TIMEOUT)
+        return FAIL(KSUB("timeout"), "%s is over the maximum of %d seconds",
+                    k->timeout_text, EDD_CHECK_MAX_TIMEOUT);
+    if (eff->timeout > eff->interval)
+        return FAIL(k->timeout_text ? KSUB("timeout") : KSUB("interval"),
+                    "the check timeout (%llds) is longer than its interval (%llds)",
+                    (long long)eff->timeout, (long long)eff->interval);
+#undef KSUB
+    return true;
+}
+
+/* services[i].eff: the service's check values over the top's. */
+static bool check_health(ctx *c, edd_cfg_service *s, const char *path)
+{
+    const edd_cfg_check *top = &c->cfg->check;
+    s->eff = *top;
+    s->eff.interval_text = s->eff.timeout_text = NULL;
+    const edd_cfg_check *k = s->check;
+    if (!k)
+        return true;
+    if (k->enabled >= 0)
+        s->eff.enabled = k->enabled;
+    if (k->interval_text)
+        s->eff.interval = k->interval;
+    if (k->timeout_text)
+        s->eff.timeout = k->timeout;
+    if (k->fall > 0)
+        s->eff.fall = k->fall;
+    if (k->rise > 0)
+        s->eff.rise = k->rise;
+    char kp[2 * P];
+    snprintf(kp, sizeof kp, "%s.check", path);
+    return check_ranges(c, k, kp, &s->eff);
+}
+
 static bool check_service(ctx *c, unsigned i)
 {
     edd_cfg_service *s = &c->cfg->services[i];
@@ -326,6 +371,8 @@ static bool check_service(ctx *c, unsigned i)
                 return FAIL(sub, "set FORM_TYPE with form_type");
             }
     }
+    if (!check_health(c, s, path))
+        return false;
     ed_service me = identity_of(s);
     for (unsigned k = 0; k < i; k++) {
         ed_service other = identity_of(&c->cfg->services[k]);
@@ -561,6 +608,12 @@ bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t er
                    "credentials") ||
         !check_turn_secrets(c))
         return false;
+    if (!check_ranges(c, &cfg->check, "check", &cfg->check) ||
+        !resolve_path(c, &cfg->check.ca_file, "check.ca_file"))
+        return false;
+    if (cfg->check.ca_file && access(cfg->check.ca_file, R_OK) != 0)
+        return FAIL("check.ca_file", "cannot read %s: %s", cfg->check.ca_file,
+                    strerror(errno));
     if (cfg->nservices == 0)
         return FAIL("services", "no services configured");
     for (unsigned i = 0; i < cfg->nservices; i++)

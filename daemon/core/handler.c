@@ -176,7 +176,7 @@ static edd_iq_outcome handle(edd_server *s, const ed_elem *iq, const edd_iq_ctx 
     }
 
     size_t ndefs;
-    const ed_service_def *defs = edd_registry_defs(s->reg, &ndefs);
+    const ed_service_def *defs = edd_server_defs(s, &ndefs);
     ed_xep0215_policy pol = edd_registry_policy_for(s->reg, ctx->from);
     ed_xep0215_outcome out;
     *reply = ed_xep0215_respond(iq, ctx->from, s->clock(), defs, ndefs, &pol, &out);

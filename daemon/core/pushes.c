@@ -269,11 +269,9 @@ size_t edd_pushes_count(const edd_pushes *p, size_t *online)
 /* The records a requester sees in registry r, for the diff: no minted
  * credentials (they differ on every call); static ones with creds
  * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
-static ed_service *public_view(const edd_registry *r, const ed_jid *who, int64_t now,
-                               ed_xep0215_creds creds, size_t *n)
+static ed_service *public_view(const ed_service_def *defs, size_t nd, const ed_jid *who,
+                               int64_t now, ed_xep0215_creds creds, size_t *n)
 {
-    size_t nd;
-    const ed_service_def *defs = edd_registry_defs(r, &nd);
     ed_service *v = calloc(nd ? nd : 1, sizeof *v);
     if (!v)
         return NULL;
@@ -289,13 +287,12 @@ static ed_service *public_view(const edd_registry *r, const ed_jid *who, int64_t
 
 /* Give add/modify entries the credentials the requester would get now. */
 static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
-                            const ed_jid *who, int64_t now)
+                            const ed_service_def *defs, size_t nd, const ed_jid *who,
+                            int64_t now)
 {
     ed_xep0215_policy pol = edd_registry_policy_for(nw, who);
     if (!pol.may_credentials || !pol.inline_credentials)
         return true;
-    size_t nd;
-    const ed_service_def *defs = edd_registry_defs(nw, &nd);
     for (size_t i = 0; i < n; i++) {
         if (chg[i].action == ED_ACTION_DELETE)
             continue;
@@ -317,6 +314,16 @@ static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
 size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
                       const edd_registry *nw)
 {
+    size_t no, nn;
+    const ed_service_def *od = edd_registry_defs(old, &no);
+    const ed_service_def *nd = edd_registry_defs(nw, &nn);
+    return edd_pushes_send_defs(p, s, od, no, nd, nn, nw);
+}
+
+size_t edd_pushes_send_defs(edd_pushes *p, edd_server *s, const ed_service_def *od,
+                           size_t nod, const ed_service_def *nd, size_t nnd,
+                           const edd_registry *nw)
+{
     size_t sent = 0;
     int64_t now = s->clock();
     sweep(p, now_of(p)); /* no pushes to long-idle entries */
@@ -333,12 +340,12 @@ size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
         ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
                                      ? ED_XEP0215_CREDS_STATIC
                                      : ED_XEP0215_CREDS_NONE;
-        ed_service *ov = public_view(old, e->jid, now, creds, &no);
-        ed_service *nv = public_view(nw, e->jid, now, creds, &nn);
+        ed_service *ov = public_view(od, nod, e->jid, now, creds, &no);
+        ed_service *nv = public_view(nd, nnd, e->jid, now, creds, &nn);
         ed_service *chg = NULL;
         bool ok = ov && nv &&
                   ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
-                  add_credentials(chg, nc, nw, e->jid, now);
+                  add_credentials(chg, nc, nw, nd, nnd, e->jid, now);
         ed_services_free(ov, no);
         ed_services_free(nv, nn);
         if (ok && nc > 0 && pol.may_list) {

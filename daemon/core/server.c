@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/server.h"
+#include "health/health.h"
 
 static int64_t wall_clock(void)
 {
@@ -74,6 +75,19 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
         edd_metrics_g.last_reload_ok = false;
         return false;
     }
+    /* what clients got before (it points into the old registry, which
+     * lives until the pushes are sent) */
+    size_t no;
+    const ed_service_def *od0 = edd_server_defs(s, &no);
+    ed_service_def *od = malloc((no ? no : 1) * sizeof *od);
+    if (!od) {
+        edd_registry_free(reg);
+        edd_config_free(cfg);
+        snprintf(err, errlen, "%s: out of memory", s->config_path);
+        return false;
+    }
+    if (no)
+        memcpy(od, od0, no * sizeof *od);
     edd_metrics_g.reloads_ok++;
     edd_metrics_g.last_reload_ok = true;
     edd_metrics_g.config_loaded = real_now();
@@ -84,7 +98,13 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);
-    size_t sent = edd_pushes_send(s->pushes, s, old_reg, reg);
+    /* unchanged services keep their health state */
+    if (!edd_health_apply(s->health))
+        edd_log_error("health: out of memory: every service served unchecked");
+    size_t nn;
+    const ed_service_def *nd = edd_server_defs(s, &nn);
+    size_t sent = edd_pushes_send_defs(s->pushes, s, od, no, nd, nn, reg);
+    free(od);
     /* unlimited (edd_log): every reload's result is shown */
     edd_log(EDD_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
            cfg->nservices, sent);
@@ -93,10 +113,17 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
     return true;
 }
 
+const ed_service_def *edd_server_defs(const edd_server *s, size_t *n)
+{
+    const ed_service_def *d = edd_health_served(s->health, n);
+    return d ? d : edd_registry_defs(s->reg, n);
+}
+
 void edd_server_free(edd_server *s)
 {
     if (!s)
         return;
+    edd_health_free(s->health);
     edd_pushes_free(s->pushes);
     edd_registry_free(s->reg);
     edd_config_free(s->cfg);

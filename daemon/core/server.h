@@ -25,6 +25,7 @@ typedef struct edd_pushes edd_pushes;
 typedef struct edd_component_set edd_component_set;
 typedef struct edd_c2s edd_c2s;
 typedef struct edd_http edd_http;
+typedef struct edd_health edd_health;
 
 /* How to reach a requester later (for a push).  Filled by the role that
  * received the request; owner is the c2s session or component link.  A role
@@ -47,6 +48,8 @@ typedef struct edd_server {
     edd_component_set *components; /* component.c, NULL when none */
     edd_c2s *c2s;          /* c2s.c, NULL when no standalone mode */
     edd_http *http;        /* http/http.c, NULL when no `http:` section */
+    edd_health *health;    /* health/health.c; NULL without an event base
+                              (then every service is served) */
     uint64_t requests;    /* IQs answered (for stats / logs) */
 } edd_server;
 
@@ -62,6 +65,11 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
 bool edd_server_reload(edd_server *s, char *err, size_t errlen);
 
 void edd_server_free(edd_server *s);
+
+/* The services clients get now: the registry's, less those the health
+ * checks found down (daemon/health/health.h).  Borrowed until the next
+ * health change or reload. */
+const ed_service_def *edd_server_defs(const edd_server *s, size_t *n);
 
 /* A fresh stanza id "ed-N" in buf (at least 24 bytes). */
 const char *edd_server_next_id(edd_server *s, char *buf, size_t len);
@@ -129,6 +137,13 @@ void edd_pushes_forget_owner(edd_pushes *p, void *owner);
  * is online; returns how many pushes were sent. */
 size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
                       const edd_registry *nw);
+
+/* The same between two service sets (the served sets before and after a
+ * health change or a reload; borrowed, nothing kept), with the policy and
+ * inline credentials of registry nw. */
+size_t edd_pushes_send_defs(edd_pushes *p, edd_server *s, const ed_service_def *od,
+                           size_t nod, const ed_service_def *nd, size_t nnd,
+                           const edd_registry *nw);
 
 /* Number of remembered requesters, and how many are online. */
 size_t edd_pushes_count(const edd_pushes *p, size_t *online);

@@ -185,6 +185,33 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->limits.max_pending_iqs, 64);
     assert_int_equal(c->limits.handshake_timeout, 30);
     assert_int_equal(c->limits.idle_timeout, 600);
+    /* health checks: on, every 30 s, timeout 5 s, fall 3, rise 2 */
+    assert_int_equal(c->check.enabled, 1);
+    assert_int_equal(c->check.interval, 30);
+    assert_int_equal(c->check.timeout, 5);
+    assert_int_equal(c->check.fall, 3);
+    assert_int_equal(c->check.rise, 2);
+    assert_null(c->check.ca_file);
+    assert_null(c->services[0].check);
+    assert_int_equal(c->services[0].eff.enabled, 1);
+    assert_int_equal(c->services[0].eff.interval, 30);
+    assert_int_equal(c->services[0].eff.fall, 3);
+    edd_config_free(c);
+
+    /* a service's check: each key over the top-level one */
+    c = edd_config_load(CONFDIR "/good-check.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_int_equal(c->services[0].eff.enabled, 1);
+    assert_int_equal(c->services[0].eff.interval, 20);
+    assert_int_equal(c->services[0].eff.timeout, 4);
+    assert_int_equal(c->services[0].eff.fall, 5);
+    assert_int_equal(c->services[0].eff.rise, 2);
+    assert_int_equal(c->services[1].eff.enabled, 0);
+    assert_int_equal(c->services[1].eff.interval, 60);
+    assert_int_equal(c->services[1].eff.timeout, 4);
+    assert_int_equal(c->services[1].eff.fall, 5);
+    assert_int_equal(c->services[1].eff.rise, 7);
     edd_config_free(c);
 
     c = edd_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
@@ -313,6 +340,15 @@ static const bad_case bad_cases[] = {
     { "bad-http-token.yml", 7,
       "http.token_file: cannot read secret file @DIR@/secrets/missing.token: No such file "
       "or directory" },
+    { "bad-check-fall.yml", 7, "services[0].check.fall: must be between 1 and 100" },
+    { "bad-check-timeout.yml", 13,
+      "check.timeout: the check timeout (20s) is longer than its interval (10s)" },
+    { "bad-check-service-timeout.yml", 7,
+      "services[0].check.timeout: the check timeout (40s) is longer than its interval (30s)" },
+    { "bad-check-unknown.yml", 8, "services[0].check.intervall: unknown key" },
+    { "bad-check-interval.yml", 11, "check.interval: 2d is over the maximum of 86400 seconds" },
+    { "bad-check-ca.yml", 12,
+      "check.ca_file: cannot read @DIR@/missing-ca.pem: No such file or directory" },
 };
 
 static void expand(char *out, size_t outlen, const char *msg, const char *dir)

@@ -12,7 +12,7 @@ BUILD_PKGS=(
   libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev libjansson-dev
 )
 TEST_PKGS=(
-  prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl prometheus
+  prosody prosody-modules ejabberd coturn python3-slixmpp jq curl openssl prometheus
   libclang-rt-14-dev
   debhelper lintian systemd iproute2 man-db strace
 )

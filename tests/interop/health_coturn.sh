@@ -93,6 +93,7 @@ echo "coturn A $A_PORT/$A_TLS (pid $A_PID), B $B_PORT/$B_TLS, C $C_PORT/$C_TLS"
 
 # --- extdiscod -----------------------------------------------------------------
 P_C2S=$(il_free_port)
+P_HTTP=$(il_free_port)
 CFG=$T/extdiscod.yml
 write_config() { # $1: extra check settings for B's stun
     cat >"$CFG.new" <<EOF
@@ -101,6 +102,7 @@ domains: [localhost]
 turn_secrets:
   - {name: rest, secret_files: [turn.secret], ttl: 1h}
 check: {interval: 2s, timeout: 2s, fall: 2, rise: 2, ca_file: ca.pem}
+http: {listen: ["127.0.0.1:$P_HTTP"]}
 services:
   - {type: stun, host: 127.0.0.1, port: $A_PORT, transport: udp, allow_local: true}
   - {type: turn, host: 127.0.0.1, port: $A_PORT, transport: udp, credentials: rest, allow_local: true}
@@ -203,6 +205,24 @@ if wait_log 10 "health: turn tcp 127\.0\.0\.1:$C_PORT down \(not served\) since 
 else
     il_fail "SIGUSR1 dump"
     grep 'health: [a-z]* [a-z-]* [^ ]* \(up\|down\|unknown\)' "$LOG" | tail -n 12 >&2 || true
+fi
+
+# --- the same states on /metrics and /status (the http: listener) ---------------
+M=$(curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/metrics" || true)
+if grep -qx "extdisco_service_up{type=\"turn\",host=\"127.0.0.1\",port=\"$C_PORT\",transport=\"tcp\"} 0" <<<"$M" &&
+   grep -qx "extdisco_service_up{type=\"stun\",host=\"127.0.0.1\",port=\"$B_PORT\",transport=\"udp\"} 1" <<<"$M"; then
+    il_pass "/metrics: extdisco_service_up 0 for C's TURN (401), 1 for B's STUN"
+else
+    il_fail "/metrics service_up: $(grep '^extdisco_service_up' <<<"$M" | tr '\n' ';')"
+fi
+n=$(sed -n "s/^extdisco_service_check_duration_seconds_count{type=\"stun\",host=\"127.0.0.1\",port=\"$B_PORT\",transport=\"udp\"} \([0-9]*\)$/\1/p" <<<"$M")
+[ "${n:-0}" -ge 1 ] && il_pass "/metrics: a check-duration histogram per service ($n checks of B's STUN)" ||
+    il_fail "/metrics: no check-duration histogram for B's STUN"
+S=$(curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/status" || true)
+if jq -e --argjson p "$C_PORT" '[.services[] | select(.type == "turn" and .port == $p and .transport == "tcp") | .health] == ["down"]' <<<"$S" >/dev/null 2>&1; then
+    il_pass "/status: C's TURN is down"
+else
+    il_fail "/status: $(jq -c '[.services[] | {type, port, transport, health}]' <<<"$S" 2>&1 | head -c 600)"
 fi
 
 # --- coturn A stops, then comes back -------------------------------------------

@@ -1,14 +1,16 @@
 # extdisco — the two front-door commands:
 #   make run    install what is missing, build, start the dev server
 #   make test   install what is missing, build, run every test suite
-# Other targets: build, test-unit, test-san, fuzz, bench, clean.
+# Other targets: build, test-unit, test-san, fuzz, bench, package, clean.
 
 BUILD     ?= build
 BUILD_SAN ?= build-san
+BUILD_DEB ?= build-deb
 FUZZ_SECONDS ?= 20
 MESON_TEST = meson test --print-errorlogs --num-processes 2
 
-.PHONY: all deps build build-san run test test-unit test-interop test-san fuzz bench clean
+.PHONY: all deps build build-san run test test-unit test-interop test-san fuzz bench clean \
+	package test-package
 
 all: build
 
@@ -47,18 +49,28 @@ test-san: build-san
 fuzz: build-san
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(BUILD_SAN)
 
+# The Debian packages (debian/), built from a scratch copy of the tree into
+# $(BUILD_DEB)/, then lintian (errors fail).  test-package installs them into
+# a scratch root (an overlay of / in private namespaces) and checks them.
+package: deps
+	bash scripts/package.sh $(BUILD_DEB)
+
+test-package: package
+	bash tests/package/check.sh $(BUILD_DEB)
+
 # Everything: plain build (unit, transcripts, interop), then all of it again
 # under ASan+UBSan (the daemon and client the interop tests start included),
-# then each fuzzer for a short bounded time.
+# then each fuzzer for a short bounded time, then the Debian packages.
 # A skipped test fails the run (scripts/no_skips.sh): every peer is installed.
 test: build
 	$(MESON_TEST) -C $(BUILD)
 	@bash scripts/no_skips.sh $(BUILD)
 	$(MAKE) --no-print-directory test-san
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) --no-print-directory test-package
 
 bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_DEB)

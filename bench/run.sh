@@ -10,3 +10,8 @@ echo "== TURN REST credential minting (bench_mint)"
 echo "== servers side by side: extdiscod, Prosody, ejabberd (run_servers.sh)"
 # BENCH_QUICK=1 for a smoke run; BENCH_SERVERS / BENCH_KINDS to narrow it.
 bash "$(dirname "$0")/run_servers.sh" "$build"
+echo "== health checks: 100 services every 10 s, daemon CPU and request latency (health_cpu.sh)"
+# BENCH_HEALTH=0 to leave it out.
+if [ "${BENCH_HEALTH:-1}" != 0 ]; then
+    bash "$(dirname "$0")/health_cpu.sh" "$build"
+fi

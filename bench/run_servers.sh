@@ -36,6 +36,7 @@
 #   BENCH_QUICK=1   smoke run: 10 x 200 requests, 100 idle connections
 #   BENCH_PIN=1     loadgen on CPU 1, server on CPU 0 (taskset; needs 2 CPUs)
 #   BENCH_OUT=FILE  also write the raw results (TSV) there
+#   BENCH_HTTP=1    extdiscod (standalone) with an `http:` section: metrics on
 # Exit status 1 if any run failed its own checks (reply counts, errors,
 # sanity of the numbers), 0 otherwise; n/a entries do not count.
 set -euo pipefail
@@ -330,6 +331,9 @@ services:
 limits:
   max_connections: 20000
   max_unauthenticated_per_address: 100000  # one load generator, one address
+# TURN_HOST is a name nothing serves: no health probe (nor its DNS query)
+# may leave the machine.  The cost of the checks: bench/health_cpu.sh.
+check: {enabled: false}
 EOF
 }
 
@@ -345,6 +349,11 @@ c2s:
   listen:
     - {address: "127.0.0.1:$SRV_PORT", tls: starttls}
 EOF
+    # BENCH_HTTP=1: the HTTP listener on, so every request is counted and
+    # timed for /metrics (the metrics A/B)
+    if [ "${BENCH_HTTP:-0}" = 1 ]; then
+        printf 'http:\n  listen: ["127.0.0.1:%s"]\n' "$(il_free_port)"
+    fi
     } >"$SRV_DIR/extdiscod.yml"
     local ctl i
     ctl=$(dirname "$EXTDISCOD")/extdiscoctl

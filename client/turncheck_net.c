@@ -1,5 +1,6 @@
-/* client/turncheck_net.c — sockets, TLS and STUN stream framing for the
- * STUN/TURN checker, with poll() deadlines.  See turncheck_net.h. */
+/* client/turncheck_net.c — sockets and TLS for the STUN/TURN checker, with
+ * poll() deadlines (the STUN framing is the probe engine's, probe/probe.c).
+ * See turncheck_net.h. */
 #include "turncheck_net.h"
 
 #include <arpa/inet.h>
@@ -17,42 +18,12 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#define STUN_HDR 20
-#define STUN_COOKIE 0x2112A442u
 
 int64_t ed_tc_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void ed_tc_fail(ed_check_result *res, ed_check_fail f, const char *step,
-                const char *fmt, ...)
-{
-    va_list ap;
-    res->ok = false;
-    res->fail = f;
-    res->step = step;
-    va_start(ap, fmt);
-    vsnprintf(res->error_reason, sizeof res->error_reason, fmt, ap);
-    va_end(ap);
-}
-
-void ed_tc_addr_str(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char ip[INET6_ADDRSTRLEN];
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-        snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-        snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
-    } else {
-        snprintf(out, cap, "(family %d)", sa->sa_family);
-    }
 }
 
 /* "[2001:db8::1]" -> "2001:db8::1" in buf (one pair of brackets, as in a
@@ -104,7 +75,7 @@ int ed_tc_resolve(const char *host, uint16_t port, ed_check_transport t,
     char bare[INET6_ADDRSTRLEN + 64];
     int r = getaddrinfo(unbracket(host, bare, sizeof bare), svc, &hints, out);
     if (r != 0) {
-        ed_tc_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve", "cannot resolve %s: %s",
+        ed_check_result_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve", "cannot resolve %s: %s",
                    host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
         return -1;
     }
@@ -121,21 +92,21 @@ static void tls_fail(ed_tc_conn *c, int ret, const char *step,
     char buf[160];
 
     if (vr != X509_V_OK) {
-        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step,
+        ed_check_result_fail(res, ED_CHECK_FAIL_TLS, step,
                    "certificate verification failed: %s",
                    X509_verify_cert_error_string(vr));
     } else if (e != 0) {
         ERR_error_string_n(e, buf, sizeof buf);
-        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error: %s", buf);
+        ed_check_result_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error: %s", buf);
     } else if (err == SSL_ERROR_SYSCALL && errno != 0) {
-        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+        ed_check_result_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
                                               : ED_CHECK_FAIL_IO,
                    step, "TLS: %s", strerror(errno));
     } else if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) {
-        ed_tc_fail(res, ED_CHECK_FAIL_IO, step,
+        ed_check_result_fail(res, ED_CHECK_FAIL_IO, step,
                    "server closed the connection during TLS");
     } else {
-        ed_tc_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error %d", err);
+        ed_check_result_fail(res, ED_CHECK_FAIL_TLS, step, "TLS error %d", err);
     }
     ERR_clear_error();
 }
@@ -160,7 +131,7 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
     ERR_clear_error();
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (!c->ctx) {
-        ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_CTX_new failed");
+        ed_check_result_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_CTX_new failed");
         return -1;
     }
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
@@ -169,14 +140,14 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
                  ? SSL_CTX_load_verify_locations(c->ctx, tls->ca_file, NULL)
                  : SSL_CTX_set_default_verify_paths(c->ctx);
         if (ok != 1) {
-            ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "cannot load CA file %s",
+            ed_check_result_fail(res, ED_CHECK_FAIL_TLS, "tls", "cannot load CA file %s",
                        tls && tls->ca_file ? tls->ca_file : "(system)");
             return -1;
         }
     }
     c->ssl = SSL_new(c->ctx);
     if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
-        ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_new failed");
+        ed_check_result_fail(res, ED_CHECK_FAIL_TLS, "tls", "SSL_new failed");
         return -1;
     }
     char bare[INET6_ADDRSTRLEN + 64];
@@ -189,7 +160,7 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
         int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host)
                     : SSL_set1_host(c->ssl, host);
         if (ok != 1) {
-            ed_tc_fail(res, ED_CHECK_FAIL_TLS, "tls",
+            ed_check_result_fail(res, ED_CHECK_FAIL_TLS, "tls",
                        "cannot set verification name %s", host);
             return -1;
         }
@@ -204,7 +175,7 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
             return 0;
         int w = tls_wait(c, r, deadline);
         if (w == 0) {
-            ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, "tls",
+            ed_check_result_fail(res, ED_CHECK_FAIL_TIMEOUT, "tls",
                        "TLS handshake with %s timed out after %ld ms",
                        res->server, (long)(ed_tc_now_ms() - t0));
             return -1;
@@ -225,15 +196,14 @@ int ed_tc_connect(ed_tc_conn *c, ed_check_transport t,
     c->transport = t;
     c->ctx = NULL;
     c->ssl = NULL;
-    c->rlen = 0;
-    ed_tc_addr_str(ai->ai_addr, res->server, sizeof res->server);
+    ed_probe_addr_str(ai->ai_addr, res->server, sizeof res->server);
     res->connect_ms = 0;
 
     int64_t t0 = ed_tc_now_ms();
     c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                    ai->ai_protocol);
     if (c->fd < 0) {
-        ed_tc_fail(res, ED_CHECK_FAIL_CONNECT, "connect", "socket: %s",
+        ed_check_result_fail(res, ED_CHECK_FAIL_CONNECT, "connect", "socket: %s",
                    strerror(errno));
         return -1;
     }
@@ -244,7 +214,7 @@ int ed_tc_connect(ed_tc_conn *c, ed_check_transport t,
         } else {
             int w = wait_fd(c->fd, POLLOUT, deadline);
             if (w == 0) {
-                ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, "connect",
+                ed_check_result_fail(res, ED_CHECK_FAIL_TIMEOUT, "connect",
                            "TCP connect to %s timed out after %ld ms",
                            res->server, (long)(ed_tc_now_ms() - t0));
                 return -1;
@@ -257,7 +227,7 @@ int ed_tc_connect(ed_tc_conn *c, ed_check_transport t,
         }
     }
     if (err != 0) {
-        ed_tc_fail(res, err == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+        ed_check_result_fail(res, err == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
                                             : ED_CHECK_FAIL_CONNECT,
                    "connect", "connect to %s: %s", res->server, strerror(err));
         return -1;
@@ -298,7 +268,7 @@ int ed_tc_send(ed_tc_conn *c, const uint8_t *buf, size_t len, int64_t deadline,
         ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n >= 0) {
             if (c->transport == ED_CHECK_UDP && (size_t)n != len) {
-                ed_tc_fail(res, ED_CHECK_FAIL_IO, step, "short datagram send");
+                ed_check_result_fail(res, ED_CHECK_FAIL_IO, step, "short datagram send");
                 return -1;
             }
             off += (size_t)n;
@@ -313,94 +283,28 @@ int ed_tc_send(ed_tc_conn *c, const uint8_t *buf, size_t len, int64_t deadline,
             if (w > 0)
                 continue;
         }
-        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+        ed_check_result_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
                                               : ED_CHECK_FAIL_IO,
                    step, "send to %s: %s", res->server, strerror(errno));
         return -1;
     }
     return 0;
 timeout:
-    ed_tc_fail(res, ED_CHECK_FAIL_TIMEOUT, step, "send to %s timed out",
+    ed_check_result_fail(res, ED_CHECK_FAIL_TIMEOUT, step, "send to %s timed out",
                res->server);
     return -1;
 }
 
-static ssize_t recv_dgram(ed_tc_conn *c, uint8_t *buf, size_t cap,
-                          int64_t until, const char *step,
-                          ed_check_result *res)
+ssize_t ed_tc_recv(ed_tc_conn *c, uint8_t *buf, size_t cap, int64_t until,
+                   const char *step, ed_check_result *res)
 {
-    for (;;) {
-        int w = wait_fd(c->fd, POLLIN, until);
-        if (w == 0)
-            return 0;
-        ssize_t n = w < 0 ? -1 : recv(c->fd, buf, cap, MSG_TRUNC);
-        if (n > (ssize_t)cap)
-            continue; /* over our limit: not an answer we accept */
-        if (n > 0)
-            return n;
-        if (n == 0 || errno == EINTR || errno == EAGAIN)
-            continue;
-        if (errno == ECONNREFUSED) {
-            ed_tc_fail(res, ED_CHECK_FAIL_REFUSED, step,
-                       "nothing listens on udp %s (ICMP port unreachable)",
-                       res->server);
-        } else {
-            ed_tc_fail(res, ED_CHECK_FAIL_IO, step, "recv from %s: %s",
-                       res->server, strerror(errno));
-        }
-        return -1;
-    }
-}
-
-/* One framed STUN message from the head of rbuf: its length, 0 when more
- * bytes are needed, -1 when the stream does not carry STUN or the message
- * is over the limit. */
-static ssize_t frame(ed_tc_conn *c, size_t cap, const char *step,
-                     ed_check_result *res)
-{
-    const uint8_t *b = c->rbuf;
-    size_t have = c->rlen < 8 ? c->rlen : 8;
-    bool bad = (have >= 1 && (b[0] & 0xC0) != 0);
-    if (have >= 8) {
-        uint32_t cookie = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
-                          (uint32_t)b[6] << 8 | b[7];
-        bad = bad || cookie != STUN_COOKIE || (b[3] & 3) != 0;
-    }
-    if (bad) {
-        char hex[3 * 8 + 1] = "";
-        for (size_t i = 0; i < have; i++)
-            snprintf(hex + 3 * i, sizeof hex - 3 * i, "%02x ", b[i]);
-        ed_tc_fail(res, ED_CHECK_FAIL_PROTOCOL, step,
-                   "%s %s sent data that is not STUN (first bytes: %s)",
-                   c->transport == ED_CHECK_TLS ? "tls" : "tcp", res->server, hex);
-        return -1;
-    }
-    if (c->rlen < STUN_HDR)
-        return 0;
-    size_t mlen = STUN_HDR + ((size_t)b[2] << 8 | b[3]);
-    if (mlen > cap || mlen > sizeof c->rbuf) {
-        ed_tc_fail(res, ED_CHECK_FAIL_PROTOCOL, step,
-                   "STUN message of %zu bytes is over the %zu-byte limit",
-                   mlen, cap < sizeof c->rbuf ? cap : sizeof c->rbuf);
-        return -1;
-    }
-    return c->rlen >= mlen ? (ssize_t)mlen : 0;
-}
-
-/* Read more stream bytes into rbuf.  1 got some, 0 timeout, -1 error. */
-static int fill(ed_tc_conn *c, int64_t until, const char *step,
-                ed_check_result *res)
-{
-    size_t room = sizeof c->rbuf - c->rlen;
     for (;;) {
         if (c->ssl) {
             ERR_clear_error();
             errno = 0;
-            int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)room);
-            if (r > 0) {
-                c->rlen += (size_t)r;
-                return 1;
-            }
+            int r = SSL_read(c->ssl, buf, (int)cap);
+            if (r > 0)
+                return r;
             int w = tls_wait(c, r, until);
             if (w > 0)
                 continue;
@@ -412,43 +316,31 @@ static int fill(ed_tc_conn *c, int64_t until, const char *step,
         int w = wait_fd(c->fd, POLLIN, until);
         if (w == 0)
             return 0;
-        ssize_t n = w < 0 ? -1 : recv(c->fd, c->rbuf + c->rlen, room, 0);
-        if (n > 0) {
-            c->rlen += (size_t)n;
-            return 1;
-        }
+        bool udp = c->transport == ED_CHECK_UDP;
+        ssize_t n = w < 0 ? -1 : recv(c->fd, buf, cap, udp ? MSG_TRUNC : 0);
+        if (udp && n > (ssize_t)cap)
+            continue; /* over the limit: not an answer we accept */
+        if (n > 0)
+            return n;
+        if (n == 0 && udp)
+            continue;
         if (n == 0) {
-            ed_tc_fail(res, ED_CHECK_FAIL_IO, step,
-                       "server %s closed the TCP connection", res->server);
+            ed_check_result_fail(res, ED_CHECK_FAIL_IO, step,
+                                 "server %s closed the TCP connection",
+                                 res->server);
             return -1;
         }
         if (errno == EINTR || errno == EAGAIN)
             continue;
-        ed_tc_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
-                                              : ED_CHECK_FAIL_IO,
-                   step, "recv from %s: %s", res->server, strerror(errno));
+        if (udp && errno == ECONNREFUSED)
+            ed_check_result_fail(res, ED_CHECK_FAIL_REFUSED, step,
+                       "nothing listens on udp %s (ICMP port unreachable)",
+                       res->server);
+        else
+            ed_check_result_fail(res, errno == ECONNREFUSED ? ED_CHECK_FAIL_REFUSED
+                                                            : ED_CHECK_FAIL_IO,
+                       step, "recv from %s: %s", res->server, strerror(errno));
         return -1;
-    }
-}
-
-ssize_t ed_tc_recv(ed_tc_conn *c, uint8_t *buf, size_t cap, int64_t until,
-                   const char *step, ed_check_result *res)
-{
-    if (c->transport == ED_CHECK_UDP)
-        return recv_dgram(c, buf, cap, until, step, res);
-    for (;;) {
-        ssize_t m = frame(c, cap, step, res);
-        if (m < 0)
-            return -1;
-        if (m > 0) {
-            memcpy(buf, c->rbuf, (size_t)m);
-            memmove(c->rbuf, c->rbuf + m, c->rlen - (size_t)m);
-            c->rlen -= (size_t)m;
-            return m;
-        }
-        int r = fill(c, until, step, res);
-        if (r <= 0)
-            return r;
     }
 }
 

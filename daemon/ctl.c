@@ -4,6 +4,8 @@
  *   extdiscoctl [-c FILE] passwd JID [-p|--password-file F]
  *   extdiscoctl [-c FILE] deluser JID
  *   extdiscoctl [-c FILE] list
+ *   extdiscoctl [-c FILE] status [--json]   (ctl_status.c: the running
+ *                                            daemon's /status as tables)
  *   extdiscoctl -h|--help, -V|--version
  *
  * The database and domain come from the c2s section of FILE.  The password
@@ -29,6 +31,7 @@
 #include "extdisco/extdisco.h"
 #include "c2s/sasl.h"
 #include "c2s/store.h"
+#include "ctl_status.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
 #define PASSWORD_MAX 1024
@@ -38,6 +41,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: extdiscoctl [-c FILE] adduser|passwd JID [-p|--password-file F]\n"
                "       extdiscoctl [-c FILE] deluser JID\n"
                "       extdiscoctl [-c FILE] list\n"
+               "       extdiscoctl [-c FILE] status [--json]\n"
                "       extdiscoctl -h|--help | -V|--version\n"
                "The password is read from the first line of F or of standard input.\n");
 }
@@ -165,8 +169,10 @@ static bool read_password(const char *path, char *buf, size_t n)
 int main(int argc, char **argv)
 {
     const char *cfgpath = DEFAULT_CONFIG, *pwfile = NULL;
+    bool json_out = false;
     static const struct option longopts[] = {
         {"password-file", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -176,6 +182,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'c': cfgpath = optarg; break;
         case 'p': pwfile = optarg; break;
+        case 'j': json_out = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("extdiscoctl %s\n", ED_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -186,6 +193,25 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[optind];
+    if (strcmp(cmd, "status") == 0) {
+        if (argc - optind != 1 || pwfile) {
+            usage(stderr);
+            return 2;
+        }
+        char e[1024];
+        edd_config *c = edd_config_load(cfgpath, e, sizeof e);
+        if (!c) {
+            fprintf(stderr, "%s\n", e);
+            return 1;
+        }
+        int r = edd_ctl_status(c, cfgpath, json_out, stdout);
+        edd_config_free(c);
+        return r;
+    }
+    if (json_out) {
+        usage(stderr);
+        return 2;
+    }
     bool add = strcmp(cmd, "adduser") == 0, pass = strcmp(cmd, "passwd") == 0,
          del = strcmp(cmd, "deluser") == 0, list = strcmp(cmd, "list") == 0;
     if ((!add && !pass && !del && !list) || argc - optind != (list ? 1 : 2) ||

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -28,7 +29,10 @@
 #include "c2s/c2s.h"
 #include "component/component.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
+#include "http/http.h"
+#include "health/health.h"
 #include "c2s/store.h"
 
 #define DEFAULT_CONFIG "/etc/extdisco/extdiscod.yml"
@@ -62,6 +66,18 @@ static void on_hup(evutil_socket_t fd, short what, void *arg)
     }
     if (s->c2s)
         edd_c2s_reconfigure(s->c2s, s);
+    if (s->http) {
+        edd_http_reconfigure(s->http, s);
+    } else if (s->cfg->http) {
+        if (!(s->http = edd_http_start(s, err, sizeof err)))
+            edd_log_error("%s", err);
+    }
+}
+
+static void on_usr1(evutil_socket_t fd, short what, void *arg)
+{
+    edd_server *s = arg;
+    edd_health_dump(s->health);
 }
 
 static void on_term(evutil_socket_t fd, short what, void *arg)
@@ -135,6 +151,35 @@ static int drop_privileges(const char *path, const char *user)
     return 0;
 }
 
+/* The health role's rows for /metrics and /status (core/metrics.h). */
+typedef struct {
+    edd_health_row_fn fn;
+    void *ud;
+} health_rows_ctx;
+
+static void health_row(const edd_health_info *in, void *arg)
+{
+    health_rows_ctx *c = arg;
+    edd_health_row r = {
+        .type = in->type,
+        .host = in->host,
+        .port = in->port,
+        .transport = in->transport,
+        .up = (!in->enabled || in->state == EDD_HEALTH_UNKNOWN) ? -1
+                                                                : in->state == EDD_HEALTH_UP,
+        .state_changes = in->changes,
+        .check_duration = in->checks ? in->check_duration : NULL,
+        .last_check = (double)in->last_check,
+    };
+    c->fn(c->ud, &r);
+}
+
+static void health_rows(void *ctx, edd_health_row_fn fn, void *ud)
+{
+    health_rows_ctx c = {fn, ud};
+    edd_health_foreach(((edd_server *)ctx)->health, health_row, &c);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
@@ -189,6 +234,9 @@ int main(int argc, char **argv)
         return 1;
     }
     edd_log_setup(EDD_LOG_INFO, false, "extdiscod");
+    struct timespec start_ts;
+    clock_gettime(CLOCK_REALTIME, &start_ts);
+    edd_metrics_g.start_time = (double)start_ts.tv_sec + (double)start_ts.tv_nsec / 1e9;
     edd_server *s = edd_server_new(base, path, err, sizeof err);
     if (!s) {
         fprintf(stderr, "%s\n", err);
@@ -198,12 +246,17 @@ int main(int argc, char **argv)
     edd_log_setup(s->cfg->log.level, s->cfg->log.syslog, "extdiscod");
 
     int rc = 1;
-    struct event *hup = NULL, *term = NULL, *intr = NULL;
+    struct event *hup = NULL, *term = NULL, *intr = NULL, *usr1 = NULL;
     if (!check_runtime(s->cfg, path, err, sizeof err)) {
         edd_log_error("%s", err);
         goto out;
     }
     if (s->cfg->c2s && !(s->c2s = edd_c2s_start(s, err, sizeof err))) {
+        edd_log_error("%s: %s", path, err);
+        goto out;
+    }
+    /* bound before the drop, like the c2s listeners */
+    if (s->cfg->http && !(s->http = edd_http_start(s, err, sizeof err))) {
         edd_log_error("%s: %s", path, err);
         goto out;
     }
@@ -221,11 +274,19 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    /* health checks of the announced services (health/health.h) */
+    if (!(s->health = edd_health_new(s))) {
+        edd_log_error("cannot start the health checks (out of memory)");
+        goto out;
+    }
+    edd_metrics_set_health_provider(health_rows, s);
+
     hup = evsignal_new(base, SIGHUP, on_hup, s);
     term = evsignal_new(base, SIGTERM, on_term, s);
     intr = evsignal_new(base, SIGINT, on_term, s);
-    if (!hup || !term || !intr || evsignal_add(hup, NULL) || evsignal_add(term, NULL) ||
-        evsignal_add(intr, NULL)) {
+    usr1 = evsignal_new(base, SIGUSR1, on_usr1, s);
+    if (!hup || !term || !intr || !usr1 || evsignal_add(hup, NULL) ||
+        evsignal_add(term, NULL) || evsignal_add(intr, NULL) || evsignal_add(usr1, NULL)) {
         edd_log_error("cannot install signal handlers");
         goto out;
     }
@@ -241,6 +302,13 @@ out:
         event_free(term);
     if (intr)
         event_free(intr);
+    edd_http_stop(s->http);
+    s->http = NULL;
+    if (usr1)
+        event_free(usr1);
+    edd_metrics_set_health_provider(NULL, NULL);
+    edd_health_free(s->health); /* no probe outlives the loop */
+    s->health = NULL;
     edd_component_stop(s->components);
     s->components = NULL;
     edd_c2s_stop(s->c2s);

@@ -171,6 +171,7 @@ static bool def_has_creds(const ed_service_def *d)
 typedef struct mint_cache {
     const ed_turn_rest *rest; /* NULL: nothing minted yet */
     ed_err err;                      /* the mint's outcome for rest */
+    ed_xep0215_outcome *out;         /* counts the mints; NULL: not counted */
     ed_turn_cred cred;               /* valid when err is ED_OK */
     char exp_txt[ED_DATETIME_BUFSZ]; /* cred.expires formatted, once */
     size_t exp_len;                  /* 0: not formatted */
@@ -197,6 +198,11 @@ static ed_err view(const ed_service_def *def, const ed_jid *requester,
             mc->err = ed_turn_rest_mint(def->rest, requester ? requester->bare : NULL,
                                         now, &mc->cred);
             mc->exp_len = mc->err ? 0 : ed_datetime_format(mc->cred.expires, mc->exp_txt);
+            if (!mc->err && mc->out) {
+                if (mc->out->nminted < ED_XEP0215_MAX_MINTED)
+                    mc->out->minted[mc->out->nminted] = def->rest;
+                mc->out->nminted++;
+            }
         }
         if (!mc->err) {
             v->username = mc->cred.username;
@@ -343,6 +349,7 @@ static ed_elem *answer(const ed_elem *iq, const ed_xep0215_request *req,
     ed_err e = payload ? ED_OK : ED_ENOMEM;
     mint_cache mc;
     mc.rest = NULL;
+    mc.out = out;
     size_t matched = 0, unminted = 0;
     if (!e && services) {
         if (req->type)
@@ -409,6 +416,7 @@ ed_elem *ed_xep0215_respond(const ed_elem *iq, const ed_jid *requester,
     out->version = req.version;
     out->type = req.type;
     out->lang = req.lang;
+    out->nminted = 0;
     if (err == ED_SVC_NOT_EXTDISCO)
         return NULL;
     return answer(iq, &req, requester, now, set, n, pol, out);

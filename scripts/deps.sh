@@ -9,12 +9,13 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential meson ninja-build pkg-config clang
   libevent-dev libssl-dev libexpat1-dev libgsasl-dev libidn-dev
-  libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev
-  libcurl4-openssl-dev libjansson-dev
+  libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev libjansson-dev
+  libcurl4-openssl-dev
 )
 TEST_PKGS=(
-  prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl
+  prosody prosody-modules ejabberd coturn python3-slixmpp jq curl openssl prometheus
   libclang-rt-14-dev
+  debhelper lintian systemd iproute2 man-db strace
 )
 
 want=("${BUILD_PKGS[@]}")
@@ -50,6 +51,6 @@ fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # Debian starts these services where it can; the project runs its own.
-for svc in prosody ejabberd coturn; do
+for svc in prosody ejabberd coturn prometheus; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done

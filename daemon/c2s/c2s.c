@@ -566,3 +566,25 @@ void edd_c2s_stop(edd_c2s *c)
     free(c->domain);
     free(c);
 }
+
+void edd_c2s_info_get(const edd_c2s *c, edd_c2s_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    out->configured = c->srv && c->srv->cfg->c2s ? c->srv->cfg->c2s->nlisten : c->nlst;
+    for (size_t i = 0; i < c->nlst; i++)
+        if (c->lst[i] && c->lst[i]->ev)
+            out->listeners++;
+    out->throttled = edd_throttle_locked(c->throttle, c->srv->clock());
+    for (const edd_session *s = c->sessions; s; s = s->next) {
+        if (edd_session_closed(s) || !s->t)
+            continue;
+        if (edd_transport_secure(s->t))
+            out->tls++;
+        else
+            out->plain++;
+        if (s->state == EDD_SS_BOUND)
+            out->bound++;
+    }
+}

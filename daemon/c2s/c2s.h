@@ -25,6 +25,18 @@ edd_c2s *edd_c2s_start(edd_server *s, char *err, size_t errlen);
  * stays). */
 void edd_c2s_reconfigure(edd_c2s *c, edd_server *s);
 
+/* What /metrics and /status show of the standalone server. */
+typedef struct edd_c2s_info {
+    size_t listeners;      /* listening now */
+    size_t configured;     /* configured (c2s.listen) */
+    size_t plain, tls;     /* open connections without / with TLS */
+    size_t bound;          /* of them: resource bound (logged in) */
+    size_t throttled;      /* client addresses locked out of logins now */
+} edd_c2s_info;
+/* Fill out from c (a walk over the connections: for /metrics, not for a
+ * hot path). */
+void edd_c2s_info_get(const edd_c2s *c, edd_c2s_info *out);
+
 /* Close every session and listener and free; NULL is a no-op. */
 void edd_c2s_stop(edd_c2s *c);
 

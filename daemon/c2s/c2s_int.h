@@ -32,6 +32,8 @@
                                        * per session (the oldest give way) */
 #define EDD_C2S_BUSY_READS  3          /* reads per sweep period that keep
                                        * the parser of a bound session */
+#define EDD_C2S_BUSY_READS_LOGIN 16    /* the same before binding (a login
+                                       * takes fewer: a byte trickler more) */
 #define EDD_C2S_SWEEP_SECS  1          /* quiet for 1-2 sweeps: the XML parser's
                                        * expat state is released */
 #define EDD_C2S_IQ_PENDING_SECS 120    /* an unanswered IQ to a local entity
@@ -140,7 +142,7 @@ struct edd_session {
     uint64_t serial;         /* for log lines */
     uint8_t state;           /* edd_session_state */
     uint8_t auth_failures;
-    uint8_t busy_reads;      /* reads while bound this sweep period */
+    uint8_t busy_reads;      /* reads this sweep period (since bound) */
     int8_t priority;
     bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
     bool starttls_ok : 1;    /* the listener offers STARTTLS */

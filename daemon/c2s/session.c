@@ -6,7 +6,8 @@
  * Memory: nothing big is allocated up front.  The XML parser is created
  * when the first stream byte arrives, and c2s.c's sweep releases its expat
  * state (ed_xml_stream_idle) once the session has been quiet for a second
- * or two; reads stop at EDD_C2S_READ_HIGH bytes per turn; output is
+ * or two; reads stop at EDD_C2S_READ_HIGH bytes per turn (about 32 KiB
+ * under TLS, see transport_tls.c); output is
  * serialised into the c2s-wide scratch buffer.
  *
  * I/O: through the session's transport (transport.h: plain TCP in
@@ -113,6 +114,8 @@ void edd_session_enter(edd_session *s, edd_session_state to)
         return;
     if (to >= EDD_SS_BOUND) /* bound, or going: no longer "not logged in" */
         edd_unauth_leave(s->c2s, s);
+    if (to == EDD_SS_BOUND)
+        s->busy_reads = 0; /* login reads do not make a bound session busy */
     if (edd_log_get_level() >= EDD_LOG_DEBUG)
         edd_log_debug("c2s #%llu: %s -> %s", (unsigned long long)s->serial,
                      state_names[s->state], state_names[to]);
@@ -574,7 +577,7 @@ static void read_start(edd_session *s)
 {
     s->active = true;
     s->parser_idle = false;
-    if (s->state == EDD_SS_BOUND && s->busy_reads < EDD_C2S_BUSY_READS)
+    if (s->busy_reads < UINT8_MAX)
         s->busy_reads++;
     cork(s);
 }
@@ -583,12 +586,16 @@ static void read_done(edd_session *s)
 {
     uncork(s);
     /* An unused parser costs several KiB: give its expat state back at
-     * once, unless the session is busy (EDD_C2S_BUSY_READS reads since it
-     * was bound, within one sweep period: it keeps the parser until the
-     * sweep finds it quiet).  A login costs a few cheap rebuilds; in return
-     * short-lived parsers do not end up strewn between the long-lived
-     * blocks of other sessions, which would keep whole pages resident. */
-    if (edd_session_stream_open(s) && s->xs && s->busy_reads < EDD_C2S_BUSY_READS)
+     * once, unless the session is busy (EDD_C2S_BUSY_READS reads within
+     * one sweep period once bound, EDD_C2S_BUSY_READS_LOGIN before: it
+     * keeps the parser until the sweep finds it quiet).  A login costs a
+     * few cheap rebuilds; in return short-lived parsers do not end up
+     * strewn between the long-lived blocks of other sessions, which would
+     * keep whole pages resident.  A client that trickles its bytes one read
+     * at a time before logging in stops paying a rebuild (a re-parse of its
+     * stream header) per read after EDD_C2S_BUSY_READS_LOGIN of them. */
+    unsigned busy = s->state == EDD_SS_BOUND ? EDD_C2S_BUSY_READS : EDD_C2S_BUSY_READS_LOGIN;
+    if (edd_session_stream_open(s) && s->xs && s->busy_reads < busy)
         s->parser_idle = ed_xml_stream_idle(s->xs);
 }
 

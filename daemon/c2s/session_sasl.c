@@ -10,6 +10,7 @@
 
 #include "c2s/c2s_int.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 static void sasl_reply(edd_session *s, const char *name, const char *cond,
                        const char *data, size_t n, const char *text)
@@ -56,6 +57,7 @@ static void sasl_failed(edd_session *s, const char *cond, const char *text)
     edd_sasl_end(s->sasl);
     s->sasl = NULL;
     sasl_reply(s, "failure", cond, NULL, 0, text);
+    edd_metrics_g.logins_failed++;
     if (strcmp(cond, "not-authorized") == 0) {
         char ip[ED_SIC_IP_MAX];
         edd_throttle_failed(c->throttle, peer_ip(s, ip), c->srv->clock());
@@ -83,6 +85,7 @@ static void sasl_step(edd_session *s, const char *in, size_t inlen)
         }
         char ip[ED_SIC_IP_MAX];
         edd_throttle_succeeded(c->throttle, peer_ip(s, ip));
+        edd_metrics_g.logins_ok++;
         sasl_reply(s, "success", NULL, out, outlen, NULL);
         edd_log_info("c2s %s: %s authenticated", ip, j->bare);
         edd_sasl_end(s->sasl);
@@ -131,6 +134,7 @@ static void handle_auth(edd_session *s, ed_elem *st)
     int64_t wait = edd_throttle_wait(c->throttle, peer_ip(s, ip), c->srv->clock());
     if (wait > 0) {
         char text[80];
+        edd_metrics_g.logins_throttled++;
         snprintf(text, sizeof text, "too many failed logins; try again in %lld s",
                  (long long)wait);
         sasl_reply(s, "failure", "temporary-auth-failure", NULL, 0, text);

@@ -105,3 +105,11 @@ void edd_throttle_succeeded(edd_throttle *t, const char *addr)
     if (s)
         drop(t, s);
 }
+
+size_t edd_throttle_locked(const edd_throttle *t, int64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; t && i < t->n; i++)
+        n += t->v[i].until > now && now - t->v[i].last < EDD_THROTTLE_FORGET;
+    return n;
+}

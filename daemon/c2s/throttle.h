@@ -26,5 +26,7 @@ void edd_throttle_free(edd_throttle *t);    /* NULL is a no-op */
 int64_t edd_throttle_wait(edd_throttle *t, const char *addr, int64_t now);
 void edd_throttle_failed(edd_throttle *t, const char *addr, int64_t now);
 void edd_throttle_succeeded(edd_throttle *t, const char *addr);
+/* Addresses locked out at now (a walk over the table: for /metrics). */
+size_t edd_throttle_locked(const edd_throttle *t, int64_t now);
 
 #endif

@@ -107,7 +107,9 @@ edd_transport *edd_transport_tcp_new(struct event_base *base, evutil_socket_t fd
                                    char *rbuf, size_t rbufsz, size_t read_high,
                                    int64_t timeout, const edd_transport_cbs *cbs, void *ud);
 /* The same over TLS from the first byte (direct TLS, no PROXY header): a
- * new SSL from ctx, the handshake as server. */
+ * new SSL from ctx, the handshake as server.  read_high is not a watermark
+ * under TLS (see transport_tls.c): a turn reads one 16 KiB read and the
+ * rest of the current TLS record, at most about 32 KiB. */
 edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
                                    size_t read_high, int64_t timeout,
                                    const edd_transport_cbs *cbs, void *ud);

@@ -67,6 +67,20 @@ const edd_transport_ops edd_transport_tls_ops = {
     .why = tls_why,
 };
 
+/* The read watermark of transport_tcp.c is not used under OpenSSL.
+ * libevent 2.1's bufferevent_openssl stops SSL_read at the high watermark
+ * and, once the input is drained, only waits for the socket to become
+ * readable again: the rest of a record OpenSSL had already taken off the
+ * socket (the tail of a big stanza) then sat there until the client sent
+ * more.  Without a watermark one readable socket is read as one
+ * READ_DEFAULT (16 KiB) read plus what is left of the current record, so a
+ * turn is still bounded (about 32 KiB) and nothing stays behind in SSL. */
+static void tls_setup(edd_transport *t)
+{
+    edd_transport_bev_setup(t);
+    bufferevent_setwatermark(t->bev, EV_READ, 0, 0);
+}
+
 edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
                                    size_t read_high, int64_t timeout,
                                    const edd_transport_cbs *cbs, void *ud)
@@ -88,7 +102,7 @@ edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd
     t->timeout = timeout;
     t->cbs = *cbs;
     t->ud = ud;
-    edd_transport_bev_setup(t);
+    tls_setup(t);
     return t;
 }
 
@@ -141,6 +155,6 @@ bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
     bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
     t->bev = tls;
     t->ops = &edd_transport_tls_ops;
-    edd_transport_bev_setup(t);
+    tls_setup(t);
     return true;
 }

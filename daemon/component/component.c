@@ -201,9 +201,10 @@ static void delegated(edd_link *l, const ed_elem *outer, const ed_elem *deleg)
         send_free(l, ed_stanza_error(outer, "forbidden", NULL, NULL));
         return;
     }
-    edd_link_delegated(l); /* the server delegates to us: it is set up */
     ed_elem *fwd = ed_elem_child(deleg, "forwarded", ED_NS_FORWARD);
     ed_elem *inner = fwd ? ed_elem_child(fwd, "iq", NULL) : NULL;
+    ed_elem *ip = inner ? ed_iq_payload(inner) : NULL;
+    edd_link_delegated(l, ip ? ip->ns : NULL); /* the server delegates to us: it is set up */
     const char *ifrom = inner ? ed_elem_attr(inner, "from") : NULL;
     const char *itype = inner ? ed_elem_attr(inner, "type") : NULL;
     ed_jid *from = NULL;
@@ -336,7 +337,7 @@ static void log_advertisement(edd_link *l, const ed_elem *msg)
                  d = ed_elem_next(d, "delegated", NULL)) {
                 const char *ns = ed_elem_attr(d, "namespace");
                 if (ns && strncmp(ns, "urn:xmpp:extdisco:", 18) == 0)
-                    edd_link_delegated(l);
+                    edd_link_delegated(l, ns);
                 edd_log_info("component %s: %s delegates %s to us (%s)", l->jid,
                             ed_elem_attr(msg, "from") ? ed_elem_attr(msg, "from") : "?",
                             ns ? ns : "?", c->ns);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -65,6 +66,7 @@ typedef struct edd_link {
     struct event *deleg_check; /* EDD_LINK_DELEGATION_WARN_SECS after ready */
     bool delegated;          /* since ready: the server delegated (or
                               * advertised delegating) urn:xmpp:extdisco:* */
+    unsigned deleg_ns;       /* since ready: which (EDD_LINK_NS_* bits) */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
@@ -92,7 +94,14 @@ void edd_link_fail(edd_link *l, const char *why);
 /* component.c */
 /* The server delegates an extdisco namespace to l (advertised, or a
  * delegated request arrived): no "never delegated" warning for this link. */
-static inline void edd_link_delegated(edd_link *l) { l->delegated = true; }
+static inline void edd_link_delegated(edd_link *l, const char *ns)
+{
+    l->delegated = true;
+    if (ns && strcmp(ns, ED_NS_EXTDISCO2) == 0)
+        l->deleg_ns |= EDD_LINK_NS_EXTDISCO2;
+    else if (ns && strcmp(ns, ED_NS_EXTDISCO1) == 0)
+        l->deleg_ns |= EDD_LINK_NS_EXTDISCO1;
+}
 /* A stanza on a ready link; ownership stays with the caller. */
 void edd_link_stanza(edd_link *l, ed_elem *stanza);
 /* The edd_route send function of a link (owner = the edd_link). */

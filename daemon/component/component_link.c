@@ -524,6 +524,7 @@ static bool on_stanza(edd_link *l, ed_elem *stanza)
             struct timeval tv = {EDD_LINK_KEEPALIVE_SECS, 0};
             event_add(l->keepalive, &tv);
             l->delegated = false;
+            l->deleg_ns = 0;
             struct timeval dv = {EDD_LINK_DELEGATION_WARN_SECS, 0};
             event_add(l->deleg_check, &dv);
             edd_log_info("component %s: connected to %s:%d", l->jid, l->host, l->port);
@@ -697,4 +698,25 @@ void edd_component_stop(edd_component_set *set)
         link_free(set->links[k], true);
     free(set->links);
     free(set);
+}
+
+void edd_component_foreach(const edd_component_set *set,
+                           void (*fn)(void *ud, const edd_link_info *li), void *ud)
+{
+    for (size_t k = 0; set && k < set->n; k++) {
+        const edd_link *l = set->links[k];
+        if (!l)
+            continue;
+        edd_link_info li = {
+            .index = (unsigned)k,
+            .host = l->host,
+            .port = l->port,
+            .state = link_state_names[l->state],
+            .up = l->state == EDD_LINK_READY,
+            .deleg_ns = l->state == EDD_LINK_READY ? l->deleg_ns : 0,
+            .connects = l->connects,
+            .up_since = l->ready_since,
+        };
+        fn(ud, &li);
+    }
 }

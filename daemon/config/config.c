@@ -101,6 +101,28 @@ static const edd_field form_fields[] = {
     END
 };
 
+/* `check:` at the top: the defaults of every service's health check. */
+static const edd_field check_fields[] = {
+    F("enabled", TRISTATE, edd_cfg_check, enabled, .def = 1),
+    F("interval", DURATION, edd_cfg_check, interval, COUNT(edd_cfg_check, interval_text),
+      .def = 30),
+    F("timeout", DURATION, edd_cfg_check, timeout, COUNT(edd_cfg_check, timeout_text),
+      .def = 5),
+    F("fall", INT, edd_cfg_check, fall, .def = 3, .min = 1, .max = EDD_CHECK_MAX_COUNT),
+    F("rise", INT, edd_cfg_check, rise, .def = 2, .min = 1, .max = EDD_CHECK_MAX_COUNT),
+    F("ca_file", STR, edd_cfg_check, ca_file),
+    END
+};
+/* `check:` on a service: no defaults (absent = the top's value). */
+static const edd_field service_check_fields[] = {
+    F("enabled", TRISTATE, edd_cfg_check, enabled, .def = -1),
+    F("interval", DURATION, edd_cfg_check, interval, COUNT(edd_cfg_check, interval_text)),
+    F("timeout", DURATION, edd_cfg_check, timeout, COUNT(edd_cfg_check, timeout_text)),
+    F("fall", INT, edd_cfg_check, fall, .min = 1, .max = EDD_CHECK_MAX_COUNT),
+    F("rise", INT, edd_cfg_check, rise, .min = 1, .max = EDD_CHECK_MAX_COUNT),
+    END
+};
+
 static const edd_field service_fields[] = {
     F("type", STR, edd_cfg_service, type, .required = true),
     F("host", STR, edd_cfg_service, host, .required = true),
@@ -116,6 +138,7 @@ static const edd_field service_fields[] = {
     F("allow_local", BOOL, edd_cfg_service, allow_local),
     F("networks", STRS, edd_cfg_service, networks, COUNT(edd_cfg_service, nnetworks),
       .max = EDD_CONFIG_MAX_NETWORKS),
+    F("check", MAP_PTR, edd_cfg_service, check, SUB(edd_cfg_check, service_check_fields)),
     END
 };
 
@@ -218,6 +241,17 @@ static const edd_field limits_fields[] = {
     END
 };
 
+static const edd_field http_fields[] = {
+    F("listen", STRS, edd_cfg_http, listen, COUNT(edd_cfg_http, nlisten), .max = 16),
+    F("allow", STRS, edd_cfg_http, allow, COUNT(edd_cfg_http, nallow), .max = EDD_CONFIG_MAX_LIST),
+    F("token_file", STR, edd_cfg_http, token_file, .secret_file = true),
+    F("max_connections", INT, edd_cfg_http, max_connections, .def = 64, .min = 1, .max = 10000),
+    F("max_header_bytes", INT, edd_cfg_http, max_header_bytes, .def = 8192,
+      .min = 512, .max = 65536),
+    F("timeout", DURATION, edd_cfg_http, timeout, COUNT(edd_cfg_http, timeout_text), .def = 10),
+    END
+};
+
 const edd_field edd_config_schema[] = {
     F("log", MAP, edd_config, log, .sub = log_fields),
     F("user", STR, edd_config, user),
@@ -239,6 +273,8 @@ const edd_field edd_config_schema[] = {
       SUB(edd_cfg_component, component_fields), .max = 64),
     F("c2s", MAP_PTR, edd_config, c2s, SUB(edd_cfg_c2s, c2s_fields)),
     F("limits", MAP, edd_config, limits, .sub = limits_fields),
+    F("http", MAP_PTR, edd_config, http, SUB(edd_cfg_http, http_fields)),
+    F("check", MAP, edd_config, check, .sub = check_fields),
     END
 };
 
@@ -359,6 +395,11 @@ static void dump_fields(FILE *out, const edd_field *fields, const void *obj,
             break;
         case EDD_F_INT:
         case EDD_F_DURATION:
+            /* 0 below the range (INT) or a duration never written with no
+             * default: an absent optional value (services[N].check) */
+            if (*AT(obj, f->off, int64_t) == 0 &&
+                (f->type == EDD_F_DURATION || f->min > 0))
+                continue;
             key(out, indent, &dash, f->key);
             fprintf(out, " %lld", (long long)*AT(obj, f->off, int64_t));
             break;

@@ -180,6 +180,25 @@ typedef struct edd_cfg_form {
     unsigned nfields;
 } edd_cfg_form;
 
+/* Health checks (`check:` at the top: defaults for every service; `check:`
+ * on a service: its own values, each absent one taken from the top).
+ * daemon/health/ runs them. */
+typedef struct edd_cfg_check {
+    int enabled;          /* TRISTATE: -1 absent; top default 1 */
+    char *interval_text;  /* as written, or NULL */
+    int64_t interval;     /* seconds; top default 30; 0 in a service: absent */
+    char *timeout_text;
+    int64_t timeout;      /* seconds; top default 5 */
+    int64_t fall;         /* failures in a row to mark down; top default 3 */
+    int64_t rise;         /* successes in a row to mark up; top default 2 */
+    char *ca_file;        /* top only: trusted CAs (PEM) for stuns/turns
+                             instead of the system's; resolved absolute */
+} edd_cfg_check;
+
+#define EDD_CHECK_MAX_INTERVAL 86400 /* seconds */
+#define EDD_CHECK_MAX_TIMEOUT  60
+#define EDD_CHECK_MAX_COUNT    100   /* fall, rise */
+
 typedef struct edd_cfg_service {
     char *type;
     char *host;
@@ -196,8 +215,11 @@ typedef struct edd_cfg_service {
     size_t nnames;
     char **networks;     /* names of `networks` entries; none: everyone */
     unsigned nnetworks;
+    edd_cfg_check *check; /* NULL when absent */
     /* resolved */
     uint64_t network_mask; /* bit i: networks[i] of the config; 0: everyone */
+    edd_cfg_check eff;   /* the effective check: this service's values over
+                            the top's (ca_file borrowed from the top) */
     char *password;      /* the static password; never log it */
     int credentials_index; /* index into edd_config.turn_secrets, or -1 */
 } edd_cfg_service;
@@ -248,6 +270,35 @@ typedef struct edd_cfg_limits {
     int64_t idle_timeout;      /* seconds, default 600 */
 } edd_cfg_limits;
 
+/* One client-address range of http.allow ("10.0.0.0/8", "::1"). */
+typedef struct edd_cfg_cidr {
+    int family;                /* AF_INET or AF_INET6 */
+    unsigned char addr[16];    /* network address (host bits cleared) */
+    unsigned prefix;           /* 0..32 or 0..128 */
+} edd_cfg_cidr;
+
+/* The HTTP listener (daemon/http/): /metrics, /health, /ready, /status. */
+#define EDD_HTTP_DEFAULT_LISTEN "127.0.0.1:9215"
+typedef struct edd_cfg_http {
+    char **listen;           /* "IP:PORT" / "[IPV6]:PORT"; default
+                              * EDD_HTTP_DEFAULT_LISTEN (loopback) */
+    unsigned nlisten;
+    char **allow;            /* client address ranges; none: any client */
+    unsigned nallow;
+    char *token_file;        /* bearer token file (absolute), or NULL */
+    int64_t max_connections; /* default 64 */
+    int64_t max_header_bytes;/* request line + headers, default 8192 */
+    char *timeout_text;      /* as written, or NULL */
+    int64_t timeout;         /* seconds, default 10: a request's deadline
+                              * from its first byte, and keep-alive idle */
+    /* resolved */
+    char **hosts;            /* listen[i] without brackets */
+    int *ports;
+    edd_cfg_cidr *cidrs;     /* allow[i] parsed */
+    char *token;             /* never log it */
+    size_t token_len;
+} edd_cfg_http;
+
 typedef struct edd_config {
     edd_cfg_log log;
     char *user;              /* drop privileges to this user, or NULL */
@@ -269,6 +320,8 @@ typedef struct edd_config {
     unsigned ncomponents;
     edd_cfg_c2s *c2s;         /* NULL: no standalone mode */
     edd_cfg_limits limits;    /* defaults applied */
+    edd_cfg_http *http;       /* NULL: no HTTP listener */
+    edd_cfg_check check;      /* health-check defaults (defaults applied) */
     /* resolved */
     char *path;              /* absolute path of the file loaded */
     char *dir;               /* its directory; base of relative paths */

@@ -252,6 +252,51 @@ static ed_service identity_of(const edd_cfg_service *s)
     return v;
 }
 
+/* The check's values (top: path "check"; a service: "services[N].check"):
+ * ranges the schema cannot say (durations) and timeout <= interval. */
+static bool check_ranges(ctx *c, const edd_cfg_check *k, const char *path,
+                         const edd_cfg_check *eff)
+{
+    char sub[2 * P];
+#define KSUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
+    if (k->interval_text && k->interval > EDD_CHECK_MAX_INTERVAL)
+        return FAIL(KSUB("interval"), "%s is over the maximum of %d seconds",
+                    k->interval_text, EDD_CHECK_MAX_INTERVAL);
+    if (k->timeout_text && k->timeout > EDD_CHECK_MAX_TIMEOUT)
+        return FAIL(KSUB("timeout"), "%s is over the maximum of %d seconds",
+                    k->timeout_text, EDD_CHECK_MAX_TIMEOUT);
+    if (eff->timeout > eff->interval)
+        return FAIL(k->timeout_text ? KSUB("timeout") : KSUB("interval"),
+                    "the check timeout (%llds) is longer than its interval (%llds)",
+                    (long long)eff->timeout, (long long)eff->interval);
+#undef KSUB
+    return true;
+}
+
+/* services[i].eff: the service's check values over the top's. */
+static bool check_health(ctx *c, edd_cfg_service *s, const char *path)
+{
+    const edd_cfg_check *top = &c->cfg->check;
+    s->eff = *top;
+    s->eff.interval_text = s->eff.timeout_text = NULL;
+    const edd_cfg_check *k = s->check;
+    if (!k)
+        return true;
+    if (k->enabled >= 0)
+        s->eff.enabled = k->enabled;
+    if (k->interval_text)
+        s->eff.interval = k->interval;
+    if (k->timeout_text)
+        s->eff.timeout = k->timeout;
+    if (k->fall > 0)
+        s->eff.fall = k->fall;
+    if (k->rise > 0)
+        s->eff.rise = k->rise;
+    char kp[2 * P];
+    snprintf(kp, sizeof kp, "%s.check", path);
+    return check_ranges(c, k, kp, &s->eff);
+}
+
 static bool check_service(ctx *c, unsigned i)
 {
     edd_cfg_service *s = &c->cfg->services[i];
@@ -327,6 +372,8 @@ static bool check_service(ctx *c, unsigned i)
                 return FAIL(sub, "set FORM_TYPE with form_type");
             }
     }
+    if (!check_health(c, s, path))
+        return false;
     ed_service me = identity_of(s);
     for (unsigned k = 0; k < i; k++) {
         ed_service other = identity_of(&c->cfg->services[k]);
@@ -651,6 +698,89 @@ static bool check_c2s(ctx *c)
     return true;
 }
 
+/* "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (one address). */
+static bool parse_cidr(const char *s, edd_cfg_cidr *out)
+{
+    char a[64];
+    const char *slash = strchr(s, '/');
+    size_t al = slash ? (size_t)(slash - s) : strlen(s);
+    if (al == 0 || al >= sizeof a)
+        return false;
+    memcpy(a, s, al);
+    a[al] = '\0';
+    memset(out, 0, sizeof *out);
+    unsigned max;
+    if (inet_pton(AF_INET, a, out->addr) == 1) {
+        out->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, a, out->addr) == 1) {
+        out->family = AF_INET6;
+        max = 128;
+    } else {
+        return false;
+    }
+    out->prefix = max;
+    if (slash) {
+        const char *p = slash + 1;
+        if (!*p || strlen(p) > 3 || strspn(p, "0123456789") != strlen(p))
+            return false;
+        long v = strtol(p, NULL, 10);
+        if (v < 0 || v > (long)max)
+            return false;
+        out->prefix = (unsigned)v;
+    }
+    for (unsigned bit = out->prefix; bit < max; bit++)
+        out->addr[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    return true;
+}
+
+static bool check_http(ctx *c)
+{
+    edd_cfg_http *h = c->cfg->http;
+    char path[P];
+    if (!h)
+        return true;
+    if (h->nlisten == 0) {
+        if (edd_ymap_has(c->m, "http.listen"))
+            return FAIL("http.listen", "no address to listen on (leave the key out for "
+                                       "the default " EDD_HTTP_DEFAULT_LISTEN ")");
+        h->listen = calloc(1, sizeof *h->listen);
+        if (!h->listen || !(h->listen[0] = strdup(EDD_HTTP_DEFAULT_LISTEN)))
+            return FAIL("http", "out of memory");
+        h->nlisten = 1;
+    }
+    h->hosts = calloc(h->nlisten, sizeof *h->hosts);
+    h->ports = calloc(h->nlisten, sizeof *h->ports);
+    h->cidrs = calloc(h->nallow ? h->nallow : 1, sizeof *h->cidrs);
+    if (!h->hosts || !h->ports || !h->cidrs)
+        return FAIL("http", "out of memory");
+    for (unsigned i = 0; i < h->nlisten; i++) {
+        snprintf(path, sizeof path, "http.listen[%u]", i);
+        if (!parse_hostport(h->listen[i], true, &h->hosts[i], &h->ports[i]))
+            return FAIL(path, "bad listen address '%s' (expected IP:PORT or [IPV6]:PORT)",
+                        h->listen[i]);
+        for (unsigned k = 0; k < i; k++)
+            if (h->ports[k] == h->ports[i] && same_host(h->hosts[k], h->hosts[i]))
+                return FAIL(path, "'%s' is the same address as http.listen[%u]",
+                            h->listen[i], k);
+    }
+    for (unsigned i = 0; i < h->nallow; i++) {
+        snprintf(path, sizeof path, "http.allow[%u]", i);
+        if (!parse_cidr(h->allow[i], &h->cidrs[i]))
+            return FAIL(path, "bad address range '%s' (expected IP, IP/PREFIX)", h->allow[i]);
+    }
+    if (h->token_file) {
+        if (!resolve_path(c, &h->token_file, "http.token_file") ||
+            !read_secret(c, h->token_file, "http.token_file", &h->token, &h->token_len))
+            return false;
+        for (size_t i = 0; i < h->token_len; i++)
+            if ((unsigned char)h->token[i] <= 0x20 || (unsigned char)h->token[i] >= 0x7f)
+                return FAIL("http.token_file", "the token in %s must be printable ASCII "
+                                               "without spaces", h->token_file);
+    }
+    return true;
+}
+
 bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t errlen)
 {
     ctx cc = { cfg, m, err, errlen };
@@ -677,6 +807,12 @@ bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t er
                    "credentials") ||
         !check_turn_secrets(c) || !check_networks(c))
         return false;
+    if (!check_ranges(c, &cfg->check, "check", &cfg->check) ||
+        !resolve_path(c, &cfg->check.ca_file, "check.ca_file"))
+        return false;
+    if (cfg->check.ca_file && access(cfg->check.ca_file, R_OK) != 0)
+        return FAIL("check.ca_file", "cannot read %s: %s", cfg->check.ca_file,
+                    strerror(errno));
     if (cfg->nservices == 0 && cfg->nturn_providers == 0)
         return FAIL("services", "no services configured");
     for (unsigned i = 0; i < cfg->nservices; i++) {
@@ -690,7 +826,7 @@ bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t er
     for (unsigned i = 0; i < cfg->nturn_providers; i++)
         if (!check_provider(c, i))
             return false;
-    if (!check_components(c) || !check_c2s(c))
+    if (!check_components(c) || !check_c2s(c) || !check_http(c))
         return false;
     if (cfg->ncomponents == 0 && !cfg->c2s)
         return FAIL("", "neither components nor c2s configured: nothing to serve");
@@ -735,5 +871,19 @@ void edd_config_free_resolved(edd_config *cfg)
     for (unsigned i = 0; cfg->c2s && i < cfg->c2s->nlisten; i++) {
         free(cfg->c2s->listen[i].host);
         cfg->c2s->listen[i].host = NULL;
+    }
+    edd_cfg_http *h = cfg->http;
+    if (h) {
+        for (unsigned i = 0; h->hosts && i < h->nlisten; i++)
+            free(h->hosts[i]);
+        free(h->hosts);
+        free(h->ports);
+        free(h->cidrs);
+        if (h->token)
+            edd_secret_free(h->token, EDD_CONFIG_MAX_SECRET + 2);
+        h->hosts = NULL;
+        h->ports = NULL;
+        h->cidrs = NULL;
+        h->token = NULL;
     }
 }

@@ -1,5 +1,7 @@
 /* daemon/core/pushes.c — who asked for services, who is online, and the pushes a
- * reload sends them (XEP-0215 §3.2: only to requesters with presence).
+ * reload, a health change or a provider's new result sends them (XEP-0215
+ * §3.2: only to requesters with presence), each requester's for the
+ * services of its own networks (by its address and domain).
  *
  * A table keyed by full JID (hash.h, under a random key).  An entry exists while the JID is online or
  * has asked; it is pushable when both.  Pushes are fire-and-forget: their
@@ -20,6 +22,7 @@
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
 
 typedef struct entry {
@@ -265,29 +268,27 @@ size_t edd_pushes_count(const edd_pushes *p, size_t *online)
     return edd_hash_count(p->tab);
 }
 
-/* The records a requester sees in registry r, for the diff: no minted
- * credentials (they differ on every call); static ones with creds
- * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
-/* The defs of registry r with providers' x that `e` is offered (its
- * networks, netscope.h): a new array of shallow copies, NULL on failure. */
-static ed_service_def *select_for(const edd_registry *r, const edd_defset *x,
-                                  const entry *e, size_t *n)
+/* The defs of offer o that `e` is offered (its networks, netscope.h): a
+ * new array of shallow copies, NULL on failure. */
+static ed_service_def *select_for(const edd_offer *o, const entry *e, size_t *n)
 {
-    size_t nr;
-    edd_registry_defs(r, &nr);
-    size_t cap = nr + (x ? x->n : 0);
+    size_t cap = o->n + (o->extra ? o->extra->n : 0);
     ed_service_def *v = calloc(cap ? cap : 1, sizeof *v);
     if (v)
-        *n = edd_registry_select(r, x, e->jid, e->route.peer, e->route.peerlen, v, cap);
+        *n = edd_registry_select(o->reg, o->defs, o->masks, o->n, o->extra, e->jid,
+                                 e->route.peer, e->route.peerlen, v, cap);
     return v;
 }
 
-static ed_service *public_view(const edd_registry *r, const edd_defset *x, const entry *e,
-                               int64_t now, ed_xep0215_creds creds, size_t *n)
+/* The records `e` sees in offer o, for the diff: no minted credentials
+ * (they differ on every call); static ones with creds
+ * ED_XEP0215_CREDS_STATIC, so that changing them is a `modify`. */
+static ed_service *public_view(const edd_offer *o, const entry *e, int64_t now,
+                               ed_xep0215_creds creds, size_t *n)
 {
     size_t nd = 0;
     const ed_jid *who = e->jid;
-    ed_service_def *defs = select_for(r, x, e, &nd);
+    ed_service_def *defs = select_for(o, e, &nd);
     ed_service *v = defs ? calloc(nd ? nd : 1, sizeof *v) : NULL;
     if (!v) {
         free(defs);
@@ -306,15 +307,15 @@ static ed_service *public_view(const edd_registry *r, const edd_defset *x, const
 }
 
 /* Give add/modify entries the credentials the requester would get now. */
-static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
-                            const edd_defset *nwx, const entry *e, int64_t now)
+static bool add_credentials(ed_service *chg, size_t n, const edd_offer *nwo,
+                            const entry *e, int64_t now)
 {
     const ed_jid *who = e->jid;
-    ed_xep0215_policy pol = edd_registry_policy_for(nw, who);
+    ed_xep0215_policy pol = edd_registry_policy_for(nwo->reg, who);
     if (!pol.may_credentials || !pol.inline_credentials)
         return true;
     size_t nd = 0;
-    ed_service_def *defs = select_for(nw, nwx, e, &nd);
+    ed_service_def *defs = select_for(nwo, e, &nd);
     if (!defs)
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -338,9 +339,8 @@ static bool add_credentials(ed_service *chg, size_t n, const edd_registry *nw,
     return true;
 }
 
-size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
-                      const edd_defset *oldx, const edd_registry *nw,
-                      const edd_defset *nwx)
+size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_offer *old,
+                      const edd_offer *nw)
 {
     size_t sent = 0;
     int64_t now = s->clock();
@@ -354,16 +354,16 @@ size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
         size_t no = 0, nn = 0, nc = 0;
         /* static credentials take part in the diff only for a requester
          * who gets credentials inline (else the push would leak them) */
-        ed_xep0215_policy pol = edd_registry_policy_for(nw, e->jid);
+        ed_xep0215_policy pol = edd_registry_policy_for(nw->reg, e->jid);
         ed_xep0215_creds creds = pol.may_credentials && pol.inline_credentials
                                      ? ED_XEP0215_CREDS_STATIC
                                      : ED_XEP0215_CREDS_NONE;
-        ed_service *ov = public_view(old, oldx, e, now, creds, &no);
-        ed_service *nv = public_view(nw, nwx, e, now, creds, &nn);
+        ed_service *ov = public_view(old, e, now, creds, &no);
+        ed_service *nv = public_view(nw, e, now, creds, &nn);
         ed_service *chg = NULL;
         bool ok = ov && nv &&
                   ed_service_diff(ov, no, nv, nn, e->type, &chg, &nc) == ED_OK &&
-                  add_credentials(chg, nc, nw, nwx, e, now);
+                  add_credentials(chg, nc, nw, e, now);
         ed_services_free(ov, no);
         ed_services_free(nv, nn);
         if (ok && nc > 0 && pol.may_list) {
@@ -381,6 +381,11 @@ size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
                 e->route.send(e->route.owner, push);
                 ed_elem_free(push);
                 sent++;
+                edd_metrics_g.pushes++;
+                for (size_t i = 0; i < nc; i++)
+                    edd_metrics_g.push_changes[chg[i].action == ED_ACTION_DELETE ? EDD_MPA_DELETE
+                                               : chg[i].action == ED_ACTION_MODIFY ? EDD_MPA_MODIFY
+                                                                                   : EDD_MPA_ADD]++;
             }
         } else if (!ok) {
             edd_log_warn("could not compute the push for %s", e->full);

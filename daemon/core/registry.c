@@ -243,22 +243,28 @@ const ed_service_def *edd_registry_defs(const edd_registry *reg, size_t *n)
     return reg->defs;
 }
 
-size_t edd_registry_select(const edd_registry *reg, const edd_defset *extra,
+const uint64_t *edd_registry_masks(const edd_registry *reg)
+{
+    return reg ? reg->masks : NULL;
+}
+
+size_t edd_registry_select(const edd_registry *reg, const ed_service_def *base,
+                           const uint64_t *masks, size_t nbase, const edd_defset *extra,
                            const ed_jid *who, const struct sockaddr *peer,
                            socklen_t peerlen, ed_service_def *out, size_t cap)
 {
     if (!reg)
         return 0;
     bool scoped = false; /* skip classifying when nothing is limited */
-    for (size_t i = 0; !scoped && i < reg->ndefs; i++)
-        scoped = reg->masks[i] != 0;
+    for (size_t i = 0; !scoped && i < nbase; i++)
+        scoped = masks[i] != 0;
     for (size_t i = 0; !scoped && extra && i < extra->n; i++)
         scoped = extra->masks[i] != 0;
     int net = scoped ? edd_netscope_classify(reg->nets, who, peer, peerlen) : -1;
     size_t n = 0;
-    for (size_t i = 0; i < reg->ndefs && n < cap; i++)
-        if (edd_netscope_allows(reg->masks[i], net))
-            out[n++] = reg->defs[i];
+    for (size_t i = 0; i < nbase && n < cap; i++)
+        if (edd_netscope_allows(masks[i], net))
+            out[n++] = base[i];
     for (size_t i = 0; extra && i < extra->n && n < cap; i++)
         if (edd_netscope_allows(extra->masks[i], net))
             out[n++] = extra->defs[i];
@@ -306,4 +312,12 @@ ed_xep0215_policy edd_registry_policy_for(const edd_registry *reg,
     p.may_credentials = acl_match(&reg->credentials, requester);
     p.inline_credentials = reg->inline_credentials && p.may_credentials;
     return p;
+}
+
+int edd_registry_rest_index(const edd_registry *reg, const ed_turn_rest *rest)
+{
+    for (size_t i = 0; reg && i < reg->nrests; i++)
+        if (reg->rests[i] == rest)
+            return (int)i;
+    return -1;
 }

@@ -59,15 +59,26 @@ typedef struct edd_defset {
     size_t n;
 } edd_defset;
 
+/* The networks of each of edd_registry_defs() (same order and count; bit
+ * i: networks[i] of the config, 0: everyone).  Owned by reg. */
+const uint64_t *edd_registry_masks(const edd_registry *reg);
+
 /* The services requester `who` at peer (NULL: unknown, e.g. component
- * mode) is offered: the registry's, then extra's (may be NULL), each only
- * when its networks include the requester's (netscope.h).  Shallow copies
- * into out (cap entries; cap >= edd_registry_defs() count + extra->n is
- * always enough): they borrow from reg and extra, which must outlive them.
- * Returns the count. */
-size_t edd_registry_select(const edd_registry *reg, const edd_defset *extra,
+ * mode) is offered out of base (nbase of the registry's services, e.g. those
+ * the health checks serve: core/server.h edd_offer; base[i] for the
+ * networks of masks[i], edd_registry_masks()) and then extra's (may be
+ * NULL): each only when its networks include the requester's, classified
+ * by reg's networks (netscope.h).  Shallow copies into out (cap entries;
+ * cap >= nbase + extra->n is always enough): they borrow from base and
+ * extra, which must outlive them.  Returns the count. */
+size_t edd_registry_select(const edd_registry *reg, const ed_service_def *base,
+                           const uint64_t *masks, size_t nbase, const edd_defset *extra,
                            const ed_jid *who, const struct sockaddr *peer,
                            socklen_t peerlen, ed_service_def *out, size_t cap);
+
+/* The index in the configuration's turn_secrets of the TURN REST signer
+ * rest (as named by an ed_xep0215_outcome), or -1 when it is not reg's. */
+int edd_registry_rest_index(const edd_registry *reg, const ed_turn_rest *rest);
 
 /* Whether requester is in one of the served domains (exact match). */
 bool edd_registry_is_local(const edd_registry *reg, const ed_jid *requester);

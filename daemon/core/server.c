@@ -8,12 +8,22 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
+#include "health/health.h"
 #include "providers/providers.h"
 
 static int64_t wall_clock(void)
 {
     return (int64_t)time(NULL);
+}
+
+/* Unix time with sub-second part (for the metrics' timestamps). */
+static double real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static bool load(const char *path, edd_config **cfg, edd_registry **reg, char *err,
@@ -54,19 +64,58 @@ static void providers_changed(void *arg, const edd_defset *old, const edd_defset
     edd_server *s = arg;
     if (same_public(old, nw))
         return;
-    size_t sent = edd_pushes_send(s->pushes, s, s->reg, old, s->reg, nw);
+    edd_offer before, after;
+    edd_server_offer(s, &before);
+    before.extra = old;
+    after = before;
+    after.extra = nw;
+    size_t sent = edd_pushes_send(s->pushes, s, &before, &after);
     if (sent)
         edd_log_info("turn_providers: %zu pushes sent", sent);
+}
+
+const ed_service_def *edd_server_defs(const edd_server *s, size_t *n)
+{
+    const ed_service_def *d = edd_health_served(s->health, n);
+    return d ? d : edd_registry_defs(s->reg, n);
+}
+
+/* The networks of edd_server_defs()' services (parallel to them). */
+static const uint64_t *served_masks(const edd_server *s)
+{
+    const uint64_t *m = edd_health_served_masks(s->health);
+    return m ? m : edd_registry_masks(s->reg);
+}
+
+void edd_server_offer(const edd_server *s, edd_offer *o)
+{
+    o->reg = s->reg;
+    o->defs = edd_server_defs(s, &o->n);
+    o->masks = served_masks(s);
+    o->extra = s->prov ? edd_providers_current(s->prov) : NULL;
+}
+
+size_t edd_server_push_served(edd_server *s, const ed_service_def *od,
+                              const uint64_t *om, size_t no)
+{
+    edd_offer before, after;
+    edd_server_offer(s, &after);
+    before = after;
+    before.defs = od;
+    before.masks = om;
+    before.n = no;
+    return edd_pushes_send(s->pushes, s, &before, &after);
 }
 
 const ed_service_def *edd_server_services_for(edd_server *s, const ed_jid *who,
                                               const struct sockaddr *peer,
                                               socklen_t peerlen, size_t *n)
 {
-    size_t nreg;
-    edd_registry_defs(s->reg, &nreg);
-    const edd_defset *x = s->prov ? edd_providers_defs(s->prov) : NULL;
-    size_t need = nreg + (x ? x->n : 0);
+    edd_offer o;
+    edd_server_offer(s, &o);
+    /* a request logs a provider it passes over without a result */
+    o.extra = s->prov ? edd_providers_defs(s->prov) : NULL;
+    size_t need = o.n + (o.extra ? o.extra->n : 0);
     if (need > s->scratch_cap) {
         ed_service_def *v = realloc(s->scratch, need * sizeof *v);
         if (!v) {
@@ -76,7 +125,8 @@ const ed_service_def *edd_server_services_for(edd_server *s, const ed_jid *who,
         s->scratch = v;
         s->scratch_cap = need;
     }
-    *n = edd_registry_select(s->reg, x, who, peer, peerlen, s->scratch, s->scratch_cap);
+    *n = edd_registry_select(o.reg, o.defs, o.masks, o.n, o.extra, who, peer, peerlen,
+                             s->scratch, s->scratch_cap);
     return s->scratch;
 }
 
@@ -95,6 +145,8 @@ edd_server *edd_server_new(struct event_base *base, const char *path, char *err,
         edd_server_free(s);
         return NULL;
     }
+    edd_metrics_g.config_loaded = real_now();
+    edd_metrics_g.last_reload_ok = true;
     s->pushes = edd_pushes_new(0);
     edd_defset *none = NULL;
     if (!s->pushes || !(s->prov = edd_providers_new(base, s->clock, providers_changed, s)) ||
@@ -111,22 +163,51 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen)
 {
     edd_config *cfg;
     edd_registry *reg;
-    if (!load(s->config_path, &cfg, &reg, err, errlen))
-        return false;
-    edd_defset *oldx = NULL;
-    if (!edd_providers_apply(s->prov, cfg, &oldx)) {
-        snprintf(err, errlen, "%s: out of memory (turn_providers)", s->config_path);
-        edd_registry_free(reg);
-        edd_config_free(cfg);
+    if (!load(s->config_path, &cfg, &reg, err, errlen)) {
+        edd_metrics_g.reloads_failed++;
+        edd_metrics_g.last_reload_ok = false;
         return false;
     }
+    /* what clients got before (it points into the old registry, which
+     * lives until the pushes are sent) */
+    edd_offer before;
+    edd_server_offer(s, &before);
+    ed_service_def *od = malloc((before.n ? before.n : 1) * sizeof *od);
+    uint64_t *om = malloc((before.n ? before.n : 1) * sizeof *om);
+    edd_defset *oldx = NULL;
+    if (!od || !om || !edd_providers_apply(s->prov, cfg, &oldx)) {
+        free(od);
+        free(om);
+        edd_registry_free(reg);
+        edd_config_free(cfg);
+        snprintf(err, errlen, "%s: out of memory", s->config_path);
+        return false;
+    }
+    if (before.n) {
+        memcpy(od, before.defs, before.n * sizeof *od);
+        memcpy(om, before.masks, before.n * sizeof *om);
+    }
+    before.defs = od;
+    before.masks = om;
+    before.extra = oldx;
+    edd_metrics_g.reloads_ok++;
+    edd_metrics_g.last_reload_ok = true;
+    edd_metrics_g.config_loaded = real_now();
     edd_config *old_cfg = s->cfg;
     edd_registry *old_reg = s->reg;
+    /* credentials counted by turn_secrets index: named by the old file */
+    edd_m_minted_fold(old_cfg->turn_secrets, old_cfg->nturn_secrets);
     s->cfg = cfg;
     s->reg = reg;
     edd_log_setup(cfg->log.level, cfg->log.syslog, NULL);
-    size_t sent = edd_pushes_send(s->pushes, s, old_reg, oldx, reg,
-                                  edd_providers_current(s->prov));
+    /* unchanged services keep their health state */
+    if (!edd_health_apply(s->health))
+        edd_log_error("health: out of memory: every service served unchecked");
+    edd_offer after;
+    edd_server_offer(s, &after);
+    size_t sent = edd_pushes_send(s->pushes, s, &before, &after);
+    free(od);
+    free(om);
     edd_defset_free(oldx);
     /* unlimited (edd_log): every reload's result is shown */
     edd_log(EDD_LOG_INFO, "reloaded %s: %u services, %zu pushes sent", s->config_path,
@@ -140,6 +221,7 @@ void edd_server_free(edd_server *s)
 {
     if (!s)
         return;
+    edd_health_free(s->health);
     edd_pushes_free(s->pushes);
     edd_providers_free(s->prov);
     free(s->scratch);

@@ -25,6 +25,8 @@ typedef struct edd_pushes edd_pushes;
 typedef struct edd_providers edd_providers;
 typedef struct edd_component_set edd_component_set;
 typedef struct edd_c2s edd_c2s;
+typedef struct edd_http edd_http;
+typedef struct edd_health edd_health;
 
 /* How to reach a requester later (for a push).  Filled by the role that
  * received the request; owner is the c2s session or component link.  A role
@@ -51,6 +53,9 @@ typedef struct edd_server {
     int64_t (*clock)(void); /* Unix seconds; time(NULL) unless a test sets it */
     edd_component_set *components; /* component.c, NULL when none */
     edd_c2s *c2s;          /* c2s.c, NULL when no standalone mode */
+    edd_http *http;        /* http/http.c, NULL when no `http:` section */
+    edd_health *health;    /* health/health.c; NULL without an event base
+                              (then every service is served) */
     uint64_t requests;    /* IQs answered (for stats / logs) */
     edd_providers *prov;   /* HTTP credential providers (daemon/providers/) */
     ed_service_def *scratch; /* edd_server_services_for()'s answer */
@@ -70,13 +75,42 @@ bool edd_server_reload(edd_server *s, char *err, size_t errlen);
 
 void edd_server_free(edd_server *s);
 
+/* The services clients get now before networks: the registry's, less
+ * those the health checks found down (daemon/health/health.h).  Borrowed
+ * until the next health change or reload.  What one requester is offered
+ * is edd_server_services_for(). */
+const ed_service_def *edd_server_defs(const edd_server *s, size_t *n);
+
+/* What requesters are offered, before each one's networks are chosen: the
+ * configured services served now (edd_server_defs) with their networks,
+ * and the providers' services.  Every pointer borrowed. */
+typedef struct edd_offer {
+    const edd_registry *reg;     /* classifies requesters into networks;
+                                    its services are what defs are taken from */
+    const ed_service_def *defs;  /* the served configured services */
+    const uint64_t *masks;       /* their networks, parallel to defs */
+    size_t n;
+    const edd_defset *extra;     /* the providers' (with their masks); NULL none */
+} edd_offer;
+
+/* The offer now (borrowed as edd_server_defs and the providers' set). */
+void edd_server_offer(const edd_server *s, edd_offer *o);
+
 /* The services requester `who` at peer (NULL: unknown) is offered now: the
- * registry's and the providers' cached ones, limited by networks
- * (edd_registry_select).  Borrowed until the next call, reload or provider
- * change; *n receives the count (0 and NULL when out of memory). */
+ * health-served configured ones and the providers' cached ones, limited to
+ * the requester's networks (edd_registry_select).  Borrowed until the
+ * next call, reload, health or provider change; *n receives the count (0
+ * and NULL when out of memory). */
 const ed_service_def *edd_server_services_for(edd_server *s, const ed_jid *who,
                                               const struct sockaddr *peer,
                                               socklen_t peerlen, size_t *n);
+
+/* The health checks changed the served set from od/om (no of them;
+ * borrowed, pointing into s->reg) to what edd_server_defs() gives now:
+ * push the difference to every online requester, each for its own
+ * networks (providers' services unchanged).  Returns the pushes sent. */
+size_t edd_server_push_served(edd_server *s, const ed_service_def *od,
+                              const uint64_t *om, size_t no);
 
 /* A fresh stanza id "ed-N" in buf (at least 24 bytes). */
 const char *edd_server_next_id(edd_server *s, char *buf, size_t len);
@@ -140,13 +174,14 @@ void edd_pushes_presence(edd_pushes *p, const ed_jid *full, bool available,
  * closed). */
 void edd_pushes_forget_owner(edd_pushes *p, void *owner);
 
-/* Push what changed between the service sets (registry old with the
- * providers' oldx, registry nw with nwx; oldx/nwx may be NULL) to every
- * requester that is online, each seeing its own networks' services;
- * returns how many pushes were sent. */
-size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_registry *old,
-                      const edd_defset *oldx, const edd_registry *nw,
-                      const edd_defset *nwx);
+/* Push what changed between offers old and nw (borrowed, nothing kept;
+ * core/server.h edd_offer: the served configured services with the
+ * providers', before networks) to every requester that is online, each
+ * seeing its own networks' services of each (the requester classified by
+ * old->reg, then nw->reg), with the policy and inline credentials of
+ * nw->reg.  Returns how many pushes were sent. */
+size_t edd_pushes_send(edd_pushes *p, edd_server *s, const edd_offer *old,
+                      const edd_offer *nw);
 
 /* Number of remembered requesters, and how many are online. */
 size_t edd_pushes_count(const edd_pushes *p, size_t *online);

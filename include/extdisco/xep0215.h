@@ -47,6 +47,9 @@ typedef enum ed_xep0215_kind {
     ED_XEP0215_CREDENTIALS
 } ed_xep0215_kind;
 
+/* An outcome names at most this many minting signers (ed_xep0215_outcome). */
+#define ED_XEP0215_MAX_MINTED 8
+
 /* A <credentials/> request names at most this many services. */
 #define ED_XEP0215_MAX_WANTED 64
 
@@ -156,6 +159,12 @@ typedef struct ed_xep0215_outcome {
     int version;
     const char *type;
     const char *lang;
+    /* The TURN REST signers that minted a credential into this reply, in
+     * order, one entry per mint (services sharing a signer share one
+     * mint); at most ED_XEP0215_MAX_MINTED are named, nminted counts them
+     * all.  Borrowed from the service set (for counting, e.g. metrics). */
+    const ed_turn_rest *minted[ED_XEP0215_MAX_MINTED];
+    size_t nminted;
 } ed_xep0215_outcome;
 
 /* Answer iq (a stanza whose from is requester) from the service set: parse

@@ -25,7 +25,11 @@ grep -q '^  max_stanza_bytes: 65536$' "$CFG" || { il_fail "config not rewritten"
 c2s_start
 
 out=$IL_TMP/amplify.out
-timeout 120 /usr/bin/python3 "$HERE/c2s_amplify.py" "$P_DIRECT" >"$out" 2>"$IL_TMP/amplify.err" || true
+# Under ASan freed memory stays in the allocator's quarantine: RSS cannot
+# shrink back there, so that one check is made in the plain build only.
+SANITIZED=0
+grep -q __asan_init "$EXTDISCOD" && SANITIZED=1
+timeout 120 /usr/bin/python3 "$HERE/c2s_amplify.py" "$P_DIRECT" "$D_PID" "$SANITIZED" >"$out" 2>"$IL_TMP/amplify.err" || true
 while IFS= read -r line; do
     case $line in
         ok:*) il_pass "${line#ok: }" ;;
@@ -33,18 +37,17 @@ while IFS= read -r line; do
         info:*) il_log "${line#info: }" ;;
     esac
 done <"$out"
-[ "$(grep -c '^ok:' "$out")" -ge 7 ] || {
+[ "$(grep -c '^ok:' "$out")" -ge $((10 - SANITIZED)) ] || {
     il_fail "amplify script stopped early ($(grep -c '^ok:' "$out") checks passed)"
     tail -5 "$IL_TMP/amplify.err" >&2
 }
 if grep -qE 'AddressSanitizer|runtime error' "$IL_TMP/extdiscod.log"; then
     il_fail "sanitizer report in the daemon log"
 fi
-if grep -q "output queue full" "$IL_TMP/extdiscod.log"; then
-    il_fail "a session was cut for its full output queue"
-else
-    il_pass "no session cut for a full output queue"
-fi
+# exactly the four slow readers of the last check are cut, no one else
+n=$(grep -c "output queue full" "$IL_TMP/extdiscod.log" || true)
+[ "$n" -eq 4 ] && il_pass "only the 4 slow readers were cut for a full output queue" ||
+    il_fail "$n sessions cut for a full output queue (expected the 4 slow readers)"
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
 [ "$IL_FAILED" -eq 0 ] || tail -n 15 "$IL_TMP/extdiscod.log" | cut -c1-300 >&2
 il_summary

@@ -8,7 +8,8 @@
 #   restricted XML, wrong stream headers, PROXY headers where none is
 #   expected and none where one is, 1000 connections that never speak, SIC
 #   for another user, more unanswered IQs to another user than
-#   limits.max_pending_iqs; a canary session logged in before all this must
+#   limits.max_pending_iqs, a byte trickled after a stream header near the
+#   header bounds (CPU per byte); a canary session logged in before all this must
 #   still answer afterwards.
 set -euo pipefail
 
@@ -43,6 +44,7 @@ fold_lines() {
         case $line in
             ok:*) il_pass "$1: ${line#ok: }" ;;
             FAIL:*) il_fail "$1: ${line#FAIL: }" ;;
+            info:*) il_log "$1: ${line#info: }" ;;
         esac
     done <"$2"
 }
@@ -116,6 +118,12 @@ timeout 90 "$PY" "$RAW" slow "$P_DIRECT" "$P_PROXY_DIRECT" "$P_STARTTLS" 16 4 >"
     2>"$IL_TMP/slow.err" || true
 fold_lines slow "$IL_TMP/slow.out"
 grep -q . "$IL_TMP/slow.out" || { il_fail "slow case printed nothing"; tail "$IL_TMP/slow.err" >&2; }
+
+# --- issue 10 item 2: a byte costs the same whatever header came before it --------
+timeout 60 "$PY" "$RAW" trickle "$P_PLAIN" "$D_PID" 1000 >"$IL_TMP/trickle.out" \
+    2>"$IL_TMP/trickle.err" || true
+fold_lines trickle "$IL_TMP/trickle.out"
+grep -q . "$IL_TMP/trickle.out" || { il_fail "trickle case printed nothing"; tail "$IL_TMP/trickle.err" >&2; }
 
 # --- the canary -------------------------------------------------------------------
 touch "$GO"

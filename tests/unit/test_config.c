@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -184,6 +185,33 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->limits.max_pending_iqs, 64);
     assert_int_equal(c->limits.handshake_timeout, 30);
     assert_int_equal(c->limits.idle_timeout, 600);
+    /* health checks: on, every 30 s, timeout 5 s, fall 3, rise 2 */
+    assert_int_equal(c->check.enabled, 1);
+    assert_int_equal(c->check.interval, 30);
+    assert_int_equal(c->check.timeout, 5);
+    assert_int_equal(c->check.fall, 3);
+    assert_int_equal(c->check.rise, 2);
+    assert_null(c->check.ca_file);
+    assert_null(c->services[0].check);
+    assert_int_equal(c->services[0].eff.enabled, 1);
+    assert_int_equal(c->services[0].eff.interval, 30);
+    assert_int_equal(c->services[0].eff.fall, 3);
+    edd_config_free(c);
+
+    /* a service's check: each key over the top-level one */
+    c = edd_config_load(CONFDIR "/good-check.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_int_equal(c->services[0].eff.enabled, 1);
+    assert_int_equal(c->services[0].eff.interval, 20);
+    assert_int_equal(c->services[0].eff.timeout, 4);
+    assert_int_equal(c->services[0].eff.fall, 5);
+    assert_int_equal(c->services[0].eff.rise, 2);
+    assert_int_equal(c->services[1].eff.enabled, 0);
+    assert_int_equal(c->services[1].eff.interval, 60);
+    assert_int_equal(c->services[1].eff.timeout, 4);
+    assert_int_equal(c->services[1].eff.fall, 5);
+    assert_int_equal(c->services[1].eff.rise, 7);
     edd_config_free(c);
 
     c = edd_config_load(CONFDIR "/good-allow-local.yml", err, sizeof err);
@@ -318,6 +346,26 @@ static const bad_case bad_cases[] = {
       "10.0.0.0/8 or 2001:db8::/32, host bits zero)" },
     { "bad-network-ref.yml", 9,
       "services[0].networks[1]: unknown network 'external' (no networks entry has that name)" },
+    { "bad-http-listen.yml", 7,
+      "http.listen[1]: bad listen address 'localhost:9216' (expected IP:PORT or [IPV6]:PORT)" },
+    { "bad-http-listen-dup.yml", 7,
+      "http.listen[1]: '127.0.0.1:9215' is the same address as http.listen[0]" },
+    { "bad-http-listen-empty.yml", 7,
+      "http.listen: no address to listen on (leave the key out for the default 127.0.0.1:9215)" },
+    { "bad-http-allow.yml", 7,
+      "http.allow[1]: bad address range '10.0.0.0/33' (expected IP, IP/PREFIX)" },
+    { "bad-http-token.yml", 7,
+      "http.token_file: cannot read secret file @DIR@/secrets/missing.token: No such file "
+      "or directory" },
+    { "bad-check-fall.yml", 7, "services[0].check.fall: must be between 1 and 100" },
+    { "bad-check-timeout.yml", 13,
+      "check.timeout: the check timeout (20s) is longer than its interval (10s)" },
+    { "bad-check-service-timeout.yml", 7,
+      "services[0].check.timeout: the check timeout (40s) is longer than its interval (30s)" },
+    { "bad-check-unknown.yml", 8, "services[0].check.intervall: unknown key" },
+    { "bad-check-interval.yml", 11, "check.interval: 2d is over the maximum of 86400 seconds" },
+    { "bad-check-ca.yml", 12,
+      "check.ca_file: cannot read @DIR@/missing-ca.pem: No such file or directory" },
 };
 
 /* turn_providers and networks: presets' URLs, the key read from its file,
@@ -707,6 +755,59 @@ static void test_registry_policy(void **state)
 }
 
 /* A reload that fails leaves the running registry untouched. */
+/* The http section: defaults (loopback), addresses, ranges with their
+ * host bits cleared, the token read from its file and never dumped. */
+static void test_http(void **state)
+{
+    (void)state;
+    char err[512];
+    edd_config *c = edd_config_load(CONFDIR "/good-minimal.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_null(c->http);
+    edd_config_free(c);
+
+    c = edd_config_load(CONFDIR "/good-http-defaults.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    assert_non_null(c->http);
+    assert_int_equal(c->http->nlisten, 1);
+    assert_string_equal(c->http->listen[0], "127.0.0.1:9215");
+    assert_string_equal(c->http->hosts[0], "127.0.0.1");
+    assert_int_equal(c->http->ports[0], 9215);
+    assert_int_equal(c->http->nallow, 0);
+    assert_null(c->http->token);
+    assert_int_equal(c->http->max_connections, 64);
+    assert_int_equal(c->http->max_header_bytes, 8192);
+    assert_int_equal(c->http->timeout, 10);
+    edd_config_free(c);
+
+    c = edd_config_load(CONFDIR "/good-http.yml", err, sizeof err);
+    if (!c)
+        fail_msg("refused: %s", err);
+    const edd_cfg_http *h = c->http;
+    assert_int_equal(h->nlisten, 2);
+    assert_string_equal(h->hosts[0], "::1");
+    assert_int_equal(h->ports[1], 9216);
+    assert_int_equal(h->nallow, 3);
+    assert_int_equal(h->cidrs[0].family, AF_INET);
+    assert_int_equal(h->cidrs[0].prefix, 8);
+    assert_int_equal(h->cidrs[1].family, AF_INET6);
+    assert_int_equal(h->cidrs[1].prefix, 64);
+    assert_int_equal(h->cidrs[1].addr[15], 0); /* host bits cleared */
+    assert_int_equal(h->cidrs[2].prefix, 32);
+    assert_non_null(h->token);
+    assert_string_equal(h->token, "http-test-token-1");
+    assert_int_equal(h->token_len, 17);
+    assert_int_equal(h->max_connections, 8);
+    assert_int_equal(h->timeout, 60);
+    char *d = dump_text(c);
+    assert_null(strstr(d, "http-test-token-1"));
+    assert_non_null(strstr(d, "http.token\"  # contents: <redacted>"));
+    free(d);
+    edd_config_free(c);
+}
+
 static void test_reload_keeps_old(void **state)
 {
     (void)state;
@@ -756,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_registry_defs),
         cmocka_unit_test(test_registry_policy),
         cmocka_unit_test(test_reload_keeps_old),
+        cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

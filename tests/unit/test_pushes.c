@@ -8,7 +8,8 @@
  * list services, and idle expiry of the component's entries (a fake clock:
  * when the table is full, at most one scan a minute, and before a reload's
  * pushes).  Through daemon/core/handler.c: which XEP-0215 requests are recorded
- * (from the responder's outcome). */
+ * (from the responder's outcome).  The push metrics (stanzas, services by
+ * action) count what was sent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/server.h"
 
 #define NS2 "urn:xmpp:extdisco:2"
@@ -154,8 +156,13 @@ static void test_reload_pushes_to_online_requesters(void **state)
     assert_int_equal(edd_pushes_count(s->pushes, &online), 4);
     assert_int_equal(online, 3);
 
+    edd_metrics m0 = edd_metrics_g;
     write_config(true, false);
     reload(s);
+    /* the metrics: two push stanzas, one added service in each */
+    assert_int_equal(edd_metrics_g.pushes - m0.pushes, 2);
+    assert_int_equal(edd_metrics_g.push_changes[EDD_MPA_ADD] - m0.push_changes[EDD_MPA_ADD], 2);
+    assert_int_equal(edd_metrics_g.reloads_ok - m0.reloads_ok, 1);
     assert_int_equal(alice.n, 1);
     assert_int_equal(bob.n, 0);   /* not online: no push */
     assert_int_equal(carol.n, 0); /* asked for stun only: nothing changed there */
@@ -192,8 +199,14 @@ static void test_reload_pushes_to_online_requesters(void **state)
     /* moving the STUN port: a delete and an add for carol's filter, and
      * bob, once online, gets pushes too */
     edd_pushes_presence(s->pushes, b, true, &rb);
+    m0 = edd_metrics_g;
     write_config(true, true);
     reload(s);
+    /* carol, alice and bob: a delete and an add each */
+    assert_int_equal(edd_metrics_g.pushes - m0.pushes, 3);
+    assert_int_equal(edd_metrics_g.push_changes[EDD_MPA_DELETE] - m0.push_changes[EDD_MPA_DELETE], 3);
+    assert_int_equal(edd_metrics_g.push_changes[EDD_MPA_ADD] - m0.push_changes[EDD_MPA_ADD], 3);
+    assert_int_equal(edd_metrics_g.push_changes[EDD_MPA_MODIFY] - m0.push_changes[EDD_MPA_MODIFY], 0);
     assert_int_equal(carol.n, 1);
     assert_int_equal(alice.n, 2);
     assert_int_equal(bob.n, 1);

@@ -9,12 +9,16 @@
  * when the table is full, at most one scan a minute, and before a reload's
  * pushes).  Through daemon/core/handler.c: which XEP-0215 requests are recorded
  * (from the responder's outcome).  The push metrics (stanzas, services by
- * action) count what was sent. */
+ * action) count what was sent.  Per-network sets: a requester is offered
+ * and pushed (after a health change or a reload) only its network's
+ * services. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +532,104 @@ static void test_idle_no_push_on_reload(void **state)
     ed_jid_free(c);
 }
 
+/* Per-network service sets (networks:, netscope.h) with the served set of
+ * core/server.h: a requester is offered, and pushed, only the services of
+ * its own network.  alice connects from 10.0.0.1 (network internal), bob
+ * from 192.0.2.1 (everyone else); the TURN service is for internal only. */
+static void write_config_nets(bool tcp_internal)
+{
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "domains: [localhost]\n"
+            "turn_secrets:\n"
+            "  - name: dev\n"
+            "    secret_files: [%s/tests/config/secrets/turn.secret]\n"
+            "    ttl: 3600\n"
+            "networks:\n"
+            "  - {name: internal, addresses: [10.0.0.0/8]}\n"
+            "  - {name: outside}\n"
+            "services:\n"
+            "  - {type: stun, host: 127.0.0.1, port: 3478, transport: udp, allow_local: true}\n"
+            "  - {type: turn, host: 127.0.0.1, port: 3478, transport: udp, credentials: dev,"
+            " allow_local: true, networks: [internal]}\n",
+            SRCDIR);
+    if (tcp_internal)
+        fprintf(f, "  - {type: turn, host: 127.0.0.1, port: 3478, transport: tcp,"
+                   " credentials: dev, allow_local: true, networks: [internal]}\n");
+    fprintf(f, "c2s:\n  domain: localhost\n  database: accounts.sqlite\n  require_tls: false\n"
+               "  listen:\n    - {address: \"127.0.0.1:5222\", tls: none}\n");
+    assert_int_equal(fclose(f), 0);
+}
+
+static void sin4(struct sockaddr_in *sa, const char *ip)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, ip, &sa->sin_addr), 1);
+}
+
+static void test_pushes_per_network(void **state)
+{
+    edd_server *s = *state;
+    write_config_nets(false);
+    reload(s);
+    struct sockaddr_in pa, pb;
+    sin4(&pa, "10.0.0.1");
+    sin4(&pb, "192.0.2.1");
+    sink alice = {0}, bob = {0};
+    edd_route ra = {.owner = &alice, .send = sink_send, .peer = (struct sockaddr *)&pa,
+                    .peerlen = sizeof pa},
+              rb = {.owner = &bob, .send = sink_send, .peer = (struct sockaddr *)&pb,
+                    .peerlen = sizeof pb};
+    ed_jid *a = jid("alice@localhost/r1"), *b = jid("bob@localhost/r2");
+
+    /* what a request gets: its network's share of the served services */
+    size_t n = 0;
+    const ed_service_def *d = edd_server_services_for(s, a, ra.peer, ra.peerlen, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[1].svc.type, "turn");
+    d = edd_server_services_for(s, b, rb.peer, rb.peerlen, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].svc.type, "stun");
+
+    edd_pushes_record(s->pushes, a, 2, NULL, NULL, "localhost", &ra, true);
+    edd_pushes_record(s->pushes, b, 2, NULL, NULL, "localhost", &rb, true);
+
+    /* the health checks bring the TURN service back (it was not served):
+     * only alice's network has it, so only alice gets the add */
+    size_t nall = 0;
+    const ed_service_def *all = edd_server_defs(s, &nall);
+    assert_int_equal(nall, 2);
+    uint64_t stun_mask = 0; /* the STUN service: every network */
+    assert_int_equal(edd_server_push_served(s, all, &stun_mask, 1), 1);
+    assert_int_equal(alice.n, 1);
+    assert_int_equal(bob.n, 0);
+    ed_elem *iq = NULL;
+    assert_int_equal(ed_xml_parse(alice.last, strlen(alice.last), NULL, &iq), ED_OK);
+    ed_elem *sv = ed_elem_child(ed_elem_child(iq, "services", NS2), "service", NULL);
+    assert_non_null(sv);
+    assert_string_equal(ed_elem_attr(sv, "action"), "add");
+    assert_string_equal(ed_elem_attr(sv, "type"), "turn");
+    assert_null(ed_elem_next(sv, "service", NULL));
+    ed_elem_free(iq);
+
+    /* a reload adding another internal service: alice only */
+    write_config_nets(true);
+    reload(s);
+    assert_int_equal(alice.n, 2);
+    assert_int_equal(bob.n, 0);
+    /* and removing it: alice only */
+    write_config_nets(false);
+    reload(s);
+    assert_int_equal(alice.n, 3);
+    assert_int_equal(bob.n, 0);
+
+    free(alice.last);
+    ed_jid_free(a);
+    ed_jid_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_presence_only_from_allowed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_expiry_when_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_no_push_on_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pushes_per_network, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,11 @@
 /* A ready link the server has not delegated an extdisco namespace to by
  * then gets one warning with what to check on the host server. */
 #define EDD_LINK_DELEGATION_WARN_SECS 10
+/* The delegation probe (component_probe.c): a disco#info of the served
+ * domain this often; a link reconnects to restore a lost delegation at most
+ * once per EDD_LINK_RELINK_HOLD_SECS. */
+#define EDD_LINK_PROBE_SECS 2
+#define EDD_LINK_RELINK_HOLD_SECS 20
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
 #define EDD_LINK_STOP_FLUSH_SECS 2
@@ -65,6 +70,11 @@ typedef struct edd_link {
     struct event *deleg_check; /* EDD_LINK_DELEGATION_WARN_SECS after ready */
     bool delegated;          /* since ready: the server delegated (or
                               * advertised delegating) urn:xmpp:extdisco:* */
+    struct event *probe;     /* delegation probe while ready */
+    bool probe_seen;         /* since ready: the domain listed extdisco:2 */
+    bool relink;             /* the delegation was lost: reconnect now */
+    unsigned probe_seq;
+    int64_t relinked_at;     /* CLOCK_MONOTONIC seconds, 0 = never */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
@@ -89,7 +99,21 @@ void edd_link_send(edd_link *l, const ed_elem *stanza);
  * reconnect with backoff. */
 void edd_link_fail(edd_link *l, const char *why);
 
+/* component_probe.c: the delegation probe's timer (init false: out of
+ * memory), started when the link is ready, stopped on teardown.  answer:
+ * true when iq is the answer to a probe (consumed); sets l->relink when the
+ * delegation was lost. */
+bool edd_link_probe_init(edd_link *l);
+void edd_link_probe_start(edd_link *l);
+void edd_link_probe_stop(edd_link *l);
+void edd_link_probe_free(edd_link *l);
+bool edd_link_probe_answer(edd_link *l, const ed_elem *iq);
+
 /* component.c */
+/* May the server at the other end of l speak for served domain d? */
+bool edd_link_domain(const edd_link *l, const char *d);
+/* The first served domain l speaks for (what the probe asks), or NULL. */
+const char *edd_link_probe_domain(const edd_link *l);
 /* The server delegates an extdisco namespace to l (advertised, or a
  * delegated request arrived): no "never delegated" warning for this link. */
 static inline void edd_link_delegated(edd_link *l) { l->delegated = true; }

@@ -15,12 +15,16 @@
  * reconnects at once: its new handshake makes the node delegate again.
  *
  * ejabberd routes the answer to any connection of the component on that
- * node, possibly another instance's, so the probe's id says whether the
- * asking link had seen the namespace listed ("edp-1-N"): whichever link gets
- * an answer without the namespace and with that mark reconnects.  A server
- * that never lists a delegated namespace in its disco#info never triggers
- * it; a link reconnects this way at most once per
- * EDD_LINK_RELINK_HOLD_SECS. */
+ * node, possibly another instance's, so a link may never get the answers to
+ * its own probes.  What counts is therefore whether the domain has been
+ * seen listing the namespace by any link of this process that probes the
+ * same domain (the nodes of a cluster serve the same domain), or by the
+ * asking instance: the probe's id says so ("edp-1-N").  Whichever link gets
+ * an answer without the namespace, with that evidence, reconnects.  A
+ * server that never lists a delegated namespace in its disco#info never
+ * triggers it; a link reconnects this way at most once per
+ * EDD_LINK_RELINK_HOLD_SECS, and forgets what it saw when it reconnects, so
+ * a delegation withdrawn for good costs each link one reconnect. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +39,22 @@ static int64_t mono_secs(void)
     return (int64_t)ts.tv_sec;
 }
 
+/* Has any link of l's process that probes domain d seen d list the
+ * namespace since it connected? */
+static bool seen_listed(const edd_link *l, const char *d)
+{
+    const edd_component_set *set = l->set;
+    for (size_t k = 0; k < set->n; k++) {
+        const edd_link *o = set->links[k];
+        if (o && o->probe_seen && o->state == EDD_LINK_READY) {
+            const char *od = edd_link_probe_domain(o);
+            if (od && strcmp(od, d) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 static void on_probe(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -44,7 +64,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
     if (l->state != EDD_LINK_READY || !d)
         return;
     char id[48];
-    snprintf(id, sizeof id, "edp-%d-%u", l->probe_seen ? 1 : 0, ++l->probe_seq);
+    snprintf(id, sizeof id, "edp-%d-%u", seen_listed(l, d) ? 1 : 0, ++l->probe_seq);
     ed_elem *iq = ed_elem_new("iq", ED_NS_COMPONENT);
     if (iq && ed_elem_set_attr(iq, "type", "get") == ED_OK &&
         ed_elem_set_attr(iq, "id", id) == ED_OK && ed_elem_set_attr(iq, "from", l->jid) == ED_OK &&
@@ -101,8 +121,8 @@ bool edd_link_probe_answer(edd_link *l, const ed_elem *iq)
             return true;
         }
     }
-    if (!(id[4] == '1' || l->probe_seen))
-        return true; /* never listed here: nothing was lost */
+    if (id[4] != '1' && !seen_listed(l, from))
+        return true; /* never seen listed: nothing was lost */
     int64_t now = mono_secs();
     if (l->relinked_at && now - l->relinked_at < EDD_LINK_RELINK_HOLD_SECS)
         return true;

@@ -438,7 +438,7 @@ for n in 1 2; do
     else
         fail "B2: node $n before the kill: $ok/$tot"
     fi
-    if [ "$tot3" -gt 50 ] && [ "$ok3" = "$tot3" ] && [ "$(names "b2-n$n")" != "" ] &&
+    if [ "$tot3" -gt 20 ] && [ "$ok3" = "$tot3" ] && [ "$(names "b2-n$n")" != "" ] &&
        [ "$(jq -s --argjson a "$T3" '[.[] | select(.t >= $a and .name != "STUN-i2")] | length' "$T/b2-n$n.json" 2>/dev/null || echo x)" = 0 ]; then
         pass "B2: node $n: every request sent from ${PROBE_SLACK} s after the kill on answered by i2 ($ok3/$tot3)"
     else

@@ -36,10 +36,15 @@
  * then gets one warning with what to check on the host server. */
 #define EDD_LINK_DELEGATION_WARN_SECS 10
 /* The delegation probe (component_probe.c): a disco#info of the served
- * domain this often; a link reconnects to restore a lost delegation at most
- * once per EDD_LINK_RELINK_HOLD_SECS. */
+ * domain this often.  A link that found the delegation lost reconnects
+ * after EDD_LINK_RELINK_DELAY_MS (the server finishes closing the old
+ * connection first), then not again for a hold that starts at
+ * EDD_LINK_RELINK_HOLD_MIN s and doubles up to EDD_LINK_RELINK_HOLD_MAX s
+ * while the reconnects do not bring the namespace back. */
 #define EDD_LINK_PROBE_SECS 2
-#define EDD_LINK_RELINK_HOLD_SECS 20
+#define EDD_LINK_RELINK_DELAY_MS 500
+#define EDD_LINK_RELINK_HOLD_MIN 4
+#define EDD_LINK_RELINK_HOLD_MAX 300
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
 #define EDD_LINK_STOP_FLUSH_SECS 2
@@ -75,6 +80,7 @@ typedef struct edd_link {
     bool relink;             /* the delegation was lost: reconnect now */
     unsigned probe_seq;
     int64_t relinked_at;     /* CLOCK_MONOTONIC seconds, 0 = never */
+    unsigned relink_hold;    /* seconds before another relink, 0 = min */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */

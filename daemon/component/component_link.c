@@ -147,9 +147,10 @@ static void schedule_reconnect(edd_link *l)
     unsigned b = l->backoff ? l->backoff : EDD_LINK_BACKOFF_MIN;
     unsigned ms = b * 1000u / 2 + jitter(b * 1000u / 2 + 1);
     if (l->relink) {
-        /* the probe found the delegation lost: a new handshake restores it */
+        /* the probe found the delegation lost: a new handshake restores it
+         * (not the backoff: the link was fine) */
         l->relink = false;
-        ms = 0;
+        ms = EDD_LINK_RELINK_DELAY_MS;
         b = 0;
     }
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};

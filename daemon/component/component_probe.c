@@ -22,9 +22,13 @@
  * asking instance: the probe's id says so ("edp-1-N").  Whichever link gets
  * an answer without the namespace, with that evidence, reconnects.  A
  * server that never lists a delegated namespace in its disco#info never
- * triggers it; a link reconnects this way at most once per
- * EDD_LINK_RELINK_HOLD_SECS, and forgets what it saw when it reconnects, so
- * a delegation withdrawn for good costs each link one reconnect. */
+ * triggers it.  A reconnect waits EDD_LINK_RELINK_DELAY_MS, so that the
+ * server has unregistered the old connection before the new one's
+ * handshake (its delegation queries could go to the old one and be lost);
+ * then the link does not reconnect this way again for a hold of
+ * EDD_LINK_RELINK_HOLD_MIN s, doubled (up to EDD_LINK_RELINK_HOLD_MAX s)
+ * each time the reconnect did not bring the namespace back, reset once the
+ * link sees it listed. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -118,14 +122,19 @@ bool edd_link_probe_answer(edd_link *l, const ed_elem *iq)
         const char *var = ed_elem_attr(f, "var");
         if (var && strcmp(var, ED_NS_EXTDISCO2) == 0) {
             l->probe_seen = true;
+            l->relink_hold = 0; /* a loss from now on is a new one */
+            l->relinked_at = 0;
             return true;
         }
     }
     if (id[4] != '1' && !seen_listed(l, from))
         return true; /* never seen listed: nothing was lost */
     int64_t now = mono_secs();
-    if (l->relinked_at && now - l->relinked_at < EDD_LINK_RELINK_HOLD_SECS)
+    unsigned hold = l->relink_hold ? l->relink_hold : EDD_LINK_RELINK_HOLD_MIN;
+    if (l->relinked_at && now - l->relinked_at < (int64_t)hold)
         return true;
+    if (l->relinked_at)
+        l->relink_hold = hold * 2 > EDD_LINK_RELINK_HOLD_MAX ? EDD_LINK_RELINK_HOLD_MAX : hold * 2;
     l->relinked_at = now;
     l->relink = true; /* on_stanza drops the link after this stanza */
     edd_log_warn("component %s: %s no longer delegates %s to this component on %s:%d "

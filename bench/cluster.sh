@@ -65,8 +65,8 @@ cl_env 1
 timeout 60 "${CL_ENV[@]}" erl -sname "benchreg$RANDOM" -hidden -noshell -setcookie "$CL_COOKIE" \
     -kernel inet_dist_use_interface '{127,0,0,1}' -eval "
     R = [rpc:call('${CL_NODE[1]}', ejabberd_auth, try_register,
-                  [list_to_binary(\"bench\" ++ integer_to_list(I)), <<\"example.org\">>,
-                   <<\"bench\">>]) || I <- lists:seq(0, $NUSERS - 1)],
+                  [list_to_binary(P ++ integer_to_list(I)), <<\"example.org\">>,
+                   <<\"bench\">>]) || P <- [\"na\", \"nb\"], I <- lists:seq(0, $NUSERS - 1)],
     case lists:usort(R) of [ok] -> halt(0); E -> io:format(\"~p~n\", [E]), halt(1) end." \
     >"$T/register.log" 2>&1 || { cat "$T/register.log" >&2; exit 1; }
 
@@ -92,7 +92,7 @@ start_instances() { # COUNT
     for n in 1 2; do
         ok=0
         for ((i = 0; i < 60; i++)); do
-            if timeout 30 /usr/bin/python3 "$here/tests/interop/xmpp_client.py" --jid bench0@example.org \
+            if timeout 30 /usr/bin/python3 "$here/tests/interop/xmpp_client.py" --jid na0@example.org \
                 --password bench --port "${CL_C2S[n]}" --no-presence disco 2>/dev/null |
                 grep -q 'urn:xmpp:extdisco:2'; then ok=1; break; fi
             sleep 0.5
@@ -103,6 +103,7 @@ start_instances() { # COUNT
 stop_instances() { local p; for p in "${EDP[@]}"; do il_stop "$p"; done; EDP=(); sleep 1; }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+PFX=(x na nb) # the account prefix of the users of node N
 RES=$T/res.tsv
 : >"$RES"
 FAILED=0
@@ -110,19 +111,23 @@ run_one() { # COUNT ROUND
     local count=$1 round=$2 n pids=() i e0 e1 j0 j1 secs replies=0 s
     start_instances "$count" || { FAILED=1; return; }
     for n in 1 2; do
-        "$loadgen" -p "${CL_C2S[n]}" -d example.org -u bench -w bench -U "$NUSERS" -c "$CONNS" \
+        # the users of node 1 are na*, of node 2 nb* (one account logged in
+        # twice with the same resource: ejabberd closes the first, conflict)
+        "$loadgen" -p "${CL_C2S[n]}" -d example.org -u "${PFX[n]}" -w bench \
+            -U "$NUSERS" -c "$CONNS" \
             -r "$REQS" -f "$INFLIGHT" -k "$KIND" --mech PLAIN --turn-host turn.example.org \
             --turn-port 3478 --timeout 300 >"$T/lg$n.out" 2>"$T/lg$n.err" &
         pids+=("$!")
     done
-    for ((i = 0; i < 30000; i++)); do
+    for ((i = 0; i < 3000; i++)); do
         grep -q 'connections logged in' "$T/lg1.err" 2>/dev/null &&
             grep -q 'connections logged in' "$T/lg2.err" 2>/dev/null && break
-        sleep 0.01
+        if ! kill -0 "${pids[0]}" 2>/dev/null || ! kill -0 "${pids[1]}" 2>/dev/null; then break; fi
+        sleep 0.1
     done
     e0=$(cpu_of "${EDP[@]}")
     j0=$(cpu_of "${CL_PID[1]}" "${CL_PID[2]}")
-    for p in "${pids[@]}"; do wait "$p" || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     e1=$(cpu_of "${EDP[@]}")
     j1=$(cpu_of "${CL_PID[1]}" "${CL_PID[2]}")
     secs=0

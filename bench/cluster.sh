@@ -45,15 +45,7 @@ SECRET="comp-$RANDOM$RANDOM"
 printf '%s\n' "$SECRET" >"$T/component.secret"
 printf 'bench-turn-secret-0123456789\n' >"$T/turn.secret"
 
-proc_cpu_us() {
-    local t sum=0 ns rest
-    for t in /proc/"$1"/task/*/schedstat; do
-        read -r ns rest <"$t" 2>/dev/null || continue
-        sum=$((sum + ns))
-    done
-    echo $((sum / 1000))
-}
-cpu_of() { local p s=0; for p in "$@"; do s=$((s + $(proc_cpu_us "$p"))); done; echo "$s"; }
+cpu_of() { il_cpu_us "$@"; }
 
 cl_epmd_start
 for n in 1 2; do

@@ -403,19 +403,25 @@ else
     exit 1
 fi
 
+# both_serve STEP TAG: 1.5 s of requests on each node, all answered, by
+# both instances on each node (ejabberd picks a local link at random)
+both_serve() {
+    local step=$1 tag=$2 n tot ok err to
+    load_start 1 alice 1.5 "$tag-n1"
+    load_start 2 bob 1.5 "$tag-n2"
+    load_join
+    for n in 1 2; do
+        read -r tot ok err to <<<"$(stats "$tag-n$n")"
+        if [ "$ok" = "$tot" ] && [ "$tot" -ge 20 ] && [ "$(names "$tag-n$n")" = "STUN-i1,STUN-i2" ]; then
+            pass "$step: node $n: $tot requests answered, by both instances (i1 $(jq -s '[.[] | select(.name == "STUN-i1")] | length' "$T/$tag-n$n.json"), i2 $(jq -s '[.[] | select(.name == "STUN-i2")] | length' "$T/$tag-n$n.json"))"
+        else
+            fail "$step: node $n: $ok/$tot answered, by $(names "$tag-n$n")"
+        fi
+    done
+}
+
 # --- B1 balancing on each node
-load_start 1 alice 1.5 b1-n1
-load_start 2 bob 1.5 b1-n2
-load_join
-for n in 1 2; do
-    read -r tot ok err to <<<"$(stats "b1-n$n")"
-    who=$(names "b1-n$n")
-    if [ "$ok" = "$tot" ] && [ "$tot" -ge 20 ] && [ "$who" = "STUN-i1,STUN-i2" ]; then
-        pass "B1: node $n: $tot requests answered, by both instances (i1 $(jq -s '[.[] | select(.name == "STUN-i1")] | length' "$T/b1-n$n.json"), i2 $(jq -s '[.[] | select(.name == "STUN-i2")] | length' "$T/b1-n$n.json"))"
-    else
-        fail "B1: node $n: $ok/$tot answered, by $who"
-    fi
-done
+both_serve B1 b1
 
 # --- B2 SIGKILL i1 under load on both nodes
 load_start 1 alice 13 b2-n1
@@ -459,17 +465,7 @@ fi
 start_ed 1
 il_wait_for 30 links_up 1 2 || fail "B3: i1's links not up"
 sleep 1
-load_start 1 alice 1.5 b3-n1
-load_start 2 bob 1.5 b3-n2
-load_join
-for n in 1 2; do
-    read -r tot ok err to <<<"$(stats "b3-n$n")"
-    if [ "$ok" = "$tot" ] && [ "$tot" -ge 20 ] && [ "$(names "b3-n$n")" = "STUN-i1,STUN-i2" ]; then
-        pass "B3: i1 back: node $n: $tot answered by both instances"
-    else
-        fail "B3: node $n: $ok/$tot, by $(names "b3-n$n")"
-    fi
-done
+both_serve "B3: i1 back" b3
 
 # --- B4 pushes with two links per node
 for n in 1 2; do

@@ -10,6 +10,7 @@ BUILD_PKGS=(
   build-essential meson ninja-build pkg-config clang
   libevent-dev libssl-dev libexpat1-dev libgsasl-dev libidn-dev
   libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev
+  libwslay-dev libhttp-parser-dev
 )
 TEST_PKGS=(
   prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl

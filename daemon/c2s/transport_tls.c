@@ -21,7 +21,7 @@
 
 /* "TLS: " and the reasons OpenSSL queued for the failed connection,
  * separated by "; "; NULL when there are none. */
-static const char *tls_why(edd_transport *t, char *buf, size_t n)
+const char *edd_transport_tls_why(edd_transport *t, char *buf, size_t n)
 {
     unsigned long e;
     size_t len = 0;
@@ -64,7 +64,7 @@ const edd_transport_ops edd_transport_tls_ops = {
     .start_tls = tls_start_again,
     .stop = edd_transport_bev_stop,
     .free = edd_transport_bev_free,
-    .why = tls_why,
+    .why = edd_transport_tls_why,
 };
 
 /* The read watermark of transport_tcp.c is not used under OpenSSL.
@@ -81,21 +81,31 @@ static void tls_setup(edd_transport *t)
     bufferevent_setwatermark(t->bev, EV_READ, 0, 0);
 }
 
+struct bufferevent *edd_transport_tls_bev(struct event_base *base, evutil_socket_t fd,
+                                         SSL_CTX *ctx)
+{
+    SSL *ssl = SSL_new(ctx);
+    struct bufferevent *bev = NULL;
+    if (ssl)
+        bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
 edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
                                    size_t read_high, int64_t timeout,
                                    const edd_transport_cbs *cbs, void *ud)
 {
     edd_transport *t = calloc(1, sizeof *t);
-    SSL *ssl = t ? SSL_new(ctx) : NULL;
-    if (ssl)
-        t->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE);
-    if (!t || !t->bev) {
-        SSL_free(ssl);
+    if (!t || !(t->bev = edd_transport_tls_bev(base, fd, ctx))) {
         free(t);
         return NULL;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(t->bev, 1);
     t->ops = &edd_transport_tls_ops;
     t->base = base;
     t->read_high = read_high;

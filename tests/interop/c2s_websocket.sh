@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# tests/interop/c2s_websocket.sh BUILD_DIR — XMPP over WebSocket (RFC 7395)
+# on extdiscod's standalone server, with real clients on loopback:
+#   - StanzaJS 12 (npm `stanza`, its own WebSocket transport, installed by
+#     scripts/npm_deps.sh from the lockfile) over ws:// and wss://: SCRAM
+#     login, getServices(), getServiceCredentials(), XEP-0279, every field;
+#   - a TCP client (slixmpp) and a WebSocket client (StanzaJS) subscribe to
+#     each other, see each other's presence and exchange a message;
+#   - XEP-0156 host-meta and host-meta.json (curl);
+#   - bad input (c2s_websocket_bad.py): each refusal with its HTTP status or
+#     WebSocket close code, and the server still serves afterwards.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/interop/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/interop/c2s_common.sh
+. "$HERE/c2s_common.sh"
+
+BUILD_DIR=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+"$HERE/../../scripts/npm_deps.sh" "$BUILD_DIR" >/dev/null
+export NODE_PATH=$BUILD_DIR/npm/node_modules
+JS=$HERE/c2s_websocket.js
+
+il_init c2s_websocket
+c2s_setup "$BUILD_DIR"
+# two more ports, apart from c2s_setup's range (nothing is bound there yet)
+for _ in 1 2 3 4 5; do
+    read -r P_WS P_WSS < <(il_free_ports 2)
+    [ "$P_WS" -ge "$P_STARTTLS" ] && [ "$P_WS" -le "$TURN_PORT" ] && continue
+    [ "$P_WSS" -ge "$P_STARTTLS" ] && [ "$P_WSS" -le "$TURN_PORT" ] && continue
+    break
+done
+C2S_EXTRA_LISTEN="    - {address: \"127.0.0.1:$P_WS\", tls: none, kind: websocket, origins: [\"http://allowed.example\"]}
+    - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}"
+c2s_write_config ""
+c2s_start
+echo "extdiscod pid $D_PID: ws $P_WS, wss $P_WSS"
+
+# run_js NAME ARGS...: fold c2s_websocket.js's OK/FAIL lines into ours
+run_js() {
+    local name=$1 out="$IL_TMP/$1.out" rc=0
+    shift
+    timeout 60 node "$JS" "$@" >"$out" 2>"$IL_TMP/$name.err" || rc=$?
+    while IFS= read -r line; do
+        case $line in
+            OK*) il_pass "$name: ${line#OK }" ;;
+            FAIL*) il_fail "$name: ${line#FAIL }" ;;
+        esac
+    done <"$out"
+    if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$out"; then
+        il_fail "$name: node exited $rc"
+        tail -n 20 "$IL_TMP/$name.err" >&2
+    fi
+    return 0
+}
+
+# (require_tls is on: over plain ws:// no SASL mechanism is offered, so the
+# logins go over wss://; ws:// serves the refusals and bad input below)
+export NODE_EXTRA_CA_CERTS=$IL_TMP/cert.pem
+WSS_URL="wss://localhost:$P_WSS/ws"
+run_js stanzajs-wss "$WSS_URL" alice@localhost alice "$TURN_PORT"
+grep -q 'alice@localhost/stanzajs' "$IL_TMP/extdiscod.log" && il_pass "daemon logged the WebSocket binds"
+
+# --- a TCP client and a WebSocket client see each other ----------------------
+timeout 60 /usr/bin/python3 "$HERE/c2s_client.py" wspeer 127.0.0.1 "$P_STARTTLS" \
+    alice@localhost alice bob@localhost >"$IL_TMP/wspeer.out" 2>"$IL_TMP/wspeer.err" &
+TCP_PID=$!
+sleep 1
+ONLY=peer PEER=alice@localhost run_js stanzajs-peer "$WSS_URL" bob@localhost bob "$TURN_PORT"
+wait "$TCP_PID" || true
+while IFS= read -r line; do
+    case $line in
+        ok:*) il_pass "slixmpp-peer: ${line#ok: }" ;;
+        FAIL:*) il_fail "slixmpp-peer: ${line#FAIL: }" ;;
+    esac
+done <"$IL_TMP/wspeer.out"
+grep -q 'WebSocket client go unavailable' "$IL_TMP/wspeer.out" ||
+    { il_fail "slixmpp-peer did not finish"; tail -n 20 "$IL_TMP/wspeer.err" >&2; }
+
+# --- XEP-0156 host-meta ------------------------------------------------------
+xrd=$(curl -sS --max-time 5 -H "Host: chat.example:5280" "http://127.0.0.1:$P_WS/.well-known/host-meta")
+grep -q "<Link rel='urn:xmpp:alt-connections:websocket' href='ws://chat.example:5280/xmpp-websocket'/>" <<<"$xrd" &&
+    il_pass "host-meta names ws://chat.example:5280/xmpp-websocket" || il_fail "host-meta: $xrd"
+json=$(curl -sS --max-time 5 --cacert "$IL_TMP/cert.pem" -D "$IL_TMP/hm.h" \
+    "https://localhost:$P_WSS/.well-known/host-meta.json")
+[ "$(jq -r '.links[0].rel + " " + .links[0].href' <<<"$json")" = \
+  "urn:xmpp:alt-connections:websocket wss://localhost:$P_WSS/ws" ] &&
+    il_pass "host-meta.json over TLS names wss://localhost:$P_WSS/ws" || il_fail "host-meta.json: $json"
+grep -qi '^access-control-allow-origin: \*' "$IL_TMP/hm.h" && il_pass "host-meta allows any origin (CORS)" ||
+    il_fail "host-meta without CORS header"
+
+# --- bad input ---------------------------------------------------------------
+if [ -f "$HERE/c2s_websocket_bad.py" ]; then
+    timeout 120 /usr/bin/python3 "$HERE/c2s_websocket_bad.py" 127.0.0.1 "$P_WS" >"$IL_TMP/bad.out" 2>&1 || true
+    while IFS= read -r line; do
+        case $line in
+            ok:*) il_pass "bad input: ${line#ok: }" ;;
+            FAIL:*) il_fail "bad input: ${line#FAIL: }" ;;
+        esac
+    done <"$IL_TMP/bad.out"
+    grep -q '^done' "$IL_TMP/bad.out" || { il_fail "c2s_websocket_bad.py did not finish"; tail -20 "$IL_TMP/bad.out" >&2; }
+fi
+# ... and the server still serves a WebSocket login after all of it
+run_js stanzajs-after "$WSS_URL" alice@localhost alice "$TURN_PORT"
+kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
+
+il_summary

@@ -24,12 +24,13 @@
  *
  * When wslay ends the connection (a protocol error, the client's close
  * frame without a stream to end), or after a final HTTP response, the
- * transport stops reading, lets what is queued (the close frame, the
+ * transport reads into nothing, lets what is queued (the close frame, the
  * response) reach the client within EDD_WS_FLUSH_SECS and only then tells
  * the session (cbs.closed). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -42,6 +43,7 @@
 #include "core/log.h"
 
 #define EDD_WS_FLUSH_SECS 5 /* a final response or close frame gets this long */
+#define EDD_WS_LINGER_SECS 2 /* then the client this long to close its side */
 
 typedef enum { WS_HTTP, WS_OPEN, WS_DONE } ws_phase;
 
@@ -53,6 +55,7 @@ typedef struct ws {
     size_t max_msg;             /* bytes of a message */
     ws_phase phase;
     bool opened;                /* an <open/> went to the session */
+    bool lingering;             /* over, written, half-closed (linger) */
     char why[96];               /* why it ended, for cbs.closed */
 } ws;
 
@@ -191,8 +194,25 @@ static void on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(bufferevent_get_input(bev), SIZE_MAX);
 }
 
-/* The connection is over: no more reading; once what is queued is written
- * (or EDD_WS_FLUSH_SECS passed) the session is told. */
+/* What is queued is written: half-close and read into nothing until the
+ * client closes too (or EDD_WS_LINGER_SECS pass), so that input still in
+ * flight does not turn the close into a reset that destroys the response
+ * before the client has read it (a refused 8 KiB request).  Then the
+ * session is told. */
+static void linger(ws *w)
+{
+    if (w->lingering)
+        return;
+    w->lingering = true;
+    evutil_socket_t fd = bufferevent_getfd(w->t.bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_WR);
+    struct timeval tv = {.tv_sec = EDD_WS_LINGER_SECS, .tv_usec = 0};
+    bufferevent_set_timeouts(w->t.bev, &tv, NULL);
+}
+
+/* The connection is over: what is read from now on is dropped; once what
+ * is queued is written (within EDD_WS_FLUSH_SECS) it lingers. */
 static void finish(ws *w, const char *why)
 {
     w->phase = WS_DONE;
@@ -200,11 +220,10 @@ static void finish(ws *w, const char *why)
         snprintf(w->why, sizeof w->why, "%s", why);
     else if (!why)
         w->why[0] = 0;
-    bufferevent_disable(w->t.bev, EV_READ);
     struct timeval tv = {.tv_sec = EDD_WS_FLUSH_SECS, .tv_usec = 0};
     bufferevent_set_timeouts(w->t.bev, NULL, &tv);
     if (evbuffer_get_length(bufferevent_get_output(w->t.bev)) == 0)
-        w->t.cbs.closed(w->t.ud, w->why[0] ? w->why : NULL);
+        linger(w);
     /* else on_write, or the write timeout */
 }
 
@@ -213,7 +232,7 @@ static void on_write(struct bufferevent *bev, void *arg)
     ws *w = arg;
     (void)bev;
     if (w->phase == WS_DONE && !w->t.stopped)
-        w->t.cbs.closed(w->t.ud, w->why[0] ? w->why : NULL);
+        linger(w);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -225,6 +244,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if ((what & BEV_EVENT_TIMEOUT) && w->phase != WS_DONE) {
+        /* the session's read timeout (before the end: the linger and flush
+         * timeouts fall through to closed) */
         w->t.cbs.timeout(w->t.ud);
         return;
     }

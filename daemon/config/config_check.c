@@ -499,12 +499,12 @@ static bool check_c2s(ctx *c)
         if (!parse_hostport(l->address, true, &l->host, &l->port))
             return FAIL(path, "bad listen address '%s' (expected IP:PORT or [IPV6]:PORT)",
                         l->address);
+        if (!check_ws_listen(c, l, i))
+            return false;
         if (l->tls != EDD_LISTEN_NONE && !s->tls) {
             snprintf(path, sizeof path, "c2s.listen[%u]", i);
             return FAIL(path, "TLS listener but no c2s.tls (cert and key)");
         }
-        if (!check_ws_listen(c, l, i))
-            return false;
         for (unsigned k = 0; k < i; k++) {
             if (listen_overlap(&s->listen[k], l))
                 return FAIL(path, "'%s' is the same address as c2s.listen[%u] ('%s'): "

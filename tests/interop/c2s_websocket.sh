@@ -23,6 +23,7 @@ export NODE_PATH=$BUILD_DIR/npm/node_modules
 JS=$HERE/c2s_websocket.js
 
 il_init c2s_websocket
+C2S_HANDSHAKE_TIMEOUT=3s
 c2s_setup "$BUILD_DIR"
 # two more ports, apart from c2s_setup's range (nothing is bound there yet)
 for _ in 1 2 3 4 5; do
@@ -91,16 +92,15 @@ grep -qi '^access-control-allow-origin: \*' "$IL_TMP/hm.h" && il_pass "host-meta
     il_fail "host-meta without CORS header"
 
 # --- bad input ---------------------------------------------------------------
-if [ -f "$HERE/c2s_websocket_bad.py" ]; then
-    timeout 120 /usr/bin/python3 "$HERE/c2s_websocket_bad.py" 127.0.0.1 "$P_WS" >"$IL_TMP/bad.out" 2>&1 || true
-    while IFS= read -r line; do
-        case $line in
-            ok:*) il_pass "bad input: ${line#ok: }" ;;
-            FAIL:*) il_fail "bad input: ${line#FAIL: }" ;;
-        esac
-    done <"$IL_TMP/bad.out"
-    grep -q '^done' "$IL_TMP/bad.out" || { il_fail "c2s_websocket_bad.py did not finish"; tail -20 "$IL_TMP/bad.out" >&2; }
-fi
+timeout 150 /usr/bin/python3 "$HERE/c2s_websocket_bad.py" 127.0.0.1 "$P_WS" "$P_WSS" \
+        "$IL_TMP/cert.pem" "$IL_TMP/extdiscod.log" >"$IL_TMP/bad.out" 2>&1 || true
+while IFS= read -r line; do
+    case $line in
+        ok:*) il_pass "bad input: ${line#ok: }" ;;
+        FAIL:*) il_fail "bad input: ${line#FAIL: }" ;;
+    esac
+done <"$IL_TMP/bad.out"
+grep -q '^done' "$IL_TMP/bad.out" || { il_fail "c2s_websocket_bad.py did not finish"; tail -20 "$IL_TMP/bad.out" >&2; }
 # ... and the server still serves a WebSocket login after all of it
 run_js stanzajs-after "$WSS_URL" alice@localhost alice "$TURN_PORT"
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"

@@ -14,7 +14,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   prosody prosody-modules ejabberd coturn python3-slixmpp jq openssl
-  libclang-rt-14-dev
+  libclang-rt-14-dev nodejs npm curl
 )
 
 want=("${BUILD_PKGS[@]}")

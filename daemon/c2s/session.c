@@ -71,8 +71,8 @@ edd_session *edd_session_new(edd_c2s *c, evutil_socket_t fd, const struct sockad
     s->state = l->proxy ? EDD_SS_PROXY : s->direct_tls ? EDD_SS_TLS_HANDSHAKE : EDD_SS_STREAM;
     s->starttls_ok = l->tls == EDD_LISTEN_STARTTLS && c->ssl && !l->ws;
     if (l->ws) /* XMPP over WebSocket: HTTP first, then RFC 7395 messages */
-        s->t = edd_transport_ws_new(c->base, fd, s->direct_tls ? c->ssl : NULL, l->ws,
-                                   c->xlim.max_stanza_bytes, EDD_C2S_READ_HIGH,
+        s->t = edd_transport_ws_new(c->base, fd, s->direct_tls && !l->proxy ? c->ssl : NULL,
+                                   l->ws, l->proxy, c->xlim.max_stanza_bytes, EDD_C2S_READ_HIGH,
                                    c->handshake_timeout, &session_cbs, s);
     else if (s->direct_tls && !l->proxy)
         s->t = edd_transport_tls_new(c->base, fd, c->ssl, EDD_C2S_READ_HIGH,
@@ -531,6 +531,7 @@ static bool read_proxy(edd_session *s)
         /* the filter reads what is left in the lower buffer */
         return false;
     }
+    edd_transport_proxied(s->t); /* WebSocket: the HTTP request comes next */
     return true;
 }
 

@@ -78,6 +78,10 @@ typedef struct edd_transport_ops {
      * continues under TLS.  false: the connection cannot go on (the
      * session aborts); t stays valid for edd_transport_free. */
     bool (*start_tls)(edd_transport *t, SSL_CTX *ctx, bool after_proxy);
+    /* The PROXY header is consumed (and the listener is not direct TLS):
+     * what follows is the transport's own protocol (WebSocket: the HTTP
+     * request).  NULL: nothing to do (tcp). */
+    void (*proxied)(edd_transport *t);
     /* The session closes: no more callbacks, no more reading; flush:
      * what is queued will still be written (edd_transport_free). */
     void (*stop)(edd_transport *t, bool flush);
@@ -126,13 +130,17 @@ edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd
 /* XMPP over WebSocket (transport_ws.c): an HTTP/1.1 request first (the
  * Upgrade handshake of conf's endpoint, XEP-0156 host-meta, refusals),
  * then WebSocket frames (wslay) carrying RFC 7395 messages of at most
- * max_msg bytes.  ctx: TLS first (wss://), NULL: plain (ws://).  conf is
- * referenced until the handshake is over.  NULL on failure (out of
+ * max_msg bytes.  ctx: TLS first (wss://), NULL: plain (ws://, or wss://
+ * after a PROXY header: start_tls with after_proxy).  proxy: a PROXY
+ * header comes first, which the session reads and drains as raw bytes
+ * before calling edd_transport_proxied or start_tls.  conf is referenced
+ * until the handshake is over.  NULL on failure (out of
  * memory); fd is t's from a successful return on. */
 struct edd_ws_conf;
 edd_transport *edd_transport_ws_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
-                                  struct edd_ws_conf *conf, size_t max_msg, size_t read_high,
-                                  int64_t timeout, const edd_transport_cbs *cbs, void *ud);
+                                  struct edd_ws_conf *conf, bool proxy, size_t max_msg,
+                                  size_t read_high, int64_t timeout,
+                                  const edd_transport_cbs *cbs, void *ud);
 
 static inline const char *edd_transport_peek(edd_transport *t, size_t *n)
 {
@@ -169,6 +177,11 @@ static inline void edd_transport_fast_reads(edd_transport *t)
 static inline bool edd_transport_start_tls(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
     return t->ops->start_tls(t, ctx, after_proxy);
+}
+static inline void edd_transport_proxied(edd_transport *t)
+{
+    if (t->ops->proxied)
+        t->ops->proxied(t);
 }
 static inline void edd_transport_stop(edd_transport *t, bool flush)
 {

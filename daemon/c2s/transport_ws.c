@@ -10,7 +10,17 @@
  * its stream header as on TCP, and what it writes before the upgrade is
  * dropped.
  *
- * Frames are wslay's (Debian's libwslay, its event API): this file gives it
+ * Why wslay (Debian's libwslay 1.1.1) and not libwebsockets: wslay's event
+ * API is only frames, driven by recv/send callbacks, so it sits on the
+ * session's own bufferevent (plain or OpenSSL) and libevent loop as it is;
+ * libwebsockets wants to own the sockets, the TLS and the event loop, and
+ * Debian's build has no libevent event-lib plugin.  Why http-parser
+ * (libhttp-parser 2.9.4): the only HTTP/1.1 request parser Debian 12
+ * ships as a C library (llhttp only as Node.js sources, picohttpparser not
+ * at all); upstream is archived, Debian maintains it, and here it only
+ * reads one bounded request.
+ *
+ * Frames are wslay's (its event API): this file gives it
  * the bytes read (recv callback) and takes the bytes to write (send
  * callback, into the bufferevent, never blocking).  wslay reassembles
  * fragmented messages up to the message limit (else it closes with 1009),
@@ -45,7 +55,12 @@
 #define EDD_WS_FLUSH_SECS 5 /* a final response or close frame gets this long */
 #define EDD_WS_LINGER_SECS 2 /* then the client this long to close its side */
 
-typedef enum { WS_HTTP, WS_OPEN, WS_DONE } ws_phase;
+typedef enum {
+    WS_PROXY, /* a PROXY header first: raw bytes for the session (read_proxy) */
+    WS_HTTP,  /* the HTTP request */
+    WS_OPEN,  /* WebSocket */
+    WS_DONE   /* over: flushing, then lingering */
+} ws_phase;
 
 typedef struct ws {
     edd_transport t;            /* first: the bufferevent operations see this */
@@ -186,6 +201,11 @@ static void read_frames(ws *w)
 static void on_read(struct bufferevent *bev, void *arg)
 {
     ws *w = arg;
+    if (w->phase == WS_PROXY) {
+        w->t.cbs.readable(w->t.ud); /* the session reads the PROXY header */
+        if (w->t.stopped || w->t.bev != bev)
+            return; /* closed, or a TLS filter now reads (start_tls) */
+    }
     if (w->phase == WS_HTTP)
         read_http(w);
     if (w->phase == WS_OPEN)
@@ -262,6 +282,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static const char *ws_peek(edd_transport *t, size_t *n)
 {
     ws *w = (ws *)t;
+    if (w->phase == WS_PROXY)
+        return edd_transport_bev_peek(t, n);
     struct evbuffer_iovec v;
     if (evbuffer_get_length(w->xml) == 0 || evbuffer_peek(w->xml, -1, NULL, &v, 1) < 1) {
         *n = 0;
@@ -274,6 +296,8 @@ static const char *ws_peek(edd_transport *t, size_t *n)
 static const char *ws_pullup(edd_transport *t, size_t max, size_t *n)
 {
     ws *w = (ws *)t;
+    if (w->phase == WS_PROXY)
+        return edd_transport_bev_pullup(t, max, n);
     size_t len = evbuffer_get_length(w->xml);
     *n = len > max ? max : len;
     return (const char *)evbuffer_pullup(w->xml, (ev_ssize_t)*n);
@@ -282,6 +306,10 @@ static const char *ws_pullup(edd_transport *t, size_t max, size_t *n)
 static void ws_drain(edd_transport *t, size_t n)
 {
     ws *w = (ws *)t;
+    if (w->phase == WS_PROXY) {
+        edd_transport_bev_drain(t, n);
+        return;
+    }
     size_t len = evbuffer_get_length(w->xml);
     if (n >= len) {
         evbuffer_drain(w->xml, len);
@@ -290,6 +318,13 @@ static void ws_drain(edd_transport *t, size_t n)
         return;
     }
     evbuffer_drain(w->xml, n);
+}
+
+static void ws_proxied(edd_transport *t)
+{
+    ws *w = (ws *)t;
+    if (w->phase == WS_PROXY)
+        w->phase = WS_HTTP; /* on_read goes on with what follows the header */
 }
 
 /* One top-level element from the session: one text message. */
@@ -308,10 +343,33 @@ static void ws_fast_reads(edd_transport *t)
     (void)t; /* wslay reads through the bufferevent */
 }
 
+static void setup_bev(ws *w, bool tls);
+static const edd_transport_ops wss_ops;
+
+/* Only after a PROXY header on a wss:// listener: the bytes read so far
+ * are the start of the TLS handshake, so an OpenSSL filter is stacked on
+ * the socket bufferevent (as transport_tls.c does for XMPP).  There is no
+ * STARTTLS over WebSocket. */
 static bool ws_start_tls(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
-    (void)t, (void)ctx, (void)after_proxy;
-    return false; /* no STARTTLS over WebSocket (wss:// is TLS first) */
+    ws *w = (ws *)t;
+    if (!after_proxy || w->phase != WS_PROXY)
+        return false;
+    SSL *ssl = SSL_new(ctx);
+    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(t->base, t->bev, ssl,
+                                                                  BUFFEREVENT_SSL_ACCEPTING,
+                                                                  BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
+    if (!tls) {
+        SSL_free(ssl);
+        return false;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    t->bev = tls;
+    t->ops = &wss_ops;
+    w->phase = WS_HTTP;
+    setup_bev(w, true);
+    return true;
 }
 
 static void ws_stop(edd_transport *t, bool flush)
@@ -347,6 +405,7 @@ static const edd_transport_ops ws_ops = {
     .pending = edd_transport_bev_pending,
     .set_timeout = edd_transport_bev_set_timeout,
     .fast_reads = ws_fast_reads,
+    .proxied = ws_proxied,
     .start_tls = ws_start_tls,
     .stop = ws_stop,
     .free = ws_free,
@@ -365,15 +424,26 @@ static const edd_transport_ops wss_ops = {
     .pending = edd_transport_bev_pending,
     .set_timeout = edd_transport_bev_set_timeout,
     .fast_reads = ws_fast_reads,
+    .proxied = ws_proxied,
     .start_tls = ws_start_tls,
     .stop = ws_stop,
     .free = ws_free,
     .why = edd_transport_tls_why,
 };
 
+static void setup_bev(ws *w, bool tls)
+{
+    bufferevent_setcb(w->t.bev, on_read, on_write, on_event, w);
+    /* under OpenSSL no read watermark (see transport_tls.c) */
+    bufferevent_setwatermark(w->t.bev, EV_READ, 0, tls ? 0 : w->t.read_high);
+    edd_transport_bev_set_timeout(&w->t, w->t.timeout);
+    bufferevent_enable(w->t.bev, EV_READ | EV_WRITE);
+}
+
 edd_transport *edd_transport_ws_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
-                                  edd_ws_conf *conf, size_t max_msg, size_t read_high,
-                                  int64_t timeout, const edd_transport_cbs *cbs, void *ud)
+                                  edd_ws_conf *conf, bool proxy, size_t max_msg,
+                                  size_t read_high, int64_t timeout,
+                                  const edd_transport_cbs *cbs, void *ud)
 {
     ws *w = calloc(1, sizeof *w);
     if (!w)
@@ -392,11 +462,8 @@ edd_transport *edd_transport_ws_new(struct event_base *base, evutil_socket_t fd,
     w->t.ud = ud;
     w->conf = edd_ws_conf_ref(conf);
     w->max_msg = max_msg;
-    bufferevent_setcb(w->t.bev, on_read, on_write, on_event, w);
-    /* under OpenSSL no read watermark (see transport_tls.c) */
-    bufferevent_setwatermark(w->t.bev, EV_READ, 0, ctx ? 0 : read_high);
-    edd_transport_bev_set_timeout(&w->t, timeout);
-    bufferevent_enable(w->t.bev, EV_READ | EV_WRITE);
+    w->phase = proxy ? WS_PROXY : WS_HTTP;
+    setup_bev(w, ctx != NULL);
     return &w->t;
 fail:
     if (w->xml)

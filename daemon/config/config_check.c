@@ -455,10 +455,6 @@ static bool check_ws_listen(ctx *c, edd_cfg_listen *l, unsigned i)
         return FAIL(path, "a websocket listener takes tls: direct (wss://) or none (ws://); "
                           "WebSocket has no STARTTLS");
     }
-    if (l->proxy_protocol) {
-        snprintf(path, sizeof path, "c2s.listen[%u].proxy_protocol", i);
-        return FAIL(path, "not supported on a websocket listener");
-    }
     if (!l->path && !(l->path = strdup("/xmpp-websocket")))
         return FAIL("c2s", "out of memory");
     snprintf(path, sizeof path, "c2s.listen[%u].path", i);

@@ -6,6 +6,8 @@
 #     login, getServices(), getServiceCredentials(), XEP-0279, every field;
 #   - a TCP client (slixmpp) and a WebSocket client (StanzaJS) subscribe to
 #     each other, see each other's presence and exchange a message;
+#   - behind a proxy (PROXY v1 header, then TLS and WebSocket): XEP-0279
+#     answers the address the proxy reports;
 #   - XEP-0156 host-meta and host-meta.json (curl);
 #   - bad input (c2s_websocket_bad.py): each refusal with its HTTP status or
 #     WebSocket close code, and the server still serves afterwards.
@@ -27,13 +29,15 @@ C2S_HANDSHAKE_TIMEOUT=3s
 c2s_setup "$BUILD_DIR"
 # two more ports, apart from c2s_setup's range (nothing is bound there yet)
 for _ in 1 2 3 4 5; do
-    read -r P_WS P_WSS < <(il_free_ports 2)
-    [ "$P_WS" -ge "$P_STARTTLS" ] && [ "$P_WS" -le "$TURN_PORT" ] && continue
-    [ "$P_WSS" -ge "$P_STARTTLS" ] && [ "$P_WSS" -le "$TURN_PORT" ] && continue
+    read -r P_WS P_WSS P_WSP < <(il_free_ports 3)
+    for p in "$P_WS" "$P_WSS" "$P_WSP"; do
+        [ "$p" -ge "$P_STARTTLS" ] && [ "$p" -le "$TURN_PORT" ] && continue 2
+    done
     break
 done
 C2S_EXTRA_LISTEN="    - {address: \"127.0.0.1:$P_WS\", tls: none, kind: websocket, origins: [\"http://allowed.example\"]}
-    - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}"
+    - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}
+    - {address: \"127.0.0.1:$P_WSP\", tls: direct, kind: websocket, path: /ws, proxy_protocol: true}"
 c2s_write_config ""
 c2s_start
 echo "extdiscod pid $D_PID: ws $P_WS, wss $P_WSS"
@@ -93,7 +97,7 @@ grep -qi '^access-control-allow-origin: \*' "$IL_TMP/hm.h" && il_pass "host-meta
 
 # --- bad input ---------------------------------------------------------------
 timeout 150 /usr/bin/python3 "$HERE/c2s_websocket_bad.py" 127.0.0.1 "$P_WS" "$P_WSS" \
-        "$IL_TMP/cert.pem" "$IL_TMP/extdiscod.log" >"$IL_TMP/bad.out" 2>&1 || true
+        "$IL_TMP/cert.pem" "$IL_TMP/extdiscod.log" "$P_WSP" >"$IL_TMP/bad.out" 2>&1 || true
 while IFS= read -r line; do
     case $line in
         ok:*) il_pass "bad input: ${line#ok: }" ;;

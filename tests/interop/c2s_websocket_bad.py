@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tests/interop/c2s_websocket_bad.py HOST WS_PORT WSS_PORT CAFILE LOGFILE —
+"""tests/interop/c2s_websocket_bad.py HOST WS_PORT WSS_PORT CAFILE LOGFILE PROXY_PORT —
 bad input on extdiscod's websocket listeners (run by c2s_websocket.sh; the
 ws:// listener allows Origin http://allowed.example, max_stanza_bytes is
 16384, handshake_timeout 3 s).  The frames are written by hand here because
@@ -15,6 +15,7 @@ import sys
 import time
 
 HOST, PORT, WSS_PORT, CAFILE, LOG = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+PROXY_PORT = int(sys.argv[6])  # wss:// with proxy_protocol
 FR = "urn:ietf:params:xml:ns:xmpp-framing"
 KEY = base64.b64encode(os.urandom(16)).decode()
 
@@ -34,8 +35,10 @@ def request(path='/xmpp-websocket', proto='xmpp', origin=None, method='GET', ext
     return (h + extra + '\r\n').encode()
 
 
-def connect(tls=False):
-    s = socket.create_connection((HOST, WSS_PORT if tls else PORT), timeout=10)
+def connect(tls=False, proxy=None):
+    s = socket.create_connection((HOST, PROXY_PORT if proxy else WSS_PORT if tls else PORT), timeout=10)
+    if proxy:
+        s.sendall(proxy)
     if tls:
         ctx = ssl.create_default_context(cafile=CAFILE)
         s = ctx.wrap_socket(s, server_hostname='localhost')
@@ -63,8 +66,8 @@ def http_status(raw):
         return None
 
 
-def upgrade(tls=False, origin=None):
-    s = connect(tls)
+def upgrade(tls=False, origin=None, proxy=None):
+    s = connect(tls, proxy)
     s.sendall(request(path='/ws' if tls else '/xmpp-websocket', origin=origin))
     buf = b''
     while b'\r\n\r\n' not in buf:
@@ -239,8 +242,8 @@ for cut in (frame(1, OPEN.encode())[:1], frame(1, OPEN.encode())[:9]):
 check(True, 'abrupt closes mid-frame sent')
 
 # --- a slow reader (wss, PLAIN over TLS): cut once 1 MiB is queued ----------
-def login(user):
-    s, rest = upgrade(tls=True)
+def login(user, proxy=None):
+    s, rest = upgrade(tls=True, proxy=proxy)
     buf = [rest]
 
     def wait_for(token):
@@ -262,6 +265,7 @@ def login(user):
     s.sendall(frame(1, b"<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
                        b"<resource>slow</resource></bind></iq>"))
     wait_for('</iq>')
+    s.pending = buf
     return s
 
 
@@ -297,4 +301,21 @@ try:
     slow.close()
 except (RuntimeError, OSError) as e:
     check(False, 'slow reader: %s' % e)
+# --- behind a proxy: PROXY v1, then TLS and WebSocket; XEP-0279 says the
+# address the proxy reports
+try:
+    s = login('bob', proxy=b'PROXY TCP4 203.0.113.7 127.0.0.1 40001 443\r\n')
+    s.sendall(frame(1, b"<iq xmlns='jabber:client' type='get' id='sic'><address xmlns='urn:xmpp:sic:1'/></iq>"))
+    data = b''.join(s.pending)
+    s.settimeout(5)
+    while b'</iq>' not in data:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    check(b'<ip>203.0.113.7</ip><port>40001</port>' in data,
+          'wss:// behind a PROXY header: XEP-0279 answers 203.0.113.7:40001 (%r)' % data[-200:])
+    s.close()
+except (RuntimeError, OSError) as e:
+    check(False, 'PROXY + wss: %s' % e)
 print('done', flush=True)

@@ -61,7 +61,7 @@ static int setup(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f.sv), 0);
     assert_int_equal(evutil_make_socket_nonblocking(f.sv[0]), 0);
     assert_non_null(f.conf = edd_ws_conf_new("/x", NULL, 0, false));
-    f.t = edd_transport_ws_new(f.base, f.sv[0], NULL, f.conf, 1000, 4096, 30, &cbs, &f);
+    f.t = edd_transport_ws_new(f.base, f.sv[0], NULL, f.conf, false, 1000, 4096, 30, &cbs, &f);
     assert_non_null(f.t);
     edd_ws_conf_unref(f.conf); /* the transport holds its own reference */
     *state = &f;

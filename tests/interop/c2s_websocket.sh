@@ -105,6 +105,29 @@ while IFS= read -r line; do
     esac
 done <"$IL_TMP/bad.out"
 grep -q '^done' "$IL_TMP/bad.out" || { il_fail "c2s_websocket_bad.py did not finish"; tail -20 "$IL_TMP/bad.out" >&2; }
+# --- a reload changes the allowed origins of a running listener -------------
+status_for_origin() {
+    /usr/bin/python3 - "$P_WS" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
+s.sendall(('GET /xmpp-websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
+           'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+           'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n'
+           'Origin: %s\r\n\r\n' % sys.argv[2]).encode())
+print(s.recv(4096).split(b' ')[1].decode())
+PY
+}
+[ "$(status_for_origin http://new.example)" = 403 ] && il_pass "origin not listed yet: 403" ||
+    il_fail "origin not listed yet: not 403"
+C2S_EXTRA_LISTEN=${C2S_EXTRA_LISTEN/http:\/\/allowed.example/http://new.example}
+c2s_write_config ""
+kill -HUP "$D_PID"
+il_wait_for 10 grep -q 'reloaded' "$IL_TMP/extdiscod.log" || true
+[ "$(status_for_origin http://new.example)" = 101 ] && il_pass "after a reload the new origin gets 101" ||
+    il_fail "after a reload the new origin is still refused"
+[ "$(status_for_origin http://allowed.example)" = 403 ] && il_pass "after a reload the old origin gets 403" ||
+    il_fail "after a reload the old origin is still allowed"
+
 # ... and the server still serves a WebSocket login after all of it
 run_js stanzajs-after "$WSS_URL" alice@localhost alice "$TURN_PORT"
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"

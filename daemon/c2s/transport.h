@@ -221,6 +221,10 @@ bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy);
  * failure (fd not taken). */
 struct bufferevent *edd_transport_tls_bev(struct event_base *base, evutil_socket_t fd,
                                          SSL_CTX *ctx);
+/* An OpenSSL filter (server side, dirty shutdowns allowed) stacked on
+ * t->bev, whose buffered bytes start the handshake (after a PROXY header);
+ * NULL on failure (t->bev untouched). */
+struct bufferevent *edd_transport_tls_filter(edd_transport *t, SSL_CTX *ctx);
 /* OpenSSL's reasons for a failed connection (ops->why of TLS transports). */
 const char *edd_transport_tls_why(edd_transport *t, char *buf, size_t n);
 

@@ -121,45 +121,59 @@ edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd
  * connection, and the queued <proceed/> is written out first).  Direct TLS
  * after a PROXY header: the bytes already read are the start of the TLS
  * handshake, so a filter is stacked on the socket bufferevent instead. */
+struct bufferevent *edd_transport_tls_filter(edd_transport *t, SSL_CTX *ctx)
+{
+    SSL *ssl = SSL_new(ctx);
+    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(t->base, t->bev, ssl,
+                                                                  BUFFEREVENT_SSL_ACCEPTING,
+                                                                  BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
+    if (!tls) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    return tls;
+}
+
 bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
+    struct bufferevent *tls;
+    if (after_proxy) {
+        if (!(tls = edd_transport_tls_filter(t, ctx)))
+            return false;
+        t->bev = tls;
+        t->ops = &edd_transport_tls_ops;
+        tls_setup(t);
+        return true;
+    }
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return false;
-    struct bufferevent *tls;
-    if (after_proxy) {
-        tls = bufferevent_openssl_filter_new(t->base, t->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE);
-    } else {
-        evutil_socket_t fd = bufferevent_getfd(t->bev);
-        struct evbuffer *out = bufferevent_get_output(t->bev);
-        /* <proceed/> (and anything before it) is tiny: the socket takes it.
-         * A socket bufferevent keeps the start of its output frozen. */
-        evbuffer_unfreeze(out, 1);
-        while (evbuffer_get_length(out) > 0)
-            if (evbuffer_write(out, fd) <= 0)
-                break;
-        if (evbuffer_get_length(out) > 0) {
-            edd_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
-                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-            SSL_free(ssl);
-            return false;
-        }
-        bufferevent_disable(t->bev, EV_READ | EV_WRITE);
-        bufferevent_setfd(t->bev, -1);
-        bufferevent_free(t->bev);
-        t->bev = NULL;
-        tls = bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE);
-        if (!tls) {
-            evutil_closesocket(fd);
-            /* a transport needs a bufferevent until it is freed */
-            t->bev = bufferevent_socket_new(t->base, -1, 0);
-            return false;
-        }
-    }
-    if (!tls) {
+    evutil_socket_t fd = bufferevent_getfd(t->bev);
+    struct evbuffer *out = bufferevent_get_output(t->bev);
+    /* <proceed/> (and anything before it) is tiny: the socket takes it.
+     * A socket bufferevent keeps the start of its output frozen. */
+    evbuffer_unfreeze(out, 1);
+    while (evbuffer_get_length(out) > 0)
+        if (evbuffer_write(out, fd) <= 0)
+            break;
+    if (evbuffer_get_length(out) > 0) {
+        edd_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+                    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         SSL_free(ssl);
+        return false;
+    }
+    bufferevent_disable(t->bev, EV_READ | EV_WRITE);
+    bufferevent_setfd(t->bev, -1);
+    bufferevent_free(t->bev);
+    t->bev = NULL;
+    tls = bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        evutil_closesocket(fd);
+        /* a transport needs a bufferevent until it is freed */
+        t->bev = bufferevent_socket_new(t->base, -1, 0);
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);

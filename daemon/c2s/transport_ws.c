@@ -355,16 +355,9 @@ static bool ws_start_tls(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
     ws *w = (ws *)t;
     if (!after_proxy || w->phase != WS_PROXY)
         return false;
-    SSL *ssl = SSL_new(ctx);
-    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(t->base, t->bev, ssl,
-                                                                  BUFFEREVENT_SSL_ACCEPTING,
-                                                                  BEV_OPT_CLOSE_ON_FREE)
-                                  : NULL;
-    if (!tls) {
-        SSL_free(ssl);
+    struct bufferevent *tls = edd_transport_tls_filter(t, ctx);
+    if (!tls)
         return false;
-    }
-    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
     t->bev = tls;
     t->ops = &wss_ops;
     w->phase = WS_HTTP;
@@ -393,43 +386,17 @@ static void ws_free(edd_transport *t, bool flush, int flush_secs)
     edd_transport_bev_free(t, flush, flush_secs); /* frees w */
 }
 
-static const edd_transport_ops ws_ops = {
-    .name = "ws",
-    .secure = false,
-    .framed = true,
-    .peek = ws_peek,
-    .pullup = ws_pullup,
-    .drain = ws_drain,
-    .write = ws_write,
-    .send = ws_write,
-    .pending = edd_transport_bev_pending,
-    .set_timeout = edd_transport_bev_set_timeout,
-    .fast_reads = ws_fast_reads,
-    .proxied = ws_proxied,
-    .start_tls = ws_start_tls,
-    .stop = ws_stop,
-    .free = ws_free,
-    .why = NULL,
-};
-
-static const edd_transport_ops wss_ops = {
-    .name = "wss",
-    .secure = true,
-    .framed = true,
-    .peek = ws_peek,
-    .pullup = ws_pullup,
-    .drain = ws_drain,
-    .write = ws_write,
-    .send = ws_write,
-    .pending = edd_transport_bev_pending,
-    .set_timeout = edd_transport_bev_set_timeout,
-    .fast_reads = ws_fast_reads,
-    .proxied = ws_proxied,
-    .start_tls = ws_start_tls,
-    .stop = ws_stop,
-    .free = ws_free,
-    .why = edd_transport_tls_why,
-};
+#define WS_OPS(name_, secure_, why_)                                             \
+    {                                                                            \
+        .name = name_, .secure = secure_, .framed = true, .peek = ws_peek,       \
+        .pullup = ws_pullup, .drain = ws_drain, .write = ws_write,               \
+        .send = ws_write, .pending = edd_transport_bev_pending,                  \
+        .set_timeout = edd_transport_bev_set_timeout, .fast_reads = ws_fast_reads, \
+        .proxied = ws_proxied, .start_tls = ws_start_tls, .stop = ws_stop,       \
+        .free = ws_free, .why = why_,                                            \
+    }
+static const edd_transport_ops ws_ops = WS_OPS("ws", false, NULL);
+static const edd_transport_ops wss_ops = WS_OPS("wss", true, edd_transport_tls_why);
 
 static void setup_bev(ws *w, bool tls)
 {

@@ -11,7 +11,11 @@
  * serialised into the c2s-wide scratch buffer.
  *
  * I/O: through the session's transport (transport.h: plain TCP in
- * transport_tcp.c, TLS in transport_tls.c), nothing else.  Per request (the
+ * transport_tcp.c, TLS in transport_tls.c, XMPP over WebSocket in
+ * transport_ws.c), nothing else.  A `framed` transport (WebSocket, RFC
+ * 7395) gets one top-level element per write, the stream's tags as <open/>
+ * and <close/> and every namespace declared on each element (see
+ * send_header, send_stream_end); its input is a stream like any other.  Per request (the
  * benchmark's hot path) a bound plaintext session reads with one recv(2)
  * (edd_transport_fast_reads) and its replies to one read go out with one
  * send(2) (cork/uncork, edd_transport_send).

@@ -75,6 +75,7 @@ typedef struct ws {
 } ws;
 
 static void finish(ws *w, const char *why);
+static void set_watermark(ws *w);
 
 /* --- wslay's callbacks ---------------------------------------------------- */
 
@@ -178,6 +179,7 @@ static void read_http(ws *w)
     }
     wslay_event_config_set_max_recv_msg_length(w->ctx, w->max_msg);
     w->phase = WS_OPEN;
+    set_watermark(w);
     edd_ws_conf_unref(w->conf);
     w->conf = NULL;
 }
@@ -343,7 +345,7 @@ static void ws_fast_reads(edd_transport *t)
     (void)t; /* wslay reads through the bufferevent */
 }
 
-static void setup_bev(ws *w, bool tls);
+static void setup_bev(ws *w);
 static const edd_transport_ops wss_ops;
 
 /* Only after a PROXY header on a wss:// listener: the bytes read so far
@@ -361,7 +363,7 @@ static bool ws_start_tls(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
     t->bev = tls;
     t->ops = &wss_ops;
     w->phase = WS_HTTP;
-    setup_bev(w, true);
+    setup_bev(w);
     return true;
 }
 
@@ -398,11 +400,20 @@ static void ws_free(edd_transport *t, bool flush, int flush_secs)
 static const edd_transport_ops ws_ops = WS_OPS("ws", false, NULL);
 static const edd_transport_ops wss_ops = WS_OPS("wss", true, edd_transport_tls_why);
 
-static void setup_bev(ws *w, bool tls)
+/* The read watermark: none under OpenSSL (see transport_tls.c); in plain
+ * HTTP the whole request may be buffered (the request is looked at whole,
+ * so a watermark below EDD_WS_HTTP_MAX would stall a big one), then
+ * read_high per turn. */
+static void set_watermark(ws *w)
+{
+    size_t high = w->t.ops->secure ? 0 : w->phase <= WS_HTTP ? EDD_WS_HTTP_MAX : w->t.read_high;
+    bufferevent_setwatermark(w->t.bev, EV_READ, 0, high);
+}
+
+static void setup_bev(ws *w)
 {
     bufferevent_setcb(w->t.bev, on_read, on_write, on_event, w);
-    /* under OpenSSL no read watermark (see transport_tls.c) */
-    bufferevent_setwatermark(w->t.bev, EV_READ, 0, tls ? 0 : w->t.read_high);
+    set_watermark(w);
     edd_transport_bev_set_timeout(&w->t, w->t.timeout);
     bufferevent_enable(w->t.bev, EV_READ | EV_WRITE);
 }
@@ -430,7 +441,7 @@ edd_transport *edd_transport_ws_new(struct event_base *base, evutil_socket_t fd,
     w->conf = edd_ws_conf_ref(conf);
     w->max_msg = max_msg;
     w->phase = proxy ? WS_PROXY : WS_HTTP;
-    setup_bev(w, ctx != NULL);
+    setup_bev(w);
     return &w->t;
 fail:
     if (w->xml)

@@ -3,8 +3,8 @@
  * header (and a stanza as it is), one write = one unmasked text frame, a
  * ping answered, writes before the upgrade dropped, a refused request
  * answered and then closed (cbs.closed once the response is out and the
- * peer closes), a binary message closed with 1003, and the close frame on
- * a flushing stop. */
+ * peer closes), a binary message closed with 1003, the close frame on a
+ * flushing stop, and a request over the per-turn read answered 431. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -189,12 +189,34 @@ static void refused_request(void **state)
     assert_int_equal(f->closed, 1);
 }
 
+/* A request bigger than the per-turn read (4096 here) is still read up to
+ * EDD_WS_HTTP_MAX and refused with 431 (the read watermark once stalled it:
+ * no answer at all). */
+static void big_request_431(void **state)
+{
+    fx *f = *state;
+    static char req[9100];
+    int n = snprintf(req, sizeof req, "GET /x HTTP/1.1\r\nHost: h\r\nX-Pad: ");
+    memset(req + n, 'a', 9000);
+    memcpy(req + n + 9000, "\r\n\r\n", 4);
+    size_t len = (size_t)n + 9004;
+    assert_int_equal(write(f->sv[1], req, len), (ssize_t)len);
+    turn(f);
+    turn(f);
+    char buf[256];
+    ssize_t got = recv(f->sv[1], buf, sizeof buf - 1, MSG_DONTWAIT);
+    assert_true(got > 0);
+    buf[got] = 0;
+    assert_non_null(strstr(buf, "HTTP/1.1 431 "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(upgrade_and_frames, setup, teardown),
         cmocka_unit_test_setup_teardown(binary_closes_1003, setup, teardown),
         cmocka_unit_test_setup_teardown(refused_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(big_request_431, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

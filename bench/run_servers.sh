@@ -404,14 +404,7 @@ EOF
 }
 
 # CPU time (µs, all threads) of one process so far.
-proc_cpu_us() {
-    local t sum=0 ns rest
-    for t in /proc/"$1"/task/*/schedstat; do
-        read -r ns rest <"$t" 2>/dev/null || continue
-        sum=$((sum + ns))
-    done
-    echo $((sum / 1000))
-}
+proc_cpu_us() { il_cpu_us "$1"; }
 
 # --- running the load generator ---------------------------------------------
 record() { # server kind rps p50 p99 cpu ok note

@@ -10,11 +10,12 @@ BUILD_PKGS=(
   build-essential meson ninja-build pkg-config clang
   libevent-dev libssl-dev libexpat1-dev libgsasl-dev libidn-dev
   libsqlite3-dev libyaml-dev libstrophe-dev libcmocka-dev libnice-dev libjansson-dev
+  libwslay-dev libhttp-parser-dev
   libcurl4-openssl-dev
 )
 TEST_PKGS=(
   prosody prosody-modules ejabberd coturn python3-slixmpp jq curl openssl prometheus
-  libclang-rt-14-dev
+  libclang-rt-14-dev nodejs npm
   debhelper lintian systemd iproute2 man-db strace
 )
 

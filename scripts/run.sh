@@ -5,8 +5,9 @@
 # dev/ (git-ignored), and the accounts alice@localhost (password alice) and
 # bob@localhost (password bob).  Then extdiscod runs in the foreground for
 # the domain localhost on 127.0.0.1:5222 and [::1]:5222 (STARTTLS) and
-# 127.0.0.1:5223 (direct TLS), announcing STUN and TURN (udp and tcp) on
-# 127.0.0.1:3478.  Set DEV_DIR to use another folder, DEV_NO_EXEC=1 to set
+# 127.0.0.1:5223 (direct TLS), and XMPP over WebSocket for browsers at
+# wss://localhost:5443/xmpp-websocket (with XEP-0156 host-meta), announcing
+# STUN and TURN (udp and tcp) on 127.0.0.1:3478.  Set DEV_DIR to use another folder, DEV_NO_EXEC=1 to set
 # up without starting the server (the tests use that).
 set -euo pipefail
 
@@ -58,6 +59,13 @@ EOF
           "[::1]:5222=starttls" "127.0.0.1:5223=direct"
     } >"$dev/extdiscod.yml"
 fi
+# the WebSocket listener (also added to a dev config written before it
+# existed: c2s.listen is the last list of the file run.sh writes)
+if ! grep -q 'kind: websocket' "$dev/extdiscod.yml" &&
+   head -n1 "$dev/extdiscod.yml" | grep -q 'written by scripts/run.sh'; then
+    printf '    - {address: "127.0.0.1:5443", tls: direct, kind: websocket, path: /xmpp-websocket}\n' \
+        >>"$dev/extdiscod.yml"
+fi
 
 for u in alice bob; do
     if [ ! -f "$dev/.account-$u" ]; then
@@ -71,10 +79,18 @@ cat <<EOF
 extdiscod development server (domain localhost)
   accounts:   alice@localhost / alice, bob@localhost / bob
   STARTTLS:   127.0.0.1:5222 and [::1]:5222;  direct TLS: 127.0.0.1:5223
-  certificate: $dev/cert.pem (self-signed; tell your client to accept it)
+  WebSocket:  wss://localhost:5443/xmpp-websocket  (RFC 7395, browsers; any Origin)
+              host-meta: https://localhost:5443/.well-known/host-meta(.json)
+  certificate: $dev/cert.pem (self-signed; tell your client to accept it;
+              a browser: open https://localhost:5443/.well-known/host-meta
+              once and accept the certificate, then connect)
   e.g.        profanity/gajim/dino with "alice@localhost", server 127.0.0.1
               or: echo alice | $build/client/extdisco --jid alice@localhost \\
                     --server 127.0.0.1:5222 --ca-file $dev/cert.pem services
+  browser:    StanzaJS: createClient({jid: 'alice@localhost', password: 'alice',
+                transports: {websocket: 'wss://localhost:5443/xmpp-websocket'}})
+              Converse.js: converse.initialize({websocket_url:
+                'wss://localhost:5443/xmpp-websocket', ...})
   config:     $dev/extdiscod.yml  (kill -HUP \$PID reloads it)
   accounts:   $extdiscoctl -c $dev/extdiscod.yml adduser carol@localhost
 The matching TURN server (coturn), in another terminal:

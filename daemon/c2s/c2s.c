@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "c2s/c2s_int.h"
+#include "c2s/ws.h"
 #include "core/file.h"
 #include "core/io.h"
 #include "core/log.h"
@@ -330,8 +331,23 @@ static void listener_free(edd_listener *l)
         event_free(l->retry);
     if (l->ev)
         evconnlistener_free(l->ev);
+    edd_ws_conf_unref(l->ws);
     free(l->address);
     free(l);
+}
+
+/* A websocket listener's endpoint from cl (replacing the old one: live
+ * handshakes keep theirs); nothing for an xmpp listener.  false when out of
+ * memory. */
+static bool listener_ws(edd_listener *l, const edd_cfg_listen *cl)
+{
+    edd_ws_conf *ws = NULL;
+    if (cl->kind == EDD_LISTEN_WEBSOCKET &&
+        !(ws = edd_ws_conf_new(cl->path, cl->origins, cl->norigins, cl->tls == EDD_LISTEN_DIRECT)))
+        return false;
+    edd_ws_conf_unref(l->ws);
+    l->ws = ws;
+    return true;
 }
 
 /* Bind c2s.listen[index] (cl).  NULL with err naming the key on failure. */
@@ -356,6 +372,11 @@ static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned
     l->c2s = c;
     l->tls = cl->tls;
     l->proxy = cl->proxy_protocol;
+    if (!listener_ws(l, cl)) {
+        snprintf(err, errlen, "c2s: out of memory");
+        listener_free(l);
+        return NULL;
+    }
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
     if (ss.ss_family == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY;
@@ -368,10 +389,14 @@ static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned
         return NULL;
     }
     evconnlistener_set_error_cb(l->ev, on_accept_error);
-    edd_log_info("c2s: listening on %s (%s%s)", cl->address,
-                cl->tls == EDD_LISTEN_DIRECT ? "direct TLS"
-                : cl->tls == EDD_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
-                cl->proxy_protocol ? ", PROXY protocol" : "");
+    if (cl->kind == EDD_LISTEN_WEBSOCKET)
+        edd_log_info("c2s: listening on %s (WebSocket %s://%s%s, host-meta)", cl->address,
+                    cl->tls == EDD_LISTEN_DIRECT ? "wss" : "ws", cl->address, cl->path);
+    else
+        edd_log_info("c2s: listening on %s (%s%s)", cl->address,
+                    cl->tls == EDD_LISTEN_DIRECT ? "direct TLS"
+                    : cl->tls == EDD_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
+                    cl->proxy_protocol ? ", PROXY protocol" : "");
     return l;
 }
 
@@ -496,6 +521,12 @@ void edd_c2s_reconfigure(edd_c2s *c, edd_server *srv)
         for (size_t k = 0; k < c->nlst; k++) {
             edd_listener *l = c->lst[k];
             if (l && strcmp(l->address, cl->address) == 0) {
+                if (!listener_ws(l, cl)) {
+                    edd_log_error("c2s: out of memory; %s keeps its old settings", l->address);
+                    nl[nn++] = l;
+                    c->lst[k] = NULL;
+                    goto next;
+                }
                 l->tls = cl->tls;
                 l->proxy = cl->proxy_protocol;
                 nl[nn++] = l;

@@ -51,6 +51,7 @@ typedef struct edd_listener {
     char *address;       /* as configured, to compare on reload */
     edd_listen_tls tls;
     bool proxy;
+    struct edd_ws_conf *ws; /* kind websocket: its endpoint (referenced), else NULL */
 } edd_listener;
 
 /* An account with at least one bound resource. */

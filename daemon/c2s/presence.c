@@ -19,7 +19,9 @@ void edd_presence_send(edd_session *s, const char *from, const char *type,
 {
     ed_buf *b = &s->c2s->out;
     ed_buf_reset(b);
-    ed_buf_puts(b, "<presence from='");
+    /* over WebSocket every message declares its namespace (RFC 7395) */
+    ed_buf_puts(b, edd_transport_framed(s->t) ? "<presence xmlns='" ED_NS_CLIENT "' from='"
+                                              : "<presence from='");
     ed_buf_xml_escape(b, from, strlen(from), 1);
     ed_buf_puts(b, "' to='");
     ed_buf_xml_escape(b, s->jid->full, strlen(s->jid->full), 1);

@@ -11,7 +11,11 @@
  * serialised into the c2s-wide scratch buffer.
  *
  * I/O: through the session's transport (transport.h: plain TCP in
- * transport_tcp.c, TLS in transport_tls.c), nothing else.  Per request (the
+ * transport_tcp.c, TLS in transport_tls.c, XMPP over WebSocket in
+ * transport_ws.c), nothing else.  A `framed` transport (WebSocket, RFC
+ * 7395) gets one top-level element per write, the stream's tags as <open/>
+ * and <close/> and every namespace declared on each element (see
+ * send_header, send_stream_end); its input is a stream like any other.  Per request (the
  * benchmark's hot path) a bound plaintext session reads with one recv(2)
  * (edd_transport_fast_reads) and its replies to one read go out with one
  * send(2) (cork/uncork, edd_transport_send).
@@ -69,12 +73,17 @@ edd_session *edd_session_new(edd_c2s *c, evutil_socket_t fd, const struct sockad
     s->serial = ++c->serial;
     s->direct_tls = l->tls == EDD_LISTEN_DIRECT;
     s->state = l->proxy ? EDD_SS_PROXY : s->direct_tls ? EDD_SS_TLS_HANDSHAKE : EDD_SS_STREAM;
-    s->starttls_ok = l->tls == EDD_LISTEN_STARTTLS && c->ssl;
-    s->t = s->direct_tls && !l->proxy
-               ? edd_transport_tls_new(c->base, fd, c->ssl, EDD_C2S_READ_HIGH,
-                                      c->handshake_timeout, &session_cbs, s)
-               : edd_transport_tcp_new(c->base, fd, c->rbuf, sizeof c->rbuf, EDD_C2S_READ_HIGH,
-                                      c->handshake_timeout, &session_cbs, s);
+    s->starttls_ok = l->tls == EDD_LISTEN_STARTTLS && c->ssl && !l->ws;
+    if (l->ws) /* XMPP over WebSocket: HTTP first, then RFC 7395 messages */
+        s->t = edd_transport_ws_new(c->base, fd, s->direct_tls && !l->proxy ? c->ssl : NULL,
+                                   l->ws, l->proxy, c->xlim.max_stanza_bytes, EDD_C2S_READ_HIGH,
+                                   c->handshake_timeout, &session_cbs, s);
+    else if (s->direct_tls && !l->proxy)
+        s->t = edd_transport_tls_new(c->base, fd, c->ssl, EDD_C2S_READ_HIGH,
+                                    c->handshake_timeout, &session_cbs, s);
+    else
+        s->t = edd_transport_tcp_new(c->base, fd, c->rbuf, sizeof c->rbuf, EDD_C2S_READ_HIGH,
+                                    c->handshake_timeout, &session_cbs, s);
     if (!s->t) {
         free(s);
         return NULL;
@@ -191,8 +200,8 @@ static bool out_full(edd_session *s, size_t n)
 static void cork(edd_session *s)
 {
     edd_c2s *c = s->c2s;
-    if (c->corked || s->state != EDD_SS_BOUND)
-        return;
+    if (c->corked || s->state != EDD_SS_BOUND || edd_transport_framed(s->t))
+        return; /* a framed transport sends each element as its own message */
     c->corked = s;
     ed_buf_reset(&c->cork);
 }
@@ -227,7 +236,7 @@ void edd_session_send(edd_session *s, const ed_elem *stanza)
         return;
     if (c->corked == s) { /* straight into the cork, no copy */
         size_t before = c->cork.len;
-        if (ed_xml_write(&c->cork, stanza, ED_NS_CLIENT) != ED_OK) {
+        if (ed_xml_write(&c->cork, stanza, ED_NS_CLIENT) != ED_OK) { /* never framed */
             ed_buf_truncate(&c->cork, before);
             edd_log_error("c2s: cannot serialise a stanza");
             return;
@@ -238,7 +247,8 @@ void edd_session_send(edd_session *s, const ed_elem *stanza)
     }
     ed_buf *b = &c->out;
     ed_buf_reset(b);
-    if (ed_xml_write(b, stanza, ED_NS_CLIENT) != ED_OK) {
+    /* framed: each message declares its namespace (RFC 7395 §3.3.3) */
+    if (ed_xml_write(b, stanza, edd_transport_framed(s->t) ? NULL : ED_NS_CLIENT) != ED_OK) {
         edd_log_error("c2s: cannot serialise a stanza");
         return;
     }
@@ -258,6 +268,20 @@ edd_route edd_session_route(edd_session *s)
 
 /* --- stream ---------------------------------------------------------------- */
 
+/* Over a framed transport (WebSocket) the stream's tags are RFC 7395's
+ * <open/> and <close/>, and the stream prefix is declared on each element
+ * that uses it. */
+#define FRAMING_CLOSE "<close xmlns='" ED_NS_FRAMING "'/>"
+#define STREAM_NS_DECL " xmlns:stream='" ED_NS_STREAMS "'"
+
+static void send_stream_end(edd_session *s)
+{
+    if (edd_transport_framed(s->t))
+        edd_session_send_raw(s, FRAMING_CLOSE, sizeof FRAMING_CLOSE - 1);
+    else
+        edd_session_send_raw(s, "</stream:stream>", 16);
+}
+
 static void send_header(edd_session *s)
 {
     edd_c2s *c = s->c2s;
@@ -265,13 +289,17 @@ static void send_header(edd_session *s)
     evutil_secure_rng_get_bytes(rnd, sizeof rnd);
     ed_buf *b = &c->out;
     ed_buf_reset(b);
-    ed_buf_printf(b, "<?xml version='1.0'?><stream:stream xmlns='" ED_NS_CLIENT
-                     "' xmlns:stream='" ED_NS_STREAMS "' id='");
+    bool framed = edd_transport_framed(s->t);
+    if (framed)
+        ed_buf_puts(b, "<open xmlns='" ED_NS_FRAMING "' id='");
+    else
+        ed_buf_printf(b, "<?xml version='1.0'?><stream:stream xmlns='" ED_NS_CLIENT
+                         "' xmlns:stream='" ED_NS_STREAMS "' id='");
     for (size_t i = 0; i < sizeof rnd; i++)
         ed_buf_printf(b, "%02x", rnd[i]);
     ed_buf_puts(b, "' from='");
     ed_buf_xml_escape(b, c->domain, strlen(c->domain), 1);
-    ed_buf_puts(b, "' version='1.0' xml:lang='en'>");
+    ed_buf_puts(b, framed ? "' version='1.0' xml:lang='en'/>" : "' version='1.0' xml:lang='en'>");
     edd_session_send_raw(s, b->data, b->len);
 }
 
@@ -286,14 +314,18 @@ void edd_session_stream_error(edd_session *s, const char *cond, const char *text
         send_header(s); /* an error before our header: the header first */
     ed_buf *b = &s->c2s->out;
     ed_buf_reset(b);
-    ed_buf_printf(b, "<stream:error><%s xmlns='" ED_NS_STREAMERR "'/>", cond);
+    bool framed = edd_transport_framed(s->t);
+    ed_buf_printf(b, "<stream:error%s><%s xmlns='" ED_NS_STREAMERR "'/>",
+                  framed ? STREAM_NS_DECL : "", cond);
     if (text) {
         ed_buf_puts(b, "<text xmlns='" ED_NS_STREAMERR "' xml:lang='en'>");
         ed_buf_xml_escape(b, text, strlen(text), 0);
         ed_buf_puts(b, "</text>");
     }
-    ed_buf_puts(b, "</stream:error></stream:stream>");
+    ed_buf_puts(b, framed ? "</stream:error>" : "</stream:error></stream:stream>");
     edd_session_send_raw(s, b->data, b->len);
+    if (framed)
+        send_stream_end(s);
     edd_session_close(s, EDD_CLOSE_FLUSH);
 }
 
@@ -302,7 +334,8 @@ static void send_features(edd_session *s)
     edd_c2s *c = s->c2s;
     ed_buf *b = &c->out;
     ed_buf_reset(b);
-    ed_buf_puts(b, "<stream:features>");
+    ed_buf_puts(b, edd_transport_framed(s->t) ? "<stream:features" STREAM_NS_DECL ">"
+                                              : "<stream:features>");
     bool authed = s->state == EDD_SS_AUTHED;
     /* STARTTLS only before authentication (RFC 6120 §5.3.1: it comes
      * first; once authenticated it would only be refused) */
@@ -369,7 +402,7 @@ static void on_open(edd_session *s, const ed_elem *hdr, const char *content_ns)
 
 static void on_close(edd_session *s)
 {
-    edd_session_send_raw(s, "</stream:stream>", 16);
+    send_stream_end(s);
     edd_session_close(s, EDD_CLOSE_FLUSH);
 }
 
@@ -379,8 +412,9 @@ static void handle_preauth(edd_session *s, ed_elem *st)
 {
     if (strcmp(st->ns, ED_NS_TLS) == 0 && strcmp(st->name, "starttls") == 0) {
         if (edd_transport_secure(s->t) || !s->starttls_ok) {
-            edd_session_send_raw(s, "<failure xmlns='" ED_NS_TLS "'/></stream:stream>",
-                                strlen("<failure xmlns='" ED_NS_TLS "'/></stream:stream>"));
+            static const char failure[] = "<failure xmlns='" ED_NS_TLS "'/>";
+            edd_session_send_raw(s, failure, sizeof failure - 1);
+            send_stream_end(s);
             edd_session_close(s, EDD_CLOSE_FLUSH);
             return;
         }
@@ -501,6 +535,7 @@ static bool read_proxy(edd_session *s)
         /* the filter reads what is left in the lower buffer */
         return false;
     }
+    edd_transport_proxied(s->t); /* WebSocket: the HTTP request comes next */
     return true;
 }
 

@@ -1,7 +1,8 @@
 /* daemon/c2s/transport.h — the byte transport under a client session: what
  * session.c reads its input from and writes its output to.  Plain TCP
- * (transport_tcp.c) and TLS (transport_tls.c) implement it today; a new
- * transport (WebSocket) is a new file with its own edd_transport_ops.
+ * (transport_tcp.c), TLS (transport_tls.c) and XMPP over WebSocket
+ * (transport_ws.c, RFC 7395, over either) implement it, each with its own
+ * edd_transport_ops.
  *
  * Reading: the transport calls cbs.readable when input is there; the
  * session looks at it with edd_transport_peek/pullup and consumes it with
@@ -36,8 +37,16 @@ typedef struct edd_transport_cbs {
 } edd_transport_cbs;
 
 typedef struct edd_transport_ops {
-    const char *name; /* "tcp", "tls" */
+    const char *name; /* "tcp", "tls", "ws", "wss" */
     bool secure;      /* the bytes are encrypted (TLS) */
+    /* Message-framed (WebSocket, RFC 7395): each write or send is exactly
+     * one top-level element and goes out as one message, so the session
+     * does not gather output (no corking) and writes RFC 7395's <open/>
+     * and <close/> instead of the stream tags, with every namespace
+     * declared on each element.  Input is still a byte stream for the
+     * parser: the transport translates the client's <open/> and <close/>
+     * into a stream header and </stream:stream>. */
+    bool framed;
     /* --- input: what was read and not drained yet */
     /* The first contiguous piece (*n bytes); NULL (*n 0) when none. */
     const char *(*peek)(edd_transport *t, size_t *n);
@@ -69,6 +78,10 @@ typedef struct edd_transport_ops {
      * continues under TLS.  false: the connection cannot go on (the
      * session aborts); t stays valid for edd_transport_free. */
     bool (*start_tls)(edd_transport *t, SSL_CTX *ctx, bool after_proxy);
+    /* The PROXY header is consumed (and the listener is not direct TLS):
+     * what follows is the transport's own protocol (WebSocket: the HTTP
+     * request).  NULL: nothing to do (tcp). */
+    void (*proxied)(edd_transport *t);
     /* The session closes: no more callbacks, no more reading; flush:
      * what is queued will still be written (edd_transport_free). */
     void (*stop)(edd_transport *t, bool flush);
@@ -114,6 +127,21 @@ edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd
                                    size_t read_high, int64_t timeout,
                                    const edd_transport_cbs *cbs, void *ud);
 
+/* XMPP over WebSocket (transport_ws.c): an HTTP/1.1 request first (the
+ * Upgrade handshake of conf's endpoint, XEP-0156 host-meta, refusals),
+ * then WebSocket frames (wslay) carrying RFC 7395 messages of at most
+ * max_msg bytes.  ctx: TLS first (wss://), NULL: plain (ws://, or wss://
+ * after a PROXY header: start_tls with after_proxy).  proxy: a PROXY
+ * header comes first, which the session reads and drains as raw bytes
+ * before calling edd_transport_proxied or start_tls.  conf is referenced
+ * until the handshake is over.  NULL on failure (out of
+ * memory); fd is t's from a successful return on. */
+struct edd_ws_conf;
+edd_transport *edd_transport_ws_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
+                                  struct edd_ws_conf *conf, bool proxy, size_t max_msg,
+                                  size_t read_high, int64_t timeout,
+                                  const edd_transport_cbs *cbs, void *ud);
+
 static inline const char *edd_transport_peek(edd_transport *t, size_t *n)
 {
     return t->ops->peek(t, n);
@@ -150,6 +178,11 @@ static inline bool edd_transport_start_tls(edd_transport *t, SSL_CTX *ctx, bool 
 {
     return t->ops->start_tls(t, ctx, after_proxy);
 }
+static inline void edd_transport_proxied(edd_transport *t)
+{
+    if (t->ops->proxied)
+        t->ops->proxied(t);
+}
 static inline void edd_transport_stop(edd_transport *t, bool flush)
 {
     t->ops->stop(t, flush);
@@ -162,6 +195,10 @@ static inline void edd_transport_free(edd_transport *t, bool flush, int flush_se
 static inline bool edd_transport_secure(const edd_transport *t)
 {
     return t->ops->secure;
+}
+static inline bool edd_transport_framed(const edd_transport *t)
+{
+    return t->ops->framed;
 }
 
 /* --- for the implementations: the bufferevent-backed operations
@@ -179,5 +216,16 @@ void edd_transport_bev_free(edd_transport *t, bool flush, int flush_secs);
  * watermark t->read_high, timeout t->timeout, reading and writing on. */
 void edd_transport_bev_setup(edd_transport *t);
 bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy);
+/* A server-side OpenSSL bufferevent on fd with a new SSL from ctx (dirty
+ * shutdowns allowed), for transports on TLS (transport_ws.c); NULL on
+ * failure (fd not taken). */
+struct bufferevent *edd_transport_tls_bev(struct event_base *base, evutil_socket_t fd,
+                                         SSL_CTX *ctx);
+/* An OpenSSL filter (server side, dirty shutdowns allowed) stacked on
+ * t->bev, whose buffered bytes start the handshake (after a PROXY header);
+ * NULL on failure (t->bev untouched). */
+struct bufferevent *edd_transport_tls_filter(edd_transport *t, SSL_CTX *ctx);
+/* OpenSSL's reasons for a failed connection (ops->why of TLS transports). */
+const char *edd_transport_tls_why(edd_transport *t, char *buf, size_t n);
 
 #endif

@@ -21,7 +21,7 @@
 
 /* "TLS: " and the reasons OpenSSL queued for the failed connection,
  * separated by "; "; NULL when there are none. */
-static const char *tls_why(edd_transport *t, char *buf, size_t n)
+const char *edd_transport_tls_why(edd_transport *t, char *buf, size_t n)
 {
     unsigned long e;
     size_t len = 0;
@@ -64,7 +64,7 @@ const edd_transport_ops edd_transport_tls_ops = {
     .start_tls = tls_start_again,
     .stop = edd_transport_bev_stop,
     .free = edd_transport_bev_free,
-    .why = tls_why,
+    .why = edd_transport_tls_why,
 };
 
 /* The read watermark of transport_tcp.c is not used under OpenSSL.
@@ -81,21 +81,31 @@ static void tls_setup(edd_transport *t)
     bufferevent_setwatermark(t->bev, EV_READ, 0, 0);
 }
 
+struct bufferevent *edd_transport_tls_bev(struct event_base *base, evutil_socket_t fd,
+                                         SSL_CTX *ctx)
+{
+    SSL *ssl = SSL_new(ctx);
+    struct bufferevent *bev = NULL;
+    if (ssl)
+        bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
 edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd, SSL_CTX *ctx,
                                    size_t read_high, int64_t timeout,
                                    const edd_transport_cbs *cbs, void *ud)
 {
     edd_transport *t = calloc(1, sizeof *t);
-    SSL *ssl = t ? SSL_new(ctx) : NULL;
-    if (ssl)
-        t->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE);
-    if (!t || !t->bev) {
-        SSL_free(ssl);
+    if (!t || !(t->bev = edd_transport_tls_bev(base, fd, ctx))) {
         free(t);
         return NULL;
     }
-    bufferevent_openssl_set_allow_dirty_shutdown(t->bev, 1);
     t->ops = &edd_transport_tls_ops;
     t->base = base;
     t->read_high = read_high;
@@ -111,45 +121,59 @@ edd_transport *edd_transport_tls_new(struct event_base *base, evutil_socket_t fd
  * connection, and the queued <proceed/> is written out first).  Direct TLS
  * after a PROXY header: the bytes already read are the start of the TLS
  * handshake, so a filter is stacked on the socket bufferevent instead. */
+struct bufferevent *edd_transport_tls_filter(edd_transport *t, SSL_CTX *ctx)
+{
+    SSL *ssl = SSL_new(ctx);
+    struct bufferevent *tls = ssl ? bufferevent_openssl_filter_new(t->base, t->bev, ssl,
+                                                                  BUFFEREVENT_SSL_ACCEPTING,
+                                                                  BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
+    if (!tls) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    return tls;
+}
+
 bool edd_transport_tls_start(edd_transport *t, SSL_CTX *ctx, bool after_proxy)
 {
+    struct bufferevent *tls;
+    if (after_proxy) {
+        if (!(tls = edd_transport_tls_filter(t, ctx)))
+            return false;
+        t->bev = tls;
+        t->ops = &edd_transport_tls_ops;
+        tls_setup(t);
+        return true;
+    }
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return false;
-    struct bufferevent *tls;
-    if (after_proxy) {
-        tls = bufferevent_openssl_filter_new(t->base, t->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE);
-    } else {
-        evutil_socket_t fd = bufferevent_getfd(t->bev);
-        struct evbuffer *out = bufferevent_get_output(t->bev);
-        /* <proceed/> (and anything before it) is tiny: the socket takes it.
-         * A socket bufferevent keeps the start of its output frozen. */
-        evbuffer_unfreeze(out, 1);
-        while (evbuffer_get_length(out) > 0)
-            if (evbuffer_write(out, fd) <= 0)
-                break;
-        if (evbuffer_get_length(out) > 0) {
-            edd_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
-                        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-            SSL_free(ssl);
-            return false;
-        }
-        bufferevent_disable(t->bev, EV_READ | EV_WRITE);
-        bufferevent_setfd(t->bev, -1);
-        bufferevent_free(t->bev);
-        t->bev = NULL;
-        tls = bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                             BEV_OPT_CLOSE_ON_FREE);
-        if (!tls) {
-            evutil_closesocket(fd);
-            /* a transport needs a bufferevent until it is freed */
-            t->bev = bufferevent_socket_new(t->base, -1, 0);
-            return false;
-        }
-    }
-    if (!tls) {
+    evutil_socket_t fd = bufferevent_getfd(t->bev);
+    struct evbuffer *out = bufferevent_get_output(t->bev);
+    /* <proceed/> (and anything before it) is tiny: the socket takes it.
+     * A socket bufferevent keeps the start of its output frozen. */
+    evbuffer_unfreeze(out, 1);
+    while (evbuffer_get_length(out) > 0)
+        if (evbuffer_write(out, fd) <= 0)
+            break;
+    if (evbuffer_get_length(out) > 0) {
+        edd_log_warn("c2s: STARTTLS: cannot write <proceed/> (fd %d): %s", (int)fd,
+                    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         SSL_free(ssl);
+        return false;
+    }
+    bufferevent_disable(t->bev, EV_READ | EV_WRITE);
+    bufferevent_setfd(t->bev, -1);
+    bufferevent_free(t->bev);
+    t->bev = NULL;
+    tls = bufferevent_openssl_socket_new(t->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        evutil_closesocket(fd);
+        /* a transport needs a bufferevent until it is freed */
+        t->bev = bufferevent_socket_new(t->base, -1, 0);
         return false;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);

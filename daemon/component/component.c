@@ -15,6 +15,7 @@
  *     directed presence from a client to the component counts the same.
  *     Both feed the push table.  The permission/delegation advertisement
  *     messages are logged when they come from a domain of the link.
+ *   - Answers to the delegation probe (component_probe.c) are taken first.
  *   - Pushes go out through edd_link_route_send: from the domain the user
  *     asked (needs validate_from_addresses = false in Prosody / check_from:
  *     false in ejabberd), or from the component JID once the server has
@@ -64,6 +65,17 @@ static bool link_domain(const edd_link *l, const char *d)
         }
     }
     return served && !any_parent;
+}
+
+bool edd_link_domain(const edd_link *l, const char *d) { return link_domain(l, d); }
+
+const char *edd_link_probe_domain(const edd_link *l)
+{
+    const edd_config *cfg = l->set->s->cfg;
+    for (unsigned i = 0; i < cfg->ndomains; i++)
+        if (link_domain(l, cfg->domains[i]))
+            return cfg->domains[i];
+    return NULL;
 }
 
 /* Send and free (NULL: nothing). */
@@ -281,6 +293,8 @@ static void on_iq(edd_link *l, const ed_elem *iq)
         delegated(l, iq, p);
         return;
     }
+    if (edd_link_probe_answer(l, iq))
+        return;
     ed_jid *jfrom = NULL;
     if (!from || ed_jid_parse(from, strlen(from), &jfrom) != ED_OK) {
         if (strcmp(type, "get") == 0 || strcmp(type, "set") == 0)

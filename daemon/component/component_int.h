@@ -36,6 +36,16 @@
 /* A ready link the server has not delegated an extdisco namespace to by
  * then gets one warning with what to check on the host server. */
 #define EDD_LINK_DELEGATION_WARN_SECS 10
+/* The delegation probe (component_probe.c): a disco#info of the served
+ * domain this often.  A link that found the delegation lost reconnects
+ * after EDD_LINK_RELINK_DELAY_MS (the server finishes closing the old
+ * connection first), then not again for a hold that starts at
+ * EDD_LINK_RELINK_HOLD_MIN s and doubles up to EDD_LINK_RELINK_HOLD_MAX s
+ * while the reconnects do not bring the namespace back. */
+#define EDD_LINK_PROBE_SECS 2
+#define EDD_LINK_RELINK_DELAY_MS 500
+#define EDD_LINK_RELINK_HOLD_MIN 4
+#define EDD_LINK_RELINK_HOLD_MAX 300
 /* Seconds a link closed politely (shutdown, reload) may take to write its
  * </stream:stream> before the socket is closed anyway. */
 #define EDD_LINK_STOP_FLUSH_SECS 2
@@ -67,6 +77,12 @@ typedef struct edd_link {
     bool delegated;          /* since ready: the server delegated (or
                               * advertised delegating) urn:xmpp:extdisco:* */
     unsigned deleg_ns;       /* since ready: which (EDD_LINK_NS_* bits) */
+    struct event *probe;     /* delegation probe while ready */
+    bool probe_seen;         /* since ready: the domain listed extdisco:2 */
+    bool relink;             /* the delegation was lost: reconnect now */
+    unsigned probe_seq;
+    int64_t relinked_at;     /* CLOCK_MONOTONIC seconds, 0 = never */
+    unsigned relink_hold;    /* seconds before another relink, 0 = min */
     unsigned backoff;        /* seconds of the next reconnect delay */
     int64_t ready_since;     /* CLOCK_MONOTONIC seconds of the handshake */
     bool push_from_component;/* the server refused from=DOMAIN (invalid-from) */
@@ -91,7 +107,21 @@ void edd_link_send(edd_link *l, const ed_elem *stanza);
  * reconnect with backoff. */
 void edd_link_fail(edd_link *l, const char *why);
 
+/* component_probe.c: the delegation probe's timer (init false: out of
+ * memory), started when the link is ready, stopped on teardown.  answer:
+ * true when iq is the answer to a probe (consumed); sets l->relink when the
+ * delegation was lost. */
+bool edd_link_probe_init(edd_link *l);
+void edd_link_probe_start(edd_link *l);
+void edd_link_probe_stop(edd_link *l);
+void edd_link_probe_free(edd_link *l);
+bool edd_link_probe_answer(edd_link *l, const ed_elem *iq);
+
 /* component.c */
+/* May the server at the other end of l speak for served domain d? */
+bool edd_link_domain(const edd_link *l, const char *d);
+/* The first served domain l speaks for (what the probe asks), or NULL. */
+const char *edd_link_probe_domain(const edd_link *l);
 /* The server delegates an extdisco namespace to l (advertised, or a
  * delegated request arrived): no "never delegated" warning for this link. */
 static inline void edd_link_delegated(edd_link *l, const char *ns)

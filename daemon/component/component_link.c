@@ -115,6 +115,7 @@ static void link_teardown(edd_link *l)
         event_del(l->keepalive);
     if (l->deleg_check)
         event_del(l->deleg_check);
+    edd_link_probe_stop(l);
     if (l->retry)
         event_del(l->retry);
     link_enter(l, EDD_LINK_WAITING);
@@ -145,6 +146,13 @@ static void schedule_reconnect(edd_link *l)
     /* delay in [b/2, b] with b = backoff (capped), then double b. */
     unsigned b = l->backoff ? l->backoff : EDD_LINK_BACKOFF_MIN;
     unsigned ms = b * 1000u / 2 + jitter(b * 1000u / 2 + 1);
+    if (l->relink) {
+        /* the probe found the delegation lost: a new handshake restores it
+         * (not the backoff: the link was fine) */
+        l->relink = false;
+        ms = EDD_LINK_RELINK_DELAY_MS;
+        b = 0;
+    }
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     l->backoff = b * 2 > EDD_LINK_BACKOFF_MAX ? EDD_LINK_BACKOFF_MAX : b * 2;
     link_enter(l, EDD_LINK_WAITING);
@@ -527,6 +535,7 @@ static bool on_stanza(edd_link *l, ed_elem *stanza)
             l->deleg_ns = 0;
             struct timeval dv = {EDD_LINK_DELEGATION_WARN_SECS, 0};
             event_add(l->deleg_check, &dv);
+            edd_link_probe_start(l);
             edd_log_info("component %s: connected to %s:%d", l->jid, l->host, l->port);
         } else {
             edd_log_error("component %s: expected <handshake/>, got <%s/>", l->jid,
@@ -535,6 +544,7 @@ static bool on_stanza(edd_link *l, ed_elem *stanza)
         }
     } else if (l->state == EDD_LINK_READY) {
         edd_link_stanza(l, stanza);
+        go_on = !l->relink; /* dropped after the parser returned: feed() */
     } else {
         go_on = false;
     }
@@ -574,6 +584,7 @@ static void link_free(edd_link *l, bool polite)
         event_free(l->keepalive);
     if (l->deleg_check)
         event_free(l->deleg_check);
+    edd_link_probe_free(l);
     ed_xml_stream_free(l->xs);
     ed_buf_free(&l->scratch);
     ed_buf_free(&l->out);
@@ -602,7 +613,7 @@ static edd_link *link_new(edd_component_set *set, const edd_cfg_component *c)
     l->keepalive = event_new(set->s->base, -1, EV_PERSIST, on_keepalive, l);
     l->deleg_check = evtimer_new(set->s->base, on_deleg_check, l);
     if (!l->host || !l->jid || !l->secret || !l->xs || !l->retry || !l->keepalive ||
-        !l->deleg_check) {
+        !l->deleg_check || !edd_link_probe_init(l)) {
         link_free(l, false);
         return NULL;
     }

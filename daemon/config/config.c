@@ -30,6 +30,7 @@ _Static_assert(sizeof(edd_listen_tls) == sizeof(int), "enum size");
 _Static_assert(sizeof(edd_provider_preset) == sizeof(int), "enum size");
 _Static_assert(sizeof(edd_provider_method) == sizeof(int), "enum size");
 _Static_assert(sizeof(edd_provider_auth) == sizeof(int), "enum size");
+_Static_assert(sizeof(edd_listen_kind) == sizeof(int), "enum size");
 
 static const edd_enum_name levels[] = {
     { "error", EDD_LOG_ERROR }, { "warn", EDD_LOG_WARN },
@@ -45,6 +46,9 @@ static const edd_enum_name user_modes[] = {
 static const edd_enum_name listen_tls[] = {
     { "starttls", EDD_LISTEN_STARTTLS }, { "direct", EDD_LISTEN_DIRECT },
     { "none", EDD_LISTEN_NONE }, { NULL, 0 },
+};
+static const edd_enum_name listen_kinds[] = {
+    { "xmpp", EDD_LISTEN_XMPP }, { "websocket", EDD_LISTEN_WEBSOCKET }, { NULL, 0 },
 };
 
 static const edd_enum_name presets[] = {
@@ -210,6 +214,10 @@ static const edd_field listen_fields[] = {
     F("address", STR, edd_cfg_listen, address, .required = true),
     F("tls", ENUM, edd_cfg_listen, tls, .names = listen_tls),
     F("proxy_protocol", BOOL, edd_cfg_listen, proxy_protocol),
+    F("kind", ENUM, edd_cfg_listen, kind, .names = listen_kinds),
+    F("path", STR, edd_cfg_listen, path),
+    F("origins", STRS, edd_cfg_listen, origins, COUNT(edd_cfg_listen, norigins),
+      .max = EDD_CONFIG_MAX_LIST),
     END
 };
 /* `database` is required too, but checked last (config_check.c). */

@@ -44,6 +44,11 @@ typedef enum edd_listen_tls {
     EDD_LISTEN_NONE          /* no TLS at all (tests, loopback) */
 } edd_listen_tls;
 
+typedef enum edd_listen_kind {
+    EDD_LISTEN_XMPP = 0,     /* XMPP over TCP (RFC 6120) */
+    EDD_LISTEN_WEBSOCKET     /* XMPP over WebSocket (RFC 7395), HTTP/1.1 */
+} edd_listen_kind;
+
 typedef struct edd_cfg_log {
     edd_log_level level; /* default info */
     bool syslog;        /* default false: stderr */
@@ -243,6 +248,12 @@ typedef struct edd_cfg_listen {
     char *address;        /* as written: "127.0.0.1:5222", "[::1]:5222" */
     edd_listen_tls tls;    /* default starttls */
     bool proxy_protocol;  /* expect a PROXY protocol header first */
+    edd_listen_kind kind;  /* default xmpp */
+    /* kind websocket only */
+    char *path;           /* the WebSocket endpoint, default /xmpp-websocket */
+    char **origins;       /* allowed Origin values (exact, "*": any); none
+                           * listed: any Origin */
+    unsigned norigins;
     /* resolved from address */
     char *host;           /* numeric address without brackets */
     int port;

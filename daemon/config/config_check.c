@@ -653,6 +653,70 @@ static bool listen_overlap(const edd_cfg_listen *a, const edd_cfg_listen *b)
     return memcmp(x, y, 16) == 0 || memcmp(x, any, 16) == 0 || memcmp(y, any, 16) == 0;
 }
 
+/* A WebSocket endpoint path: absolute, visible ASCII, no query or
+ * fragment, not one of the host-meta documents served beside it. */
+static bool ws_path_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 1 || n > 256 || p[0] != '/')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= 0x20 || p[i] >= 0x7f || p[i] == '?' || p[i] == '#')
+            return false;
+    return strcmp(p, "/.well-known/host-meta") != 0 &&
+           strcmp(p, "/.well-known/host-meta.json") != 0;
+}
+
+/* An allowed Origin (RFC 6454 serialisation): "*", or http(s)://host[:port]
+ * with no path; compared case-insensitively at the handshake. */
+static bool ws_origin_ok(const char *o)
+{
+    if (strcmp(o, "*") == 0)
+        return true;
+    const char *h = strncmp(o, "https://", 8) == 0 ? o + 8
+                    : strncmp(o, "http://", 7) == 0 ? o + 7 : NULL;
+    if (!h || !*h || strlen(h) > 255)
+        return false;
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+              (*h >= '0' && *h <= '9') || strchr(".-:[]", *h)))
+            return false;
+    return true;
+}
+
+/* The keys of a `kind: websocket` listener (and that an xmpp one has none
+ * of them). */
+static bool check_ws_listen(ctx *c, edd_cfg_listen *l, unsigned i)
+{
+    char path[P];
+    if (l->kind != EDD_LISTEN_WEBSOCKET) {
+        snprintf(path, sizeof path, "c2s.listen[%u].%s", i, l->path ? "path" : "origins");
+        if (l->path || l->norigins)
+            return FAIL(path, "only a listener of kind websocket has %s",
+                        l->path ? "a path" : "origins");
+        return true;
+    }
+    if (l->tls == EDD_LISTEN_STARTTLS) {
+        snprintf(path, sizeof path, "c2s.listen[%u].tls", i);
+        return FAIL(path, "a websocket listener takes tls: direct (wss://) or none (ws://); "
+                          "WebSocket has no STARTTLS");
+    }
+    if (!l->path && !(l->path = strdup("/xmpp-websocket")))
+        return FAIL("c2s", "out of memory");
+    snprintf(path, sizeof path, "c2s.listen[%u].path", i);
+    if (!ws_path_ok(l->path))
+        return FAIL(path, "bad path '%s' (expected /PATH: visible ASCII, no '?' or '#', "
+                          "at most 256 bytes, not a /.well-known/host-meta document)",
+                    l->path);
+    for (unsigned k = 0; k < l->norigins; k++) {
+        snprintf(path, sizeof path, "c2s.listen[%u].origins[%u]", i, k);
+        if (!ws_origin_ok(l->origins[k]))
+            return FAIL(path, "bad origin '%s' (expected \"*\" or http[s]://HOST[:PORT], "
+                              "no path)", l->origins[k]);
+    }
+    return true;
+}
+
 static bool check_c2s(ctx *c)
 {
     edd_cfg_c2s *s = c->cfg->c2s;
@@ -677,6 +741,8 @@ static bool check_c2s(ctx *c)
         if (!parse_hostport(l->address, true, &l->host, &l->port))
             return FAIL(path, "bad listen address '%s' (expected IP:PORT or [IPV6]:PORT)",
                         l->address);
+        if (!check_ws_listen(c, l, i))
+            return false;
         if (l->tls != EDD_LISTEN_NONE && !s->tls) {
             snprintf(path, sizeof path, "c2s.listen[%u]", i);
             return FAIL(path, "TLS listener but no c2s.tls (cert and key)");

@@ -16,6 +16,7 @@
 #define ED_NS_BIND      "urn:ietf:params:xml:ns:xmpp-bind"
 #define ED_NS_SESSION   "urn:ietf:params:xml:ns:xmpp-session" /* RFC 3921, still sent */
 #define ED_NS_XML       "http://www.w3.org/XML/1998/namespace"
+#define ED_NS_FRAMING   "urn:ietf:params:xml:ns:xmpp-framing" /* RFC 7395 */
 
 /* RFC 6121 (IM): rosters. */
 #define ED_NS_ROSTER    "jabber:iq:roster"

@@ -7,6 +7,10 @@ extdiscod's standalone server.  Run by tests/interop/c2s_slixmpp.sh.
         prints "TURN <transport> <username> <password>" for each TURN entry
   c2s_client.py pair   HOST PORT JID1 PW1 JID2 PW2   message, IQ, roster
         push, subscription round trip between two logged-in clients
+  c2s_client.py wspeer HOST PORT JID PASSWORD PEER_BARE   over TCP, with a
+        WebSocket client (c2s_websocket.js peer): subscriptions both ways,
+        sees its available presence, message there and back, then its
+        unavailable presence
   c2s_client.py push   HOST PORT JID PASSWORD READYFILE   presence + services,
         touches READYFILE, waits for a services push (config reload)
 
@@ -277,10 +281,43 @@ async def scenario_push(host, port, jid, pw, readyfile):
     c.disconnect()
 
 
+async def scenario_wspeer(host, port, jid, pw, peer):
+    c = client(jid, pw, host, port)  # auto_authorize/auto_subscribe: slixmpp's defaults
+    loop = asyncio.get_event_loop()
+    avail, unavail, msg = loop.create_future(), loop.create_future(), loop.create_future()
+
+    def on_presence(p):
+        if p['from'].bare != peer or p['type'] in ('subscribe', 'subscribed', 'unsubscribe',
+                                                    'unsubscribed', 'error'):
+            return
+        f = unavail if p['type'] == 'unavailable' else avail
+        f.done() or f.set_result(p['from'].full)
+    c.add_event_handler('presence', on_presence)
+    c.add_event_handler('message', lambda m: msg.done() or msg.set_result(m))
+    if not check(await online(c), 'login %s over TCP' % jid):
+        return
+    await c.get_roster(timeout=10)
+    c.send_presence()
+    try:
+        full = await asyncio.wait_for(avail, 30)
+        check(full == peer + '/stanzajs', 'TCP client sees the WebSocket client available: %s' % full)
+        c.send_message(mto=full, mbody='hello from tcp', mtype='chat')
+        m = await asyncio.wait_for(msg, 15)
+        check(m['body'] == 'hello from websocket' and m['from'] == full,
+              'TCP client got the WebSocket client\'s reply from %s' % m['from'])
+        gone = await asyncio.wait_for(unavail, 15)
+        check(gone == full, 'TCP client sees the WebSocket client go unavailable')
+    except asyncio.TimeoutError:
+        check(False, 'presence and messages with the WebSocket client in time')
+    c.disconnect()
+    await asyncio.sleep(0.2)
+
+
 def main():
     logging.basicConfig(level=os.environ.get('C2S_LOG', 'ERROR'))
     what, args = sys.argv[1], sys.argv[2:]
-    coro = {'login': scenario_login, 'pair': scenario_pair, 'push': scenario_push}[what]
+    coro = {'login': scenario_login, 'pair': scenario_pair, 'push': scenario_push,
+            'wspeer': scenario_wspeer}[what]
     loop = asyncio.get_event_loop()
     try:
         loop.run_until_complete(asyncio.wait_for(coro(*args), 90))

@@ -9,7 +9,8 @@
 # with PROXY protocol), P_PROXY_DIRECT, P_PLAIN (no TLS, require_tls false
 # is NOT set: plain listener exists only to test refusals), TURN_PORT,
 # TURN_SECRET; writes the certificate, secret and config into $IL_TMP and
-# creates alice/alice and bob/bob.  c2s_start starts the daemon (PID in
+# creates alice/alice and bob/bob.  C2S_EXTRA_LISTEN: more `listen:` entries
+# (YAML lines indented by 4) for c2s_write_config.  c2s_start starts the daemon (PID in
 # $D_PID, log in $IL_TMP/extdiscod.log).
 
 # shellcheck source=tests/interop/peers.sh
@@ -51,6 +52,7 @@ $1
 $(peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:$P_STARTTLS=starttls" \
     "127.0.0.1:$P_DIRECT=direct" "127.0.0.1:$P_PROXY=starttls,proxy" \
     "127.0.0.1:$P_PROXY_DIRECT=direct,proxy" "127.0.0.1:$P_PLAIN=none")
+${C2S_EXTRA_LISTEN:-}
 limits:
   handshake_timeout: ${C2S_HANDSHAKE_TIMEOUT:-10s}
   idle_timeout: 10m

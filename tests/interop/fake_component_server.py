@@ -16,7 +16,11 @@ for the component link's tests that need no real server.
       domain, other.test); limits reloaded (SIGHUP to the PID in PIDFILE after
       editing CONFIG) reach the running link, idle or mid-stanza; finally the
       link is closed right after each handshake: the reconnect delays must
-      grow (backoff not reset by a handshake alone).
+      grow (backoff not reset by a handshake alone).  Before that, the
+      delegation probe (component_probe.c): the domain's disco#info asked
+      every 2 s; a missing urn:xmpp:extdisco:2 changes nothing until the
+      link has seen it listed; listed, then missing: the link reconnects
+      after 0.5 s; missing again within the hold time: it stays.
 
 Prints one JSON line per check ({"check": ..., "ok": bool, ...}); exit 0
 when all passed.  Bounded: every wait has a timeout."""
@@ -120,10 +124,14 @@ def reply_to(conn, iid, secs=5):
     return m.group(0) if m else None
 
 
+PROBE_RE = rb"<iq[^>]*id='(edp-[01]-\d+)'[^>]*>.*?</iq>"
+
+
 def quiet(conn, secs=0.7):
-    """Whatever extdiscod sends within secs (b"" when nothing)."""
+    """Whatever extdiscod sends within secs (b"" when nothing), its
+    delegation probes (link_probe) left out."""
     buf, _ = read_until(conn, rb"(?!x)x", secs)
-    return buf
+    return re.sub(PROBE_RE, b"", buf, flags=re.S)
 
 
 def alive(conn, tag):
@@ -181,18 +189,73 @@ def sighup(cfg, pidfile, text):
 
 def link(srv, cfg, pidfile):
     # FAKE_LINK_PARTS=1,3 runs only those parts (to check each alone)
-    parts = os.environ.get("FAKE_LINK_PARTS", "1,2,3,4,5").split(",")
+    parts = os.environ.get("FAKE_LINK_PARTS", "1,2,3,4,6,5").split(",")
     log = cfg + ".log"
     conn, _ = handshake(srv, 1)
     time.sleep(0.2)
     for part in (link_limits, link_no_answer, link_domains, link_reload):
         if str(PARTS[part.__name__]) in parts:
             part(conn, cfg, pidfile, log)
+    if "6" in parts:
+        conn = link_probe(srv, conn, log)
     if "5" in parts:
         link_flapping(srv, conn)
 
 
 PARTS = {"link_limits": 1, "link_no_answer": 2, "link_domains": 3, "link_reload": 4}
+
+
+def next_probe(conn, secs=6):
+    """The next delegation probe: (its id, the stanza) or (None, None)."""
+    _, m = read_until(conn, PROBE_RE, secs)
+    return (m.group(1).decode(), m.group(0)) if m else (None, None)
+
+
+def probe_answer(conn, pid, listed):
+    feats = "<feature var='http://jabber.org/protocol/disco#info'/>"
+    if listed:
+        feats += "<feature var='urn:xmpp:extdisco:2'/><feature var='urn:xmpp:extdisco:1'/>"
+    conn.sendall(("<iq type='result' id='%s' from='%s' to='%s'>"
+                  "<query xmlns='http://jabber.org/protocol/disco#info'>%s</query></iq>"
+                  % (pid, domain, jid, feats)).encode())
+
+
+def link_probe(srv, conn, log):
+    # 6. the delegation probe
+    pid, st = next_probe(conn)
+    report("probe: a disco#info get to the served domain", bool(pid) and b"type='get'" in st
+           and ("to='%s'" % domain).encode() in st and ("from='%s'" % jid).encode() in st
+           and b"http://jabber.org/protocol/disco#info" in st and pid.startswith("edp-0-"),
+           got=(st or b"")[:300].decode())
+    probe_answer(conn, pid, False)  # never listed (a server that does not list it)
+    report("probe: namespace never listed -> the link stays", alive(conn, "probe0"))
+    pid, _ = next_probe(conn)
+    probe_answer(conn, pid or "edp-0-0", True)
+    pid, _ = next_probe(conn)
+    report("probe: once listed, the next probe says so (edp-1-)", bool(pid) and
+           pid.startswith("edp-1-"), id=pid)
+    t0 = time.time()
+    probe_answer(conn, pid or "edp-1-0", False)  # delegation lost
+    eof, end = False, time.time() + 3
+    while not eof and time.time() < end:
+        conn.settimeout(max(0.1, end - time.time()))
+        try:
+            eof = conn.recv(65536) == b""
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            eof = True
+    report("probe: listed, then missing -> the link is closed", eof)
+    conn.close()
+    conn, t1 = handshake(srv, 20, secs=10)
+    report("probe: ... and reconnects after 0.5 s (not the backoff)", 0.45 <= t1 - t0 < 1.5,
+           secs=round(t1 - t0, 3))
+    report("probe: the loss is logged", log_lines(log, "no longer delegates") == 1,
+           lines=log_lines(log, "no longer delegates"))
+    probe_answer(conn, "edp-1-99", False)  # another instance's probe, within the hold
+    report("probe: a second loss within the hold time -> the link stays",
+           alive(conn, "probe1") and log_lines(log, "no longer delegates") == 1)
+    return conn
 
 
 def link_limits(conn, cfg, pidfile, log):

@@ -21,6 +21,8 @@
 #   il_stop PID [SECS]               TERM, wait up to SECS (default 5), KILL
 #   il_pass MSG / il_fail MSG        print "PASS: MSG" / "FAIL: MSG", count
 #   il_summary                       print the totals; returns 1 if any FAIL
+#   il_cpu_us PID...                 CPU time (µs, all threads, schedstat)
+#                                    of these processes so far (benches)
 #
 # Only processes started with il_start are ever signalled, by PID.  Ports
 # are found by reading /proc/net/{tcp,udp}{,6}, so no extra tools are needed.
@@ -78,6 +80,17 @@ il_stop() {
         kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
+}
+
+il_cpu_us() {
+    local p t sum=0 ns rest
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*/schedstat; do
+            read -r ns rest <"$t" 2>/dev/null || continue
+            sum=$((sum + ns))
+        done
+    done
+    echo $((sum / 1000))
 }
 
 il_cleanup() {

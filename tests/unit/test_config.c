@@ -136,7 +136,7 @@ static void test_example_loads(void **state)
     assert_non_null(c->c2s->tls);
     assert_string_equal(c->c2s->tls->key, "/etc/extdisco/tls/key.pem");
     assert_true(c->c2s->require_tls);
-    assert_int_equal(c->c2s->nlisten, 3);
+    assert_int_equal(c->c2s->nlisten, 4);
     assert_string_equal(c->c2s->listen[0].host, "127.0.0.1");
     assert_int_equal(c->c2s->listen[0].port, 5222);
     assert_int_equal(c->c2s->listen[0].tls, EDD_LISTEN_STARTTLS);
@@ -144,6 +144,13 @@ static void test_example_loads(void **state)
     assert_string_equal(c->c2s->listen[1].host, "::1");
     assert_int_equal(c->c2s->listen[2].tls, EDD_LISTEN_DIRECT);
     assert_int_equal(c->c2s->listen[2].port, 5223);
+    assert_int_equal(c->c2s->listen[0].kind, EDD_LISTEN_XMPP);
+    assert_null(c->c2s->listen[0].path);
+    assert_int_equal(c->c2s->listen[3].kind, EDD_LISTEN_WEBSOCKET);
+    assert_int_equal(c->c2s->listen[3].tls, EDD_LISTEN_DIRECT);
+    assert_string_equal(c->c2s->listen[3].path, "/xmpp-websocket");
+    assert_int_equal(c->c2s->listen[3].norigins, 1);
+    assert_string_equal(c->c2s->listen[3].origins[0], "https://app.example.org");
 
     assert_int_equal(c->limits.max_stanza_bytes, 65536);
     assert_int_equal(c->limits.max_depth, 32);
@@ -307,6 +314,18 @@ static const bad_case bad_cases[] = {
       "c2s.listen[1].address: bad listen address 'localhost:5222' (expected "
       "IP:PORT or [IPV6]:PORT)" },
     { "bad-tls-listener.yml", 10, "c2s.listen[0]: TLS listener but no c2s.tls (cert and key)" },
+    { "bad-ws-kind.yml", 11, "c2s.listen[0].kind: expected one of xmpp, websocket; got 'websock'" },
+    { "bad-ws-not-websocket.yml", 11,
+      "c2s.listen[0].path: only a listener of kind websocket has a path" },
+    { "bad-ws-origin.yml", 16,
+      "c2s.listen[0].origins[1]: bad origin 'https://app.example/path' (expected \"*\" or "
+      "http[s]://HOST[:PORT], no path)" },
+    { "bad-ws-path.yml", 14,
+      "c2s.listen[0].path: bad path '/xmpp websocket' (expected /PATH: visible ASCII, no '?' "
+      "or '#', at most 256 bytes, not a /.well-known/host-meta document)" },
+    { "bad-ws-starttls.yml", 12,
+      "c2s.listen[1].tls: a websocket listener takes tls: direct (wss://) or none (ws://); "
+      "WebSocket has no STARTTLS" },
     { "bad-c2s-domain.yml", 8, "c2s.domain: other.example is not one of domains" },
     { "bad-c2s-no-database.yml", 8,
       "c2s: missing required key 'database' (the account database of the "

@@ -24,6 +24,9 @@ want=("${BUILD_PKGS[@]}")
 
 missing=()
 for p in "${want[@]}"; do
+  # A Node.js from elsewhere (NodeSource's nodejs bundles npm and conflicts
+  # with Debian's npm package) is used as it is.
+  case $p in nodejs | npm) command -v node >/dev/null && command -v npm >/dev/null && continue ;; esac
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [ "$st" = "install ok installed" ] || missing+=("$p")
 done

@@ -219,8 +219,13 @@ int main(int argc, char **argv)
          * as the same configuration */
         if (verbose)
             edd_config_dump(cfg, stdout);
-        printf("%s%s: OK (%u services, %u turn providers, %u component links, %s)\n",
-               verbose ? "# " : "", path, cfg->nservices, cfg->nturn_providers, cfg->ncomponents,
+        /* providers are named only when there are some: scripts that
+         * read this line for a configuration without them see it as before */
+        char prov[48] = "";
+        if (cfg->nturn_providers)
+            snprintf(prov, sizeof prov, "%u turn providers, ", cfg->nturn_providers);
+        printf("%s%s: OK (%u services, %s%u component links, %s)\n", verbose ? "# " : "", path,
+               cfg->nservices, prov, cfg->ncomponents,
                cfg->c2s ? "standalone server" : "no standalone server");
         edd_registry_free(reg);
         edd_config_free(cfg);

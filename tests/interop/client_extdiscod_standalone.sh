@@ -127,6 +127,9 @@ sa_tests() {
 
     # --- ip (sic:1): 127.0.0.1 and the client's own port, which extdiscod
     # logged when the session was bound ("c2s 127.0.0.1:PORT: bound JID").
+    # That line is rate-limited (burst 10, then 1/s) and the logins above
+    # come faster: a second's pause gives this one's line a token.
+    sleep 1.2
     ed sa_ip $J "$S" ip --json
     local bound_port
     bound_port=$(grep -E 'c2s 127\.0\.0\.1:[0-9]+: bound alice@sa\.test/' "$T/sa/extdiscod.log" | tail -n1 |

@@ -29,11 +29,11 @@ for name in $order; do
   left=${left#"$name"}; left=${left# }
   exe=$(find "$build" -type f -name "fuzz_$name" -perm -u+x ! -path '*.p/*' | head -n 1)
   [ -n "$exe" ] || { echo "$name: not built"; continue; }
-  wsum=${weight[$name]}
-  for n in $left; do wsum=$(echo "$wsum + ${weight[$n]}" | bc -l); done
+  wsum=${weight[$name]:-1}
+  for n in $left; do wsum=$(echo "$wsum + ${weight[$n]:-1}" | bc -l); done
   nleft=$(( $(echo "$left" | wc -w) + 1 ))
   avail=$(( end - $(date +%s) - merge_secs * nleft ))
-  secs=$(echo "$avail * ${weight[$name]} / $wsum" | bc)
+  secs=$(echo "$avail * ${weight[$name]:-1} / $wsum" | bc)
   [ "$secs" -ge 10 ] || secs=10
   corpus="$here/corpus/$name"
   mkdir -p "$corpus" "$work/$name" "$work/art"

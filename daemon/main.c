@@ -256,6 +256,18 @@ int main(int argc, char **argv)
         edd_log_error("%s", err);
         goto out;
     }
+    /* Signal handlers before any listener opens: a SIGHUP (a reload) sent
+     * as soon as a port answers must not meet the default action (exit).
+     * Signals that come before the loop runs are handled once it does. */
+    hup = evsignal_new(base, SIGHUP, on_hup, s);
+    term = evsignal_new(base, SIGTERM, on_term, s);
+    intr = evsignal_new(base, SIGINT, on_term, s);
+    usr1 = evsignal_new(base, SIGUSR1, on_usr1, s);
+    if (!hup || !term || !intr || !usr1 || evsignal_add(hup, NULL) ||
+        evsignal_add(term, NULL) || evsignal_add(intr, NULL) || evsignal_add(usr1, NULL)) {
+        edd_log_error("cannot install signal handlers");
+        goto out;
+    }
     if (s->cfg->c2s && !(s->c2s = edd_c2s_start(s, err, sizeof err))) {
         edd_log_error("%s: %s", path, err);
         goto out;
@@ -286,15 +298,6 @@ int main(int argc, char **argv)
     }
     edd_metrics_set_health_provider(health_rows, s);
 
-    hup = evsignal_new(base, SIGHUP, on_hup, s);
-    term = evsignal_new(base, SIGTERM, on_term, s);
-    intr = evsignal_new(base, SIGINT, on_term, s);
-    usr1 = evsignal_new(base, SIGUSR1, on_usr1, s);
-    if (!hup || !term || !intr || !usr1 || evsignal_add(hup, NULL) ||
-        evsignal_add(term, NULL) || evsignal_add(intr, NULL) || evsignal_add(usr1, NULL)) {
-        edd_log_error("cannot install signal handlers");
-        goto out;
-    }
     edd_log(EDD_LOG_INFO, "extdiscod %s started with %s (%u services)", ED_VERSION, path,
            s->cfg->nservices);
     event_base_dispatch(base);

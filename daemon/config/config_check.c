@@ -22,16 +22,6 @@
 #include "extdisco/service.h"
 #include "core/netscope.h"
 
-#define P 128 /* path buffer for messages */
-
-typedef struct ctx {
-    edd_config *cfg;
-    const edd_ymap *m;
-    char *err;
-    size_t errlen;
-} ctx;
-
-#define FAIL(path, ...) edd_cfg_fail(c->m, c->err, c->errlen, (path), __VA_ARGS__)
 
 void edd_secret_free(char *s, size_t len)
 {
@@ -93,7 +83,7 @@ static bool parse_hostport(const char *s, bool numeric, char **host, int *port)
 }
 
 /* Replace *p (a malloc string) by its absolute form. */
-static bool resolve_path(ctx *c, char **p, const char *path)
+bool edd_cfgc_resolve_path(ctx *c, char **p, const char *path)
 {
     if (!*p || (*p)[0] == '/')
         return true;
@@ -116,7 +106,7 @@ static bool resolve_path(ctx *c, char **p, const char *path)
  * blocking, core/file.h), at most EDD_CONFIG_MAX_SECRET bytes, trailing CR/LF
  * stripped, not empty.  The message names the path, never content.  *out is
  * EDD_CONFIG_MAX_SECRET + 2 bytes (edd_secret_free). */
-static bool read_secret(ctx *c, const char *file, const char *path, char **out,
+bool edd_cfgc_read_secret(ctx *c, const char *file, const char *path, char **out,
                         size_t *outlen)
 {
     char *buf, why[256];
@@ -140,7 +130,7 @@ static bool read_secret(ctx *c, const char *file, const char *path, char **out,
 }
 
 /* Normalise a domain (no local part, no resource) in place. */
-static bool norm_domain(ctx *c, char **s, const char *path)
+bool edd_cfgc_norm_domain(ctx *c, char **s, const char *path)
 {
     ed_err e = ED_OK;
     char *n = ed_jid_normalize(*s, &e);
@@ -166,7 +156,7 @@ static bool check_top(ctx *c)
         return FAIL("domains", "no domains configured");
     for (unsigned i = 0; i < cfg->ndomains; i++) {
         snprintf(path, sizeof path, "domains[%u]", i);
-        if (!norm_domain(c, &cfg->domains[i], path))
+        if (!edd_cfgc_norm_domain(c, &cfg->domains[i], path))
             return false;
         for (unsigned k = 0; k < i; k++)
             if (strcmp(cfg->domains[k], cfg->domains[i]) == 0)
@@ -225,8 +215,8 @@ static bool check_turn_secrets(ctx *c)
             return FAIL("", "out of memory");
         for (unsigned k = 0; k < t->nsecret_files; k++) {
             snprintf(path, sizeof path, "turn_secrets[%u].secret_files[%u]", i, k);
-            if (!resolve_path(c, &t->secret_files[k], path) ||
-                !read_secret(c, t->secret_files[k], path, &t->secrets[k],
+            if (!edd_cfgc_resolve_path(c, &t->secret_files[k], path) ||
+                !edd_cfgc_read_secret(c, t->secret_files[k], path, &t->secrets[k],
                              &t->secret_lens[k]))
                 return false;
         }
@@ -358,8 +348,8 @@ static bool check_service(ctx *c, unsigned i)
         return FAIL(SUB("password_file"), "password_file without username");
     if (s->password_file) {
         size_t len;
-        if (!resolve_path(c, &s->password_file, SUB("password_file")) ||
-            !read_secret(c, s->password_file, sub, &s->password, &len))
+        if (!edd_cfgc_resolve_path(c, &s->password_file, SUB("password_file")) ||
+            !edd_cfgc_read_secret(c, s->password_file, sub, &s->password, &len))
             return false;
     }
     if (is_turn && !s->credentials && !s->username)
@@ -384,206 +374,6 @@ static bool check_service(ctx *c, unsigned i)
     return true;
 }
 
-/* ------------------------------------------------------------------ */
-/* Networks and HTTP credential providers                               */
-
-static bool check_networks(ctx *c)
-{
-    char path[P];
-    for (unsigned i = 0; i < c->cfg->nnetworks; i++) {
-        edd_cfg_network *n = &c->cfg->networks[i];
-        snprintf(path, sizeof path, "networks[%u].name", i);
-        for (unsigned k = 0; k < i; k++)
-            if (strcmp(c->cfg->networks[k].name, n->name) == 0)
-                return FAIL(path, "duplicate network name '%s'", n->name);
-        for (unsigned k = 0; k < n->naddresses; k++) {
-            edd_cidr cidr;
-            snprintf(path, sizeof path, "networks[%u].addresses[%u]", i, k);
-            if (!edd_cidr_parse(n->addresses[k], &cidr))
-                return FAIL(path, "'%s' is not an address or CIDR block (like 10.0.0.0/8 or "
-                                  "2001:db8::/32, host bits zero)", n->addresses[k]);
-        }
-        for (unsigned k = 0; k < n->ndomains; k++) {
-            snprintf(path, sizeof path, "networks[%u].domains[%u]", i, k);
-            if (!norm_domain(c, &n->domains[k], path))
-                return false;
-        }
-    }
-    return true;
-}
-
-/* names (of `networks` entries) -> bit mask. */
-static bool network_mask(ctx *c, char **names, unsigned n, const char *where,
-                         uint64_t *mask)
-{
-    char path[2 * P];
-    *mask = 0;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned k = 0;
-        while (k < c->cfg->nnetworks && strcmp(c->cfg->networks[k].name, names[i]) != 0)
-            k++;
-        snprintf(path, sizeof path, "%s.networks[%u]", where, i);
-        if (k == c->cfg->nnetworks)
-            return FAIL(path, "unknown network '%s' (no networks entry has that name)",
-                        names[i]);
-        *mask |= UINT64_C(1) << k;
-    }
-    return true;
-}
-
-/* Characters that may go into a URL path segment as they are. */
-static bool url_segment_ok(const char *s)
-{
-    return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                           "0123456789-_.~") == strlen(s);
-}
-
-/* A response path: dot-separated JSON member names, none empty. */
-static bool json_path_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n && s[0] != '.' && s[n - 1] != '.' && !strstr(s, "..");
-}
-
-/* The URL a preset requests: base (or the vendor's) + the documented path. */
-static bool provider_url(ctx *c, edd_cfg_provider *p, const char *path)
-{
-    char sub[2 * P];
-    const char *base = p->url;
-    const char *pre = NULL, *post = NULL; /* around key_id */
-    switch (p->preset) {
-    case EDD_PROVIDER_CLOUDFLARE:
-        if (!base)
-            base = "https://rtc.live.cloudflare.com/v1";
-        pre = "/turn/keys/";
-        post = "/credentials/generate-ice-servers";
-        break;
-    case EDD_PROVIDER_TWILIO:
-        if (!base)
-            base = "https://api.twilio.com/2010-04-01";
-        pre = "/Accounts/";
-        post = "/Tokens.json";
-        break;
-    case EDD_PROVIDER_GENERIC:
-        break;
-    }
-    snprintf(sub, sizeof sub, "%s.url", path);
-    if (!base)
-        return FAIL(path, "generic provider without url");
-    if (strncasecmp(base, "https://", 8) != 0 || strlen(base) < 9)
-        return FAIL(sub, "'%s' is not an https:// URL (keys never go out in clear)", base);
-    if (strpbrk(base, " \t\r\n\"<>\\^`{|}"))
-        return FAIL(sub, "'%s' has characters a URL cannot hold", base);
-    if (!pre) {
-        p->request_url = strdup(base);
-    } else {
-        size_t bl = strlen(base);
-        while (bl > 9 && base[bl - 1] == '/')
-            bl--; /* "https://x/v1/" and "https://x/v1" are one base */
-        size_t n = bl + strlen(pre) + strlen(p->key_id) + strlen(post) + 1;
-        if ((p->request_url = malloc(n)))
-            snprintf(p->request_url, n, "%.*s%s%s%s", (int)bl, base, pre, p->key_id, post);
-    }
-    if (!p->request_url)
-        return FAIL("", "out of memory");
-    return true;
-}
-
-static bool check_provider(ctx *c, unsigned i)
-{
-    edd_cfg_provider *p = &c->cfg->turn_providers[i];
-    char path[P], sub[2 * P];
-    snprintf(path, sizeof path, "turn_providers[%u]", i);
-#define SUB(key) (snprintf(sub, sizeof sub, "%s.%s", path, key), sub)
-    for (unsigned k = 0; k < i; k++)
-        if (strcmp(c->cfg->turn_providers[k].name, p->name) == 0)
-            return FAIL(SUB("name"), "duplicate turn_providers name '%s'", p->name);
-    bool generic = p->preset == EDD_PROVIDER_GENERIC;
-    if (!generic) {
-        static const char *const only_generic[] = {"auth_header", "body", "content_type",
-                                                   "response"};
-        for (size_t k = 0; k < sizeof only_generic / sizeof *only_generic; k++)
-            if (edd_ymap_has(c->m, "%s.%s", path, only_generic[k]))
-                return FAIL(SUB(only_generic[k]),
-                            "set by the preset (only a generic provider takes it)");
-        /* method and auth may be written as the preset has them (the dump
-         * of -n -v does) */
-        edd_provider_auth want = p->preset == EDD_PROVIDER_CLOUDFLARE ? EDD_PROVIDER_AUTH_BEARER
-                                                                      : EDD_PROVIDER_AUTH_BASIC;
-        if (edd_ymap_has(c->m, "%s.method", path) && p->method != EDD_PROVIDER_POST)
-            return FAIL(SUB("method"), "the preset sends POST");
-        if (edd_ymap_has(c->m, "%s.auth", path) && p->auth != want)
-            return FAIL(SUB("auth"), "the preset authenticates with %s",
-                        want == EDD_PROVIDER_AUTH_BEARER ? "bearer" : "basic");
-        if (!p->key_id)
-            return FAIL(path, "missing required key 'key_id' (%s)",
-                        p->preset == EDD_PROVIDER_CLOUDFLARE ? "the TURN key id"
-                                                             : "the account SID");
-        p->method = EDD_PROVIDER_POST;
-        p->auth = p->preset == EDD_PROVIDER_CLOUDFLARE ? EDD_PROVIDER_AUTH_BEARER
-                                                       : EDD_PROVIDER_AUTH_BASIC;
-    }
-    if (p->key_id && !url_segment_ok(p->key_id))
-        return FAIL(SUB("key_id"), "'%s': letters, digits, '-', '_', '.', '~' only", p->key_id);
-    if (!provider_url(c, p, path))
-        return false;
-    if (p->auth == EDD_PROVIDER_AUTH_HEADER) {
-        if (!p->auth_header || !url_segment_ok(p->auth_header))
-            return FAIL(SUB("auth_header"), "auth header needs auth_header, a header name");
-    } else if (p->auth_header) {
-        return FAIL(SUB("auth_header"), "only with auth: header");
-    }
-    if (p->auth == EDD_PROVIDER_AUTH_BASIC && !p->key_user && !p->key_id)
-        return FAIL(SUB("key_user"), "basic auth needs key_user (or key_id)");
-    if (p->key_user && (strchr(p->key_user, ':') || strpbrk(p->key_user, "\r\n")))
-        return FAIL(SUB("key_user"), "no ':' or line breaks in a basic auth user");
-    if (p->auth == EDD_PROVIDER_AUTH_NONE) {
-        if (p->api_key_file)
-            return FAIL(SUB("api_key_file"), "auth none sends no key");
-    } else {
-        if (!p->api_key_file)
-            return FAIL(path, "missing required key 'api_key_file'");
-        if (!resolve_path(c, &p->api_key_file, SUB("api_key_file")) ||
-            !read_secret(c, p->api_key_file, sub, &p->api_key, &p->api_key_len))
-            return false;
-        if (strpbrk(p->api_key, "\r\n"))
-            return FAIL(SUB("api_key_file"), "the key has a line break inside");
-    }
-    if (p->body && p->method == EDD_PROVIDER_GET)
-        return FAIL(SUB("body"), "a GET request has no body");
-    if (p->content_type && strpbrk(p->content_type, "\r\n"))
-        return FAIL(SUB("content_type"), "line break in a header value");
-    if (p->response) {
-        const char *keys[] = {"ice_servers", "urls", "url", "username", "credential", "ttl"};
-        const char *vals[] = {p->response->ice_servers, p->response->urls, p->response->url,
-                              p->response->username, p->response->credential,
-                              p->response->ttl};
-        for (size_t k = 0; k < 6; k++) {
-            if (!vals[k])
-                continue;
-            snprintf(sub, sizeof sub, "%s.response.%s", path, keys[k]);
-            if (!json_path_ok(vals[k]) || (k >= 1 && k <= 4 && strchr(vals[k], '.')))
-                return FAIL(sub, "'%s' is not a JSON member %s", vals[k],
-                            k == 0 || k == 5 ? "path (names joined by '.')" : "name");
-        }
-    }
-    if (p->retry_min > p->retry_max)
-        return FAIL(SUB("retry_min"), "longer than retry_max (%llds)",
-                    (long long)p->retry_max);
-    if (p->timeout > 300)
-        return FAIL(SUB("timeout"), "at most 5m");
-    if (p->ttl < 10)
-        return FAIL(SUB("ttl"), "at least 10s");
-    if (p->ca_file && !resolve_path(c, &p->ca_file, SUB("ca_file")))
-        return false;
-    if (!network_mask(c, p->networks, p->nnetworks, path, &p->network_mask))
-        return false;
-#undef SUB
-    return true;
-}
-
-/* Do two host strings (no brackets) name the same host?  IP literals by
- * value (2001:db8::1 = 2001:DB8:0::1), names case-insensitively. */
 static bool same_host(const char *a, const char *b)
 {
     unsigned char x[16], y[16];
@@ -609,7 +399,7 @@ static bool check_components(ctx *c)
             return FAIL(path, "bad server address '%s' (expected HOST:PORT or [IPV6]:PORT)",
                         co->server);
         snprintf(path, sizeof path, "components[%u].jid", i);
-        if (!norm_domain(c, &co->jid, path))
+        if (!edd_cfgc_norm_domain(c, &co->jid, path))
             return false;
         /* The server accepts one link per component JID: two entries for
          * the same server and JID would replace each other forever
@@ -627,8 +417,8 @@ static bool check_components(ctx *c)
         }
         snprintf(path, sizeof path, "components[%u].secret_file", i);
         size_t len;
-        if (!resolve_path(c, &co->secret_file, path) ||
-            !read_secret(c, co->secret_file, path, &co->secret, &len))
+        if (!edd_cfgc_resolve_path(c, &co->secret_file, path) ||
+            !edd_cfgc_read_secret(c, co->secret_file, path, &co->secret, &len))
             return false;
     }
     return true;
@@ -723,17 +513,17 @@ static bool check_c2s(ctx *c)
     char path[P];
     if (!s)
         return true;
-    if (!norm_domain(c, &s->domain, "c2s.domain"))
+    if (!edd_cfgc_norm_domain(c, &s->domain, "c2s.domain"))
         return false;
     bool served = false;
     for (unsigned i = 0; i < c->cfg->ndomains; i++)
         served = served || strcmp(c->cfg->domains[i], s->domain) == 0;
     if (!served)
         return FAIL("c2s.domain", "%s is not one of domains", s->domain);
-    if (!resolve_path(c, &s->database, "c2s.database"))
+    if (!edd_cfgc_resolve_path(c, &s->database, "c2s.database"))
         return false;
-    if (s->tls && (!resolve_path(c, &s->tls->cert, "c2s.tls.cert") ||
-                   !resolve_path(c, &s->tls->key, "c2s.tls.key")))
+    if (s->tls && (!edd_cfgc_resolve_path(c, &s->tls->cert, "c2s.tls.cert") ||
+                   !edd_cfgc_resolve_path(c, &s->tls->key, "c2s.tls.key")))
         return false;
     for (unsigned i = 0; i < s->nlisten; i++) {
         edd_cfg_listen *l = &s->listen[i];
@@ -836,8 +626,8 @@ static bool check_http(ctx *c)
             return FAIL(path, "bad address range '%s' (expected IP, IP/PREFIX)", h->allow[i]);
     }
     if (h->token_file) {
-        if (!resolve_path(c, &h->token_file, "http.token_file") ||
-            !read_secret(c, h->token_file, "http.token_file", &h->token, &h->token_len))
+        if (!edd_cfgc_resolve_path(c, &h->token_file, "http.token_file") ||
+            !edd_cfgc_read_secret(c, h->token_file, "http.token_file", &h->token, &h->token_len))
             return false;
         for (size_t i = 0; i < h->token_len; i++)
             if ((unsigned char)h->token[i] <= 0x20 || (unsigned char)h->token[i] >= 0x7f)
@@ -871,10 +661,10 @@ bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t er
         !check_acl(c, &cfg->access.services, cfg->access.services_set, "services") ||
         !check_acl(c, &cfg->access.credentials, cfg->access.credentials_set,
                    "credentials") ||
-        !check_turn_secrets(c) || !check_networks(c))
+        !check_turn_secrets(c) || !edd_cfgc_check_networks(c))
         return false;
     if (!check_ranges(c, &cfg->check, "check", &cfg->check) ||
-        !resolve_path(c, &cfg->check.ca_file, "check.ca_file"))
+        !edd_cfgc_resolve_path(c, &cfg->check.ca_file, "check.ca_file"))
         return false;
     if (cfg->check.ca_file && access(cfg->check.ca_file, R_OK) != 0)
         return FAIL("check.ca_file", "cannot read %s: %s", cfg->check.ca_file,
@@ -885,12 +675,12 @@ bool edd_config_resolve(edd_config *cfg, const edd_ymap *m, char *err, size_t er
         char where[32];
         snprintf(where, sizeof where, "services[%u]", i);
         if (!check_service(c, i) ||
-            !network_mask(c, cfg->services[i].networks, cfg->services[i].nnetworks, where,
+            !edd_cfgc_network_mask(c, cfg->services[i].networks, cfg->services[i].nnetworks, where,
                           &cfg->services[i].network_mask))
             return false;
     }
     for (unsigned i = 0; i < cfg->nturn_providers; i++)
-        if (!check_provider(c, i))
+        if (!edd_cfgc_check_provider(c, i))
             return false;
     if (!check_components(c) || !check_c2s(c) || !check_http(c))
         return false;

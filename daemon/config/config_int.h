@@ -123,4 +123,30 @@ void edd_config_free_resolved(edd_config *cfg);
 /* Wipe and free a secret string. */
 void edd_secret_free(char *s, size_t len);
 
+
+/* --- shared by config_check.c and config_check_providers.c ------------- */
+#define P 128 /* path buffer for messages */
+
+typedef struct ctx {
+    edd_config *cfg;
+    const edd_ymap *m;
+    char *err;
+    size_t errlen;
+} ctx;
+
+#define FAIL(path, ...) edd_cfg_fail(c->m, c->err, c->errlen, (path), __VA_ARGS__)
+
+/* config_check.c: a path relative to the file's directory made absolute;
+ * a secret file read (the caller frees with edd_secret_free); a domain
+ * normalised in place.  False with the message in c->err. */
+bool edd_cfgc_resolve_path(ctx *c, char **p, const char *path);
+bool edd_cfgc_read_secret(ctx *c, const char *file, const char *path, char **out,
+                          size_t *outlen);
+bool edd_cfgc_norm_domain(ctx *c, char **s, const char *path);
+/* config_check_providers.c */
+bool edd_cfgc_check_networks(ctx *c);
+bool edd_cfgc_network_mask(ctx *c, char **names, unsigned n, const char *where,
+                           uint64_t *mask);
+bool edd_cfgc_check_provider(ctx *c, unsigned i);
+
 #endif

@@ -43,7 +43,7 @@ typedef struct route {
 
 typedef struct conn {
     struct bufferevent *bev; /* our reference; NULL: free slot */
-    int64_t deadline;        /* monotonic seconds */
+    int64_t deadline;        /* monotonic milliseconds */
     bool nodelay;            /* TCP_NODELAY set (at its first request) */
 } conn;
 
@@ -63,14 +63,14 @@ struct edd_http {
     size_t maxconns, nconns;
     bool paused;             /* listeners disabled at the limit */
     struct event *sweeper;
-    int64_t timeout;
+    int64_t timeout;         /* milliseconds */
 };
 
 static int64_t mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void pause_listeners(edd_http *h, bool pause)
@@ -113,7 +113,7 @@ static void sweep(edd_http *h)
             evutil_socket_t fd = bufferevent_getfd(c->bev);
             if (fd >= 0)
                 shutdown(fd, SHUT_RDWR); /* evhttp reads the end and frees it */
-            c->deadline = now + 1;       /* look again next sweep */
+            c->deadline = now + 1000;    /* look again next sweep */
             edd_metrics_g.http_cut++;
         }
     }
@@ -350,8 +350,13 @@ static void apply_limits(edd_http *h, const edd_cfg_http *cfg)
 {
     evhttp_set_max_headers_size(h->http, (ev_ssize_t)cfg->max_header_bytes);
     evhttp_set_max_body_size(h->http, 0); /* GET and HEAD only: no body */
-    evhttp_set_timeout(h->http, (int)cfg->timeout);
-    h->timeout = cfg->timeout;
+    /* The sweep cuts at http.timeout (and counts it); evhttp's own idle
+     * timeout is only the backstop for a connection the table could not
+     * hold, so it must never fire first: with both at http.timeout, a
+     * connection accepted late in a second was ended by evhttp, uncounted,
+     * before the sweep (whole seconds then) reached it. */
+    evhttp_set_timeout(h->http, (int)cfg->timeout + 2);
+    h->timeout = cfg->timeout * 1000;
 }
 
 edd_http *edd_http_start(edd_server *s, char *err, size_t errlen)

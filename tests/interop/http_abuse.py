@@ -72,9 +72,13 @@ def bigheader(host, port, n):
     print(json.dumps({"status": line, "closed": closed}))
 
 
-def hold(host, port, n, secs):
+def hold(host, port, n, secs, gap=0.0):
+    # gap: seconds between connects, so that accepts fall at every phase of
+    # the server's once-a-second sweep
     socks = []
     for _ in range(n):
+        if gap:
+            time.sleep(gap)
         try:
             socks.append(socket.create_connection((host, port), timeout=2))
         except OSError:
@@ -149,7 +153,8 @@ def main():
         flood(host, port, float(sys.argv[4]), int(sys.argv[5]),
               int(sys.argv[6]) if len(sys.argv) > 6 else None)
     elif mode == "hold":
-        hold(host, port, int(sys.argv[4]), float(sys.argv[5]))
+        hold(host, port, int(sys.argv[4]), float(sys.argv[5]),
+             float(sys.argv[6]) if len(sys.argv) > 6 else 0.0)
     else:
         sys.exit("unknown mode " + mode)
 

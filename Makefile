@@ -43,7 +43,8 @@ test-interop: build
 
 test-san: build-san
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts --suite interop
+	  $(MESON_TEST) -C $(BUILD_SAN) --suite unit --suite transcripts --suite interop \
+	  --no-suite cluster
 	@bash scripts/no_skips.sh $(BUILD_SAN)
 
 fuzz: build-san

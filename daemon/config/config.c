@@ -214,6 +214,7 @@ static const edd_field listen_fields[] = {
     F("address", STR, edd_cfg_listen, address, .required = true),
     F("tls", ENUM, edd_cfg_listen, tls, .names = listen_tls),
     F("proxy_protocol", BOOL, edd_cfg_listen, proxy_protocol),
+    F("consider_secure", BOOL, edd_cfg_listen, consider_secure),
     F("kind", ENUM, edd_cfg_listen, kind, .names = listen_kinds),
     F("path", STR, edd_cfg_listen, path),
     F("origins", STRS, edd_cfg_listen, origins, COUNT(edd_cfg_listen, norigins),

@@ -248,6 +248,8 @@ typedef struct edd_cfg_listen {
     char *address;        /* as written: "127.0.0.1:5222", "[::1]:5222" */
     edd_listen_tls tls;    /* default starttls */
     bool proxy_protocol;  /* expect a PROXY protocol header first */
+    bool consider_secure; /* tls: none behind a TLS-terminating proxy: its
+                           * connections count as encrypted (SASL, host-meta) */
     edd_listen_kind kind;  /* default xmpp */
     /* kind websocket only */
     char *path;           /* the WebSocket endpoint, default /xmpp-websocket */

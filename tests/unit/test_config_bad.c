@@ -105,6 +105,9 @@ static const bad_case bad_cases[] = {
     { "bad-ws-starttls.yml", 12,
       "c2s.listen[1].tls: a websocket listener takes tls: direct (wss://) or none (ws://); "
       "WebSocket has no STARTTLS" },
+    { "bad-consider-secure.yml", 12,
+      "c2s.listen[1].consider_secure: only a listener with tls: none can be considered secure "
+      "(it is for a TLS-terminating proxy in front of a plaintext listener)" },
     { "bad-c2s-domain.yml", 8, "c2s.domain: other.example is not one of domains" },
     { "bad-c2s-no-database.yml", 8,
       "c2s: missing required key 'database' (the account database of the "

@@ -195,4 +195,12 @@ echo "--- SIGUSR1 after the swap:"
 tail -n +"$((FROM + 1))" "$LOG" | grep -E "health: turn udp .* latency_ms" |
     sed -E 's/.*health: (turn udp [^ ]+ [a-z]+( \([^)]*\))?).* (latency_ms -?[0-9]+).*/    \1 \3/' || true
 
+# a stop with a probe maybe in flight: everything freed (a sanitizer build
+# reports leaks and errors into the log)
+il_stop "$D_PID" 10
+if grep -q -e 'Sanitizer' -e 'runtime error' "$LOG"; then
+    il_fail "sanitizer report"; grep -A15 -e 'Sanitizer' -e 'runtime error' "$LOG" | head -n 40
+else
+    il_pass "stopped cleanly (no sanitizer report)"
+fi
 il_summary

@@ -61,7 +61,7 @@ echo "$DELAY_MS" >"$T/slow.delay"
 echo 0 >"$T/fast.delay"
 for p in SLOW FAST; do
     port_var=P_$p
-    lc=$(tr 'A-Z' 'a-z' <<<"$p")
+    lc=${p,,}
     il_start "$T/$lc.out" "$PY" "$HERE/udp_delay_proxy.py" "${!port_var}" "$TURN" \
         "$T/$lc.delay" 120
     il_wait_port udp "${!port_var}" 10 "$IL_LAST_PID" || { echo "FAIL: $p relay"; exit 1; }

@@ -188,6 +188,10 @@ if tail -n +"$((FROM + 1))" "$LOG" | grep -q "pushes sent"; then
 else
     il_pass "the daemon sent no push over the swap"
 fi
+# about ten checks of the dead TURN later: still one line
+n=$(grep -c "every turn service offered to network internal is down" "$LOG" || true)
+[ "$n" = 1 ] && il_pass "the per-network fail open is logged once" ||
+    il_fail "per-network fail open logged $n times"
 mark
 kill -USR1 "$D_PID"
 wait_log 5 "health: turn udp 127\.0\.0\.1:$P_FAST up .* latency_ms" || true

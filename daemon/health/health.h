@@ -52,7 +52,9 @@ typedef struct edd_health_info {
     int port;
     bool enabled;          /* checks run for this service */
     edd_health_state state;
-    bool served;           /* in replies now (down but served = fail open) */
+    bool served;           /* in replies now, to some clients at least (down
+                              but served = fail open, maybe in some networks
+                              only) */
     int64_t since;         /* Unix seconds: the last state change (or when
                               the service was first configured) */
     int64_t last_check;    /* Unix seconds of the last finished check; 0 none */

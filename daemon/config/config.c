@@ -115,6 +115,7 @@ static const edd_field check_fields[] = {
     F("fall", INT, edd_cfg_check, fall, .def = 3, .min = 1, .max = EDD_CHECK_MAX_COUNT),
     F("rise", INT, edd_cfg_check, rise, .def = 2, .min = 1, .max = EDD_CHECK_MAX_COUNT),
     F("ca_file", STR, edd_cfg_check, ca_file),
+    F("order_by_latency", BOOL, edd_cfg_check, order_by_latency, .def = 0),
     END
 };
 /* `check:` on a service: no defaults (absent = the top's value). */

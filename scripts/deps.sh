@@ -15,7 +15,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   prosody prosody-modules ejabberd coturn python3-slixmpp jq curl openssl prometheus
-  libclang-rt-14-dev nodejs npm
+  libclang-rt-14-dev nodejs npm chromium esbuild node-events
   debhelper lintian systemd iproute2 man-db strace
 )
 

@@ -18,6 +18,7 @@
 #       Options: --realm R (extdisco.test), --port P (a free one),
 #       --relays N (50 relay ports), --tls CERT KEY (a TLS listener on a
 #       free port, else no-tls), --also-listen IP (besides 127.0.0.1),
+#       --relay-ip IP (the relay address, 127.0.0.1),
 #       --stun-compat (keep coturn's STUN backward compatibility),
 #       --dir D (config and log; $IL_TMP).  Waits until udp+tcp PORT (and
 #       the TLS port) listen.  Sets PEER_TURN_PID, PEER_TURN_PORT,
@@ -132,6 +133,7 @@ peer_turn_free_port() {
 
 peer_coturn_start() {
     local dir=${IL_TMP:-} realm=extdisco.test port='' relays=50 cert='' key='' stun_compat=0
+    local relay_ip=127.0.0.1
     local ip s i pp
     local -a ips=(127.0.0.1)
     while [ $# -gt 0 ]; do
@@ -142,6 +144,7 @@ peer_coturn_start() {
         --relays) relays=$2; shift 2 ;;
         --tls) cert=$2; key=$3; shift 3 ;;
         --also-listen) ips+=("$2"); shift 2 ;;
+        --relay-ip) relay_ip=$2; shift 2 ;;
         --stun-compat) stun_compat=1; shift ;;
         -*) il_log "peer_coturn_start: unknown option $1"; return 2 ;;
         *) break ;;
@@ -170,7 +173,7 @@ peer_coturn_start() {
     PEER_TURN_LOG=$dir/turnserver.log
     {
         for ip in "${ips[@]}"; do echo "listening-ip=$ip"; done
-        echo "relay-ip=127.0.0.1"
+        echo "relay-ip=$relay_ip"
         echo "listening-port=$PEER_TURN_PORT"
         echo "min-port=$PEER_TURN_RELAY_MIN"
         echo "max-port=$PEER_TURN_RELAY_MAX"

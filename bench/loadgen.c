@@ -6,10 +6,12 @@
  *           [--tls] [--mech auto|PLAIN|SCRAM-SHA-1|SCRAM-SHA-256]
  *           [--turn-host H --turn-port P] [--pid PID|@PIDFILE]...
  *           [--idle [--idle-base N] [--settle-ms MS]] [--timeout SECS] [--login-parallel N]
- *           [--component --comp-jid JID --secret S]
+ *           [--component --comp-jid JID --secret S] [--ws PATH]
  *
  * c2s mode: CONNS connections log in (account USER<i % NUSERS>, resource
  * r<i>), then each sends REQS iq-gets of one kind with INFLIGHT in flight.
+ * With --ws PATH over XMPP over WebSocket (RFC 7395, ws://ADDR:PORT/PATH,
+ * masked client frames by wslay: loadgen_ws.c) instead of a TCP stream.
  * component mode: listen on 127.0.0.1:PORT for extdiscod's XEP-0114 link
  * and send the same requests over it, CONNS fake users
  * (USER<i>@DOMAIN/r<i>) addressing the component JID.
@@ -552,7 +554,7 @@ static void usage(void)
           "  [-c CONNS] [-r REQS] [-f INFLIGHT] [-k services|credentials|sic|ping] [--tls]\n"
           "  [--mech auto|PLAIN|SCRAM-SHA-1|SCRAM-SHA-256] [--turn-host H] [--turn-port P]\n"
           "  [--pid PID|@FILE]... [--idle [--idle-base N] [--settle-ms MS]] [--timeout SECS]\n"
-          "  [--login-parallel N] [--component --comp-jid JID --secret S]\n",
+          "  [--login-parallel N] [--component --comp-jid JID --secret S] [--ws PATH]\n",
           stderr);
     exit(2);
 }
@@ -575,7 +577,8 @@ static void parse_opts(lg_opts *o, int argc, char **argv)
         {"settle-ms", required_argument, 0, 's'}, {"timeout", required_argument, 0, 't'},
         {"login-parallel", required_argument, 0, 'L'},
         {"idle-base", required_argument, 0, 'B'}, {"component", no_argument, 0, 'C'},    {"comp-jid", required_argument, 0, 'J'},
-        {"secret", required_argument, 0, 'S'}, {0, 0, 0, 0}};
+        {"secret", required_argument, 0, 'S'}, {"ws", required_argument, 0, 'W'},
+        {0, 0, 0, 0}};
     *o = (lg_opts){.host = "127.0.0.1", .user = "bench", .pass = "bench", .nusers = 1,
                    .conns = 50, .reqs = 2000, .inflight = 8, .mech = "auto",
                    .turn_host = "turn.example.org", .turn_port = 3478, .settle_ms = 2000,
@@ -619,6 +622,7 @@ static void parse_opts(lg_opts *o, int argc, char **argv)
         case 'C': o->component = true; break;
         case 'J': o->comp_jid = optarg; break;
         case 'S': o->secret = optarg; break;
+        case 'W': o->ws_path = optarg; break;
         default: usage();
         }
     }
@@ -629,6 +633,8 @@ static void parse_opts(lg_opts *o, int argc, char **argv)
         usage();
     if (o->component && (!o->comp_jid || !o->secret || o->idle || strlen(o->comp_jid) > 100 ||
                          strlen(o->secret) > 100))
+        usage();
+    if (o->ws_path && (o->component || o->tls || o->ws_path[0] != '/' || strlen(o->ws_path) > 200))
         usage();
     if ((long)o->conns * o->reqs > 50000000L)
         die("conns x reqs too large (limit 50,000,000)");

@@ -3,7 +3,8 @@
  * loadgen.c       options, the request engine (virtual clients, ids,
  *                 latencies), server CPU and RSS sampling, the report;
  * loadgen_conn.c  the wire: c2s logins (STARTTLS, SASL via libgsasl, bind)
- *                 and the server side of a XEP-0114 component link.
+ *                 and the server side of a XEP-0114 component link;
+ * loadgen_ws.c    c2s over WebSocket (RFC 7395; wslay frames, masked).
  *
  * A virtual client (lg_vc) owns R requests with F in flight; in c2s mode it
  * is one TCP connection, in component mode all of them share the one link
@@ -42,6 +43,7 @@ typedef struct lg_opts {
     int inflight;           /* in flight per client */
     lg_kind kind;
     bool tls;               /* STARTTLS before auth */
+    const char *ws_path;    /* NULL: TCP; else XMPP over ws:// on this path */
     const char *mech;       /* auto | PLAIN | SCRAM-SHA-1 | SCRAM-SHA-256 */
     const char *turn_host;  /* for <credentials/> */
     int turn_port;
@@ -59,6 +61,7 @@ typedef struct lg_opts {
 
 typedef struct lg lg;
 typedef struct lg_conn lg_conn;
+typedef struct lg_ws lg_ws;
 
 typedef struct lg_vc {
     lg_conn *conn;          /* transport the requests go out on */
@@ -86,6 +89,7 @@ struct lg_conn {
     bool fast;              /* request phase: replies go through lg_scan */
     char *sbuf;             /* fast mode: bytes not yet scanned */
     size_t slen;
+    lg_ws *ws;              /* WebSocket mode: loadgen_ws.c's state */
 };
 
 struct lg {
@@ -155,5 +159,16 @@ int lg_conn_start(lg *g, lg_conn *c);       /* c2s: connect and log in */
 int lg_listen(lg *g);                       /* component: accept one link */
 void lg_send(lg_conn *c, const char *data, size_t n);
 void lg_conn_close(lg_conn *c);
+__attribute__((format(printf, 2, 3))) void lg_conn_fail(lg_conn *c, const char *fmt, ...);
+void lg_conn_ws_open(lg_conn *c);           /* WebSocket up: open the stream */
+/* one RFC 7395 message from the server (NULL: a close frame) */
+void lg_ws_message(lg_conn *c, const char *msg, size_t n);
+
+/* loadgen_ws.c */
+int lg_ws_init(lg_conn *c);
+void lg_ws_free(lg_conn *c);
+void lg_ws_handshake(lg_conn *c);           /* connected: the Upgrade request */
+void lg_ws_read(lg_conn *c, struct evbuffer *in);
+void lg_ws_send(lg_conn *c, const char *data, size_t n);
 
 #endif

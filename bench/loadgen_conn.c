@@ -12,7 +12,12 @@
  * component: listen on 127.0.0.1:PORT, accept ONE link (extdiscod is the
  * XEP-0114 component and connects to us), answer its stream header with an
  * id, check <handshake/> = hex(SHA-1(id + secret)), then the link carries
- * the virtual clients' requests. */
+ * the virtual clients' requests.
+ *
+ * WebSocket (--ws PATH): the same c2s login and requests, each stanza one
+ * RFC 7395 message (loadgen_ws.c does the HTTP Upgrade and the frames);
+ * the server's <open/> and <close/> become the stream header and end the
+ * parser expects, and in fast mode each message is one scanner input. */
 #include <arpa/inet.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
@@ -45,10 +50,24 @@ __attribute__((format(printf, 2, 3))) static void fail(lg_conn *c, const char *f
     c->closed = true;
 }
 
+void lg_conn_fail(lg_conn *c, const char *fmt, ...)
+{
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    fail(c, "%s", why);
+}
+
 void lg_send(lg_conn *c, const char *data, size_t n)
 {
-    if (c->bev && !c->closed)
-        bufferevent_write(c->bev, data, n);
+    if (c->bev && !c->closed) {
+        if (c->ws)
+            lg_ws_send(c, data, n);
+        else
+            bufferevent_write(c->bev, data, n);
+    }
 }
 
 __attribute__((format(printf, 2, 3))) static void sendf(lg_conn *c, const char *fmt, ...)
@@ -76,6 +95,7 @@ void lg_conn_close(lg_conn *c)
         gsasl_finish(c->sasl);
         c->sasl = NULL;
     }
+    lg_ws_free(c);
     free(c->sbuf);
     c->sbuf = NULL;
     c->slen = 0;
@@ -85,6 +105,10 @@ void lg_conn_close(lg_conn *c)
 
 static void send_header(lg_conn *c)
 {
+    if (c->ws) {
+        sendf(c, "<open xmlns='" ED_NS_FRAMING "' to='%s' version='1.0'/>", c->g->o.domain);
+        return;
+    }
     sendf(c, "<?xml version='1.0'?><stream:stream to='%s' version='1.0' "
              "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
           c->g->o.domain);
@@ -467,11 +491,83 @@ static void scan_buffered(lg_conn *c)
     c->slen -= pos;
 }
 
+/* --- WebSocket messages (loadgen_ws.c calls these) ------------------------ */
+
+void lg_conn_ws_open(lg_conn *c)
+{
+    c->st = ST_OPEN1;
+    send_header(c);
+}
+
+/* the element name a message starts with, after blanks and an XML
+ * declaration: does it start with <NAME followed by a blank, / or >? */
+static bool msg_is(const char *p, size_t n, const char *name)
+{
+    size_t i = 0, nl = strlen(name);
+    while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+        i++;
+    if (n - i > 5 && memcmp(p + i, "<?xml", 5) == 0) {
+        const char *e = memmem(p + i, n - i, "?>", 2);
+        if (!e)
+            return false;
+        i = (size_t)(e - p) + 2;
+        while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+            i++;
+    }
+    return n - i > nl + 1 && p[i] == '<' && memcmp(p + i + 1, name, nl) == 0 &&
+           strchr(" \t\r\n/>", p[i + 1 + nl]) != NULL;
+}
+
+void lg_ws_message(lg_conn *c, const char *p, size_t n)
+{
+    static const char header[] = "<stream:stream xmlns='jabber:client' "
+                                 "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
+    static const char end[] = "</stream:stream>";
+    lg_scan_info r;
+    size_t used;
+    ed_err e;
+    if (c->closed)
+        return;
+    if (!p || msg_is(p, n, "close")) {
+        e = feed_events(c, end, sizeof end - 1);
+        if (!c->closed) /* after our own close: nothing more to read */
+            fail(c, "server closed the WebSocket stream");
+        return;
+    }
+    if (msg_is(p, n, "open")) {
+        e = feed_events(c, header, sizeof header - 1);
+    } else if (c->fast && lg_scan_stanza(p, n, &r, &used) == LG_SCAN_IQ_REPLY && used == n) {
+        lg_reply(c->g, c, &r, p, n);
+        return;
+    } else {
+        if (c->fast)
+            c->g->slow++;
+        e = feed_events(c, p, n);
+    }
+    if (e != ED_OK && !c->closed)
+        fail(c, "XML from server: %s", ed_xml_stream_error_detail(c->xs));
+    if (c->closed)
+        return;
+    if (c->want_reset) {
+        c->want_reset = false;
+        if (ed_xml_stream_reset(c->xs) != ED_OK)
+            fail(c, "parser reset failed");
+    }
+    /* ready and between stanzas: from now on the scanner reads */
+    c->fast = c->st == ST_READY && c->sbuf && ed_xml_stream_idle(c->xs) == 1;
+}
+
 static void read_cb(struct bufferevent *bev, void *ud)
 {
     lg_conn *c = ud;
     struct evbuffer *in = bufferevent_get_input(bev);
     char buf[16384];
+    if (c->ws) {
+        lg_ws_read(c, in);
+        if (c->closed)
+            lg_conn_close(c);
+        return;
+    }
     for (int guard = 0; guard < 4096 && !c->closed; guard++) {
         if (c->fast) {
             int n = evbuffer_remove(in, c->sbuf + c->slen, LG_SBUF_SIZE - c->slen);
@@ -513,7 +609,9 @@ static void event_cb(struct bufferevent *bev, short what, void *ud)
     if (what & BEV_EVENT_CONNECTED) {
         int one = 1;
         setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (c->st == ST_IDLE) {
+        if (c->st == ST_IDLE && c->ws) {
+            lg_ws_handshake(c);
+        } else if (c->st == ST_IDLE) {
             c->st = ST_OPEN1;
             send_header(c);
         }
@@ -541,6 +639,8 @@ static int conn_setup(lg_conn *c, struct bufferevent *bev)
         return -1;
     /* the idle memory test keeps its connections lean: no scan buffer */
     if (!c->g->o.idle && !(c->sbuf = malloc(LG_SBUF_SIZE)))
+        return -1;
+    if (c->g->o.ws_path && !c->g->o.component && lg_ws_init(c) != 0)
         return -1;
     bufferevent_setcb(bev, read_cb, NULL, event_cb, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);

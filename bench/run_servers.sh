@@ -27,9 +27,15 @@
 # = ejabberd + extdiscod, extdiscod's own share in the note).
 # extdiscod-comp measures extdiscod alone behind an ideal host server;
 # ejabberd-deleg is what a user of an ejabberd deployment gets.
+# XMPP over WebSocket (RFC 7395, plain ws://, path /xmpp-websocket; the
+# loadgen's --ws, masked frames by wslay): "extdiscod-ws" (a `kind:
+# websocket` listener), "prosody-ws" (mod_websocket on Prosody's HTTP
+# port), "ejabberd-ws" (ejabberd_http with ejabberd_http_ws); the same
+# logins and requests as their TCP rows, one message per stanza.
 #
 # Environment (defaults):
-#   BENCH_SERVERS="extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp"
+#   BENCH_SERVERS="extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp
+#                  extdiscod-ws prosody-ws ejabberd-ws"
 #   BENCH_KINDS="services credentials sic ping"
 #   BENCH_CONNS=50 BENCH_REQS=2000 BENCH_INFLIGHT=8 BENCH_USERS=64
 #   BENCH_IDLE_CONNS=1000 BENCH_IDLE=1 (0: skip the memory test)
@@ -60,7 +66,8 @@ fi
 INFLIGHT=${BENCH_INFLIGHT:-8}
 NUSERS=${BENCH_USERS:-64}
 KINDS=${BENCH_KINDS:-services credentials sic ping}
-SERVERS=${BENCH_SERVERS:-extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp}
+SERVERS=${BENCH_SERVERS:-extdiscod prosody ejabberd ejabberd-deleg extdiscod-comp extdiscod-ws prosody-ws ejabberd-ws}
+WS_PATH=/xmpp-websocket
 DOMAIN=localhost
 TURN_HOST=turn.example.org
 TURN_PORT=3478
@@ -163,9 +170,17 @@ printf '%s\n' "$SECRET" >"$IL_TMP/turn.secret"
 printf '%s\n' "$COMP_SECRET" >"$IL_TMP/comp.secret"
 
 # Each start_* sets SRV_PID, SRV_PORT, SRV_DIR and LG_EXTRA (loadgen options).
-start_prosody() {
+start_prosody() { # [ws]: mod_websocket on an HTTP port, the loadgen there
+    local variant=${1:-} ws_conf="" ws_mod=""
     SRV_DIR=$(mktemp -d "$IL_TMP/prosody.XXXX")
     SRV_PORT=$(il_free_port)
+    if [ "$variant" = ws ]; then
+        WS_PORT=$(il_free_port)
+        ws_mod=', "websocket"'
+        ws_conf="http_ports = { $WS_PORT }
+http_interfaces = { \"127.0.0.1\" }
+https_ports = {}"
+    fi
     mkdir -p "$SRV_DIR/data/$DOMAIN/accounts" "$SRV_DIR/certs"
     for ((i = 0; i < NUSERS; i++)); do
         printf 'return {\n\t["password"] = "bench";\n};\n' \
@@ -178,7 +193,8 @@ pidfile = "$SRV_DIR/prosody.pid"
 data_path = "$SRV_DIR/data"
 certificates = "$SRV_DIR/certs"
 log = { error = "$SRV_DIR/prosody.log" }
-modules_enabled = { "saslauth", "tls", "disco", "ping", "external_services" }
+modules_enabled = { "saslauth", "tls", "disco", "ping", "external_services"$ws_mod }
+$ws_conf
 modules_disabled = { "s2s" }
 c2s_ports = { $SRV_PORT }
 c2s_interfaces = { "127.0.0.1" }
@@ -200,9 +216,15 @@ EOF
     SRV_PID=$IL_LAST_PID
     SERVER_PIDS+=("$SRV_PID")
     il_wait_port tcp "$SRV_PORT" 20 "$SRV_PID"
-    pin_server
     LG_EXTRA=(--mech PLAIN)
+    if [ "$variant" = ws ]; then
+        il_wait_port tcp "$WS_PORT" 20 "$SRV_PID" || return 1
+        SRV_PORT=$WS_PORT
+        LG_EXTRA+=(--ws "$WS_PATH")
+    fi
+    pin_server
 }
+start_prosody_ws() { start_prosody ws; }
 
 # start_ejabberd [deleg]: with mod_stun_disco answering XEP-0215 itself, or
 # (deleg) with a XEP-0114 listener on $COMP_PORT and mod_delegation /
@@ -218,6 +240,14 @@ start_ejabberd() {
     cat "$IL_TMP/key.pem" "$IL_TMP/cert.pem" >"$SRV_DIR/tls.pem"
     echo 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"' >"$SRV_DIR/ejabberdctl.cfg"
     local comp_listen="" comp_acl="" comp_access="" xep0215
+    if [ "$variant" = ws ]; then
+        WS_PORT=$(il_free_port)
+        comp_listen="  - port: $WS_PORT
+    ip: \"127.0.0.1\"
+    module: ejabberd_http
+    request_handlers:
+      $WS_PATH: ejabberd_http_ws"
+    fi
     if [ "$variant" = deleg ]; then
         comp_listen="  - port: $COMP_PORT
     ip: \"127.0.0.1\"
@@ -294,6 +324,7 @@ EOF
     SERVER_PIDS+=("$SRV_PID")
     il_wait_port tcp "$SRV_PORT" 60 "$SRV_PID" || return 1
     if [ "$variant" = deleg ]; then il_wait_port tcp "$COMP_PORT" 30 "$SRV_PID" || return 1; fi
+    if [ "$variant" = ws ]; then il_wait_port tcp "$WS_PORT" 30 "$SRV_PID" || return 1; fi
     # Accounts through one hidden Erlang node (ejabberdctl register costs ~2 s each).
     local cookie
     cookie=$(cat ~ejabberd/.erlang.cookie)
@@ -307,7 +338,12 @@ EOF
         { il_log "ejabberd account registration failed: $(cat "$SRV_DIR/register.log")"; return 1; }
     pin_server
     LG_EXTRA=(--mech PLAIN)
+    if [ "$variant" = ws ]; then
+        SRV_PORT=$WS_PORT
+        LG_EXTRA+=(--ws "$WS_PATH")
+    fi
 }
+start_ejabberd_ws() { start_ejabberd ws; }
 
 EXTDISCOD=
 for p in "$build/daemon/extdiscod" "$here/build/daemon/extdiscod"; do
@@ -337,9 +373,11 @@ check: {enabled: false}
 EOF
 }
 
-start_extdiscod() {
+start_extdiscod() { # [ws]: a `kind: websocket` listener too, the loadgen there
+    local variant=${1:-}
     SRV_DIR=$(mktemp -d "$IL_TMP/extdiscod.XXXX")
     SRV_PORT=$(il_free_port)
+    [ "$variant" = ws ] && WS_PORT=$(il_free_port)
     { extdiscod_services; cat <<EOF
 c2s:
   domain: $DOMAIN
@@ -349,6 +387,10 @@ c2s:
   listen:
     - {address: "127.0.0.1:$SRV_PORT", tls: starttls}
 EOF
+    if [ "$variant" = ws ]; then
+        printf '    - {address: "127.0.0.1:%s", tls: none, kind: websocket, path: %s}\n' \
+            "$WS_PORT" "$WS_PATH"
+    fi
     # BENCH_HTTP=1: the HTTP listener on, so every request is counted and
     # timed for /metrics (the metrics A/B)
     if [ "${BENCH_HTTP:-0}" = 1 ]; then
@@ -369,7 +411,13 @@ EOF
         { il_log "extdiscod did not start: $(tail -5 "$SRV_DIR/out.log")"; return 1; }
     pin_server
     LG_EXTRA=(--mech SCRAM-SHA-256)
+    if [ "$variant" = ws ]; then
+        il_wait_port tcp "$WS_PORT" 20 "$SRV_PID" || return 1
+        SRV_PORT=$WS_PORT
+        LG_EXTRA+=(--ws "$WS_PATH")
+    fi
 }
+start_extdiscod_ws() { start_extdiscod ws; }
 
 # ejabberd with delegation to extdiscod, its component: ejabberd first, then
 # extdiscod connects; ready once ejabberd has told it which namespaces it
@@ -467,8 +515,8 @@ bench_c2s() { # server
     fi
     il_log "$srv up on 127.0.0.1:$SRV_PORT (pid $SRV_PID)"
     for kind in $KINDS; do
-        if [ "$srv" = prosody ] && [ "$kind" = sic ]; then
-            record prosody sic n/a n/a n/a n/a n/a "Prosody 0.12 has no XEP-0279"
+        if [ "${srv%-ws}" = prosody ] && [ "$kind" = sic ]; then
+            record "$srv" sic n/a n/a n/a n/a n/a "Prosody 0.12 has no XEP-0279"
             continue
         fi
         if [ "$srv" = ejabberd-deleg ] && [ "$kind" != services ] && [ "$kind" != credentials ]; then
@@ -562,20 +610,21 @@ echo "  $PIN_NOTE; $(nproc) CPUs; loopback; plaintext c2s (PLAIN; SCRAM-SHA-256 
 ran=()
 for srv in $SERVERS; do
     case $srv in
-    extdiscod | extdiscod-comp | ejabberd-deleg)
+    extdiscod | extdiscod-comp | ejabberd-deleg | extdiscod-ws)
         if [ -z "$EXTDISCOD" ]; then
             il_log "$srv: no extdiscod binary in $build/daemon or build/daemon: n/a"
             for kind in $KINDS; do record "$srv" "$kind" n/a n/a n/a n/a n/a "not built"; done
             continue
         fi ;;
-    prosody | ejabberd) ;;
+    prosody | ejabberd | prosody-ws | ejabberd-ws) ;;
     *) echo "run_servers.sh: unknown server $srv" >&2; exit 2 ;;
     esac
     if [ "$srv" = extdiscod-comp ]; then
         bench_component
     else
         bench_c2s "$srv"
-        [ "$srv" = ejabberd-deleg ] || ran+=("$srv") # idle memory: ejabberd's own
+        # idle memory: each server once (over TCP; ejabberd's own)
+        case $srv in ejabberd-deleg | *-ws) ;; *) ran+=("$srv") ;; esac
     fi
 done
 if [ "${BENCH_IDLE:-1}" = 1 ]; then

@@ -40,10 +40,11 @@ if [ -z "${EDBR_IN_NETNS:-}" ]; then
         { echo "SKIP: node-events not installed (scripts/deps.sh)"; exit 77; }
     [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for its network namespace"; exit 77; }
     "$HERE/../../scripts/npm_deps.sh" "$BUILD_DIR" >/dev/null
-    # --kill-child: if meson's timeout ends unshare, the namespace's first
-    # process (this script again) is killed, and with it every process left
-    # in the PID namespace
-    exec env EDBR_IN_NETNS=1 unshare --net --pid --fork --mount-proc --kill-child \
+    # The script runs again as the first process of a PID namespace: a
+    # TERM (meson's timeout signals the process group; --kill-child=TERM
+    # passes unshare's death on) runs its cleanup, and when it ends, however
+    # it ends, the kernel kills every process still in the namespace.
+    exec env EDBR_IN_NETNS=1 unshare --net --pid --fork --mount-proc --kill-child=TERM \
         bash "${BASH_SOURCE[0]}" "$@"
 fi
 

@@ -77,6 +77,8 @@ function end(code, why) {
     proc.on('exit', () => { clearTimeout(t); process.exit(code); });
     if (proc.exitCode !== null || proc.signalCode !== null) process.exit(code);
 }
+// timeout(1) or the test's cleanup: Chromium goes first, by its PID
+process.on('SIGTERM', () => { try { proc.kill('SIGKILL'); } catch (e) { /* gone */ } process.exit(1); });
 proc.on('exit', (c, s) => { if (!finished) { finished = true; console.error(`chromium exited (${c}, ${s})`); process.exit(1); } });
 setTimeout(() => end(1, 'timeout (25 s) waiting for the page'), 25000);
 

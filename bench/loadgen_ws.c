@@ -204,8 +204,8 @@ void lg_ws_read(lg_conn *c, struct evbuffer *in)
 }
 
 /* A stanza that loadgen_conn.c and loadgen.c write for a stream (whose
- * header declares jabber:client) gets the namespace declaration RFC 7395
- * §3.3.3 wants on each message (Prosody refuses it otherwise):
+ * header declares jabber:client) gets that namespace declaration itself:
+ * under RFC 7395 each message stands alone (Prosody refuses it otherwise):
  * <iq ...> -> <iq xmlns='jabber:client' ...>, into buf.  Others: NULL. */
 static const char *qualify(const char *data, size_t *n, char *buf, size_t size)
 {

@@ -15,8 +15,13 @@
 # medians are compared (heap layout moves string and buffer addresses a
 # little between configurations, which moves the count by ~100-200).
 #
+# BENCH_AB=ws compares the transports instead, metrics off: the requests
+# over TCP ("tcp") and over XMPP over WebSocket ("ws": a `kind: websocket,
+# tls: none` listener, the loadgen's --ws), instructions per request that
+# a shared machine's noise cannot move.
+#
 # Environment: BENCH_KINDS="services" BENCH_CONNS=8 BENCH_R1=200 BENCH_R2=1200
-#              BENCH_REPEAT=3
+#              BENCH_REPEAT=3 BENCH_AB=metrics|ws
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$here/build-rel}" && pwd)
@@ -28,6 +33,12 @@ CONNS=${BENCH_CONNS:-8}
 R1=${BENCH_R1:-200}
 R2=${BENCH_R2:-1200}
 REPEAT=${BENCH_REPEAT:-3}
+AB=${BENCH_AB:-metrics}
+case $AB in
+metrics) MODES="off on" ;;
+ws) MODES="tcp ws" ;;
+*) echo "metrics_ab: BENCH_AB is metrics or ws" >&2; exit 2 ;;
+esac
 EXTDISCOD=$build/daemon/extdiscod
 CTL=$build/daemon/extdiscoctl
 LOADGEN=$build/bench/loadgen
@@ -59,6 +70,9 @@ c2s:
   listen:
     - {address: "127.0.0.1:$2", tls: none}
 EOF
+    if [ "$1" = ws ]; then
+        printf '    - {address: "127.0.0.1:%s", tls: none, kind: websocket}\n' "$3"
+    fi
     if [ "$1" = on ]; then
         printf 'http:\n  listen: ["127.0.0.1:%s"]\n' "$3"
     fi
@@ -66,7 +80,8 @@ EOF
 
 # instructions MODE KIND REQS: total Ir of one callgrind run
 instructions() {
-    local mode=$1 kind=$2 reqs=$3 dir port hport pid i
+    local mode=$1 kind=$2 reqs=$3 dir port hport pid i lport
+    local -a ws=()
     dir=$(mktemp -d "$IL_TMP/run.XXXX")
     read -r port hport <<<"$(il_free_ports 2)"
     config "$mode" "$port" "$hport" "$dir" >"$dir/extdiscod.yml"
@@ -77,11 +92,16 @@ instructions() {
         "$EXTDISCOD" -c "$dir/extdiscod.yml"
     pid=$IL_LAST_PID
     il_wait_port tcp "$port" 60 "$pid" || { cat "$dir/vg.log" >&2; return 1; }
+    lport=$port
+    if [ "$mode" = ws ]; then
+        il_wait_port tcp "$hport" 60 "$pid" || { cat "$dir/vg.log" >&2; return 1; }
+        lport=$hport ws=(--ws /xmpp-websocket)
+    fi
     if [ "$mode" = on ]; then
         curl -sf --max-time 20 "http://127.0.0.1:$hport/health" >/dev/null ||
             { echo "metrics_ab: no /health with metrics on" >&2; return 1; }
     fi
-    "$LOADGEN" -p "$port" -d localhost -u bench -w bench -U "$CONNS" -c "$CONNS" -r "$reqs" \
+    "$LOADGEN" -p "$lport" "${ws[@]}" -d localhost -u bench -w bench -U "$CONNS" -c "$CONNS" -r "$reqs" \
         -f 1 -k "$kind" --mech SCRAM-SHA-256 --turn-host turn.example.net --turn-port 3478 \
         --timeout 300 >"$dir/lg.out" 2>&1 ||
         { cat "$dir/lg.out" >&2; return 1; }
@@ -98,7 +118,7 @@ printf '%-12s %-4s %3s %14s %14s %12s\n' kind mode run "Ir($R1)" "Ir($R2)" "Ir/r
 declare -A PER
 for kind in $KINDS; do
     for ((rep = 1; rep <= REPEAT; rep++)); do
-        for mode in off on; do # alternating, so that drift hits both
+        for mode in $MODES; do # alternating, so that drift hits both
             a=$(instructions "$mode" "$kind" "$R1")
             b=$(instructions "$mode" "$kind" "$R2")
             v=$(awk -v a="$a" -v b="$b" -v n=$((CONNS * (R2 - R1))) 'BEGIN { printf "%.0f", (b - a) / n }')
@@ -109,8 +129,10 @@ for kind in $KINDS; do
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
+read -r MA MB <<<"$MODES"
 for kind in $KINDS; do
-    off=$(median <<<"${PER[$kind.off]}") on=$(median <<<"${PER[$kind.on]}")
-    awk -v k="$kind" -v a="$off" -v b="$on" -v ra="${PER[$kind.off]}" -v rb="${PER[$kind.on]}" \
-        'BEGIN { printf "%-12s medians off %d, on %d: %+d instructions per request (%+.2f %%)  [off:%s; on:%s]\n", k, a, b, b - a, (b - a) * 100 / a, ra, rb }'
+    off=$(median <<<"${PER[$kind.$MA]}") on=$(median <<<"${PER[$kind.$MB]}")
+    awk -v k="$kind" -v a="$off" -v b="$on" -v ra="${PER[$kind.$MA]}" -v rb="${PER[$kind.$MB]}" \
+        -v ma="$MA" -v mb="$MB" \
+        'BEGIN { printf "%-12s medians %s %d, %s %d: %+d instructions per request (%+.2f %%)  [%s:%s; %s:%s]\n", k, ma, a, mb, b, b - a, (b - a) * 100 / a, ma, ra, mb, rb }'
 done

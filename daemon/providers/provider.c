@@ -17,6 +17,7 @@ struct edd_provider {
     edd_prov_env env;
     char *name;
     edd_prov_request req;
+    edd_provider_preset preset;
     int64_t ttl, cache_percent, retry_min, retry_max;
     uint64_t mask;
     edd_fetch_req *inflight;
@@ -31,6 +32,8 @@ struct edd_provider {
     /* for /metrics */
     uint64_t fetches[EDD_PROV_R_N];
     int64_t last_success, fetched, served_until, retry_in;
+    bool failed_ever;
+    edd_prov_result last_error;
 };
 
 const char *edd_prov_result_name(edd_prov_result r)
@@ -92,6 +95,8 @@ static void failed(edd_provider *p, edd_prov_result r, const char *why)
 {
     p->fetches[r]++;
     p->failures++;
+    p->failed_ever = true;
+    p->last_error = r;
     int64_t back = p->retry_min;
     for (unsigned i = 1; i < p->failures && back < p->retry_max; i++)
         back *= 2;
@@ -192,6 +197,7 @@ edd_provider *edd_provider_new(const edd_prov_env *env, const edd_cfg_provider *
         return NULL;
     p->env = *env;
     p->ttl = cfg->ttl;
+    p->preset = cfg->preset;
     p->cache_percent = cfg->cache_percent;
     p->retry_min = cfg->retry_min;
     p->retry_max = cfg->retry_max;
@@ -224,7 +230,7 @@ void edd_provider_free(edd_provider *p)
 bool edd_provider_same(const edd_provider *p, const edd_cfg_provider *cfg)
 {
     edd_prov_request r;
-    if (strcmp(p->name, cfg->name) != 0 || p->ttl != cfg->ttl ||
+    if (strcmp(p->name, cfg->name) != 0 || p->preset != cfg->preset || p->ttl != cfg->ttl ||
         p->cache_percent != cfg->cache_percent || p->retry_min != cfg->retry_min ||
         p->retry_max != cfg->retry_max || !edd_prov_request_build(cfg, &r))
         return false;
@@ -271,4 +277,16 @@ void edd_provider_info_of(const edd_provider *p, edd_provider_info *out)
     out->services = p->have ? p->ndefs : 0;
     out->failures = p->failures;
     out->retry_in = p->failures ? p->retry_in : 0;
+    out->failed_ever = p->failed_ever;
+    out->last_error = p->last_error;
+    out->preset = p->preset == EDD_PROVIDER_CLOUDFLARE ? "cloudflare"
+                  : p->preset == EDD_PROVIDER_TWILIO   ? "twilio"
+                                                       : "generic";
+}
+
+const char *edd_provider_state_name(const edd_provider_info *in)
+{
+    if (!in->have)
+        return "no-cache";
+    return in->failures ? "failing" : "ok";
 }

@@ -74,11 +74,12 @@ typedef enum edd_prov_result {
 /* "ok", "http_error", "timeout", "network_error", "parse_error". */
 const char *edd_prov_result_name(edd_prov_result r);
 
-/* One provider as operators see it (/metrics); pointers borrowed for the
- * callback only.  Counters live as long as the provider: a reload that
- * changes its request, mapping or timing starts them again at 0. */
+/* One provider as operators see it (/metrics, /status); pointers borrowed
+ * for the callback only.  Counters live as long as the provider: a reload
+ * that changes its request, mapping or timing starts them again at 0. */
 typedef struct edd_provider_info {
     const char *name;              /* the configured name: never a URL or key */
+    const char *preset;            /* "cloudflare", "twilio", "generic" (static) */
     uint64_t fetches[EDD_PROV_R_N]; /* finished fetches by result */
     int64_t last_success;          /* Unix seconds of the last good fetch; 0 none */
     bool have;                     /* a cached result is served */
@@ -88,7 +89,15 @@ typedef struct edd_provider_info {
     unsigned failures;             /* failed fetches in a row */
     int64_t retry_in;              /* the delay before the retry after the
                                       last failure (backoff); 0 when none */
+    bool failed_ever;              /* some fetch failed (last_error is set) */
+    edd_prov_result last_error;    /* the class of the last failed fetch */
 } edd_provider_info;
+
+/* Where a provider stands, for operators: "ok" (a cached result is served
+ * and the last fetch succeeded), "failing" (the last fetch failed; the
+ * cached result is still served), "no-cache" (nothing served: no fetch
+ * succeeded yet, or the cache outlived its credentials).  Static. */
+const char *edd_provider_state_name(const edd_provider_info *in);
 
 typedef void (*edd_provider_info_cb)(const edd_provider_info *info, void *arg);
 

@@ -1,6 +1,6 @@
 /* Unit tests of daemon/providers/response.c (a provider's JSON response as
- * ICE servers, and those as services) and request.c (each preset's
- * request). */
+ * ICE servers, and those as services), request.c (each preset's request)
+ * and the state operators see (/status, extdiscoctl status). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "providers/providers.h"
 #include "providers/request.h"
 #include "providers/response.h"
 
@@ -274,6 +275,24 @@ static void generic_paths(void **state)
     edd_ice_list_clear(&l);
 }
 
+/* ok / failing / no-cache, as /status and extdiscoctl status show it */
+static void state_names(void **state)
+{
+    (void)state;
+    edd_provider_info in = { .name = "cf", .preset = "cloudflare" };
+    assert_string_equal(edd_provider_state_name(&in), "no-cache"); /* before the first fetch */
+    in.failures = 2;
+    assert_string_equal(edd_provider_state_name(&in), "no-cache"); /* never fetched, failing */
+    in.have = true;
+    assert_string_equal(edd_provider_state_name(&in), "failing"); /* serving the cache */
+    in.failures = 0;
+    assert_string_equal(edd_provider_state_name(&in), "ok");
+    in.have = false;
+    assert_string_equal(edd_provider_state_name(&in), "no-cache"); /* cache expired */
+    assert_string_equal(edd_prov_result_name(EDD_PROV_HTTP_ERROR), "http_error");
+    assert_string_equal(edd_prov_result_name(EDD_PROV_R_N), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +303,7 @@ int main(void)
         cmocka_unit_test(skipped_urls),
         cmocka_unit_test(requests),
         cmocka_unit_test(generic_paths),
+        cmocka_unit_test(state_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

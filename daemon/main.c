@@ -170,6 +170,8 @@ static void health_row(const edd_health_info *in, void *arg)
         .state_changes = in->changes,
         .check_duration = in->checks ? in->check_duration : NULL,
         .last_check = (double)in->last_check,
+        .latency_ms = in->latency_ms,
+        .reply_position = in->reply_position,
     };
     c->fn(c->ud, &r);
 }

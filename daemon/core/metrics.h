@@ -166,6 +166,9 @@ typedef struct edd_health_row {
                                           * edd_histogram_add_check(); NULL
                                           * when none */
     double last_check;     /* Unix time of the last check, 0: none */
+    long latency_ms;       /* RTT of the last successful check; -1 none */
+    long reply_position;   /* place in the reply's served list (0 first);
+                              -1 not served */
 } edd_health_row;
 
 typedef void (*edd_health_row_fn)(void *ud, const edd_health_row *row);

@@ -651,6 +651,10 @@ void edd_health_foreach(const edd_health *h, edd_health_cb cb, void *arg)
     for (size_t i = 0; i < h->n; i++) {
         edd_health_info in;
         fill_info(h->e[i], &in);
+        in.reply_position = -1;
+        for (size_t p = 0; h->served && h->served_idx && p < h->nserved; p++)
+            if (h->served_idx[p] == i)
+                in.reply_position = (long)p;
         cb(&in, arg);
     }
 }

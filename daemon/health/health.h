@@ -59,6 +59,9 @@ typedef struct edd_health_info {
                               the service was first configured) */
     int64_t last_check;    /* Unix seconds of the last finished check; 0 none */
     long latency_ms;       /* RTT of the last successful check; -1 none */
+    long reply_position;   /* its place in the served list replies draw
+                              from (0 first; by latency within its type
+                              with check.order_by_latency); -1 not served */
     const char *last_reason; /* why the last failed check failed; "" none */
     uint64_t checks;       /* finished checks */
     uint64_t failures;     /* of those, failed */

@@ -2,9 +2,12 @@
  * answers), /ready (200 only when every configured component link is up
  * with an extdisco delegation and every c2s listener is open; 503 with the
  * first reason otherwise) and /status (JSON, built with jansson: version,
- * uptime, readiness, links, services and their health, counts; what
- * `extdiscoctl status` prints).  No JID, username or secret appears: links
- * are named by their configuration index and host server. */
+ * uptime, readiness, links, services and their health (with
+ * check.order_by_latency: the last check's latency and the reply order),
+ * the HTTP credential providers' state, counts; what `extdiscoctl status`
+ * prints).  No JID, username or secret appears: links are named by their
+ * configuration index and host server, providers by their configured name
+ * and preset (never a URL, key id or key). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "component/component.h"
 #include "core/metrics.h"
 #include "http/http.h"
+#include "providers/providers.h"
 
 typedef struct ready_ctx {
     bool ready;
@@ -129,10 +133,49 @@ static void status_health(void *ud, const edd_health_row *r)
     json_array_foreach(c->services, i, v) {
         const edd_cfg_service *cs = &c->s->cfg->services[i];
         if (same(cs->type, r->type) && same(cs->host, r->host) && cs->port == r->port &&
-            same(cs->transport, r->transport))
+            same(cs->transport, r->transport)) {
             json_object_set_new(v, "health", json_string(r->up > 0 ? "up" : r->up == 0 ? "down"
                                                                                    : "unknown"));
+            json_object_set_new(v, "latency_ms", r->latency_ms >= 0
+                                                     ? json_integer((json_int_t)r->latency_ms)
+                                                     : json_null());
+            json_object_set_new(v, "reply_position",
+                                r->reply_position >= 0
+                                    ? json_integer((json_int_t)r->reply_position + 1)
+                                    : json_null());
+        }
     }
+}
+
+/* One HTTP credential provider (providers.h's accessor, as /metrics). */
+typedef struct prov_ctx {
+    json_t *arr;
+    int64_t now;
+} prov_ctx;
+
+static json_t *int_or_null(bool have, int64_t v)
+{
+    return have ? json_integer((json_int_t)(v < 0 ? 0 : v)) : json_null();
+}
+
+static void status_provider(const edd_provider_info *in, void *arg)
+{
+    prov_ctx *c = arg;
+    json_t *fetches = json_object();
+    for (unsigned r = 0; r < EDD_PROV_R_N; r++)
+        json_object_set_new(fetches, edd_prov_result_name(r),
+                            json_integer((json_int_t)in->fetches[r]));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "name", in->name, "preset",
+        in->preset, "state", edd_provider_state_name(in), "services", (json_int_t)in->services,
+        "cache_age_seconds", int_or_null(in->have, c->now - in->fetched),
+        "cache_expiry_seconds", int_or_null(in->have, in->served_until - c->now),
+        "last_success", int_or_null(in->last_success != 0, in->last_success),
+        "consecutive_failures", (json_int_t)in->failures, "backoff_seconds",
+        (json_int_t)in->retry_in, "last_error",
+        in->failed_ever ? json_string(edd_prov_result_name(in->last_error)) : json_null(),
+        "fetches", fetches);
+    json_array_append_new(c->arr, o ? o : json_null());
 }
 
 static json_t *requests_json(void)
@@ -170,12 +213,19 @@ void edd_http_status(struct evhttp_request *req, edd_server *s, void *ud)
                                cs->credentials || cs->username);
         if (sv && cs->transport)
             json_object_set_new(sv, "transport", json_string(cs->transport));
-        if (sv)
+        if (sv) {
             json_object_set_new(sv, "health", json_string("unchecked"));
+            json_object_set_new(sv, "latency_ms", json_null());
+            json_object_set_new(sv, "reply_position", json_null());
+        }
         json_array_append_new(services, sv ? sv : json_null());
     }
     svc_ctx sc = {services, s};
     edd_metrics_health_foreach(status_health, &sc);
+
+    prov_ctx pc = {json_array(), s->clock ? s->clock() : (int64_t)now.tv_sec};
+    if (s->prov && s->cfg->nturn_providers)
+        edd_providers_foreach(s->prov, status_provider, &pc);
 
     json_t *c2s = json_null();
     if (s->cfg->c2s) {
@@ -192,11 +242,12 @@ void edd_http_status(struct evhttp_request *req, edd_server *s, void *ud)
     }
     size_t online = 0, requesters = s->pushes ? edd_pushes_count(s->pushes, &online) : 0;
     json_t *root = json_pack(
-        "{s:s, s:f, s:b, s:s?, s:o, s:o, s:o, s:o,"
+        "{s:s, s:f, s:b, s:s?, s:o, s:b, s:o, s:o, s:o, s:o,"
         " s:{s:I, s:I, s:I, s:I},"
         " s:{s:f, s:b, s:I, s:I}}",
         "version", ED_VERSION, "uptime_seconds", tnow - m->start_time, "ready", ready,
-        "not_ready_because", ready ? NULL : why, "links", links, "services", services,
+        "not_ready_because", ready ? NULL : why, "links", links, "order_by_latency",
+        s->cfg->check.order_by_latency, "services", services, "providers", pc.arr,
         "c2s", c2s ? c2s : json_null(), "requests", requests_json(),
         "counts", "push_requesters", (json_int_t)requesters, "push_online", (json_int_t)online,
         "pushes_sent", (json_int_t)m->pushes, "http_connections",

@@ -72,6 +72,78 @@ static void duration(char *buf, size_t len, long long s)
         snprintf(buf, len, "%llds", s);
 }
 
+/* A duration in seconds, "-" for null. */
+static void duration_or_dash(char *buf, size_t len, json_t *v)
+{
+    if (json_is_integer(v))
+        duration(buf, len, (long long)json_integer_value(v));
+    else
+        snprintf(buf, len, "-");
+}
+
+/* The configured services; with check.order_by_latency also the latency
+ * of each one's last successful check and its place in the reply, so that
+ * the order replies use is visible. */
+static void print_services(json_t *root, FILE *out)
+{
+    json_t *svcs = json_object_get(root, "services"), *v;
+    size_t i;
+    if (!json_array_size(svcs))
+        return;
+    bool by_latency = json_is_true(json_object_get(root, "order_by_latency"));
+    fprintf(out, "\n%-6s %-32s %-6s %-9s %-11s %-9s", "TYPE", "HOST", "PORT", "TRANSPORT",
+            "CREDENTIALS", "HEALTH");
+    if (by_latency)
+        fprintf(out, " %10s %5s", "LATENCY", "ORDER");
+    fputc('\n', out);
+    json_array_foreach(svcs, i, v) {
+        fprintf(out, "%-6s %-32s %-6lld %-9s %-11s %-9s", str(v, "type"), str(v, "host"),
+                num(v, "port"), *str(v, "transport") ? str(v, "transport") : "-",
+                json_is_true(json_object_get(v, "credentials")) ? "yes" : "no",
+                str(v, "health"));
+        if (by_latency) {
+            char lat[32] = "-", pos[32] = "-";
+            if (json_is_integer(json_object_get(v, "latency_ms")))
+                snprintf(lat, sizeof lat, "%lld ms", num(v, "latency_ms"));
+            if (json_is_integer(json_object_get(v, "reply_position")))
+                snprintf(pos, sizeof pos, "%lld", num(v, "reply_position"));
+            fprintf(out, " %10s %5s", lat, pos);
+        }
+        fputc('\n', out);
+    }
+    if (by_latency)
+        fprintf(out, "(check.order_by_latency: each type's services are offered fastest "
+                     "first; ORDER is the place in replies, - not offered)\n");
+}
+
+/* The HTTP credential providers (turn_providers); nothing when none is
+ * configured. */
+static void print_providers(json_t *root, FILE *out)
+{
+    json_t *provs = json_object_get(root, "providers"), *v;
+    size_t i;
+    if (!json_array_size(provs))
+        return;
+    fprintf(out, "\n%-16s %-10s %-8s %8s %9s %9s %-19s %5s %7s %s\n", "PROVIDER", "PRESET",
+            "STATE", "SERVICES", "CACHE AGE", "EXPIRES", "LAST SUCCESS (UTC)", "FAILS",
+            "BACKOFF", "LAST ERROR");
+    json_array_foreach(provs, i, v) {
+        char age[64], exp[64], back[64] = "-", when[64] = "-";
+        duration_or_dash(age, sizeof age, json_object_get(v, "cache_age_seconds"));
+        duration_or_dash(exp, sizeof exp, json_object_get(v, "cache_expiry_seconds"));
+        if (num(v, "backoff_seconds") > 0)
+            duration(back, sizeof back, num(v, "backoff_seconds"));
+        time_t t = (time_t)num(v, "last_success");
+        struct tm tm;
+        if (t > 0 && gmtime_r(&t, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(out, "%-16s %-10s %-8s %8lld %9s %9s %-19s %5lld %7s %s\n", str(v, "name"),
+                str(v, "preset"), str(v, "state"), num(v, "services"), age, exp, when,
+                num(v, "consecutive_failures"), back,
+                *str(v, "last_error") ? str(v, "last_error") : "-");
+    }
+}
+
 static void print_status(json_t *root, FILE *out)
 {
     char d[64];
@@ -102,17 +174,8 @@ static void print_status(json_t *root, FILE *out)
         }
     }
 
-    json_t *svcs = json_object_get(root, "services");
-    if (json_array_size(svcs)) {
-        fprintf(out, "\n%-6s %-32s %-6s %-9s %-11s %s\n", "TYPE", "HOST", "PORT", "TRANSPORT",
-                "CREDENTIALS", "HEALTH");
-        json_array_foreach(svcs, i, v) {
-            fprintf(out, "%-6s %-32s %-6lld %-9s %-11s %s\n", str(v, "type"), str(v, "host"),
-                    num(v, "port"), *str(v, "transport") ? str(v, "transport") : "-",
-                    json_is_true(json_object_get(v, "credentials")) ? "yes" : "no",
-                    str(v, "health"));
-        }
-    }
+    print_services(root, out);
+    print_providers(root, out);
 
     json_t *req = json_object_get(root, "requests");
     const char *proto;

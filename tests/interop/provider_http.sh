@@ -15,6 +15,10 @@
 #     http_error, parse_error), last success, cache age and expiry, services
 #     offered, failures in a row and the back-off delay; promtool accepts the
 #     exposition; no key or URL in it;
+#   - /status's providers array and `extdiscoctl status`'s PROVIDER table
+#     follow the same phases: ok, failing (serving the cache, last error
+#     timeout), no-cache (http_error, backing off), a new provider with a
+#     wrong key; no key, key id or URL in either;
 #   - no key in the log (debug level) or in any reply.
 set -euo pipefail
 
@@ -137,6 +141,22 @@ mcheck() {
         il_fail "metrics ($name): $what [${vals[*]}]"; grep '^extdisco_provider_' "$T/$name.prom" | head -n 40
     fi
 }
+# status NAME: /status into $T/NAME.status.json, `extdiscoctl status` into
+# $T/NAME.ctl (the same moment as the NAME scrape)
+status() {
+    curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/status" >"$T/$1.status.json" || true
+    "$EXTDISCOCTL" -c "$CFG" status >"$T/$1.ctl" 2>&1 || true
+}
+# scheck NAME DESCRIPTION JQ-EXPR: the test on /status
+scheck() {
+    if jq -e "$3" "$T/$1.status.json" >/dev/null 2>&1; then il_pass "/status ($1): $2"; else
+        il_fail "/status ($1): $2"; jq -c '.providers' "$T/$1.status.json" | cut -c1-1500; fi
+}
+# ccheck NAME DESCRIPTION ERE: a line of `extdiscoctl status` matches
+ccheck() {
+    if grep -Eq -- "$3" "$T/$1.ctl"; then il_pass "extdiscoctl status ($1): $2"; else
+        il_fail "extdiscoctl status ($1): $2"; cat "$T/$1.ctl"; fi
+}
 CF_TURN='(.services | any(.type == "turn" and .host == "turn.cloudflare.com" and .port == "3478" and .transport == "udp"))'
 TW_TURN='(.services | any(.type == "turn" and .host == "global.turn.twilio.com"))'
 
@@ -190,6 +210,24 @@ if [ -x "$PROMTOOL" ]; then
 else
     il_fail "promtool not installed ($PROMTOOL)"
 fi
+status m_start
+scheck m_start "cf and tw ok: preset, services, cache young, expiry within ttl 20 s minus the margin, last success now, no failure" \
+    '(.providers | length == 2) and (.providers[0] | .name == "cf" and .preset == "cloudflare" and .state == "ok" and .services > 0
+        and .cache_age_seconds >= 0 and .cache_age_seconds < 10 and .cache_expiry_seconds > 5 and .cache_expiry_seconds <= 18
+        and .last_success > 1700000000 and .consecutive_failures == 0 and .backoff_seconds == 0 and .last_error == null
+        and .fetches.ok >= 1) and (.providers[1] | .name == "tw" and .preset == "twilio" and .state == "ok" and .services > 0)'
+scheck m_start "without check.order_by_latency: order_by_latency false" '.order_by_latency == false'
+ccheck m_start "a PROVIDER table" '^PROVIDER +PRESET +STATE +SERVICES +CACHE AGE +EXPIRES +LAST SUCCESS \(UTC\) +FAILS +BACKOFF +LAST ERROR$'
+ccheck m_start "cf ok: services, cache age and expiry, last success, no failure, no backoff, no error" \
+    '^cf +cloudflare +ok +[1-9][0-9]* +[0-9]+s +[0-9]+s +20[0-9-]+ [0-9:]+ +0 +- +-$'
+ccheck m_start "tw ok" '^tw +twilio +ok +[1-9][0-9]* '
+if grep -q 'LATENCY' "$T/m_start.ctl"; then
+    il_fail "extdiscoctl status (m_start): a LATENCY column without check.order_by_latency"
+else
+    il_pass "extdiscoctl status (m_start): no LATENCY column without check.order_by_latency"
+fi
+echo "    extdiscoctl status, the providers:"
+sed -n '/^PROVIDER/,/^$/p' "$T/m_start.ctl" | sed 's/^/      /'
 echo "    /metrics, the providers:"
 grep -E '^extdisco_provider_' "$T/m_start.prom" | grep -v 'network_error\|parse_error\|"timeout"' | sed 's/^/      /'
 
@@ -257,6 +295,11 @@ mcheck m_hang "cf: the hang counted as a timeout, one failure in a row, the cach
     'v1 >= 1 && v2 >= 1 && v3 > 0' \
     'extdisco_provider_fetches_total{provider="cf",result="timeout"}' 'extdisco_provider_consecutive_failures{provider="cf"}' \
     'extdisco_provider_services{provider="cf"}'
+status m_hang
+scheck m_hang "cf failing: the cache still served, last error timeout" \
+    '.providers[0] | .state == "failing" and .services > 0 and .last_error == "timeout" and .consecutive_failures >= 1
+        and .backoff_seconds >= 1 and .cache_expiry_seconds > 0 and .fetches.timeout >= 1'
+ccheck m_hang "cf failing, last error timeout" '^cf +cloudflare +failing +[1-9][0-9]* .* [1-9][0-9]* +[0-9]+s +timeout$'
 
 # --- 500s: back-off, one warning, the cache until it expires --------------------
 echo '{"cf": "500"}' >"$STATE"
@@ -298,6 +341,13 @@ mcheck m_500 "cf past its cache: no services, expiry 0, last success still the o
     'v1 == 0 && v2 == 0 && v3 > 1700000000' \
     'extdisco_provider_services{provider="cf"}' 'extdisco_provider_cache_expiry_seconds{provider="cf"}' \
     'extdisco_provider_last_success_timestamp_seconds{provider="cf"}'
+status m_500
+scheck m_500 "cf no-cache: no services, no cache age or expiry, last error http_error, backing off at the 4 s cap, last success kept" \
+    '.providers[0] | .state == "no-cache" and .services == 0 and .cache_age_seconds == null and .cache_expiry_seconds == null
+        and .last_error == "http_error" and .consecutive_failures >= 2 and .backoff_seconds >= 2 and .backoff_seconds <= 4
+        and .last_success > 1700000000'
+ccheck m_500 "cf no-cache, backing off, last error http_error" \
+    '^cf +cloudflare +no-cache +0 +- +- +20[0-9-]+ [0-9:]+ +[2-9][0-9]* +[2-4]s +http_error$'
 if [ -z "$(metric m_500 'extdisco_provider_cache_age_seconds{provider="cf"}')" ]; then
     il_pass "metrics (m_500): no cache age without a cached result"
 else
@@ -364,19 +414,23 @@ mcheck m_401 "tw with a wrong key (a new provider: its counters start over): htt
     'v1 >= 1 && v2 == 0 && v3 == 0 && v4 == 0' \
     'extdisco_provider_fetches_total{provider="tw",result="http_error"}' 'extdisco_provider_services{provider="tw"}' \
     'extdisco_provider_last_success_timestamp_seconds{provider="tw"}' 'extdisco_provider_fetches_total{provider="tw",result="ok"}'
+status m_401
+scheck m_401 "tw with a wrong key: no-cache, never a success, last error http_error" \
+    '.providers[1] | .name == "tw" and .state == "no-cache" and .services == 0 and .last_success == null and .last_error == "http_error"'
+ccheck m_401 "tw no-cache, no last success, http_error" '^tw +twilio +no-cache +0 +- +- +- +[1-9][0-9]* +[0-9]+s +http_error$'
 
 # --- no key anywhere ---------------------------------------------------------------
 leak=0
-for f in "$LOG" "$T"/*.out "$T"/*.prom; do
+for f in "$LOG" "$T"/*.out "$T"/*.prom "$T"/*.status.json "$T"/*.ctl; do
     if grep -qF -e "$CF_TOKEN" -e "$TW_TOKEN" -e "$WRONG" -e "$TW_BASIC" "$f"; then
         leak=1; il_fail "a key appears in ${f##*/}"
     fi
 done
-[ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level), any reply or /metrics"
-if cat "$T"/*.prom | grep -qE -e "https?://" -e "127\.0\.0\.1:$HP" -e "$CF_KEY_ID" -e "$TW_SID"; then
-    il_fail "a provider's URL or key id in /metrics"
+[ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level), any reply, /metrics, /status or extdiscoctl status"
+if cat "$T"/*.prom "$T"/*.status.json "$T"/*.ctl | grep -qE -e "https?://" -e ":$HP\b" -e "$CF_KEY_ID" -e "$TW_SID"; then
+    il_fail "a provider's URL or key id in /metrics, /status or extdiscoctl status"
 else
-    il_pass "no provider URL or key id in /metrics (providers named by their configured name)"
+    il_pass "no provider URL or key id in /metrics, /status or extdiscoctl status (providers named by their configured name)"
 fi
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
 # a stop with fetches cached and a provider failing: everything freed (a

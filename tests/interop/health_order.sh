@@ -21,6 +21,9 @@
 #   - the delays swap (SLOW 0, FAST 120 ms): the next reply lists SLOW's
 #     turn first, and an online public client gets no push for it (an
 #     order change is no XEP-0215 add/modify/delete);
+#   - /status and `extdiscoctl status` show each service's last check
+#     latency and its place in the reply (LATENCY, ORDER), no PROVIDER
+#     table (no turn_providers);
 #   - the replies are printed.
 set -euo pipefail
 
@@ -56,7 +59,7 @@ peer_coturn_start --dir "$T/turn" --realm order.test --relays 10 "$SECRET" ||
 TURN=$PEER_TURN_PORT
 peer_cert_make "$T" localhost
 
-read -r P_SLOW P_FAST P_DEAD P_C2S <<<"$(il_free_ports 4)"
+read -r P_SLOW P_FAST P_DEAD P_C2S P_HTTP <<<"$(il_free_ports 5)"
 echo "$DELAY_MS" >"$T/slow.delay"
 echo 0 >"$T/fast.delay"
 for p in SLOW FAST; do
@@ -71,6 +74,7 @@ CFG=$T/extdiscod.yml
 cat >"$CFG" <<YAML
 log: {level: debug, syslog: false}
 domains: [localhost]
+http: {listen: ["127.0.0.1:$P_HTTP"]}
 turn_secrets:
   - {name: rest, secret_files: [turn.secret], ttl: 1h}
 check: {interval: 1s, timeout: 1s, fall: 2, rise: 1, order_by_latency: true}
@@ -176,6 +180,29 @@ want="stun:$TURN turn:$P_SLOW turn:$P_FAST"
 [ "$(order public2)" = "$want" ] &&
     il_pass "after the swap: SLOW's turn (now fast) first" ||
     il_fail "after the swap: $(order public2), want $want"
+# the order as operators see it: /status and extdiscoctl status
+curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/status" >"$T/status.json" || true
+"$EXTDISCOCTL" -c "$CFG" status >"$T/status.ctl" 2>&1 || true
+if jq -e --argjson s "$P_SLOW" --argjson f "$P_FAST" --argjson d "$P_DEAD" '.order_by_latency and
+        ([.services[] | select(.port == $s)][0] as $S | [.services[] | select(.port == $f)][0] as $F |
+         [.services[] | select(.port == $d)][0] as $D |
+         $S.latency_ms < $F.latency_ms and $F.latency_ms >= 100 and $S.reply_position == 2 and
+         $F.reply_position == 3 and $D.reply_position == 4 and $D.latency_ms == null) and
+        .services[0].reply_position == 1 and .providers == []' "$T/status.json" >/dev/null; then
+    il_pass "/status: order_by_latency, SLOW (now fast) at place 2 before FAST at 3 by their latencies, DEAD last, no latency"
+else
+    il_fail "/status services: $(jq -c '[.order_by_latency, (.services[] | [.port, .health, .latency_ms, .reply_position])]' "$T/status.json")"
+fi
+if grep -Eq '^TYPE +HOST +PORT +TRANSPORT +CREDENTIALS +HEALTH +LATENCY +ORDER$' "$T/status.ctl" &&
+    grep -Eq "^turn +127\.0\.0\.1 +$P_SLOW +udp +yes +up +[0-9]+ ms +2$" "$T/status.ctl" &&
+    grep -Eq "^turn +127\.0\.0\.1 +$P_FAST +udp +yes +up +[0-9]+ ms +3$" "$T/status.ctl" &&
+    grep -Eq "^turn +127\.0\.0\.1 +$P_DEAD +udp +yes +down +- +4$" "$T/status.ctl" &&
+    ! grep -q '^PROVIDER' "$T/status.ctl"; then
+    il_pass "extdiscoctl status: LATENCY and ORDER columns show the reply order; no PROVIDER table without providers"
+else
+    il_fail "extdiscoctl status:"; cat "$T/status.ctl"
+fi
+sed -n '/^TYPE/,/^(check/p' "$T/status.ctl" | sed 's/^/    /'
 il_wait "$LISTEN_PID"
 [ "$IL_RC" = 0 ] || il_fail "listening client exited $IL_RC: $(tail -n 3 "$T/listen.err")"
 if [ "$(tail -n 1 "$T/listen.out")" = '{"push": null}' ]; then

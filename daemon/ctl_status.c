@@ -91,15 +91,17 @@ static void print_services(json_t *root, FILE *out)
     if (!json_array_size(svcs))
         return;
     bool by_latency = json_is_true(json_object_get(root, "order_by_latency"));
-    fprintf(out, "\n%-6s %-32s %-6s %-9s %-11s %-9s", "TYPE", "HOST", "PORT", "TRANSPORT",
-            "CREDENTIALS", "HEALTH");
+    /* HEALTH is padded only when columns follow (no trailing blanks) */
+    int hw = by_latency ? 9 : 0;
+    fprintf(out, "\n%-6s %-32s %-6s %-9s %-11s %-*s", "TYPE", "HOST", "PORT", "TRANSPORT",
+            "CREDENTIALS", hw, "HEALTH");
     if (by_latency)
         fprintf(out, " %10s %5s", "LATENCY", "ORDER");
     fputc('\n', out);
     json_array_foreach(svcs, i, v) {
-        fprintf(out, "%-6s %-32s %-6lld %-9s %-11s %-9s", str(v, "type"), str(v, "host"),
+        fprintf(out, "%-6s %-32s %-6lld %-9s %-11s %-*s", str(v, "type"), str(v, "host"),
                 num(v, "port"), *str(v, "transport") ? str(v, "transport") : "-",
-                json_is_true(json_object_get(v, "credentials")) ? "yes" : "no",
+                json_is_true(json_object_get(v, "credentials")) ? "yes" : "no", hw,
                 str(v, "health"));
         if (by_latency) {
             char lat[32] = "-", pos[32] = "-";

@@ -130,9 +130,9 @@ static void print_providers(json_t *root, FILE *out)
             "STATE", "SERVICES", "CACHE AGE", "EXPIRES", "LAST SUCCESS (UTC)", "FAILS",
             "BACKOFF", "LAST ERROR");
     json_array_foreach(provs, i, v) {
-        char age[64], exp[64], back[64] = "-", when[64] = "-";
+        char age[64], expiry[64], back[64] = "-", when[64] = "-";
         duration_or_dash(age, sizeof age, json_object_get(v, "cache_age_seconds"));
-        duration_or_dash(exp, sizeof exp, json_object_get(v, "cache_expiry_seconds"));
+        duration_or_dash(expiry, sizeof expiry, json_object_get(v, "cache_expiry_seconds"));
         if (num(v, "backoff_seconds") > 0)
             duration(back, sizeof back, num(v, "backoff_seconds"));
         time_t t = (time_t)num(v, "last_success");
@@ -140,7 +140,7 @@ static void print_providers(json_t *root, FILE *out)
         if (t > 0 && gmtime_r(&t, &tm))
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         fprintf(out, "%-16s %-10s %-8s %8lld %9s %9s %-19s %5lld %7s %s\n", str(v, "name"),
-                str(v, "preset"), str(v, "state"), num(v, "services"), age, exp, when,
+                str(v, "preset"), str(v, "state"), num(v, "services"), age, expiry, when,
                 num(v, "consecutive_failures"), back,
                 *str(v, "last_error") ? str(v, "last_error") : "-");
     }

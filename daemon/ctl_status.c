@@ -220,6 +220,21 @@ static void print_status(json_t *root, FILE *out)
             num(cfg, "reloads_ok"), num(cfg, "reloads_failed"));
 }
 
+int edd_ctl_status_print(const char *json, size_t len, FILE *out)
+{
+    json_error_t je;
+    json_t *root = json_loadb(json, len, 0, &je);
+    if (!json_is_object(root)) {
+        fprintf(stderr, "extdiscoctl: /status is not JSON: %s\n",
+                root ? "not an object" : je.text);
+        json_decref(root);
+        return 1;
+    }
+    print_status(root, out);
+    json_decref(root);
+    return 0;
+}
+
 int edd_ctl_status(const edd_config *cfg, const char *cfgpath, bool json_out, FILE *out)
 {
     if (!cfg->http) {
@@ -274,16 +289,7 @@ int edd_ctl_status(const edd_config *cfg, const char *cfgpath, bool json_out, FI
         rc = 0;
         goto out;
     }
-    json_error_t je;
-    json_t *root = json_loadb(f.body, f.len, 0, &je);
-    if (!json_is_object(root)) {
-        fprintf(stderr, "extdiscoctl: /status is not JSON: %s\n", je.text);
-        json_decref(root);
-        goto out;
-    }
-    print_status(root, out);
-    json_decref(root);
-    rc = 0;
+    rc = edd_ctl_status_print(f.body, f.len, out);
 out:
     free(f.body);
     if (con)

@@ -252,6 +252,14 @@ check proxy_int "PROXY source 198.51.100.7 (internal) gets Twilio and the intern
 ask proxy_pub "$P_PROXY" alice@localhost alice --proxy 203.0.113.9
 check proxy_pub "PROXY source 203.0.113.9 (public) gets Cloudflare and the public TURN" \
     "$CF_TURN and (.services | any(.host == \"turn.public.example\")) and ($TW_TURN | not)"
+# the two replies, for the log: one client per network
+for n in public internal; do
+    echo "    services for $n ($( [ $n = public ] && echo 127.0.0.3 || echo 127.0.0.2 )):"
+    head -n 1 "$T/$n.out" | jq -r '.services[] | "      \(.type) \(.host):\(.port)/\(.transport)" +
+        (if .username then " username=\(.username) password=<\(.password | length) chars>" else "" end) +
+        (if .restricted then " restricted=\(.restricted)" else "" end) +
+        (if .expires then " expires=\(.expires)" else "" end)' || true
+done
 
 # --- refresh ahead of expiry ----------------------------------------------------
 # ttl 20 s, cache_percent 25: a new fetch 5 s after each, long before expiry

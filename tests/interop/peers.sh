@@ -19,6 +19,9 @@
 #       --relays N (50 relay ports), --tls CERT KEY (a TLS listener on a
 #       free port, else no-tls), --also-listen IP (besides 127.0.0.1),
 #       --stun-compat (keep coturn's STUN backward compatibility),
+#       --no-auth (no-auth instead of use-auth-secret: an open relay; the
+#       SECRET arguments are then ignored), --conf LINE (one more config
+#       line, e.g. external-ip=... or denied-peer-ip=...; repeatable),
 #       --dir D (config and log; $IL_TMP).  Waits until udp+tcp PORT (and
 #       the TLS port) listen.  Sets PEER_TURN_PID, PEER_TURN_PORT,
 #       PEER_TURN_TLS_PORT, PEER_TURN_RELAY_MIN, PEER_TURN_RELAY_MAX,
@@ -132,8 +135,8 @@ peer_turn_free_port() {
 
 peer_coturn_start() {
     local dir=${IL_TMP:-} realm=extdisco.test port='' relays=50 cert='' key='' stun_compat=0
-    local ip s i pp
-    local -a ips=(127.0.0.1)
+    local ip s i pp noauth=0
+    local -a ips=(127.0.0.1) conf=()
     while [ $# -gt 0 ]; do
         case $1 in
         --dir) dir=$2; shift 2 ;;
@@ -143,6 +146,8 @@ peer_coturn_start() {
         --tls) cert=$2; key=$3; shift 3 ;;
         --also-listen) ips+=("$2"); shift 2 ;;
         --stun-compat) stun_compat=1; shift ;;
+        --no-auth) noauth=1; shift ;;
+        --conf) conf+=("$2"); shift 2 ;;
         -*) il_log "peer_coturn_start: unknown option $1"; return 2 ;;
         *) break ;;
         esac
@@ -174,8 +179,12 @@ peer_coturn_start() {
         echo "listening-port=$PEER_TURN_PORT"
         echo "min-port=$PEER_TURN_RELAY_MIN"
         echo "max-port=$PEER_TURN_RELAY_MAX"
-        echo "use-auth-secret"
-        for s in "$@"; do echo "static-auth-secret=$s"; done
+        if [ "$noauth" = 1 ]; then
+            echo "no-auth"
+        else
+            echo "use-auth-secret"
+            for s in "$@"; do echo "static-auth-secret=$s"; done
+        fi
         echo "realm=$realm"
         if [ -n "$cert" ]; then
             echo "tls-listening-port=$PEER_TURN_TLS_PORT"
@@ -195,6 +204,7 @@ peer_coturn_start() {
         echo "no-stdout-log"
         echo "simple-log"
         echo "verbose"
+        for s in ${conf[@]+"${conf[@]}"}; do echo "$s"; done
     } >"$dir/turnserver.conf"
     il_start "$dir/turnserver.out" "${TURNSERVER:-/usr/bin/turnserver}" -c "$dir/turnserver.conf"
     PEER_TURN_PID=$IL_LAST_PID

@@ -2,6 +2,8 @@
  * work, and would real clients use it (../shared/notes/interop.md)? */
 #include "check_int.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +160,8 @@ static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
     int port = s->port;
     if (port <= 0)
         port = (tr == ED_CHECK_TLS) ? 5349 : 3478; /* RFC 5389/5766 defaults */
-    ed_check_tls tls = { o->ca_file, o->insecure };
+    ed_check_tls tls = { o->ca_file, o->insecure,
+                         sc->family == 4 ? AF_INET : sc->family == 6 ? AF_INET6 : AF_UNSPEC };
     sc->checked = true;
     if (turn) {
         if (!s->username || !s->password) {
@@ -172,11 +175,83 @@ static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
     } else {
         ed_stun_check(s->host, (uint16_t)port, tr, o->timeout_ms, &tls, &sc->res);
     }
+    if (tr == ED_CHECK_TLS && sc->res.cert_not_after) {
+        int64_t left = sc->res.cert_not_after - (int64_t)time(NULL);
+        if (left > 0 && left < 14 * 86400)
+            add_flag(sc, "cert-expires-soon", false,
+                     "the TLS certificate (%s) expires in %lld day%s", sc->res.cert_subject,
+                     (long long)(left / 86400), left / 86400 == 1 ? "" : "s");
+        else if (left <= 0 && sc->res.ok)
+            add_flag(sc, "cert-expired", true,
+                     "the TLS certificate (%s) expired %lld day%s ago (accepted only "
+                     "because of --insecure)", sc->res.cert_subject,
+                     (long long)(-left / 86400), -left / 86400 == 1 ? "" : "s");
+    }
     if (sic_ip && *sic_ip && sc->res.mapped[0]) {
         char ip[ED_CHECK_ADDR_MAX];
         addr_ip(sc->res.mapped, ip, sizeof ip);
         sc->nat = strcmp(ip, sic_ip) != 0;
     }
+}
+
+/* The address families to check s over: o->family when forced; 4 and 6
+ * when its host name has both A and AAAA records; else 0 (whatever it
+ * resolves to).  Returns how many (1 or 2) in fams. */
+static int families_of(const svc_check *sc, const cli_opts *o, int fams[2])
+{
+    const ed_service *s = &sc->svc;
+    fams[0] = o->family;
+    if (o->family || !sc->parsed || !s->host || !*s->host ||
+        (!is_type(s, "stun") && !is_type(s, "stuns") && !check_is_turn(s)))
+        return 1;
+    unsigned char b[sizeof(struct in6_addr)];
+    if (s->host[0] == '[' || inet_pton(AF_INET, s->host, b) == 1 ||
+        inet_pton(AF_INET6, s->host, b) == 1)
+        return 1; /* an address literal has one family */
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(s->host, NULL, &hints, &ai) != 0)
+        return 1; /* the check reports the failure */
+    bool v4 = false, v6 = false;
+    for (const struct addrinfo *a = ai; a; a = a->ai_next) {
+        v4 = v4 || a->ai_family == AF_INET;
+        v6 = v6 || a->ai_family == AF_INET6;
+    }
+    freeaddrinfo(ai);
+    if (!v4 || !v6)
+        return 1;
+    fams[0] = 4;
+    fams[1] = 6;
+    return 2;
+}
+
+/* One row per address family to check (families_of): the second row of a
+ * dual-stack service is a deep copy.  Returns the new array (sc freed) and
+ * its length in *n, or NULL (sc untouched) when out of memory. */
+static svc_check *per_family(svc_check *sc, size_t *n, const cli_opts *o)
+{
+    svc_check *out = calloc(2 * *n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        int fams[2];
+        int nf = families_of(&sc[i], o, fams);
+        out[m] = sc[i];
+        out[m++].family = fams[0];
+        if (nf == 2) {
+            out[m] = sc[i];
+            out[m].family = fams[1];
+            if (ed_service_copy(&out[m].svc, &sc[i].svc) != ED_OK)
+                continue; /* out of memory: that family is left out */
+            m++;
+        }
+    }
+    free(sc);
+    *n = m;
+    return out;
 }
 
 /* Fill TURN entries that lack inline credentials from <credentials/>. */
@@ -248,6 +323,9 @@ void check_describe(const svc_check *sc, char *out, size_t cap)
                      ed_check_fail_name(r->fail), r->error_reason);
     } else if (check_is_turn(&sc->svc)) {
         const ed_relay_result *rr = &sc->relay;
+        char tlsinfo[120] = "";
+        if (r->tls_version[0])
+            snprintf(tlsinfo, sizeof tlsinfo, ", %s", r->tls_version);
         char relay[400] = "";
         if (rr->ran && rr->ok)
             snprintf(relay, sizeof relay, "; relay round trip ok (%s and %s, "
@@ -256,13 +334,14 @@ void check_describe(const svc_check *sc, char *out, size_t cap)
         else if (rr->ran)
             snprintf(relay, sizeof relay, "; relay round trip FAILED at %s",
                      rr->step);
-        snprintf(out, cap, "relayed %s, mapped %s, lifetime %u s, %s, %s, %ld ms%s",
+        snprintf(out, cap, "relayed %s, mapped %s, lifetime %u s, %s, %s, %ld ms%s%s",
                  r->relayed, r->mapped, r->lifetime,
                  r->refreshed ? "refreshed" : "NOT refreshed",
                  r->deallocated ? "deallocated" : "NOT deallocated", r->rtt_ms,
-                 relay);
+                 tlsinfo, relay);
     } else {
-        snprintf(out, cap, "mapped %s, %ld ms", r->mapped, r->rtt_ms);
+        snprintf(out, cap, "mapped %s, %ld ms%s%s", r->mapped, r->rtt_ms,
+                 r->tls_version[0] ? ", " : "", r->tls_version);
     }
 }
 
@@ -294,6 +373,8 @@ static void print_table(const cli_opts *o, const char *entity, const char *ns,
             snprintf(hp, sizeof hp, "%s%s%s:-", v6 ? "[" : "", s->host, v6 ? "]" : "");
         else
             snprintf(hp, sizeof hp, "%s", sc[i].raw_host ? sc[i].raw_host : "-");
+        if (sc[i].family && strlen(hp) + 6 < sizeof hp)
+            memcpy(hp + strlen(hp), sc[i].family == 4 ? "/IPv4" : "/IPv6", 6);
         check_describe(&sc[i], what, sizeof what);
         printf("%-6s %-6s %-9s %-28s %s\n", check_status(&sc[i], o->strict),
                sc[i].parsed ? s->type : (sc[i].raw_type ? sc[i].raw_type : "-"),
@@ -352,6 +433,7 @@ int cli_check(ed_client *c, const cli_opts *o)
          e = ed_elem_next(e, "service", ns), k++) {
         sc[k].nat = -1;
         sc[k].open_relay = -1;
+        sc[k].raw = e;
         sc[k].raw_type = ed_elem_attr(e, "type");
         sc[k].raw_host = ed_elem_attr(e, "host");
         ed_err perr = ed_service_from_elem(e, &sc[k].svc);
@@ -360,6 +442,9 @@ int cli_check(ed_client *c, const cli_opts *o)
             snprintf(sc[k].raw_error, sizeof sc[k].raw_error, "%s", ed_strerror(perr));
     }
     fetch_credentials(c, o, version, sc, n);
+    svc_check *fam = per_family(sc, &n, o);
+    if (fam)
+        sc = fam;
 
     char sic_ip[ED_SIC_IP_MAX] = "";
     int sic_port = -1;
@@ -372,11 +457,8 @@ int cli_check(ed_client *c, const cli_opts *o)
 
     int nok = 0, nfail = 0, nwarn = 0;
     for (size_t i = 0; i < n; i++) {
-        ed_elem *raw = ed_elem_child(payload, "service", ns);
-        for (size_t j = 0; j < i; j++)
-            raw = ed_elem_next(raw, "service", ns);
         if (sc[i].parsed) {
-            lint(&sc[i], raw, now);
+            lint(&sc[i], sc[i].raw, now);
             run_one(&sc[i], o, sic_ns ? sic_ip : NULL);
         }
         bool severe = false;

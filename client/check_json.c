@@ -170,6 +170,7 @@ void check_print_json(const cli_opts *o, const char *entity, const char *ns,
             jw_null(&w, "service");
         jw_str(&w, "malformed", sc[i].parsed ? NULL : sc[i].raw_error);
         jw_bool(&w, "checked", sc[i].checked);
+        jw_str(&w, "family", sc[i].family == 4 ? "ipv4" : sc[i].family == 6 ? "ipv6" : NULL);
         jw_str(&w, "summary", what);
         if (sc[i].checked) {
             jw_obj(&w, "result");
@@ -189,6 +190,20 @@ void check_print_json(const cli_opts *o, const char *entity, const char *ns,
             jw_int(&w, "refresh_lifetime", r->refresh_lifetime);
             jw_bool(&w, "deallocated", r->deallocated);
             jw_str(&w, "realm", r->realm[0] ? r->realm : NULL);
+            if (r->tls_version[0] || r->cert_not_after) {
+                jw_obj(&w, "tls");
+                jw_str(&w, "version", r->tls_version[0] ? r->tls_version : NULL);
+                jw_str(&w, "cipher", r->tls_cipher[0] ? r->tls_cipher : NULL);
+                jw_str(&w, "cert_subject", r->cert_subject[0] ? r->cert_subject : NULL);
+                jw_str(&w, "cert_issuer", r->cert_issuer[0] ? r->cert_issuer : NULL);
+                if (r->cert_not_after)
+                    jw_int(&w, "cert_not_after", r->cert_not_after);
+                else
+                    jw_null(&w, "cert_not_after");
+                jw_obj_end(&w);
+            } else {
+                jw_null(&w, "tls");
+            }
             jw_obj_end(&w);
         } else {
             jw_null(&w, "result");

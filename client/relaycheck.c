@@ -181,7 +181,7 @@ int ed_relay_check(const char *host, uint16_t port, ed_check_transport t,
     ed_check_result res;
     memset(&res, 0, sizeof res);
     struct addrinfo *ais;
-    if (ed_tc_resolve(host, port, t, &ais, &res)) {
+    if (ed_tc_resolve(host, port, t, tls ? tls->family : 0, &ais, &res)) {
         r->fail = res.fail;
         r->step = "relay-allocate";
         snprintf(r->error_reason, sizeof r->error_reason, "%s", res.error_reason);
@@ -211,7 +211,7 @@ int ed_open_relay_check(const char *host, uint16_t port, ed_check_transport t,
     *code = 0;
     why[0] = '\0';
     struct addrinfo *ais;
-    if (ed_tc_resolve(host, port, t, &ais, &res)) {
+    if (ed_tc_resolve(host, port, t, tls ? tls->family : 0, &ais, &res)) {
         snprintf(why, cap, "%s", res.error_reason);
         return -1;
     }

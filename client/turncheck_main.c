@@ -76,7 +76,7 @@ static int relay_main(const char *host, uint16_t port, ed_check_transport t,
 int main(int argc, char **argv)
 {
     int timeout_ms = 10000;
-    ed_check_tls tls = { NULL, false };
+    ed_check_tls tls = { NULL, false, 0 };
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)

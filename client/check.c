@@ -71,10 +71,20 @@ static void lint(svc_check *sc, const ed_elem *raw, int64_t now)
         add_flag(sc, "restricted-spelling", false,
                  "restricted='%s': Dino reads only 'true' as true, Psi rejects "
                  "other spellings; send true/false", r);
-    if (check_is_turn(s) && (!s->username || !s->password))
+    if (is_type(s, "turns") && (!s->username || !s->password))
+        add_flag(sc, "missing-credentials", true,
+                 "turns without username/password, inline or from "
+                 "<credentials/> (Prosody's mod_turn_external gives turns "
+                 "none): Conversations, Dino, Movim, Siskin and aTalk drop it");
+    else if (check_is_turn(s) && (!s->username || !s->password))
         add_flag(sc, "missing-credentials", true,
                  "TURN without inline username/password: Conversations, Dino, "
                  "Movim, Siskin and aTalk drop it (and credentials gave none)");
+    if (sc->creds_in_services)
+        add_flag(sc, "credentials-wrong-element", false,
+                 "<credentials/> was answered with a <services/> element "
+                 "(ejabberd before 24.12): clients that look for "
+                 "<credentials/> find nothing");
     if ((s->username || s->password) && !s->expires)
         add_flag(sc, "missing-expires", false,
                  "credentials without expires: Dino never refreshes them");
@@ -268,10 +278,14 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
         return;
     ed_service *got = NULL;
     size_t ng = 0;
-    if (ed_client_credentials(c, o->to, version, want, nw, &got, &ng, NULL)) {
+    ed_elem *reply = NULL;
+    if (ed_client_credentials(c, o->to, version, want, nw, &got, &ng, &reply)) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
         return;
     }
+    /* the client library accepts <services/> here (ejabberd < 24.12) */
+    bool wrong = !ed_elem_child(reply, "credentials", cli_ns(version));
+    ed_elem_free(reply);
     for (size_t i = 0; i < n; i++) {
         ed_service *s = &sc[i].svc;
         if (!sc[i].parsed || !check_is_turn(s) || (s->username && s->password))
@@ -289,6 +303,7 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
             s->password = g->password ? strdup(g->password) : NULL;
             if (g->expires)
                 s->expires = g->expires;
+            sc[i].creds_in_services = wrong;
             break;
         }
     }

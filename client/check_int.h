@@ -30,6 +30,7 @@ typedef struct svc_check {
     int nat;              /* -1 unknown, 0 same address as sic, 1 differs */
     int family;           /* addresses checked: 0 all, 4 IPv4, 6 IPv6 only */
     ed_elem *raw;         /* the entry as received (borrowed from the reply) */
+    bool creds_in_services; /* its <credentials/> came in <services/> */
     /* TURN beyond one allocation (relaycheck.h); relay.ran false if not */
     ed_relay_result relay;
     int open_relay;       /* -1 not asked, 0 refused, 1 allocated */

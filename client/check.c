@@ -310,6 +310,49 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
     ed_services_free(got, ng);
 }
 
+/* What a person can do about a TURN/STUN error code. */
+static const char *error_hint(int code)
+{
+    switch (code) {
+    case 401:
+        return ": authentication failed: the handed-out credentials were "
+               "refused (TURN secret differs between the XMPP server and the "
+               "TURN server, or their clocks differ)";
+    case 403:
+        return ": forbidden by the server's policy";
+    case 437:
+        return ": allocation mismatch";
+    case 441:
+        return ": wrong credentials for this allocation";
+    case 486:
+        return ": allocation quota reached (throttled: too many allocations "
+               "for this user)";
+    case 508:
+        return ": the server is out of relay ports or capacity";
+    default:
+        return "";
+    }
+}
+
+/* ... and about a transport failure. */
+static const char *fail_hint(ed_check_fail f)
+{
+    switch (f) {
+    case ED_CHECK_FAIL_REFUSED:
+        return " (connection refused: nothing listens on that port)";
+    case ED_CHECK_FAIL_RESOLVE:
+        return " (DNS failure)";
+    case ED_CHECK_FAIL_TLS:
+        return " (TLS certificate problem or handshake failure)";
+    case ED_CHECK_FAIL_TIMEOUT:
+        return " (no answer: firewall dropping packets, or wrong port)";
+    case ED_CHECK_FAIL_CONNECT:
+        return " (no route or network unreachable)";
+    default:
+        return "";
+    }
+}
+
 const char *check_status(const svc_check *sc, bool strict)
 {
     if (!sc->ok)
@@ -331,11 +374,13 @@ void check_describe(const svc_check *sc, char *out, size_t cap)
         snprintf(out, cap, "not checked");
     } else if (!r->ok) {
         if (r->error_code)
-            snprintf(out, cap, "%s failed: error %d %s (%s)", r->step,
-                     r->error_code, r->error_reason, ed_check_fail_name(r->fail));
+            snprintf(out, cap, "%s failed: error %d %s (%s)%s", r->step,
+                     r->error_code, r->error_reason, ed_check_fail_name(r->fail),
+                     error_hint(r->error_code));
         else
-            snprintf(out, cap, "%s failed: %s: %s", r->step,
-                     ed_check_fail_name(r->fail), r->error_reason);
+            snprintf(out, cap, "%s failed: %s: %s%s", r->step,
+                     ed_check_fail_name(r->fail), r->error_reason,
+                     fail_hint(r->fail));
     } else if (check_is_turn(&sc->svc)) {
         const ed_relay_result *rr = &sc->relay;
         char tlsinfo[120] = "";

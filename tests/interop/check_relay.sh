@@ -24,7 +24,8 @@
 #   open   -> exit 0 (a warning), open-relay warning;
 #   --json validated against the schema of extdisco(1) with jq;
 #   turnutils_uclient -y on good and broken: 0 % and 100 % lost, the same
-#   verdicts.  The CreatePermission for 10.0.0.1/169.254.169.254 sends no
+#   verdicts; without credentials on open (relays: open relay) and on good
+#   (refused).  The CreatePermission for 10.0.0.1/169.254.169.254 sends no
 #   data anywhere.
 # Exit 0 all pass, 1 any failure, 77 skip.
 set -euo pipefail
@@ -79,6 +80,11 @@ il_start "$T/uclient_good.log" timeout 40 "$UCLIENT" -y -n 5 -m 1 -l 100 -u "$U"
 UC_GOOD=$IL_LAST_PID
 il_start "$T/uclient_broken.log" timeout 40 "$UCLIENT" -y -n 5 -m 1 -l 100 -u "$U" -w "$P" -p "$BROKEN" 127.0.0.1
 UC_BROKEN=$IL_LAST_PID
+# and without credentials: the open relay lets it through, good refuses it
+il_start "$T/uclient_open.log" timeout 40 "$UCLIENT" -y -n 5 -m 1 -l 100 -p "$OPEN" 127.0.0.1
+UC_OPEN=$IL_LAST_PID
+il_start "$T/uclient_noauth.log" timeout 40 "$UCLIENT" -y -n 5 -m 1 -l 100 -p "$GOOD" 127.0.0.1
+UC_NOAUTH=$IL_LAST_PID
 
 # ---------------------------------------------------------------- extdiscod
 # One extdiscod (standalone, domain check.test) per setup, sharing one
@@ -235,6 +241,21 @@ if [ "$lb" = "100.000000" ] && jq -e '.services[0].steps[3].status == "failed"' 
     il_pass "turnutils_uclient -y agrees on broken: $lb % lost, extdisco check relay FAIL"
 else
     il_fail "turnutils_uclient on broken: '$lb' % lost"; show "$T/uclient_broken.log"
+fi
+
+il_wait "$UC_OPEN"
+il_wait "$UC_NOAUTH"
+lo=$(lost open)
+ln=$(lost noauth)
+if [ "$lo" = "0.000000" ] && jq -e '.services[0].steps[5].allocated_without_credentials' "$T/open.out" >/dev/null; then
+    il_pass "turnutils_uclient -y without credentials agrees on open: relayed ($lo % lost), extdisco check open-relay"
+else
+    il_fail "turnutils_uclient without credentials on open: '$lo' % lost"; show "$T/uclient_open.log"
+fi
+if [ -z "$ln" ] || [ "$ln" = "100.000000" ]; then
+    il_pass "turnutils_uclient -y without credentials agrees on good: refused (no data relayed), extdisco check 401"
+else
+    il_fail "turnutils_uclient without credentials on good relayed data ('$ln' % lost)"; show "$T/uclient_noauth.log"
 fi
 
 for p in "$GOOD_PID" "$BROKEN_PID"; do

@@ -64,11 +64,13 @@ static void keep_data(ed_ts *s, ed_ts_data *d, int64_t now)
 }
 
 /* One whole STUN message (m, n bytes). */
-static void on_stun(ed_ts *s, uint8_t *m, size_t n, int64_t now)
+static void on_stun(ed_ts *s, const uint8_t *m, size_t n, int64_t now)
 {
     if (n < STUN_HDR)
         return;
-    StunMessage msg = { .agent = &s->agent, .buffer = m, .buffer_len = n };
+    /* libnice only reads the buffer of a message it did not build */
+    StunMessage msg = { .agent = &s->agent, .buffer = (uint8_t *)(uintptr_t)m,
+                        .buffer_len = n };
     if (stun_message_validate_buffer_length(m, n, true) != (int)n)
         return;
     if (stun_message_get_class(&msg) == STUN_INDICATION) {
@@ -145,15 +147,13 @@ static int frame(ed_ts *s, int64_t now)
     return 1;
 }
 
-/* Read what arrives until `until`: 1 read something, 0 timed out, -1
- * failure (s->res). */
-static int pump(ed_ts *s, int64_t until, const char *step)
+/* Bytes from the server (one datagram, or the next chunk of the stream):
+ * 1, or -1 when the stream carries something else (s->res). */
+static int feed(ed_ts *s, const uint8_t *buf, size_t r, int64_t now,
+                const char *step)
 {
-    uint8_t buf[ED_TC_MAX_MSG];
-    ssize_t r = ed_tc_recv(&s->conn, buf, sizeof buf, until, step, &s->res);
-    if (r <= 0)
-        return (int)r;
-    int64_t now = ed_tc_now_ms();
+    if (r == 0)
+        return 1;
     if (s->t == ED_CHECK_UDP) {
         if ((buf[0] & 0xC0) == 0x40)
             on_channel(s, buf, (size_t)r, now);
@@ -162,9 +162,9 @@ static int pump(ed_ts *s, int64_t until, const char *step)
         return 1;
     }
     size_t off = 0;
-    while (off < (size_t)r) {
+    while (off < r) {
         size_t room = sizeof s->rbuf - s->rlen;
-        size_t take = (size_t)r - off < room ? (size_t)r - off : room;
+        size_t take = r - off < room ? r - off : room;
         memcpy(s->rbuf + s->rlen, buf + off, take);
         s->rlen += take;
         off += take;
@@ -179,6 +179,17 @@ static int pump(ed_ts *s, int64_t until, const char *step)
         }
     }
     return 1;
+}
+
+/* Read what arrives until `until`: 1 read something, 0 timed out, -1
+ * failure (s->res). */
+static int pump(ed_ts *s, int64_t until, const char *step)
+{
+    uint8_t buf[ED_TC_MAX_MSG];
+    ssize_t r = ed_tc_recv(&s->conn, buf, sizeof buf, until, step, &s->res);
+    if (r <= 0)
+        return (int)r;
+    return feed(s, buf, (size_t)r, ed_tc_now_ms(), step);
 }
 
 /* ---- requests ---- */

@@ -13,7 +13,7 @@
 typedef struct flag {
     const char *code;
     bool severe;          /* breaks the service for real clients */
-    char msg[200];
+    char msg[512];
 } flag;
 
 typedef struct svc_check {

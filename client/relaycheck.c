@@ -173,6 +173,8 @@ int ed_relay_check(const char *host, uint16_t port, ed_check_transport t,
     r->ran = true;
     r->step = "";
     r->rtt_ms = -1;
+    for (int i = 0; i < 2; i++)
+        r->ind[i].ms = r->chan[i].ms = -1; /* null until the leg ran */
     for (int i = 0; i < ED_RELAY_PEERS; i++) {
         r->peers[i].ip = private_peers[i];
         r->peers[i].state = -1;

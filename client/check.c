@@ -200,7 +200,10 @@ static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
     if (sic_ip && *sic_ip && sc->res.mapped[0]) {
         char ip[ED_CHECK_ADDR_MAX];
         addr_ip(sc->res.mapped, ip, sizeof ip);
-        sc->nat = strcmp(ip, sic_ip) != 0;
+        /* only addresses of one family compare (a dual-stack host's IPv6
+         * row against an XMPP connection over IPv4 tells nothing) */
+        if ((strchr(ip, ':') != NULL) == (strchr(sic_ip, ':') != NULL))
+            sc->nat = strcmp(ip, sic_ip) != 0;
     }
 }
 

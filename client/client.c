@@ -453,7 +453,9 @@ ed_err ed_client_connect(ed_client *c)
         port = c->direct_tls ? 5223 : 5222;
     c->port_used = port;
     c->state = ST_CONNECTING;
+    errno = 0;
     if (xmpp_connect_client(c->conn, c->server, port, conn_handler, c) != XMPP_EOK) {
+        int e = errno; /* a connect() that failed at once (no route) */
         c->state = ST_FAILED;
         /* libstrophe resolves here: say so when the name does not resolve */
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
@@ -464,6 +466,11 @@ ed_err ed_client_connect(ed_client *c)
         if (g != 0) {
             set_err(c, "DNS lookup of %s failed: %s", host,
                     g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+            return ED_ESTATE;
+        }
+        if (e == ENETUNREACH || e == EHOSTUNREACH) {
+            set_err(c, "no route to %s: %s (network down or unreachable from "
+                    "here, or a firewall)", host, strerror(e));
             return ED_ESTATE;
         }
         set_err(c, "cannot connect to %s%s", c->server ? c->server : c->domain,

@@ -18,7 +18,8 @@
 #   stuns on s_servers: wrong.test (-> 127.0.0.1) with a certificate for
 #     wrongname.test -> FAIL hostname mismatch; expired -> FAIL "certificate has expired"; valid 5 days ->
 #     cert-expires-soon warning (the s_server then does not speak STUN: FAIL);
-#   login errors: connection refused, DNS failure, TLS certificate problem
+#   login errors: connection refused, no route (unshare -n: a network
+#     namespace whose lo is down), DNS failure, TLS certificate problem
 #     (another CA), wrong password, then throttled — each its own message.
 # Exit 0 all pass, 1 any failure, 77 skip.
 set -euo pipefail
@@ -191,6 +192,11 @@ expect "--ipv4 --type turns: one row, over 127.0.0.1" 0 \
 # ---------------------------------------------------------------- login errors
 ed refused --server "127.0.0.1:$DEAD" check
 expect_err "refused connection" 2 '^extdisco: connection refused by 127\.0\.0\.1' "$T/refused.err"
+# no route: a network namespace of our own where even lo is down
+RC=0
+timeout 30 unshare -n "$EXTDISCO" --jid alice@check.test --server "127.0.0.1:$XP" \
+    --ca-file "$T/ca.pem" --password-file "$T/alice.pw" check >"$T/noroute.out" 2>"$T/noroute.err" || RC=$?
+expect_err "no route (own network namespace, lo down)" 2 '^extdisco: no route to 127\.0\.0\.1: Network is unreachable' "$T/noroute.err"
 ed dns --server "nothere.invalid:$XP" check
 expect_err "DNS failure" 2 '^extdisco: DNS lookup of nothere\.invalid failed' "$T/dns.err"
 ed badca --ca "$T/other/ca.pem" check

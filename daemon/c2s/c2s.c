@@ -343,7 +343,8 @@ static bool listener_ws(edd_listener *l, const edd_cfg_listen *cl)
 {
     edd_ws_conf *ws = NULL;
     if (cl->kind == EDD_LISTEN_WEBSOCKET &&
-        !(ws = edd_ws_conf_new(cl->path, cl->origins, cl->norigins, cl->tls == EDD_LISTEN_DIRECT)))
+        !(ws = edd_ws_conf_new(cl->path, cl->origins, cl->norigins,
+                               cl->tls == EDD_LISTEN_DIRECT || cl->consider_secure)))
         return false;
     edd_ws_conf_unref(l->ws);
     l->ws = ws;
@@ -372,6 +373,7 @@ static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned
     l->c2s = c;
     l->tls = cl->tls;
     l->proxy = cl->proxy_protocol;
+    l->secure_front = cl->consider_secure;
     if (!listener_ws(l, cl)) {
         snprintf(err, errlen, "c2s: out of memory");
         listener_free(l);
@@ -390,12 +392,14 @@ static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned
     }
     evconnlistener_set_error_cb(l->ev, on_accept_error);
     if (cl->kind == EDD_LISTEN_WEBSOCKET)
-        edd_log_info("c2s: listening on %s (WebSocket %s://%s%s, host-meta)", cl->address,
-                    cl->tls == EDD_LISTEN_DIRECT ? "wss" : "ws", cl->address, cl->path);
+        edd_log_info("c2s: listening on %s (WebSocket %s://%s%s, host-meta%s)", cl->address,
+                    cl->tls == EDD_LISTEN_DIRECT ? "wss" : "ws", cl->address, cl->path,
+                    cl->consider_secure ? ", TLS terminated in front" : "");
     else
         edd_log_info("c2s: listening on %s (%s%s)", cl->address,
                     cl->tls == EDD_LISTEN_DIRECT ? "direct TLS"
-                    : cl->tls == EDD_LISTEN_STARTTLS ? "STARTTLS" : "no TLS",
+                    : cl->tls == EDD_LISTEN_STARTTLS ? "STARTTLS"
+                    : cl->consider_secure ? "no TLS here, terminated in front" : "no TLS",
                     cl->proxy_protocol ? ", PROXY protocol" : "");
     return l;
 }
@@ -529,6 +533,7 @@ void edd_c2s_reconfigure(edd_c2s *c, edd_server *srv)
                 }
                 l->tls = cl->tls;
                 l->proxy = cl->proxy_protocol;
+                l->secure_front = cl->consider_secure;
                 nl[nn++] = l;
                 c->lst[k] = NULL;
                 goto next;

@@ -51,6 +51,7 @@ typedef struct edd_listener {
     char *address;       /* as configured, to compare on reload */
     edd_listen_tls tls;
     bool proxy;
+    bool secure_front;   /* consider_secure: a TLS proxy in front */
     struct edd_ws_conf *ws; /* kind websocket: its endpoint (referenced), else NULL */
 } edd_listener;
 
@@ -147,12 +148,20 @@ struct edd_session {
     int8_t priority;
     bool direct_tls : 1;     /* listener is direct TLS (handshake pending) */
     bool starttls_ok : 1;    /* the listener offers STARTTLS */
+    bool secure_front : 1;   /* the listener is behind a TLS-terminating proxy */
     bool available : 1;      /* sent initial presence, not unavailable */
     bool roster_wanted : 1;  /* asked for the roster: gets pushes */
     bool active : 1;         /* read something since the last sweep */
     bool parser_idle : 1;    /* the sweep released xs's expat state */
     bool pending_logged : 1; /* hit max_pending_iqs (logged once) */
 };
+
+/* Encrypted for SASL's purposes: TLS here, or a TLS-terminating proxy in
+ * front of the listener (consider_secure). */
+static inline bool edd_session_secure(const edd_session *s)
+{
+    return edd_transport_secure(s->t) || s->secure_front;
+}
 
 /* --- session.c -------------------------------------------------------- */
 edd_session *edd_session_new(edd_c2s *c, evutil_socket_t fd, const struct sockaddr *sa,

@@ -74,6 +74,7 @@ edd_session *edd_session_new(edd_c2s *c, evutil_socket_t fd, const struct sockad
     s->direct_tls = l->tls == EDD_LISTEN_DIRECT;
     s->state = l->proxy ? EDD_SS_PROXY : s->direct_tls ? EDD_SS_TLS_HANDSHAKE : EDD_SS_STREAM;
     s->starttls_ok = l->tls == EDD_LISTEN_STARTTLS && c->ssl && !l->ws;
+    s->secure_front = l->secure_front;
     if (l->ws) /* XMPP over WebSocket: HTTP first, then RFC 7395 messages */
         s->t = edd_transport_ws_new(c->base, fd, s->direct_tls && !l->proxy ? c->ssl : NULL,
                                    l->ws, l->proxy, c->xlim.max_stanza_bytes, EDD_C2S_READ_HIGH,
@@ -339,12 +340,12 @@ static void send_features(edd_session *s)
     bool authed = s->state == EDD_SS_AUTHED;
     /* STARTTLS only before authentication (RFC 6120 §5.3.1: it comes
      * first; once authenticated it would only be refused) */
-    if (!authed && !edd_transport_secure(s->t) && s->starttls_ok)
+    if (!authed && !edd_session_secure(s) && s->starttls_ok)
         ed_buf_puts(b, c->require_tls ? "<starttls xmlns='" ED_NS_TLS "'><required/></starttls>"
                                       : "<starttls xmlns='" ED_NS_TLS "'/>");
-    if (!authed && (edd_transport_secure(s->t) || !c->require_tls)) {
+    if (!authed && (edd_session_secure(s) || !c->require_tls)) {
         const char *m[3];
-        size_t n = edd_sasl_mechanisms(edd_transport_secure(s->t), m);
+        size_t n = edd_sasl_mechanisms(edd_session_secure(s), m);
         ed_buf_puts(b, "<mechanisms xmlns='" ED_NS_SASL "'>");
         for (size_t i = 0; i < n; i++)
             ed_buf_printf(b, "<mechanism>%s</mechanism>", m[i]);

@@ -124,7 +124,7 @@ static void handle_auth(edd_session *s, ed_elem *st)
         s->sasl = NULL;
     }
     const char *mech = ed_elem_attr(st, "mechanism");
-    bool tls = edd_transport_secure(s->t);
+    bool tls = edd_session_secure(s);
     if (!tls && (c->require_tls || (mech && strcmp(mech, "PLAIN") == 0))) {
         sasl_reply(s, "failure", "encryption-required", NULL, 0,
                    c->require_tls ? "STARTTLS first" : "PLAIN needs TLS");

@@ -115,6 +115,7 @@ static const edd_field check_fields[] = {
     F("fall", INT, edd_cfg_check, fall, .def = 3, .min = 1, .max = EDD_CHECK_MAX_COUNT),
     F("rise", INT, edd_cfg_check, rise, .def = 2, .min = 1, .max = EDD_CHECK_MAX_COUNT),
     F("ca_file", STR, edd_cfg_check, ca_file),
+    F("order_by_latency", BOOL, edd_cfg_check, order_by_latency, .def = 0),
     END
 };
 /* `check:` on a service: no defaults (absent = the top's value). */
@@ -214,6 +215,7 @@ static const edd_field listen_fields[] = {
     F("address", STR, edd_cfg_listen, address, .required = true),
     F("tls", ENUM, edd_cfg_listen, tls, .names = listen_tls),
     F("proxy_protocol", BOOL, edd_cfg_listen, proxy_protocol),
+    F("consider_secure", BOOL, edd_cfg_listen, consider_secure),
     F("kind", ENUM, edd_cfg_listen, kind, .names = listen_kinds),
     F("path", STR, edd_cfg_listen, path),
     F("origins", STRS, edd_cfg_listen, origins, COUNT(edd_cfg_listen, norigins),

@@ -91,7 +91,7 @@ typedef struct edd_cfg_turn_secret {
  * client's address in one of `addresses` (CIDR; only where the role knows
  * the address: standalone, the TCP peer or the PROXY header's source), and
  * the requester's domain in `domains`; an empty list does not restrict. */
-#define EDD_CONFIG_MAX_NETWORKS 64
+#define EDD_CONFIG_MAX_NETWORKS 63 /* bit 63 of a mask: no network (netscope.h) */
 
 typedef struct edd_cfg_network {
     char *name;
@@ -198,6 +198,8 @@ typedef struct edd_cfg_check {
     int64_t rise;         /* successes in a row to mark up; top default 2 */
     char *ca_file;        /* top only: trusted CAs (PEM) for stuns/turns
                              instead of the system's; resolved absolute */
+    bool order_by_latency; /* top only: replies list each type's services
+                              fastest first (daemon/health/); default false */
 } edd_cfg_check;
 
 #define EDD_CHECK_MAX_INTERVAL 86400 /* seconds */
@@ -248,6 +250,8 @@ typedef struct edd_cfg_listen {
     char *address;        /* as written: "127.0.0.1:5222", "[::1]:5222" */
     edd_listen_tls tls;    /* default starttls */
     bool proxy_protocol;  /* expect a PROXY protocol header first */
+    bool consider_secure; /* tls: none behind a TLS-terminating proxy: its
+                           * connections count as encrypted (SASL, host-meta) */
     edd_listen_kind kind;  /* default xmpp */
     /* kind websocket only */
     char *path;           /* the WebSocket endpoint, default /xmpp-websocket */

@@ -479,6 +479,11 @@ static bool ws_origin_ok(const char *o)
 static bool check_ws_listen(ctx *c, edd_cfg_listen *l, unsigned i)
 {
     char path[P];
+    if (l->consider_secure && l->tls != EDD_LISTEN_NONE) {
+        snprintf(path, sizeof path, "c2s.listen[%u].consider_secure", i);
+        return FAIL(path, "only a listener with tls: none can be considered secure (it is "
+                          "for a TLS-terminating proxy in front of a plaintext listener)");
+    }
     if (l->kind != EDD_LISTEN_WEBSOCKET) {
         snprintf(path, sizeof path, "c2s.listen[%u].%s", i, l->path ? "path" : "origins");
         if (l->path || l->norigins)

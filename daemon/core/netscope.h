@@ -49,10 +49,16 @@ void edd_netscope_free(edd_netscope *n);
 int edd_netscope_classify(const edd_netscope *n, const ed_jid *who,
                           const struct sockaddr *peer, socklen_t peerlen);
 
-/* Is something limited to mask for a client of network net? */
+/* In a mask: the clients of no network (net -1).  Configured masks never
+ * carry it (at most 63 networks); the health checks' served set does, for
+ * a service that fails open for those clients only (health_int.h). */
+#define EDD_NETSCOPE_NONE (UINT64_C(1) << 63)
+
+/* Is something limited to mask for a client of network net (-1: none)? */
 static inline bool edd_netscope_allows(uint64_t mask, int net)
 {
-    return mask == 0 || (net >= 0 && net < 64 && ((mask >> net) & 1u));
+    return mask == 0 || (net >= 0 && net < 63 && ((mask >> net) & 1u)) ||
+           (net < 0 && (mask & EDD_NETSCOPE_NONE));
 }
 
 #endif

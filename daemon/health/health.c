@@ -31,9 +31,13 @@ typedef struct entry {
     bool is_turn;
     int64_t interval, timeout;   /* seconds */
     int fall, rise;
+    unsigned tid;                /* type as a number: the first entry of its type */
     /* state */
     edd_hstate st;
-    bool failopen;               /* down but served */
+    bool last_ok;                /* the last finished check succeeded */
+    uint64_t fo;                 /* down, served by fail open to these scopes */
+    bool served;                 /* in replies (to served_mask's clients) */
+    uint64_t served_mask;
     int64_t since, last_check;
     long latency_ms;
     char reason[ED_CHECK_REASON_MAX + 64];
@@ -52,7 +56,9 @@ struct edd_health {
     entry **e;
     size_t n;
     ed_service_def *served;      /* shallow copies of registry definitions */
-    uint64_t *served_masks;      /* their networks (registry masks), parallel */
+    uint64_t *served_masks;      /* their networks (registry masks, or fewer
+                                    for fail open in some only), parallel */
+    size_t *served_idx;          /* their entries, parallel */
     size_t nserved;
 };
 
@@ -187,8 +193,87 @@ static void schedule(entry *e, bool first)
 
 /* ---- the served set ---- */
 
-/* Recompute which services are served; push the difference when it
- * changed (push true) and log fail-open transitions once. */
+/* The scopes of bits as "network a, network b, no network" (at most
+ * len bytes, cut with "...").  Names come from the checked configuration. */
+static void scope_names(const edd_config *cfg, uint64_t bits, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (unsigned k = 0; k <= cfg->nnetworks && k < 64; k++) {
+        uint64_t b = k == cfg->nnetworks ? EDD_NETSCOPE_NONE : UINT64_C(1) << k;
+        if (!(bits & b))
+            continue;
+        int w = k == cfg->nnetworks
+                    ? snprintf(out + o, len - o, "%sno network", o ? ", " : "")
+                    : snprintf(out + o, len - o, "%snetwork %s", o ? ", " : "",
+                               cfg->networks[k].name);
+        if (w < 0 || (size_t)w >= len - o) {
+            if (len > 4)
+                memcpy(out + len - 4, "...", 4);
+            return;
+        }
+        o += (size_t)w;
+    }
+}
+
+/* Log fail-open transitions once per type and change (the type's first
+ * entry says it), judged on the entries' flags of before this change: the
+ * classic line when the whole type fails open (or stops), else which
+ * networks' clients it fails open for. */
+static void log_failopen(const edd_health *h, const uint64_t *fo)
+{
+    const edd_config *cfg = h->s->cfg;
+    for (size_t i = 0; i < h->n; i++) {
+        const entry *e = h->e[i];
+        if (e->tid != i)
+            continue; /* not the first of its type */
+        uint64_t was = 0, now = 0, all = 0;
+        for (size_t k = i; k < h->n; k++) {
+            if (h->e[k]->tid != e->tid)
+                continue;
+            was |= h->e[k]->fo;
+            now |= fo[k];
+            all |= edd_health_scopes(edd_registry_masks(h->s->reg)[h->e[k]->idx],
+                                     cfg->nnetworks);
+        }
+        if (was == now)
+            continue;
+        char names[512];
+        uint64_t began = now & ~was, ended = was & ~now;
+        if (began && was == 0 && now == all)
+            edd_log(EDD_LOG_ERROR, "health: every %s service is down; "
+                    "announcing all of them anyway (fail open)", e->type);
+        else if (began) {
+            scope_names(cfg, began, names, sizeof names);
+            edd_log(EDD_LOG_ERROR, "health: every %s service offered to %s is down; "
+                    "announcing those anyway there (fail open)", e->type, names);
+        }
+        if (ended && now == 0 && was == all)
+            edd_log(EDD_LOG_INFO, "health: %s services no longer all down: "
+                    "fail open ends", e->type);
+        else if (ended) {
+            scope_names(cfg, ended, names, sizeof names);
+            edd_log(EDD_LOG_INFO, "health: %s services offered to %s no longer all "
+                    "down: fail open ends there", e->type, names);
+        }
+    }
+}
+
+static edd_hrank rank_of(const entry *e)
+{
+    if (e->st.state == EDD_HEALTH_DOWN)
+        return EDD_HRANK_DOWN;
+    if (e->checks && !e->last_ok)
+        return EDD_HRANK_FAILING;
+    if (e->st.state == EDD_HEALTH_UP && e->last_ok && e->latency_ms >= 0)
+        return EDD_HRANK_MEASURED;
+    return EDD_HRANK_UNMEASURED;
+}
+
+/* Recompute which services are served, to whom and in what order; push
+ * the difference when the set changed (push true; an order change alone
+ * is no XEP-0215 change and pushes nothing) and log fail-open
+ * transitions once. */
 static void recompute(edd_health *h, bool push)
 {
     size_t nd;
@@ -196,78 +281,91 @@ static void recompute(edd_health *h, bool push)
     const uint64_t *masks = edd_registry_masks(h->s->reg);
     if (nd != h->n)
         return; /* not built for this registry (out of memory): all served */
-    edd_health_state *st = calloc(h->n + 1, sizeof *st);
-    const char **types = calloc(h->n + 1, sizeof *types);
-    bool *served = calloc(h->n + 1, sizeof *served);
-    bool *fo = calloc(h->n + 1, sizeof *fo);
-    ed_service_def *nw = calloc(h->n + 1, sizeof *nw);
-    uint64_t *nwm = calloc(h->n + 1, sizeof *nwm);
-    if (!st || !types || !served || !fo || !nw || !nwm) {
+    size_t n1 = h->n + 1;
+    edd_health_state *st = calloc(n1, sizeof *st);
+    unsigned *tids = calloc(n1, sizeof *tids);
+    uint64_t *m = calloc(n1, sizeof *m), *sm = calloc(n1, sizeof *sm), *fo = calloc(n1, sizeof *fo);
+    bool *served = calloc(n1, sizeof *served);
+    edd_hrank *rank = calloc(n1, sizeof *rank);
+    long *lat = calloc(n1, sizeof *lat);
+    size_t *order = calloc(n1, sizeof *order);
+    ed_service_def *nw = calloc(n1, sizeof *nw);
+    uint64_t *nwm = calloc(n1, sizeof *nwm);
+    size_t *nwi = calloc(n1, sizeof *nwi);
+    if (!st || !tids || !m || !sm || !fo || !served || !rank || !lat || !order || !nw ||
+        !nwm || !nwi) {
         edd_log_error("health: out of memory");
-        free(nw);
-        free(nwm);
-        goto out;
+        goto fail;
     }
     for (size_t i = 0; i < h->n; i++) {
-        st[i] = h->e[i]->st.state;
-        types[i] = h->e[i]->type;
+        const entry *e = h->e[i];
+        st[i] = e->st.state;
+        tids[i] = e->tid;
+        m[i] = masks[e->idx];
+        rank[i] = rank_of(e);
+        lat[i] = e->latency_ms;
     }
-    edd_health_compute_served(h->n, st, types, served, fo);
-    /* fail-open transitions, once per type (the type's first entry says
-     * it), judged on the flags of before this change */
-    for (size_t i = 0; i < h->n; i++) {
-        entry *e = h->e[i];
-        if (fo[i] == e->failopen)
-            continue;
-        bool first = true;
-        for (size_t k = 0; k < i && first; k++)
-            if (strcmp(h->e[k]->type, e->type) == 0 && fo[k] != h->e[k]->failopen)
-                first = false;
-        if (!first)
-            continue;
-        if (fo[i])
-            edd_log(EDD_LOG_ERROR, "health: every %s service is down; "
-                    "announcing all of them anyway (fail open)", e->type);
-        else
-            edd_log(EDD_LOG_INFO, "health: %s services no longer all down: "
-                    "fail open ends", e->type);
-    }
+    edd_health_compute_served(h->n, st, tids, m, h->s->cfg->nnetworks, served, sm, fo);
+    log_failopen(h, fo);
+    if (h->s->cfg->check.order_by_latency)
+        edd_health_order(h->n, tids, rank, lat, order);
+    else
+        for (size_t i = 0; i < h->n; i++)
+            order[i] = i;
+    bool changed = !h->served; /* who gets what */
     size_t nn = 0;
-    for (size_t i = 0; i < h->n; i++) {
-        h->e[i]->failopen = fo[i];
+    for (size_t p = 0; p < h->n; p++) {
+        size_t i = order[p];
+        entry *e = h->e[i];
+        if (served[i] != e->served || (served[i] && sm[i] != e->served_mask))
+            changed = true;
+        e->fo = fo[i];
+        e->served = served[i];
+        e->served_mask = sm[i];
         if (served[i]) {
-            nwm[nn] = masks[h->e[i]->idx];
-            nw[nn++] = defs[h->e[i]->idx];
+            nwi[nn] = i;
+            nwm[nn] = sm[i];
+            nw[nn++] = defs[e->idx];
         }
     }
-    bool changed = nn != h->nserved;
-    for (size_t i = 0; !changed && i < nn; i++)
-        changed = nw[i].rest != h->served[i].rest ||
-                  !ed_service_same_identity(&nw[i].svc, &h->served[i].svc);
-    if (!changed && h->served) {
-        free(nw);
-        free(nwm);
-        goto out;
-    }
+    bool reordered = nn != h->nserved ||
+                     (nn && h->served_idx && memcmp(nwi, h->served_idx, nn * sizeof *nwi) != 0);
+    if (!changed && !reordered)
+        goto fail; /* nothing new: the arrays just made go */
     ed_service_def *old = h->served;
     uint64_t *oldm = h->served_masks;
     size_t no = h->nserved;
+    free(h->served_idx);
     h->served = nw;
     h->served_masks = nwm;
+    h->served_idx = nwi;
     h->nserved = nn;
-    if (push && old) {
+    nw = NULL;
+    nwm = NULL;
+    nwi = NULL;
+    if (changed && push && old) {
         /* each requester's push covers its own networks' services */
         size_t sent = edd_server_push_served(h->s, old, oldm, no);
         edd_log(EDD_LOG_INFO, "health: %zu of %zu services served, %zu pushes sent", nn,
                 h->n, sent);
+    } else if (!changed && old) {
+        edd_log_debug("health: reply order by check latency changed (no push)");
     }
     free(old);
     free(oldm);
-out:
+fail:
+    free(nw);
+    free(nwm);
+    free(nwi);
     free(st);
-    free(types);
-    free(served);
+    free(tids);
+    free(m);
+    free(sm);
     free(fo);
+    free(served);
+    free(rank);
+    free(lat);
+    free(order);
 }
 
 /* ---- checks ---- */
@@ -284,6 +382,9 @@ static void on_done(void *arg, const ed_check_result *r)
     edd_histogram_add_check(&e->duration, ns > 0 ? (uint64_t)ns : 0);
     e->checks++;
     e->last_check = h->s->clock();
+    long lat_before = e->latency_ms;
+    bool ok_before = e->last_ok;
+    e->last_ok = r->ok;
     if (r->ok) {
         e->latency_ms = r->rtt_ms;
     } else {
@@ -312,9 +413,15 @@ static void on_done(void *arg, const ed_check_result *r)
             edd_log(EDD_LOG_WARN, "health: %s down: %s (%d of %d)", e->label, e->reason,
                     e->st.fails, e->fall);
         recompute(h, true);
-    } else if (!r->ok) {
-        edd_log_debug("health: %s check failed: %s (%d of %d)", e->label, e->reason,
-                     e->st.fails, e->fall);
+    } else {
+        if (!r->ok)
+            edd_log_debug("health: %s check failed: %s (%d of %d)", e->label, e->reason,
+                          e->st.fails, e->fall);
+        /* the order by latency follows every result, computed here once
+         * rather than on each request */
+        if (h->s->cfg->check.order_by_latency &&
+            (e->latency_ms != lat_before || e->last_ok != ok_before || e->checks == 1))
+            recompute(h, true);
     }
     schedule(e, false);
 }
@@ -407,8 +514,17 @@ static bool build(edd_health *h)
     if (!ok) {
         for (unsigned i = 0; i < cfg->nservices; i++)
             entry_free(nw[i]);
+        return false;
     }
-    return ok;
+    /* each type as the index of its first entry (bounded: at most
+     * EDD_CONFIG_MAX_LIST services) */
+    for (size_t i = 0; i < h->n; i++) {
+        size_t k = 0;
+        while (k < i && strcmp(nw[k]->type, nw[i]->type) != 0)
+            k++;
+        nw[i]->tid = (unsigned)k;
+    }
+    return true;
 }
 
 static bool tls_setup(edd_health *h)
@@ -464,8 +580,10 @@ bool edd_health_apply(edd_health *h)
     /* the served set pointed into the old registry: rebuilt below */
     free(h->served);
     free(h->served_masks);
+    free(h->served_idx);
     h->served = NULL;
     h->served_masks = NULL;
+    h->served_idx = NULL;
     h->nserved = 0;
     bool ok = build(h);
     recompute(h, false);
@@ -481,6 +599,7 @@ void edd_health_free(edd_health *h)
     free(h->e);
     free(h->served);
     free(h->served_masks);
+    free(h->served_idx);
     if (h->dns)
         evdns_base_free(h->dns, 0);
     SSL_CTX_free(h->tls);
@@ -513,7 +632,7 @@ static void fill_info(const entry *e, edd_health_info *in)
     in->port = e->port;
     in->enabled = e->enabled;
     in->state = e->st.state;
-    in->served = e->st.state != EDD_HEALTH_DOWN || e->failopen;
+    in->served = e->served;
     in->since = e->since;
     in->last_check = e->last_check;
     in->latency_ms = e->latency_ms;

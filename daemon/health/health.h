@@ -7,8 +7,13 @@
  * disabled: served), `up` or `down` (left out of <services/> and
  * <credentials/> replies).  `fall` failed checks in a row mark a service
  * down, `rise` successes in a row mark it up again (the first success marks
- * an unknown service up).  Fail open: when every service of one type is
- * down, all of that type are served again and one error is logged.  A
+ * an unknown service up).  Fail open: when every service of one type that
+ * the clients of one network are offered is down, those are served again
+ * to that network's clients (only) and one error is logged
+ * (health_state.c; without networks: all of the type, to everyone).  With
+ * check.order_by_latency, each type's services are served fastest first
+ * by their last check (computed when a result arrives; an order change
+ * alone pushes nothing).  A
  * change of the served set is pushed (XEP-0215 delete/add) to the online
  * requesters through core/pushes.c, exactly as a reload does (each
  * requester's push covers only the services of its own networks,
@@ -47,7 +52,9 @@ typedef struct edd_health_info {
     int port;
     bool enabled;          /* checks run for this service */
     edd_health_state state;
-    bool served;           /* in replies now (down but served = fail open) */
+    bool served;           /* in replies now, to some clients at least (down
+                              but served = fail open, maybe in some networks
+                              only) */
     int64_t since;         /* Unix seconds: the last state change (or when
                               the service was first configured) */
     int64_t last_check;    /* Unix seconds of the last finished check; 0 none */

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "core/netscope.h"
 #include "health/health.h"
 #include "probe.h"
 
@@ -25,12 +26,44 @@ typedef struct edd_hstate {
  * the first success from unknown).  true when the state changed. */
 bool edd_hstate_step(edd_hstate *st, bool ok, int fall, int rise);
 
-/* Which services are served: every one not down, except that when every
- * service of a type is down, all of that type are served (fail open,
- * failopen[i] true for them).  types[i] compared exactly. */
+/* Which services are served, and to whom.  Scopes: each of the nnets
+ * configured networks (bit k) and the clients of no network
+ * (EDD_NETSCOPE_NONE); service i is offered to the scopes of masks[i]
+ * (0: all of them, netscope.h).  A service not down is served with its
+ * own mask.  Fail open per type AND scope: when every service of a type
+ * that a scope is offered is down, all of them are served to that scope
+ * (and only to it: a network whose TURN services are all dead gets its
+ * own dead ones, whatever other networks have).  tids[i]: the type of i
+ * as a small number (equal numbers: same type; each < n).  Out:
+ * served_masks[i] the mask i is served with (masks[i], or the scopes it
+ * fails open in when that is fewer than masks[i] has), served[i] whether
+ * it is served at all, fo[i] the scopes where i, down, is served by fail
+ * open (0: none).  n <= EDD_CONFIG_MAX_LIST, nnets < 64. */
 void edd_health_compute_served(size_t n, const edd_health_state *states,
-                               const char *const *types, bool *served,
-                               bool *failopen);
+                               const unsigned *tids, const uint64_t *masks, unsigned nnets,
+                               bool *served, uint64_t *served_masks, uint64_t *fo);
+
+/* Every scope bit of a service mask (0: every network and no network). */
+uint64_t edd_health_scopes(uint64_t mask, unsigned nnets);
+
+/* Where a service stands when ordering by latency (check.order_by_latency):
+ * measured by a successful last check, not measured (unknown, or not
+ * checked at all), last check failed (not yet down), down (served by fail
+ * open only). */
+typedef enum edd_hrank {
+    EDD_HRANK_MEASURED = 0,
+    EDD_HRANK_UNMEASURED,
+    EDD_HRANK_FAILING,
+    EDD_HRANK_DOWN
+} edd_hrank;
+
+/* The order of n services for a reply: each type keeps the positions its
+ * services have in configuration order, and those positions are filled
+ * with that type's services by rank, then latency_ms (rank MEASURED
+ * only), then configuration order (stable).  order[p] = the index of the
+ * service at position p.  tids as above.  n <= EDD_CONFIG_MAX_LIST. */
+void edd_health_order(size_t n, const unsigned *tids, const edd_hrank *rank,
+                      const long *latency_ms, size_t *order);
 
 /* A name reserved for documentation and testing (RFC 2606, RFC 6761:
  * .example, .invalid, .test, example.com/net/org and names under them, any

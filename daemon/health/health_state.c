@@ -1,6 +1,7 @@
 /* daemon/health/health_state.c — the pure part of health checking: the
- * fall/rise state machine of one service and the served set with fail
- * open per type.  No I/O, no clock (tests/unit/test_health.c). */
+ * fall/rise state machine of one service, the served set with fail open
+ * per type and network, the order by check latency.  No I/O, no clock (tests/unit/test_health.c). */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,29 +42,94 @@ bool edd_hstate_step(edd_hstate *st, bool ok, int fall, int rise)
     return false;
 }
 
-void edd_health_compute_served(size_t n, const edd_health_state *states,
-                               const char *const *types, bool *served,
-                               bool *failopen)
+uint64_t edd_health_scopes(uint64_t mask, unsigned nnets)
 {
-    for (size_t i = 0; i < n; i++) {
-        served[i] = states[i] != EDD_HEALTH_DOWN;
-        failopen[i] = false;
+    if (mask)
+        return mask;
+    return (nnets >= 63 ? ~EDD_NETSCOPE_NONE : (UINT64_C(1) << nnets) - 1) |
+           EDD_NETSCOPE_NONE;
+}
+
+void edd_health_compute_served(size_t n, const edd_health_state *states,
+                               const unsigned *tids, const uint64_t *masks, unsigned nnets,
+                               bool *served, uint64_t *served_masks, uint64_t *fo)
+{
+    /* per scope: which types it is offered, which of them have a service
+     * not down; n is at most EDD_CONFIG_MAX_LIST (so is every tid), and
+     * the walk is (networks + 1) x n */
+    bool offered[EDD_CONFIG_MAX_LIST], alive[EDD_CONFIG_MAX_LIST];
+    if (n > EDD_CONFIG_MAX_LIST)
+        n = EDD_CONFIG_MAX_LIST;
+    if (nnets > 63)
+        nnets = 63;
+    for (size_t i = 0; i < n; i++)
+        fo[i] = 0;
+    for (unsigned sc = 0; sc <= nnets; sc++) {
+        /* scope nnets stands for the clients of no network */
+        uint64_t bit = sc == nnets ? EDD_NETSCOPE_NONE : UINT64_C(1) << sc;
+        memset(offered, 0, sizeof offered);
+        memset(alive, 0, sizeof alive);
+        for (size_t i = 0; i < n; i++) {
+            if (!(edd_health_scopes(masks[i], nnets) & bit) || tids[i] >= n)
+                continue;
+            offered[tids[i]] = true;
+            if (states[i] != EDD_HEALTH_DOWN)
+                alive[tids[i]] = true;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (states[i] == EDD_HEALTH_DOWN && tids[i] < n && offered[tids[i]] &&
+                !alive[tids[i]] && (edd_health_scopes(masks[i], nnets) & bit))
+                fo[i] |= bit;
     }
-    /* n is at most EDD_CONFIG_MAX_LIST: the quadratic walk is bounded */
     for (size_t i = 0; i < n; i++) {
-        if (served[i] || failopen[i])
-            continue;
-        bool all_down = true;
-        for (size_t k = 0; k < n && all_down; k++)
-            if (strcmp(types[k], types[i]) == 0 && states[k] != EDD_HEALTH_DOWN)
-                all_down = false;
-        if (!all_down)
-            continue;
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(types[k], types[i]) == 0) {
-                served[k] = true;
-                failopen[k] = true;
-            }
+        if (states[i] != EDD_HEALTH_DOWN || fo[i] == edd_health_scopes(masks[i], nnets))
+            served_masks[i] = masks[i];
+        else
+            served_masks[i] = fo[i];
+        served[i] = states[i] != EDD_HEALTH_DOWN || fo[i] != 0;
+    }
+}
+
+/* The sort key of one service (edd_health_order). */
+typedef struct okey {
+    unsigned tid;
+    edd_hrank rank;
+    long lat;
+    size_t idx;
+} okey;
+
+static int okey_cmp(const void *a, const void *b)
+{
+    const okey *x = a, *y = b;
+    if (x->tid != y->tid)
+        return x->tid < y->tid ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    if (x->rank == EDD_HRANK_MEASURED && x->lat != y->lat)
+        return x->lat < y->lat ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx; /* stable: configuration order */
+}
+
+void edd_health_order(size_t n, const unsigned *tids, const edd_hrank *rank,
+                      const long *latency_ms, size_t *order)
+{
+    okey k[EDD_CONFIG_MAX_LIST];
+    size_t next[EDD_CONFIG_MAX_LIST]; /* per tid: the next of its sorted run */
+    if (n > EDD_CONFIG_MAX_LIST)
+        n = EDD_CONFIG_MAX_LIST;
+    for (size_t i = 0; i < n; i++) {
+        k[i] = (okey){ tids[i] < n ? tids[i] : (unsigned)(n - 1), rank[i],
+                       latency_ms[i] < 0 ? 0 : latency_ms[i], i };
+        order[i] = i;
+    }
+    qsort(k, n, sizeof *k, okey_cmp);
+    /* the run of each tid starts where the sorted keys first show it */
+    for (size_t i = n; i-- > 0;)
+        next[k[i].tid] = i;
+    /* each configuration position of a type takes that type's next */
+    for (size_t p = 0; p < n; p++) {
+        unsigned t = tids[p] < n ? tids[p] : (unsigned)(n - 1);
+        order[p] = k[next[t]++].idx;
     }
 }
 

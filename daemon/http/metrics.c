@@ -4,8 +4,9 @@
  * provider, and the standard process_* metrics from /proc/self.
  *
  * Every label value comes from a bounded set: the enums of metrics.h, the
- * configuration's turn_secrets names, component servers (host:port) and
- * service hosts.  Never a JID, a username or a secret. */
+ * configuration's turn_secrets and turn_providers names, component servers
+ * (host:port) and service hosts.  Never a JID, a username, a secret, or a
+ * provider's URL or key. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "component/component.h"
 #include "core/metrics.h"
 #include "http/http.h"
+#include "providers/providers.h"
 
 /* A label value: \\, " and newline escaped. */
 /* Append a string literal. */
@@ -273,6 +275,77 @@ static void health(struct evbuffer *b)
     edd_metrics_health_foreach(health_row, &c);
 }
 
+/* ---- HTTP credential providers (daemon/providers/): one row per
+ * provider, labelled with its configured name only ---- */
+
+typedef struct prov_ctx {
+    struct evbuffer *b;
+    int what;
+    int64_t now;
+} prov_ctx;
+
+static void prov_row(const edd_provider_info *in, void *arg)
+{
+    prov_ctx *c = arg;
+    struct evbuffer *b = c->b;
+    if (c->what == 0) {
+        for (unsigned r = 0; r < EDD_PROV_R_N; r++) {
+            ADDS(b, "extdisco_provider_fetches_total{provider=\"");
+            label(b, in->name);
+            evbuffer_add_printf(b, "\",result=\"%s\"} %" PRIu64 "\n", edd_prov_result_name(r),
+                                in->fetches[r]);
+        }
+        return;
+    }
+    if (c->what == 2 && !in->have)
+        return; /* no age without a cached result */
+    static const char *const names[] = {
+        NULL, "extdisco_provider_last_success_timestamp_seconds",
+        "extdisco_provider_cache_age_seconds", "extdisco_provider_cache_expiry_seconds",
+        "extdisco_provider_services", "extdisco_provider_consecutive_failures",
+        "extdisco_provider_backoff_seconds",
+    };
+    int64_t v = 0;
+    switch (c->what) {
+    case 1: v = in->last_success; break;
+    case 2: v = c->now - in->fetched; break;
+    case 3: v = in->have && in->served_until > c->now ? in->served_until - c->now : 0; break;
+    case 4: v = (int64_t)in->services; break;
+    case 5: v = in->failures; break;
+    default: v = in->retry_in; break;
+    }
+    evbuffer_add_printf(b, "%s{provider=\"", names[c->what]);
+    label(b, in->name);
+    evbuffer_add_printf(b, "\"} %" PRId64 "\n", v < 0 ? 0 : v);
+}
+
+static void providers(struct evbuffer *b, const edd_server *s)
+{
+    if (!s->prov || !s->cfg->nturn_providers)
+        return;
+    static const char *const fam[][3] = {
+        { "extdisco_provider_fetches_total", "counter",
+          "Fetches of an HTTP credential provider (turn_providers), by result." },
+        { "extdisco_provider_last_success_timestamp_seconds", "gauge",
+          "Unix time of the provider's last successful fetch; 0 when none yet." },
+        { "extdisco_provider_cache_age_seconds", "gauge",
+          "Age of the provider's cached result (absent without one)." },
+        { "extdisco_provider_cache_expiry_seconds", "gauge",
+          "Seconds until the provider's cached result stops being served; 0 without one." },
+        { "extdisco_provider_services", "gauge", "Services the provider offers now." },
+        { "extdisco_provider_consecutive_failures", "gauge",
+          "Failed fetches of the provider in a row (0 after a success)." },
+        { "extdisco_provider_backoff_seconds", "gauge",
+          "The delay before the provider's next retry while it fails (backoff); 0 when not failing." },
+    };
+    prov_ctx c = { b, 0, s->clock ? s->clock() : 0 };
+    for (int w = 0; w < (int)(sizeof fam / sizeof *fam); w++) {
+        family(b, fam[w][0], fam[w][1], fam[w][2]);
+        c.what = w;
+        edd_providers_foreach(s->prov, prov_row, &c);
+    }
+}
+
 static void config_and_http(struct evbuffer *b, const edd_server *s)
 {
     const edd_metrics *m = &edd_metrics_g;
@@ -359,6 +432,7 @@ void edd_http_metrics_write(struct evbuffer *b, const edd_server *s)
     c2s(b, s);
     links(b, s);
     health(b);
+    providers(b, s);
     config_and_http(b, s);
     process(b);
 }

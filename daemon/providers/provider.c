@@ -28,7 +28,17 @@ struct edd_provider {
     int64_t expires;
     unsigned failures;     /* in a row */
     bool missing_logged;   /* "answering without" said for this period */
+    /* for /metrics */
+    uint64_t fetches[EDD_PROV_R_N];
+    int64_t last_success, fetched, served_until, retry_in;
 };
+
+const char *edd_prov_result_name(edd_prov_result r)
+{
+    static const char *const names[EDD_PROV_R_N] = { "ok", "http_error", "timeout",
+                                                      "network_error", "parse_error" };
+    return (unsigned)r < EDD_PROV_R_N ? names[r] : "unknown";
+}
 
 /* A result is no longer served this long before its credentials expire,
  * so that a client still has time to use them: a tenth of the TTL, at most
@@ -78,14 +88,16 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
     edd_prov_defs_free(old, nold);
 }
 
-static void failed(edd_provider *p, const char *why)
+static void failed(edd_provider *p, edd_prov_result r, const char *why)
 {
+    p->fetches[r]++;
     p->failures++;
     int64_t back = p->retry_min;
     for (unsigned i = 1; i < p->failures && back < p->retry_max; i++)
         back *= 2;
     if (back > p->retry_max)
         back = p->retry_max;
+    p->retry_in = back;
     if (p->failures == 1) {
         edd_log_warn("turn_providers %s: fetch failed: %s; %s; retrying in %" PRId64
                      "s, backing off up to %" PRId64 "s",
@@ -105,21 +117,24 @@ static void on_done(void *arg, long status, const char *body, size_t len, const 
     p->inflight = NULL;
     char why[256];
     if (error) {
-        failed(p, error);
+        failed(p, strcmp(error, "timeout") == 0 ? EDD_PROV_TIMEOUT
+                  : strncmp(error, "response larger", 15) == 0 ? EDD_PROV_PARSE_ERROR
+                                                               : EDD_PROV_NETWORK_ERROR,
+               error);
         return;
     }
     if (status < 200 || status > 299) {
         snprintf(why, sizeof why, "HTTP %ld%s", status,
                  status == 401 || status == 403 ? " (is the API key right?)"
                  : status == 429 ? " (rate limited)" : "");
-        failed(p, why);
+        failed(p, EDD_PROV_HTTP_ERROR, why);
         return;
     }
     edd_ice_list l;
     char pwhy[200];
     if (!edd_prov_parse(body, len, &p->req.map, &l, pwhy, sizeof pwhy)) {
         snprintf(why, sizeof why, "HTTP %ld, malformed response: %s", status, pwhy);
-        failed(p, why);
+        failed(p, EDD_PROV_PARSE_ERROR, why);
         return;
     }
     int64_t now = p->env.clock();
@@ -133,14 +148,14 @@ static void on_done(void *arg, long status, const char *body, size_t len, const 
     bool ok = edd_prov_to_defs(&l, now + ttl, &defs, &n, &skipped);
     edd_ice_list_clear(&l);
     if (!ok) {
-        failed(p, "out of memory");
+        failed(p, EDD_PROV_PARSE_ERROR, "out of memory");
         return;
     }
     if (n == 0) {
         edd_prov_defs_free(defs, n);
         snprintf(why, sizeof why, "HTTP %ld, no usable ICE server in the response (%zu skipped)",
                  status, skipped);
-        failed(p, why);
+        failed(p, EDD_PROV_PARSE_ERROR, why);
         return;
     }
     if (p->failures)
@@ -151,6 +166,11 @@ static void on_done(void *arg, long status, const char *body, size_t len, const 
         edd_log_info("turn_providers %s: fetched %zu services (%zu URLs skipped), valid %"
                      PRId64 "s", p->name, n, skipped, ttl);
     p->failures = 0;
+    p->fetches[EDD_PROV_OK]++;
+    p->last_success = now;
+    p->fetched = now;
+    p->served_until = now + ttl - margin_of(ttl);
+    p->retry_in = 0;
     ed_service_def *old = p->defs;
     size_t nold = p->ndefs;
     p->defs = defs;
@@ -237,4 +257,18 @@ void edd_provider_note_missing(edd_provider *p)
 const char *edd_provider_name(const edd_provider *p)
 {
     return p->name;
+}
+
+void edd_provider_info_of(const edd_provider *p, edd_provider_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->name = p->name;
+    memcpy(out->fetches, p->fetches, sizeof out->fetches);
+    out->last_success = p->last_success;
+    out->have = p->have;
+    out->fetched = p->have ? p->fetched : 0;
+    out->served_until = p->have ? p->served_until : 0;
+    out->services = p->have ? p->ndefs : 0;
+    out->failures = p->failures;
+    out->retry_in = p->failures ? p->retry_in : 0;
 }

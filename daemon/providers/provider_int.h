@@ -39,5 +39,6 @@ const ed_service_def *edd_provider_defs(const edd_provider *p, size_t *n, uint64
 /* Passed over without a usable result: log that once per such period. */
 void edd_provider_note_missing(edd_provider *p);
 const char *edd_provider_name(const edd_provider *p);
+void edd_provider_info_of(const edd_provider *p, edd_provider_info *out);
 
 #endif

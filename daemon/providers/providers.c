@@ -178,6 +178,15 @@ const edd_defset *edd_providers_defs(edd_providers *p)
     return p->merged;
 }
 
+void edd_providers_foreach(const edd_providers *p, edd_provider_info_cb cb, void *arg)
+{
+    for (size_t i = 0; p && cb && i < p->n; i++) {
+        edd_provider_info in;
+        edd_provider_info_of(p->v[i], &in);
+        cb(&in, arg);
+    }
+}
+
 const edd_defset *edd_providers_current(const edd_providers *p)
 {
     return p->merged;

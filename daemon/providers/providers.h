@@ -60,6 +60,41 @@ const edd_defset *edd_providers_defs(edd_providers *p);
 /* The same without logging (pushes, tests). */
 const edd_defset *edd_providers_current(const edd_providers *p);
 
+/* How a fetch ended, for /metrics. */
+typedef enum edd_prov_result {
+    EDD_PROV_OK = 0,
+    EDD_PROV_HTTP_ERROR,    /* a status other than 2xx */
+    EDD_PROV_TIMEOUT,       /* the request's timeout passed */
+    EDD_PROV_NETWORK_ERROR, /* no response: resolution, connection, TLS */
+    EDD_PROV_PARSE_ERROR,   /* 2xx but unusable: malformed, too large, no
+                               usable ICE server */
+    EDD_PROV_R_N
+} edd_prov_result;
+
+/* "ok", "http_error", "timeout", "network_error", "parse_error". */
+const char *edd_prov_result_name(edd_prov_result r);
+
+/* One provider as operators see it (/metrics); pointers borrowed for the
+ * callback only.  Counters live as long as the provider: a reload that
+ * changes its request, mapping or timing starts them again at 0. */
+typedef struct edd_provider_info {
+    const char *name;              /* the configured name: never a URL or key */
+    uint64_t fetches[EDD_PROV_R_N]; /* finished fetches by result */
+    int64_t last_success;          /* Unix seconds of the last good fetch; 0 none */
+    bool have;                     /* a cached result is served */
+    int64_t fetched;               /* when it was fetched (have) */
+    int64_t served_until;          /* when it stops being served (have) */
+    size_t services;               /* services it offers now */
+    unsigned failures;             /* failed fetches in a row */
+    int64_t retry_in;              /* the delay before the retry after the
+                                      last failure (backoff); 0 when none */
+} edd_provider_info;
+
+typedef void (*edd_provider_info_cb)(const edd_provider_info *info, void *arg);
+
+/* cb for every provider, in configuration order; p NULL: none. */
+void edd_providers_foreach(const edd_providers *p, edd_provider_info_cb cb, void *arg);
+
 /* Deep-copied sets (what edd_providers_apply hands back). */
 void edd_defset_free(edd_defset *d);
 

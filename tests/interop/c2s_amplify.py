@@ -7,7 +7,6 @@ limits.max_stanza_bytes is 65536.  PID is the daemon's (its RSS is read
 from /proc for the last check: output buffers shrink back; SANITIZED 1:
 an ASan build, whose quarantine keeps freed memory, so RSS is only shown).
 """
-import base64
 import re
 import socket
 import ssl
@@ -15,47 +14,22 @@ import sys
 import threading
 import time
 
+import rawxmpp
+from rawxmpp import check
+
 PORT = int(sys.argv[1])
 PID = int(sys.argv[2])
 SANITIZED = sys.argv[3] == '1'
-HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
 MAX_FACTOR = 2.0  # bob may get at most this many bytes per byte alice sent
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(('ok: ' if cond else 'FAIL: ') + what, flush=True)
-    if not cond:
-        fails += 1
 
 
 class C:
     """One client: direct TLS, PLAIN, bind RES."""
 
     def __init__(self, user, res):
-        raw = socket.create_connection(('127.0.0.1', PORT), timeout=5)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.s = ctx.wrap_socket(raw, server_hostname='localhost')
-        self.buf = b''
+        self.s = rawxmpp.tls_connect(PORT)
         self.closed = False
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        auth = base64.b64encode(b'\0' + user.encode() + b'\0' + user.encode()).decode()
-        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-                  % auth)
-        self.wait(b'<success')
-        self.buf = b''
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-                  "<resource>%s</resource></bind></iq>" % res)
-        r = self.wait(b'</iq>')
-        m = re.search(rb'<jid>([^<]*)</jid>', r)
-        self.jid = m.group(1).decode() if m else None
+        self.jid, _ = rawxmpp.plain_login(self.s, user, res)
         self.buf = b''
 
     def send(self, x):
@@ -218,4 +192,4 @@ if not SANITIZED:
     check(after - base <= 1024, 'output buffers shrink back: RSS within 1 MiB of the start 2 s '
           'after (%+d KiB)' % (after - base))
 check(alice.ping('pb') and not alice.closed, 'alice still served')
-sys.exit(1 if fails else 0)
+sys.exit(1 if rawxmpp.fails else 0)

@@ -15,7 +15,6 @@ and bob, password = name), used by tests/interop/c2s_roster.sh.  Prints
 On 16d8f94 every item is accepted, the result is over 1 MiB and alice is
 cut, and each presence re-reads the whole roster from SQLite.
 """
-import base64
 import re
 import socket
 import ssl
@@ -23,39 +22,18 @@ import sys
 import threading
 import time
 
+import rawxmpp
+from rawxmpp import check
+
 PORT = int(sys.argv[1])
 PING_MAX_MS = 1000
-HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(('ok: ' if cond else 'FAIL: ') + what, flush=True)
-    fails += not cond
 
 
 class C:
     def __init__(self, user):
-        raw = socket.create_connection(('127.0.0.1', PORT), timeout=5)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.s = ctx.wrap_socket(raw, server_hostname='localhost')
-        self.buf = b''
+        self.s = rawxmpp.tls_connect(PORT)
         self.closed = False
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        auth = base64.b64encode(('\0%s\0%s' % (user, user)).encode()).decode()
-        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-                  % auth)
-        self.wait(b'<success')
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-                  "<resource>r</resource></bind></iq>")
-        self.wait(b'</iq>')
+        _, self.buf = rawxmpp.plain_login(self.s, user, 'r')
 
     def send(self, x):
         self.s.sendall(x.encode() if isinstance(x, str) else x)
@@ -171,4 +149,4 @@ def main():
 
 
 main()
-sys.exit(1 if fails else 0)
+sys.exit(1 if rawxmpp.fails else 0)

@@ -5,51 +5,23 @@ standalone server that a review found broken, with raw XML over direct TLS
 "ok: ..." or "FAIL: ...".  Accounts NAME@localhost with password NAME:
 alice bob carol dave erin fred gina vic att.
 """
-import base64
-import re
 import socket
 import ssl
 import sys
 import time
 
+import rawxmpp
+from rawxmpp import check
+
 PORT = int(sys.argv[1])
-HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'%s>")
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(('ok: ' if cond else 'FAIL: ') + what, flush=True)
-    if not cond:
-        fails += 1
 
 
 class C:
     """One client: direct TLS, PLAIN, bind RES."""
 
     def __init__(self, user, res, lang=None):
-        raw = socket.create_connection(('127.0.0.1', PORT), timeout=5)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.s = ctx.wrap_socket(raw, server_hostname='localhost')
-        self.buf = b''
-        hdr = HDR % (" xml:lang='%s'" % lang if lang else '')
-        self.send(hdr)
-        self.wait(b'</stream:features>')
-        auth = base64.b64encode(b'\0' + user.encode() + b'\0' + user.encode()).decode()
-        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-                  % auth)
-        self.wait(b'<success')
-        self.buf = b''
-        self.send(hdr)
-        self.wait(b'</stream:features>')
-        self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-                  "<resource>%s</resource></bind></iq>" % res)
-        r = self.wait(b'</iq>')
-        m = re.search(rb'<jid>([^<]*)</jid>', r)
-        self.jid = m.group(1).decode() if m else None
+        self.s = rawxmpp.tls_connect(PORT)
+        self.jid, _ = rawxmpp.plain_login(self.s, user, res, lang)
         self.buf = b''
 
     def send(self, x):
@@ -263,4 +235,4 @@ got_a = alice.read(1.0)
 check("from='carol@localhost/c1'" in got_a and "type='unavailable'" in got_a,
       'its recipient gets unavailable when the sender disconnects (%r)' % got_a[-200:])
 check(alice.ping() and bob.ping(), 'everyone else still answers')
-sys.exit(1 if fails else 0)
+sys.exit(1 if rawxmpp.fails else 0)

@@ -19,7 +19,6 @@ tests/interop/c2s_subscribe.sh.  Prints "ok: ..." / "FAIL: ...".
                    alice's roster has no item for carol; with the space
                    back, the next subscribe reaches carol
 """
-import base64
 import errno
 import os
 import re
@@ -28,37 +27,16 @@ import ssl
 import sys
 import time
 
+import rawxmpp
+from rawxmpp import check
+
 MODE, PORT = sys.argv[1], int(sys.argv[2])
-HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-       "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
-fails = 0
-
-
-def check(cond, what):
-    global fails
-    print(('ok: ' if cond else 'FAIL: ') + what, flush=True)
-    fails += not cond
 
 
 class C:
     def __init__(self, user, res):
-        raw = socket.create_connection(('127.0.0.1', PORT), timeout=5)
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        self.s = ctx.wrap_socket(raw, server_hostname='localhost')
-        self.buf = b''
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        auth = base64.b64encode(('\0%s\0%s' % (user, user)).encode()).decode()
-        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-                  % auth)
-        self.wait(b'<success')
-        self.send(HDR)
-        self.wait(b'</stream:features>')
-        self.send("<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-                  "<resource>%s</resource></bind></iq>" % res)
-        self.wait(b'</iq>')
+        self.s = rawxmpp.tls_connect(PORT)
+        _, self.buf = rawxmpp.plain_login(self.s, user, res)
         self.send("<iq type='get' id='r0'><query xmlns='jabber:iq:roster'/></iq>")
         self.wait(b"id='r0'")
         self.send('<presence/>')
@@ -214,4 +192,4 @@ elif MODE == 'diskfull':
     diskfull(sys.argv[3])
 else:
     sys.exit('unknown mode ' + MODE)
-sys.exit(1 if fails else 0)
+sys.exit(1 if rawxmpp.fails else 0)

@@ -9,6 +9,9 @@
 #   - behind a proxy (PROXY v1 header, then TLS and WebSocket): XEP-0279
 #     answers the address the proxy reports;
 #   - XEP-0156 host-meta and host-meta.json (curl);
+#   - a ws:// listener with consider_secure (TLS terminated by a proxy in
+#     front): SASL offered and StanzaJS logs in although require_tls is on;
+#     on the plain ws:// listener no mechanism is offered;
 #   - bad input (c2s_websocket_bad.py): each refusal with its HTTP status or
 #     WebSocket close code, and the server still serves afterwards.
 set -euo pipefail
@@ -29,15 +32,16 @@ C2S_HANDSHAKE_TIMEOUT=3s
 c2s_setup "$BUILD_DIR"
 # two more ports, apart from c2s_setup's range (nothing is bound there yet)
 for _ in 1 2 3 4 5; do
-    read -r P_WS P_WSS P_WSP < <(il_free_ports 3)
-    for p in "$P_WS" "$P_WSS" "$P_WSP"; do
+    read -r P_WS P_WSS P_WSP P_WSF < <(il_free_ports 4)
+    for p in "$P_WS" "$P_WSS" "$P_WSP" "$P_WSF"; do
         [ "$p" -ge "$P_STARTTLS" ] && [ "$p" -le "$TURN_PORT" ] && continue 2
     done
     break
 done
 C2S_EXTRA_LISTEN="    - {address: \"127.0.0.1:$P_WS\", tls: none, kind: websocket, origins: [\"http://allowed.example\"]}
     - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}
-    - {address: \"127.0.0.1:$P_WSP\", tls: direct, kind: websocket, path: /ws, proxy_protocol: true}"
+    - {address: \"127.0.0.1:$P_WSP\", tls: direct, kind: websocket, path: /ws, proxy_protocol: true}
+    - {address: \"127.0.0.1:$P_WSF\", tls: none, kind: websocket, consider_secure: true}"
 c2s_write_config ""
 c2s_start
 echo "extdiscod pid $D_PID: ws $P_WS, wss $P_WSS"
@@ -94,6 +98,41 @@ json=$(curl -sS --max-time 5 --cacert "$IL_TMP/cert.pem" -D "$IL_TMP/hm.h" \
     il_pass "host-meta.json over TLS names wss://localhost:$P_WSS/ws" || il_fail "host-meta.json: $json"
 grep -qi '^access-control-allow-origin: \*' "$IL_TMP/hm.h" && il_pass "host-meta allows any origin (CORS)" ||
     il_fail "host-meta without CORS header"
+
+# --- TLS terminated in front (consider_secure) ---------------------------------
+# features PORT ORIGIN: the stream features a raw ws:// client gets
+features() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import base64, os, socket, struct, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
+s.sendall(('GET /xmpp-websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
+           'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n'
+           'Sec-WebSocket-Protocol: xmpp\r\nOrigin: %s\r\n\r\n'
+           % (base64.b64encode(os.urandom(16)).decode(), sys.argv[2])).encode())
+op = b"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>"
+mask = os.urandom(4)
+s.sendall(bytes([0x81, 0x80 | len(op)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(op)))
+data = b''
+while b'</stream:features>' not in data:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.decode(errors='replace').split('<stream:features', 1)[-1])
+PY
+}
+f=$(features "$P_WSF" http://any.example)
+grep -q '<mechanism>SCRAM-SHA-256</mechanism>' <<<"$f" && grep -q '<mechanism>PLAIN</mechanism>' <<<"$f" &&
+    il_pass "ws:// with consider_secure: SASL offered (PLAIN too) although require_tls is on" ||
+    il_fail "ws:// with consider_secure: features $f"
+f=$(features "$P_WS" http://allowed.example)
+grep -q '<mechanism' <<<"$f" && il_fail "plain ws:// offers SASL with require_tls: $f" ||
+    il_pass "plain ws:// (no consider_secure): no SASL mechanism offered"
+run_js stanzajs-front "ws://127.0.0.1:$P_WSF/xmpp-websocket" alice@localhost alice "$TURN_PORT"
+hm=$(curl -sS --max-time 5 -H "Host: chat.example" "http://127.0.0.1:$P_WSF/.well-known/host-meta.json")
+[ "$(jq -r '.links[0].href' <<<"$hm")" = "wss://chat.example/xmpp-websocket" ] &&
+    il_pass "host-meta behind the TLS proxy names wss://chat.example/xmpp-websocket" ||
+    il_fail "host-meta with consider_secure: $hm"
 
 # --- bad input ---------------------------------------------------------------
 timeout 150 /usr/bin/python3 "$HERE/c2s_websocket_bad.py" 127.0.0.1 "$P_WS" "$P_WSS" \

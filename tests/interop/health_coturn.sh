@@ -310,8 +310,9 @@ echo "--- push stanzas: the first delete (down), the first add of a TURN service
 echo "---"
 
 # --- reloads ------------------------------------------------------------------------
-dump_of() { # PATTERN -> the last dump line of that service
-    grep -E "health: $1 (up|down|unknown|unchecked)" "$LOG" | tail -n 1
+dump_of() { # PATTERN -> the last dump line of that service (not a state
+    # change's "up: binding ok" line, which a check right after a reload logs)
+    grep -E "health: $1 (up|down|unknown|unchecked)( \([^)]*\))? since " "$LOG" | tail -n 1
 }
 field() { sed -E "s/.* $1 ([^ ]+).*/\1/" <<<"$2"; }
 usr1_dump() {

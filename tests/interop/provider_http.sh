@@ -11,6 +11,10 @@
 #     once from the cache), 500s with back-off and one warning, expiry of
 #     the cache (answered without those services), recovery, 429, malformed
 #     JSON, a wrong key (401: answered without, logged once);
+#   - /metrics follows each provider by name: fetches by result (ok, timeout,
+#     http_error, parse_error), last success, cache age and expiry, services
+#     offered, failures in a row and the back-off delay; promtool accepts the
+#     exposition; no key or URL in it;
 #   - no key in the log (debug level) or in any reply.
 set -euo pipefail
 
@@ -44,7 +48,7 @@ printf '%s\n' "$TW_TOKEN" >"$T/tw.key"
 printf 'turn-%s\n' "$RANDOM$RANDOM" >"$T/turn.secret"
 TW_BASIC=$(printf '%s:%s' "$TW_SID" "$TW_TOKEN" | base64 -w0)
 
-read -r HP P_TLS P_PROXY <<<"$(il_free_ports 3)"
+read -r HP P_TLS P_PROXY P_HTTP <<<"$(il_free_ports 4)"
 prov_server_start "$T" "$HP" "$CF_KEY_ID" "$CF_TOKEN" "$TW_SID" "$TW_TOKEN" ||
     { echo "FAIL: provider server"; exit 1; }
 
@@ -52,6 +56,7 @@ write_config() { # TW_KEY_FILE
     cat >"$T/extdiscod.yml.new" <<YAML
 log: {level: debug, syslog: false}
 domains: [localhost]
+http: {listen: ["127.0.0.1:$P_HTTP"]}
 turn_secrets:
   - {name: dev, secret_files: [turn.secret], ttl: 1h}
 networks:
@@ -112,6 +117,26 @@ check() { # NAME DESCRIPTION JQ-EXPR [LINE]
     if has "$1" "$3" "${4:-1}"; then il_pass "$1: $2"; else
         il_fail "$1: $2"; sed -n "${4:-1}p" "$T/$1.out" | cut -c1-1500; fi
 }
+# scrape NAME: /metrics into $T/NAME.prom; metric NAME SERIES: its value
+scrape() { curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/metrics" >"$T/$1.prom" || true; }
+metric() { awk -v s="$2" '$1 == s { print $2 }' "$T/$1.prom"; }
+# mcheck NAME DESCRIPTION AWK-CONDITION SERIES...: the condition on v1,
+# v2, ... (the series' values; a missing series fails)
+mcheck() {
+    local name=$1 what=$2 cond=$3 s v
+    local -a vals=()
+    shift 3
+    for s in "$@"; do
+        v=$(metric "$name" "$s" | head -n 1)
+        vals+=("${v:--}")
+    done
+    if awk -v vals="${vals[*]}" "BEGIN { n = split(vals, v, \" \"); for (i = 1; i <= n; i++) if (v[i] == \"-\") exit 1;
+            v1 = v[1] + 0; v2 = v[2] + 0; v3 = v[3] + 0; v4 = v[4] + 0; exit !($cond) }"; then
+        il_pass "metrics ($name): $what [${vals[*]}]"
+    else
+        il_fail "metrics ($name): $what [${vals[*]}]"; grep '^extdisco_provider_' "$T/$name.prom" | head -n 40
+    fi
+}
 CF_TURN='(.services | any(.type == "turn" and .host == "turn.cloudflare.com" and .port == "3478" and .transport == "udp"))'
 TW_TURN='(.services | any(.type == "turn" and .host == "global.turn.twilio.com"))'
 
@@ -140,6 +165,33 @@ if jq -e --arg p "/2010-04-01/Accounts/$TW_SID/Tokens.json" --arg a "Basic $TW_B
 else
     il_fail "twilio request: $twr"
 fi
+
+# --- /metrics per provider --------------------------------------------------------
+scrape m_start
+mcheck m_start "cf: a good fetch, services offered, last success now, cache young" \
+    'v1 >= 1 && v2 > 0 && v3 > 1700000000 && v4 >= 0 && v4 < 10' \
+    'extdisco_provider_fetches_total{provider="cf",result="ok"}' 'extdisco_provider_services{provider="cf"}' \
+    'extdisco_provider_last_success_timestamp_seconds{provider="cf"}' 'extdisco_provider_cache_age_seconds{provider="cf"}'
+mcheck m_start "cf: cache expiry within ttl 20 s minus the 2 s margin, no failure, no back-off" \
+    'v1 > 5 && v1 <= 18 && v2 == 0 && v3 == 0' \
+    'extdisco_provider_cache_expiry_seconds{provider="cf"}' 'extdisco_provider_consecutive_failures{provider="cf"}' \
+    'extdisco_provider_backoff_seconds{provider="cf"}'
+mcheck m_start "tw: a good fetch, no error of any kind yet" \
+    'v1 >= 1 && v2 + v3 + v4 == 0' \
+    'extdisco_provider_fetches_total{provider="tw",result="ok"}' 'extdisco_provider_fetches_total{provider="tw",result="http_error"}' \
+    'extdisco_provider_fetches_total{provider="tw",result="timeout"}' 'extdisco_provider_fetches_total{provider="tw",result="parse_error"}'
+PROMTOOL=${PROMTOOL:-/usr/bin/promtool}
+if [ -x "$PROMTOOL" ]; then
+    if "$PROMTOOL" check metrics <"$T/m_start.prom" >"$T/promtool.out" 2>&1; then
+        il_pass "promtool check metrics accepts /metrics with the provider families"
+    else
+        il_fail "promtool check metrics: $(head -n 5 "$T/promtool.out")"
+    fi
+else
+    il_fail "promtool not installed ($PROMTOOL)"
+fi
+echo "    /metrics, the providers:"
+grep -E '^extdisco_provider_' "$T/m_start.prom" | grep -v 'network_error\|parse_error\|"timeout"' | sed 's/^/      /'
 
 # --- per-network sets: address and PROXY source -------------------------------
 ask public "$P_TLS" alice@localhost alice --src 127.0.0.3
@@ -200,6 +252,11 @@ if il_wait_for 10 grep -q 'turn_providers cf: fetch failed: timeout; serving the
 else
     il_fail "no timeout line"; grep 'turn_providers cf' "$LOG" | tail -n 5
 fi
+scrape m_hang
+mcheck m_hang "cf: the hang counted as a timeout, one failure in a row, the cache still offered" \
+    'v1 >= 1 && v2 >= 1 && v3 > 0' \
+    'extdisco_provider_fetches_total{provider="cf",result="timeout"}' 'extdisco_provider_consecutive_failures{provider="cf"}' \
+    'extdisco_provider_services{provider="cf"}'
 
 # --- 500s: back-off, one warning, the cache until it expires --------------------
 echo '{"cf": "500"}' >"$STATE"
@@ -231,6 +288,20 @@ if grep -q 'turn_providers cf: cached credentials expire' "$LOG" &&
     il_pass "past the cache's life: answered at once without Cloudflare's services ($(jq -r .ms "$T/expired.out") ms)"
 else
     il_fail "after expiry: $(cat "$T/expired.out")"; grep 'turn_providers cf' "$LOG" | tail -n 3
+fi
+scrape m_500
+mcheck m_500 "cf after 12 s of 500s: http errors counted, failures in a row, back-off at the 4 s cap" \
+    'v1 >= 2 && v2 >= 2 && v3 >= 2 && v3 <= 4' \
+    'extdisco_provider_fetches_total{provider="cf",result="http_error"}' \
+    'extdisco_provider_consecutive_failures{provider="cf"}' 'extdisco_provider_backoff_seconds{provider="cf"}'
+mcheck m_500 "cf past its cache: no services, expiry 0, last success still the old one" \
+    'v1 == 0 && v2 == 0 && v3 > 1700000000' \
+    'extdisco_provider_services{provider="cf"}' 'extdisco_provider_cache_expiry_seconds{provider="cf"}' \
+    'extdisco_provider_last_success_timestamp_seconds{provider="cf"}'
+if [ -z "$(metric m_500 'extdisco_provider_cache_age_seconds{provider="cf"}')" ]; then
+    il_pass "metrics (m_500): no cache age without a cached result"
+else
+    il_fail "metrics (m_500): a cache age without a cache"
 fi
 
 # --- recovery, 429, malformed JSON ----------------------------------------------
@@ -264,6 +335,11 @@ echo '{"cf": "malformed"}' >"$STATE"
 il_wait_for 15 grep -q 'turn_providers cf: fetch failed again.*malformed response: malformed JSON' "$LOG" &&
     il_pass "a body that is not JSON is refused" || il_fail "no malformed-JSON line"
 echo '{}' >"$STATE"
+scrape m_parse
+mcheck m_parse "cf: the malformed body counted as a parse error, the 429 as an http error" \
+    'v1 >= 1 && v2 >= 3' \
+    'extdisco_provider_fetches_total{provider="cf",result="parse_error"}' \
+    'extdisco_provider_fetches_total{provider="cf",result="http_error"}'
 
 # --- a wrong key: 401, answered without, logged once -------------------------------
 printf '%s\n' "$WRONG" >"$T/tw-wrong.key"
@@ -283,15 +359,25 @@ fi
 n=$(grep -c 'turn_providers tw: no credentials fetched yet' "$LOG" || true)
 [ "$n" -eq 1 ] && il_pass "'answering without' logged once for two requests" ||
     il_fail "'answering without' logged $n times"
+scrape m_401
+mcheck m_401 "tw with a wrong key (a new provider: its counters start over): http errors, no services, never a success" \
+    'v1 >= 1 && v2 == 0 && v3 == 0 && v4 == 0' \
+    'extdisco_provider_fetches_total{provider="tw",result="http_error"}' 'extdisco_provider_services{provider="tw"}' \
+    'extdisco_provider_last_success_timestamp_seconds{provider="tw"}' 'extdisco_provider_fetches_total{provider="tw",result="ok"}'
 
 # --- no key anywhere ---------------------------------------------------------------
 leak=0
-for f in "$LOG" "$T"/*.out; do
+for f in "$LOG" "$T"/*.out "$T"/*.prom; do
     if grep -qF -e "$CF_TOKEN" -e "$TW_TOKEN" -e "$WRONG" -e "$TW_BASIC" "$f"; then
         leak=1; il_fail "a key appears in ${f##*/}"
     fi
 done
-[ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level) or any reply"
+[ "$leak" -eq 0 ] && il_pass "no API key in the log ($(wc -l <"$LOG") lines, debug level), any reply or /metrics"
+if cat "$T"/*.prom | grep -qE -e "https?://" -e "127\.0\.0\.1:$HP" -e "$CF_KEY_ID" -e "$TW_SID"; then
+    il_fail "a provider's URL or key id in /metrics"
+else
+    il_pass "no provider URL or key id in /metrics (providers named by their configured name)"
+fi
 kill -0 "$D_PID" 2>/dev/null && il_pass "extdiscod still running" || il_fail "extdiscod died"
 # a stop with fetches cached and a provider failing: everything freed (a
 # sanitizer build reports leaks and errors into the log)

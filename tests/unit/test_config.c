@@ -199,6 +199,7 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->check.fall, 3);
     assert_int_equal(c->check.rise, 2);
     assert_null(c->check.ca_file);
+    assert_false(c->check.order_by_latency);
     assert_null(c->services[0].check);
     assert_int_equal(c->services[0].eff.enabled, 1);
     assert_int_equal(c->services[0].eff.interval, 30);
@@ -209,6 +210,7 @@ static void test_minimal_defaults(void **state)
     c = edd_config_load(CONFDIR "/good-check.yml", err, sizeof err);
     if (!c)
         fail_msg("refused: %s", err);
+    assert_true(c->check.order_by_latency);
     assert_int_equal(c->services[0].eff.enabled, 1);
     assert_int_equal(c->services[0].eff.interval, 20);
     assert_int_equal(c->services[0].eff.timeout, 4);

@@ -105,6 +105,9 @@ static const bad_case bad_cases[] = {
     { "bad-ws-starttls.yml", 12,
       "c2s.listen[1].tls: a websocket listener takes tls: direct (wss://) or none (ws://); "
       "WebSocket has no STARTTLS" },
+    { "bad-consider-secure.yml", 12,
+      "c2s.listen[1].consider_secure: only a listener with tls: none can be considered secure "
+      "(it is for a TLS-terminating proxy in front of a plaintext listener)" },
     { "bad-c2s-domain.yml", 8, "c2s.domain: other.example is not one of domains" },
     { "bad-c2s-no-database.yml", 8,
       "c2s: missing required key 'database' (the account database of the "
@@ -161,6 +164,10 @@ static const bad_case bad_cases[] = {
     { "bad-check-service-timeout.yml", 7,
       "services[0].check.timeout: the check timeout (40s) is longer than its interval (30s)" },
     { "bad-check-unknown.yml", 8, "services[0].check.intervall: unknown key" },
+    /* bit 63 of a network mask is the health checks' "no network" */
+    { "bad-networks-64.yml", 3, "networks: too many entries (at most 63)" },
+    /* the order is one for the whole reply: top level only */
+    { "bad-check-order-service.yml", 8, "services[0].check.order_by_latency: unknown key" },
     { "bad-check-interval.yml", 11, "check.interval: 2d is over the maximum of 86400 seconds" },
     { "bad-check-ca.yml", 12,
       "check.ca_file: cannot read @DIR@/missing-ca.pem: No such file or directory" },

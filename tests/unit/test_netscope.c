@@ -102,6 +102,13 @@ static void classify(void **state)
     assert_true(edd_netscope_allows(0x2, 1));
     assert_false(edd_netscope_allows(0x2, 0));
     assert_false(edd_netscope_allows(0x2, -1));
+    /* the health checks' "clients of no network" bit (fail open there) */
+    assert_true(edd_netscope_allows(EDD_NETSCOPE_NONE, -1));
+    assert_false(edd_netscope_allows(EDD_NETSCOPE_NONE, 0));
+    assert_false(edd_netscope_allows(EDD_NETSCOPE_NONE, 62));
+    assert_true(edd_netscope_allows(EDD_NETSCOPE_NONE | 0x2, 1));
+    assert_true(edd_netscope_allows(UINT64_C(1) << 62, 62));
+    assert_false(edd_netscope_allows(UINT64_C(1) << 62, -1));
     ed_jid_free(alice);
     ed_jid_free(bob);
     edd_netscope_free(n);

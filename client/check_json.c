@@ -25,6 +25,10 @@ static void leg_json(jw *w, const char *key, const ed_relay_leg *l)
         jw_int(w, "ms", l->ms);
     else
         jw_null(w, "ms");
+    if (l->us >= 0)
+        jw_int(w, "us", l->us);
+    else
+        jw_null(w, "us");
     jw_int(w, "sends", l->sends);
     jw_str(w, "received_as", !l->ok ? NULL : l->as_channel ? "channeldata" : "data-indication");
     jw_obj_end(w);
@@ -79,6 +83,10 @@ static void steps_json(jw *w, const svc_check *sc)
                    rr->ok ? "data through each relay arrived at the other, as "
                             "Data indications and as ChannelData"
                           : rr->error_reason);
+        if (rr->rtt_us >= 0)
+            jw_int(w, "us", rr->rtt_us);
+        else
+            jw_null(w, "us");
         jw_str(w, "fail", rr->ok ? "none" : ed_check_fail_name(rr->fail));
         jw_str(w, "failed_at", rr->ok ? NULL : rr->step);
         jw_int(w, "error_code", rr->error_code);

@@ -52,9 +52,9 @@ static bool leg(ed_ts *from, ed_ts *to, uint16_t chan, const char *name,
     uint8_t payload[64];
     int n = snprintf((char *)payload, sizeof payload, "extdisco check %s %08x",
                      name, (unsigned)random());
-    int64_t t0 = ed_tc_now_ms();
+    int64_t t0 = ed_tc_now_ms(), t0_us = ed_ts_now_us();
     int64_t end = t0 + LEG_WAIT_MS < deadline ? t0 + LEG_WAIT_MS : deadline;
-    out->ms = -1;
+    out->ms = out->us = -1;
     while (ed_tc_now_ms() < end) {
         if (ed_ts_send(from, &to->relayed, to->relayed_len, chan, payload,
                        (size_t)n, end, step)) {
@@ -73,10 +73,13 @@ static bool leg(ed_ts *from, ed_ts *to, uint16_t chan, const char *name,
         }
         if (g > 0) {
             out->ok = true;
-            out->ms = (long)(d.at - t0);
+            out->us = (long)(d.at_us - t0_us);
+            out->ms = out->us / 1000;
             out->as_channel = d.channel;
-            if (out->ms > r->rtt_ms)
+            if (out->us > r->rtt_us) {
+                r->rtt_us = out->us;
                 r->rtt_ms = out->ms;
+            }
             return true;
         }
     }
@@ -172,9 +175,9 @@ int ed_relay_check(const char *host, uint16_t port, ed_check_transport t,
     memset(r, 0, sizeof *r);
     r->ran = true;
     r->step = "";
-    r->rtt_ms = -1;
-    for (int i = 0; i < 2; i++)
-        r->ind[i].ms = r->chan[i].ms = -1; /* null until the leg ran */
+    r->rtt_ms = r->rtt_us = -1;
+    for (int i = 0; i < 2; i++) /* null until the leg ran */
+        r->ind[i].ms = r->chan[i].ms = r->ind[i].us = r->chan[i].us = -1;
     for (int i = 0; i < ED_RELAY_PEERS; i++) {
         r->peers[i].ip = private_peers[i];
         r->peers[i].state = -1;

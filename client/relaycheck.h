@@ -28,6 +28,7 @@
 typedef struct ed_relay_leg {
     bool ok;
     long ms;             /* send -> receive, -1 when nothing arrived */
+    long us;             /* the same in microseconds */
     int sends;           /* transmissions (udp: repeated until it arrives) */
     bool as_channel;     /* arrived as ChannelData (else Data indication) */
 } ed_relay_leg;
@@ -46,6 +47,7 @@ typedef struct ed_relay_result {
     /* [0] A->B, [1] B->A; indication then channel */
     ed_relay_leg ind[2], chan[2];
     long rtt_ms;         /* the slowest leg that arrived, -1 if none */
+    long rtt_us;         /* the same in microseconds */
     /* peer restrictions: state -1 not asked, 0 refused, 1 granted,
      * 2 no answer / transport failure */
     struct {

@@ -40,8 +40,8 @@ static void json_str(const char *key, const char *v, int last)
 
 static void leg_json(const char *key, const ed_relay_leg *l, int last)
 {
-    printf("  \"%s\": {\"ok\": %s, \"ms\": %ld, \"sends\": %d, \"as_channel\": %s}%s\n",
-           key, l->ok ? "true" : "false", l->ms, l->sends,
+    printf("  \"%s\": {\"ok\": %s, \"ms\": %ld, \"us\": %ld, \"sends\": %d, \"as_channel\": %s}%s\n",
+           key, l->ok ? "true" : "false", l->ms, l->us, l->sends,
            l->as_channel ? "true" : "false", last ? "" : ",");
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <stun/usages/turn.h>
 
@@ -55,11 +56,18 @@ int ed_ts_open(ed_ts *s, const struct addrinfo *ai, const char *host,
 
 /* ---- input ---- */
 
+int64_t ed_ts_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void keep_data(ed_ts *s, ed_ts_data *d, int64_t now)
 {
     if (s->nin >= ED_TS_INBOX)
         return;
-    d->at = now;
+    d->at_us = now;
     s->inbox[s->nin++] = *d;
 }
 
@@ -189,7 +197,7 @@ static int pump(ed_ts *s, int64_t until, const char *step)
     ssize_t r = ed_tc_recv(&s->conn, buf, sizeof buf, until, step, &s->res);
     if (r <= 0)
         return (int)r;
-    return feed(s, buf, (size_t)r, ed_tc_now_ms(), step);
+    return feed(s, buf, (size_t)r, ed_ts_now_us(), step);
 }
 
 /* ---- requests ---- */

@@ -34,7 +34,7 @@ typedef struct ed_ts_data {
     struct sockaddr_storage peer;  /* the indication's XOR-PEER-ADDRESS */
     size_t len;
     uint8_t buf[ED_TS_DATA_MAX];
-    int64_t at;                    /* when it arrived (ms) */
+    int64_t at_us;                 /* when it arrived (ed_ts_now_us()) */
 } ed_ts_data;
 
 typedef struct ed_ts {
@@ -91,6 +91,9 @@ int ed_ts_send(ed_ts *s, const struct sockaddr_storage *peer, socklen_t plen,
  * then, -1 transport failure. */
 int ed_ts_wait_data(ed_ts *s, const uint8_t *data, size_t len, int64_t until,
                     ed_ts_data *out, const char *step);
+
+/* A monotonic clock in microseconds (data arrival times). */
+int64_t ed_ts_now_us(void);
 
 /* Deallocate (best effort, at most until deadline or 1 s) and close;
  * wipes the credentials.  Safe on a session that failed to open. */

@@ -142,13 +142,13 @@ expect() {
 SCHEMA='
   def str_or_null: type == "string" or type == "null";
   def int_or_null: type == "number" or type == "null";
-  def leg: type == "object" and (.ok | type == "boolean") and (.ms | int_or_null)
+  def leg: type == "object" and (.ok | type == "boolean") and (.ms | int_or_null) and (.us | int_or_null)
            and (.sends | type == "number") and (.received_as | . == null or . == "data-indication" or . == "channeldata");
   def step: type == "object" and (.step | type == "string")
             and (.status | IN("ok", "failed", "warning", "skipped"))
             and (.ms | int_or_null) and (.message | str_or_null)
             and (if .step == "relay" then
-                   (.fail | type == "string") and (.failed_at | str_or_null) and (.error_code | type == "number")
+                   (.us | int_or_null) and (.fail | type == "string") and (.failed_at | str_or_null) and (.error_code | type == "number")
                    and (.relayed_a | str_or_null) and (.relayed_b | str_or_null)
                    and (.indication_a_to_b | leg) and (.indication_b_to_a | leg)
                    and (.channel_a_to_b | leg) and (.channel_b_to_a | leg)
@@ -174,7 +174,7 @@ expect "good: exit 0, 3 services ok" 0 \
 expect "good: both TURN services: relay ok both ways as indications and ChannelData, RTT reported" 0 \
     '[.services[] | select(.service.type == "turn")] | length == 2 and all(.[];
         .status != "failed" and (.steps | map(.step) == ["allocate","refresh","deallocate","relay","peer-restriction","open-relay"])
-        and (.steps[3] | .status == "ok" and .ms >= 0
+        and (.steps[3] | .status == "ok" and .ms >= 0 and .us > 0 and all(.indication_a_to_b, .indication_b_to_a, .channel_a_to_b, .channel_b_to_a; .us > 0)
              and .indication_a_to_b.received_as == "data-indication" and .indication_b_to_a.received_as == "data-indication"
              and .channel_a_to_b.received_as == "channeldata" and .channel_b_to_a.received_as == "channeldata"))' "$T/good.out"
 expect "good: 10.0.0.1 and 169.254.169.254 refused (403), no private-peer-allowed warning" 0 \

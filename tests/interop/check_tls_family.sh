@@ -21,7 +21,7 @@
 #   login errors: connection refused, no route (unshare -n: a network
 #     namespace whose lo is down), DNS failure, TLS certificate problem
 #     (another CA), wrong password, then throttled — each its own message.
-# Exit 0 all pass, 1 any failure, 77 skip.
+# Exit 0 all pass, 1 any failure (also when not root), 77 skip.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,8 +29,8 @@ SRC=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=${1:-${BUILD:-$SRC/build}}
 if [ -z "${CHECK_TLS_NS:-}" ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "SKIP: needs root (a private mount namespace for /etc/hosts)"
-        exit 77
+        echo "FAIL: needs root (a private mount namespace for /etc/hosts)"
+        exit 1
     fi
     CHECK_TLS_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 fi

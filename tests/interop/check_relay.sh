@@ -94,7 +94,8 @@ ed_config() {
     local name=$1 port=$2 svc
     shift 2
     {
-        printf 'log: {level: info, syslog: false}\ndomains: [check.test]\n'
+        # no health checks (their allocations would only add noise)
+        printf 'log: {level: info, syslog: false}\ndomains: [check.test]\ncheck: {enabled: false}\n'
         printf 'turn_secrets:\n  - {name: main, secret_files: [../turn.secret], ttl: 1h}\nservices:\n'
         for svc in "$@"; do printf '  - {%s, allow_local: true}\n' "$svc"; done
         peer_extdiscod_c2s_yaml check.test ../cert.pem ../key.pem "127.0.0.1:$port=starttls"

@@ -104,7 +104,8 @@ for s in "wrongname.test $S_WRONG" "expired.test $S_EXPIRED" "soon.test $S_SOON"
 done
 mkdir -p "$T/ed"
 {
-    printf 'log: {level: info, syslog: false}\ndomains: [check.test]\n'
+    # no health checks: they would hold the single-connection s_servers
+    printf 'log: {level: info, syslog: false}\ndomains: [check.test]\ncheck: {enabled: false}\n'
     printf 'turn_secrets:\n  - {name: main, secret_files: [../turn.secret], ttl: 1h}\nservices:\n'
     printf '  - {type: turns, host: dual.test, port: %s, transport: tcp, credentials: main}\n' "$TLS"
     printf '  - {type: turn, host: dual.test, port: %s, transport: udp, credentials: main}\n' "$TURN"

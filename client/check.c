@@ -392,7 +392,7 @@ void check_describe(const svc_check *sc, char *out, size_t cap)
         char relay[400] = "";
         if (rr->ran && rr->ok)
             snprintf(relay, sizeof relay, "; relay round trip ok (%s and %s, "
-                     "indications and channels both ways, %.1f ms)",
+                     "indications and channels both ways, %.2f ms)",
                      rr->relayed[0], rr->relayed[1], rr->rtt_us / 1000.0);
         else if (rr->ran)
             snprintf(relay, sizeof relay, "; relay round trip FAILED at %s",

@@ -1,7 +1,9 @@
 /* client/check.c — `extdisco check`: for every advertised service, does it
  * work, and would real clients use it (../shared/notes/interop.md)? */
-#include "cli.h"
+#include "check_int.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,30 +11,6 @@
 #include <time.h>
 
 #include "extdisco/xep0215.h"
-#include "turncheck.h"
-
-#define MAX_FLAGS 12
-#define MAX_CHECKED 64
-
-typedef struct flag {
-    const char *code;
-    bool severe;          /* breaks the service for real clients */
-    char msg[200];
-} flag;
-
-typedef struct svc_check {
-    bool parsed;          /* the raw entry parsed */
-    char raw_error[160];  /* why not */
-    const char *raw_type, *raw_host;
-    ed_service svc;
-    bool checked;         /* a STUN/TURN check ran */
-    bool skipped_type;    /* not a STUN/TURN type */
-    ed_check_result res;
-    bool ok;              /* overall status of this entry */
-    flag flags[MAX_FLAGS];
-    int nflags;
-    int nat;              /* -1 unknown, 0 same address as sic, 1 differs */
-} svc_check;
 
 static void add_flag(svc_check *sc, const char *code, bool severe,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -55,7 +33,7 @@ static bool is_type(const ed_service *s, const char *t)
     return s->type && strcmp(s->type, t) == 0;
 }
 
-static bool is_turn(const ed_service *s)
+bool check_is_turn(const ed_service *s)
 {
     return is_type(s, "turn") || is_type(s, "turns");
 }
@@ -93,10 +71,20 @@ static void lint(svc_check *sc, const ed_elem *raw, int64_t now)
         add_flag(sc, "restricted-spelling", false,
                  "restricted='%s': Dino reads only 'true' as true, Psi rejects "
                  "other spellings; send true/false", r);
-    if (is_turn(s) && (!s->username || !s->password))
+    if (is_type(s, "turns") && (!s->username || !s->password))
+        add_flag(sc, "missing-credentials", true,
+                 "turns without username/password, inline or from "
+                 "<credentials/> (Prosody's mod_turn_external gives turns "
+                 "none): Conversations, Dino, Movim, Siskin and aTalk drop it");
+    else if (check_is_turn(s) && (!s->username || !s->password))
         add_flag(sc, "missing-credentials", true,
                  "TURN without inline username/password: Conversations, Dino, "
                  "Movim, Siskin and aTalk drop it (and credentials gave none)");
+    if (sc->creds_in_services)
+        add_flag(sc, "credentials-wrong-element", false,
+                 "<credentials/> was answered with a <services/> element "
+                 "(ejabberd before 24.12): clients that look for "
+                 "<credentials/> find nothing");
     if ((s->username || s->password) && !s->expires)
         add_flag(sc, "missing-expires", false,
                  "credentials without expires: Dino never refreshes them");
@@ -109,6 +97,10 @@ static void lint(svc_check *sc, const ed_elem *raw, int64_t now)
             add_flag(sc, "short-lifetime", false,
                      "credentials live %lld s (< 10 min): Dino never refreshes "
                      "them", (long long)left);
+        else if (left > 86400)
+            add_flag(sc, "long-lifetime", false,
+                     "credentials live %lld h (> 24 h): a leaked credential "
+                     "stays usable that long", (long long)(left / 3600));
     }
 }
 
@@ -129,12 +121,44 @@ static void addr_ip(const char *a, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* The relay round trip, the peer restrictions and the open-relay probe
+ * of a TURN service whose allocation worked (relaycheck.h). */
+static void turn_extra(svc_check *sc, const cli_opts *o, uint16_t port,
+                       ed_check_transport tr, const ed_check_tls *tls)
+{
+    const ed_service *s = &sc->svc;
+    ed_relay_result *r = &sc->relay;
+    ed_relay_check(s->host, port, tr, s->username, s->password, o->timeout_ms,
+                   tls, r);
+    if (!r->ok)
+        add_flag(sc, "relay-failed", true, "%s", r->error_reason);
+    char granted[64] = "";
+    for (int i = 0; i < ED_RELAY_PEERS; i++)
+        if (r->peers[i].state == 1)
+            snprintf(granted + strlen(granted), sizeof granted - strlen(granted),
+                     "%s%s", granted[0] ? ", " : "", r->peers[i].ip);
+    if (granted[0])
+        add_flag(sc, "private-peer-allowed", false,
+                 "CreatePermission granted for %s (nothing was sent): the relay "
+                 "can reach private/metadata addresses (coturn: "
+                 "denied-peer-ip=10.0.0.0-10.255.255.255, ...=169.254.0.0-"
+                 "169.254.255.255, ...)", granted);
+    sc->open_relay = ed_open_relay_check(s->host, port, tr, o->timeout_ms, tls,
+                                         &sc->open_code, sc->open_why,
+                                         sizeof sc->open_why);
+    if (sc->open_relay == 1)
+        add_flag(sc, "open-relay", false,
+                 "Allocate without credentials succeeded (%s): an open relay "
+                 "anyone can use (coturn: no-auth; use use-auth-secret)",
+                 sc->open_why);
+}
+
 static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
 {
     const ed_service *s = &sc->svc;
     ed_check_transport tr;
     bool turn = false;
-    if (!is_type(s, "stun") && !is_type(s, "stuns") && !is_turn(s)) {
+    if (!is_type(s, "stun") && !is_type(s, "stuns") && !check_is_turn(s)) {
         sc->skipped_type = true;
         return;
     }
@@ -146,7 +170,8 @@ static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
     int port = s->port;
     if (port <= 0)
         port = (tr == ED_CHECK_TLS) ? 5349 : 3478; /* RFC 5389/5766 defaults */
-    ed_check_tls tls = { o->ca_file, o->insecure };
+    ed_check_tls tls = { o->ca_file, o->insecure,
+                         sc->family == 4 ? AF_INET : sc->family == 6 ? AF_INET6 : AF_UNSPEC };
     sc->checked = true;
     if (turn) {
         if (!s->username || !s->password) {
@@ -155,14 +180,91 @@ static void run_one(svc_check *sc, const cli_opts *o, const char *sic_ip)
         }
         ed_turn_check(s->host, (uint16_t)port, tr, s->username, s->password,
                       o->timeout_ms, &tls, &sc->res);
+        if (sc->res.ok)
+            turn_extra(sc, o, (uint16_t)port, tr, &tls);
     } else {
         ed_stun_check(s->host, (uint16_t)port, tr, o->timeout_ms, &tls, &sc->res);
+    }
+    if (tr == ED_CHECK_TLS && sc->res.cert_not_after) {
+        int64_t left = sc->res.cert_not_after - (int64_t)time(NULL);
+        if (left > 0 && left < 14 * 86400)
+            add_flag(sc, "cert-expires-soon", false,
+                     "the TLS certificate (%s) expires in %lld day%s", sc->res.cert_subject,
+                     (long long)(left / 86400), left / 86400 == 1 ? "" : "s");
+        else if (left <= 0 && sc->res.ok)
+            add_flag(sc, "cert-expired", true,
+                     "the TLS certificate (%s) expired %lld day%s ago (accepted only "
+                     "because of --insecure)", sc->res.cert_subject,
+                     (long long)(-left / 86400), -left / 86400 == 1 ? "" : "s");
     }
     if (sic_ip && *sic_ip && sc->res.mapped[0]) {
         char ip[ED_CHECK_ADDR_MAX];
         addr_ip(sc->res.mapped, ip, sizeof ip);
-        sc->nat = strcmp(ip, sic_ip) != 0;
+        /* only addresses of one family compare (a dual-stack host's IPv6
+         * row against an XMPP connection over IPv4 tells nothing) */
+        if ((strchr(ip, ':') != NULL) == (strchr(sic_ip, ':') != NULL))
+            sc->nat = strcmp(ip, sic_ip) != 0;
     }
+}
+
+/* The address families to check s over: o->family when forced; 4 and 6
+ * when its host name has both A and AAAA records; else 0 (whatever it
+ * resolves to).  Returns how many (1 or 2) in fams. */
+static int families_of(const svc_check *sc, const cli_opts *o, int fams[2])
+{
+    const ed_service *s = &sc->svc;
+    fams[0] = o->family;
+    if (o->family || !sc->parsed || !s->host || !*s->host ||
+        (!is_type(s, "stun") && !is_type(s, "stuns") && !check_is_turn(s)))
+        return 1;
+    unsigned char b[sizeof(struct in6_addr)];
+    if (s->host[0] == '[' || inet_pton(AF_INET, s->host, b) == 1 ||
+        inet_pton(AF_INET6, s->host, b) == 1)
+        return 1; /* an address literal has one family */
+    struct addrinfo hints, *ai = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    if (getaddrinfo(s->host, NULL, &hints, &ai) != 0)
+        return 1; /* the check reports the failure */
+    bool v4 = false, v6 = false;
+    for (const struct addrinfo *a = ai; a; a = a->ai_next) {
+        v4 = v4 || a->ai_family == AF_INET;
+        v6 = v6 || a->ai_family == AF_INET6;
+    }
+    freeaddrinfo(ai);
+    if (!v4 || !v6)
+        return 1;
+    fams[0] = 4;
+    fams[1] = 6;
+    return 2;
+}
+
+/* One row per address family to check (families_of): the second row of a
+ * dual-stack service is a deep copy.  Returns the new array (sc freed) and
+ * its length in *n, or NULL (sc untouched) when out of memory. */
+static svc_check *per_family(svc_check *sc, size_t *n, const cli_opts *o)
+{
+    svc_check *out = calloc(2 * *n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++) {
+        int fams[2];
+        int nf = families_of(&sc[i], o, fams);
+        out[m] = sc[i];
+        out[m++].family = fams[0];
+        if (nf == 2) {
+            out[m] = sc[i];
+            out[m].family = fams[1];
+            if (ed_service_copy(&out[m].svc, &sc[i].svc) != ED_OK)
+                continue; /* out of memory: that family is left out */
+            m++;
+        }
+    }
+    free(sc);
+    *n = m;
+    return out;
 }
 
 /* Fill TURN entries that lack inline credentials from <credentials/>. */
@@ -172,20 +274,24 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
     ed_service want[MAX_CHECKED];
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
-        if (sc[i].parsed && is_turn(&sc[i].svc) &&
+        if (sc[i].parsed && check_is_turn(&sc[i].svc) &&
             (!sc[i].svc.username || !sc[i].svc.password))
             want[nw++] = sc[i].svc; /* shallow: borrowed for the request */
     if (!nw)
         return;
     ed_service *got = NULL;
     size_t ng = 0;
-    if (ed_client_credentials(c, o->to, version, want, nw, &got, &ng, NULL)) {
+    ed_elem *reply = NULL;
+    if (ed_client_credentials(c, o->to, version, want, nw, &got, &ng, &reply)) {
         fprintf(stderr, "extdisco: %s\n", ed_client_error(c));
         return;
     }
+    /* the client library accepts <services/> here (ejabberd < 24.12) */
+    bool wrong = !ed_elem_child(reply, "credentials", cli_ns(version));
+    ed_elem_free(reply);
     for (size_t i = 0; i < n; i++) {
         ed_service *s = &sc[i].svc;
-        if (!sc[i].parsed || !is_turn(s) || (s->username && s->password))
+        if (!sc[i].parsed || !check_is_turn(s) || (s->username && s->password))
             continue;
         for (size_t j = 0; j < ng; j++) {
             const ed_service *g = &got[j];
@@ -200,13 +306,57 @@ static void fetch_credentials(ed_client *c, const cli_opts *o, int version,
             s->password = g->password ? strdup(g->password) : NULL;
             if (g->expires)
                 s->expires = g->expires;
+            sc[i].creds_in_services = wrong;
             break;
         }
     }
     ed_services_free(got, ng);
 }
 
-static const char *status_of(const svc_check *sc, bool strict)
+/* What a person can do about a TURN/STUN error code. */
+static const char *error_hint(int code)
+{
+    switch (code) {
+    case 401:
+        return ": authentication failed: the handed-out credentials were "
+               "refused (TURN secret differs between the XMPP server and the "
+               "TURN server, or their clocks differ)";
+    case 403:
+        return ": forbidden by the server's policy";
+    case 437:
+        return ": allocation mismatch";
+    case 441:
+        return ": wrong credentials for this allocation";
+    case 486:
+        return ": allocation quota reached (throttled: too many allocations "
+               "for this user)";
+    case 508:
+        return ": the server is out of relay ports or capacity";
+    default:
+        return "";
+    }
+}
+
+/* ... and about a transport failure. */
+static const char *fail_hint(ed_check_fail f)
+{
+    switch (f) {
+    case ED_CHECK_FAIL_REFUSED:
+        return " (connection refused: nothing listens on that port)";
+    case ED_CHECK_FAIL_RESOLVE:
+        return " (DNS failure)";
+    case ED_CHECK_FAIL_TLS:
+        return " (TLS certificate problem or handshake failure)";
+    case ED_CHECK_FAIL_TIMEOUT:
+        return " (no answer: firewall dropping packets, or wrong port)";
+    case ED_CHECK_FAIL_CONNECT:
+        return " (no route or network unreachable)";
+    default:
+        return "";
+    }
+}
+
+const char *check_status(const svc_check *sc, bool strict)
 {
     if (!sc->ok)
         return "FAIL";
@@ -216,7 +366,7 @@ static const char *status_of(const svc_check *sc, bool strict)
     return "ok";
 }
 
-static void describe(const svc_check *sc, char *out, size_t cap)
+void check_describe(const svc_check *sc, char *out, size_t cap)
 {
     const ed_check_result *r = &sc->res;
     if (!sc->parsed) {
@@ -227,18 +377,34 @@ static void describe(const svc_check *sc, char *out, size_t cap)
         snprintf(out, cap, "not checked");
     } else if (!r->ok) {
         if (r->error_code)
-            snprintf(out, cap, "%s failed: error %d %s (%s)", r->step,
-                     r->error_code, r->error_reason, ed_check_fail_name(r->fail));
+            snprintf(out, cap, "%s failed: error %d %s (%s)%s", r->step,
+                     r->error_code, r->error_reason, ed_check_fail_name(r->fail),
+                     error_hint(r->error_code));
         else
-            snprintf(out, cap, "%s failed: %s: %s", r->step,
-                     ed_check_fail_name(r->fail), r->error_reason);
-    } else if (is_turn(&sc->svc)) {
-        snprintf(out, cap, "relayed %s, mapped %s, lifetime %u s, %s, %s, %ld ms",
+            snprintf(out, cap, "%s failed: %s: %s%s", r->step,
+                     ed_check_fail_name(r->fail), r->error_reason,
+                     fail_hint(r->fail));
+    } else if (check_is_turn(&sc->svc)) {
+        const ed_relay_result *rr = &sc->relay;
+        char tlsinfo[120] = "";
+        if (r->tls_version[0])
+            snprintf(tlsinfo, sizeof tlsinfo, ", %s", r->tls_version);
+        char relay[400] = "";
+        if (rr->ran && rr->ok)
+            snprintf(relay, sizeof relay, "; relay round trip ok (%s and %s, "
+                     "indications and channels both ways, %.2f ms)",
+                     rr->relayed[0], rr->relayed[1], rr->rtt_us / 1000.0);
+        else if (rr->ran)
+            snprintf(relay, sizeof relay, "; relay round trip FAILED at %s",
+                     rr->step);
+        snprintf(out, cap, "relayed %s, mapped %s, lifetime %u s, %s, %s, %ld ms%s%s",
                  r->relayed, r->mapped, r->lifetime,
                  r->refreshed ? "refreshed" : "NOT refreshed",
-                 r->deallocated ? "deallocated" : "NOT deallocated", r->rtt_ms);
+                 r->deallocated ? "deallocated" : "NOT deallocated", r->rtt_ms,
+                 tlsinfo, relay);
     } else {
-        snprintf(out, cap, "mapped %s, %ld ms", r->mapped, r->rtt_ms);
+        snprintf(out, cap, "mapped %s, %ld ms%s%s", r->mapped, r->rtt_ms,
+                 r->tls_version[0] ? ", " : "", r->tls_version);
     }
 }
 
@@ -270,8 +436,10 @@ static void print_table(const cli_opts *o, const char *entity, const char *ns,
             snprintf(hp, sizeof hp, "%s%s%s:-", v6 ? "[" : "", s->host, v6 ? "]" : "");
         else
             snprintf(hp, sizeof hp, "%s", sc[i].raw_host ? sc[i].raw_host : "-");
-        describe(&sc[i], what, sizeof what);
-        printf("%-6s %-6s %-9s %-28s %s\n", status_of(&sc[i], o->strict),
+        if (sc[i].family && strlen(hp) + 6 < sizeof hp)
+            memcpy(hp + strlen(hp), sc[i].family == 4 ? "/IPv4" : "/IPv6", 6);
+        check_describe(&sc[i], what, sizeof what);
+        printf("%-6s %-6s %-9s %-28s %s\n", check_status(&sc[i], o->strict),
                sc[i].parsed ? s->type : (sc[i].raw_type ? sc[i].raw_type : "-"),
                sc[i].parsed && s->transport ? s->transport : "-", hp, what);
         if (sc[i].nat == 1)
@@ -283,97 +451,6 @@ static void print_table(const cli_opts *o, const char *entity, const char *ns,
     }
     printf("summary: %zu service%s, %d ok, %d failed, %d warning%s\n", n,
            n == 1 ? "" : "s", nok, nfail, nwarn, nwarn == 1 ? "" : "s");
-}
-
-static void print_json(const cli_opts *o, const char *entity, const char *ns,
-                       unsigned feats, const char *sic_ns, const char *sic_ip,
-                       int sic_port, const char *sic_err, svc_check *sc,
-                       size_t n, int nok, int nfail, int nwarn, int rc)
-{
-    jw w;
-    jw_init(&w, stdout);
-    jw_obj(&w, NULL);
-    jw_str(&w, "entity", entity);
-    jw_str(&w, "namespace", ns);
-    jw_obj(&w, "features");
-    jw_bool(&w, "extdisco:2", feats & ED_FEAT_EXTDISCO2);
-    jw_bool(&w, "extdisco:1", feats & ED_FEAT_EXTDISCO1);
-    jw_bool(&w, "sic:1", feats & ED_FEAT_SIC1);
-    jw_bool(&w, "sic:0", feats & ED_FEAT_SIC0);
-    jw_obj_end(&w);
-    jw_obj(&w, "ip_check");
-    jw_str(&w, "namespace", sic_ns);
-    jw_str(&w, "ip", sic_ns ? sic_ip : NULL);
-    if (sic_ns && sic_port >= 0)
-        jw_int(&w, "port", sic_port);
-    else
-        jw_null(&w, "port");
-    jw_str(&w, "error", sic_ns ? NULL : sic_err);
-    jw_obj_end(&w);
-    jw_arr(&w, "services");
-    for (size_t i = 0; i < n; i++) {
-        const ed_check_result *r = &sc[i].res;
-        char what[700];
-        describe(&sc[i], what, sizeof what);
-        jw_obj(&w, NULL);
-        const char *st = status_of(&sc[i], o->strict);
-        jw_str(&w, "status", strcmp(st, "FAIL") == 0 ? "failed" :
-                             strcmp(st, "warn") == 0 ? "warning" : "ok");
-        jw_bool(&w, "ok", sc[i].ok);
-        if (sc[i].parsed)
-            cli_json_service(&w, "service", &sc[i].svc);
-        else
-            jw_null(&w, "service");
-        jw_str(&w, "malformed", sc[i].parsed ? NULL : sc[i].raw_error);
-        jw_bool(&w, "checked", sc[i].checked);
-        jw_str(&w, "summary", what);
-        if (sc[i].checked) {
-            jw_obj(&w, "result");
-            jw_bool(&w, "ok", r->ok);
-            jw_str(&w, "fail", ed_check_fail_name(r->fail));
-            jw_str(&w, "step", r->step ? r->step : "");
-            jw_int(&w, "error_code", r->error_code);
-            jw_str(&w, "error_reason", r->error_reason);
-            jw_str(&w, "server", r->server);
-            jw_int(&w, "connect_ms", r->connect_ms);
-            jw_int(&w, "rtt_ms", r->rtt_ms);
-            jw_int(&w, "transmissions", r->transmissions);
-            jw_str(&w, "mapped", r->mapped[0] ? r->mapped : NULL);
-            jw_str(&w, "relayed", r->relayed[0] ? r->relayed : NULL);
-            jw_int(&w, "lifetime", r->lifetime);
-            jw_bool(&w, "refreshed", r->refreshed);
-            jw_int(&w, "refresh_lifetime", r->refresh_lifetime);
-            jw_bool(&w, "deallocated", r->deallocated);
-            jw_str(&w, "realm", r->realm[0] ? r->realm : NULL);
-            jw_obj_end(&w);
-        } else {
-            jw_null(&w, "result");
-        }
-        if (sc[i].nat >= 0)
-            jw_bool(&w, "nat_suspected", sc[i].nat == 1);
-        else
-            jw_null(&w, "nat_suspected");
-        jw_arr(&w, "flags");
-        for (int k = 0; k < sc[i].nflags; k++) {
-            jw_obj(&w, NULL);
-            jw_str(&w, "code", sc[i].flags[k].code);
-            jw_str(&w, "severity", sc[i].flags[k].severe ? "error" : "warning");
-            jw_str(&w, "message", sc[i].flags[k].msg);
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_obj_end(&w);
-    }
-    jw_arr_end(&w);
-    jw_obj(&w, "summary");
-    jw_int(&w, "services", (long long)n);
-    jw_int(&w, "ok", nok);
-    jw_int(&w, "failed", nfail);
-    jw_int(&w, "warnings", nwarn);
-    jw_int(&w, "exit", rc);
-    jw_obj_end(&w);
-    jw_obj_end(&w);
-    jw_end(&w);
 }
 
 int cli_check(ed_client *c, const cli_opts *o)
@@ -418,6 +495,8 @@ int cli_check(ed_client *c, const cli_opts *o)
     for (ed_elem *e = ed_elem_child(payload, "service", ns); e && k < n;
          e = ed_elem_next(e, "service", ns), k++) {
         sc[k].nat = -1;
+        sc[k].open_relay = -1;
+        sc[k].raw = e;
         sc[k].raw_type = ed_elem_attr(e, "type");
         sc[k].raw_host = ed_elem_attr(e, "host");
         ed_err perr = ed_service_from_elem(e, &sc[k].svc);
@@ -426,6 +505,9 @@ int cli_check(ed_client *c, const cli_opts *o)
             snprintf(sc[k].raw_error, sizeof sc[k].raw_error, "%s", ed_strerror(perr));
     }
     fetch_credentials(c, o, version, sc, n);
+    svc_check *fam = per_family(sc, &n, o);
+    if (fam)
+        sc = fam;
 
     char sic_ip[ED_SIC_IP_MAX] = "";
     int sic_port = -1;
@@ -438,11 +520,8 @@ int cli_check(ed_client *c, const cli_opts *o)
 
     int nok = 0, nfail = 0, nwarn = 0;
     for (size_t i = 0; i < n; i++) {
-        ed_elem *raw = ed_elem_child(payload, "service", ns);
-        for (size_t j = 0; j < i; j++)
-            raw = ed_elem_next(raw, "service", ns);
         if (sc[i].parsed) {
-            lint(&sc[i], raw, now);
+            lint(&sc[i], sc[i].raw, now);
             run_one(&sc[i], o, sic_ns ? sic_ip : NULL);
         }
         bool severe = false;
@@ -454,7 +533,7 @@ int cli_check(ed_client *c, const cli_opts *o)
         }
         sc[i].ok = sc[i].parsed && !severe &&
                    (sc[i].skipped_type || (sc[i].checked && sc[i].res.ok));
-        if (!sc[i].ok || (o->strict && strcmp(status_of(&sc[i], true), "FAIL") == 0))
+        if (!sc[i].ok || (o->strict && strcmp(check_status(&sc[i], true), "FAIL") == 0))
             nfail++;
         else
             nok++;
@@ -463,7 +542,7 @@ int cli_check(ed_client *c, const cli_opts *o)
     if (n == 0)
         fprintf(stderr, "extdisco: %s advertises no services\n", entity);
     if (o->format == CLI_JSON)
-        print_json(o, entity, ns, feats, sic_ns, sic_ip, sic_port, sic_err, sc, n,
+        check_print_json(o, entity, ns, feats, sic_ns, sic_ip, sic_port, sic_err, sc, n,
                    nok, nfail, nwarn, rc);
     else
         print_table(o, entity, ns, sic_ns, sic_ip, sic_port, sic_err, sc, n, nok,

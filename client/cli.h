@@ -32,6 +32,7 @@ typedef struct cli_opts {
     int version;             /* 2, or 1 with --v1; 0: pick from disco */
     bool show_secrets;       /* table shows passwords */
     bool strict;             /* check: warnings fail too */
+    int family;              /* check: 4 or 6 (--ipv4/--ipv6), 0 each found */
     int timeout_ms;          /* per request / per service check */
     const char *ca_file;     /* also used for turns/stuns checks */
     bool insecure;

@@ -5,6 +5,8 @@
 #include "extdisco/client.h"
 #include "client_int.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,12 +33,19 @@ struct ed_client {
     char *domain;
     char *push_source;
     unsigned short port;
+    unsigned short port_used; /* of the last connect (the default if none) */
     bool direct_tls, insecure, debug;
     int timeout_ms;
     enum conn_state state;
     bool tls_up;             /* TLS was established when we came online */
     char err[ERR_MAX];
     char lib_err[ERR_MAX];   /* last error/warning libstrophe logged */
+    /* what libstrophe's log said about a failed login (diagnose_login) */
+    int sock_errno;          /* "connection failed, error N" */
+    bool tls_cert_fail;      /* certificate verification failed */
+    char tls_err[160];       /* last TLS error line */
+    char sasl_cond[48];      /* condition of a received SASL <failure/> */
+    char sasl_text[160];     /* its <text/> */
     char cond[64];
     bool has_cond;
     unsigned long next_id;
@@ -69,14 +78,106 @@ static void set_err(ed_client *c, const char *fmt, ...)
 
 /* libstrophe's log: keep the last error/warning as a failure detail; print
  * everything when debugging. */
+/* The text between "<tag" ...">" and "</tag>" of s into out ("" if none). */
+static void inner_text(const char *s, const char *tag, char *out, size_t cap)
+{
+    char open[32], close[32];
+    snprintf(open, sizeof open, "<%s", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    out[0] = '\0';
+    const char *a = strstr(s, open);
+    const char *gt = a ? strchr(a, '>') : NULL;
+    const char *b = gt ? strstr(gt, close) : NULL;
+    if (!b || gt[-1] == '/')
+        return;
+    size_t n = (size_t)(b - gt - 1);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, gt + 1, n);
+    out[n] = '\0';
+}
+
+/* Remember what the log says about why a login fails: libstrophe reports
+ * a refused connection, a certificate problem or a SASL failure to the
+ * connection handler without the reason. */
+static void note_login_trouble(ed_client *c, const char *area, const char *msg)
+{
+    int e;
+    if (sscanf(msg, "connection failed, error %d", &e) == 1) {
+        c->sock_errno = e;
+    } else if (strcmp(area, "tls") == 0 && strstr(msg, "error:")) {
+        snprintf(c->tls_err, sizeof c->tls_err, "%s", msg);
+        if (strstr(msg, "certificate verify failed"))
+            c->tls_cert_fail = true;
+    } else if (strncmp(msg, "RECV: <failure", 14) == 0 &&
+               strstr(msg, "urn:ietf:params:xml:ns:xmpp-sasl")) {
+        static const char *const conds[] = {
+            "not-authorized", "temporary-auth-failure", "account-disabled",
+            "credentials-expired", "encryption-required", "invalid-authzid",
+            "invalid-mechanism", "malformed-request", "mechanism-too-weak",
+            "aborted", "incorrect-encoding"
+        };
+        snprintf(c->sasl_cond, sizeof c->sasl_cond, "undefined-condition");
+        for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+            char tag[48];
+            snprintf(tag, sizeof tag, "<%s", conds[i]);
+            if (strstr(msg, tag)) {
+                snprintf(c->sasl_cond, sizeof c->sasl_cond, "%s", conds[i]);
+                break;
+            }
+        }
+        inner_text(msg, "text", c->sasl_text, sizeof c->sasl_text);
+    }
+}
+
 static void log_handler(void *ud, xmpp_log_level_t level, const char *area,
                         const char *msg)
 {
     ed_client *c = ud;
     if (c->debug)
         fprintf(stderr, "strophe %s: %s\n", area, msg);
+    if (!c->sasl_cond[0] && c->state == ST_CONNECTING)
+        note_login_trouble(c, area, msg);
     if (level >= XMPP_LEVEL_WARN)
         snprintf(c->lib_err, sizeof c->lib_err, "%s: %s", area, msg);
+}
+
+/* A failed login with no stream error and no error code: the one message
+ * a person can act on (connection refused, no route, certificate, wrong
+ * password, throttled), else libstrophe's last complaint. */
+static void diagnose_login(ed_client *c)
+{
+    const char *where = c->server ? c->server : c->domain;
+    int e = c->sock_errno;
+    if (e == ECONNREFUSED)
+        set_err(c, "connection refused by %s port %u: nothing listens there "
+                "(wrong --server or port, or the XMPP server is down)", where,
+                (unsigned)c->port_used);
+    else if (e == EHOSTUNREACH || e == ENETUNREACH)
+        set_err(c, "no route to %s: %s (network or firewall)", where, strerror(e));
+    else if (e == ETIMEDOUT)
+        set_err(c, "connection to %s timed out (firewall dropping packets?)", where);
+    else if (e)
+        set_err(c, "cannot connect to %s: %s", where, strerror(e));
+    else if (c->tls_cert_fail)
+        set_err(c, "TLS certificate problem: the XMPP server's certificate did not "
+                "verify (unknown CA: see --ca-file; expired; or issued for another "
+                "name than %s) [%s]", c->domain, c->tls_err);
+    else if (strcmp(c->sasl_cond, "not-authorized") == 0)
+        set_err(c, "authentication failed: wrong JID or password (SASL "
+                "not-authorized%s%s)", c->sasl_text[0] ? ": " : "", c->sasl_text);
+    else if (strcmp(c->sasl_cond, "temporary-auth-failure") == 0)
+        set_err(c, "login throttled or temporarily impossible: %s (SASL "
+                "temporary-auth-failure; wait and try again)",
+                c->sasl_text[0] ? c->sasl_text : "no reason given");
+    else if (c->sasl_cond[0])
+        set_err(c, "authentication failed: SASL %s%s%s", c->sasl_cond,
+                c->sasl_text[0] ? ": " : "", c->sasl_text);
+    else if (c->tls_err[0])
+        set_err(c, "TLS handshake failed: %s", c->tls_err);
+    else
+        set_err(c, "login failed%s%s", c->lib_err[0] ? ": " : "",
+                c->lib_err[0] ? c->lib_err : " (TLS or authentication)");
 }
 
 void ed_client_seterr(ed_client *c, const char *fmt, ...)
@@ -297,17 +398,21 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
         return;
     bool was_online = c->state == ST_ONLINE;
     c->state = (status == XMPP_CONN_FAIL || !was_online) ? ST_FAILED : ST_CLOSED;
-    if (se)
+    if (se && se->type == XMPP_SE_POLICY_VIOLATION && !was_online && se->text &&
+        strstr(se->text, "too many"))
+        set_err(c, "login throttled: stream error policy-violation: %s", se->text);
+    else if (se)
         set_err(c, "stream error %s%s%s", stream_error_name(se->type),
                 se->text ? ": " : "", se->text ? se->text : "");
+    else if (!was_online && (c->sock_errno || c->tls_cert_fail))
+        diagnose_login(c);
     else if (error) {
         char why[160];
         describe_conn_error(was_online && c->tls_up, error, why, sizeof why);
         set_err(c, "connection %s: %s", was_online ? "lost" : "failed", why);
     }
     else if (!was_online)
-        set_err(c, "login failed%s%s", c->lib_err[0] ? ": " : "",
-                c->lib_err[0] ? c->lib_err : " (TLS or authentication)");
+        diagnose_login(c);
     else
         set_err(c, "disconnected by the server");
 }
@@ -325,6 +430,9 @@ ed_err ed_client_connect(ed_client *c)
         c->conn = NULL;
     }
     c->err[0] = c->lib_err[0] = 0;
+    c->sock_errno = 0;
+    c->tls_cert_fail = false;
+    c->tls_err[0] = c->sasl_cond[0] = c->sasl_text[0] = 0;
     c->conn = xmpp_conn_new(c->ctx);
     if (!c->conn)
         return ED_ENOMEM;
@@ -343,9 +451,28 @@ ed_err ed_client_connect(ed_client *c)
     unsigned short port = c->port;
     if (c->server && !port)
         port = c->direct_tls ? 5223 : 5222;
+    c->port_used = port;
     c->state = ST_CONNECTING;
+    errno = 0;
     if (xmpp_connect_client(c->conn, c->server, port, conn_handler, c) != XMPP_EOK) {
+        int e = errno; /* a connect() that failed at once (no route) */
         c->state = ST_FAILED;
+        /* libstrophe resolves here: say so when the name does not resolve */
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+        const char *host = c->server ? c->server : c->domain;
+        int g = getaddrinfo(host, NULL, &hints, &ai);
+        if (ai)
+            freeaddrinfo(ai);
+        if (g != 0) {
+            set_err(c, "DNS lookup of %s failed: %s", host,
+                    g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+            return ED_ESTATE;
+        }
+        if (e == ENETUNREACH || e == EHOSTUNREACH) {
+            set_err(c, "no route to %s: %s (network down or unreachable from "
+                    "here, or a firewall)", host, strerror(e));
+            return ED_ESTATE;
+        }
         set_err(c, "cannot connect to %s%s", c->server ? c->server : c->domain,
                 c->lib_err[0] ? "" : "");
         if (c->lib_err[0])

@@ -37,7 +37,9 @@ static void usage(FILE *f)
         "  services [--type T]          list the external services\n"
         "  credentials --host H --type T [--port P] [--transport X]\n"
         "  ip                           XEP-0279 IP check (sic:1, then sic:0)\n"
-        "  check [--type T] [--strict]  test every STUN/TURN service\n"
+        "  check [--type T] [--strict] [--ipv4|--ipv6]\n"
+        "                               test every STUN/TURN service (each\n"
+        "                               address family of a dual-stack host)\n"
         "  watch [--type T] [--duration S] [--floor S]\n"
         "                               stay online, print pushes and refreshes\n"
         "options:\n"
@@ -432,6 +434,10 @@ int main(int argc, char **argv)
             o.show_secrets = true;
         } else if (strcmp(a, "--strict") == 0) {
             o.strict = true;
+        } else if (strcmp(a, "--ipv4") == 0) {
+            o.family = 4;
+        } else if (strcmp(a, "--ipv6") == 0) {
+            o.family = 6;
         } else if (strcmp(a, "--debug") == 0) {
             co.debug = true;
         } else if (strcmp(a, "--type") == 0) {

@@ -80,7 +80,7 @@ static int run(const char *host, uint16_t port, ed_check_transport t,
     }
     ed_probe_free(p);
     struct addrinfo *ais;
-    if (ed_tc_resolve(host, port, t, &ais, res))
+    if (ed_tc_resolve(host, port, t, tls ? tls->family : 0, &ais, res))
         return -1;
     int rc = -1;
     for (const struct addrinfo *ai = ais; ai; ai = ai->ai_next) {

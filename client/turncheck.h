@@ -42,6 +42,8 @@ extern "C" {
 typedef struct ed_check_tls {
     const char *ca_file;  /* PEM file of trusted CAs instead of the system's */
     bool insecure;        /* skip certificate verification (still uses SNI) */
+    int family;           /* addresses tried: AF_UNSPEC (0, all), AF_INET or
+                             AF_INET6 only (also for udp/tcp checks) */
 } ed_check_tls;
 
 /* STUN Binding check of host:port.  tls is used only for ED_CHECK_TLS (NULL:

@@ -2,9 +2,12 @@
  *
  *   turncheck [--timeout MS] [--ca FILE] [--insecure]
  *             stun|turn HOST PORT udp|tcp|tls [USER PASS]
+ *   turncheck [...] relay HOST PORT udp|tcp|tls USER PASS
+ *   turncheck [...] openrelay HOST PORT udp|tcp|tls
  *
  * Prints the result as one JSON object; exit 0 when the check passed,
  * 1 when it failed, 2 on a usage error. */
+#include "relaycheck.h"
 #include "turncheck.h"
 
 #include <stdio.h>
@@ -15,7 +18,9 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: turncheck [--timeout MS] [--ca FILE] [--insecure]\n"
-            "                 stun|turn HOST PORT udp|tcp|tls [USER PASS]\n");
+            "                 stun|turn HOST PORT udp|tcp|tls [USER PASS]\n"
+            "                 relay HOST PORT udp|tcp|tls USER PASS\n"
+            "                 openrelay HOST PORT udp|tcp|tls\n");
     exit(2);
 }
 
@@ -33,10 +38,45 @@ static void json_str(const char *key, const char *v, int last)
     printf("\"%s\n", last ? "" : ",");
 }
 
+static void leg_json(const char *key, const ed_relay_leg *l, int last)
+{
+    printf("  \"%s\": {\"ok\": %s, \"ms\": %ld, \"us\": %ld, \"sends\": %d, \"as_channel\": %s}%s\n",
+           key, l->ok ? "true" : "false", l->ms, l->us, l->sends,
+           l->as_channel ? "true" : "false", last ? "" : ",");
+}
+
+/* The relay round trip and peer restrictions as one JSON object. */
+static int relay_main(const char *host, uint16_t port, ed_check_transport t,
+                      const char *user, const char *pass, int timeout_ms,
+                      const ed_check_tls *tls)
+{
+    ed_relay_result r;
+    int rc = ed_relay_check(host, port, t, user, pass, timeout_ms, tls, &r);
+    printf("{\n  \"ok\": %s,\n", r.ok ? "true" : "false");
+    json_str("fail", r.ok ? "none" : ed_check_fail_name(r.fail), 0);
+    json_str("step", r.step, 0);
+    printf("  \"error_code\": %d,\n", r.error_code);
+    json_str("error_reason", r.error_reason, 0);
+    json_str("server", r.server, 0);
+    json_str("relayed_a", r.relayed[0], 0);
+    json_str("relayed_b", r.relayed[1], 0);
+    printf("  \"rtt_ms\": %ld,\n", r.rtt_ms);
+    leg_json("ind_ab", &r.ind[0], 0);
+    leg_json("ind_ba", &r.ind[1], 0);
+    leg_json("chan_ab", &r.chan[0], 0);
+    leg_json("chan_ba", &r.chan[1], 0);
+    printf("  \"peers\": {");
+    for (int k = 0; k < ED_RELAY_PEERS; k++)
+        printf("%s\"%s\": {\"state\": %d, \"code\": %d}", k ? ", " : "",
+               r.peers[k].ip, r.peers[k].state, r.peers[k].code);
+    printf("}\n}\n");
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     int timeout_ms = 10000;
-    ed_check_tls tls = { NULL, false };
+    ed_check_tls tls = { NULL, false, 0 };
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
@@ -65,6 +105,20 @@ int main(int argc, char **argv)
         t = ED_CHECK_TLS;
     else
         usage();
+    if (strcmp(kind, "relay") == 0 && n == 6)
+        return relay_main(argv[i + 1], (uint16_t)port, t, argv[i + 4], argv[i + 5],
+                          timeout_ms, &tls);
+    if (strcmp(kind, "openrelay") == 0 && n == 4) {
+        int code;
+        char why[300];
+        int rc = ed_open_relay_check(argv[i + 1], (uint16_t)port, t, timeout_ms,
+                                     &tls, &code, why, sizeof why);
+        printf("{\n  \"open\": %s,\n  \"asked\": %s,\n  \"error_code\": %d,\n",
+               rc == 1 ? "true" : "false", rc >= 0 ? "true" : "false", code);
+        json_str("detail", why, 1);
+        printf("}\n");
+        return rc == 0 ? 0 : 1;
+    }
     bool turn = strcmp(kind, "turn") == 0;
     if ((!turn && strcmp(kind, "stun") != 0) || (turn && n != 6) ||
         (!turn && n != 4))

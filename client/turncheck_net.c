@@ -63,20 +63,23 @@ static int wait_fd(int fd, short events, int64_t until)
 }
 
 int ed_tc_resolve(const char *host, uint16_t port, ed_check_transport t,
-                  struct addrinfo **out, ed_check_result *res)
+                  int family, struct addrinfo **out, ed_check_result *res)
 {
     struct addrinfo hints;
     char svc[8];
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = family == AF_INET || family == AF_INET6 ? family : AF_UNSPEC;
     hints.ai_socktype = t == ED_CHECK_UDP ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     snprintf(svc, sizeof svc, "%u", port);
     char bare[INET6_ADDRSTRLEN + 64];
     int r = getaddrinfo(unbracket(host, bare, sizeof bare), svc, &hints, out);
     if (r != 0) {
-        ed_check_result_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve", "cannot resolve %s: %s",
-                   host, r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+        ed_check_result_fail(res, ED_CHECK_FAIL_RESOLVE, "resolve",
+                   "DNS lookup of %s%s failed: %s", host,
+                   hints.ai_family == AF_INET ? " (IPv4 only)" :
+                   hints.ai_family == AF_INET6 ? " (IPv6 only)" : "",
+                   r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
         return -1;
     }
     return 0;
@@ -122,6 +125,33 @@ static int tls_wait(ed_tc_conn *c, int ret, int64_t until)
     return -1;
 }
 
+/* The server certificate's subject, issuer and notAfter into res. */
+static void note_cert(X509 *x, ed_check_result *res)
+{
+    if (!x)
+        return;
+    const ASN1_TIME *na = X509_get0_notAfter(x);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (na && ASN1_TIME_to_tm(na, &tm) == 1)
+        res->cert_not_after = (int64_t)timegm(&tm);
+    X509_NAME_oneline(X509_get_subject_name(x), res->cert_subject,
+                      sizeof res->cert_subject);
+    X509_NAME_oneline(X509_get_issuer_name(x), res->cert_issuer,
+                      sizeof res->cert_issuer);
+}
+
+/* Verification callback: only notes the leaf certificate (verification
+ * itself is OpenSSL's; its verdict is returned unchanged). */
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+    ed_check_result *res = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (res && X509_STORE_CTX_get_error_depth(ctx) == 0)
+        note_cert(X509_STORE_CTX_get_current_cert(ctx), res);
+    return ok;
+}
+
 static int tls_handshake(ed_tc_conn *c, const char *host,
                          const ed_check_tls *tls, int64_t deadline,
                          ed_check_result *res)
@@ -164,15 +194,23 @@ static int tls_handshake(ed_tc_conn *c, const char *host,
                        "cannot set verification name %s", host);
             return -1;
         }
-        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+        SSL_set_app_data(c->ssl, res);
+        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, verify_cb);
     } else {
         SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
     }
     for (;;) {
         errno = 0;
         int r = SSL_connect(c->ssl);
-        if (r == 1)
+        if (r == 1) {
+            snprintf(res->tls_version, sizeof res->tls_version, "%s",
+                     SSL_get_version(c->ssl));
+            snprintf(res->tls_cipher, sizeof res->tls_cipher, "%s",
+                     SSL_get_cipher_name(c->ssl));
+            if (!res->cert_not_after)
+                note_cert(SSL_get0_peer_certificate(c->ssl), res);
             return 0;
+        }
         int w = tls_wait(c, r, deadline);
         if (w == 0) {
             ed_check_result_fail(res, ED_CHECK_FAIL_TIMEOUT, "tls",

@@ -28,7 +28,7 @@ int64_t ed_tc_now_ms(void);
  * *out is freed by the caller with freeaddrinfo().  On failure res is
  * filled and -1 returned. */
 int ed_tc_resolve(const char *host, uint16_t port, ed_check_transport t,
-                  struct addrinfo **out, ed_check_result *res);
+                  int family, struct addrinfo **out, ed_check_result *res);
 
 /* Connect to one address (and do the TLS handshake for ED_CHECK_TLS, with
  * SNI/verification name host) before deadline.  c is initialised here;

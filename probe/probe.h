@@ -104,6 +104,15 @@ typedef struct ed_check_result {
     uint32_t refresh_lifetime; /* LIFETIME granted by that Refresh */
     bool deallocated;          /* Refresh with LIFETIME 0 succeeded */
     char realm[128];           /* REALM the server asked for (TURN) */
+    /* TLS (ED_CHECK_TLS; filled by a driver that reports them, else empty):
+     * the negotiated version and cipher once the handshake is done; the
+     * server certificate's subject, issuer and notAfter as soon as it was
+     * seen, even when its verification then failed */
+    char tls_version[16];      /* "TLSv1.3" or "" */
+    char tls_cipher[64];
+    char cert_subject[160];
+    char cert_issuer[160];
+    int64_t cert_not_after;    /* Unix time; 0 unknown */
 } ed_check_result;
 
 /* Largest STUN message accepted from a server (header + attributes).

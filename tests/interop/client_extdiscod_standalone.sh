@@ -268,7 +268,7 @@ sa_watch_and_bad() {
         "$T/sa_bad.out"
     ed sa_bad_t $J "$S" check
     cp "$T/sa_bad_t.out" "$T/standalone_check_bad.txt"
-    expect_grep "standalone: check table names the failures" 1 'allocate failed: error 401' "$T/sa_bad_t.out"
+    expect_grep "standalone: check table names the failures" 1 'allocate failed: error 401 .*authentication failed: the handed-out credentials were refused' "$T/sa_bad_t.out"
     if grep -q '^summary: 6 services, 4 ok, 2 failed' "$T/sa_bad_t.out"; then
         il_pass "standalone: check table summary 6/4/2"
     else

@@ -242,6 +242,25 @@ def sc_bracket(sess, iq, p):
     return None
 
 
+def sc_oldejabberd(sess, iq, p):
+    """What `extdisco check` lints in what a server hands out (nothing listens
+    on port 9): <credentials/> answered in a <services/> element (ejabberd
+    before 24.12), a turns entry without credentials that <credentials/> does
+    not complete (Prosody's mod_turn_external), credentials for 48 hours."""
+    if p.tag == "{%s}services" % NS2:
+        return iq_result(iq, services(NS2, [
+            svc(type="turn", host="127.0.0.1", port=9, transport="udp"),
+            svc(type="turns", host="127.0.0.1", port=9, transport="tcp"),
+            svc(type="turn", host="127.0.0.1", port=9, transport="tcp", username="lu",
+                password="lp", expires=dt(int(time.time()) + 48 * 3600)),
+        ]))
+    if p.tag == "{%s}credentials" % NS2:
+        return iq_result(iq, services(NS2, [svc(
+            type="turn", host="127.0.0.1", port=9, transport="udp", username="ou",
+            password="op", expires=dt(int(time.time()) + 3600))]))
+    return None
+
+
 def sc_drop(sess, iq, p):
     if p.tag == "{%s}services" % NS2:
         return "DROP"
@@ -276,6 +295,7 @@ SCENARIOS = {
     "creds": sc_creds, "v1only": sc_v1only, "error": sc_error, "empty": sc_empty,
     "nopayload": sc_nopayload, "refreshfail": sc_refreshfail, "shortttl": sc_shortttl,
     "spoof": sc_spoof, "nofrom": sc_nofrom, "bracket": sc_bracket, "drop": sc_drop,
+    "oldejabberd": sc_oldejabberd,
     "push": sc_push,
 }
 FEATURES = {"v1only": [NS1], "bracket": [NS2, "urn:xmpp:sic:1"]}

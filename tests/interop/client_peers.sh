@@ -262,7 +262,7 @@ prosody_tests() {
     RC=0
     timeout 60 "$EXTDISCO" --jid alice@good.test --server "$S" --ca-file "$T/cert.pem" \
         --password-file "$T/wrong.pw" services >"$T/p_wrongpw.out" 2>"$T/p_wrongpw.err" || RC=$?
-    expect_grep "prosody: wrong password -> exit 2, login failed" 2 'login failed' "$T/p_wrongpw.err"
+    expect_grep "prosody: wrong password -> exit 2, authentication failed (SASL not-authorized)" 2 'authentication failed: wrong JID or password \(SASL not-authorized' "$T/p_wrongpw.err"
     # no CA -> certificate not trusted -> exit 2
     RC=0
     timeout 60 "$EXTDISCO" --jid alice@good.test --server "$S" \

@@ -25,6 +25,10 @@
 #   push        a push adds a TURN service without credentials (fetched),
 #               then a modify without port/transport updates it in place
 #   bracket     check with an IPv6 host in brackets: shown bracketed once
+#   oldejabberd check lints: <credentials/> answered in <services/>
+#               (credentials-wrong-element), turns without credentials
+#               (missing-credentials naming mod_turn_external), credentials
+#               for 48 h (long-lifetime)
 
 # sc_ed OUT USER [ARGS...]: extdisco against the scripted server.
 sc_ed() {
@@ -176,4 +180,13 @@ sc_tests() {
     else
         il_fail "scripted: check with a bracketed host"; show "$T/sc_bracket.out"
     fi
+
+    # --- 6. check: what the server hands out (issue 13)
+    sc_ed oldej oldejabberd check --json --timeout 2
+    expect "scripted: check flags <credentials/> answered in <services/>, turns without credentials, 48 h credentials" 1 \
+        '(.services | length) == 3
+         and (.services[0] | .service.username == "ou" and any(.flags[]; .code == "credentials-wrong-element" and .severity == "warning"))
+         and (.services[1] | (.checked | not) and any(.flags[]; .code == "missing-credentials" and .severity == "error" and (.message | test("mod_turn_external"))))
+         and (.services[2] | any(.flags[]; .code == "long-lifetime" and .severity == "warning" and (.message | test("4[78] h"))))' \
+        "$T/sc_oldej.out"
 }

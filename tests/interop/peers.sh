@@ -20,6 +20,11 @@
 #       free port, else no-tls), --also-listen IP (besides 127.0.0.1),
 #       --relay-ip IP (the relay address, 127.0.0.1),
 #       --stun-compat (keep coturn's STUN backward compatibility),
+#       --no-auth (no-auth instead of use-auth-secret: an open relay; the
+#       SECRET arguments are then ignored), --conf LINE (one more config
+#       line, e.g. external-ip=...; repeatable), --allow-private-peers
+#       (leave out the default denied-peer-ip lines for 10.0.0.0/8,
+#       172.16.0.0/12, 192.168.0.0/16 and 169.254.0.0/16),
 #       --dir D (config and log; $IL_TMP).  Waits until udp+tcp PORT (and
 #       the TLS port) listen.  Sets PEER_TURN_PID, PEER_TURN_PORT,
 #       PEER_TURN_TLS_PORT, PEER_TURN_RELAY_MIN, PEER_TURN_RELAY_MAX,
@@ -134,8 +139,8 @@ peer_turn_free_port() {
 peer_coturn_start() {
     local dir=${IL_TMP:-} realm=extdisco.test port='' relays=50 cert='' key='' stun_compat=0
     local relay_ip=127.0.0.1
-    local ip s i pp
-    local -a ips=(127.0.0.1)
+    local ip s i pp noauth=0 privpeers=0
+    local -a ips=(127.0.0.1) conf=()
     while [ $# -gt 0 ]; do
         case $1 in
         --dir) dir=$2; shift 2 ;;
@@ -146,6 +151,9 @@ peer_coturn_start() {
         --also-listen) ips+=("$2"); shift 2 ;;
         --relay-ip) relay_ip=$2; shift 2 ;;
         --stun-compat) stun_compat=1; shift ;;
+        --no-auth) noauth=1; shift ;;
+        --allow-private-peers) privpeers=1; shift ;;
+        --conf) conf+=("$2"); shift 2 ;;
         -*) il_log "peer_coturn_start: unknown option $1"; return 2 ;;
         *) break ;;
         esac
@@ -177,8 +185,12 @@ peer_coturn_start() {
         echo "listening-port=$PEER_TURN_PORT"
         echo "min-port=$PEER_TURN_RELAY_MIN"
         echo "max-port=$PEER_TURN_RELAY_MAX"
-        echo "use-auth-secret"
-        for s in "$@"; do echo "static-auth-secret=$s"; done
+        if [ "$noauth" = 1 ]; then
+            echo "no-auth"
+        else
+            echo "use-auth-secret"
+            for s in "$@"; do echo "static-auth-secret=$s"; done
+        fi
         echo "realm=$realm"
         if [ -n "$cert" ]; then
             echo "tls-listening-port=$PEER_TURN_TLS_PORT"
@@ -192,12 +204,19 @@ peer_coturn_start() {
         echo "no-rfc5780"
         [ "$stun_compat" = 1 ] || echo "no-stun-backward-compatibility"
         echo "allow-loopback-peers"
+        if [ "$privpeers" = 0 ]; then
+            echo "denied-peer-ip=10.0.0.0-10.255.255.255"
+            echo "denied-peer-ip=172.16.0.0-172.31.255.255"
+            echo "denied-peer-ip=192.168.0.0-192.168.255.255"
+            echo "denied-peer-ip=169.254.0.0-169.254.255.255"
+        fi
         echo "userdb=$dir/turndb"
         echo "pidfile=$dir/turnserver.pid"
         echo "log-file=$PEER_TURN_LOG"
         echo "no-stdout-log"
         echo "simple-log"
         echo "verbose"
+        for s in ${conf[@]+"${conf[@]}"}; do echo "$s"; done
     } >"$dir/turnserver.conf"
     il_start "$dir/turnserver.out" "${TURNSERVER:-/usr/bin/turnserver}" -c "$dir/turnserver.conf"
     PEER_TURN_PID=$IL_LAST_PID

@@ -382,7 +382,12 @@ static edd_listener *listener_new(edd_c2s *c, const edd_cfg_listen *cl, unsigned
     unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
     if (ss.ss_family == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY;
-    l->ev = evconnlistener_new_bind(c->base, on_accept, l, flags, 512,
+    /* The accept queue: the kernel caps it at net.core.somaxconn (4096 by
+     * default).  After a restart every client reconnects at once; with 512
+     * the kernel dropped ~2,000 of 10,000 SYNs, which their clients sent
+     * again 1 s, 3 s, 7 s later (bench/scale.sh's storm: 13.5 s until all
+     * were bound, the server half idle). */
+    l->ev = evconnlistener_new_bind(c->base, on_accept, l, flags, 65535,
                                     (struct sockaddr *)&ss, sslen);
     if (!l->ev) {
         snprintf(err, errlen, "c2s.listen[%u].address %s: %s", index, cl->address,

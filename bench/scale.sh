@@ -387,6 +387,7 @@ for srv in $SERVERS; do
     run_storm "$srv-storm" "$NSTORM" "${SCALE_STORM_PARALLEL:-0}" "${PROBE[@]}" --settle-ms 3000 ||
         echo "$srv-storm rc!=0" | tee -a "$OUT"
     stop_tree "$SRV_PID"
+    [ -n "${SCALE_KEEP_LOGS:-}" ] && cp "$SRV_DIR/out.log" "$SCALE_KEEP_LOGS.$srv.log"
     SRV_PID=
 done
 

@@ -89,7 +89,7 @@ il_init bench-scale
 chmod 755 "$IL_TMP"
 OUT=${SCALE_OUT:-$IL_TMP/scale.out}
 : >"$OUT"
-SRV_PID= MEAS_PID=
+SRV_PID='' MEAS_PID=''
 
 descendants() { # PID -> its descendants
     local -a queue=("$1")

@@ -25,7 +25,8 @@
  * Options: --host --port --domain --user (prefix: USER0..) --pass --nusers
  *   --conns --parallel (logins in progress at once, 0: all) --src-base
  *   (e.g. 127.0.1.) --nsrc --mech --pid --settle-ms --timeout --hold-s
- *   --probe-conns --probe-reqs --no-presence */
+ *   --probe-conns --probe-reqs --no-presence --warm (one login per account
+ *   first, outside the measured phase, to learn the SaltedPasswords) */
 
 #include <arpa/inet.h>
 #include <errno.h>

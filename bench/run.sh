@@ -15,3 +15,10 @@ echo "== health checks: 100 services every 10 s, daemon CPU and request latency 
 if [ "${BENCH_HEALTH:-1}" != 0 ]; then
     bash "$(dirname "$0")/health_cpu.sh" "$build"
 fi
+echo "== scale: 100,000 idle STARTTLS connections (as many as the open files limit lets one process hold), the 10,000-client login storm (scale.sh)"
+# BENCH_SCALE=0 to leave it out; needs root (a private network namespace).
+if [ "${BENCH_SCALE:-1}" != 0 ] && [ "$(id -u)" != 0 ]; then
+    echo "(skipped: scale.sh needs root for its network namespace)"
+elif [ "${BENCH_SCALE:-1}" != 0 ]; then
+    bash "$(dirname "$0")/scale.sh" "$build"
+fi

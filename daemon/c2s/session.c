@@ -146,6 +146,8 @@ void edd_session_close(edd_session *s, edd_close_how how)
     edd_session_enter(s, how == EDD_CLOSE_FLUSH ? EDD_SS_CLOSING : EDD_SS_CLOSED);
     edd_transport_stop(s->t, how == EDD_CLOSE_FLUSH);
     /* out of the live list, onto the close callback's */
+    if (c->sweep_next == s)
+        c->sweep_next = s->next;
     if (s->prev)
         s->prev->next = s->next;
     else

@@ -447,7 +447,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
         c->sweep_round = ms;
     }
     edd_session *s = c->sweep_next;
-    for (size_t n = 0; s && n < EDD_C2S_SWEEP_SLICE; n++) {
+    for (size_t n = 0; s && n < c->sweep_slice; n++) {
         edd_session *next = s->next; /* closing s moves it to the closed list */
         c->sweep_next = next;
         edd_session_check_deadline(s, now);
@@ -472,7 +472,7 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
         c->sweep_released = 0;
         wait_ms = c->sweep_round + EDD_C2S_SWEEP_SECS * 1000 - ms;
     } else { /* the rest of the round's turns share what is left of its period */
-        size_t turns = c->nsessions / EDD_C2S_SWEEP_SLICE + 1;
+        size_t turns = c->nsessions / c->sweep_slice + 1;
         wait_ms = (c->sweep_round + EDD_C2S_SWEEP_SECS * 1000 - ms) / (int64_t)turns;
     }
     if (wait_ms < 1)
@@ -505,6 +505,14 @@ edd_c2s *edd_c2s_start(edd_server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "c2s: cannot initialise (memory or libgsasl)");
         goto fail;
     }
+    /* EXTDISCOD_SWEEP_SLICE (1 to EDD_C2S_SWEEP_SLICE): a smaller slice, so
+     * that the tests (c2s_badinput) run every sweep-driven rule — absolute
+     * deadlines, parser release, busy reads — over rounds of many turns
+     * with a handful of sessions */
+    c->sweep_slice = EDD_C2S_SWEEP_SLICE;
+    const char *slice = getenv("EXTDISCOD_SWEEP_SLICE");
+    if (slice && atoi(slice) >= 1 && atoi(slice) <= EDD_C2S_SWEEP_SLICE)
+        c->sweep_slice = (size_t)atoi(slice);
     struct timeval every = {.tv_sec = EDD_C2S_SWEEP_SECS, .tv_usec = 0};
     event_add(c->sweeper, &every);
     if (cc->tls && !(c->ssl = make_ssl(cc->tls, err, errlen)))

@@ -85,6 +85,8 @@ struct edd_c2s {
     edd_session *sweep_next; /* the sweep's cursor in sessions (session.c
                               * moves it past a session it unlinks) */
     bool sweep_mid;      /* a round is under way (sweep_next NULL: its end) */
+    size_t sweep_slice;  /* sessions a turn: EDD_C2S_SWEEP_SLICE (tests:
+                          * EXTDISCOD_SWEEP_SLICE) */
     size_t sweep_released; /* parsers released in this round */
     int64_t sweep_round; /* when this round began (monotonic ms) */
     uint64_t serial;     /* sessions accepted so far */

@@ -30,6 +30,8 @@ import xml.etree.ElementTree as ET
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 
+import rawxmpp
+
 fails = 0
 HDR = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
@@ -296,6 +298,17 @@ def case_slow(direct, proxy, starttls, limit, deadline):
         s.connect(('127.0.0.1', port))
         s.setblocking(False)
         slow.append([s, data, time.monotonic(), None, 0])
+    # four bound sessions, newer than the tricklers: at the head of the
+    # daemon's session list, where its sweep (3 sessions a turn in this
+    # test: EXTDISCOD_SWEEP_SLICE) starts each round; the tricklers behind
+    # them are reached only if a round goes on past its first turn
+    bound = []
+    for k in range(4):
+        b = rawxmpp.tls_connect(direct)
+        jid, _ = rawxmpp.plain_login(b, 'alice', 'keep%d' % k)
+        if jid:
+            bound.append(b)
+    check(len(bound) == 4, '4 bound sessions in front of the tricklers')
     end = time.monotonic() + deadline + 10
     while time.monotonic() < end and any(x[3] is None for x in slow):
         for x in slow:
@@ -321,6 +334,8 @@ def case_slow(direct, proxy, starttls, limit, deadline):
               % (what, '%.1f' % x[3] if x[3] is not None else 'more than %d' % (deadline + 10),
                  deadline))
         x[0].close()
+    for b in bound:
+        b.close()
 
 
 def cpu_ns(pid):

@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.creds = true;
     memcpy(s.user, "1700000000:fuzz", 16);
     memcpy(s.pass, "secret", 7);
-    stun_agent_init(&s.agent, known_attrs, STUN_COMPATIBILITY_RFC5389,
+    stun_agent_init(&s.agent, ed_probe_known_attrs, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS |
                         STUN_AGENT_USAGE_NO_INDICATION_AUTH);
     data++;

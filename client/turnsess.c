@@ -10,23 +10,12 @@
 
 #include <stun/usages/turn.h>
 
+#include "probe.h"
+
 #define RTO_MS       500
 #define MAX_RETRY    2      /* 401/438 answered again, per request */
 #define STUN_HDR     20
 #define CHAN_HDR     4
-
-static const uint16_t known_attrs[] = {
-    STUN_ATTRIBUTE_MAPPED_ADDRESS, STUN_ATTRIBUTE_USERNAME,
-    STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_ERROR_CODE,
-    STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES, STUN_ATTRIBUTE_CHANNEL_NUMBER,
-    STUN_ATTRIBUTE_LIFETIME, STUN_ATTRIBUTE_XOR_PEER_ADDRESS,
-    STUN_ATTRIBUTE_DATA, STUN_ATTRIBUTE_REALM, STUN_ATTRIBUTE_NONCE,
-    STUN_ATTRIBUTE_XOR_RELAYED_ADDRESS, STUN_ATTRIBUTE_EVEN_PORT,
-    STUN_ATTRIBUTE_REQUESTED_TRANSPORT, STUN_ATTRIBUTE_DONT_FRAGMENT,
-    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_RESERVATION_TOKEN,
-    0x001C, 0x001D, 0x001E,
-    0
-};
 
 int ed_ts_open(ed_ts *s, const struct addrinfo *ai, const char *host,
                ed_check_transport t, const ed_check_tls *tls,
@@ -47,7 +36,7 @@ int ed_ts_open(ed_ts *s, const struct addrinfo *ai, const char *host,
         memcpy(s->user, user, strlen(user) + 1);
         memcpy(s->pass, pass, strlen(pass) + 1);
     }
-    stun_agent_init(&s->agent, known_attrs, STUN_COMPATIBILITY_RFC5389,
+    stun_agent_init(&s->agent, ed_probe_known_attrs, STUN_COMPATIBILITY_RFC5389,
                     (s->creds ? STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS : 0) |
                     STUN_AGENT_USAGE_NO_INDICATION_AUTH);
     s->open = true;

@@ -25,7 +25,7 @@
 /* Comprehension-required attributes (< 0x8000) a client may meet in
  * Binding and TURN responses; any other one fails the transaction
  * (RFC 5389 §7.3.3).  Terminated by 0. */
-static const uint16_t known_attrs[] = {
+const uint16_t ed_probe_known_attrs[] = {
     STUN_ATTRIBUTE_MAPPED_ADDRESS, STUN_ATTRIBUTE_USERNAME,
     STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_ERROR_CODE,
     STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES, STUN_ATTRIBUTE_CHANNEL_NUMBER,
@@ -680,11 +680,11 @@ ed_probe *ed_probe_new(ed_check_transport t, const char *username,
     if (p->turn) {
         memcpy(p->user, username, strlen(username) + 1);
         memcpy(p->pass, password, strlen(password) + 1);
-        stun_agent_init(&p->agent, known_attrs, STUN_COMPATIBILITY_RFC5389,
+        stun_agent_init(&p->agent, ed_probe_known_attrs, STUN_COMPATIBILITY_RFC5389,
                         STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS);
         p->ph = PH_ALLOC;
     } else {
-        stun_agent_init(&p->agent, known_attrs, STUN_COMPATIBILITY_RFC5389, 0);
+        stun_agent_init(&p->agent, ed_probe_known_attrs, STUN_COMPATIBILITY_RFC5389, 0);
         p->ph = PH_BIND;
     }
     send_request(p);

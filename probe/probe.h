@@ -121,6 +121,12 @@ typedef struct ed_check_result {
 #define ED_PROBE_USERNAME_MAX 513  /* RFC 8489 §14.3 */
 #define ED_PROBE_PASSWORD_MAX 256
 
+/* The comprehension-required attributes (< 0x8000) a client may meet in
+ * Binding and TURN responses, 0-terminated: the list libnice's
+ * stun_agent_init() takes (any other one fails the transaction, RFC 5389
+ * §7.3.3).  Shared with the client's TURN sessions (client/turnsess.c). */
+extern const uint16_t ed_probe_known_attrs[];
+
 typedef struct ed_probe ed_probe;
 
 /* A new probe over transport t (datagrams for ED_CHECK_UDP, a stream

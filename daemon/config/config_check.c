@@ -475,7 +475,7 @@ static bool ws_origin_ok(const char *o)
 }
 
 /* The keys of a `kind: websocket` listener (and that an xmpp one has none
- * of them). */
+ * of them), and consider_secure (any kind, only with tls: none). */
 static bool check_ws_listen(ctx *c, edd_cfg_listen *l, unsigned i)
 {
     char path[P];

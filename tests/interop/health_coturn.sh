@@ -128,21 +128,11 @@ if ! peer_extdiscod_start "$CFG" "$LOG" "$P_C2S"; then
 fi
 D_PID=$PEER_ED_PID
 
-# wait_log SECONDS ERE: until the daemon's log has a matching line after
-# its first $FROM lines (mark() sets FROM to the lines so far)
-FROM=0
-mark() { FROM=$(wc -l <"$LOG"); }
-wait_log() {
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        tail -n +"$((FROM + 1))" "$LOG" | grep -Eq -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# the daemon's log, from its first line (il_log_mark moves the mark on)
+il_log_mark "$LOG" 0
 # expect_log SECONDS ERE WHAT
 expect_log() {
-    if wait_log "$1" "$2"; then il_pass "$3"; else il_fail "$3 (no log line /$2/)"; fi
+    if il_log_wait "$1" "$2"; then il_pass "$3"; else il_fail "$3 (no log line /$2/)"; fi
 }
 # services NAME: one services request; SVC/CRED lines in $T/NAME.out
 services() {
@@ -198,9 +188,9 @@ else
 fi
 
 # --- SIGUSR1 ----------------------------------------------------------------------
-mark
+il_log_mark "$LOG"
 kill -USR1 "$D_PID"
-if wait_log 10 "health: turn tcp 127\.0\.0\.1:$C_PORT down \(not served\) since [0-9]+ last_check [1-9][0-9]* latency_ms -1 checks [1-9][0-9]* failures [1-9][0-9]* changes 1 last_reason allocate: error 401"; then
+if il_log_wait 10 "health: turn tcp 127\.0\.0\.1:$C_PORT down \(not served\) since [0-9]+ last_check [1-9][0-9]* latency_ms -1 checks [1-9][0-9]* failures [1-9][0-9]* changes 1 last_reason allocate: error 401"; then
     il_pass "SIGUSR1 dumps each service's state"
 else
     il_fail "SIGUSR1 dump"
@@ -234,7 +224,7 @@ IL_PIDS+=("$LISTEN_PID")
 for ((i = 0; i < 300; i++)); do [ -e "$READY" ] && break; sleep 0.1; done
 [ -e "$READY" ] && il_pass "listening client online" || il_fail "listening client not ready"
 
-mark
+il_log_mark "$LOG"
 il_stop "$A_PID"
 T_STOP=$(date +%s)
 expect_log 20 "health: stun udp 127\.0\.0\.1:$A_PORT down: " "A stopped: its stun down"
@@ -257,7 +247,7 @@ for s in "turns tcp localhost $A_TLS" "turns tcp localhost $B_TLS" "turns tcp lo
 done
 has stopped "stun udp 127.0.0.1 $B_PORT"
 
-mark   # from here, only lines logged after the restart count
+il_log_mark "$LOG"   # from here, only lines logged after the restart count
 il_start "$T/A/turnserver.out2" "$TURNSERVER" -c "$T/A/turnserver.conf"
 A_PID=$IL_LAST_PID
 il_wait_port udp "$A_PORT" 10 "$A_PID" || il_fail "coturn A did not restart"
@@ -327,9 +317,9 @@ usr1_dump() {
 usr1_dump
 c_before=$(dump_of "turn tcp 127\.0\.0\.1:$C_PORT")
 b_before=$(dump_of "stun udp 127\.0\.0\.1:$B_PORT")
-mark
+il_log_mark "$LOG"
 kill -HUP "$D_PID"
-wait_log 10 "reloaded " || il_fail "no reload"
+il_log_wait 10 "reloaded " || il_fail "no reload"
 usr1_dump
 c_after=$(dump_of "turn tcp 127\.0\.0\.1:$C_PORT")
 b_after=$(dump_of "stun udp 127\.0\.0\.1:$B_PORT")

@@ -93,17 +93,8 @@ YAML
 peer_extdiscod_start "$CFG" "$LOG" "$P_C2S" || { echo "FAIL: extdiscod did not start"; cat "$LOG"; exit 1; }
 D_PID=$PEER_ED_PID
 
-# wait_log SECONDS ERE: a matching log line after the first $FROM lines
-FROM=0
-mark() { FROM=$(wc -l <"$LOG"); }
-wait_log() {
-    local i
-    for ((i = 0; i < $1 * 10; i++)); do
-        tail -n +"$((FROM + 1))" "$LOG" | grep -Eq -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# the daemon's log, from its first line (il_log_mark moves the mark on)
+il_log_mark "$LOG" 0
 # ask NAME ARGS...: one client, its JSON lines in $T/NAME.out
 ask() {
     local name=$1
@@ -122,15 +113,15 @@ show() {
 
 # --- first checks: SLOW and FAST up with their latencies, DEAD down ----------
 ok=1
-wait_log 15 "health: turn udp 127\.0\.0\.1:$P_SLOW up: allocate ok in [0-9]+ ms" || ok=0
-wait_log 15 "health: turn udp 127\.0\.0\.1:$P_FAST up: allocate ok in [0-9]+ ms" || ok=0
-wait_log 15 "health: turn udp 127\.0\.0\.1:$P_DEAD down: " || ok=0
+il_log_wait 15 "health: turn udp 127\.0\.0\.1:$P_SLOW up: allocate ok in [0-9]+ ms" || ok=0
+il_log_wait 15 "health: turn udp 127\.0\.0\.1:$P_FAST up: allocate ok in [0-9]+ ms" || ok=0
+il_log_wait 15 "health: turn udp 127\.0\.0\.1:$P_DEAD down: " || ok=0
 [ "$ok" = 1 ] && il_pass "first checks: SLOW and FAST up, DEAD down" ||
     { il_fail "first checks"; grep 'health:' "$LOG" | tail -n 20; }
 grep -E "health: turn udp 127\.0\.0\.1:($P_SLOW|$P_FAST) up" "$LOG" | sed 's/^/    /'
 
 # fail open within the internal network, logged once
-if wait_log 5 "health: every turn service offered to network internal is down; announcing those anyway there \(fail open\)"; then
+if il_log_wait 5 "health: every turn service offered to network internal is down; announcing those anyway there \(fail open\)"; then
     il_pass "internal's only TURN dead: fail open for network internal only (logged)"
 else
     il_fail "no per-network fail-open line"; grep 'fail open' "$LOG" || true
@@ -165,10 +156,10 @@ LISTEN_PID=$!
 IL_PIDS+=("$LISTEN_PID")
 for ((i = 0; i < 200; i++)); do [ -e "$READY" ] && break; sleep 0.1; done
 [ -e "$READY" ] && il_pass "listening public client online" || il_fail "listening client not ready"
-mark
+il_log_mark "$LOG"
 echo 0 >"$T/slow.delay"
 echo "$DELAY_MS" >"$T/fast.delay"
-if wait_log 10 "health: reply order by check latency changed \(no push\)"; then
+if il_log_wait 10 "health: reply order by check latency changed \(no push\)"; then
     il_pass "delays swapped: the order changed without a push"
 else
     il_fail "no order change logged"
@@ -210,8 +201,8 @@ if [ "$(tail -n 1 "$T/listen.out")" = '{"push": null}' ]; then
 else
     il_fail "push after the order change: $(tail -n 1 "$T/listen.out")"
 fi
-if tail -n +"$((FROM + 1))" "$LOG" | grep -q "pushes sent"; then
-    il_fail "pushes sent after the swap: $(tail -n +"$((FROM + 1))" "$LOG" | grep 'pushes sent')"
+if il_log_since | grep -q "pushes sent"; then
+    il_fail "pushes sent after the swap: $(il_log_since | grep 'pushes sent')"
 else
     il_pass "the daemon sent no push over the swap"
 fi
@@ -219,11 +210,11 @@ fi
 n=$(grep -c "every turn service offered to network internal is down" "$LOG" || true)
 [ "$n" = 1 ] && il_pass "the per-network fail open is logged once" ||
     il_fail "per-network fail open logged $n times"
-mark
+il_log_mark "$LOG"
 kill -USR1 "$D_PID"
-wait_log 5 "health: turn udp 127\.0\.0\.1:$P_FAST up .* latency_ms" || true
+il_log_wait 5 "health: turn udp 127\.0\.0\.1:$P_FAST up .* latency_ms" || true
 echo "--- SIGUSR1 after the swap:"
-tail -n +"$((FROM + 1))" "$LOG" | grep -E "health: turn udp .* latency_ms" |
+il_log_since | grep -E "health: turn udp .* latency_ms" |
     sed -E 's/.*health: (turn udp [^ ]+ [a-z]+( \([^)]*\))?).* (latency_ms -?[0-9]+).*/    \1 \3/' || true
 
 # a stop with a probe maybe in flight: everything freed (a sanitizer build

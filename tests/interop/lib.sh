@@ -16,6 +16,12 @@
 #                                    listens; fails early if PID died
 #   il_wait_for SECS CMD ARGS...     poll CMD every 0.2 s until it succeeds,
 #                                    at most SECS s
+#   il_log_mark FILE [LINES]         il_log_since/il_log_wait look at FILE
+#                                    past its LINES first lines (default:
+#                                    all it has now)
+#   il_log_since                     the marked file's lines past the mark
+#   il_log_wait SECS ERE             poll every 0.1 s, at most SECS s, until
+#                                    a line past the mark matches ERE
 #   il_wait PID                      wait for a process started by il_start
 #                                    to end by itself; its status in $IL_RC
 #   il_stop PID [SECS]               TERM, wait up to SECS (default 5), KILL
@@ -202,6 +208,20 @@ il_free_ports() {
 }
 
 # il_wait_for SECS CMD ARGS...: poll CMD every 0.2 s, at most SECS s.
+il_log_mark() {
+    IL_LOG_FILE=$1
+    IL_LOG_FROM=${2:-$(wc -l <"$1")}
+}
+il_log_since() { tail -n +"$((IL_LOG_FROM + 1))" "$IL_LOG_FILE"; }
+il_log_wait() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        il_log_since | grep -Eq -- "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 il_wait_for() {
     local secs=$1 i
     shift

@@ -235,7 +235,14 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    struct event_base *base = event_base_new();
+    /* the changelist: a socket's interest changes within one loop turn
+     * reach the kernel as one epoll_ctl, not one per bufferevent toggle */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    struct event_base *base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg)
+        event_config_free(ecfg);
     if (!base) {
         fprintf(stderr, "extdiscod: cannot create the event loop\n");
         return 1;

@@ -403,6 +403,17 @@ void ed_xs_setup_parser(ed_xml_stream *s)
     XML_SetStartDoctypeDeclHandler(p, on_doctype);
     XML_SetEntityDeclHandler(p, on_entity_decl);
     XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+    if (s->hash_salt)
+        XML_SetHashSalt(p, s->hash_salt);
+}
+
+void ed_xml_stream_set_hash_salt(ed_xml_stream *s, unsigned long salt)
+{
+    if (!s)
+        return;
+    s->hash_salt = salt;
+    if (s->p && salt)
+        XML_SetHashSalt(s->p, salt); /* refused (0) once it has parsed: kept */
 }
 
 static void clear_events(ed_xml_stream *s)

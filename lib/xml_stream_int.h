@@ -21,6 +21,7 @@ struct ed_xml_stream {
     int standalone;        /* ed_xml_parse(): the root is the stanza */
     int in_parse;          /* inside XML_Parse (handlers may stop it) */
     int quiet;             /* idle_wake() re-parses the header: no event */
+    unsigned long hash_salt; /* expat's hash salt; 0: expat draws one */
     /* Events completed and not taken yet (ring), and the header last
      * returned by ed_xml_stream_next() (freed on the next call). */
     ed_xml_event q[EVQ];

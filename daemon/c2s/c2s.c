@@ -498,6 +498,10 @@ edd_c2s *edd_c2s_start(edd_server *srv, char *err, size_t errlen)
     c->srv = srv;
     c->base = srv->base;
     apply_limits(c, srv->cfg);
+    unsigned char key[EDD_HASH_KEY_LEN];
+    edd_hash_random_key(key);
+    memcpy(&c->xml_salt, key, sizeof c->xml_salt);
+    c->xml_salt |= 1; /* 0 would mean: expat draws its own */
     if (!(c->domain = strdup(cc->domain)) || !(c->sasl = edd_sasl_new()) ||
         !(c->throttle = edd_throttle_new(4096)) ||
         !(c->close_ev = event_new(c->base, -1, 0, on_close_ev, c)) ||

@@ -101,6 +101,8 @@ struct edd_c2s {
                                   * (transport_tcp.c) */
     char *domain;
     ed_xml_limits xlim;
+    unsigned long xml_salt; /* expat's hash salt, one secret per process:
+                             * no getrandom(2) per stream (bench/RESULTS.md) */
     bool require_tls;
     int64_t handshake_timeout, idle_timeout;
     size_t max_connections;

@@ -552,9 +552,12 @@ typedef enum { FED, FED_CLOSED, FED_NEW_STREAM } fed;
  * looked at. */
 static fed feed(edd_session *s, const char *p, size_t n)
 {
-    if (!s->xs && !(s->xs = ed_xml_stream_new(&s->c2s->xlim))) {
-        edd_session_close(s, EDD_CLOSE_ABORT);
-        return FED_CLOSED;
+    if (!s->xs) {
+        if (!(s->xs = ed_xml_stream_new(&s->c2s->xlim))) {
+            edd_session_close(s, EDD_CLOSE_ABORT);
+            return FED_CLOSED;
+        }
+        ed_xml_stream_set_hash_salt(s->xs, s->c2s->xml_salt);
     }
     ed_err e = ed_xml_stream_feed(s->xs, p, n);
     ed_xml_event ev;

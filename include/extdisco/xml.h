@@ -235,6 +235,15 @@ void ed_xml_stream_free(ed_xml_stream *s);
  * quiet for a while. */
 int ed_xml_stream_idle(ed_xml_stream *s);
 
+/* The salt of expat's hash tables in every parser s makes from now on
+ * (after ed_xml_stream_reset() and idle wakes too), and in its current one
+ * if that has not parsed yet.  Without it (salt 0, the default) expat draws
+ * a fresh salt from the system at each parser start: one getrandom(2) per
+ * stream and per wake, which a server with many streams pays per login.
+ * Such a caller passes one secret random value per process (not per
+ * stream), as hash tables keyed per process do. */
+void ed_xml_stream_set_hash_salt(ed_xml_stream *s, unsigned long salt);
+
 #ifdef __cplusplus
 }
 #endif

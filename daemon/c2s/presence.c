@@ -208,6 +208,8 @@ void edd_presence_from_client(edd_session *s, ed_elem *st, const char *type)
         free(s->presence);
         s->presence = presence_payload(c, st, &s->priority);
         s->available = true;
+        if (initial) /* broadcast, probes, pending requests: one read */
+            edd_store_read_begin(c->store);
         broadcast(s, NULL);
         if (initial) {
             edd_roster_each(c, s->jid->local, EDD_SUB_TO, probe_one, s);
@@ -216,6 +218,7 @@ void edd_presence_from_client(edd_session *s, ed_elem *st, const char *type)
                 if (r != s && r->available)
                     edd_presence_send(s, r->jid->full, NULL, r->presence);
             edd_roster_initial(s);
+            edd_store_read_end(c->store);
             edd_route route = edd_session_route(s);
             edd_pushes_presence(c->srv->pushes, s->jid, true, &route);
         }

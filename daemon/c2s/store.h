@@ -64,6 +64,15 @@ bool edd_store_busy(const edd_store *st);
 /* The longest wait for a lock per call, in ms (extdiscoctl waits longer). */
 void edd_store_set_busy_wait(edd_store *st, unsigned ms);
 
+/* Make the reads up to edd_store_read_end() one read transaction, so the
+ * file is locked, checked and unlocked once for all of them: each statement
+ * on its own costs about nine system calls (locks, the hot-journal check,
+ * the header read), and a login's initial presence reads three times.  For
+ * reads made together within one event, with no write in between; not
+ * nested.  A lock held elsewhere fails the reads as usual. */
+void edd_store_read_begin(edd_store *st);
+void edd_store_read_end(edd_store *st);
+
 /* The server secret called name, n bytes, into out: the stored one, or
  * fresh (n bytes, which the caller made random) stored now when there is
  * none.  Secrets live in the database (owner-only) and are never logged.

@@ -37,6 +37,7 @@ struct edd_store {
     ino_t ino;
     int64_t file_checked;    /* when the path was last compared (ms) */
     bool file_gone;          /* logged: deleted or replaced */
+    bool in_read;            /* between edd_store_read_begin and _end */
 };
 
 static int64_t now_ms(void)
@@ -215,6 +216,22 @@ void edd_store_set_busy_wait(edd_store *st, unsigned ms)
 bool edd_store_busy(const edd_store *st)
 {
     return st->busy;
+}
+
+void edd_store_read_begin(edd_store *st)
+{
+    /* deferred: takes no lock until the first read, so it never waits */
+    if (!st->in_read && sqlite3_get_autocommit(st->db))
+        st->in_read = sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void edd_store_read_end(edd_store *st)
+{
+    if (!st->in_read)
+        return;
+    st->in_read = false;
+    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* Is the file at the path still the one opened?  Checked at most every

@@ -37,7 +37,7 @@ while IFS= read -r line; do
         info:*) il_log "${line#info: }" ;;
     esac
 done <"$out"
-[ "$(grep -c '^ok:' "$out")" -ge $((10 - SANITIZED)) ] || {
+[ "$(grep -c '^ok:' "$out")" -ge $((11 - SANITIZED)) ] || {
     il_fail "amplify script stopped early ($(grep -c '^ok:' "$out") checks passed)"
     tail -5 "$IL_TMP/amplify.err" >&2
 }

@@ -463,6 +463,61 @@ static void locked_database(void **state)
     assert_int_equal(edd_store_account_get(st, "alice", &b), 1);
 }
 
+static int count_rows(sqlite3 *db)
+{
+    sqlite3_stmt *q;
+    int n = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM roster", -1, &q, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* edd_store_read_begin/_end: the reads between are one transaction (the
+ * file stays share-locked from the first read to the end, so another
+ * process cannot commit in between), and after the end the store's own
+ * writes commit at once as before. */
+static void read_transaction(void **state)
+{
+    edd_store *st = *state;
+    edd_roster_item it = {.contact = "bob@localhost", .sub = EDD_SUB_BOTH};
+    assert_int_equal(edd_store_roster_put(st, "alice", &it), 1);
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(dbpath, &other), SQLITE_OK);
+    const char *ins = "INSERT INTO roster (user, contact) VALUES ('x', 'y@localhost')";
+    edd_store_read_begin(st);
+    edd_roster_item got;
+    assert_int_equal(edd_store_roster_get(st, "alice", "bob@localhost", &got), 1);
+    edd_roster_item_clear(&got);
+    assert_int_equal(sqlite3_exec(other, ins, NULL, NULL, NULL), SQLITE_BUSY);
+    edd_roster_item *v;
+    size_t n;
+    assert_int_equal(edd_store_roster_list(st, "alice", &v, &n), 0);
+    assert_int_equal(n, 1);
+    edd_roster_items_free(v, n);
+    edd_store_read_end(st);
+    assert_int_equal(sqlite3_exec(other, ins, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(count_rows(other), 2);
+    /* ending twice, or without a begin, does nothing */
+    edd_store_read_end(st);
+    edd_roster_item carol = {.contact = "carol@localhost", .sub = EDD_SUB_TO};
+    assert_int_equal(edd_store_roster_put(st, "alice", &carol), 1);
+    assert_int_equal(count_rows(other), 3); /* committed, seen by the other */
+    /* a locked database fails the reads as usual, and the end still ends */
+    assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    edd_store_read_begin(st);
+    assert_int_equal(edd_store_roster_get(st, "alice", "bob@localhost", &got), -1);
+    assert_true(edd_store_busy(st));
+    edd_store_read_end(st);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    usleep((EDD_STORE_BUSY_BACKOFF_MS + 50) * 1000);
+    assert_int_equal(edd_store_roster_get(st, "alice", "bob@localhost", &got), 1);
+    edd_roster_item_clear(&got);
+}
+
 static void throttle(void **state)
 {
     edd_throttle *t = edd_throttle_new(2);
@@ -529,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(plain_timing, setup, teardown),
         cmocka_unit_test_setup_teardown(fake_salt_persistent, setup, teardown),
         cmocka_unit_test_setup_teardown(locked_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_transaction, setup, teardown),
         cmocka_unit_test(throttle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@
 # 127.0.1.1..127.0.1.8 so that 100,000 connections find ports.
 #
 # Environment (defaults): SCALE_CONNS=100000 SCALE_STORM=10000
-#   SCALE_PARALLEL=100 SCALE_SERVERS="extdiscod prosody ejabberd"
+#   SCALE_PARALLEL=100 SCALE_SERVERS="extdiscod prosody ejabberd" (empty: none)
 #   SCALE_BIG=1 (0: skip step 2) SCALE_PROBE_CONNS=50 SCALE_PROBE_REQS=1000
 #   SCALE_PIN=1 (server on CPU 0, storm on CPU 1) SCALE_OUT=FILE (raw lines)
 #   SCALE_PERF=1 (perf record -g of extdiscod during its storm)
@@ -71,7 +71,7 @@ if [ "$FD_MAX" != unlimited ] && [ "$CONNS" -gt $((FD_MAX - 100)) ]; then
 fi
 NSTORM=${SCALE_STORM:-10000}
 PAR=${SCALE_PARALLEL:-100}
-SERVERS=${SCALE_SERVERS:-extdiscod prosody ejabberd}
+SERVERS=${SCALE_SERVERS-extdiscod prosody ejabberd}
 PROBE=(--probe-conns "${SCALE_PROBE_CONNS:-50}" --probe-reqs "${SCALE_PROBE_REQS:-1000}")
 # EDD_C2S_MAX_RESOURCES: extdiscod binds at most 16 resources per account
 NUSERS=${SCALE_USERS:-1000}

@@ -344,55 +344,73 @@ def cpu_ns(pid):
         return int(f.read().split()[0])
 
 
+def trickle_once(port, pid, extra, n):
+    """One client: a stream header with extra declarations, then n single
+    spaces 1 ms apart.  (daemon CPU us per byte, header bytes, features
+    seen, still connected)."""
+    hdr = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
+           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'%s>" % extra)
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.sendall(hdr.encode())
+    got = b''
+    end = time.monotonic() + 5
+    while b'</stream:features>' not in got and time.monotonic() < end:
+        try:
+            c = s.recv(4096)
+        except socket.timeout:
+            break
+        if not c:
+            break
+        got += c
+    ok = b'</stream:features>' in got
+    time.sleep(0.1)
+    c0 = cpu_ns(pid)
+    for _ in range(n):
+        s.send(b' ')
+        time.sleep(0.001)
+    time.sleep(0.1)
+    c1 = cpu_ns(pid)
+    s.setblocking(False)
+    try:
+        alive = s.recv(4096) != b''
+    except BlockingIOError:
+        alive = True
+    except OSError:
+        alive = False
+    s.close()
+    return (c1 - c0) / n / 1000.0, len(hdr), ok, alive
+
+
 def case_trickle(port, pid, n):
-    """Issue 10 item 2: a byte costs the same whatever came before it.  Two
-    unauthenticated clients on the plaintext port each trickle n single
+    """Issue 10 item 2: a byte costs the same whatever came before it.
+    Unauthenticated clients on the plaintext port each trickle single
     spaces (whitespace between top-level elements, 1 ms apart, TCP_NODELAY
     so each is its own read) after their stream header: one header is
     plain, the other is near the header bounds (16 namespace declarations,
     about 4 KiB).  The daemon's CPU per byte for the big header must stay
     within 1.6x the plain one's + 5 us.  On 16d8f94 (no bound, header
     re-parsed on every read) a 48 kB header cost 18x; with the 4 KiB bound
-    and a rebuild per read still 2.2x (82.7 vs 37.4 us), now 23.4 vs 25.3."""
+    and a rebuild per read still 2.2x (82.7 vs 37.4 us), now 23.4 vs 25.3.
+    The daemon's CPU is sampled over a window in which anything else it
+    does (a sweep turn, malloc_trim) counts too, which only ever adds: so
+    three rounds of n/2 bytes each, alternating, and the least per kind
+    (one window once took 117.8 us against 56.3 under ASan, the next runs
+    59.2 vs 51.9, 66.2 vs 63.5)."""
     decls = ''.join(" xmlns:n%d='urn:x:%s'" % (i, 'u' * 250) for i in range(14))
+    kinds = (('plain', ''), ('near the bounds', decls))
+    runs = {what: [] for what, _ in kinds}
+    for _ in range(3):
+        for what, extra in kinds:
+            runs[what].append(trickle_once(port, pid, extra, max(n // 2, 1)))
     per = []
-    for what, extra in (('plain', ''), ('near the bounds', decls)):
-        hdr = ("<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
-               "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'%s>" % extra)
-        s = socket.create_connection(('127.0.0.1', port), timeout=5)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(hdr.encode())
-        got = b''
-        end = time.monotonic() + 5
-        while b'</stream:features>' not in got and time.monotonic() < end:
-            try:
-                c = s.recv(4096)
-            except socket.timeout:
-                break
-            if not c:
-                break
-            got += c
-        ok = b'</stream:features>' in got
-        time.sleep(0.1)
-        c0 = cpu_ns(pid)
-        for _ in range(n):
-            s.send(b' ')
-            time.sleep(0.001)
-        time.sleep(0.1)
-        c1 = cpu_ns(pid)
-        s.setblocking(False)
-        try:
-            alive = s.recv(4096) != b''
-        except BlockingIOError:
-            alive = True
-        except OSError:
-            alive = False
-        s.close()
-        per.append((c1 - c0) / n / 1000.0)
-        print('info: header %s (%d bytes): %.1f us of daemon CPU per trickled byte'
-              % (what, len(hdr), per[-1]), flush=True)
-        check(ok and alive, 'header %s (%d bytes) accepted, %d bytes trickled, still connected'
-              % (what, len(hdr), n))
+    for what, _ in kinds:
+        r = runs[what]
+        per.append(min(x[0] for x in r))
+        print('info: header %s (%d bytes): %s us of daemon CPU per trickled byte (least %.1f)'
+              % (what, r[0][1], ' '.join('%.1f' % x[0] for x in r), per[-1]), flush=True)
+        check(all(x[2] and x[3] for x in r), 'header %s (%d bytes) accepted, %d bytes trickled '
+              'three times, still connected' % (what, r[0][1], max(n // 2, 1)))
     check(per[1] <= 1.6 * per[0] + 5, 'a byte after a header near the bounds costs %.1f us, within '
           '1.6x + 5 us of one after a plain header (%.1f us)' % (per[1], per[0]))
 

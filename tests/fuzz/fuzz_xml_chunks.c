@@ -11,7 +11,9 @@
  * the stream's bytes.  They are parsed twice with the daemon's c2s limits
  * (ed_xml_limits_default(), text bounded like the stanza as in daemon/c2s.c):
  *   1. in one feed (then the zero-length feed that hands over held bytes);
- *   2. in chunks by the plan, with idle/wake between feeds.
+ *   2. in chunks by the plan, with idle/wake between feeds, and a fixed
+ *      hash salt in every parser (ed_xml_stream_set_hash_salt), as the
+ *      daemon sets one per process.
  * After every feed all events are drained with ed_xml_stream_next().  Each
  * run is logged as text: "open <header serialised> <content ns>", each
  * stanza serialised with ed_xml_write() in the header's content namespace,
@@ -122,6 +124,8 @@ static void parse(const uint8_t *data, size_t size, plan *pl, run *r)
     ed_xml_stream *s = ed_xml_stream_new(&lim);
     if (!s)
         __builtin_trap();
+    if (pl) /* as the daemon does: one salt for all its parsers (whole: expat's own) */
+        ed_xml_stream_set_hash_salt(s, 0x9e3779b97f4a7c15UL);
     ed_err err = ED_OK;
     size_t off = 0;
     while (off < size && !err) {

@@ -2,9 +2,11 @@
  * transport.h): OpenSSL through libevent's bufferevent_openssl, from the
  * first byte (direct TLS), stacked as a filter after a PROXY header (direct
  * TLS behind a proxy), or swapped in for the socket bufferevent on STARTTLS
- * (RFC 6120 §5).  Reading, writing and closing are the bufferevent
- * operations of transport_tcp.c; what a failed connection reports comes
- * from OpenSSL's error queue. */
+ * (RFC 6120 §5).  Reading, queued writing and closing are the bufferevent
+ * operations of transport_tcp.c; a bound session's replies (the cork,
+ * edd_transport_send) go to SSL_write at once when nothing is queued
+ * (tls_send); what a failed connection reports comes from OpenSSL's error
+ * queue. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/util.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "c2s/transport.h"
 #include "core/io.h"
@@ -34,9 +37,39 @@ const char *edd_transport_tls_why(edd_transport *t, char *buf, size_t n)
     return len ? buf : NULL;
 }
 
+/* Bytes per direct SSL_write: what bufferevent_openssl hands OpenSSL per
+ * call (its MAX_TO_WRITE_EVER), so that a write OpenSSL could not finish
+ * (WANT_WRITE: the socket is full) is retried by the bufferevent with the
+ * same start and length, as OpenSSL requires. */
+#define TLS_DIRECT_CHUNK 16384
+
+/* bufferevent_openssl writes only after a loop turn spent waiting for the
+ * socket to become writable (an epoll_ctl, an epoll_wait, a second
+ * epoll_ctl): with nothing queued, the handshake done and the socket
+ * OpenSSL's own (not a filter), OpenSSL writes at once, as the plaintext
+ * path sends at once (core/io.c).  What it cannot take now goes to the
+ * bufferevent, from the first byte it has not written.  Any error is left
+ * for the bufferevent's own write to meet and report. */
 static void tls_send(edd_transport *t, const char *p, size_t n)
 {
-    edd_io_send(t->bev, false, p, n); /* OpenSSL writes: no direct send(2) */
+    size_t off = 0;
+    if (n == 0)
+        return; /* an empty cork: p may be NULL */
+    SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
+    if (ssl && bufferevent_get_underlying(t->bev) == NULL && SSL_is_init_finished(ssl) &&
+        evbuffer_get_length(bufferevent_get_output(t->bev)) == 0) {
+        while (off < n) {
+            size_t k = n - off < TLS_DIRECT_CHUNK ? n - off : TLS_DIRECT_CHUNK;
+            ERR_clear_error();
+            int r = SSL_write(ssl, p + off, (int)k);
+            if (r <= 0) {
+                ERR_clear_error();
+                break;
+            }
+            off += (size_t)r;
+        }
+    }
+    edd_io_send(t->bev, false, p + off, n - off); /* the rest: OpenSSL via the bufferevent */
 }
 
 static void tls_fast_reads(edd_transport *t)

@@ -52,6 +52,17 @@ async def services(host, port, jid, pw):
             print('CRED %s ok' % fields(s), flush=True)
         except slixmpp.exceptions.IqError as e:
             print('CRED %s %s' % (fields(s), e.iq['error']['condition']), flush=True)
+    # HEALTH_ASK_CRED="type transport host port": <credentials/> for that
+    # service whether or not the reply listed it (a down one must be refused)
+    ask = os.environ.get('HEALTH_ASK_CRED', '').split()
+    if len(ask) == 4:
+        q = ("<credentials xmlns='%s'><service type='%s' transport='%s' host='%s' "
+             "port='%s'/></credentials>" % (NS2, ask[0], ask[1], ask[2], ask[3]))
+        try:
+            await raw_iq(c, 'get', c.boundjid.domain, q).send(timeout=10)
+            print('ASKED %s ok' % ' '.join(ask), flush=True)
+        except slixmpp.exceptions.IqError as e:
+            print('ASKED %s %s' % (' '.join(ask), e.iq['error']['condition']), flush=True)
     c.disconnect()
     return 0
 

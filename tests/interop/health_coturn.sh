@@ -12,10 +12,15 @@
 # loopback answers in milliseconds, the margin is for a loaded machine):
 #   - C's TURN goes down with the 401 reason, C's STUN stays up; B's turns
 #     is down (host name mismatch), C's turns down (expired), A's turns up;
-#     a services request leaves the down ones out, <credentials/> too;
+#     a services request leaves the down ones out, <credentials/> too (also
+#     when asked for C's down TURN by name: item-not-found);
+#   - a STUN with `check: {enabled: false}` on a port where nothing answers
+#     is served, dumped as unchecked, and never probed (a UDP listener on
+#     its port counts what arrives);
 #   - probes go only to the configured loopback addresses (debug log);
 #   - SIGUSR1 dumps every service's state;
-#   - coturn A stopped: the online client gets a `delete` push for each of
+#   - coturn A stopped: marked down within 12 s (fall x interval + jitter +
+#     timeout is 6.4 s); the online client gets a `delete` push for each of
 #     A's stun/turn services; every turns service is then down, so all three
 #     are announced again (fail open: `add` pushes for B's and C's) and one
 #     error is logged; a new request leaves A's stun/turn out;
@@ -94,6 +99,7 @@ echo "coturn A $A_PORT/$A_TLS (pid $A_PID), B $B_PORT/$B_TLS, C $C_PORT/$C_TLS"
 # --- extdiscod -----------------------------------------------------------------
 P_C2S=$(il_free_port)
 P_HTTP=$(il_free_port)
+P_OFF=$(il_free_port) # a STUN nobody runs, with its checks off: served, never probed
 CFG=$T/extdiscod.yml
 write_config() { # $1: extra check settings for B's stun
     cat >"$CFG.new" <<EOF
@@ -114,10 +120,25 @@ services:
   - {type: stun, host: 127.0.0.1, port: $C_PORT, transport: udp, allow_local: true}
   - {type: turn, host: 127.0.0.1, port: $C_PORT, transport: tcp, credentials: rest, allow_local: true}
   - {type: turns, host: localhost, port: $C_TLS, transport: tcp, credentials: rest, allow_local: true}
+  - {type: stun, host: 127.0.0.1, port: $P_OFF, transport: udp, allow_local: true, check: {enabled: false}}
 $(peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:$P_C2S=starttls")
 EOF
     mv "$CFG.new" "$CFG"
 }
+# a UDP listener on the unchecked STUN's port: any datagram is written down
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+n = 0
+while True:
+    s.recv(2048)
+    n += 1
+    open(sys.argv[2], "w").write(str(n))
+' "$P_OFF" "$T/off.count" &
+OFF_PID=$!
+IL_PIDS+=("$OFF_PID")
+T_OFF=$(date +%s)
 write_config ""
 "$EXTDISCOCTL" -c "$CFG" adduser alice@localhost <<<"alice" >/dev/null
 "$EXTDISCOCTL" -c "$CFG" adduser bob@localhost <<<"bob" >/dev/null
@@ -158,7 +179,7 @@ for s in "stun udp 127\.0\.0\.1:$A_PORT" "turn udp 127\.0\.0\.1:$A_PORT" \
     expect_log 20 "health: $s up" "$(sed 's/\\//g' <<<"$s") up"
 done
 
-services first
+HEALTH_ASK_CRED="turn tcp 127.0.0.1 $C_PORT" services first
 for s in "stun udp 127.0.0.1 $A_PORT" "turn udp 127.0.0.1 $A_PORT" "turn tcp 127.0.0.1 $A_PORT" \
          "turns tcp localhost $A_TLS" "stun udp 127.0.0.1 $B_PORT" "turn udp 127.0.0.1 $B_PORT" \
          "stun udp 127.0.0.1 $C_PORT"; do
@@ -167,11 +188,17 @@ done
 for s in "turn tcp 127.0.0.1 $C_PORT" "turns tcp localhost $B_TLS" "turns tcp localhost $C_TLS"; do
     lacks first "$s"
 done
+has first "stun udp 127.0.0.1 $P_OFF"
 if grep -qx "CRED turn udp 127.0.0.1 $A_PORT ok" "$T/first.out" &&
    ! grep -q "^CRED turn tcp 127.0.0.1 $C_PORT" "$T/first.out"; then
     il_pass "credentials for the served TURN services only"
 else
     il_fail "credentials: $(grep CRED "$T/first.out" | tr '\n' ';')"
+fi
+if grep -qx "ASKED turn tcp 127.0.0.1 $C_PORT item-not-found" "$T/first.out"; then
+    il_pass "credentials asked for C's down TURN by name: item-not-found"
+else
+    il_fail "credentials for C's down TURN: $(grep ASKED "$T/first.out" || echo no answer)"
 fi
 
 # --- probes go only to configured addresses -----------------------------------
@@ -195,6 +222,11 @@ if il_log_wait 10 "health: turn tcp 127\.0\.0\.1:$C_PORT down \(not served\) sin
 else
     il_fail "SIGUSR1 dump"
     grep 'health: [a-z]* [a-z-]* [^ ]* \(up\|down\|unknown\)' "$LOG" | tail -n 12 >&2 || true
+fi
+if il_log_wait 5 "health: stun udp 127\.0\.0\.1:$P_OFF unchecked since [0-9]+ last_check 0 latency_ms -1 checks 0 "; then
+    il_pass "check: {enabled: false}: the dump says unchecked, no check made"
+else
+    il_fail "check: {enabled: false}: no 'unchecked ... checks 0' dump line"
 fi
 
 # --- the same states on /metrics and /status (the http: listener) ---------------
@@ -234,7 +266,14 @@ expect_log 20 "health: turn tcp 127\.0\.0\.1:$A_PORT down: connect: .*refused" \
 expect_log 20 "health: turns tcp localhost:$A_TLS down: " "A stopped: its turns down"
 expect_log 10 "health: every turns service is down; announcing all of them anyway \(fail open\)" \
     "all turns down: fail open logged"
-echo "down within $(($(date +%s) - T_STOP)) s of the stop (fall 2 x interval 2 s)"
+# fall x (interval + 10 % jitter) + one timeout is 6.4 s; 12 s leaves room for a
+# loaded machine and the sanitizer build
+el=$(($(date +%s) - T_STOP))
+if [ "$el" -le 12 ]; then
+    il_pass "down within $el s of the stop (fall 2 x interval 2 s, timeout 2 s; bound 12 s)"
+else
+    il_fail "down only $el s after the stop (bound 12 s)"
+fi
 sleep 1
 n=$(grep -c "every turns service is down" "$LOG" || true)
 [ "$n" = 1 ] && il_pass "the fail-open error is logged once" || il_fail "fail-open error logged $n times"
@@ -359,6 +398,15 @@ if [ "$(field since "$c2")" = "$(field since "$c_after")" ] && grep -q ' down ' 
     il_pass "changed reload: the other services keep their state"
 else
     il_fail "changed reload touched C's TURN: '$c_after' -> '$c2'"
+fi
+# the disabled STUN's port had a listener all along that counts datagrams
+# (the daemon's own "checked at" debug lines are rate-limited)
+if [ -s "$T/off.count" ]; then
+    il_fail "check: {enabled: false}: $(cat "$T/off.count") datagram(s) reached the unchecked STUN"
+elif ! kill -0 "$OFF_PID" 2>/dev/null; then
+    il_fail "check: {enabled: false}: the listener on its port died"
+else
+    il_pass "check: {enabled: false}: nothing reached its port in $(($(date +%s) - T_OFF)) s"
 fi
 
 il_summary

@@ -670,10 +670,14 @@ void edd_c2s_info_get(const edd_c2s *c, edd_c2s_info *out)
     for (const edd_session *s = c->sessions; s; s = s->next) {
         if (edd_session_closed(s) || !s->t)
             continue;
-        if (edd_transport_secure(s->t))
+        bool ws = edd_transport_framed(s->t);
+        if (edd_transport_secure(s->t)) {
             out->tls++;
-        else
+            out->ws_tls += ws;
+        } else {
             out->plain++;
+            out->ws_plain += ws;
+        }
         if (s->state == EDD_SS_BOUND)
             out->bound++;
     }

@@ -30,6 +30,7 @@ typedef struct edd_c2s_info {
     size_t listeners;      /* listening now */
     size_t configured;     /* configured (c2s.listen) */
     size_t plain, tls;     /* open connections without / with TLS */
+    size_t ws_plain, ws_tls; /* of them: XMPP over WebSocket (RFC 7395) */
     size_t bound;          /* of them: resource bound (logged in) */
     size_t throttled;      /* client addresses locked out of logins now */
 } edd_c2s_info;

@@ -13,8 +13,11 @@
  *
  * Routes are a table of exact paths; each handler answers synchronously on
  * the event loop.  /metrics (http/metrics.c) and /health, /ready, /status
- * (http/status.c) are the routes today; a later endpoint (the WebSocket
- * transport, issue 15) adds its own with edd_http_route_add().
+ * (http/status.c) are the routes; edd_http_route_add() adds one.  XMPP
+ * over WebSocket is not a route here: libevent 2.1's evhttp cannot give an
+ * upgraded connection away, and a WebSocket is a client connection with the
+ * c2s limits, so it is a c2s listener of kind websocket (c2s/ws_http.c reads
+ * its one HTTP request).
  *
  * Single-threaded, on the server's event base. */
 #ifndef EXTDISCOD_HTTP_H

@@ -127,9 +127,16 @@ static void c2s(struct evbuffer *b, const edd_server *s)
     edd_c2s_info ci;
     edd_c2s_info_get(s->c2s, &ci);
     family(b, "extdisco_c2s_connections", "gauge",
-           "Open client connections of the standalone server, by transport and TLS.");
-    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"tcp\",tls=\"no\"} %zu\n", ci.plain);
-    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"tcp\",tls=\"yes\"} %zu\n", ci.tls);
+           "Open client connections of the standalone server, by transport (tcp: RFC 6120, "
+           "websocket: RFC 7395) and TLS.");
+    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"tcp\",tls=\"no\"} %zu\n",
+                        ci.plain - ci.ws_plain);
+    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"tcp\",tls=\"yes\"} %zu\n",
+                        ci.tls - ci.ws_tls);
+    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"websocket\",tls=\"no\"} %zu\n",
+                        ci.ws_plain);
+    evbuffer_add_printf(b, "extdisco_c2s_connections{transport=\"websocket\",tls=\"yes\"} %zu\n",
+                        ci.ws_tls);
     family(b, "extdisco_c2s_sessions_bound", "gauge", "Client connections with a bound resource.");
     evbuffer_add_printf(b, "extdisco_c2s_sessions_bound %zu\n", ci.bound);
     family(b, "extdisco_c2s_listeners", "gauge", "Client listeners open, and configured.");

@@ -231,11 +231,13 @@ void edd_http_status(struct evhttp_request *req, edd_server *s, void *ud)
     if (s->cfg->c2s) {
         edd_c2s_info ci;
         edd_c2s_info_get(s->c2s, &ci);
-        c2s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        c2s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                         "listeners_open", (json_int_t)ci.listeners,
                         "listeners_configured", (json_int_t)ci.configured,
                         "connections", (json_int_t)(ci.plain + ci.tls),
-                        "connections_tls", (json_int_t)ci.tls, "sessions_bound", (json_int_t)ci.bound,
+                        "connections_tls", (json_int_t)ci.tls,
+                        "connections_websocket", (json_int_t)(ci.ws_plain + ci.ws_tls),
+                        "sessions_bound", (json_int_t)ci.bound,
                         "logins_ok", (json_int_t)m->logins_ok,
                         "logins_failed", (json_int_t)m->logins_failed,
                         "throttled_addresses", (json_int_t)ci.throttled);

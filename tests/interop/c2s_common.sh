@@ -10,7 +10,8 @@
 # is NOT set: plain listener exists only to test refusals), TURN_PORT,
 # TURN_SECRET; writes the certificate, secret and config into $IL_TMP and
 # creates alice/alice and bob/bob.  C2S_EXTRA_LISTEN: more `listen:` entries
-# (YAML lines indented by 4) for c2s_write_config.  c2s_start starts the daemon (PID in
+# (YAML lines indented by 4) for c2s_write_config; C2S_EXTRA_TOP: more
+# top-level keys (YAML lines at column 0).  c2s_start starts the daemon (PID in
 # $D_PID, log in $IL_TMP/extdiscod.log).
 
 # shellcheck source=tests/interop/peers.sh
@@ -57,6 +58,7 @@ limits:
   handshake_timeout: ${C2S_HANDSHAKE_TIMEOUT:-10s}
   idle_timeout: 10m
   max_stanza_bytes: 16384
+${C2S_EXTRA_TOP:-}
 EOF
     mv "$CFG.new" "$CFG"
 }

@@ -12,6 +12,8 @@
 #   - a ws:// listener with consider_secure (TLS terminated by a proxy in
 #     front): SASL offered and StanzaJS logs in although require_tls is on;
 #     on the plain ws:// listener no mechanism is offered;
+#   - /metrics counts a held ws:// and wss:// session under
+#     extdisco_c2s_connections{transport="websocket"};
 #   - bad input (c2s_websocket_bad.py): each refusal with its HTTP status or
 #     WebSocket close code, and the server still serves afterwards.
 set -euo pipefail
@@ -42,9 +44,59 @@ C2S_EXTRA_LISTEN="    - {address: \"127.0.0.1:$P_WS\", tls: none, kind: websocke
     - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}
     - {address: \"127.0.0.1:$P_WSP\", tls: direct, kind: websocket, path: /ws, proxy_protocol: true}
     - {address: \"127.0.0.1:$P_WSF\", tls: none, kind: websocket, consider_secure: true}"
+P_HTTP=$(il_free_port)
+C2S_EXTRA_TOP="http: {listen: [\"127.0.0.1:$P_HTTP\"]}"
 c2s_write_config ""
 c2s_start
 echo "extdiscod pid $D_PID: ws $P_WS, wss $P_WSS"
+
+# --- /metrics counts WebSocket connections as such --------------------------
+# one ws:// and one wss:// session held open (stream features received)
+# while /metrics is read; nothing else is connected, so the counts are exact
+# (a connection that is still going away is waited for)
+ws_metrics=$(/usr/bin/python3 - "$P_WSF" "$P_WSS" "$P_HTTP" <<'PY'
+import base64, os, socket, ssl, sys, time, urllib.request
+def ws(port, tls, path):
+    s = socket.create_connection(('127.0.0.1', port), timeout=5)
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        s = ctx.wrap_socket(s, server_hostname='localhost')
+    s.sendall(('GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
+               'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n'
+               'Sec-WebSocket-Protocol: xmpp\r\n\r\n'
+               % (path, base64.b64encode(os.urandom(16)).decode())).encode())
+    op = b"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>"
+    mask = os.urandom(4)
+    s.sendall(bytes([0x81, 0x80 | len(op)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(op)))
+    data = b''
+    while b'features' not in data:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit('no features on port %d' % port)
+        data += d
+    return s
+held = [ws(int(sys.argv[1]), False, '/xmpp-websocket'), ws(int(sys.argv[2]), True, '/ws')]
+want = {'tcp/no': '0', 'tcp/yes': '0', 'websocket/no': '1', 'websocket/yes': '1'}
+for _ in range(50):
+    got = {}
+    for line in urllib.request.urlopen('http://127.0.0.1:%s/metrics' % sys.argv[3], timeout=5).read().decode().splitlines():
+        if line.startswith('extdisco_c2s_connections{'):
+            lab, val = line.split(' ')
+            t = lab.split('transport="')[1].split('"')[0]
+            z = lab.split('tls="')[1].split('"')[0]
+            got['%s/%s' % (t, z)] = val
+    if got == want:
+        break
+    time.sleep(0.1)
+print(' '.join('%s=%s' % kv for kv in sorted(got.items())))
+PY
+) || true
+if [ "$ws_metrics" = "tcp/no=0 tcp/yes=0 websocket/no=1 websocket/yes=1" ]; then
+    il_pass "/metrics: extdisco_c2s_connections counts a ws:// and a wss:// session as websocket ($ws_metrics)"
+else
+    il_fail "/metrics: extdisco_c2s_connections while one ws:// and one wss:// session are open: '$ws_metrics'"
+fi
 
 # run_js NAME ARGS...: fold c2s_websocket.js's OK/FAIL lines into ours
 run_js() {

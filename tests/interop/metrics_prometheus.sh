@@ -38,7 +38,8 @@ T=$IL_TMP
 PY=/usr/bin/python3
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 PROMTOOL=${PROMTOOL:-/usr/bin/promtool}
-peer_extdiscod_find "${1:?usage: metrics_prometheus.sh BUILD_DIR}" || exit 1
+BUILD_DIR=${1:?usage: metrics_prometheus.sh BUILD_DIR}
+peer_extdiscod_find "$BUILD_DIR" || exit 1
 
 read -r C2S_PORT COMP_PORT ED_PORT HTTP_PORT PROM_PORT <<<"$(il_free_ports 5)"
 COMP_SECRET="comp-$RANDOM$RANDOM-secret"
@@ -157,9 +158,10 @@ declare -A SEL=(
     [miss]=$(printf "$REQ" credentials item-not-found)
     [minted]='extdisco_credentials_minted_total{job="extdisco",secret_set="main",algorithm="sha256"}'
     [logins]='extdisco_c2s_logins_total{job="extdisco",result="ok"}'
+    [failed]='extdisco_c2s_logins_total{job="extdisco",result="failed"}'
 )
 declare -A WANT=([services]=$NSERV [credentials]=$NCRED [sic]=$NSIC [miss]=$NMISS
-                 [minted]=$((NSERV + NCRED)) [logins]=1)
+                 [minted]=$((NSERV + NCRED)) [logins]=1 [failed]=1)
 declare -A BEFORE AFTER
 fresh_scrape || il_fail "no fresh scrape before the requests"
 for k in "${!SEL[@]}"; do BEFORE[$k]=$(q "${SEL[$k]}"); done
@@ -171,10 +173,25 @@ if [ "$rc" = 0 ]; then
 else
     il_fail "slixmpp client: $(cat "$T/client1.json") $(tail -n 5 "$T/client1.err")"
 fi
+# one login with a wrong password (the project's client: it exits at once;
+# libstrophe tries its next SASL mechanism after a failure, so the daemon may
+# see more than one failed attempt: the counter must match its log lines)
+nfail0=$(grep -c 'authentication failed' "$T/extdiscod.log" || true)
+printf 'not-%s\n' "$ALICE_PW" >"$T/wrong.pw"
+rc=0
+timeout 60 "$BUILD_DIR/client/extdisco" --jid alice@localhost --server "127.0.0.1:$ED_PORT" \
+    --ca-file "$T/cert.pem" --password-file "$T/wrong.pw" services >"$T/wrong.out" 2>&1 || rc=$?
+if [ "$rc" != 0 ] && grep -qi 'password' "$T/wrong.out"; then
+    il_pass "a login with a wrong password is refused (extdisco exit $rc)"
+else
+    il_fail "wrong password: exit $rc: $(head -c 300 "$T/wrong.out")"
+fi
+WANT[failed]=$(($(grep -c 'authentication failed' "$T/extdiscod.log" || true) - nfail0))
+[ "${WANT[failed]}" -ge 1 ] || il_fail "the daemon logged no failed login for the wrong password"
 sleep 0.5
 fresh_scrape || il_fail "no fresh scrape after the requests"
 for k in "${!SEL[@]}"; do AFTER[$k]=$(q "${SEL[$k]}"); done
-for k in services credentials sic miss minted logins; do
+for k in services credentials sic miss minted logins failed; do
     d=$(awk -v a="${AFTER[$k]:-x}" -v b="${BEFORE[$k]:-x}" 'BEGIN { if (a == "x" || b == "x") print "none"; else print a - b }')
     if [ "$d" = "${WANT[$k]}" ]; then
         il_pass "Prometheus query ${SEL[$k]}: ${BEFORE[$k]} -> ${AFTER[$k]} (+$d, exactly the requests made)"

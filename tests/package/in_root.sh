@@ -298,6 +298,9 @@ ex=/usr/share/doc/extdiscod/examples/extdiscod-standalone.yml
 cp $cfg /tmp/default.yml
 if [ -f $ex ]; then cp $ex $cfg; else zcat $ex.gz >$cfg; fi
 sed -i 's/syslog: true/syslog: false/' $cfg  # no syslog in here: the log to check
+# README "Deploying", Watch: the http: listener (loopback) for /metrics, /ready
+# and extdiscoctl status, with the installed Prometheus examples
+printf 'http:\n  listen: ["127.0.0.1:9215"]\n' >>$cfg
 install -d -m 0750 -g extdisco /etc/extdisco/tls
 put_pair /etc/extdisco/tls/fullchain.pem /etc/extdisco/tls/privkey.pem extdisco
 echo 'correct horse' | extdiscoctl adduser alice@example.org >$log/ctl.log 2>&1 ||
@@ -317,6 +320,24 @@ out=$(echo 'correct horse' | "${client[@]/5222/5223}" --direct-tls ip 2>$log/cli
     { cat $log/client.log >&2; fail "extdisco --direct-tls ip"; }
 [ "$(jq -r .ip <<<"$out")" = 127.0.0.1 ] || fail "extdisco --direct-tls ip: $out"
 checked=$(check_all standalone)
+m=$(curl -sS --max-time 5 http://127.0.0.1:9215/metrics) || fail "GET /metrics of the installed daemon"
+grep -Eq '^extdisco_c2s_logins_total\{result="ok"\} [1-9]' <<<"$m" &&
+    grep -Eq '^extdisco_requests_total\{protocol="services",outcome="result"\} [1-9]' <<<"$m" &&
+    grep -q '^process_resident_memory_bytes ' <<<"$m" ||
+    fail "/metrics of the installed daemon: $(grep -E '^(extdisco_c2s_logins|extdisco_requests)_total' <<<"$m" | head -5)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:9215/ready)" = 200 ] ||
+    fail "/ready of the installed daemon"
+st=$(extdiscoctl status 2>&1) || fail "extdiscoctl status: $st"
+grep -q '^extdiscod .*, up ' <<<"$st" && grep -Eq '^services +[1-9]' <<<"$st" || fail "extdiscoctl status: $st"
+for f in prometheus/prometheus.yml prometheus/alerts.yml prometheus/alerts_test.yml grafana/extdisco.json; do
+    [ -e /usr/share/doc/extdiscod/examples/$f ] || [ -e /usr/share/doc/extdiscod/examples/$f.gz ] ||
+        fail "examples/$f not installed"
+done
+zcat -f /usr/share/doc/extdiscod/examples/prometheus/alerts.yml* >/tmp/alerts.yml
+zcat -f /usr/share/doc/extdiscod/examples/prometheus/alerts_test.yml* >/tmp/alerts_test.yml
+(cd /tmp && promtool test rules alerts_test.yml >$log/promtool.log 2>&1) ||
+    { cat $log/promtool.log >&2; fail "promtool test rules on the installed alert examples"; }
+ok "watch (README Deploying): the installed daemon's /metrics counts the logins and services requests, /ready is 200, extdiscoctl status reads it; the Prometheus and Grafana examples are installed and promtool test rules passes on them"
 stop_daemon || fail "extdiscod (standalone) did not exit 0 on SIGTERM"
 ok "standalone (README Deploying): extdiscoctl adduser as root, extdiscod as extdisco; the installed extdisco gets 4 services (TURN credentials signed with turn.secret) and its address over STARTTLS (5222) and direct TLS (5223); extdisco check with coturn: $checked"
 cp /tmp/default.yml $cfg

@@ -54,27 +54,14 @@ echo "extdiscod pid $D_PID: ws $P_WS, wss $P_WSS"
 # one ws:// and one wss:// session held open (stream features received)
 # while /metrics is read; nothing else is connected, so the counts are exact
 # (a connection that is still going away is waited for)
-ws_metrics=$(/usr/bin/python3 - "$P_WSF" "$P_WSS" "$P_HTTP" <<'PY'
-import base64, os, socket, ssl, sys, time, urllib.request
+ws_metrics=$(/usr/bin/python3 - "$P_WSF" "$P_WSS" "$P_HTTP" "$HERE" <<'PY'
+import sys, time, urllib.request
+sys.path.insert(0, sys.argv[4])
+from ws_raw import open_stream
 def ws(port, tls, path):
-    s = socket.create_connection(('127.0.0.1', port), timeout=5)
-    if tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        s = ctx.wrap_socket(s, server_hostname='localhost')
-    s.sendall(('GET %s HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
-               'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n'
-               'Sec-WebSocket-Protocol: xmpp\r\n\r\n'
-               % (path, base64.b64encode(os.urandom(16)).decode())).encode())
-    op = b"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>"
-    mask = os.urandom(4)
-    s.sendall(bytes([0x81, 0x80 | len(op)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(op)))
-    data = b''
-    while b'features' not in data:
-        d = s.recv(65536)
-        if not d:
-            raise SystemExit('no features on port %d' % port)
-        data += d
+    s, data = open_stream(port, tls, path)
+    if b'</stream:features>' not in data:
+        raise SystemExit('no features on port %d' % port)
     return s
 held = [ws(int(sys.argv[1]), False, '/xmpp-websocket'), ws(int(sys.argv[2]), True, '/ws')]
 want = {'tcp/no': '0', 'tcp/yes': '0', 'websocket/no': '1', 'websocket/yes': '1'}
@@ -154,22 +141,11 @@ grep -qi '^access-control-allow-origin: \*' "$IL_TMP/hm.h" && il_pass "host-meta
 # --- TLS terminated in front (consider_secure) ---------------------------------
 # features PORT ORIGIN: the stream features a raw ws:// client gets
 features() {
-    /usr/bin/python3 - "$1" "$2" <<'PY'
-import base64, os, socket, struct, sys
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=5)
-s.sendall(('GET /xmpp-websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
-           'Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n'
-           'Sec-WebSocket-Protocol: xmpp\r\nOrigin: %s\r\n\r\n'
-           % (base64.b64encode(os.urandom(16)).decode(), sys.argv[2])).encode())
-op = b"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>"
-mask = os.urandom(4)
-s.sendall(bytes([0x81, 0x80 | len(op)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(op)))
-data = b''
-while b'</stream:features>' not in data:
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
+    /usr/bin/python3 - "$1" "$2" "$HERE" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from ws_raw import open_stream
+s, data = open_stream(sys.argv[1], origin=sys.argv[2])
 print(data.decode(errors='replace').split('<stream:features', 1)[-1])
 PY
 }

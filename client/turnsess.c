@@ -234,23 +234,6 @@ static size_t build(ed_ts *s, const req_args *a, uint8_t *buf, size_t cap,
                                      auth ? strlen(s->pass) : 0);
 }
 
-static int error_code(const StunMessage *m, char *reason, size_t cap)
-{
-    int code = 0;
-    uint16_t alen = 0;
-    reason[0] = '\0';
-    if (stun_message_find_error(m, &code) != STUN_MESSAGE_RETURN_SUCCESS)
-        return 0;
-    const uint8_t *a = stun_message_find(m, STUN_ATTRIBUTE_ERROR_CODE, &alen);
-    if (a && alen > 4) {
-        size_t n = alen - 4u < cap - 1 ? alen - 4u : cap - 1;
-        for (size_t i = 0; i < n; i++)
-            reason[i] = (a[4 + i] < 0x20 || a[4 + i] == 0x7f) ? '?' : (char)a[4 + i];
-        reason[n] = '\0';
-    }
-    return code;
-}
-
 /* Learn REALM and NONCE from an error answer; false if it has none. */
 static bool learn_auth(ed_ts *s)
 {
@@ -312,7 +295,7 @@ static int request(ed_ts *s, const req_args *a, int64_t deadline, const char *st
         if (stun_message_get_class(&s->rmsg) == STUN_RESPONSE)
             return 0;
         char reason[ED_CHECK_REASON_MAX];
-        int code = error_code(&s->rmsg, reason, sizeof reason);
+        int code = ed_probe_error_of(&s->rmsg, reason, sizeof reason);
         if (s->creds && (code == 401 || code == 438) && attempt < MAX_RETRY &&
             (code == 438 || !s->have_auth) && learn_auth(s))
             continue;

@@ -195,8 +195,7 @@ static void copy_text(char *out, size_t cap, const uint8_t *s, size_t n)
     out[n] = '\0';
 }
 
-/* ERROR-CODE of m (0 if none) and its reason phrase into reason. */
-static int error_of(const StunMessage *m, char *reason, size_t cap)
+int ed_probe_error_of(const StunMessage *m, char *reason, size_t cap)
 {
     int code = 0;
     uint16_t alen = 0;
@@ -214,7 +213,7 @@ static void fail_server(ed_probe *p, const char *step)
     if (p->res.fail != ED_CHECK_FAIL_NONE)
         return;
     char reason[ED_CHECK_REASON_MAX];
-    int code = error_of(&p->rmsg, reason, sizeof reason);
+    int code = ed_probe_error_of(&p->rmsg, reason, sizeof reason);
     fail(p, ED_CHECK_FAIL_SERVER, step, "%s",
          reason[0] ? reason : "(no reason phrase)");
     p->res.error_code = code;
@@ -316,7 +315,7 @@ static bool save_auth(ed_probe *p, const char *step)
     const uint8_t *realm = stun_message_find(&p->rmsg, STUN_ATTRIBUTE_REALM, &rl);
     if (!realm || !stun_message_find(&p->rmsg, STUN_ATTRIBUTE_NONCE, &nl)) {
         char reason[ED_CHECK_REASON_MAX];
-        int code = error_of(&p->rmsg, reason, sizeof reason);
+        int code = ed_probe_error_of(&p->rmsg, reason, sizeof reason);
         fail(p, ED_CHECK_FAIL_PROTOCOL, step,
              "error %d response without REALM and NONCE%s%s", code,
              reason[0] ? ": " : "", reason);

@@ -127,6 +127,12 @@ typedef struct ed_check_result {
  * §7.3.3).  Shared with the client's TURN sessions (client/turnsess.c). */
 extern const uint16_t ed_probe_known_attrs[];
 
+/* The ERROR-CODE of a libnice STUN message (0 if it has none) and its reason
+ * phrase, control characters replaced by '?', cut to cap - 1 bytes, into
+ * reason.  Shared with client/turnsess.c. */
+struct _StunMessage;
+int ed_probe_error_of(const struct _StunMessage *m, char *reason, size_t cap);
+
 typedef struct ed_probe ed_probe;
 
 /* A new probe over transport t (datagrams for ED_CHECK_UDP, a stream

@@ -17,6 +17,8 @@
 #   - a STUN with `check: {enabled: false}` on a port where nothing answers
 #     is served, dumped as unchecked, and never probed (a UDP listener on
 #     its port counts what arrives);
+#   - stuns on A's TLS port: up; a turn with static credentials
+#     (username/password_file) on B: allocates, up;
 #   - probes go only to the configured loopback addresses (debug log);
 #   - SIGUSR1 dumps every service's state;
 #   - coturn A stopped: marked down within 12 s (fall x interval + jitter +
@@ -100,6 +102,11 @@ echo "coturn A $A_PORT/$A_TLS (pid $A_PID), B $B_PORT/$B_TLS, C $C_PORT/$C_TLS"
 P_C2S=$(il_free_port)
 P_HTTP=$(il_free_port)
 P_OFF=$(il_free_port) # a STUN nobody runs, with its checks off: served, never probed
+# static TURN credentials for B, as coturn's use-auth-secret accepts them
+# until 2033 (4102444800, in 2100, got 401 here: coturn seems to read the
+# expiry as a signed 32-bit number); the daemon checks with them, mints nothing
+STATIC_USER="2000000000:static"
+printf '%s' "$STATIC_USER" | openssl dgst -sha1 -hmac "$SECRET" -binary | base64 >"$T/static.pw"
 CFG=$T/extdiscod.yml
 write_config() { # $1: extra check settings for B's stun
     cat >"$CFG.new" <<EOF
@@ -121,6 +128,8 @@ services:
   - {type: turn, host: 127.0.0.1, port: $C_PORT, transport: tcp, credentials: rest, allow_local: true}
   - {type: turns, host: localhost, port: $C_TLS, transport: tcp, credentials: rest, allow_local: true}
   - {type: stun, host: 127.0.0.1, port: $P_OFF, transport: udp, allow_local: true, check: {enabled: false}}
+  - {type: stuns, host: localhost, port: $A_TLS, transport: tcp, allow_local: true}
+  - {type: turn, host: 127.0.0.1, port: $B_PORT, transport: tcp, username: "$STATIC_USER", password_file: static.pw, allow_local: true}
 $(peer_extdiscod_c2s_yaml localhost cert.pem key.pem "127.0.0.1:$P_C2S=starttls")
 EOF
     mv "$CFG.new" "$CFG"
@@ -173,6 +182,9 @@ expect_log 20 "health: turns tcp localhost:$B_TLS down: tls: certificate verific
 expect_log 20 "health: turns tcp localhost:$C_TLS down: tls: certificate verification failed: certificate has expired" \
     "turns with an expired certificate: down with that reason"
 expect_log 20 "health: turns tcp localhost:$A_TLS up" "turns with a good certificate (test CA): up"
+expect_log 20 "health: stuns tcp localhost:$A_TLS up: binding ok" "stuns with a good certificate (test CA): up"
+expect_log 20 "health: turn tcp 127\.0\.0\.1:$B_PORT up: allocate ok" \
+    "turn with static credentials (username/password_file): allocates, up"
 for s in "stun udp 127\.0\.0\.1:$A_PORT" "turn udp 127\.0\.0\.1:$A_PORT" \
          "turn tcp 127\.0\.0\.1:$A_PORT" "stun udp 127\.0\.0\.1:$B_PORT" \
          "turn udp 127\.0\.0\.1:$B_PORT"; do

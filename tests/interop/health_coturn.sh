@@ -214,8 +214,9 @@ else
 fi
 
 # --- probes go only to configured addresses -----------------------------------
-allowed=" 127.0.0.1:$A_PORT 127.0.0.1:$A_TLS 127.0.0.1:$B_PORT 127.0.0.1:$B_TLS 127.0.0.1:$C_PORT 127.0.0.1:$C_TLS "
-targets=$(grep -oE 'checked at [^ :]+:[0-9]+' "$LOG" | awk '{print $3}' | sort -u)
+# (localhost may also resolve to ::1; any other address, IPv6 included, fails)
+allowed=" 127.0.0.1:$A_PORT 127.0.0.1:$A_TLS 127.0.0.1:$B_PORT 127.0.0.1:$B_TLS 127.0.0.1:$C_PORT 127.0.0.1:$C_TLS [::1]:$A_TLS [::1]:$B_TLS [::1]:$C_TLS "
+targets=$(grep -oE 'checked at [^ ]+: ' "$LOG" | awk '{print $3}' | sed 's/:$//' | sort -u)
 bad=0
 for t in $targets; do
     case $allowed in *" $t "*) ;; *) bad=1; il_log "probe to $t" ;; esac

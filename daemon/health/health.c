@@ -162,31 +162,14 @@ static entry *entry_new(edd_health *h, const edd_cfg_service *cs, size_t idx)
     return e;
 }
 
-/* Uniform in [0, n). */
-static uint64_t rnd(uint64_t n)
-{
-    uint64_t r = 0;
-    evutil_secure_rng_get_bytes(&r, sizeof r);
-    return n ? r % n : 0;
-}
-
-/* Next check of e in ms_ms: interval ± 10 % (so that many instances drift
- * apart), or a first check within the first tenth of the interval (at most
- * 3 s). */
+/* Arm e's timer for its next check (edd_hstate_next_ms: jittered). */
 static void schedule(entry *e, bool first)
 {
     if (!e->enabled || !e->timer)
         return;
-    int64_t ms;
-    if (first) {
-        int64_t span = e->interval * 100;
-        if (span > 3000)
-            span = 3000;
-        ms = 100 + (int64_t)rnd((uint64_t)span);
-    } else {
-        int64_t base = e->interval * 1000;
-        ms = base - base / 10 + (int64_t)rnd((uint64_t)(base / 5 + 1));
-    }
+    uint64_t r = 0;
+    evutil_secure_rng_get_bytes(&r, sizeof r);
+    int64_t ms = edd_hstate_next_ms(e->interval, first, r);
     struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
     evtimer_add(e->timer, &tv);
 }

@@ -26,6 +26,13 @@ typedef struct edd_hstate {
  * the first success from unknown).  true when the state changed. */
 bool edd_hstate_step(edd_hstate *st, bool ok, int fall, int rise);
 
+/* Milliseconds until a service's next check, from the check interval in
+ * seconds and r, a uniform random 64-bit number (the caller draws it): the
+ * first check within the first tenth of the interval (at most 3 s, at
+ * least 100 ms), later ones interval ± 10 %, so that many instances (and
+ * many services of one) drift apart instead of probing in step. */
+int64_t edd_hstate_next_ms(int64_t interval_s, bool first, uint64_t r);
+
 /* Which services are served, and to whom.  Scopes: each of the nnets
  * configured networks (bit k) and the clients of no network
  * (EDD_NETSCOPE_NONE); service i is offered to the scopes of masks[i]

@@ -7,6 +7,18 @@
 
 #include "health/health_int.h"
 
+int64_t edd_hstate_next_ms(int64_t interval_s, bool first, uint64_t r)
+{
+    if (first) {
+        int64_t span = interval_s * 100;
+        if (span > 3000)
+            span = 3000;
+        return 100 + (span > 0 ? (int64_t)(r % (uint64_t)span) : 0);
+    }
+    int64_t base = interval_s * 1000;
+    return base - base / 10 + (int64_t)(r % (uint64_t)(base / 5 + 1));
+}
+
 const char *edd_health_state_name(edd_health_state st)
 {
     switch (st) {

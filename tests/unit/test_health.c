@@ -6,16 +6,49 @@
  * open; another type unaffected; one back up ends it) and per network (a
  * network whose services of a type are all down gets its own, whatever
  * other networks have); the order by check latency; the names reserved
- * for examples and tests that are never checked. */
+ * for examples and tests that are never checked; the jitter of the check
+ * schedule. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "health/health_int.h"
+
+/* The next check: first within the first tenth of the interval (100 ms ..
+ * 3.1 s), then interval ± 10 %, spread over the whole window by r. */
+static void next_check_jitter(void **state)
+{
+    (void)state;
+    int64_t lo = INT64_MAX, hi = 0, first_hi = 0;
+    uint64_t x = 0x9e3779b97f4a7c15u; /* a fixed sequence (splitmix64) */
+    for (int i = 0; i < 1000; i++) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15u);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+        z ^= z >> 31;
+        int64_t ms = edd_hstate_next_ms(30, false, z);
+        assert_true(ms >= 27000 && ms <= 33000);
+        lo = ms < lo ? ms : lo;
+        hi = ms > hi ? ms : hi;
+        int64_t f = edd_hstate_next_ms(30, true, z);
+        assert_true(f >= 100 && f < 3100);
+        first_hi = f > first_hi ? f : first_hi;
+    }
+    /* not a fixed delay: 1,000 draws cover most of the window */
+    assert_true(lo < 27600 && hi > 32400);
+    assert_true(first_hi > 2500);
+    /* the ends of the window, and a short interval */
+    assert_int_equal(edd_hstate_next_ms(30, false, 0), 27000);
+    assert_int_equal(edd_hstate_next_ms(30, false, 6000), 33000);
+    assert_int_equal(edd_hstate_next_ms(2, true, 0), 100);
+    assert_true(edd_hstate_next_ms(2, true, UINT64_MAX) < 300);
+    assert_true(edd_hstate_next_ms(2, false, UINT64_MAX) <= 2200);
+}
 
 static void unknown_up_on_first_success(void **state)
 {
@@ -223,6 +256,7 @@ static void reserved_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(next_check_jitter),
         cmocka_unit_test(unknown_up_on_first_success),
         cmocka_unit_test(fall_counts_failures_in_a_row),
         cmocka_unit_test(unknown_down_after_fall),

@@ -20,6 +20,8 @@
 #     they are cut; during an HTTP flood slixmpp's requests are all
 #     answered, quickly;
 #   - no secret, password or JID in /metrics or /status;
+#   - /ready is 503 while a configured c2s listener cannot open (its port
+#     taken), 200 once the configuration drops it;
 #   - a refused reload is counted and makes the example alert
 #     ExtdiscoReloadFailed pending in Prometheus; the good file again counts
 #     as a successful reload;
@@ -412,6 +414,27 @@ if il_wait_for 10 reload_ok && [ "$(metric extdisco_config_last_reload_successfu
     il_pass "the good file again: reloads_total{result=ok} 1, last_reload_successful 1, token still accepted"
 else
     il_fail "reload after the fix: $(curl -s "${AUTH[@]}" "$URL/metrics" | grep extdisco_config)"
+fi
+
+# --- /ready also wants every c2s listener open --------------------------------
+# a second listener on the port Prometheus holds: the reload is taken, that
+# listener cannot open, /ready says so; the good file again: 200
+sed "s|^    - {address: \"127.0.0.1:$ED_PORT\", tls: starttls}|&\n    - {address: \"127.0.0.1:$PROM_PORT\", tls: starttls}|" \
+    "$T/extdiscod.yml.good" >"$T/extdiscod.yml"
+grep -q "127.0.0.1:$PROM_PORT\", tls: starttls" "$T/extdiscod.yml" || il_fail "second listener not written"
+kill -HUP "$ED_PID"
+if il_wait_for 10 ready_is 503 &&
+   [ "$(curl -s --max-time 5 "$URL/ready")" = "not ready: c2s listeners open: 1 of 2" ]; then
+    il_pass "/ready 503 with a c2s listener that cannot open: $(curl -s --max-time 5 "$URL/ready")"
+else
+    il_fail "/ready with a c2s listener on a taken port: $(curl -s --max-time 5 "$URL/ready")"
+fi
+cp "$T/extdiscod.yml.good" "$T/extdiscod.yml"
+kill -HUP "$ED_PID"
+if il_wait_for 10 ready_is 200; then
+    il_pass "/ready 200 again once every configured c2s listener is open"
+else
+    il_fail "/ready after dropping the listener: $(curl -s --max-time 5 "$URL/ready")"
 fi
 
 il_stop "$PROM_PID" 10

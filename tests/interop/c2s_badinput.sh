@@ -40,6 +40,14 @@ il_init c2s_badinput
 # busy reads) then works over rounds of many turns
 export EXTDISCOD_SWEEP_SLICE=3
 C2S_HANDSHAKE_TIMEOUT=4s c2s_setup "$BUILD_DIR"
+# an http: listener for the throttling metrics, apart from c2s_setup's range
+for _ in 1 2 3 4 5; do
+    P_HTTP=$(il_free_port)
+    [ "$P_HTTP" -ge "$P_STARTTLS" ] && [ "$P_HTTP" -le "$TURN_PORT" ] && continue
+    break
+done
+C2S_EXTRA_TOP="http: {listen: [\"127.0.0.1:$P_HTTP\"]}"
+C2S_HANDSHAKE_TIMEOUT=4s c2s_write_config ""
 C2S_HANDSHAKE_TIMEOUT=4s c2s_start
 
 # fold_lines NAME FILE: the helper's ok/FAIL lines into ours
@@ -85,6 +93,11 @@ r=$(login "$P_PROXY" alice@localhost alice 198.51.100.23)
 [ "$r" = temporary-auth-failure ] &&
     il_pass "after 4 failures the address is throttled, even with the right password" ||
     il_fail "throttled address with the right password -> '$r'"
+m=$(curl -s --max-time 5 "http://127.0.0.1:$P_HTTP/metrics" |
+    grep -E '^extdisco_c2s_(throttled_addresses|logins_throttled_total|logins_total\{result="failed"\}) ' | sort | tr '\n' ' ')
+[ "$m" = 'extdisco_c2s_logins_throttled_total 1 extdisco_c2s_logins_total{result="failed"} 4 extdisco_c2s_throttled_addresses 1 ' ] &&
+    il_pass "/metrics: 4 failed logins, 1 throttled attempt, 1 throttled address" ||
+    il_fail "/metrics after the throttling: '$m'"
 r=$(login "$P_PROXY" alice@localhost alice 198.51.100.24)
 [ "$r" = success ] && il_pass "another address is not throttled" ||
     il_fail "another address -> '$r'"

@@ -32,10 +32,10 @@ JS=$HERE/c2s_websocket.js
 il_init c2s_websocket
 C2S_HANDSHAKE_TIMEOUT=3s
 c2s_setup "$BUILD_DIR"
-# two more ports, apart from c2s_setup's range (nothing is bound there yet)
+# more ports (WebSocket listeners, http:), apart from c2s_setup's range (nothing is bound there yet)
 for _ in 1 2 3 4 5; do
-    read -r P_WS P_WSS P_WSP P_WSF < <(il_free_ports 4)
-    for p in "$P_WS" "$P_WSS" "$P_WSP" "$P_WSF"; do
+    read -r P_WS P_WSS P_WSP P_WSF P_HTTP < <(il_free_ports 5)
+    for p in "$P_WS" "$P_WSS" "$P_WSP" "$P_WSF" "$P_HTTP"; do
         [ "$p" -ge "$P_STARTTLS" ] && [ "$p" -le "$TURN_PORT" ] && continue 2
     done
     break
@@ -44,7 +44,6 @@ C2S_EXTRA_LISTEN="    - {address: \"127.0.0.1:$P_WS\", tls: none, kind: websocke
     - {address: \"127.0.0.1:$P_WSS\", tls: direct, kind: websocket, path: /ws}
     - {address: \"127.0.0.1:$P_WSP\", tls: direct, kind: websocket, path: /ws, proxy_protocol: true}
     - {address: \"127.0.0.1:$P_WSF\", tls: none, kind: websocket, consider_secure: true}"
-P_HTTP=$(il_free_port)
 C2S_EXTRA_TOP="http: {listen: [\"127.0.0.1:$P_HTTP\"]}"
 c2s_write_config ""
 c2s_start

@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       sizeof s.relayed_str);
             } else {
                 char reason[ED_CHECK_REASON_MAX];
-                int code = error_code(&s.rmsg, reason, sizeof reason);
+                int code = ed_probe_error_of(&s.rmsg, reason, sizeof reason);
                 if (code == 401 || code == 438)
                     (void)learn_auth(&s);
             }
